@@ -1,0 +1,124 @@
+/*
+ * check.h - the health-check framework: findings, reason codes and the check table.
+ *
+ * A check is two functions. probe() reads facts (sysfs, proc, the kernel log, NVML) into a
+ * facts struct of the check's own type and judges nothing. judge() is a pure function of
+ * those facts and the thresholds in struct fd_config that appends findings to a report.
+ * Unit tests build facts by hand and call judge(); integration tests point probe() at
+ * fixture trees through the roots in fd_config (LBNL NHC's split, DCGM's error table).
+ *
+ * Adding a check: a probe/judge pair in checks/AREA.c, a row in checks/registry.c, reason
+ * codes in checks/codes.c, a fixture and a test.
+ */
+#ifndef FD_CHECK_H
+#define FD_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum fd_status {
+	FD_PASS,
+	FD_WARN,
+	FD_FAIL,
+	FD_SKIP,
+};
+
+enum fd_area {
+	FD_AREA_HOST,
+	FD_AREA_IB,
+	FD_AREA_GPU,
+	FD_AREA_BW,
+	FD_AREA_MEMFIT,
+	FD_AREA_COUNT,
+};
+
+/* quick: seconds, for every job start; standard: the prolog; full: a node being returned. */
+enum fd_level {
+	FD_LEVEL_QUICK,
+	FD_LEVEL_STANDARD,
+	FD_LEVEL_FULL,
+};
+
+/* One row of the reason-code table (checks/codes.c). */
+struct fd_code {
+	const char *code;	 /* stable UPPER_SNAKE name */
+	enum fd_status severity; /* what a finding with this code is, unless judge decides */
+	const char *title;	 /* one line: what was found */
+	const char *why;	 /* why it matters for a training job */
+	const char *remedy;	 /* what to do, concretely */
+};
+
+const struct fd_code *fd_code_find(const char *code);
+size_t fd_code_count(void);
+const struct fd_code *fd_code_at(size_t i);
+
+struct fd_finding {
+	const char *check; /* "ib.port": static */
+	const char *code;  /* NULL for pass and skip */
+	enum fd_status status;
+	char subject[64]; /* "mlx5_0/1", "0000:3b:00.0", "/dev/shm" */
+	char value[96];
+	char expected[96];
+	char message[256];
+};
+
+struct fd_report {
+	struct fd_finding *v;
+	size_t n, cap;
+	int oom; /* an append failed: the report is incomplete, exit "could not run" */
+};
+
+/*
+ * Appends a finding. code may be NULL for a pass or a skip; for warn and fail it must name a
+ * row of the code table. The message is printf-formatted. Returns the finding (so value and
+ * expected can be filled), or NULL when out of memory (recorded in rep->oom).
+ */
+struct fd_finding *fd_report_add(struct fd_report *rep, const char *check, enum fd_status status,
+				 const char *code, const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void fd_report_free(struct fd_report *rep);
+/* Worst status over all findings: fail > warn > pass; a report of only skips is pass. */
+enum fd_status fd_report_verdict(const struct fd_report *rep);
+const char *fd_status_name(enum fd_status s);
+
+/*
+ * What probes may use: the configuration (roots, thresholds) and a place for a one-line error.
+ * A probe returns 0 when it gathered facts (even "there is nothing here"), or a negative
+ * errno with err filled when its input is malformed: `flightdeck check` then prints err and
+ * exits 2, as the contract asks for garbage in sysfs, proc or the kernel log.
+ */
+struct fd_probe_ctx {
+	const struct fd_config *cfg;
+	enum fd_level level;
+	char err[512];
+	struct fd_kmsg_log *kmsg; /* loaded once on first use, shared by the log checks */
+	int kmsg_rc;		  /* the load's result: 0, or -errno (unreadable: checks skip) */
+	int kmsg_loaded;
+};
+
+struct fd_check {
+	const char *id; /* "ib.port" */
+	enum fd_area area;
+	enum fd_level level; /* the lowest level that runs it */
+	size_t facts_size;
+	int (*probe)(struct fd_probe_ctx *ctx, void *facts);
+	void (*judge)(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+	void (*release)(void *facts); /* may be NULL */
+	const char *summary;	      /* one line, for `flightdeck check --list` */
+};
+
+size_t fd_check_count(void);
+const struct fd_check *fd_check_at(size_t i);
+const char *fd_area_name(enum fd_area a);
+int fd_area_parse(const char *name, enum fd_area *out);
+const char *fd_level_name(enum fd_level l);
+int fd_level_parse(const char *name, enum fd_level *out);
+
+/* Runs one check: probe, judge, release. Returns the probe's result. */
+int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_report *rep);
+/* Frees what the probe context loaded (the kernel log). */
+void fd_probe_ctx_release(struct fd_probe_ctx *ctx);
+
+#endif

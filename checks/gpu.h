@@ -1,0 +1,59 @@
+/*
+ * gpu.h - GPU facts that need no driver: NVIDIA functions on the PCI bus, whether the
+ * nvidia module is loaded and bound to them, and Xid errors in the kernel log.
+ *
+ * Presence comes from PCI sysfs (vendor 0x10de, class 0x0300xx VGA or 0x0302xx 3D), never
+ * from the driver, so "GPUs present, driver gone" (the kernel-update incident) is told
+ * apart from "no GPU here".
+ */
+#ifndef FD_GPU_H
+#define FD_GPU_H
+
+#include <stdint.h>
+
+#include "check.h"
+
+#define GPU_MAX_DEVS 64
+
+struct gpu_pci_dev {
+	char bdf[24];	 /* "0000:1b:00.0" */
+	unsigned device; /* PCI device id: 0x2330 is H100 SXM5 80GB */
+	unsigned class;	 /* 0x030200 */
+	char driver[32]; /* the bound driver ("nvidia", "nouveau", "vfio-pci"); "" = none */
+};
+
+struct gpu_pci_facts {
+	struct gpu_pci_dev dev[GPU_MAX_DEVS];
+	size_t n;
+	int module_loaded;	 /* PROC/driver/nvidia/version exists */
+	char driver_version[96]; /* "550.54.15" */
+	char kernel[96];	 /* PROC/sys/kernel/osrelease: the running kernel */
+};
+
+int gpu_probe_pci(struct fd_probe_ctx *ctx, void *facts);
+void gpu_judge_pci(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+struct xid_event {
+	char pci[24]; /* as the driver prints it: "0000:3b:00" */
+	int xid;
+	int64_t age_ms; /* -1 = unknown (a log line without timestamp, or no uptime) */
+	char text[160];
+};
+
+struct xid_facts {
+	int log_rc; /* 0, or why the kernel log could not be read (skip) */
+	struct xid_event *ev;
+	size_t n;
+};
+
+int gpu_probe_xid(struct fd_probe_ctx *ctx, void *facts);
+void gpu_judge_xid(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+void gpu_release_xid(void *facts);
+
+/* Parses "NVRM: Xid (PCI:0000:3b:00): 79, ..." ; 0 on a match (exposed for unit tests). */
+int gpu_parse_xid(const char *text, char *pci, size_t pcilen, int *xid);
+
+/* What NVIDIA's Xid catalogue calls the common ones; NULL when not in the short list. */
+const char *gpu_xid_name(int xid);
+
+#endif

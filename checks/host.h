@@ -1,0 +1,84 @@
+/*
+ * host.h - facts and judges of the host area: /dev/shm, the locked-memory limit, the
+ * checkpoint directory, NCCL_SOCKET_IFNAME and clock synchronisation.
+ */
+#ifndef FD_HOST_H
+#define FD_HOST_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "check.h"
+
+struct shm_facts {
+	int mounted; /* /dev/shm appears in PROC/mounts */
+	char fstype[32];
+	uint64_t size;	 /* bytes; 0 = unknown */
+	char source[48]; /* where size came from: "size=65536k" or "tmpfs default (half of RAM)" */
+};
+
+struct memlock_facts {
+	int rdma;  /* RDMA devices exist (class/infiniband has entries) */
+	int known; /* PROC/self/limits had the line */
+	int unlimited;
+	uint64_t soft; /* bytes */
+};
+
+struct ckpt_facts {
+	int configured;
+	char dir[PATH_MAX];
+	int write_rc;		/* 0, or -errno of the step below */
+	const char *write_step; /* "open", "write", "fsync", "unlink" */
+	int statvfs_rc;
+	uint64_t free_bytes;
+};
+
+#define FD_MAX_IFACES 64
+
+struct ifname_facts {
+	int set; /* NCCL_SOCKET_IFNAME is set and not empty */
+	char value[256];
+	struct {
+		char name[32];
+		int up;
+	} ifs[FD_MAX_IFACES];
+	size_t n;
+};
+
+struct clock_facts {
+	int rc;	    /* adjtimex result: TIME_OK.. TIME_ERROR, or -errno */
+	int unsync; /* STA_UNSYNC is set */
+	long esterror_us;
+	long maxerror_us;
+};
+
+int host_probe_shm(struct fd_probe_ctx *ctx, void *facts);
+void host_judge_shm(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+int host_probe_memlock(struct fd_probe_ctx *ctx, void *facts);
+void host_judge_memlock(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+int host_probe_ckpt(struct fd_probe_ctx *ctx, void *facts);
+void host_judge_ckpt(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+int host_probe_ifname(struct fd_probe_ctx *ctx, void *facts);
+void host_judge_ifname(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+int host_probe_clock(struct fd_probe_ctx *ctx, void *facts);
+void host_judge_clock(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+/*
+ * NCCL's interface and HCA list syntax: "a,b" selects names starting with a or b; a
+ * leading '^' inverts the list; a leading '=' (after any '^') makes matches exact. Parsed
+ * once, matched many times.
+ */
+#define FD_NCCL_LIST_MAX 16
+struct fd_nccl_list {
+	int exclude, exact;
+	size_t n;
+	struct {
+		char name[64];
+		int port; /* NCCL_IB_HCA "mlx5_0:1"; 0 when absent */
+	} e[FD_NCCL_LIST_MAX];
+};
+int fd_nccl_list_parse(const char *s, struct fd_nccl_list *out);
+/* Index of the first entry that matches name (and port, when the entry has one), or -1. */
+int fd_nccl_list_match(const struct fd_nccl_list *l, const char *name, int port);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * ib.h - facts and judges of the InfiniBand/RDMA area, read from sysfs class/infiniband in
+ * the kernel's formats:
+ *   ports/N/state       "4: ACTIVE"            (1 DOWN, 2 INIT, 3 ARMED, 4 ACTIVE, 5 ACTIVE_DEFER)
+ *   ports/N/phys_state  "5: LinkUp"            (2 Polling, 3 Disabled, ...)
+ *   ports/N/rate        "400 Gb/sec (4X NDR)"
+ *   ports/N/link_layer  "InfiniBand" | "Ethernet" (RoCE)
+ *   ports/N/counters/NAME  decimal counters
+ */
+#ifndef FD_IB_H
+#define FD_IB_H
+
+#include <stdint.h>
+
+#include "check.h"
+
+#define IB_MAX_DEVS	32
+#define IB_MAX_PORTS	64
+#define IB_NCTR		12
+#define IB_STATE_ACTIVE 4
+#define IB_PHYS_LINKUP	5
+
+/* The error counters judged for growth (port_xmit_wait is congestion, not an error). */
+extern const char *const ib_counter_names[IB_NCTR];
+
+struct ib_dev {
+	char name[32];
+	char pci[24];	     /* "0000:1b:00.0"; empty when the device link is absent */
+	char netdevs[4][32]; /* IPoIB or RoCE netdevs of this HCA, for log attribution */
+	int n_netdevs;
+	int flaps;	     /* link-down events within flap_window */
+	char last_flap[160]; /* the newest such line, for the report */
+};
+
+struct ib_port {
+	int dev; /* index into ib_facts.devs */
+	int port;
+	int state;
+	char state_text[32];
+	int phys;
+	char phys_text[32];
+	double rate; /* Gb/s */
+	char rate_text[48];
+	char link_layer[16];
+	int64_t ctr[2][IB_NCTR]; /* two reads; -1 = counter absent */
+};
+
+struct ib_facts {
+	int present; /* SYSFS/class/infiniband exists */
+	struct ib_dev devs[IB_MAX_DEVS];
+	size_t n_devs;
+	struct ib_port ports[IB_MAX_PORTS];
+	size_t n;
+	char hca_env[256]; /* NCCL_IB_HCA; empty when unset */
+	int64_t window_ms; /* counters: time between the reads; 0 = read once */
+	int log_rc;	   /* flaps: 0, or why the kernel log could not be read */
+};
+
+int ib_probe_ports(struct fd_probe_ctx *ctx, void *facts);
+int ib_probe_counters(struct fd_probe_ctx *ctx, void *facts);
+int ib_probe_flaps(struct fd_probe_ctx *ctx, void *facts);
+void ib_judge_port(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+void ib_judge_rate(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+void ib_judge_hca_env(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+void ib_judge_counters(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+void ib_judge_flap(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+/* Counts link-down events for each device in the log lines (exposed for unit tests). */
+struct fd_kmsg_log;
+void ib_count_flaps(struct ib_facts *f, const struct fd_kmsg_log *log, int64_t window_ms);
+
+/* libibverbs cross-check (checks/ib_verbs.c); skipped with a reason where it cannot run. */
+struct ib_verbs_facts {
+	int ran;
+	char reason[160]; /* why it did not run */
+	size_t n;
+	struct {
+		char dev[32];
+		int port;
+		int verbs_state;
+		int sysfs_state; /* -1 when sysfs lacks the port */
+	} ports[IB_MAX_PORTS];
+};
+int ib_probe_verbs(struct fd_probe_ctx *ctx, void *facts);
+void ib_judge_verbs(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * registry.c - the one static table of checks, and the report that checks append to.
+ *
+ * Order matters only for reading: checks run in table order and the text report sorts by
+ * status, so the table is grouped by area, cheapest first. The slow IB counter window runs
+ * last in its area so the quick facts are on screen before it.
+ */
+#include "check.h"
+#include "gpu.h"
+#include "host.h"
+#include "ib.h"
+#include "kmsg.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CHECK(id_, area_, level_, type_, probe_, judge_, release_, summary_)                       \
+	{                                                                                          \
+		.id = id_, .area = area_, .level = level_, .facts_size = sizeof(type_),            \
+		.probe = probe_, .judge = judge_, .release = release_, .summary = summary_,        \
+	}
+
+static const struct fd_check checks[] = {
+    CHECK("host.shm", FD_AREA_HOST, FD_LEVEL_QUICK, struct shm_facts, host_probe_shm,
+	  host_judge_shm, NULL, "/dev/shm size (the 64 MB container default fails)"),
+    CHECK("host.memlock", FD_AREA_HOST, FD_LEVEL_QUICK, struct memlock_facts, host_probe_memlock,
+	  host_judge_memlock, NULL, "locked-memory limit, on nodes with RDMA devices"),
+    CHECK("host.ckpt", FD_AREA_HOST, FD_LEVEL_QUICK, struct ckpt_facts, host_probe_ckpt,
+	  host_judge_ckpt, NULL, "checkpoint directory: real write+fsync+unlink, free space"),
+    CHECK("host.ifname", FD_AREA_HOST, FD_LEVEL_QUICK, struct ifname_facts, host_probe_ifname,
+	  host_judge_ifname, NULL, "NCCL_SOCKET_IFNAME selects an interface that is up"),
+    CHECK("host.clock", FD_AREA_HOST, FD_LEVEL_QUICK, struct clock_facts, host_probe_clock,
+	  host_judge_clock, NULL, "system clock synchronised (adjtimex)"),
+
+    CHECK("ib.port", FD_AREA_IB, FD_LEVEL_QUICK, struct ib_facts, ib_probe_ports, ib_judge_port,
+	  NULL, "every RDMA port ACTIVE with physical link up"),
+    CHECK("ib.rate", FD_AREA_IB, FD_LEVEL_QUICK, struct ib_facts, ib_probe_ports, ib_judge_rate,
+	  NULL, "active ports at the expected (or the best sibling's) rate"),
+    CHECK("ib.hca_env", FD_AREA_IB, FD_LEVEL_QUICK, struct ib_facts, ib_probe_ports,
+	  ib_judge_hca_env, NULL, "NCCL_IB_HCA names devices and ports that exist"),
+    CHECK("ib.flap", FD_AREA_IB, FD_LEVEL_QUICK, struct ib_facts, ib_probe_flaps, ib_judge_flap,
+	  NULL, "link-down events in the kernel log"),
+    CHECK("ib.verbs", FD_AREA_IB, FD_LEVEL_STANDARD, struct ib_verbs_facts, ib_probe_verbs,
+	  ib_judge_verbs, NULL, "libibverbs opens each device and agrees with sysfs"),
+    CHECK("ib.counters", FD_AREA_IB, FD_LEVEL_QUICK, struct ib_facts, ib_probe_counters,
+	  ib_judge_counters, NULL, "port error counters do not grow across --counter-window"),
+
+    CHECK("gpu.pci", FD_AREA_GPU, FD_LEVEL_QUICK, struct gpu_pci_facts, gpu_probe_pci,
+	  gpu_judge_pci, NULL, "NVIDIA GPUs on the PCI bus, driver loaded and bound"),
+    CHECK("gpu.xid", FD_AREA_GPU, FD_LEVEL_QUICK, struct xid_facts, gpu_probe_xid, gpu_judge_xid,
+	  gpu_release_xid, "Xid errors in the kernel log, by class and age"),
+};
+
+size_t fd_check_count(void)
+{
+	return FD_ARRAY_SIZE(checks);
+}
+
+const struct fd_check *fd_check_at(size_t i)
+{
+	return i < FD_ARRAY_SIZE(checks) ? &checks[i] : NULL;
+}
+
+static const char *const area_names[FD_AREA_COUNT] = {"host", "ib", "gpu", "bw", "memfit"};
+static const char *const level_names[] = {"quick", "standard", "full"};
+static const char *const status_names[] = {"pass", "warn", "fail", "skip"};
+
+const char *fd_area_name(enum fd_area a)
+{
+	return a < FD_AREA_COUNT ? area_names[a] : "?";
+}
+
+int fd_area_parse(const char *name, enum fd_area *out)
+{
+	for (int i = 0; i < FD_AREA_COUNT; i++) {
+		if (strcasecmp(name, area_names[i]) == 0) {
+			*out = (enum fd_area)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *fd_level_name(enum fd_level l)
+{
+	return (size_t)l < FD_ARRAY_SIZE(level_names) ? level_names[l] : "?";
+}
+
+int fd_level_parse(const char *name, enum fd_level *out)
+{
+	for (size_t i = 0; i < FD_ARRAY_SIZE(level_names); i++) {
+		if (strcasecmp(name, level_names[i]) == 0) {
+			*out = (enum fd_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *fd_status_name(enum fd_status s)
+{
+	return (size_t)s < FD_ARRAY_SIZE(status_names) ? status_names[s] : "?";
+}
+
+struct fd_finding *fd_report_add(struct fd_report *rep, const char *check, enum fd_status status,
+				 const char *code, const char *subject, const char *fmt, ...)
+{
+	struct fd_finding *f;
+	va_list ap;
+
+	if (rep->n == rep->cap) {
+		size_t cap = rep->cap ? rep->cap * 2 : 32;
+		struct fd_finding *v = realloc(rep->v, cap * sizeof(*v));
+		if (!v) {
+			rep->oom = 1;
+			return NULL;
+		}
+		rep->v = v;
+		rep->cap = cap;
+	}
+	f = &rep->v[rep->n++];
+	memset(f, 0, sizeof(*f));
+	f->check = check;
+	f->status = status;
+	f->code = code;
+	fd_strlcpy(f->subject, subject ? subject : "", sizeof(f->subject));
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+void fd_report_free(struct fd_report *rep)
+{
+	free(rep->v);
+	memset(rep, 0, sizeof(*rep));
+}
+
+enum fd_status fd_report_verdict(const struct fd_report *rep)
+{
+	enum fd_status v = FD_PASS;
+
+	for (size_t i = 0; i < rep->n; i++) {
+		if (rep->v[i].status == FD_FAIL)
+			return FD_FAIL;
+		if (rep->v[i].status == FD_WARN)
+			v = FD_WARN;
+	}
+	return v;
+}
+
+int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_report *rep)
+{
+	void *facts = calloc(1, c->facts_size);
+	int rc;
+
+	if (!facts)
+		return -ENOMEM;
+	rc = c->probe(ctx, facts);
+	if (rc == 0)
+		c->judge(facts, ctx->cfg, rep);
+	if (c->release)
+		c->release(facts);
+	free(facts);
+	return rc;
+}
+
+void fd_probe_ctx_release(struct fd_probe_ctx *ctx)
+{
+	fd_kmsg_free(ctx->kmsg);
+	ctx->kmsg = NULL;
+	ctx->kmsg_loaded = 0;
+}

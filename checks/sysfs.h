@@ -1,0 +1,33 @@
+/*
+ * sysfs.h - reading kernel attribute files under a movable root (the --sysfs-root and
+ * --proc-root seams), with errors that name the file.
+ */
+#ifndef FD_SYSFS_H
+#define FD_SYSFS_H
+
+#include <stddef.h>
+
+#include "check.h"
+
+/*
+ * Reads ROOT/REL into buf. Returns the length, or -errno. A missing file is -ENOENT and no
+ * message; an unreadable or oversized one fills ctx->err with the path and the reason.
+ */
+int fd_attr_read(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf,
+		 size_t len);
+
+/*
+ * Lists the names in directory ROOT/REL (no dot entries), sorted in version order so that
+ * mlx5_2 comes before mlx5_10. *names is one malloc'd block; free it with free(). A missing
+ * directory is -ENOENT with *n = 0.
+ */
+int fd_dir_list(const char *root, const char *rel, char ***names, size_t *n);
+
+/* Sets ctx->err to "PATH: cannot parse 'TEXT' (expected WHAT)" and returns -EINVAL. */
+int fd_attr_garbage(struct fd_probe_ctx *ctx, const char *root, const char *rel, const char *text,
+		    const char *what);
+
+/* The basename of the symlink ROOT/REL's target ("nvidia" for a PCI driver link). */
+int fd_link_base(const char *root, const char *rel, char *out, size_t len);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * config.h - thresholds, expectations and fact roots, in one typed table.
+ *
+ * Every tunable has one name, used both as a long option (--shm-min 1GiB) and as a key in a
+ * --config file (shm-min = 1GiB), one parser per type and one error wording. Flags given on
+ * the command line override the file, whatever their order.
+ */
+#ifndef FD_CONFIG_H
+#define FD_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FD_MAX_XIDS	     64
+#define FD_MEMLOCK_UNLIMITED UINT64_MAX
+
+struct fd_config {
+	/* Where facts come from: the test seams of DESIGN.md. */
+	char sysfs_root[PATH_MAX];
+	char proc_root[PATH_MAX];
+	char kmsg[PATH_MAX];
+
+	/* host */
+	uint64_t shm_min;     /* /dev/shm smaller than this fails (SHM_TOO_SMALL) */
+	uint64_t memlock_min; /* RLIMIT_MEMLOCK below this fails when RDMA exists */
+	char checkpoint_dir[PATH_MAX];
+	uint64_t disk_min_free; /* free space wanted under checkpoint_dir */
+
+	/* ib */
+	double expect_ib_rate;	   /* Gb/s; 0 = the best port of the same link layer */
+	int64_t counter_window_ms; /* 0 = read counters once, do not judge growth */
+	int ib_flap_max;	   /* link-down events in flap_window before failing */
+	int64_t flap_window_ms;
+
+	/* gpu */
+	int expect_gpus; /* -1 = however many NVIDIA PCI functions are present */
+	int64_t xid_window_ms;
+	int xid_fatal[FD_MAX_XIDS];
+	size_t n_xid_fatal;
+	int xid_app[FD_MAX_XIDS];
+	size_t n_xid_app;
+};
+
+/* Fills defaults, then applies the FLIGHTDECK_* environment seams. */
+void fd_config_init(struct fd_config *cfg);
+
+/*
+ * Sets tunable `name` from text. On error returns -EINVAL (unknown name: -ENOENT) and
+ * writes a message naming the value and what would be accepted into err.
+ */
+int fd_config_set(struct fd_config *cfg, const char *name, const char *value, char *err,
+		  size_t errlen);
+
+/* Reads a `key = value` file ('#' comments); err gets "FILE:LINE: ..." on failure. */
+int fd_config_load(struct fd_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Iteration over the table, for --help and `flightdeck check --show-config`. */
+struct fd_tunable_info {
+	const char *name;
+	const char *arg;  /* metavariable for --help: DUR, SIZE, N, ... */
+	const char *help; /* one line */
+};
+size_t fd_config_count(void);
+const struct fd_tunable_info *fd_config_info(size_t i);
+/* The current value of tunable i as text, as it would be written in a config file. */
+void fd_config_format(const struct fd_config *cfg, size_t i, char *out, size_t len);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * main.c - flightdeck's entry point: one static table of commands (git's commands[]).
+ *
+ * Adding a command: write cmd_NAME(argc, argv) in launcher/cmd_NAME.c, declare it in
+ * commands.h, add a row below and a paragraph to the usage text and the README.
+ */
+#include "commands.h"
+#include "util.h"
+#include "build_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+    {"check", cmd_check, "prove this node fit to train (IB, GPUs, host); exit 0 fit, 1 unfit"},
+    {"explain", cmd_explain, "what a reason code means and what to do about it"},
+    {"version", cmd_version, "version and the optional parts this build has"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: flightdeck COMMAND [OPTIONS]\n"
+		"\n"
+		"flightdeck proves a GPU training node fit before a job starts: InfiniBand ports,\n"
+		"GPUs and their driver, Xid errors, /dev/shm, memlock, the checkpoint directory.\n"
+		"Run it as a Slurm Prolog/HealthCheckProgram or a Kubernetes init container.\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"exit codes of `check`:\n"
+		"  0  fit (warnings allowed)         2  usage or configuration error\n"
+		"  1  unfit: a check failed          3  could not run\n"
+		"\n"
+		"`flightdeck COMMAND --help` describes each command. Not yet in this version:\n"
+		"run (the supervisor), memfit, bench, beat; see README.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return FD_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fd_err("unknown command '%s' (commands: check, explain, version; see flightdeck --help)",
+	       argv[1]);
+	return FD_EXIT_USAGE;
+}

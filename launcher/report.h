@@ -1,0 +1,37 @@
+/*
+ * report.h - rendering a check report: a text table for people, one JSON document for
+ * programs, and a Prometheus node_exporter textfile for dashboards and alerts.
+ */
+#ifndef FD_REPORT_H
+#define FD_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "check.h"
+
+struct fd_report_meta {
+	const char *node;
+	const char *level;
+	int64_t duration_ms;
+	double timestamp; /* Unix seconds when the check started */
+};
+
+/* The text table, failures first, at most 100 columns. quiet: only warn and fail lines. */
+void fd_report_text(FILE *out, const struct fd_report *rep, const struct fd_report_meta *m,
+		    int color, int quiet);
+
+/* The JSON document of DESIGN.md, malloc'd; NULL when out of memory. */
+char *fd_report_json(const struct fd_report *rep, const struct fd_report_meta *m);
+
+/*
+ * Writes the textfile atomically: a temporary file in the same directory, fsync, rename,
+ * so node_exporter never scrapes half a file. Returns 0 or -errno with err filled.
+ */
+int fd_report_prom(const char *path, const struct fd_report *rep, const struct fd_report_meta *m,
+		   char *err, size_t errlen);
+
+/* Writes text word-wrapped to `width` columns, each line indented by `indent` spaces. */
+void fd_wrap(FILE *out, const char *text, int indent, int width);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * util.h - small shared helpers: the unit parsers of the CLI contract, bounded file reads,
+ * clocks and human formatting.
+ *
+ * Conventions (as everywhere in flightdeck): functions return 0 or a negative errno, never
+ * exit, never print unless their name says so (fd_err).
+ */
+#ifndef FD_UTIL_H
+#define FD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes of `flightdeck check` (DESIGN.md); `run` adds its own in run.h. */
+enum {
+	FD_EXIT_FIT = 0,
+	FD_EXIT_UNFIT = 1,
+	FD_EXIT_USAGE = 2,
+	FD_EXIT_CANT_RUN = 3,
+};
+
+/* Prints "flightdeck: <message>" and a newline on stderr: the one-line error of the contract. */
+void fd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Durations: plain seconds or a number with a suffix ms, s, m, h, d ("90", "1.5s", "10m", "72h").
+ * The result is in milliseconds. -EINVAL for anything else (empty, negative, trailing junk),
+ * -ERANGE past ~290 million years.
+ */
+int fd_parse_duration_ms(const char *s, int64_t *ms);
+
+/*
+ * Sizes: bytes, or K/M/G/T (and KB/MB/GB/TB: powers of 1000), or KiB/MiB/GiB/TiB (powers of
+ * 1024). Case-insensitive suffix; fractions allowed ("1.5GiB"). -EINVAL / -ERANGE as above.
+ */
+int fd_parse_size(const char *s, uint64_t *bytes);
+
+/* Counts: a number, scientific notation or K/M/B/T suffix ("7B", "7e9", "70b", "1.5k"). */
+int fd_parse_count(const char *s, uint64_t *n);
+
+/* A comma-separated list of non-negative integers ("48,63,79"); at most max entries. */
+int fd_parse_int_list(const char *s, int *out, size_t max, size_t *n);
+
+/* A plain non-negative decimal integer that fits an int ("8"); -EINVAL / -ERANGE. */
+int fd_parse_uint(const char *s, int *out);
+
+/*
+ * Reads a small file whole into buf (NUL-terminated), trailing whitespace stripped.
+ * Returns the length, -errno on failure, -EFBIG if it does not fit.
+ */
+int fd_read_small(const char *path, char *buf, size_t len);
+
+/* Reads any file whole into a malloc'd buffer (NUL-terminated); *len gets its length. */
+int fd_read_all(const char *path, char **out, size_t *len);
+
+/* snprintf that reports truncation as -ENAMETOOLONG. */
+int fd_pathf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Monotonic nanoseconds, and wall-clock Unix seconds with a fraction. */
+int64_t fd_mono_ns(void);
+double fd_wall_s(void);
+
+/* "64.0 MiB", "1.2 TiB": binary units, one decimal. */
+void fd_fmt_bytes(uint64_t bytes, char *out, size_t len);
+
+/* "850 ms", "12 s", "27.5 h": a duration for people. */
+void fd_fmt_duration(int64_t ms, char *out, size_t len);
+
+/* Copies at most len-1 bytes and always terminates; returns strlen(src). */
+size_t fd_strlcpy(char *dst, const char *src, size_t len);
+
+#endif
