@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +254,13 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	if (cfg.checkpoint_dir[0] && check_dir("checkpoint-dir", cfg.checkpoint_dir))
 		goto out;
+	if (prom) {
+		/* A textfile in a directory that is not there is a typo: say so before running. */
+		char dir[PATH_MAX];
+		fd_strlcpy(dir, prom, sizeof(dir));
+		if (check_dir("prom-file", dirname(dir)))
+			goto out;
+	}
 
 	/* --- run -------------------------------------------------------------------- */
 	double t_wall = fd_wall_s();

@@ -308,9 +308,19 @@ void fd_config_format(const struct fd_config *cfg, size_t i, char *out, size_t l
 	case T_PATH:
 		snprintf(out, len, "%s", base + t->off);
 		break;
-	case T_DURATION:
-		snprintf(out, len, "%.3gs", (double)*(const int64_t *)(base + t->off) / 1e3);
+	case T_DURATION: {
+		/* the largest unit that is exact: 12h, 10m, 90s, 250ms */
+		long long ms = *(const int64_t *)(base + t->off);
+		if (ms && ms % 3600000 == 0)
+			snprintf(out, len, "%lldh", ms / 3600000);
+		else if (ms && ms % 60000 == 0)
+			snprintf(out, len, "%lldm", ms / 60000);
+		else if (ms % 1000 == 0)
+			snprintf(out, len, "%llds", ms / 1000);
+		else
+			snprintf(out, len, "%lldms", ms);
 		break;
+	}
 	case T_SIZE:
 	case T_MEMLOCK: {
 		uint64_t v = *(const uint64_t *)(base + t->off);

@@ -1,0 +1,83 @@
+# lib.sh - shared helpers for the numbered integration tests (sourced, POSIX sh).
+#
+# ctest sets FLIGHTDECK (the binary), FIXTURES (generated trees), TESTS_DIR and SRC_DIR.
+# A test prints "ok - ..." lines, calls fail to stop with a reason, and skip (exit 77,
+# which ctest reports as skipped) when something it needs is absent: never a pass.
+set -u
+
+: "${FLIGHTDECK:?FLIGHTDECK must point at the flightdeck binary}"
+: "${FIXTURES:?FIXTURES must point at the generated fixture trees}"
+KMSG_DIR="$TESTS_DIR/fixtures/kmsg"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/flightdeck-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+# Tests must not depend on the environment of whoever runs them.
+unset NCCL_SOCKET_IFNAME NCCL_IB_HCA FLIGHTDECK_SYSFS_ROOT FLIGHTDECK_PROC_ROOT FLIGHTDECK_KMSG
+export NO_COLOR=1
+
+command -v jq >/dev/null 2>&1 || { echo "FAIL: jq is required (scripts/install-deps.sh installs it)"; exit 1; }
+
+fail() {
+	echo "FAIL: $*"
+	[ -s "$TMP/out" ] && { echo "--- stdout"; head -c 4000 "$TMP/out"; }
+	[ -s "$TMP/err" ] && { echo "--- stderr"; cat "$TMP/err"; }
+	exit 1
+}
+ok() { echo "ok - $*"; }
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+
+# fx NAME: the seam flags for fixture NAME (sysfs and proc roots, an empty kernel log)
+fx() {
+	echo "--sysfs-root $FIXTURES/$1/sys --proc-root $FIXTURES/$1/proc --kmsg $FIXTURES/empty.log"
+}
+
+# run ARGS...: runs flightdeck; stdout in $TMP/out, stderr in $TMP/err, status in $RC
+run() {
+	RC=0
+	"$FLIGHTDECK" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+	if grep -q -E 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error' "$TMP/err"; then
+		fail "sanitizer report from: flightdeck $*"
+	fi
+}
+
+# check ARGS...: flightdeck check --json ARGS (counter window 0 unless given)
+check() {
+	run check --json --counter-window 0 "$@"
+	if [ "$RC" -le 1 ]; then
+		jq -e . "$TMP/out" >/dev/null 2>&1 || fail "check $* did not print one JSON document"
+	fi
+}
+
+expect_rc() {
+	[ "$RC" -eq "$1" ] || fail "expected exit $1, got $RC"
+}
+
+# count FILTER: how many findings match the jq boolean FILTER
+count() {
+	jq "[.findings[] | select($1)] | length" "$TMP/out"
+}
+
+# expect_finding JQ-FILTER [N]: at least one (or exactly N) findings match
+expect_finding() {
+	n=$(count "$1")
+	if [ $# -ge 2 ]; then
+		[ "$n" -eq "$2" ] || fail "expected $2 findings matching '$1', found $n"
+	else
+		[ "$n" -ge 1 ] || fail "expected a finding matching '$1', found none"
+	fi
+}
+
+expect_no_finding() {
+	n=$(count "$1")
+	[ "$n" -eq 0 ] || fail "expected no finding matching '$1', found $n"
+}
+
+# expect_one_line_error PATTERN: stderr is exactly one line and matches PATTERN
+expect_one_line_error() {
+	lines=$(wc -l <"$TMP/err")
+	[ "$lines" -eq 1 ] || fail "expected one line on stderr, got $lines"
+	grep -q -- "$1" "$TMP/err" || fail "stderr does not mention '$1'"
+	grep -q '^flightdeck: ' "$TMP/err" || fail "stderr line does not start with 'flightdeck: '"
+}
