@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs, from Debian's packages, what building and testing flightdeck
+# needs. Safe to run twice: it installs only what is missing, and runs apt-get update only
+# when something is.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential cmake pkg-config # the build
+	libcjson-dev			 # JSON reports (required)
+	libibverbs-dev rdma-core ibverbs-utils infiniband-diags # the verbs probe (optional)
+	jq				 # integration tests read the JSON reports
+	clang-format			 # the format check in the test command
+	bsdutils			 # script(1): the terminal-colour test
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+	SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
