@@ -189,11 +189,11 @@ void gpu_judge_xid(const void *facts, const struct fd_config *cfg, struct fd_rep
 								    : "");
 		if (r) {
 			if (newest < 0)
-				snprintf(r->value, sizeof(r->value), "Xid %d x%d, time unknown", e->xid,
-					 count);
+				snprintf(r->value, sizeof(r->value), "Xid %d x%d, time unknown",
+					 e->xid, count);
 			else
-				snprintf(r->value, sizeof(r->value), "Xid %d x%d, %s ago", e->xid, count,
-					 age);
+				snprintf(r->value, sizeof(r->value), "Xid %d x%d, %s ago", e->xid,
+					 count, age);
 			if (!strcmp(code, "GPU_XID_FATAL"))
 				snprintf(r->expected, sizeof(r->expected), "none in %s", win);
 			else

@@ -85,7 +85,7 @@ static const struct tunable tunables[] = {
      OFF(counter_window_ms),
      0,
      "1s"},
-    {{"ib-flap-max", "N", "link-down events per port in the log window before failing"},
+    {{"ib-flap-max", "N", "link-down events per RDMA device in --flap-window before failing"},
      T_UINT,
      OFF(ib_flap_max),
      0,
