@@ -21,13 +21,8 @@ static int read_hex(struct fd_probe_ctx *ctx, const char *rel, unsigned *out)
 {
 	const char *root = ctx->cfg->sysfs_root;
 	char buf[32], *end;
-	int rc = fd_attr_read(ctx, root, rel, buf, sizeof(buf));
 
-	if (rc == -ENOENT) {
-		snprintf(ctx->err, sizeof(ctx->err), "%s/%s: missing", root, rel);
-		return -EINVAL;
-	}
-	if (rc < 0)
+	if (fd_attr_read_required(ctx, root, rel, buf, sizeof(buf)) < 0)
 		return -EINVAL;
 	unsigned long v = strtoul(buf, &end, 16);
 	if (strncmp(buf, "0x", 2) != 0 || *end || end == buf + 2 || v > 0xffffff)

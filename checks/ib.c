@@ -43,13 +43,8 @@ static int read_numbered(struct fd_probe_ctx *ctx, const char *rel, int *num, ch
 {
 	const char *root = ctx->cfg->sysfs_root;
 	char buf[64], *end;
-	int rc = fd_attr_read(ctx, root, rel, buf, sizeof(buf));
 
-	if (rc == -ENOENT) {
-		snprintf(ctx->err, sizeof(ctx->err), "%s/%s: missing", root, rel);
-		return -EINVAL;
-	}
-	if (rc < 0)
+	if (fd_attr_read_required(ctx, root, rel, buf, sizeof(buf)) < 0)
 		return -EINVAL;
 	long v = strtol(buf, &end, 10);
 	if (end == buf || *end != ':' || end[1] != ' ' || !isalpha((unsigned char)end[2]) ||
@@ -66,13 +61,8 @@ static int read_rate(struct fd_probe_ctx *ctx, const char *rel, double *rate, ch
 {
 	const char *root = ctx->cfg->sysfs_root;
 	char buf[64], *end;
-	int rc = fd_attr_read(ctx, root, rel, buf, sizeof(buf));
 
-	if (rc == -ENOENT) {
-		snprintf(ctx->err, sizeof(ctx->err), "%s/%s: missing", root, rel);
-		return -EINVAL;
-	}
-	if (rc < 0)
+	if (fd_attr_read_required(ctx, root, rel, buf, sizeof(buf)) < 0)
 		return -EINVAL;
 	double v = isdigit((unsigned char)buf[0]) ? strtod(buf, &end) : -1;
 	if (v < 0 || strncmp(end, " Gb/sec", 7) != 0 || !isfinite(v))

@@ -31,6 +31,16 @@ int fd_attr_read(struct fd_probe_ctx *ctx, const char *root, const char *rel, ch
 	return rc;
 }
 
+int fd_attr_read_required(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf,
+			  size_t len)
+{
+	int rc = fd_attr_read(ctx, root, rel, buf, len);
+
+	if (rc == -ENOENT)
+		snprintf(ctx->err, sizeof(ctx->err), "%s/%s: missing", root, rel);
+	return rc;
+}
+
 int fd_attr_garbage(struct fd_probe_ctx *ctx, const char *root, const char *rel, const char *text,
 		    const char *what)
 {

@@ -16,6 +16,10 @@
 int fd_attr_read(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf,
 		 size_t len);
 
+/* As fd_attr_read, but a missing file is an error too: "ROOT/REL: missing" in ctx->err. */
+int fd_attr_read_required(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf,
+			  size_t len);
+
 /*
  * Lists the names in directory ROOT/REL (no dot entries), sorted in version order so that
  * mlx5_2 comes before mlx5_10. *names is one malloc'd block; free it with free(). A missing
