@@ -247,6 +247,7 @@ int host_probe_ckpt(struct fd_probe_ctx *ctx, void *facts)
 		return 0;
 	}
 	f->write_step = "write";
+	errno = 0; /* a short write sets no errno: report it as a full disk */
 	if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block))
 		f->write_rc = errno ? -errno : -ENOSPC;
 	if (!f->write_rc) {
