@@ -1,0 +1,59 @@
+/* test_kmsg.c - the two kernel-log formats. */
+#include "kmsg.h"
+#include "testhelp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void lines(void)
+{
+	struct fd_kmsg_line l;
+	CHECK(fd_kmsg_parse_line("4,1234,5678901234,-;NVRM: Xid (PCI:0000:3b:00): 79, pid=1", &l) ==
+	      0);
+	CHECK_EQ_INT(l.ts_us, 5678901234LL);
+	CHECK(!strncmp(l.text, "NVRM", 4));
+	CHECK(fd_kmsg_parse_line("6,77,12,-,caller=T1;hello", &l) == 0 && l.ts_us == 12);
+	CHECK_STREQ(l.text, "hello");
+	CHECK(fd_kmsg_parse_line("[ 5678.901234] NVRM: Xid", &l) == 0);
+	CHECK_EQ_INT(l.ts_us, 5678901234LL);
+	CHECK_STREQ(l.text, "NVRM: Xid");
+	CHECK(fd_kmsg_parse_line("[5678.9] x", &l) == 0 && l.ts_us == 5678900000LL);
+	CHECK(fd_kmsg_parse_line("[12] y", &l) == 0 && l.ts_us == 12000000LL);
+	CHECK_EQ_INT(fd_kmsg_parse_line(" SUBSYSTEM=pci", &l), -ENODATA);
+	CHECK_EQ_INT(fd_kmsg_parse_line("", &l), -ENODATA);
+	CHECK(fd_kmsg_parse_line("Nov 10 12:00:00 node kernel: NVRM: Xid", &l) == 0 &&
+	      l.ts_us == -1);
+	CHECK(fd_kmsg_parse_line("[abc] z", &l) == 0 && l.ts_us == -1);
+}
+
+static void load(void)
+{
+	char path[] = "/tmp/fd-kmsg-XXXXXX", err[256];
+	const char text[] = "6,1,100,-;first\n SUBSYSTEM=pci\n[ 2.5] second\nplain third\n\n"
+			    "4,2,3000000,-;fourth";
+	int fd = mkstemp(path);
+	CHECK(write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1);
+	close(fd);
+	struct fd_kmsg_log *log = NULL;
+	CHECK(fd_kmsg_load(path, &log, err, sizeof(err)) == 0);
+	CHECK(log && log->n == 4);
+	if (log && log->n == 4) {
+		CHECK_STREQ(log->lines[1].text, "second");
+		CHECK_EQ_INT(log->lines[3].ts_us, 3000000);
+		log->uptime_ms = 10000;
+		CHECK_EQ_INT(fd_kmsg_age_ms(log, 3000000), 7000);
+		CHECK_EQ_INT(fd_kmsg_age_ms(log, -1), -1);
+		log->uptime_ms = -1;
+		CHECK_EQ_INT(fd_kmsg_age_ms(log, 3000000), -1);
+	}
+	fd_kmsg_free(log);
+	unlink(path);
+	CHECK(fd_kmsg_load(path, &log, err, sizeof(err)) == -ENOENT && strstr(err, path));
+}
+
+const struct unit_test kmsg_tests[] = {
+    {"kmsg: record and dmesg lines", lines},
+    {"kmsg: load a file", load},
+    {NULL, NULL},
+};

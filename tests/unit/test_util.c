@@ -1,0 +1,90 @@
+/* test_util.c - the unit parsers of the CLI contract and the formatters. */
+#include "testhelp.h"
+#include "util.h"
+
+#include <errno.h>
+
+static void durations(void)
+{
+	int64_t ms = -1;
+	CHECK(fd_parse_duration_ms("90", &ms) == 0 && ms == 90000);
+	CHECK(fd_parse_duration_ms("90s", &ms) == 0 && ms == 90000);
+	CHECK(fd_parse_duration_ms("10m", &ms) == 0 && ms == 600000);
+	CHECK(fd_parse_duration_ms("72h", &ms) == 0 && ms == 72LL * 3600000);
+	CHECK(fd_parse_duration_ms("1.5s", &ms) == 0 && ms == 1500);
+	CHECK(fd_parse_duration_ms("250ms", &ms) == 0 && ms == 250);
+	CHECK(fd_parse_duration_ms("2d", &ms) == 0 && ms == 2 * 86400000LL);
+	const char *bad[] = {"", "-5", "10x", "1e3", " 1", "inf", "s", "1.", ".5", "5 s", NULL};
+	for (int i = 0; bad[i]; i++) {
+		ms = 7;
+		CHECK_EQ_INT(fd_parse_duration_ms(bad[i], &ms), -EINVAL);
+		CHECK_EQ_INT(ms, 7);
+	}
+	CHECK(fd_parse_duration_ms(NULL, &ms) == -EINVAL);
+}
+
+static void sizes(void)
+{
+	uint64_t b = 0;
+	CHECK(fd_parse_size("64M", &b) == 0 && b == 64000000);
+	CHECK(fd_parse_size("64MiB", &b) == 0 && b == 67108864);
+	CHECK(fd_parse_size("1GiB", &b) == 0 && b == 1073741824);
+	CHECK(fd_parse_size("1.5G", &b) == 0 && b == 1500000000);
+	CHECK(fd_parse_size("512", &b) == 0 && b == 512);
+	CHECK(fd_parse_size("8gb", &b) == 0 && b == 8000000000ULL);
+	CHECK(fd_parse_size("2TiB", &b) == 0 && b == 2199023255552ULL);
+	const char *bad[] = {"", "-1", "1X", "GiB", "1 G", "1e3", NULL};
+	for (int i = 0; bad[i]; i++)
+		CHECK_EQ_INT(fd_parse_size(bad[i], &b), -EINVAL);
+	CHECK_EQ_INT(fd_parse_size("99999999999T", &b), -ERANGE);
+}
+
+static void counts(void)
+{
+	uint64_t n = 0;
+	CHECK(fd_parse_count("7B", &n) == 0 && n == 7000000000ULL);
+	CHECK(fd_parse_count("7e9", &n) == 0 && n == 7000000000ULL);
+	CHECK(fd_parse_count("70b", &n) == 0 && n == 70000000000ULL);
+	CHECK(fd_parse_count("1.5k", &n) == 0 && n == 1500);
+	CHECK(fd_parse_count("6.74e9", &n) == 0 && n == 6740000000ULL);
+	CHECK_EQ_INT(fd_parse_count("7Q", &n), -EINVAL);
+	CHECK_EQ_INT(fd_parse_count("-7B", &n), -EINVAL);
+}
+
+static void int_lists(void)
+{
+	int v[8];
+	size_t n = 0;
+	CHECK(fd_parse_int_list("48,63, 79", v, 8, &n) == 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK(v[0] == 48 && v[1] == 63 && v[2] == 79);
+	CHECK(fd_parse_int_list("48,,x", v, 8, &n) != 0);
+	CHECK(fd_parse_int_list("1,2,3", v, 2, &n) == -ERANGE);
+	int x;
+	CHECK(fd_parse_uint("8", &x) == 0 && x == 8);
+	CHECK(fd_parse_uint("-3", &x) == -EINVAL);
+	CHECK(fd_parse_uint("99999999999", &x) == -ERANGE);
+}
+
+static void formatting(void)
+{
+	char b[32];
+	fd_fmt_bytes(65536ULL * 1024, b, sizeof(b));
+	CHECK_STREQ(b, "64.0 MiB");
+	fd_fmt_bytes(512, b, sizeof(b));
+	CHECK_STREQ(b, "512 B");
+	fd_fmt_duration(850, b, sizeof(b));
+	CHECK_STREQ(b, "850 ms");
+	fd_fmt_duration(24 * 3600000LL, b, sizeof(b));
+	CHECK_STREQ(b, "24.0 h");
+	fd_fmt_duration(10 * 60000LL, b, sizeof(b));
+	CHECK_STREQ(b, "10.0 min");
+	char small[4];
+	CHECK_EQ_INT(fd_strlcpy(small, "abcdef", sizeof(small)), 6);
+	CHECK_STREQ(small, "abc");
+}
+
+const struct unit_test util_tests[] = {
+    {"util: durations", durations}, {"util: sizes", sizes},	      {"util: counts", counts},
+    {"util: int lists", int_lists}, {"util: formatting", formatting}, {NULL, NULL},
+};
