@@ -83,6 +83,17 @@ static const struct fd_code codes[] = {
      "The kernel log has an Xid in neither the fatal nor the application list.",
      "Unclassified Xids are rare and worth a look before the next job.",
      "Look the Xid up in NVIDIA's Xid catalogue and add it to --xid-fatal or --xid-app."},
+    {"GPU_ECC_DISABLED", WARN, "ECC is turned off on a GPU that supports it.",
+     "Without ECC a flipped bit in HBM silently corrupts weights or gradients.",
+     "Enable it (nvidia-smi -e 1) and reset the GPU or reboot."},
+    {"GPU_PERSISTENCE_OFF", WARN, "Persistence mode is off.",
+     "Without it the driver tears the GPU state down when idle: every job start pays the "
+     "initialisation, and NVML queries are slow.",
+     "Run nvidia-persistenced (or nvidia-smi -pm 1) on GPU nodes."},
+    {"GPU_MIG_MODE", FAIL, "A GPU's MIG mode is not what the job expects.",
+     "A MIG-partitioned GPU shows up as slices: a training job sees a fraction of the memory "
+     "and compute it was sized for.",
+     "nvidia-smi -mig 0 (or 1) and reset the GPU; set --expect-mig to the node's role."},
     {"GPU_ECC_UNCORRECTABLE", FAIL, "A GPU reports uncorrectable ECC errors.",
      "Uncorrectable (double-bit) errors corrupt results or kill the process using the page.",
      "Drain the node; `nvidia-smi -q -d ECC,ROW_REMAPPER`; reset the GPU to trigger row "

@@ -56,4 +56,38 @@ int gpu_parse_xid(const char *text, char *pci, size_t pcilen, int *xid);
 /* What NVIDIA's Xid catalogue calls the common ones; NULL when not in the short list. */
 const char *gpu_xid_name(int xid);
 
+/* ---- GPU health through NVML (checks/gpu_nvml.c) ------------------------------------ */
+
+#define GPU_NVML_MAX 16
+
+struct gpu_nvml_dev {
+	char bus_id[32]; /* "00000000:18:00.0" as NVML prints it */
+	char name[96];
+	int persistence;     /* 1 on, 0 off; -1 unknown (here and below: not supported) */
+	int ecc;	     /* current ECC mode */
+	long long ecc_unc;   /* volatile uncorrectable ECC errors */
+	int retired_pending; /* retired pages waiting for a reset (pre-Ampere) */
+	int remap_known;
+	unsigned remap_pending, remap_failure, remap_unc;
+	int temp, temp_slowdown; /* degrees C */
+	long long reasons;	 /* clock event reasons bitmask */
+	int pcie_width, pcie_max;
+	int nvlink_total, nvlink_active; /* links that answered, and those active */
+	int procs;			 /* compute processes holding the GPU */
+	int mig;			 /* current MIG mode */
+};
+
+struct gpu_nvml_facts {
+	int pci_gpus; /* NVIDIA GPUs in PCI sysfs: what NVML should see */
+	int rc;	      /* 0 loaded; else why is set */
+	char why[256];
+	char driver[80];
+	int cuda; /* CUDA version the driver supports, 12040 = 12.4; 0 unknown */
+	unsigned count;
+	struct gpu_nvml_dev dev[GPU_NVML_MAX];
+};
+
+int gpu_probe_nvml(struct fd_probe_ctx *ctx, void *facts);
+void gpu_judge_nvml(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
 #endif

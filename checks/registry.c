@@ -51,6 +51,8 @@ static const struct fd_check checks[] = {
 
     CHECK("gpu.pci", FD_AREA_GPU, FD_LEVEL_QUICK, struct gpu_pci_facts, gpu_probe_pci,
 	  gpu_judge_pci, NULL, "NVIDIA GPUs on the PCI bus, driver loaded and bound"),
+    CHECK("gpu.nvml", FD_AREA_GPU, FD_LEVEL_QUICK, struct gpu_nvml_facts, gpu_probe_nvml,
+	  gpu_judge_nvml, NULL, "NVML: count, ECC, remap, thermal, clocks, PCIe, NVLink, busy"),
     CHECK("gpu.xid", FD_AREA_GPU, FD_LEVEL_QUICK, struct xid_facts, gpu_probe_xid, gpu_judge_xid,
 	  gpu_release_xid, "Xid errors in the kernel log, by class and age"),
 };

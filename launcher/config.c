@@ -22,6 +22,7 @@ enum ttype {
 	T_GBPS,
 	T_UINT,
 	T_GPUS, /* a count or "auto" */
+	T_MIG,	/* "any", "on", "off" */
 	T_XIDS,
 };
 
@@ -100,6 +101,11 @@ static const struct tunable tunables[] = {
      OFF(expect_gpus),
      0,
      "auto"},
+    {{"expect-mig", "MODE", "MIG mode every GPU must be in: on, off or any"},
+     T_MIG,
+     OFF(expect_mig),
+     0,
+     "any"},
     {{"xid-window", "DUR", "Xids older than this warn instead of failing"},
      T_DURATION,
      OFF(xid_window_ms),
@@ -188,6 +194,17 @@ static int set_one(struct fd_config *cfg, const struct tunable *t, const char *v
 		else
 			rc = fd_parse_uint(v, (int *)(base + t->off));
 		want = " (use a whole number or 'auto')";
+		break;
+	case T_MIG:
+		if (strcasecmp(v, "any") == 0)
+			*(int *)(base + t->off) = -1;
+		else if (strcasecmp(v, "off") == 0)
+			*(int *)(base + t->off) = 0;
+		else if (strcasecmp(v, "on") == 0)
+			*(int *)(base + t->off) = 1;
+		else
+			rc = -EINVAL;
+		want = " (use on, off or any)";
 		break;
 	case T_XIDS:
 		rc = fd_parse_int_list(v, (int *)(base + t->off), FD_MAX_XIDS,
@@ -342,6 +359,11 @@ void fd_config_format(const struct fd_config *cfg, size_t i, char *out, size_t l
 			snprintf(out, len, "auto");
 		else
 			snprintf(out, len, "%d", v);
+		break;
+	}
+	case T_MIG: {
+		int v = *(const int *)(base + t->off);
+		snprintf(out, len, "%s", v < 0 ? "any" : v ? "on" : "off");
 		break;
 	}
 	case T_XIDS: {

@@ -35,6 +35,7 @@ struct fd_config {
 
 	/* gpu */
 	int expect_gpus; /* -1 = however many NVIDIA PCI functions are present */
+	int expect_mig;	 /* -1 any, 0 off, 1 on */
 	int64_t xid_window_ms;
 	int xid_fatal[FD_MAX_XIDS];
 	size_t n_xid_fatal;

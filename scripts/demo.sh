@@ -19,6 +19,8 @@ echo
 F=build/fixtures/port-down
 echo "== the same check on a fixture node with one InfiniBand port down ($F)"
 rc=0
+# The fixture node's GPUs answer through the fake NVML built with the tests (healthy H100s).
+FLIGHTDECK_NVML_LIB=build/tests/libfakenvml.so FAKE_NVML_FIXTURE=tests/fixtures/nvml/healthy-h100x8.conf \
 "$FD" check --sysfs-root "$F/sys" --proc-root "$F/proc" \
 	--kmsg tests/fixtures/kmsg/xid-fatal.kmsg --counter-window 0 --quiet || rc=$?
 echo "(exit status $rc)"

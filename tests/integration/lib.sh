@@ -13,6 +13,12 @@ trap 'rm -rf "$TMP"' EXIT
 # Tests must not depend on the environment of whoever runs them.
 unset NCCL_SOCKET_IFNAME NCCL_IB_HCA FLIGHTDECK_SYSFS_ROOT FLIGHTDECK_PROC_ROOT FLIGHTDECK_KMSG
 export NO_COLOR=1
+# Fixture nodes have GPUs, so they need an NVML: by default the fake one, answering as a
+# healthy 8x H100 node. Tests of the real machine or of GPU-less fixtures unset it.
+if [ -n "${FAKE_NVML_LIB:-}" ]; then
+	export FLIGHTDECK_NVML_LIB="$FAKE_NVML_LIB"
+	export FAKE_NVML_FIXTURE="$TESTS_DIR/fixtures/nvml/healthy-h100x8.conf"
+fi
 
 command -v jq >/dev/null 2>&1 || { echo "FAIL: jq is required (scripts/install-deps.sh installs it)"; exit 1; }
 

@@ -2,6 +2,7 @@
 # flightdeck check on the machine the tests run on, with its real /sys, /proc and kernel log.
 # On these CI machines there is no GPU and no RDMA: it must say so and exit 0.
 . "$TESTS_DIR/integration/lib.sh"
+unset FLIGHTDECK_NVML_LIB FAKE_NVML_FIXTURE # the real machine: the real (absent) NVML
 
 run check --json
 [ -d /sys/class/infiniband ] && [ -n "$(ls /sys/class/infiniband 2>/dev/null)" ] &&
@@ -12,6 +13,7 @@ fi
 expect_rc 0
 expect_finding '.check == "ib.port" and .status == "skip" and (.message | test("no RDMA devices"))' 1
 expect_finding '.check == "gpu.pci" and .status == "skip" and (.message | test("no NVIDIA GPU"))' 1
+expect_finding '.check == "gpu.nvml" and .status == "skip"' 1
 expect_no_finding '.status == "fail"'
 jq -e '.verdict == "pass" or .verdict == "warn"' "$TMP/out" >/dev/null || fail "verdict"
 ok "no GPU and no RDMA: said plainly, exit 0"

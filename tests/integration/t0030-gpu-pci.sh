@@ -25,12 +25,12 @@ expect_rc 1
 expect_finding '.code == "GPU_COUNT" and .value == "8" and .expected == "7"' 1
 ok "--expect-gpus 7 with 8 present: GPU_COUNT"
 
-check $(fx roce) --only gpu
+FLIGHTDECK_NVML_LIB=/nonexistent/libnvidia-ml.so.1 check $(fx roce) --only gpu
 expect_rc 0
 expect_finding '.check == "gpu.pci" and .status == "skip" and (.message | test("no NVIDIA GPU"))' 1
 ok "no NVIDIA device: skip, not fail"
 
-check $(fx roce) --only gpu --expect-gpus 8
+FLIGHTDECK_NVML_LIB=/nonexistent/libnvidia-ml.so.1 check $(fx roce) --only gpu --expect-gpus 8
 expect_rc 1
 expect_finding '.code == "GPU_COUNT" and .value == "0"' 1
 ok "no NVIDIA device but 8 expected: GPU_COUNT"

@@ -150,9 +150,105 @@ static void xids(void)
 	fd_report_free(&rep);
 }
 
+static struct gpu_nvml_facts *healthy_nvml(void)
+{
+	struct gpu_nvml_facts *f = calloc(1, sizeof(*f));
+	fd_config_init(&cfg);
+	f->pci_gpus = 2;
+	f->count = 2;
+	strcpy(f->driver, "550.54.15");
+	f->cuda = 12040;
+	for (int i = 0; i < 2; i++) {
+		struct gpu_nvml_dev *d = &f->dev[i];
+		snprintf(d->bus_id, sizeof(d->bus_id), "00000000:%02X:00.0", 0x18 + i);
+		d->persistence = d->ecc = 1;
+		d->ecc_unc = 0;
+		d->retired_pending = 0;
+		d->remap_known = 1;
+		d->temp = 40;
+		d->temp_slowdown = 87;
+		d->reasons = 0x1;
+		d->pcie_width = d->pcie_max = 16;
+		d->nvlink_total = d->nvlink_active = 18;
+		d->procs = 0;
+		d->mig = 0;
+	}
+	return f;
+}
+
+static void nvml(void)
+{
+	struct fd_report rep = {0};
+	struct gpu_nvml_facts *f = healthy_nvml();
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK(fd_report_verdict(&rep) == FD_PASS);
+	CHECK_EQ_INT(count_status(&rep, "gpu.ecc", FD_PASS), 2);
+	CHECK_EQ_INT(count_status(&rep, "gpu.nvlink", FD_PASS), 2);
+	fd_report_free(&rep);
+
+	f->dev[1].ecc_unc = 4;
+	f->dev[0].temp = 87;
+	f->dev[0].reasons = 0x1 | 0x4; /* idle + software power cap: normal */
+	f->dev[1].reasons = 0x80;      /* power brake */
+	f->dev[1].pcie_width = 4;
+	f->dev[0].nvlink_active = 17;
+	f->dev[1].procs = 1;
+	f->dev[0].remap_pending = 1;
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK(find_code(&rep, "GPU_ECC_UNCORRECTABLE") &&
+	      !strcmp(find_code(&rep, "GPU_ECC_UNCORRECTABLE")->subject, "00000000:19:00.0"));
+	CHECK(find_code(&rep, "GPU_THERMAL") != NULL);
+	CHECK_EQ_INT(count_code(&rep, "GPU_CLOCKS_THROTTLED"), 1);
+	CHECK(find_code(&rep, "GPU_CLOCKS_THROTTLED") &&
+	      !strcmp(find_code(&rep, "GPU_CLOCKS_THROTTLED")->value, "power brake"));
+	CHECK(find_code(&rep, "GPU_PCIE_DEGRADED") != NULL);
+	CHECK(find_code(&rep, "GPU_NVLINK_DOWN") &&
+	      !strcmp(find_code(&rep, "GPU_NVLINK_DOWN")->value, "17/18 active"));
+	CHECK(find_code(&rep, "GPU_BUSY") != NULL);
+	CHECK(find_code(&rep, "GPU_ROW_REMAP_PENDING") != NULL);
+	fd_report_free(&rep);
+
+	/* unknown (unsupported) values are not judged */
+	free(f);
+	f = healthy_nvml();
+	f->dev[0].temp = -1;
+	f->dev[0].reasons = -1;
+	f->dev[0].pcie_width = -1;
+	f->dev[0].nvlink_total = 0;
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK_EQ_INT(count_status(&rep, "gpu.thermal", FD_PASS), 1);
+	CHECK_EQ_INT(count_status(&rep, "gpu.clocks", FD_PASS), 1);
+	CHECK_EQ_INT(count_status(&rep, "gpu.nvlink", FD_PASS), 1);
+	fd_report_free(&rep);
+
+	cfg.expect_mig = 1;
+	cfg.expect_gpus = 5; /* gpu.count's business, not NVML's */
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK_EQ_INT(count_code(&rep, "GPU_MIG_MODE"), 2);
+	CHECK_EQ_INT(count_code(&rep, "GPU_COUNT"), 0);
+	fd_report_free(&rep);
+
+	f->count = 1; /* one GPU on the bus that NVML does not see */
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK(find_code(&rep, "GPU_COUNT") && !strcmp(find_code(&rep, "GPU_COUNT")->value, "1"));
+	fd_report_free(&rep);
+
+	f->rc = -ENODEV;
+	strcpy(f->why, "nvmlInit: Driver Not Loaded");
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK(rep.n == 1 && find_code(&rep, "GPU_DRIVER_NOT_LOADED"));
+	fd_report_free(&rep);
+	f->pci_gpus = 0;
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK(rep.n == 1 && rep.v[0].status == FD_SKIP);
+	fd_report_free(&rep);
+	free(f);
+}
+
 const struct unit_test gpu_tests[] = {
     {"gpu: PCI presence, driver, count", pci},
     {"gpu: Xid line parsing", parse},
     {"gpu: Xid classes, ages, grouping", xids},
+    {"gpu: NVML judgements", nvml},
     {NULL, NULL},
 };

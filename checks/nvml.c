@@ -1,0 +1,105 @@
+/*
+ * nvml.c - dlopen()ing NVML and resolving the entry points flightdeck uses.
+ *
+ * Required entry points missing from the library make the load fail with the symbol named;
+ * optional ones (row remapping, clock event reasons, NVLink, MIG) stay NULL and the checks
+ * that need them skip, since older drivers and non-datacenter GPUs lack them.
+ */
+#include "nvml.h"
+#include "util.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_LIB "libnvidia-ml.so.1"
+
+struct sym {
+	size_t off;
+	const char *names[2]; /* newer name first */
+	int required;
+};
+
+#define S(field, req, ...)                                                                         \
+	{                                                                                          \
+		offsetof(struct fd_nvml, field), {__VA_ARGS__}, req                                \
+	}
+
+static const struct sym syms[] = {
+    S(Init, 1, "nvmlInit_v2", "nvmlInit"),
+    S(Shutdown, 1, "nvmlShutdown"),
+    S(ErrorString, 1, "nvmlErrorString"),
+    S(SystemGetDriverVersion, 1, "nvmlSystemGetDriverVersion"),
+    S(SystemGetCudaDriverVersion, 0, "nvmlSystemGetCudaDriverVersion_v2",
+      "nvmlSystemGetCudaDriverVersion"),
+    S(DeviceGetCount, 1, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"),
+    S(DeviceGetHandleByIndex, 1, "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"),
+    S(DeviceGetName, 1, "nvmlDeviceGetName"),
+    S(DeviceGetPciInfo, 1, "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2"),
+    S(DeviceGetPersistenceMode, 0, "nvmlDeviceGetPersistenceMode"),
+    S(DeviceGetEccMode, 0, "nvmlDeviceGetEccMode"),
+    S(DeviceGetTotalEccErrors, 0, "nvmlDeviceGetTotalEccErrors"),
+    S(DeviceGetRetiredPagesPendingStatus, 0, "nvmlDeviceGetRetiredPagesPendingStatus"),
+    S(DeviceGetRemappedRows, 0, "nvmlDeviceGetRemappedRows"),
+    S(DeviceGetTemperature, 0, "nvmlDeviceGetTemperature"),
+    S(DeviceGetTemperatureThreshold, 0, "nvmlDeviceGetTemperatureThreshold"),
+    S(DeviceGetClocksEventReasons, 0, "nvmlDeviceGetCurrentClocksEventReasons",
+      "nvmlDeviceGetCurrentClocksThrottleReasons"),
+    S(DeviceGetCurrPcieLinkWidth, 0, "nvmlDeviceGetCurrPcieLinkWidth"),
+    S(DeviceGetMaxPcieLinkWidth, 0, "nvmlDeviceGetMaxPcieLinkWidth"),
+    S(DeviceGetNvLinkState, 0, "nvmlDeviceGetNvLinkState"),
+    S(DeviceGetComputeRunningProcesses, 0, "nvmlDeviceGetComputeRunningProcesses_v3",
+      "nvmlDeviceGetComputeRunningProcesses_v2"),
+    S(DeviceGetMigMode, 0, "nvmlDeviceGetMigMode"),
+};
+
+int fd_nvml_open(struct fd_nvml *n, char *why, size_t len)
+{
+	const char *path = getenv("FLIGHTDECK_NVML_LIB");
+	fd_nvmlReturn_t r;
+
+	memset(n, 0, sizeof(*n));
+	if (!path || !*path)
+		path = DEFAULT_LIB;
+	n->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!n->lib) {
+		snprintf(why, len, "cannot load %s: %s", path, dlerror());
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < FD_ARRAY_SIZE(syms); i++) {
+		void *f = NULL;
+		for (int k = 0; k < 2 && !f && syms[i].names[k]; k++)
+			f = dlsym(n->lib, syms[i].names[k]);
+		if (!f && syms[i].required) {
+			snprintf(why, len, "%s lacks %s (driver too old?)", path, syms[i].names[0]);
+			dlclose(n->lib);
+			n->lib = NULL;
+			return -ENOSYS;
+		}
+		memcpy((char *)n + syms[i].off, &f, sizeof(f));
+	}
+	r = n->Init();
+	if (r != FD_NVML_SUCCESS) {
+		snprintf(why, len, "nvmlInit: %s (NVML error %d)", n->ErrorString(r), r);
+		dlclose(n->lib);
+		n->lib = NULL;
+		return r == FD_NVML_ERROR_DRIVER_NOT_LOADED ? -ENODEV : -EIO;
+	}
+	return 0;
+}
+
+void fd_nvml_close(struct fd_nvml *n)
+{
+	if (!n->lib)
+		return;
+	n->Shutdown();
+	dlclose(n->lib);
+	n->lib = NULL;
+}
+
+const char *fd_nvml_error(const struct fd_nvml *n, fd_nvmlReturn_t r)
+{
+	return n->lib ? n->ErrorString(r) : "NVML not loaded";
+}
