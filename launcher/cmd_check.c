@@ -78,9 +78,11 @@ static void usage(FILE *out)
 		snprintf(opt, sizeof(opt), "--%s %s", t->name, t->arg);
 		fprintf(out, "  %-22s %s\n", opt, t->help);
 	}
-	fprintf(out, "\nenvironment: FLIGHTDECK_SYSFS_ROOT, FLIGHTDECK_PROC_ROOT, FLIGHTDECK_KMSG "
-		     "(seams for tests),\nNCCL_SOCKET_IFNAME and NCCL_IB_HCA (checked when set), "
-		     "NO_COLOR.\n");
+	fprintf(
+	    out,
+	    "\nenvironment: FLIGHTDECK_SYSFS_ROOT, FLIGHTDECK_PROC_ROOT, FLIGHTDECK_KMSG "
+	    "and\nFLIGHTDECK_NVML_LIB (seams for tests), NCCL_SOCKET_IFNAME and NCCL_IB_HCA (checked when set), "
+	    "NO_COLOR.\n");
 }
 
 static int parse_only(const char *s, int *areas)

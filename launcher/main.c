@@ -23,14 +23,15 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: flightdeck COMMAND [OPTIONS]\n"
-		"\n"
-		"flightdeck proves a GPU training node fit before a job starts: InfiniBand ports,\n"
-		"GPUs and their driver, Xid errors, /dev/shm, memlock, the checkpoint directory.\n"
-		"Run it as a Slurm Prolog/HealthCheckProgram or a Kubernetes init container.\n"
-		"\n"
-		"commands:\n");
+	fprintf(
+	    out,
+	    "usage: flightdeck COMMAND [OPTIONS]\n"
+	    "\n"
+	    "flightdeck proves a GPU training node fit before a job starts: InfiniBand ports,\n"
+	    "GPUs (driver, NVML health, Xid errors), /dev/shm, memlock, the checkpoint directory.\n"
+	    "Run it as a Slurm Prolog/HealthCheckProgram or a Kubernetes init container.\n"
+	    "\n"
+	    "commands:\n");
 	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
