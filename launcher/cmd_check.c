@@ -81,7 +81,7 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "\nenvironment: FLIGHTDECK_SYSFS_ROOT, FLIGHTDECK_PROC_ROOT, FLIGHTDECK_KMSG "
-	    "and\nFLIGHTDECK_NVML_LIB (seams for tests), NCCL_SOCKET_IFNAME and NCCL_IB_HCA (checked when set), "
+	    "and\nFLIGHTDECK_NVML_LIB (seams for tests), NCCL_SOCKET_IFNAME and NCCL_IB_HCA\n(checked when set), "
 	    "NO_COLOR.\n");
 }
 
