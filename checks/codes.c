@@ -127,6 +127,14 @@ static const struct fd_code codes[] = {
     {"ALLREDUCE_BW_LOW", FAIL, "Allreduce bus bandwidth is below the expectation.",
      "Collectives set the pace of data-parallel training.",
      "Check NVLink/NVSwitch state, PCIe topology and NCCL_* variables; compare nodes."},
+    {"GPU_BENCH_FAILED", FAIL, "flightdeck-gpubench hung, crashed or printed no report.",
+     "A GPU benchmark that cannot finish on an idle node points to a hung GPU, a broken driver or "
+     "an NCCL that cannot initialise: a training job would hang the same way.",
+     "Run flightdeck-gpubench --json by hand; check the kernel log for Xids, nvidia-smi, and "
+     "NCCL_DEBUG=INFO output; raise --gpubench-timeout only if the node is merely slow."},
+    {"GPU_BENCH_WRONG", FAIL, "A GPU kernel's result did not verify.",
+     "The GPU computes wrong numbers: silent corruption of training.",
+     "Drain the node; run the benchmark again; replace the GPU if it repeats."},
     {"ALLREDUCE_WRONG", FAIL, "Allreduce produced a wrong result.",
      "Silent data corruption: the model trains on garbage.", "Drain the node; replace the GPU."},
 

@@ -5,6 +5,7 @@
  * status, so the table is grouped by area, cheapest first. The slow IB counter window runs
  * last in its area so the quick facts are on screen before it.
  */
+#include "bw.h"
 #include "check.h"
 #include "gpu.h"
 #include "host.h"
@@ -55,6 +56,8 @@ static const struct fd_check checks[] = {
 	  gpu_judge_nvml, NULL, "NVML: count, ECC, remap, thermal, clocks, PCIe, NVLink, busy"),
     CHECK("gpu.xid", FD_AREA_GPU, FD_LEVEL_QUICK, struct xid_facts, gpu_probe_xid, gpu_judge_xid,
 	  gpu_release_xid, "Xid errors in the kernel log, by class and age"),
+    CHECK("bw.gpubench", FD_AREA_BW, FD_LEVEL_STANDARD, struct bw_facts, bw_probe, bw_judge, NULL,
+	  "flightdeck-gpubench: HBM bandwidth, NCCL allreduce correctness and busbw"),
 };
 
 size_t fd_check_count(void)

@@ -33,6 +33,12 @@ struct fd_config {
 	int ib_flap_max;	   /* link-down events in flap_window before failing */
 	int64_t flap_window_ms;
 
+	/* bw */
+	char gpubench[PATH_MAX]; /* "" = flightdeck-gpubench beside the flightdeck binary */
+	int64_t gpubench_timeout_ms;
+	double expect_hbm_bw; /* GB/s; 0 = the table for the GPU model */
+	double expect_busbw;  /* GB/s; 0 = the table (8 GPUs) */
+
 	/* gpu */
 	int expect_gpus; /* -1 = however many NVIDIA PCI functions are present */
 	int expect_mig;	 /* -1 any, 0 off, 1 on */

@@ -14,11 +14,15 @@ check $(fx healthy-ndr8) --only ib --level standard
 expect_finding '.check == "ib.verbs" and .status == "skip"' 1
 ok "ib.verbs runs from level standard (and skips on a fixture root with the reason)"
 
-check $(fx healthy-ndr8) --only bw,memfit
+check $(fx healthy-ndr8) --only bw,memfit --level quick
 expect_rc 0
-expect_finding '.status == "skip" and (.message | test("no bw checks"))' 1
+expect_finding '.status == "skip" and (.message | test("no bw checks at level quick"))' 1
 expect_finding '.status == "skip" and (.message | test("no memfit checks"))' 1
-ok "areas without checks in this version say so"
+ok "areas without checks at a level say so"
+
+check $(fx healthy-ndr8) --only bw --gpubench /nonexistent/gpubench
+expect_finding '.check == "bw.gpubench" and .status == "skip"' 1
+ok "bw runs from level standard"
 
 printf 'shm-min = 2GiB\nxid-window = 12h\n' >"$TMP/c.conf"
 run check --config "$TMP/c.conf" --show-config --counter-window 250ms

@@ -1,0 +1,376 @@
+/*
+ * bw.c - running flightdeck-gpubench and judging what it measured.
+ *
+ * CUDA and NCCL never run inside flightdeck: a GPU that hangs a kernel, or an NCCL
+ * communicator waiting for a peer, would hang the checker with it. gpubench runs as a child
+ * in its own process group under a deadline, and only its JSON comes back.
+ */
+#define _GNU_SOURCE
+#include "bw.h"
+#include "gpu.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*
+ * Expectations by model. hbm_min is about 85% of what a Triad-like kernel reaches on a healthy
+ * GPU (H100 SXM ~2.9-3.0 TB/s of 3.35 peak; H200 ~4.1 of 4.8; DCGM fails H100 below 1.9).
+ * busbw8_min is for 8 GPUs at >= 1 GB messages; Azure's health checks fail 8xA100 below 228
+ * and 8xH100 below 460 (with NVLS); ring-only NCCL reaches ~365 on H100, hence 340 here.
+ * More specific names first.
+ */
+static const struct bw_expect expect_table[] = {
+    {"H100 PCIe", 1450, 0},	 {"H100 NVL", 2800, 0}, {"H100", 2500, 340},
+    {"H200", 3500, 340},	 {"B200", 5500, 600},	{"A100-SXM4-80GB", 1500, 228},
+    {"A100-PCIE-80GB", 1400, 0}, {"A100", 1150, 228},	{"L40S", 640, 0},
+};
+
+const struct bw_expect *bw_expect_for(const char *name)
+{
+	for (size_t i = 0; i < FD_ARRAY_SIZE(expect_table); i++)
+		if (strstr(name, expect_table[i].match))
+			return &expect_table[i];
+	return NULL;
+}
+
+double bw_busbw(double algbw, int n)
+{
+	return n > 0 ? algbw * 2.0 * (n - 1) / n : 0;
+}
+
+/* ---- the child ------------------------------------------------------------------------- */
+
+int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len)
+{
+	int pfd[2], status, rc = 0;
+	size_t cap = 16384, off = 0;
+	char *buf = malloc(cap);
+	int64_t deadline = fd_mono_ns() + (int64_t)timeout_ms * 1000000;
+	pid_t pid;
+
+	if (!buf)
+		return -ENOMEM;
+	if (pipe2(pfd, O_CLOEXEC)) {
+		rc = -errno;
+		free(buf);
+		snprintf(why, len, "pipe: %s", strerror(-rc));
+		return rc;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		free(buf);
+		snprintf(why, len, "fork: %s", strerror(-rc));
+		return rc;
+	}
+	if (pid == 0) {
+		/* child: only async-signal-safe calls until exec */
+		setpgid(0, 0);
+		dup2(pfd[1], STDOUT_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid); /* also from the parent, so the group exists before any kill */
+	close(pfd[1]);
+	for (;;) {
+		int64_t left = (deadline - fd_mono_ns()) / 1000000;
+		struct pollfd p = {pfd[0], POLLIN, 0};
+		if (left <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		int n = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+		if (n < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (n <= 0)
+			continue;
+		if (off + 4096 > cap) {
+			if (cap >= (1 << 24)) {
+				rc = -EFBIG; /* a runaway writer: not a gpubench */
+				break;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t got = read(pfd[0], buf + off, cap - off - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break; /* EOF: the child closed stdout (it is exiting) */
+		off += (size_t)got;
+	}
+	close(pfd[0]);
+	if (rc) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		free(buf);
+		if (rc == -ETIMEDOUT)
+			snprintf(why, len, "%s did not finish within %ld ms: killed", argv[0],
+				 timeout_ms);
+		else
+			snprintf(why, len, "%s: %s", argv[0], strerror(-rc));
+		return rc;
+	}
+	/* stdout closed; the exit itself must come within the deadline too */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (fd_mono_ns() > deadline) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			free(buf);
+			snprintf(why, len, "%s closed its output but did not exit within %ld ms",
+				 argv[0], timeout_ms);
+			return -ETIMEDOUT;
+		}
+		usleep(10000);
+	}
+	kill(-pid, SIGKILL); /* anything it left behind in its group */
+	buf[off] = '\0';
+	if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFSIGNALED(status))
+			snprintf(why, len, "%s died of signal %d (%s)", argv[0], WTERMSIG(status),
+				 strsignal(WTERMSIG(status)));
+		else if (WEXITSTATUS(status) == 127)
+			snprintf(why, len, "%s could not be executed", argv[0]);
+		else
+			snprintf(why, len, "%s exited with status %d", argv[0],
+				 WEXITSTATUS(status));
+		free(buf);
+		return -ECHILD;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* ---- the document ----------------------------------------------------------------------- */
+
+static double num(const cJSON *o, const char *k, double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+static void str(const cJSON *o, const char *k, char *out, size_t len)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	fd_strlcpy(out, cJSON_IsString(v) ? v->valuestring : "", len);
+}
+
+int bw_parse(const char *json, struct bw_facts *f)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *gpus, *g, *nccl;
+
+	if (!root || !cJSON_IsObject(root) || num(root, "version", 0) != 1 ||
+	    !cJSON_IsArray(gpus = cJSON_GetObjectItemCaseSensitive(root, "gpus"))) {
+		snprintf(f->why, sizeof(f->why),
+			 "output is not a gpubench version 1 document: '%.60s'", json);
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	f->n_gpus = 0;
+	cJSON_ArrayForEach(g, gpus)
+	{
+		if (f->n_gpus == BW_MAX_GPUS)
+			break;
+		struct bw_gpu *x = &f->gpus[f->n_gpus++];
+		x->index = (int)num(g, "index", (double)(f->n_gpus - 1));
+		str(g, "name", x->name, sizeof(x->name));
+		str(g, "bus_id", x->bus_id, sizeof(x->bus_id));
+		x->hbm_gbps = num(g, "hbm_gbps", -1);
+		x->hbm_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "hbm_ok"));
+		x->h2d_gbps = num(g, "h2d_gbps", -1);
+		x->d2h_gbps = num(g, "d2h_gbps", -1);
+	}
+	nccl = cJSON_GetObjectItemCaseSensitive(root, "nccl");
+	if (cJSON_IsObject(nccl)) {
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(nccl, "results"), *r;
+		f->nccl_ran = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(nccl, "ran"));
+		f->nccl_ngpus = (int)num(nccl, "ngpus", 0);
+		str(nccl, "reason", f->nccl_reason, sizeof(f->nccl_reason));
+		cJSON_ArrayForEach(r, res)
+		{
+			if (f->n_results == BW_MAX_SIZES)
+				break;
+			struct bw_result *x = &f->results[f->n_results++];
+			x->bytes = num(r, "bytes", 0);
+			x->time_us = num(r, "time_us", 0);
+			x->algbw = num(r, "algbw", 0);
+			x->busbw = num(r, "busbw", 0);
+			x->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
+		}
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* ---- probe and judge ----------------------------------------------------------------------- */
+
+static void default_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		fd_strlcpy(out, "flightdeck-gpubench", len);
+		return;
+	}
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(out, len, "%s/flightdeck-gpubench", self);
+}
+
+int bw_probe(struct fd_probe_ctx *ctx, void *facts)
+{
+	struct bw_facts *f = facts;
+	struct gpu_pci_facts *pci = calloc(1, sizeof(*pci));
+	char *out = NULL, timeout[32];
+	int rc;
+
+	if (!pci)
+		return -ENOMEM;
+	rc = gpu_probe_pci(ctx, pci);
+	f->pci_gpus = (int)pci->n;
+	free(pci);
+	if (rc || !f->pci_gpus)
+		return rc;
+	if (ctx->cfg->gpubench[0])
+		fd_strlcpy(f->path, ctx->cfg->gpubench, sizeof(f->path));
+	else
+		default_path(f->path, sizeof(f->path));
+	if (access(f->path, X_OK)) {
+		f->state = BW_NOT_BUILT;
+		snprintf(f->why, sizeof(f->why), "%s: %s (built only with the CUDA toolkit)",
+			 f->path, strerror(errno));
+		return 0;
+	}
+	/* gpubench bounds its own NCCL waits to a little less than our deadline */
+	snprintf(timeout, sizeof(timeout), "%lld",
+		 (long long)ctx->cfg->gpubench_timeout_ms * 9 / 10);
+	char *argv[] = {f->path,
+			"--json",
+			"--timeout-ms",
+			timeout,
+			ctx->level == FD_LEVEL_FULL ? "--full" : "--quick",
+			NULL};
+	rc = bw_run_child(argv, (long)ctx->cfg->gpubench_timeout_ms, &out, f->why, sizeof(f->why));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		f->state = BW_FAILED;
+		return 0;
+	}
+	f->state = bw_parse(out, f) ? BW_FAILED : BW_RAN;
+	free(out);
+	return 0;
+}
+
+static void add(struct fd_report *rep, const char *check, enum fd_status st, const char *code,
+		const char *subject, const char *value, const char *expected, const char *msg)
+{
+	struct fd_finding *r = fd_report_add(rep, check, st, code, subject, "%s", msg);
+	if (r) {
+		fd_strlcpy(r->value, value, sizeof(r->value));
+		fd_strlcpy(r->expected, expected, sizeof(r->expected));
+	}
+}
+
+void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
+{
+	const struct bw_facts *f = facts;
+	char v[96], e[96], m[256];
+
+	if (!f->pci_gpus) {
+		fd_report_add(rep, "bw.gpubench", FD_SKIP, NULL, "gpus",
+			      "no NVIDIA GPU on the PCI bus: nothing to measure");
+		return;
+	}
+	if (f->state == BW_NOT_BUILT) {
+		fd_report_add(rep, "bw.gpubench", FD_SKIP, NULL, "gpubench", "%s", f->why);
+		return;
+	}
+	if (f->state == BW_FAILED) {
+		add(rep, "bw.gpubench", FD_FAIL, "GPU_BENCH_FAILED", "gpubench", "failed",
+		    "a report", f->why);
+		return;
+	}
+	for (size_t i = 0; i < f->n_gpus; i++) {
+		const struct bw_gpu *g = &f->gpus[i];
+		const struct bw_expect *x = bw_expect_for(g->name);
+		double want = cfg->expect_hbm_bw > 0 ? cfg->expect_hbm_bw : x ? x->hbm_min : 0;
+		const char *subj = g->bus_id[0] ? g->bus_id : g->name;
+
+		if (g->hbm_gbps < 0)
+			continue;
+		snprintf(v, sizeof(v), "%.0f GB/s", g->hbm_gbps);
+		if (!g->hbm_ok) {
+			add(rep, "bw.hbm", FD_FAIL, "GPU_BENCH_WRONG", subj, v, "verified",
+			    "the HBM kernel's result did not verify: the GPU computes wrong results");
+		} else if (want <= 0) {
+			snprintf(m, sizeof(m),
+				 "%s: no expectation for this model (--expect-hbm-bw)", g->name);
+			add(rep, "bw.hbm", FD_PASS, NULL, subj, v, "-", m);
+		} else {
+			snprintf(e, sizeof(e), ">= %.0f GB/s", want);
+			snprintf(m, sizeof(m), "%s HBM bandwidth %.0f GB/s", g->name, g->hbm_gbps);
+			add(rep, "bw.hbm", g->hbm_gbps < want ? FD_FAIL : FD_PASS,
+			    g->hbm_gbps < want ? "HBM_BW_LOW" : NULL, subj, v, e, m);
+		}
+	}
+	if (!f->nccl_ran) {
+		fd_report_add(rep, "bw.nccl", FD_SKIP, NULL, "nccl", "NCCL allreduce not run: %s",
+			      f->nccl_reason[0] ? f->nccl_reason : "no reason given");
+		return;
+	}
+	const struct bw_result *best = NULL;
+	for (size_t i = 0; i < f->n_results; i++) {
+		const struct bw_result *r = &f->results[i];
+		if (!r->ok) {
+			snprintf(v, sizeof(v), "%.0f bytes", r->bytes);
+			add(rep, "bw.nccl", FD_FAIL, "ALLREDUCE_WRONG", "nccl", v, "exact sums",
+			    "NCCL allreduce returned a wrong sum");
+			return;
+		}
+		if (!best || r->bytes > best->bytes)
+			best = r;
+	}
+	if (!best)
+		return;
+	const struct bw_expect *x = f->n_gpus ? bw_expect_for(f->gpus[0].name) : NULL;
+	double want = cfg->expect_busbw > 0	  ? cfg->expect_busbw
+		      : (x && f->nccl_ngpus == 8) ? x->busbw8_min
+						  : 0;
+	snprintf(v, sizeof(v), "%.1f GB/s", best->busbw);
+	snprintf(m, sizeof(m), "allreduce over %d GPUs, %.0f MB: algbw %.1f, busbw %.1f GB/s",
+		 f->nccl_ngpus, best->bytes / 1e6, best->algbw, best->busbw);
+	if (want <= 0) {
+		add(rep, "bw.nccl", FD_PASS, NULL, "nccl", v, "-", m);
+		return;
+	}
+	snprintf(e, sizeof(e), ">= %.0f GB/s", want);
+	add(rep, "bw.nccl", best->busbw < want ? FD_FAIL : FD_PASS,
+	    best->busbw < want ? "ALLREDUCE_BW_LOW" : NULL, "nccl", v, e, m);
+}

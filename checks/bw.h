@@ -1,0 +1,82 @@
+/*
+ * bw.h - the bandwidth area: flightdeck-gpubench run as a supervised child, its JSON parsed
+ * into facts, and judged against a table of expectations keyed by GPU model.
+ *
+ * gpubench's output contract (one JSON document on stdout, exit 0):
+ *   {"version": 1,
+ *    "gpus": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "bus_id": "00000000:18:00.0",
+ *              "hbm_gbps": 2950.2, "hbm_ok": true, "h2d_gbps": 53.1, "d2h_gbps": 52.8}],
+ *    "nccl": {"ran": true, "ngpus": 8, "reason": "...",
+ *             "results": [{"bytes": 1073741824, "time_us": 4200.5, "algbw": 255.6,
+ *                          "busbw": 447.3, "ok": true}]}}
+ * GB/s are 1e9 bytes per second; busbw = algbw * 2(n-1)/n as nccl-tests computes it.
+ */
+#ifndef FD_BW_H
+#define FD_BW_H
+
+#include <stddef.h>
+
+#include "check.h"
+
+#define BW_MAX_GPUS  16
+#define BW_MAX_SIZES 32
+
+struct bw_gpu {
+	int index;
+	char name[96];
+	char bus_id[32];
+	double hbm_gbps; /* < 0: not measured */
+	int hbm_ok;	 /* the kernel's result verified */
+	double h2d_gbps, d2h_gbps;
+};
+
+struct bw_result {
+	double bytes, time_us, algbw, busbw;
+	int ok;
+};
+
+struct bw_facts {
+	int pci_gpus;	 /* NVIDIA GPUs on the bus: none means nothing to run */
+	int state;	 /* BW_RAN, or why it did not */
+	char why[256];	 /* for every state but BW_RAN */
+	char path[4096]; /* the gpubench that ran */
+	size_t n_gpus;
+	struct bw_gpu gpus[BW_MAX_GPUS];
+	int nccl_ran, nccl_ngpus;
+	char nccl_reason[160];
+	size_t n_results;
+	struct bw_result results[BW_MAX_SIZES];
+};
+
+enum {
+	BW_RAN,
+	BW_NOT_BUILT, /* no gpubench next to flightdeck: skip */
+	BW_FAILED,    /* it hung, crashed, exited non-zero or printed garbage: fail */
+};
+
+/* One row of the expectation table (checks/bw.c). */
+struct bw_expect {
+	const char *match; /* substring of the NVML/CUDA device name */
+	double hbm_min;	   /* GB/s a healthy GPU reaches with a Triad-like kernel, less margin */
+	double busbw8_min; /* 8-GPU NCCL allreduce bus bandwidth at >= 1 GB, GB/s; 0 = none */
+};
+const struct bw_expect *bw_expect_for(const char *name);
+
+/* Busbw from algbw for n ranks, the nccl-tests formula for allreduce: 2(n-1)/n. */
+double bw_busbw(double algbw, int n);
+
+/* Parses gpubench's document into f; -EINVAL with why filled when it is not the contract. */
+int bw_parse(const char *json, struct bw_facts *f);
+
+/*
+ * Runs argv with stdout captured, in its own process group, for at most timeout_ms; on the
+ * deadline the whole group is killed (a hung CUDA call never hangs the checker). Returns 0
+ * with *out (malloc'd) when it exited 0, else -ETIMEDOUT / -ECHILD (crash or non-zero exit)
+ * / -errno, with why filled.
+ */
+int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len);
+
+int bw_probe(struct fd_probe_ctx *ctx, void *facts);
+void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+#endif

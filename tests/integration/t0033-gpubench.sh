@@ -1,0 +1,68 @@
+#!/bin/sh
+# The bw area: flightdeck-gpubench as a supervised child. Stand-ins that hang, crash or print
+# garbage test the deadline and the JSON contract; good and bad numbers test the judges.
+. "$TESTS_DIR/integration/lib.sh"
+
+SI="$TESTS_DIR/helpers/gpubench-standin.sh"
+bench() { # bench MODE [ARGS...]
+	mode=$1
+	shift
+	STANDIN_MODE=$mode check $(fx no-rdma) --only bw --gpubench "$SI" "$@"
+}
+
+bench good
+expect_rc 0
+expect_finding '.check == "bw.hbm" and .status == "pass" and .expected == ">= 2500 GB/s"' 8
+expect_finding '.check == "bw.hbm" and .value == "2949 GB/s"' 7
+expect_finding '.check == "bw.nccl" and .status == "pass" and .value == "365.2 GB/s" and .expected == ">= 340 GB/s" and (.message | test("1074 MB"))' 1
+ok "healthy 8x H100: HBM and NCCL busbw (largest message) against the H100 table"
+
+bench slow-hbm
+expect_rc 1
+expect_finding '.code == "HBM_BW_LOW" and .subject == "00000000:AB:00.0" and .value == "1800 GB/s"' 1
+ok "one slow GPU: HBM_BW_LOW on it"
+
+bench good --expect-hbm-bw 3000
+expect_finding '.code == "HBM_BW_LOW"' 8
+ok "--expect-hbm-bw overrides the table"
+
+bench low-bus
+expect_rc 1
+expect_finding '.code == "ALLREDUCE_BW_LOW" and .value == "200.0 GB/s"' 1
+bench wrong
+expect_rc 1
+expect_finding '.code == "ALLREDUCE_WRONG"' 1
+ok "low busbw and a wrong sum"
+
+bench nonccl
+expect_rc 0
+expect_finding '.check == "bw.nccl" and .status == "skip" and (.message | test("built without NCCL"))' 1
+ok "NCCL not run: skipped with gpubench's reason"
+
+start=$(date +%s)
+bench hang --gpubench-timeout 1s
+end=$(date +%s)
+expect_rc 1
+expect_finding '.code == "GPU_BENCH_FAILED" and (.message | test("did not finish within 1000 ms"))' 1
+[ $((end - start)) -lt 10 ] || fail "the hung stand-in held flightdeck for $((end - start)) s"
+sleep 0.2
+pgrep -f 'sleep 3601' >/dev/null && fail "the stand-in's grandchild survived the kill"
+ok "a hang is killed at the deadline with its whole process group"
+
+bench crash
+expect_rc 1
+expect_finding '.code == "GPU_BENCH_FAILED" and (.message | test("signal 11"))' 1
+bench garbage
+expect_rc 1
+expect_finding '.code == "GPU_BENCH_FAILED" and (.message | test("not a gpubench version 1 document"))' 1
+bench exit3
+expect_rc 1
+expect_finding '.code == "GPU_BENCH_FAILED" and (.message | test("status 3"))' 1
+ok "crash, garbage and a non-zero exit are failures that say what happened"
+
+check $(fx no-rdma) --only bw --gpubench /nonexistent/flightdeck-gpubench
+expect_rc 0
+expect_finding '.check == "bw.gpubench" and .status == "skip" and (.message | test("CUDA toolkit"))' 1
+check $(fx roce) --only bw --gpubench "$SI"
+expect_finding '.check == "bw.gpubench" and .status == "skip" and (.message | test("no NVIDIA GPU"))' 1
+ok "no gpubench, or no GPU: skipped with the reason"

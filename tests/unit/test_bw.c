@@ -1,0 +1,132 @@
+/* test_bw.c - the bandwidth arithmetic, gpubench's document, the expectation table, the judge. */
+#include "bw.h"
+#include "testhelp.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+static void arithmetic(void)
+{
+	/* nccl-tests: busbw = algbw * 2(n-1)/n */
+	CHECK(fabs(bw_busbw(100.0, 8) - 175.0) < 1e-9);
+	CHECK(fabs(bw_busbw(100.0, 2) - 100.0) < 1e-9);
+	CHECK(bw_busbw(100.0, 1) == 0.0);
+	CHECK(bw_busbw(100.0, 0) == 0.0);
+	CHECK(bw_expect_for("NVIDIA H100 PCIe")->hbm_min <
+	      bw_expect_for("NVIDIA H100 80GB HBM3")->hbm_min);
+	CHECK(bw_expect_for("NVIDIA H200")->hbm_min >
+	      bw_expect_for("NVIDIA H100 80GB HBM3")->hbm_min);
+	CHECK(bw_expect_for("NVIDIA A100-SXM4-80GB")->busbw8_min == 228);
+	CHECK(bw_expect_for("NVIDIA GeForce RTX 4090") == NULL);
+}
+
+static void parse(void)
+{
+	struct bw_facts *f = calloc(1, sizeof(*f));
+	const char *doc =
+	    "{\"version\": 1, \"gpus\": [{\"index\": 0, \"name\": \"NVIDIA H200\","
+	    " \"bus_id\": \"00000000:18:00.0\", \"hbm_gbps\": 4100.5, \"hbm_ok\": true}],"
+	    " \"nccl\": {\"ran\": true, \"ngpus\": 1, \"results\": [{\"bytes\": 1e9,"
+	    " \"algbw\": 10, \"busbw\": 0, \"ok\": true}]}}";
+	CHECK(bw_parse(doc, f) == 0);
+	CHECK_EQ_INT(f->n_gpus, 1);
+	CHECK_STREQ(f->gpus[0].name, "NVIDIA H200");
+	CHECK(f->gpus[0].hbm_gbps == 4100.5 && f->gpus[0].hbm_ok);
+	CHECK(f->gpus[0].h2d_gbps < 0); /* absent: not measured */
+	CHECK(f->nccl_ran && f->n_results == 1 && f->results[0].ok);
+	memset(f, 0, sizeof(*f));
+	CHECK(bw_parse("not json", f) == -EINVAL && strstr(f->why, "not a gpubench"));
+	CHECK(bw_parse("{\"version\": 2, \"gpus\": []}", f) == -EINVAL);
+	CHECK(bw_parse("{\"version\": 1}", f) == -EINVAL);
+	CHECK(bw_parse("[1,2]", f) == -EINVAL);
+	free(f);
+}
+
+static void judge(void)
+{
+	struct bw_facts *f = calloc(1, sizeof(*f));
+	struct fd_config cfg;
+	struct fd_report rep = {0};
+	fd_config_init(&cfg);
+	f->pci_gpus = 8;
+	f->n_gpus = 8;
+	for (int i = 0; i < 8; i++) {
+		strcpy(f->gpus[i].name, "NVIDIA H100 80GB HBM3");
+		snprintf(f->gpus[i].bus_id, sizeof(f->gpus[i].bus_id), "gpu%d", i);
+		f->gpus[i].hbm_gbps = 2900;
+		f->gpus[i].hbm_ok = 1;
+	}
+	f->nccl_ran = 1;
+	f->nccl_ngpus = 8;
+	f->n_results = 2;
+	f->results[0] = (struct bw_result){1e9, 5000, 200, 350, 1};
+	f->results[1] = (struct bw_result){1e6, 50, 20, 35, 1}; /* small: not the one judged */
+	bw_judge(f, &cfg, &rep);
+	CHECK(fd_report_verdict(&rep) == FD_PASS);
+	CHECK_EQ_INT(count_status(&rep, "bw.hbm", FD_PASS), 8);
+	CHECK(find_check(&rep, "bw.nccl", FD_PASS) &&
+	      !strcmp(find_check(&rep, "bw.nccl", FD_PASS)->value, "350.0 GB/s"));
+	fd_report_free(&rep);
+
+	f->gpus[2].hbm_gbps = 2000;
+	f->gpus[3].hbm_ok = 0;
+	f->results[0].busbw = 300;
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_code(&rep, "HBM_BW_LOW") &&
+	      !strcmp(find_code(&rep, "HBM_BW_LOW")->subject, "gpu2"));
+	CHECK(find_code(&rep, "GPU_BENCH_WRONG") != NULL);
+	CHECK(find_code(&rep, "ALLREDUCE_BW_LOW") != NULL);
+	fd_report_free(&rep);
+
+	f->nccl_ngpus = 4; /* the table is for 8 GPUs: 4 are reported, not judged */
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_code(&rep, "ALLREDUCE_BW_LOW") == NULL);
+	fd_report_free(&rep);
+	cfg.expect_busbw = 400;
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_code(&rep, "ALLREDUCE_BW_LOW") != NULL);
+	fd_report_free(&rep);
+
+	f->results[1].ok = 0;
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_code(&rep, "ALLREDUCE_WRONG") != NULL);
+	fd_report_free(&rep);
+
+	f->state = BW_FAILED;
+	strcpy(f->why, "x did not finish within 1000 ms: killed");
+	bw_judge(f, &cfg, &rep);
+	CHECK(rep.n == 1 && find_code(&rep, "GPU_BENCH_FAILED"));
+	fd_report_free(&rep);
+	f->state = BW_NOT_BUILT;
+	bw_judge(f, &cfg, &rep);
+	CHECK(rep.n == 1 && rep.v[0].status == FD_SKIP);
+	fd_report_free(&rep);
+	free(f);
+}
+
+static void child(void)
+{
+	char *out = NULL, why[256];
+	char *ok[] = {"/bin/sh", "-c", "echo hello", NULL};
+	CHECK(bw_run_child(ok, 5000, &out, why, sizeof(why)) == 0);
+	CHECK(out && !strcmp(out, "hello\n"));
+	free(out);
+	char *hang[] = {"/bin/sh", "-c", "sleep 30", NULL};
+	CHECK(bw_run_child(hang, 300, &out, why, sizeof(why)) == -ETIMEDOUT);
+	CHECK(strstr(why, "300 ms") != NULL);
+	char *bad[] = {"/bin/sh", "-c", "exit 4", NULL};
+	CHECK(bw_run_child(bad, 5000, &out, why, sizeof(why)) == -ECHILD &&
+	      strstr(why, "status 4"));
+	char *none[] = {"/nonexistent/gpubench", NULL};
+	CHECK(bw_run_child(none, 5000, &out, why, sizeof(why)) == -ECHILD &&
+	      strstr(why, "could not be executed"));
+}
+
+const struct unit_test bw_tests[] = {
+    {"bw: busbw formula and the expectation table", arithmetic},
+    {"bw: gpubench document", parse},
+    {"bw: judge", judge},
+    {"bw: the supervised child", child},
+    {NULL, NULL},
+};
