@@ -34,9 +34,12 @@ skip() {
 	exit 77
 }
 
-# fx NAME: the seam flags for fixture NAME (sysfs and proc roots, an empty kernel log)
+# fx NAME: the seam flags for fixture NAME (sysfs and proc roots, an empty kernel log). A
+# fixture node has no real GPU to run flightdeck-gpubench on, so none is given unless a test
+# passes its own --gpubench after these flags (the last one wins).
 fx() {
-	echo "--sysfs-root $FIXTURES/$1/sys --proc-root $FIXTURES/$1/proc --kmsg $FIXTURES/empty.log"
+	echo "--sysfs-root $FIXTURES/$1/sys --proc-root $FIXTURES/$1/proc --kmsg $FIXTURES/empty.log" \
+		"--gpubench /nonexistent/flightdeck-gpubench"
 }
 
 # run ARGS...: runs flightdeck; stdout in $TMP/out, stderr in $TMP/err, status in $RC

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# run-on-device.sh - every GPU test and benchmark in one call, for the device machine (the
+# GPU-truth issue): build, then write under $OUT (default ./out) nvidia-smi's view, the
+# gpubench document, flightdeck check --only gpu,bw and the whole test suite's result.
+#   run: bash tests/gpu/run-on-device.sh
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-$PWD/out}
+mkdir -p "$OUT"
+{
+	cmake -S . -B build-gpu -DFLIGHTDECK_WERROR=ON && cmake --build build-gpu -j "$(nproc)"
+} >"$OUT/build.log" 2>&1 || { echo "build failed: see $OUT/build.log"; exit 1; }
+nvidia-smi -q >"$OUT/nvidia-smi-q.txt" 2>&1
+nvidia-smi topo -m >"$OUT/nvidia-smi-topo.txt" 2>&1
+./build-gpu/flightdeck version >"$OUT/version.txt"
+for level in quick full; do
+	/usr/bin/time -v ./build-gpu/flightdeck-gpubench --json --$level --timeout-ms 300000 \
+		>"$OUT/gpubench-$level.json" 2>"$OUT/gpubench-$level.err"
+	echo "gpubench --$level: exit $?"
+done
+start=$(date +%s.%N)
+./build-gpu/flightdeck check --level standard --json >"$OUT/check-standard.json" 2>"$OUT/check-standard.err"
+echo "check --level standard: exit $?, $(echo "$(date +%s.%N) - $start" | bc) s"
+./build-gpu/flightdeck check --only gpu,bw >"$OUT/check-gpu-bw.txt" 2>&1
+echo "check --only gpu,bw: exit $?"
+ctest --test-dir build-gpu --output-on-failure >"$OUT/ctest.log" 2>&1
+echo "ctest: exit $? ($(grep 'tests passed' "$OUT/ctest.log"))"
