@@ -288,16 +288,6 @@ int bw_probe(struct fd_probe_ctx *ctx, void *facts)
 	return 0;
 }
 
-static void add(struct fd_report *rep, const char *check, enum fd_status st, const char *code,
-		const char *subject, const char *value, const char *expected, const char *msg)
-{
-	struct fd_finding *r = fd_report_add(rep, check, st, code, subject, "%s", msg);
-	if (r) {
-		fd_strlcpy(r->value, value, sizeof(r->value));
-		fd_strlcpy(r->expected, expected, sizeof(r->expected));
-	}
-}
-
 void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
 {
 	const struct bw_facts *f = facts;
@@ -313,8 +303,8 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 		return;
 	}
 	if (f->state == BW_FAILED) {
-		add(rep, "bw.gpubench", FD_FAIL, "GPU_BENCH_FAILED", "gpubench", "failed",
-		    "a report", f->why);
+		fd_report_addv(rep, "bw.gpubench", FD_FAIL, "GPU_BENCH_FAILED", "gpubench",
+			       "failed", "a report", "%s", f->why);
 		return;
 	}
 	for (size_t i = 0; i < f->n_gpus; i++) {
@@ -327,17 +317,19 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 			continue;
 		snprintf(v, sizeof(v), "%.0f GB/s", g->hbm_gbps);
 		if (!g->hbm_ok) {
-			add(rep, "bw.hbm", FD_FAIL, "GPU_BENCH_WRONG", subj, v, "verified",
+			fd_report_addv(
+			    rep, "bw.hbm", FD_FAIL, "GPU_BENCH_WRONG", subj, v, "verified", "%s",
 			    "the HBM kernel's result did not verify: the GPU computes wrong results");
 		} else if (want <= 0) {
 			snprintf(m, sizeof(m),
 				 "%s: no expectation for this model (--expect-hbm-bw)", g->name);
-			add(rep, "bw.hbm", FD_PASS, NULL, subj, v, "-", m);
+			fd_report_addv(rep, "bw.hbm", FD_PASS, NULL, subj, v, "-", "%s", m);
 		} else {
 			snprintf(e, sizeof(e), ">= %.0f GB/s", want);
 			snprintf(m, sizeof(m), "%s HBM bandwidth %.0f GB/s", g->name, g->hbm_gbps);
-			add(rep, "bw.hbm", g->hbm_gbps < want ? FD_FAIL : FD_PASS,
-			    g->hbm_gbps < want ? "HBM_BW_LOW" : NULL, subj, v, e, m);
+			fd_report_addv(rep, "bw.hbm", g->hbm_gbps < want ? FD_FAIL : FD_PASS,
+				       g->hbm_gbps < want ? "HBM_BW_LOW" : NULL, subj, v, e, "%s",
+				       m);
 		}
 	}
 	if (!f->nccl_ran) {
@@ -350,8 +342,8 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 		const struct bw_result *r = &f->results[i];
 		if (!r->ok) {
 			snprintf(v, sizeof(v), "%.0f bytes", r->bytes);
-			add(rep, "bw.nccl", FD_FAIL, "ALLREDUCE_WRONG", "nccl", v, "exact sums",
-			    "NCCL allreduce returned a wrong sum");
+			fd_report_addv(rep, "bw.nccl", FD_FAIL, "ALLREDUCE_WRONG", "nccl", v,
+				       "exact sums", "%s", "NCCL allreduce returned a wrong sum");
 			return;
 		}
 		if (!best || r->bytes > best->bytes)
@@ -367,10 +359,10 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 	snprintf(m, sizeof(m), "allreduce over %d GPUs, %.0f MB: algbw %.1f, busbw %.1f GB/s",
 		 f->nccl_ngpus, best->bytes / 1e6, best->algbw, best->busbw);
 	if (want <= 0) {
-		add(rep, "bw.nccl", FD_PASS, NULL, "nccl", v, "-", m);
+		fd_report_addv(rep, "bw.nccl", FD_PASS, NULL, "nccl", v, "-", "%s", m);
 		return;
 	}
 	snprintf(e, sizeof(e), ">= %.0f GB/s", want);
-	add(rep, "bw.nccl", best->busbw < want ? FD_FAIL : FD_PASS,
-	    best->busbw < want ? "ALLREDUCE_BW_LOW" : NULL, "nccl", v, e, m);
+	fd_report_addv(rep, "bw.nccl", best->busbw < want ? FD_FAIL : FD_PASS,
+		       best->busbw < want ? "ALLREDUCE_BW_LOW" : NULL, "nccl", v, e, "%s", m);
 }

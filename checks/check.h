@@ -78,6 +78,11 @@ struct fd_report {
 struct fd_finding *fd_report_add(struct fd_report *rep, const char *check, enum fd_status status,
 				 const char *code, const char *subject, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The same, with value and expected filled (either may be NULL). */
+struct fd_finding *fd_report_addv(struct fd_report *rep, const char *check, enum fd_status status,
+				  const char *code, const char *subject, const char *value,
+				  const char *expected, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 void fd_report_free(struct fd_report *rep);
 /* Worst status over all findings: fail > warn > pass; a report of only skips is pass. */
 enum fd_status fd_report_verdict(const struct fd_report *rep);

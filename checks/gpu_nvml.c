@@ -132,16 +132,6 @@ int gpu_probe_nvml(struct fd_probe_ctx *ctx, void *facts)
 
 /* ---- the judge ----------------------------------------------------------------------- */
 
-static void add(struct fd_report *rep, const char *check, enum fd_status st, const char *code,
-		const char *subject, const char *value, const char *expected, const char *msg)
-{
-	struct fd_finding *r = fd_report_add(rep, check, st, code, subject, "%s", msg);
-	if (r) {
-		fd_strlcpy(r->value, value, sizeof(r->value));
-		fd_strlcpy(r->expected, expected, sizeof(r->expected));
-	}
-}
-
 static void judge_device(const struct gpu_nvml_dev *d, const struct fd_config *cfg,
 			 struct fd_report *rep)
 {
@@ -150,36 +140,41 @@ static void judge_device(const struct gpu_nvml_dev *d, const struct fd_config *c
 
 	if (d->ecc_unc > 0) {
 		snprintf(v, sizeof(v), "%lld uncorrectable", d->ecc_unc);
-		add(rep, "gpu.ecc", FD_FAIL, "GPU_ECC_UNCORRECTABLE", s, v, "0",
-		    "volatile uncorrectable ECC errors since the last reset");
+		fd_report_addv(rep, "gpu.ecc", FD_FAIL, "GPU_ECC_UNCORRECTABLE", s, v, "0", "%s",
+			       "volatile uncorrectable ECC errors since the last reset");
 	} else if (d->ecc == 0) {
-		add(rep, "gpu.ecc", FD_WARN, "GPU_ECC_DISABLED", s, "disabled", "enabled",
-		    "ECC is off: memory errors go undetected");
+		fd_report_addv(rep, "gpu.ecc", FD_WARN, "GPU_ECC_DISABLED", s, "disabled",
+			       "enabled", "%s", "ECC is off: memory errors go undetected");
 	} else if (d->ecc_unc == 0) {
-		add(rep, "gpu.ecc", FD_PASS, NULL, s, "0 uncorrectable", "0", "ECC on, clean");
+		fd_report_addv(rep, "gpu.ecc", FD_PASS, NULL, s, "0 uncorrectable", "0", "%s",
+			       "ECC on, clean");
 	}
 	if (d->remap_known) {
 		if (d->remap_failure)
-			add(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_FAILED", s, "remap failed",
-			    "none", "row remapping failed: no spare rows left");
+			fd_report_addv(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_FAILED", s,
+				       "remap failed", "none", "%s",
+				       "row remapping failed: no spare rows left");
 		else if (d->remap_pending)
-			add(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_PENDING", s, "pending",
-			    "none", "a row remap is pending a GPU reset");
+			fd_report_addv(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_PENDING", s,
+				       "pending", "none", "%s",
+				       "a row remap is pending a GPU reset");
 		else
-			add(rep, "gpu.remap", FD_PASS, NULL, s, "none pending", "none",
-			    "row remapping clean");
+			fd_report_addv(rep, "gpu.remap", FD_PASS, NULL, s, "none pending", "none",
+				       "%s", "row remapping clean");
 	} else if (d->retired_pending == 1) {
-		add(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_PENDING", s, "pages pending", "none",
-		    "retired pages are pending a GPU reset");
+		fd_report_addv(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_PENDING", s,
+			       "pages pending", "none", "%s",
+			       "retired pages are pending a GPU reset");
 	}
 	if (d->temp >= 0 && d->temp_slowdown > 0) {
 		snprintf(v, sizeof(v), "%d C", d->temp);
 		snprintf(e, sizeof(e), "< %d C (slowdown)", d->temp_slowdown);
 		if (d->temp >= d->temp_slowdown)
-			add(rep, "gpu.thermal", FD_FAIL, "GPU_THERMAL", s, v, e,
-			    "at or above its slowdown temperature");
+			fd_report_addv(rep, "gpu.thermal", FD_FAIL, "GPU_THERMAL", s, v, e, "%s",
+				       "at or above its slowdown temperature");
 		else
-			add(rep, "gpu.thermal", FD_PASS, NULL, s, v, e, "below slowdown");
+			fd_report_addv(rep, "gpu.thermal", FD_PASS, NULL, s, v, e, "%s",
+				       "below slowdown");
 	}
 	if (d->reasons >= 0) {
 		static const struct {
@@ -201,44 +196,50 @@ static void judge_device(const struct gpu_nvml_dev *d, const struct fd_config *c
 		if (off) {
 			snprintf(m, sizeof(m), "clocks held down: %s (reasons 0x%llx)", v,
 				 (unsigned long long)d->reasons);
-			add(rep, "gpu.clocks", FD_FAIL, "GPU_CLOCKS_THROTTLED", s, v, "none", m);
+			fd_report_addv(rep, "gpu.clocks", FD_FAIL, "GPU_CLOCKS_THROTTLED", s, v,
+				       "none", "%s", m);
 		} else {
-			add(rep, "gpu.clocks", FD_PASS, NULL, s, "not throttled", "none",
-			    "no hardware, thermal or power-brake slowdown");
+			fd_report_addv(rep, "gpu.clocks", FD_PASS, NULL, s, "not throttled", "none",
+				       "%s", "no hardware, thermal or power-brake slowdown");
 		}
 	}
 	if (d->pcie_width > 0 && d->pcie_max > 0) {
 		snprintf(v, sizeof(v), "x%d", d->pcie_width);
 		snprintf(e, sizeof(e), "x%d", d->pcie_max);
 		if (d->pcie_width < d->pcie_max)
-			add(rep, "gpu.pcie", FD_FAIL, "GPU_PCIE_DEGRADED", s, v, e,
-			    "PCIe link narrower than the GPU's maximum");
+			fd_report_addv(rep, "gpu.pcie", FD_FAIL, "GPU_PCIE_DEGRADED", s, v, e, "%s",
+				       "PCIe link narrower than the GPU's maximum");
 		else
-			add(rep, "gpu.pcie", FD_PASS, NULL, s, v, e, "full PCIe width");
+			fd_report_addv(rep, "gpu.pcie", FD_PASS, NULL, s, v, e, "%s",
+				       "full PCIe width");
 	}
 	if (d->nvlink_total > 0) {
 		snprintf(v, sizeof(v), "%d/%d active", d->nvlink_active, d->nvlink_total);
 		snprintf(e, sizeof(e), "%d/%d active", d->nvlink_total, d->nvlink_total);
 		if (d->nvlink_active < d->nvlink_total)
-			add(rep, "gpu.nvlink", FD_FAIL, "GPU_NVLINK_DOWN", s, v, e, "NVLinks down");
+			fd_report_addv(rep, "gpu.nvlink", FD_FAIL, "GPU_NVLINK_DOWN", s, v, e, "%s",
+				       "NVLinks down");
 		else
-			add(rep, "gpu.nvlink", FD_PASS, NULL, s, v, e, "all NVLinks active");
+			fd_report_addv(rep, "gpu.nvlink", FD_PASS, NULL, s, v, e, "%s",
+				       "all NVLinks active");
 	}
 	if (d->procs >= 0) {
 		snprintf(v, sizeof(v), "%d processes", d->procs);
 		if (d->procs > 0)
-			add(rep, "gpu.busy", FD_FAIL, "GPU_BUSY", s, v, "0 processes",
+			fd_report_addv(
+			    rep, "gpu.busy", FD_FAIL, "GPU_BUSY", s, v, "0 processes", "%s",
 			    "compute processes already hold this GPU (a leftover of a killed job?)");
 		else
-			add(rep, "gpu.busy", FD_PASS, NULL, s, v, "0 processes",
-			    "no compute process");
+			fd_report_addv(rep, "gpu.busy", FD_PASS, NULL, s, v, "0 processes", "%s",
+				       "no compute process");
 	}
 	if (d->mig >= 0 && cfg->expect_mig >= 0 && d->mig != cfg->expect_mig)
-		add(rep, "gpu.mig", FD_FAIL, "GPU_MIG_MODE", s, d->mig ? "on" : "off",
-		    cfg->expect_mig ? "on" : "off", "MIG mode differs from --expect-mig");
+		fd_report_addv(rep, "gpu.mig", FD_FAIL, "GPU_MIG_MODE", s, d->mig ? "on" : "off",
+			       cfg->expect_mig ? "on" : "off", "%s",
+			       "MIG mode differs from --expect-mig");
 	if (d->persistence == 0)
-		add(rep, "gpu.persist", FD_WARN, "GPU_PERSISTENCE_OFF", s, "off", "on",
-		    "persistence mode off");
+		fd_report_addv(rep, "gpu.persist", FD_WARN, "GPU_PERSISTENCE_OFF", s, "off", "on",
+			       "%s", "persistence mode off");
 }
 
 void gpu_judge_nvml(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
@@ -254,8 +255,8 @@ void gpu_judge_nvml(const void *facts, const struct fd_config *cfg, struct fd_re
 		}
 		snprintf(m, sizeof(m), "%d NVIDIA GPUs on the PCI bus but NVML is unusable: %s",
 			 f->pci_gpus, f->why);
-		add(rep, "gpu.nvml", FD_FAIL, "GPU_DRIVER_NOT_LOADED", "nvml", f->why, "NVML loads",
-		    m);
+		fd_report_addv(rep, "gpu.nvml", FD_FAIL, "GPU_DRIVER_NOT_LOADED", "nvml", f->why,
+			       "NVML loads", "%s", m);
 		return;
 	}
 	/* NVML against the bus; the bus against --expect-gpus is gpu.count's job. */
@@ -264,11 +265,11 @@ void gpu_judge_nvml(const void *facts, const struct fd_config *cfg, struct fd_re
 	snprintf(e, sizeof(e), "%d", want);
 	if ((int)f->count != want) {
 		snprintf(m, sizeof(m), "NVML sees %u GPUs, the PCI bus has %d", f->count, want);
-		add(rep, "gpu.nvml", FD_FAIL, "GPU_COUNT", "nvml", v, e, m);
+		fd_report_addv(rep, "gpu.nvml", FD_FAIL, "GPU_COUNT", "nvml", v, e, "%s", m);
 	} else {
 		snprintf(m, sizeof(m), "driver %s, CUDA %d.%d, %u GPUs", f->driver, f->cuda / 1000,
 			 f->cuda % 1000 / 10, f->count);
-		add(rep, "gpu.nvml", FD_PASS, NULL, "nvml", v, e, m);
+		fd_report_addv(rep, "gpu.nvml", FD_PASS, NULL, "nvml", v, e, "%s", m);
 	}
 	for (unsigned i = 0; i < f->count && i < GPU_NVML_MAX; i++)
 		judge_device(&f->dev[i], cfg, rep);

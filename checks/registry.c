@@ -139,6 +139,23 @@ struct fd_finding *fd_report_add(struct fd_report *rep, const char *check, enum 
 	return f;
 }
 
+struct fd_finding *fd_report_addv(struct fd_report *rep, const char *check, enum fd_status status,
+				  const char *code, const char *subject, const char *value,
+				  const char *expected, const char *fmt, ...)
+{
+	struct fd_finding *f = fd_report_add(rep, check, status, code, subject, "%s", "");
+	va_list ap;
+
+	if (!f)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+	fd_strlcpy(f->value, value ? value : "", sizeof(f->value));
+	fd_strlcpy(f->expected, expected ? expected : "", sizeof(f->expected));
+	return f;
+}
+
 void fd_report_free(struct fd_report *rep)
 {
 	free(rep->v);
