@@ -318,7 +318,7 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 		snprintf(v, sizeof(v), "%.0f GB/s", g->hbm_gbps);
 		if (!g->hbm_ok) {
 			fd_report_addv(
-			    rep, "bw.hbm", FD_FAIL, "GPU_BENCH_WRONG", subj, v, "verified", "%s",
+			    rep, "bw.hbm", FD_FAIL, "GPU_BENCH_WRONG", subj, v, "verified",
 			    "the HBM kernel's result did not verify: the GPU computes wrong results");
 		} else if (want <= 0) {
 			snprintf(m, sizeof(m),
@@ -343,7 +343,7 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 		if (!r->ok) {
 			snprintf(v, sizeof(v), "%.0f bytes", r->bytes);
 			fd_report_addv(rep, "bw.nccl", FD_FAIL, "ALLREDUCE_WRONG", "nccl", v,
-				       "exact sums", "%s", "NCCL allreduce returned a wrong sum");
+				       "exact sums", "NCCL allreduce returned a wrong sum");
 			return;
 		}
 		if (!best || r->bytes > best->bytes)

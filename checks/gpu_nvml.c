@@ -140,40 +140,38 @@ static void judge_device(const struct gpu_nvml_dev *d, const struct fd_config *c
 
 	if (d->ecc_unc > 0) {
 		snprintf(v, sizeof(v), "%lld uncorrectable", d->ecc_unc);
-		fd_report_addv(rep, "gpu.ecc", FD_FAIL, "GPU_ECC_UNCORRECTABLE", s, v, "0", "%s",
+		fd_report_addv(rep, "gpu.ecc", FD_FAIL, "GPU_ECC_UNCORRECTABLE", s, v, "0",
 			       "volatile uncorrectable ECC errors since the last reset");
 	} else if (d->ecc == 0) {
 		fd_report_addv(rep, "gpu.ecc", FD_WARN, "GPU_ECC_DISABLED", s, "disabled",
-			       "enabled", "%s", "ECC is off: memory errors go undetected");
+			       "enabled", "ECC is off: memory errors go undetected");
 	} else if (d->ecc_unc == 0) {
-		fd_report_addv(rep, "gpu.ecc", FD_PASS, NULL, s, "0 uncorrectable", "0", "%s",
+		fd_report_addv(rep, "gpu.ecc", FD_PASS, NULL, s, "0 uncorrectable", "0",
 			       "ECC on, clean");
 	}
 	if (d->remap_known) {
 		if (d->remap_failure)
 			fd_report_addv(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_FAILED", s,
-				       "remap failed", "none", "%s",
+				       "remap failed", "none",
 				       "row remapping failed: no spare rows left");
 		else if (d->remap_pending)
 			fd_report_addv(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_PENDING", s,
-				       "pending", "none", "%s",
-				       "a row remap is pending a GPU reset");
+				       "pending", "none", "a row remap is pending a GPU reset");
 		else
 			fd_report_addv(rep, "gpu.remap", FD_PASS, NULL, s, "none pending", "none",
-				       "%s", "row remapping clean");
+				       "row remapping clean");
 	} else if (d->retired_pending == 1) {
 		fd_report_addv(rep, "gpu.remap", FD_FAIL, "GPU_ROW_REMAP_PENDING", s,
-			       "pages pending", "none", "%s",
-			       "retired pages are pending a GPU reset");
+			       "pages pending", "none", "retired pages are pending a GPU reset");
 	}
 	if (d->temp >= 0 && d->temp_slowdown > 0) {
 		snprintf(v, sizeof(v), "%d C", d->temp);
 		snprintf(e, sizeof(e), "< %d C (slowdown)", d->temp_slowdown);
 		if (d->temp >= d->temp_slowdown)
-			fd_report_addv(rep, "gpu.thermal", FD_FAIL, "GPU_THERMAL", s, v, e, "%s",
+			fd_report_addv(rep, "gpu.thermal", FD_FAIL, "GPU_THERMAL", s, v, e,
 				       "at or above its slowdown temperature");
 		else
-			fd_report_addv(rep, "gpu.thermal", FD_PASS, NULL, s, v, e, "%s",
+			fd_report_addv(rep, "gpu.thermal", FD_PASS, NULL, s, v, e,
 				       "below slowdown");
 	}
 	if (d->reasons >= 0) {
@@ -200,46 +198,45 @@ static void judge_device(const struct gpu_nvml_dev *d, const struct fd_config *c
 				       "none", "%s", m);
 		} else {
 			fd_report_addv(rep, "gpu.clocks", FD_PASS, NULL, s, "not throttled", "none",
-				       "%s", "no hardware, thermal or power-brake slowdown");
+				       "no hardware, thermal or power-brake slowdown");
 		}
 	}
 	if (d->pcie_width > 0 && d->pcie_max > 0) {
 		snprintf(v, sizeof(v), "x%d", d->pcie_width);
 		snprintf(e, sizeof(e), "x%d", d->pcie_max);
 		if (d->pcie_width < d->pcie_max)
-			fd_report_addv(rep, "gpu.pcie", FD_FAIL, "GPU_PCIE_DEGRADED", s, v, e, "%s",
+			fd_report_addv(rep, "gpu.pcie", FD_FAIL, "GPU_PCIE_DEGRADED", s, v, e,
 				       "PCIe link narrower than the GPU's maximum");
 		else
-			fd_report_addv(rep, "gpu.pcie", FD_PASS, NULL, s, v, e, "%s",
-				       "full PCIe width");
+			fd_report_addv(rep, "gpu.pcie", FD_PASS, NULL, s, v, e, "full PCIe width");
 	}
 	if (d->nvlink_total > 0) {
 		snprintf(v, sizeof(v), "%d/%d active", d->nvlink_active, d->nvlink_total);
 		snprintf(e, sizeof(e), "%d/%d active", d->nvlink_total, d->nvlink_total);
 		if (d->nvlink_active < d->nvlink_total)
-			fd_report_addv(rep, "gpu.nvlink", FD_FAIL, "GPU_NVLINK_DOWN", s, v, e, "%s",
+			fd_report_addv(rep, "gpu.nvlink", FD_FAIL, "GPU_NVLINK_DOWN", s, v, e,
 				       "NVLinks down");
 		else
-			fd_report_addv(rep, "gpu.nvlink", FD_PASS, NULL, s, v, e, "%s",
+			fd_report_addv(rep, "gpu.nvlink", FD_PASS, NULL, s, v, e,
 				       "all NVLinks active");
 	}
 	if (d->procs >= 0) {
 		snprintf(v, sizeof(v), "%d processes", d->procs);
 		if (d->procs > 0)
 			fd_report_addv(
-			    rep, "gpu.busy", FD_FAIL, "GPU_BUSY", s, v, "0 processes", "%s",
+			    rep, "gpu.busy", FD_FAIL, "GPU_BUSY", s, v, "0 processes",
 			    "compute processes already hold this GPU (a leftover of a killed job?)");
 		else
-			fd_report_addv(rep, "gpu.busy", FD_PASS, NULL, s, v, "0 processes", "%s",
+			fd_report_addv(rep, "gpu.busy", FD_PASS, NULL, s, v, "0 processes",
 				       "no compute process");
 	}
 	if (d->mig >= 0 && cfg->expect_mig >= 0 && d->mig != cfg->expect_mig)
 		fd_report_addv(rep, "gpu.mig", FD_FAIL, "GPU_MIG_MODE", s, d->mig ? "on" : "off",
-			       cfg->expect_mig ? "on" : "off", "%s",
+			       cfg->expect_mig ? "on" : "off",
 			       "MIG mode differs from --expect-mig");
 	if (d->persistence == 0)
 		fd_report_addv(rep, "gpu.persist", FD_WARN, "GPU_PERSISTENCE_OFF", s, "off", "on",
-			       "%s", "persistence mode off");
+			       "persistence mode off");
 }
 
 void gpu_judge_nvml(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
