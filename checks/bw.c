@@ -198,6 +198,7 @@ int bw_parse(const char *json, struct bw_facts *f)
 		x->index = (int)num(g, "index", (double)(f->n_gpus - 1));
 		str(g, "name", x->name, sizeof(x->name));
 		str(g, "bus_id", x->bus_id, sizeof(x->bus_id));
+		fd_pci_normalise(x->bus_id);
 		x->hbm_gbps = num(g, "hbm_gbps", -1);
 		x->hbm_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "hbm_ok"));
 		x->h2d_gbps = num(g, "h2d_gbps", -1);

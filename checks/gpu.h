@@ -61,7 +61,7 @@ const char *gpu_xid_name(int xid);
 #define GPU_NVML_MAX 16
 
 struct gpu_nvml_dev {
-	char bus_id[32]; /* "00000000:18:00.0" as NVML prints it */
+	char bus_id[32]; /* "0000:18:00.0", normalised to the sysfs form */
 	char name[96];
 	int persistence;     /* 1 on, 0 off; -1 unknown (here and below: not supported) */
 	int ecc;	     /* current ECC mode */

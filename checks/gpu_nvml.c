@@ -33,8 +33,10 @@ static void probe_device(struct fd_nvml *n, fd_nvmlDevice_t h, struct gpu_nvml_d
 	d->persistence = d->ecc = d->retired_pending = d->temp = d->temp_slowdown = -1;
 	d->pcie_width = d->pcie_max = d->procs = d->mig = -1;
 	d->ecc_unc = d->reasons = -1;
-	if (n->DeviceGetPciInfo(h, &pci) == FD_NVML_SUCCESS)
+	if (n->DeviceGetPciInfo(h, &pci) == FD_NVML_SUCCESS) {
 		fd_strlcpy(d->bus_id, pci.busId, sizeof(d->bus_id));
+		fd_pci_normalise(d->bus_id);
+	}
 	if (n->DeviceGetName(h, d->name, sizeof(d->name)) != FD_NVML_SUCCESS)
 		fd_strlcpy(d->name, "unknown GPU", sizeof(d->name));
 	if (n->DeviceGetPersistenceMode && n->DeviceGetPersistenceMode(h, &i1) == FD_NVML_SUCCESS)

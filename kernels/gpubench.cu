@@ -120,7 +120,7 @@ static void bench_gpu(int dev, struct gpu_result *r)
 	CUDACHECK(cudaSetDevice(dev));
 	CUDACHECK(cudaGetDeviceProperties(&p, dev));
 	snprintf(r->name, sizeof(r->name), "%s", p.name);
-	snprintf(r->bus_id, sizeof(r->bus_id), "%08X:%02X:%02X.0", p.pciDomainID, p.pciBusID,
+	snprintf(r->bus_id, sizeof(r->bus_id), "%04x:%02x:%02x.0", p.pciDomainID, p.pciBusID,
 		 p.pciDeviceID);
 	CUDACHECK(cudaMalloc(&a, bytes));
 	CUDACHECK(cudaMalloc(&b, bytes));

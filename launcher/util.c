@@ -337,6 +337,16 @@ void fd_fmt_duration(int64_t ms, char *out, size_t len)
 		snprintf(out, len, "%.1f d", (double)ms / 86400e3);
 }
 
+void fd_pci_normalise(char *bdf)
+{
+	char *colon = strchr(bdf, ':');
+
+	if (colon && colon - bdf == 8 && strncmp(bdf, "0000", 4) == 0)
+		memmove(bdf, bdf + 4, strlen(bdf + 4) + 1);
+	for (char *p = bdf; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
 size_t fd_strlcpy(char *dst, const char *src, size_t len)
 {
 	size_t n = strlen(src);

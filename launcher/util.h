@@ -69,6 +69,12 @@ void fd_fmt_bytes(uint64_t bytes, char *out, size_t len);
 /* "850 ms", "12 s", "27.5 h": a duration for people. */
 void fd_fmt_duration(int64_t ms, char *out, size_t len);
 
+/*
+ * Rewrites a PCI address the way the kernel's sysfs names it: NVML and CUDA print an 8-digit
+ * domain in upper case ("00000000:1B:00.0"); sysfs uses 4 digits, lower case ("0000:1b:00.0").
+ */
+void fd_pci_normalise(char *bdf);
+
 /* Copies at most len-1 bytes and always terminates; returns strlen(src). */
 size_t fd_strlcpy(char *dst, const char *src, size_t len);
 

@@ -24,13 +24,13 @@ ok "healthy 8x H100: every NVML check passes on every GPU"
 
 nvml "gpu.3.ecc_unc = 2"
 expect_rc 1
-expect_finding '.code == "GPU_ECC_UNCORRECTABLE" and .subject == "00000000:5D:00.0" and .value == "2 uncorrectable"' 1
+expect_finding '.code == "GPU_ECC_UNCORRECTABLE" and .subject == "0000:5d:00.0" and .value == "2 uncorrectable"' 1
 ok "volatile uncorrectable ECC on one GPU"
 
 nvml "gpu.1.remap_pending = 1" "gpu.2.remap_failure = 1"
 expect_rc 1
-expect_finding '.code == "GPU_ROW_REMAP_PENDING" and .subject == "00000000:2A:00.0"' 1
-expect_finding '.code == "GPU_ROW_REMAP_FAILED" and .subject == "00000000:3A:00.0"' 1
+expect_finding '.code == "GPU_ROW_REMAP_PENDING" and .subject == "0000:2a:00.0"' 1
+expect_finding '.code == "GPU_ROW_REMAP_FAILED" and .subject == "0000:3a:00.0"' 1
 ok "row remap pending and failed"
 
 nvml "gpu.*.remap_pending = unsupported" "gpu.0.retired_pending = 1"
@@ -44,7 +44,7 @@ ok "temperature at the GPU's own slowdown threshold"
 
 nvml "gpu.6.reasons = 0x48" "gpu.7.reasons = 0x5"
 expect_rc 1
-expect_finding '.code == "GPU_CLOCKS_THROTTLED" and .subject == "00000000:BA:00.0" and .value == "hardware slowdown, hardware thermal"' 1
+expect_finding '.code == "GPU_CLOCKS_THROTTLED" and .subject == "0000:ba:00.0" and .value == "hardware slowdown, hardware thermal"' 1
 expect_finding '.code == "GPU_CLOCKS_THROTTLED"' 1
 ok "hardware slowdown and thermal fail; idle and power cap (0x5) do not"
 

@@ -19,7 +19,7 @@ ok "healthy 8x H100: HBM and NCCL busbw (largest message) against the H100 table
 
 bench slow-hbm
 expect_rc 1
-expect_finding '.code == "HBM_BW_LOW" and .subject == "00000000:AB:00.0" and .value == "1800 GB/s"' 1
+expect_finding '.code == "HBM_BW_LOW" and .subject == "0000:ab:00.0" and .value == "1800 GB/s"' 1
 ok "one slow GPU: HBM_BW_LOW on it"
 
 bench good --expect-hbm-bw 3000

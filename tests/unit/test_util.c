@@ -79,6 +79,12 @@ static void formatting(void)
 	CHECK_STREQ(b, "24.0 h");
 	fd_fmt_duration(10 * 60000LL, b, sizeof(b));
 	CHECK_STREQ(b, "10.0 min");
+	char bdf[32] = "00000000:1B:00.0";
+	fd_pci_normalise(bdf);
+	CHECK_STREQ(bdf, "0000:1b:00.0");
+	strcpy(bdf, "0001:1a:00.0");
+	fd_pci_normalise(bdf);
+	CHECK_STREQ(bdf, "0001:1a:00.0");
 	char small[4];
 	CHECK_EQ_INT(fd_strlcpy(small, "abcdef", sizeof(small)), 6);
 	CHECK_STREQ(small, "abc");
