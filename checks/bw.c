@@ -177,10 +177,33 @@ static void str(const cJSON *o, const char *k, char *out, size_t len)
 	fd_strlcpy(out, cJSON_IsString(v) ? v->valuestring : "", len);
 }
 
+static void parse_collective(const cJSON *o, struct bw_collective *c)
+{
+	const cJSON *res, *r;
+
+	if (!cJSON_IsObject(o))
+		return;
+	res = cJSON_GetObjectItemCaseSensitive(o, "results");
+	c->ran = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ran"));
+	c->ngpus = (int)num(o, "ngpus", 0);
+	str(o, "reason", c->reason, sizeof(c->reason));
+	cJSON_ArrayForEach(r, res)
+	{
+		if (c->n_results == BW_MAX_SIZES)
+			break;
+		struct bw_result *x = &c->results[c->n_results++];
+		x->bytes = num(r, "bytes", 0);
+		x->time_us = num(r, "time_us", 0);
+		x->algbw = num(r, "algbw", 0);
+		x->busbw = num(r, "busbw", 0);
+		x->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
+	}
+}
+
 int bw_parse(const char *json, struct bw_facts *f)
 {
 	cJSON *root = cJSON_Parse(json);
-	const cJSON *gpus, *g, *nccl;
+	const cJSON *gpus, *g;
 
 	if (!root || !cJSON_IsObject(root) || num(root, "version", 0) != 1 ||
 	    !cJSON_IsArray(gpus = cJSON_GetObjectItemCaseSensitive(root, "gpus"))) {
@@ -204,24 +227,8 @@ int bw_parse(const char *json, struct bw_facts *f)
 		x->h2d_gbps = num(g, "h2d_gbps", -1);
 		x->d2h_gbps = num(g, "d2h_gbps", -1);
 	}
-	nccl = cJSON_GetObjectItemCaseSensitive(root, "nccl");
-	if (cJSON_IsObject(nccl)) {
-		const cJSON *res = cJSON_GetObjectItemCaseSensitive(nccl, "results"), *r;
-		f->nccl_ran = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(nccl, "ran"));
-		f->nccl_ngpus = (int)num(nccl, "ngpus", 0);
-		str(nccl, "reason", f->nccl_reason, sizeof(f->nccl_reason));
-		cJSON_ArrayForEach(r, res)
-		{
-			if (f->n_results == BW_MAX_SIZES)
-				break;
-			struct bw_result *x = &f->results[f->n_results++];
-			x->bytes = num(r, "bytes", 0);
-			x->time_us = num(r, "time_us", 0);
-			x->algbw = num(r, "algbw", 0);
-			x->busbw = num(r, "busbw", 0);
-			x->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
-		}
-	}
+	parse_collective(cJSON_GetObjectItemCaseSensitive(root, "nccl"), &f->nccl);
+	parse_collective(cJSON_GetObjectItemCaseSensitive(root, "p2p"), &f->p2p);
 	cJSON_Delete(root);
 	return 0;
 }
@@ -289,6 +296,56 @@ int bw_probe(struct fd_probe_ctx *ctx, void *facts)
 	return 0;
 }
 
+/*
+ * An allreduce's findings: a wrong sum at any size fails; busbw at the largest message is
+ * judged for NCCL against --expect-busbw or the 8-GPU table, and reported for the custom
+ * allreduce (its host barriers make it slower than NCCL by design: no floor yet).
+ */
+static void judge_collective(const struct bw_collective *c, const char *check, const char *what,
+			     const struct bw_facts *f, const struct fd_config *cfg,
+			     struct fd_report *rep)
+{
+	const struct bw_result *best = NULL;
+	char v[96], e[96], m[256];
+
+	if (!c->ran) {
+		fd_report_add(rep, check, FD_SKIP, NULL, what, "%s allreduce not run: %s", what,
+			      c->reason[0] ? c->reason : "no reason given");
+		return;
+	}
+	for (size_t i = 0; i < c->n_results; i++) {
+		const struct bw_result *r = &c->results[i];
+		if (!r->ok) {
+			snprintf(v, sizeof(v), "%.0f bytes", r->bytes);
+			fd_report_addv(rep, check, FD_FAIL, "ALLREDUCE_WRONG", what, v,
+				       "exact sums", "%s allreduce returned a wrong sum", what);
+			return;
+		}
+		if (!best || r->bytes > best->bytes)
+			best = r;
+	}
+	if (!best)
+		return;
+	const struct bw_expect *x = f->n_gpus ? bw_expect_for(f->gpus[0].name) : NULL;
+	double want = 0;
+	if (c == &f->nccl)
+		want = cfg->expect_busbw > 0  ? cfg->expect_busbw
+		       : (x && c->ngpus == 8) ? x->busbw8_min
+					      : 0;
+	snprintf(v, sizeof(v), "%.1f GB/s", best->busbw);
+	snprintf(m, sizeof(m),
+		 "%s allreduce over %d GPUs, %.0f MB: algbw %.1f, busbw %.1f GB/s%s%s", what,
+		 c->ngpus, best->bytes / 1e6, best->algbw, best->busbw, c->reason[0] ? "; " : "",
+		 c->reason);
+	if (want <= 0) {
+		fd_report_addv(rep, check, FD_PASS, NULL, what, v, "-", "%s", m);
+		return;
+	}
+	snprintf(e, sizeof(e), ">= %.0f GB/s", want);
+	fd_report_addv(rep, check, best->busbw < want ? FD_FAIL : FD_PASS,
+		       best->busbw < want ? "ALLREDUCE_BW_LOW" : NULL, what, v, e, "%s", m);
+}
+
 void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
 {
 	const struct bw_facts *f = facts;
@@ -333,37 +390,6 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 				       m);
 		}
 	}
-	if (!f->nccl_ran) {
-		fd_report_add(rep, "bw.nccl", FD_SKIP, NULL, "nccl", "NCCL allreduce not run: %s",
-			      f->nccl_reason[0] ? f->nccl_reason : "no reason given");
-		return;
-	}
-	const struct bw_result *best = NULL;
-	for (size_t i = 0; i < f->n_results; i++) {
-		const struct bw_result *r = &f->results[i];
-		if (!r->ok) {
-			snprintf(v, sizeof(v), "%.0f bytes", r->bytes);
-			fd_report_addv(rep, "bw.nccl", FD_FAIL, "ALLREDUCE_WRONG", "nccl", v,
-				       "exact sums", "NCCL allreduce returned a wrong sum");
-			return;
-		}
-		if (!best || r->bytes > best->bytes)
-			best = r;
-	}
-	if (!best)
-		return;
-	const struct bw_expect *x = f->n_gpus ? bw_expect_for(f->gpus[0].name) : NULL;
-	double want = cfg->expect_busbw > 0	  ? cfg->expect_busbw
-		      : (x && f->nccl_ngpus == 8) ? x->busbw8_min
-						  : 0;
-	snprintf(v, sizeof(v), "%.1f GB/s", best->busbw);
-	snprintf(m, sizeof(m), "allreduce over %d GPUs, %.0f MB: algbw %.1f, busbw %.1f GB/s",
-		 f->nccl_ngpus, best->bytes / 1e6, best->algbw, best->busbw);
-	if (want <= 0) {
-		fd_report_addv(rep, "bw.nccl", FD_PASS, NULL, "nccl", v, "-", "%s", m);
-		return;
-	}
-	snprintf(e, sizeof(e), ">= %.0f GB/s", want);
-	fd_report_addv(rep, "bw.nccl", best->busbw < want ? FD_FAIL : FD_PASS,
-		       best->busbw < want ? "ALLREDUCE_BW_LOW" : NULL, "nccl", v, e, "%s", m);
+	judge_collective(&f->nccl, "bw.nccl", "NCCL", f, cfg, rep);
+	judge_collective(&f->p2p, "bw.p2p", "custom P2P", f, cfg, rep);
 }

@@ -6,6 +6,7 @@
  *   {"version": 1,
  *    "gpus": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "bus_id": "00000000:18:00.0",
  *              "hbm_gbps": 2950.2, "hbm_ok": true, "h2d_gbps": 53.1, "d2h_gbps": 52.8}],
+ *    "p2p":  {same shape as nccl: the custom CUDA allreduce over peer access},
  *    "nccl": {"ran": true, "ngpus": 8, "reason": "...",
  *             "results": [{"bytes": 1073741824, "time_us": 4200.5, "algbw": 255.6,
  *                          "busbw": 447.3, "ok": true}]}}
@@ -42,10 +43,12 @@ struct bw_facts {
 	char path[4096]; /* the gpubench that ran */
 	size_t n_gpus;
 	struct bw_gpu gpus[BW_MAX_GPUS];
-	int nccl_ran, nccl_ngpus;
-	char nccl_reason[160];
-	size_t n_results;
-	struct bw_result results[BW_MAX_SIZES];
+	struct bw_collective {
+		int ran, ngpus;
+		char reason[160];
+		size_t n_results;
+		struct bw_result results[BW_MAX_SIZES];
+	} nccl, p2p; /* NCCL's allreduce, and the custom one over peer-to-peer access */
 };
 
 enum {

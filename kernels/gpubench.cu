@@ -4,6 +4,7 @@
  *   HBM bandwidth per GPU: a Triad-like kernel (a = b + s*c, 16-byte vectors, grid-stride),
  *     best of several timed runs after warm-up; the result is verified on the device.
  *   Host<->device bandwidth per GPU: pinned memory, cudaMemcpyAsync, best of several.
+ *   A custom allreduce over peer-to-peer access (one-shot small, two-shot large), verified.
  *   NCCL allreduce across all the node's GPUs in this one process (ncclCommInitAll), message
  *     sizes swept like all_reduce_perf, every element of the result checked, algbw and busbw
  *     by the nccl-tests formulas. Every wait is bounded by --timeout-ms: on the deadline the
@@ -177,6 +178,169 @@ static void bench_gpu(int dev, struct gpu_result *r)
 	CUDACHECK(cudaFree(bad));
 	CUDACHECK(cudaEventDestroy(e0));
 	CUDACHECK(cudaEventDestroy(e1));
+}
+
+/* ---- custom allreduce over peer-to-peer access --------------------------------------------
+ *
+ * Each GPU holds `count` floats (rank+1 everywhere). Phases are separated by host barriers
+ * (every device synchronised), which costs a few microseconds per phase but needs no flags
+ * in peer memory:
+ *   one-shot (small messages): every GPU reads all peers' inputs and writes the full sum;
+ *   two-shot (large): reduce-scatter (GPU g sums slice g from every peer into its output),
+ *     then all-gather (GPU g copies slice k from GPU k's output).
+ * The result is checked exactly; algbw and busbw use the nccl-tests formulas.
+ */
+#define P2P_MAX 8
+
+__global__ void sum_peers(float *out, const float *const *in, int n, size_t lo, size_t hi)
+{
+	for (size_t i = lo + blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < hi;
+	     i += (size_t)gridDim.x * blockDim.x) {
+		float acc = 0.0f;
+		for (int r = 0; r < n; r++)
+			acc += in[r][i];
+		out[i] = acc;
+	}
+}
+
+__global__ void copy_slice(float *dst, const float *src, size_t lo, size_t hi)
+{
+	for (size_t i = lo + blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < hi;
+	     i += (size_t)gridDim.x * blockDim.x)
+		dst[i] = src[i];
+}
+
+static char p2p_json[4096];
+
+static void sync_all(int n)
+{
+	for (int d = 0; d < n; d++) {
+		CUDACHECK(cudaSetDevice(d));
+		CUDACHECK(cudaDeviceSynchronize());
+	}
+}
+
+static void p2p_allreduce_once(int n, float **in, float **out, float ***peer_in,
+			       size_t count, int two_shot)
+{
+	if (!two_shot) {
+		for (int d = 0; d < n; d++) {
+			CUDACHECK(cudaSetDevice(d));
+			sum_peers<<<grid_for(d), 256>>>(out[d], peer_in[d], n, 0, count);
+		}
+		sync_all(n);
+		return;
+	}
+	size_t slice = (count + n - 1) / n;
+	for (int d = 0; d < n; d++) { /* reduce-scatter */
+		size_t lo = slice * d, hi = lo + slice < count ? lo + slice : count;
+		CUDACHECK(cudaSetDevice(d));
+		sum_peers<<<grid_for(d), 256>>>(out[d], peer_in[d], n, lo, hi);
+	}
+	sync_all(n);
+	for (int d = 0; d < n; d++) { /* all-gather */
+		CUDACHECK(cudaSetDevice(d));
+		for (int k = 0; k < n; k++) {
+			size_t lo = slice * k, hi = lo + slice < count ? lo + slice : count;
+			if (k != d && lo < hi)
+				copy_slice<<<grid_for(d), 256>>>(out[d], out[k], lo, hi);
+		}
+	}
+	sync_all(n);
+}
+
+static void bench_p2p(int n)
+{
+	float *in[P2P_MAX], *out[P2P_MAX];
+	float **peer_in[P2P_MAX]; /* per GPU: a device array of every GPU's input pointer */
+	unsigned long long *bad[P2P_MAX];
+	size_t max_bytes = (size_t)(full ? 1024 : 256) << 20, off = 0;
+	const char *why = NULL;
+
+	if (n > P2P_MAX)
+		n = P2P_MAX;
+	for (int a = 0; a < n && !why; a++)
+		for (int b = 0; b < n && !why; b++) {
+			int ok = 1;
+			if (a != b)
+				CUDACHECK(cudaDeviceCanAccessPeer(&ok, a, b));
+			if (!ok)
+				why = "GPUs without peer access to each other";
+		}
+	if (why) {
+		snprintf(p2p_json, sizeof(p2p_json),
+			 "{\"ran\": false, \"ngpus\": %d, \"reason\": \"%s\", \"results\": []}", n, why);
+		return;
+	}
+	for (int d = 0; d < n; d++) {
+		CUDACHECK(cudaSetDevice(d));
+		for (int k = 0; k < n; k++) {
+			if (k == d)
+				continue;
+			cudaError_t e = cudaDeviceEnablePeerAccess(k, 0);
+			if (e == cudaErrorPeerAccessAlreadyEnabled)
+				cudaGetLastError();
+			else
+				CUDACHECK(e);
+		}
+		CUDACHECK(cudaMalloc(&in[d], max_bytes));
+		CUDACHECK(cudaMalloc(&out[d], max_bytes));
+		CUDACHECK(cudaMalloc(&bad[d], sizeof(unsigned long long)));
+		CUDACHECK(cudaMalloc(&peer_in[d], n * sizeof(float *)));
+	}
+	for (int d = 0; d < n; d++) {
+		CUDACHECK(cudaSetDevice(d));
+		CUDACHECK(cudaMemcpy(peer_in[d], in, n * sizeof(float *), cudaMemcpyHostToDevice));
+	}
+	off += (size_t)snprintf(p2p_json + off, sizeof(p2p_json) - off,
+				"{\"ran\": true, \"ngpus\": %d, \"reason\": \"%s\", \"results\": [", n,
+				n == 1 ? "one GPU: the sum is a copy, bandwidth is local" : "");
+	int first = 1;
+	for (size_t bytes = 64 << 10; bytes <= max_bytes; bytes *= 8) {
+		size_t count = bytes / sizeof(float);
+		int two_shot = bytes >= ((size_t)1 << 20);
+		float want = (float)(n * (n + 1) / 2);
+		for (int d = 0; d < n; d++) {
+			CUDACHECK(cudaSetDevice(d));
+			fill_kernel<<<grid_for(d), 256>>>(in[d], count, (float)(d + 1));
+			fill_kernel<<<grid_for(d), 256>>>(out[d], count, -1.0f);
+		}
+		sync_all(n);
+		p2p_allreduce_once(n, in, out, peer_in, count, two_shot);
+		unsigned long long wrong = 0;
+		for (int d = 0; d < n; d++) {
+			unsigned long long h = 0;
+			CUDACHECK(cudaSetDevice(d));
+			CUDACHECK(cudaMemset(bad[d], 0, sizeof(h)));
+			verify_equal<<<grid_for(d), 256>>>(out[d], count, want, bad[d]);
+			CUDACHECK(cudaMemcpy(&h, bad[d], sizeof(h), cudaMemcpyDeviceToHost));
+			wrong += h;
+		}
+		double best = 1e30;
+		for (int it = 0; it < 6; it++) {
+			double t0 = now_s();
+			p2p_allreduce_once(n, in, out, peer_in, count, two_shot);
+			double t = now_s() - t0;
+			if (it > 0 && t < best) /* the first is a warm-up */
+				best = t;
+		}
+		double algbw = (double)bytes / best / 1e9;
+		off += (size_t)snprintf(p2p_json + off, sizeof(p2p_json) - off,
+					"%s{\"bytes\": %zu, \"algorithm\": \"%s\", \"time_us\": %.1f, "
+					"\"algbw\": %.2f, \"busbw\": %.2f, \"ok\": %s}",
+					first ? "" : ", ", bytes, two_shot ? "two-shot" : "one-shot",
+					best * 1e6, algbw, n > 1 ? algbw * 2.0 * (n - 1) / n : 0.0,
+					wrong ? "false" : "true");
+		first = 0;
+	}
+	snprintf(p2p_json + off, sizeof(p2p_json) - off, "]}");
+	for (int d = 0; d < n; d++) {
+		CUDACHECK(cudaSetDevice(d));
+		CUDACHECK(cudaFree(in[d]));
+		CUDACHECK(cudaFree(out[d]));
+		CUDACHECK(cudaFree(bad[d]));
+		CUDACHECK(cudaFree(peer_in[d]));
+	}
 }
 
 /* ---- NCCL -------------------------------------------------------------------------------- */
@@ -353,6 +517,7 @@ int main(int argc, char **argv)
 		n = MAX_GPUS;
 	for (int d = 0; d < n; d++)
 		bench_gpu(d, &r[d]);
+	bench_p2p(n);
 #if FD_HAVE_NCCL
 	bench_nccl(n, deadline);
 #else
@@ -367,6 +532,6 @@ int main(int argc, char **argv)
 		       "\"hbm_ok\": %s, \"h2d_gbps\": %.1f, \"d2h_gbps\": %.1f}",
 		       d ? ", " : "", d, r[d].name, r[d].bus_id, r[d].hbm, r[d].hbm_ok ? "true" : "false",
 		       r[d].h2d, r[d].d2h);
-	printf("], \"nccl\": %s}\n", nccl_json);
+	printf("], \"p2p\": %s, \"nccl\": %s}\n", p2p_json, nccl_json);
 	return 0;
 }

@@ -15,7 +15,13 @@ expect_rc 0
 expect_finding '.check == "bw.hbm" and .status == "pass" and .expected == ">= 2500 GB/s"' 8
 expect_finding '.check == "bw.hbm" and .value == "2949 GB/s"' 7
 expect_finding '.check == "bw.nccl" and .status == "pass" and .value == "365.2 GB/s" and .expected == ">= 340 GB/s" and (.message | test("1074 MB"))' 1
-ok "healthy 8x H100: HBM and NCCL busbw (largest message) against the H100 table"
+expect_finding '.check == "bw.p2p" and .status == "pass" and .value == "223.7 GB/s"' 1
+ok "healthy 8x H100: HBM and NCCL busbw (largest message) against the H100 table, P2P reported"
+
+bench p2p-wrong
+expect_rc 1
+expect_finding '.check == "bw.p2p" and .code == "ALLREDUCE_WRONG"' 1
+ok "the custom P2P allreduce summing wrong fails"
 
 bench slow-hbm
 expect_rc 1

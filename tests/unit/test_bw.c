@@ -27,6 +27,7 @@ static void parse(void)
 	const char *doc =
 	    "{\"version\": 1, \"gpus\": [{\"index\": 0, \"name\": \"NVIDIA H200\","
 	    " \"bus_id\": \"00000000:18:00.0\", \"hbm_gbps\": 4100.5, \"hbm_ok\": true}],"
+	    " \"p2p\": {\"ran\": false, \"reason\": \"no peer access\"},"
 	    " \"nccl\": {\"ran\": true, \"ngpus\": 1, \"results\": [{\"bytes\": 1e9,"
 	    " \"algbw\": 10, \"busbw\": 0, \"ok\": true}]}}";
 	CHECK(bw_parse(doc, f) == 0);
@@ -34,7 +35,8 @@ static void parse(void)
 	CHECK_STREQ(f->gpus[0].name, "NVIDIA H200");
 	CHECK(f->gpus[0].hbm_gbps == 4100.5 && f->gpus[0].hbm_ok);
 	CHECK(f->gpus[0].h2d_gbps < 0); /* absent: not measured */
-	CHECK(f->nccl_ran && f->n_results == 1 && f->results[0].ok);
+	CHECK(f->nccl.ran && f->nccl.n_results == 1 && f->nccl.results[0].ok && !f->p2p.ran &&
+	      !strcmp(f->p2p.reason, "no peer access"));
 	memset(f, 0, sizeof(*f));
 	CHECK(bw_parse("not json", f) == -EINVAL && strstr(f->why, "not a gpubench"));
 	CHECK(bw_parse("{\"version\": 2, \"gpus\": []}", f) == -EINVAL);
@@ -57,11 +59,11 @@ static void judge(void)
 		f->gpus[i].hbm_gbps = 2900;
 		f->gpus[i].hbm_ok = 1;
 	}
-	f->nccl_ran = 1;
-	f->nccl_ngpus = 8;
-	f->n_results = 2;
-	f->results[0] = (struct bw_result){1e9, 5000, 200, 350, 1};
-	f->results[1] = (struct bw_result){1e6, 50, 20, 35, 1}; /* small: not the one judged */
+	f->nccl.ran = 1;
+	f->nccl.ngpus = 8;
+	f->nccl.n_results = 2;
+	f->nccl.results[0] = (struct bw_result){1e9, 5000, 200, 350, 1};
+	f->nccl.results[1] = (struct bw_result){1e6, 50, 20, 35, 1}; /* small: not the one judged */
 	bw_judge(f, &cfg, &rep);
 	CHECK(fd_report_verdict(&rep) == FD_PASS);
 	CHECK_EQ_INT(count_status(&rep, "bw.hbm", FD_PASS), 8);
@@ -71,7 +73,7 @@ static void judge(void)
 
 	f->gpus[2].hbm_gbps = 2000;
 	f->gpus[3].hbm_ok = 0;
-	f->results[0].busbw = 300;
+	f->nccl.results[0].busbw = 300;
 	bw_judge(f, &cfg, &rep);
 	CHECK(find_code(&rep, "HBM_BW_LOW") &&
 	      !strcmp(find_code(&rep, "HBM_BW_LOW")->subject, "gpu2"));
@@ -79,7 +81,7 @@ static void judge(void)
 	CHECK(find_code(&rep, "ALLREDUCE_BW_LOW") != NULL);
 	fd_report_free(&rep);
 
-	f->nccl_ngpus = 4; /* the table is for 8 GPUs: 4 are reported, not judged */
+	f->nccl.ngpus = 4; /* the table is for 8 GPUs: 4 are reported, not judged */
 	bw_judge(f, &cfg, &rep);
 	CHECK(find_code(&rep, "ALLREDUCE_BW_LOW") == NULL);
 	fd_report_free(&rep);
@@ -88,9 +90,25 @@ static void judge(void)
 	CHECK(find_code(&rep, "ALLREDUCE_BW_LOW") != NULL);
 	fd_report_free(&rep);
 
-	f->results[1].ok = 0;
+	f->nccl.results[1].ok = 0;
 	bw_judge(f, &cfg, &rep);
 	CHECK(find_code(&rep, "ALLREDUCE_WRONG") != NULL);
+	fd_report_free(&rep);
+
+	/* the custom allreduce: correctness fails, bandwidth is reported, not judged */
+	f->nccl.results[1].ok = 1;
+	f->p2p.ran = 1;
+	f->p2p.ngpus = 8;
+	f->p2p.n_results = 1;
+	f->p2p.results[0] = (struct bw_result){2.68e8, 3000, 89.5, 10.0, 1};
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_check(&rep, "bw.p2p", FD_PASS) &&
+	      !strcmp(find_check(&rep, "bw.p2p", FD_PASS)->value, "10.0 GB/s"));
+	fd_report_free(&rep);
+	f->p2p.results[0].ok = 0;
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_check(&rep, "bw.p2p", FD_FAIL) &&
+	      !strcmp(find_check(&rep, "bw.p2p", FD_FAIL)->code, "ALLREDUCE_WRONG"));
 	fd_report_free(&rep);
 
 	f->state = BW_FAILED;
