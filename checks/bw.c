@@ -254,15 +254,10 @@ static void default_path(char *out, size_t len)
 int bw_probe(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct bw_facts *f = facts;
-	struct gpu_pci_facts *pci = calloc(1, sizeof(*pci));
 	char *out = NULL, timeout[32];
 	int rc;
 
-	if (!pci)
-		return -ENOMEM;
-	rc = gpu_probe_pci(ctx, pci);
-	f->pci_gpus = (int)pci->n;
-	free(pci);
+	rc = gpu_pci_count(ctx, &f->pci_gpus);
 	if (rc || !f->pci_gpus)
 		return rc;
 	if (ctx->cfg->gpubench[0])

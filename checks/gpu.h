@@ -32,6 +32,8 @@ struct gpu_pci_facts {
 
 int gpu_probe_pci(struct fd_probe_ctx *ctx, void *facts);
 void gpu_judge_pci(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+/* How many NVIDIA GPUs PCI sysfs shows (what NVML and gpubench should see); 0 or -errno. */
+int gpu_pci_count(struct fd_probe_ctx *ctx, int *n);
 
 struct xid_event {
 	char pci[24]; /* as the driver prints it: "0000:3b:00" */

@@ -94,15 +94,10 @@ static void probe_device(struct fd_nvml *n, fd_nvmlDevice_t h, struct gpu_nvml_d
 int gpu_probe_nvml(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct gpu_nvml_facts *f = facts;
-	struct gpu_pci_facts *pci = calloc(1, sizeof(*pci));
 	struct fd_nvml n;
 	int rc;
 
-	if (!pci)
-		return -ENOMEM;
-	rc = gpu_probe_pci(ctx, pci);
-	f->pci_gpus = (int)pci->n;
-	free(pci);
+	rc = gpu_pci_count(ctx, &f->pci_gpus);
 	if (rc)
 		return rc;
 	f->rc = fd_nvml_open(&n, f->why, sizeof(f->why));

@@ -96,6 +96,19 @@ int gpu_probe_pci(struct fd_probe_ctx *ctx, void *facts)
 	return 0;
 }
 
+int gpu_pci_count(struct fd_probe_ctx *ctx, int *n)
+{
+	struct gpu_pci_facts *pci = calloc(1, sizeof(*pci));
+	int rc;
+
+	if (!pci)
+		return -ENOMEM;
+	rc = gpu_probe_pci(ctx, pci);
+	*n = (int)pci->n;
+	free(pci);
+	return rc;
+}
+
 void gpu_judge_pci(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
 {
 	const struct gpu_pci_facts *f = facts;
