@@ -17,6 +17,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
     {"check", cmd_check, "prove this node fit to train (IB, GPUs, host); exit 0 fit, 1 unfit"},
+    {"run", cmd_run, "run a training command under supervision: preflight, stalls, restarts"},
+    {"beat", cmd_beat, "send one heartbeat to the supervising `flightdeck run` (for shell)"},
     {"explain", cmd_explain, "what a reason code means and what to do about it"},
     {"version", cmd_version, "version and the optional parts this build has"},
 };
@@ -29,19 +31,26 @@ static void usage(FILE *out)
 	    "\n"
 	    "flightdeck proves a GPU training node fit before a job starts: InfiniBand ports,\n"
 	    "GPUs (driver, NVML health, Xid errors), /dev/shm, memlock, the checkpoint directory.\n"
-	    "Run it as a Slurm Prolog/HealthCheckProgram or a Kubernetes init container.\n"
+	    "Run it as a Slurm Prolog/HealthCheckProgram or a Kubernetes init container, or put\n"
+	    "`flightdeck run --` in front of the training command to supervise it: stalls,\n"
+	    "crashes and timeouts kill the whole tree and restart from the newest checkpoint.\n"
 	    "\n"
 	    "commands:\n");
 	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out,
-		"\n"
-		"exit codes of `check`:\n"
-		"  0  fit (warnings allowed)         2  usage or configuration error\n"
-		"  1  unfit: a check failed          3  could not run\n"
-		"\n"
-		"`flightdeck COMMAND --help` describes each command. Not yet in this version:\n"
-		"run (the supervisor), memfit, bench, beat; see README.md.\n");
+	fprintf(
+	    out,
+	    "\n"
+	    "exit codes of `check`:\n"
+	    "  0  fit (warnings allowed)         2  usage or configuration error\n"
+	    "  1  unfit: a check failed          3  could not run\n"
+	    "\n"
+	    "exit codes of `run`: the command's own status when it ends by itself (128+N for\n"
+	    "signal N), else 2 usage, 69 preflight failed, 75 peer node lost, 86 gave up after\n"
+	    "stalls, 124 --timeout, 125 flightdeck failed, 126/127 command not executable/found.\n"
+	    "\n"
+	    "`flightdeck COMMAND --help` describes each command. Not yet in this version:\n"
+	    "memfit, bench; see README.md.\n");
 }
 
 int main(int argc, char **argv)
@@ -59,7 +68,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fd_err("unknown command '%s' (commands: check, explain, version; see flightdeck --help)",
-	       argv[1]);
+	fd_err(
+	    "unknown command '%s' (commands: check, run, beat, explain, version; see flightdeck --help)",
+	    argv[1]);
 	return FD_EXIT_USAGE;
 }

@@ -1,0 +1,245 @@
+/*
+ * heartbeat.c - the heartbeat datagram, the progress regex and the socket.
+ */
+#define _GNU_SOURCE
+#include "heartbeat.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int parse_i64(const char *s, size_t n, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (!n || n > 18)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b)
+{
+	int64_t v;
+	int have_rank = 0;
+	size_t i = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->step = -1;
+	if (len > FD_HB_MAX_DATAGRAM)
+		return -EINVAL;
+	while (i < len) {
+		size_t start, eq = 0, end;
+
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'))
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		while (i < len && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n') {
+			if (buf[i] == '=' && !eq)
+				eq = i;
+			if (!buf[i] || (unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] > 0x7e)
+				return -EINVAL;
+			i++;
+		}
+		end = i;
+		if (!eq)
+			return -EINVAL;
+		const char *k = buf + start, *val = buf + eq + 1;
+		size_t kl = eq - start, vl = end - eq - 1;
+
+		if (kl == 4 && !memcmp(k, "rank", 4)) {
+			if (parse_i64(val, vl, &v) || v > 1 << 24)
+				return -EINVAL;
+			b->rank = (int)v;
+			have_rank = 1;
+		} else if (kl == 4 && !memcmp(k, "step", 4)) {
+			if (parse_i64(val, vl, &b->step))
+				return -EINVAL;
+		} else if (kl == 5 && !memcmp(k, "phase", 5)) {
+			if (vl == 10 && !memcmp(val, "checkpoint", 10))
+				b->phase = FD_PHASE_CHECKPOINT;
+			else if (vl == 5 && !memcmp(val, "train", 5))
+				b->phase = FD_PHASE_TRAIN;
+			else
+				return -EINVAL;
+		} else if (kl == 6 && !memcmp(k, "stacks", 6)) {
+			b->stacks = vl == 1 && val[0] == '1';
+		}
+	}
+	return have_rank ? 0 : -EINVAL;
+}
+
+int fd_progress_compile(regex_t *re, const char *pattern, char *err, size_t errlen)
+{
+	size_t n = strlen(pattern), k = 0;
+	char *ere = malloc(n * 12 + 1);
+	int r;
+
+	if (!ere) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *rep = NULL;
+
+		if (pattern[i] == '\\' && i + 1 < n) {
+			switch (pattern[i + 1]) {
+			case 'd':
+				rep = "[0-9]";
+				break;
+			case 'D':
+				rep = "[^0-9]";
+				break;
+			case 's':
+				rep = "[[:space:]]";
+				break;
+			case 'S':
+				rep = "[^[:space:]]";
+				break;
+			case 'w':
+				rep = "[[:alnum:]_]";
+				break;
+			case 'W':
+				rep = "[^[:alnum:]_]";
+				break;
+			}
+		}
+		if (rep) {
+			memcpy(ere + k, rep, strlen(rep));
+			k += strlen(rep);
+			i++;
+		} else {
+			ere[k++] = pattern[i];
+		}
+	}
+	ere[k] = '\0';
+	r = regcomp(re, ere, REG_EXTENDED);
+	free(ere);
+	if (r) {
+		regerror(r, re, err, errlen);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int fd_progress_match(const regex_t *re, const char *line, int64_t *step)
+{
+	regmatch_t m[2];
+
+	if (regexec(re, line, 2, m, 0))
+		return 0;
+	*step = -1;
+	if (re->re_nsub >= 1 && m[1].rm_so >= 0) {
+		int64_t v;
+
+		if (!parse_i64(line + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so), &v))
+			*step = v;
+	}
+	return 1;
+}
+
+int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int one = 1;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if (fd_pathf(s->dir, sizeof(s->dir), "%s/flightdeck.XXXXXX", tmp) || !mkdtemp(s->dir)) {
+		snprintf(err, errlen, "cannot create a directory under %s: %s", tmp,
+			 strerror(errno));
+		s->dir[0] = '\0';
+		return -errno;
+	}
+	/* mkdtemp makes it 0700 already; say so for the reader of this code. */
+	chmod(s->dir, 0700);
+	if (fd_pathf(s->path, sizeof(s->path), "%s/hb.sock", s->dir) ||
+	    strlen(s->path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path under %s is too long for AF_UNIX", s->dir);
+		fd_hb_close(s);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
+	s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		snprintf(err, errlen, "heartbeat socket %s: %s", s->path, strerror(e));
+		fd_hb_close(s);
+		return -e;
+	}
+	return 0;
+}
+
+int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b)
+{
+	char buf[FD_HB_MAX_DATAGRAM + 1];
+	union {
+		char raw[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.raw,
+			    .msg_controllen = sizeof(ctl.raw)};
+	const struct ucred *cred = NULL;
+	ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			cred = (const struct ucred *)CMSG_DATA(c);
+	if (!cred || (cred->uid != geteuid() && cred->uid != 0)) {
+		s->foreign++;
+		return 0;
+	}
+	if ((mh.msg_flags & MSG_TRUNC) || fd_beat_parse(buf, (size_t)n, b)) {
+		s->malformed++;
+		return 0;
+	}
+	b->pid = cred->pid;
+	return 1;
+}
+
+void fd_hb_close(struct fd_hb_socket *s)
+{
+	DIR *d;
+	struct dirent *de;
+	char p[PATH_MAX];
+
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (!s->dir[0])
+		return;
+	/* Only what flightdeck and its clients put here: the socket and stacks-*.txt. */
+	d = opendir(s->dir);
+	while (d && (de = readdir(d)))
+		if ((!strcmp(de->d_name, "hb.sock") || !strncmp(de->d_name, "stacks-", 7)) &&
+		    !fd_pathf(p, sizeof(p), "%s/%s", s->dir, de->d_name))
+			unlink(p);
+	if (d)
+		closedir(d);
+	rmdir(s->dir);
+	s->dir[0] = '\0';
+}

@@ -1,0 +1,72 @@
+/*
+ * heartbeat.h - how a training job says it is alive (DESIGN.md, "Heartbeats").
+ *
+ * Three sources, combinable, all feeding the same per-rank table in the supervisor:
+ *   1. a unix datagram socket (FLIGHTDECK_HEARTBEAT) in a 0700 directory; the sender's uid is
+ *      checked from the kernel's SCM_CREDENTIALS (the datagram form of SO_PEERCRED), and its
+ *      pid is kept so that a stuck rank can be asked for its stack;
+ *   2. --progress-regex on the child's output lines;
+ *   3. --heartbeat-file, its mtime.
+ * Parsing is pure and separate from the I/O so the unit tests reach every case.
+ */
+#ifndef FD_HEARTBEAT_H
+#define FD_HEARTBEAT_H
+
+#include <limits.h>
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FD_HB_MAX_DATAGRAM 512
+
+struct fd_beat {
+	int rank;
+	int64_t step; /* -1 when the beat carries none */
+	int phase;    /* FD_PHASE_* */
+	int stacks;   /* the sender registered a stack dump on FLIGHTDECK_STACK_SIGNAL */
+	pid_t pid;    /* from the kernel's credentials; 0 for the output and file sources */
+};
+
+enum {
+	FD_PHASE_NONE = 0, /* not said: keep the phase the rank was in */
+	FD_PHASE_TRAIN,
+	FD_PHASE_CHECKPOINT,
+};
+
+/*
+ * Parses "rank=<r> step=<n> [phase=checkpoint|train] [stacks=1]" (fields separated by spaces,
+ * any order; unknown keys are ignored so newer clients talk to older supervisors). rank is
+ * required. Returns 0, or -EINVAL for a malformed datagram.
+ */
+int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b);
+
+/*
+ * Compiles a --progress-regex. POSIX extended syntax, plus the Perl classes people write out
+ * of habit (\d \s \w and their capitals), translated. The first group, when there is one, is
+ * the step. err gets regerror's text on failure.
+ */
+int fd_progress_compile(regex_t *re, const char *pattern, char *err, size_t errlen);
+
+/* Matches one output line; 1 and *step (or -1 with no group) on a match, 0 otherwise. */
+int fd_progress_match(const regex_t *re, const char *line, int64_t *step);
+
+/* The socket: created in a fresh 0700 directory under $TMPDIR (or /tmp). */
+struct fd_hb_socket {
+	int fd;
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	uint64_t foreign; /* datagrams from another uid, or without credentials */
+	uint64_t malformed;
+};
+
+int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen);
+/*
+ * Reads one datagram. 1 and *b filled for a beat; 0 for one counted and ignored (foreign or
+ * malformed); -EAGAIN when there is nothing to read; another -errno on failure.
+ */
+int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b);
+/* Closes and removes the socket, the stack files in its directory, and the directory. */
+void fd_hb_close(struct fd_hb_socket *s);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * run.h - `flightdeck run`: options and exit codes of the supervisor.
+ */
+#ifndef FD_RUN_H
+#define FD_RUN_H
+
+#include <stdint.h>
+
+/*
+ * Exit codes of `flightdeck run`. Otherwise it exits with the command's own status (128+N
+ * when the command was killed by signal N), as a shell would.
+ */
+enum {
+	FD_RUN_USAGE = 2,      /* bad flags, unreadable checkpoint dir, ... (as `check`) */
+	FD_RUN_PREFLIGHT = 69, /* EX_UNAVAILABLE: this node failed the preflight; drain it */
+	FD_RUN_PEER_LOST = 75, /* EX_TEMPFAIL: a peer node was lost; requeue (TCP/MPI groups) */
+	FD_RUN_STALLED = 86,   /* gave up: the job kept stalling; restarts spent or no progress */
+	FD_RUN_TIMEOUT = 124,  /* --timeout reached, as timeout(1) */
+	FD_RUN_INTERNAL = 125, /* flightdeck itself failed, as timeout(1) */
+	FD_RUN_NOEXEC = 126,   /* the command cannot be executed */
+	FD_RUN_NOTFOUND = 127, /* the command was not found */
+};
+
+enum fd_preflight {
+	FD_PREFLIGHT_NONE,
+	FD_PREFLIGHT_QUICK,
+	FD_PREFLIGHT_STANDARD,
+};
+
+struct fd_run_opts {
+	char **argv; /* the command, NULL-terminated */
+
+	/* detection */
+	int64_t stall_ms;	/* --stall-timeout */
+	int stall_auto;		/* --stall-timeout auto */
+	double stall_factor;	/* auto: the deadline is factor x the longest step interval... */
+	int64_t stall_floor_ms; /* ...but never below this */
+	int64_t startup_ms;	/* --startup-timeout: launch to a rank's first beat */
+	int64_t checkpoint_ms;	/* --checkpoint-timeout: while a rank says phase=checkpoint */
+	int64_t timeout_ms;	/* --timeout: the whole job's wall clock; 0 = none */
+	int ranks;		/* --ranks: local ranks expected to beat; 0 = learn them */
+	const char *progress_regex;
+	const char *heartbeat_file;
+
+	/* kill and restart */
+	int64_t grace_ms;
+	int64_t kill_wait_ms; /* after SIGKILL, how long to wait for the tree to go */
+	int max_restarts;
+	int no_progress_limit;
+	int64_t backoff_ms;
+	int64_t backoff_max_ms;
+	int64_t gpu_release_ms;
+	int64_t stack_wait_ms;
+	int preflight; /* FD_PREFLIGHT_* */
+	const char *check_config;
+	const char *checkpoint_dir;
+	const char *checkpoint_marker;
+
+	/* telling people */
+	const char *events;
+	int quiet;
+};
+
+/* Supervises o->argv until it is done; returns the exit status for main. */
+int fd_supervise(const struct fd_run_opts *o);
+
+#endif
