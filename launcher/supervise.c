@@ -423,8 +423,10 @@ static void begin_stop(struct sv *s, int sig)
 {
 	s->phase = PH_STOPPING;
 	s->deadline = now_ns() + s->o->grace_ms * MS;
-	/* The group first (so the trainer can checkpoint); stragglers outside it later. */
+	/* The group first (so the trainer can checkpoint); stragglers outside it later. A
+	 * stopped process acts on nothing but SIGKILL until continued, so continue it too. */
 	signal_tree(s, sig, s->child_done);
+	signal_tree(s, SIGCONT, s->child_done);
 	arm(s, now_ns() + STOP_POLL_MS * MS);
 }
 
@@ -475,19 +477,60 @@ static int stacks_ready(struct sv *s)
 	return 1;
 }
 
-/* The innermost frame of the thread the dump calls current (faulthandler's format). */
+/* 'File "/a/b/train.py", line 81 in main' -> "train.py:81 in main" */
+static void frame_short(const char *f, char *out, size_t len)
+{
+	const char *q = strchr(f + 6, '"'), *base = f + 6, *line;
+	int n = 0;
+
+	for (const char *c = f + 6; q && c < q; c++)
+		if (*c == '/')
+			base = c + 1;
+	line = q ? strstr(q, "line ") : NULL;
+	if (!q || !line || (size_t)(line - f) > strcspn(f, "\n")) {
+		snprintf(out, len, "%.*s", (int)strcspn(f, "\n"), f);
+		return;
+	}
+	sscanf(line + 5, "%d", &n);
+	snprintf(out, len, "%.*s:%d%.*s", (int)(q - base), base, n,
+		 (int)strcspn(strstr(line, " in ") ? strstr(line, " in ") : "", "\n"),
+		 strstr(line, " in ") ? strstr(line, " in ") : "");
+}
+
+/*
+ * Where the thread the dump calls current is (faulthandler's format, most recent call first):
+ * the innermost frame of the job's own code, and the innermost frame of all when that is in
+ * a library ("train.py:81 in main (in distributed_c10d.py:1541 in all_reduce)").
+ */
 static void innermost(const char *text, char *out, size_t len)
 {
-	const char *p = strstr(text, "Current thread");
+	const char *p = strstr(text, "Current thread"), *first, *own = NULL;
+	char a[256], b[256];
 
 	if (!p)
 		p = text;
-	p = strstr(p, "File \"");
-	if (!p) {
+	first = strstr(p, "File \"");
+	if (!first) {
 		snprintf(out, len, "(no frame in the dump)");
 		return;
 	}
-	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
+	for (const char *f = first; f && f < first + 65536; f = strstr(f + 6, "File \"")) {
+		size_t l = strcspn(f, "\n");
+
+		if (!memmem(f, l, "-packages/", 10) && !memmem(f, l, "/lib/python", 11)) {
+			own = f;
+			break;
+		}
+		if (!strncmp(f + l, "\n\n", 2))
+			break; /* the end of this thread's stack */
+	}
+	frame_short(first, a, sizeof(a));
+	if (!own || own == first) {
+		snprintf(out, len, "%s", a);
+		return;
+	}
+	frame_short(own, b, sizeof(b));
+	snprintf(out, len, "%s (in %s)", b, a);
 }
 
 static void collect_stacks(struct sv *s)
@@ -566,20 +609,33 @@ static void check_deadlines(struct sv *s, int64_t now)
 		fail(s, FD_FAIL_TIMEOUT, -3, -1, what);
 		return;
 	}
-	for (size_t i = 0; i < s->nranks; i++) {
-		struct rank *r = &s->ranks[i];
+	struct rank *r = NULL;
+	int late = 0;
 
-		if (now < rank_deadline(s, r))
+	/* Of the ranks past their deadline, the one silent longest is named. */
+	for (size_t i = 0; i < s->nranks; i++) {
+		if (now < rank_deadline(s, &s->ranks[i]))
 			continue;
+		late++;
+		if (!r || s->ranks[i].progress_ns < r->progress_ns)
+			r = &s->ranks[i];
+	}
+	if (r) {
+		char others[64] = "";
+
+		if (late > 1)
+			snprintf(others, sizeof(others), " (%d of %zu heartbeat sources stalled)",
+				 late, s->nranks);
 		rank_name(r->id, who, sizeof(who));
 		fd_fmt_duration((now - r->progress_ns) / MS, d, sizeof(d));
 		if (r->step >= 0)
 			snprintf(st, sizeof(st), " after step %lld", (long long)r->step);
-		snprintf(what, sizeof(what), "%s %s for %s%s%s", who,
+		snprintf(what, sizeof(what), "%s %s for %s%s%s%s", who,
 			 r->step >= 0 && now - r->last_ns < (now - r->progress_ns) / 2
 			     ? "still beats but made no progress"
 			     : "silent",
-			 d, st, r->phase == FD_PHASE_CHECKPOINT ? " (in a checkpoint)" : "");
+			 d, st, r->phase == FD_PHASE_CHECKPOINT ? " (in a checkpoint)" : "",
+			 others);
 		event(s, "stall", r->id, r->step, NULL, -1,
 		      fields("reason", r->phase == FD_PHASE_CHECKPOINT ? "checkpoint" : "stall"));
 		fail(s, FD_FAIL_STALL, r->id, r->step, what);

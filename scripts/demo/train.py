@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""A tiny, deterministic distributed training job for flightdeck's demo and end-to-end test.
+
+Run it under torchrun (gloo, CPU). Every rank trains the same small MLP on data that depends
+only on (step, rank), averages gradients with all_reduce, and rank 0 saves a checkpoint every
+--ckpt-every steps as step-NNNNNN.pt, written to a temporary name and renamed into place (the
+completion marker flightdeck looks for). Resumed with --resume PATH it continues from that
+step, so an interrupted and resumed run ends with parameters bit-identical to an
+uninterrupted one.
+
+--stall-at N makes --stall-rank stop itself (SIGSTOP) at step N, on the first launch only
+(FLIGHTDECK_RESTART_COUNT=0): the other ranks then wait in all_reduce forever, the hang
+flightdeck exists to catch.
+"""
+
+import argparse
+import hashlib
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import flightdeck_heartbeat as hb  # noqa: E402
+
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+
+
+def batch(step, rank):
+    g = torch.Generator().manual_seed(1000003 * step + rank)
+    x = torch.randn(32, 16, generator=g)
+    y = x[:, :4].sum(dim=1, keepdim=True) * 0.5 + 0.1
+    return x, y
+
+
+def digest(model):
+    text = repr([p.detach().tolist() for p in model.parameters()])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--ckpt-dir", required=True)
+    ap.add_argument("--ckpt-every", type=int, default=10)
+    ap.add_argument("--resume", default=None)
+    ap.add_argument("--step-time", type=float, default=0.05, help="seconds per step (sleep)")
+    ap.add_argument("--stall-at", type=int, default=-1)
+    ap.add_argument("--stall-rank", type=int, default=1)
+    ap.add_argument("--out", default=None, help="rank 0 writes the final parameters' digest here")
+    ap.add_argument("--beat-log", default=None, help="append 'rank step time' per beat")
+    args = ap.parse_args()
+
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    start = 0
+    if args.resume:
+        state = torch.load(args.resume)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start = state["step"]
+        if rank == 0:
+            print("resumed from %s at step %d" % (args.resume, start), flush=True)
+    first_launch = os.environ.get("FLIGHTDECK_RESTART_COUNT", "0") == "0"
+    log = open(args.beat_log, "a") if args.beat_log else None
+
+    for step in range(start + 1, args.steps + 1):
+        if step == args.stall_at and rank == args.stall_rank and first_launch:
+            print("rank %d: stopping itself at step %d" % (rank, step), flush=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
+        x, y = batch(step, rank)
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        for p in model.parameters():
+            dist.all_reduce(p.grad)
+            p.grad /= world
+        opt.step()
+        time.sleep(args.step_time)
+        hb.beat(step)
+        if log:
+            log.write("%d %d %.6f\n" % (rank, step, time.time()))
+            log.flush()
+        if rank == 0 and step % 10 == 0:
+            print("step %d loss %.6f" % (step, loss.item()), flush=True)
+        if step % args.ckpt_every == 0:
+            if rank == 0:
+                with hb.checkpointing(step):
+                    path = os.path.join(args.ckpt_dir, "step-%06d.pt" % step)
+                    tmp = path + ".tmp"
+                    torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                                "step": step}, tmp)
+                    os.rename(tmp, path)
+            dist.barrier()
+
+    if rank == 0:
+        d = digest(model)
+        print("final parameters sha256 %s" % d, flush=True)
+        if args.out:
+            with open(args.out, "w") as f:
+                f.write(d + "\n")
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""flightdeck_heartbeat - tell the supervising `flightdeck run` that this rank is making progress.
+
+Dependency-free (standard library only). Every call is a no-op when FLIGHTDECK_HEARTBEAT is not
+set, so a training script can use it whether or not it runs under flightdeck.
+
+    import flightdeck_heartbeat as hb
+
+    for step in range(start, steps):
+        train_step()
+        hb.beat(step)                  # "rank=R step=N" on the socket
+        if step % 100 == 0:
+            with hb.checkpointing():   # a longer deadline while saving
+                save_checkpoint(step)
+
+The first beat also registers Python's faulthandler on FLIGHTDECK_STACK_SIGNAL, so that before
+flightdeck kills a stalled job it can collect every thread's stack into its event log: the
+post-mortem then names the line each rank was stuck on.
+
+The rank is $RANK (torchrun, torch.distributed), else $LOCAL_RANK, else 0.
+"""
+
+import contextlib
+import faulthandler
+import os
+import socket
+
+__all__ = ["beat", "checkpoint_begin", "checkpoint_end", "checkpointing", "enabled"]
+
+_path = os.environ.get("FLIGHTDECK_HEARTBEAT")
+_sock = None
+_stacks_file = None
+_stacks = False
+
+
+def enabled():
+    """True when running under `flightdeck run`."""
+    return bool(_path)
+
+
+def _rank():
+    for var in ("RANK", "LOCAL_RANK"):
+        value = os.environ.get(var, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
+def _register_stacks():
+    """faulthandler dumps all threads' stacks to a file flightdeck reads, on its signal."""
+    global _stacks_file, _stacks
+    directory = os.environ.get("FLIGHTDECK_STACK_DIR")
+    signum = os.environ.get("FLIGHTDECK_STACK_SIGNAL", "")
+    if not directory or not signum.isdigit():
+        return
+    try:
+        path = os.path.join(directory, "stacks-%d.txt" % _rank())
+        _stacks_file = open(path, "w")
+        faulthandler.register(int(signum), file=_stacks_file, all_threads=True, chain=False)
+        _stacks = True
+    except (OSError, ValueError, RuntimeError):
+        _stacks = False
+
+
+def _send(fields):
+    global _sock
+    if not _path:
+        return
+    if _sock is None:
+        _register_stacks()
+        _sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    message = "rank=%d %s%s" % (_rank(), fields, " stacks=1" if _stacks else "")
+    try:
+        _sock.sendto(message.encode("ascii"), _path)
+    except OSError:
+        pass  # flightdeck gone or busy: a missed beat is not worth crashing the training for
+
+
+def beat(step=None):
+    """One heartbeat; with a step, progress is the step advancing."""
+    _send("" if step is None else "step=%d" % int(step))
+
+
+def checkpoint_begin(step=None):
+    """Saving a checkpoint: --checkpoint-timeout applies instead of --stall-timeout."""
+    _send(("" if step is None else "step=%d " % int(step)) + "phase=checkpoint")
+
+
+def checkpoint_end(step=None):
+    """Back to training."""
+    _send(("" if step is None else "step=%d " % int(step)) + "phase=train")
+
+
+@contextlib.contextmanager
+def checkpointing(step=None):
+    checkpoint_begin(step)
+    try:
+        yield
+    finally:
+        checkpoint_end(step)

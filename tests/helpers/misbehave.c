@@ -1,0 +1,178 @@
+/*
+ * misbehave.c - a training job that fails on purpose, for the `flightdeck run` tests.
+ *
+ *   misbehave MODE [STEPS [INTERVAL_MS]]
+ *
+ * It beats through scripts/flightdeck_heartbeat.h (so that header is tested too), one step
+ * every INTERVAL_MS (default 20), and then, by MODE:
+ *   ok            finishes STEPS steps and exits 0
+ *   never         never beats; sleeps
+ *   hang          beats STEPS steps, then sleeps silently
+ *   spin          beats STEPS steps, then keeps beating the same step (a live thread, a
+ *                 stuck training loop)
+ *   crash         beats STEPS steps, then exits 3
+ *   ignore-term   ignores SIGTERM, beats STEPS steps, then sleeps
+ *   grandchild    forks a setsid grandchild listening on a TCP port (its pid and port in
+ *                 $MISBEHAVE_PIDFILE), then like `hang`
+ *   ckpt-die      checkpoints into $MISBEHAVE_CKPT every 5 steps (a directory step-N with a
+ *                 .metadata marker written last); on its first launch it dies half-way
+ *                 through the checkpoint at step STEPS; resumed, it finishes STEPS+10 steps
+ *   flood         sends garbage datagrams (no rank, binary, oversized, bad step) between
+ *                 beats, then finishes like `ok`
+ *   stop-once     beats STEPS steps then SIGSTOPs itself, on the first launch only; resumed
+ *                 it finishes like `ok`
+ * It prints "resumed from PATH" when FLIGHTDECK_RESUME_FROM is set.
+ */
+#define _GNU_SOURCE
+#include "flightdeck_heartbeat.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+static void nap(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void sleep_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+static void grandchild(void)
+{
+	const char *pidfile = getenv("MISBEHAVE_PIDFILE");
+	pid_t p = fork();
+
+	if (p < 0)
+		exit(5);
+	if (p > 0)
+		return;
+	/* The child double-forks into a new session, as a daemon would. */
+	setsid();
+	if (fork() > 0)
+		_exit(0);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len))
+		_exit(6);
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (f) {
+			fprintf(f, "%d %d\n", (int)getpid(), ntohs(sa.sin_port));
+			fclose(f);
+		}
+	}
+	signal(SIGTERM, SIG_IGN);
+	sleep_forever();
+}
+
+static void write_ckpt(const char *dir, long step, int die_midway)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/step-%ld", dir, step);
+	mkdir(dir, 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/step-%ld/weights.bin", dir, step);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%ld\n", step);
+		fclose(f);
+	}
+	if (die_midway) {
+		flightdeck_checkpoint(1);
+		nap(50);
+		_exit(9); /* no .metadata: this checkpoint is not complete */
+	}
+	snprintf(path, sizeof(path), "%s/step-%ld/.metadata", dir, step);
+	f = fopen(path, "w");
+	if (f)
+		fclose(f);
+}
+
+static void flood(void)
+{
+	static const char *const junk[] = {"step=5", "rank=x step=1",	   "rank=0 step=-3",
+					   "hello",  "rank=0 phase=lunch", "\x01\x02\xff"};
+	char big[2048];
+
+	memset(big, 'A', sizeof(big));
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		sendto(flightdeck_hb_fd_, junk[i], strlen(junk[i]), 0,
+		       (struct sockaddr *)&flightdeck_hb_addr_, sizeof(flightdeck_hb_addr_));
+	sendto(flightdeck_hb_fd_, big, sizeof(big), 0, (struct sockaddr *)&flightdeck_hb_addr_,
+	       sizeof(flightdeck_hb_addr_));
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "ok";
+	long steps = argc > 2 ? atol(argv[2]) : 10;
+	int interval = argc > 3 ? atoi(argv[3]) : 20;
+	const char *resume = getenv("FLIGHTDECK_RESUME_FROM");
+	const char *restart = getenv("FLIGHTDECK_RESTART_COUNT");
+	const char *ckpt = getenv("MISBEHAVE_CKPT");
+	int first = !restart || !strcmp(restart, "0");
+	long start = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (resume) {
+		const char *dash = strrchr(resume, '-');
+
+		printf("resumed from %s\n", resume);
+		if (dash)
+			start = atol(dash + 1);
+	}
+	if (!strcmp(mode, "never"))
+		sleep_forever();
+	if (!strcmp(mode, "ignore-term"))
+		signal(SIGTERM, SIG_IGN);
+	if (!strcmp(mode, "grandchild"))
+		grandchild();
+	if (!strcmp(mode, "ckpt-die") && !first)
+		steps += 10;
+	flightdeck_beat(start); /* opens the socket */
+	for (long s = start + 1; s <= steps; s++) {
+		nap(interval);
+		if (!strcmp(mode, "flood"))
+			flood();
+		if (!strcmp(mode, "ckpt-die") && ckpt && s % 5 == 0)
+			write_ckpt(ckpt, s, first && s == steps);
+		flightdeck_beat(s);
+		printf("step %ld\n", s);
+	}
+	if (!strcmp(mode, "crash"))
+		return 3;
+	if (!strcmp(mode, "spin"))
+		for (;;) {
+			nap(interval);
+			flightdeck_beat(steps);
+		}
+	if (!strcmp(mode, "stop-once") && first)
+		raise(SIGSTOP);
+	if (!strcmp(mode, "hang") || !strcmp(mode, "ignore-term") || !strcmp(mode, "grandchild"))
+		sleep_forever();
+	printf("done\n");
+	return 0;
+}
