@@ -212,6 +212,19 @@ static void rank_name(int id, char *out, size_t len)
 		snprintf(out, len, "rank %d", id);
 }
 
+/* "SIGTERM": the name people grep for. */
+static const char *sig_name(int sig)
+{
+	static char buf[16];
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+	else
+		snprintf(buf, sizeof(buf), "signal %d", sig);
+	return buf;
+}
+
 static int status_code(int st)
 {
 	if (WIFEXITED(st))
@@ -1131,16 +1144,15 @@ static void on_signal(struct sv *s, int sig)
 	if (sig == SIGUSR1 || sig == SIGUSR2) {
 		if (s->child > 0 && !s->child_done) {
 			kill(-s->child, sig);
-			say(s, "forwarded %s to process group %d", sigabbrev_np(sig),
-			    (int)s->child);
-			event(s, "signal", -3, -1, NULL, -1, fields("signal", sigabbrev_np(sig)));
+			say(s, "forwarded %s to process group %d", sig_name(sig), (int)s->child);
+			event(s, "signal", -3, -1, NULL, -1, fields("signal", sig_name(sig)));
 		}
 		return;
 	}
 	/* SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. */
-	event(s, "signal", -3, -1, NULL, -1, fields("signal", sigabbrev_np(sig)));
+	event(s, "signal", -3, -1, NULL, -1, fields("signal", sig_name(sig)));
 	if (s->stop_signal) {
-		say(s, "second %s: killing everything now", sigabbrev_np(sig));
+		say(s, "second %s: killing everything now", sig_name(sig));
 		begin_kill(s);
 		return;
 	}
@@ -1148,8 +1160,7 @@ static void on_signal(struct sv *s, int sig)
 	switch (s->phase) {
 	case PH_RUNNING:
 	case PH_STACKS:
-		say(s, "received %s: passing it to process group %d", sigabbrev_np(sig),
-		    (int)s->child);
+		say(s, "received %s: passing it to process group %d", sig_name(sig), (int)s->child);
 		begin_stop(s, sig);
 		break;
 	case PH_STOPPING:

@@ -90,3 +90,28 @@ expect_one_line_error() {
 	grep -q -- "$1" "$TMP/err" || fail "stderr does not mention '$1'"
 	grep -q '^flightdeck: ' "$TMP/err" || fail "stderr line does not start with 'flightdeck: '"
 }
+
+# ---- `flightdeck run` helpers ------------------------------------------------------------
+
+# frun ARGS...: flightdeck run with no preflight and short timers, events in $TMP/ev
+frun() {
+	rm -f "$TMP/ev"
+	run run --preflight none --grace 1 --backoff 0.2 --kill-wait 3 --events "$TMP/ev" "$@"
+}
+
+# ev JQ-FILTER: how many lines of the events log match
+ev() {
+	[ -f "$TMP/ev" ] || { echo 0; return; }
+	jq -c "select($1)" "$TMP/ev" | wc -l
+}
+
+expect_event() {
+	n=$(ev "$1")
+	[ "$n" -ge "${2:-1}" ] || fail "expected ${2:-1}+ events matching '$1', found $n: $(cat "$TMP/ev" 2>/dev/null)"
+}
+
+# no_leftovers PATTERN: no process whose command line matches PATTERN is alive
+no_leftovers() {
+	left=$(pgrep -f "$1" || true)
+	[ -z "$left" ] || { ps -o pid,stat,args -p $(echo $left | tr ' ' ,) || true; fail "processes left behind: $left"; }
+}
