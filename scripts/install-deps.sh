@@ -11,6 +11,8 @@ PACKAGES=(
 	jq				 # integration tests read the JSON reports
 	clang-format			 # the format check in the test command
 	bsdutils			 # script(1): the terminal-colour test
+	procps				 # pgrep: the run tests prove nothing is left behind
+	python3-torch			 # a real torchrun (CPU, gloo) for the demo and end-to-end test
 )
 
 missing=()
