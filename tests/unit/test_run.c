@@ -1,0 +1,276 @@
+/*
+ * test_run.c - the supervisor's pure parts: the heartbeat datagram, the progress regex, the
+ * checkpoint finder, {resume} and the group decision.
+ */
+#define _GNU_SOURCE
+#include "testhelp.h"
+#include "checkpoint.h"
+#include "group.h"
+#include "heartbeat.h"
+#include "proctree.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define PARSE(s, b) fd_beat_parse(s, strlen(s), b)
+
+static void datagram(void)
+{
+	struct fd_beat b;
+
+	CHECK_EQ_INT(PARSE("rank=3 step=1200", &b), 0);
+	CHECK_EQ_INT(b.rank, 3);
+	CHECK_EQ_INT(b.step, 1200);
+	CHECK_EQ_INT(b.phase, FD_PHASE_NONE);
+	CHECK_EQ_INT(PARSE("step=7 rank=0 phase=checkpoint stacks=1\n", &b), 0);
+	CHECK_EQ_INT(b.step, 7);
+	CHECK_EQ_INT(b.phase, FD_PHASE_CHECKPOINT);
+	CHECK_EQ_INT(b.stacks, 1);
+	CHECK_EQ_INT(PARSE("rank=1", &b), 0);
+	CHECK_EQ_INT(b.step, -1);
+	CHECK_EQ_INT(PARSE("rank=1 phase=train future=field", &b), 0);
+	CHECK_EQ_INT(b.phase, FD_PHASE_TRAIN);
+	/* malformed: counted and ignored by the caller */
+	CHECK_EQ_INT(PARSE("step=5", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=x", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 step=-3", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 step=", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 phase=lunch", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 garbage", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=99999999999999999999", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("", &b), -EINVAL);
+	CHECK_EQ_INT(fd_beat_parse("rank=1\0 step=2", 13, &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 \x01", &b), -EINVAL);
+}
+
+static void progress_regex(void)
+{
+	regex_t re;
+	char err[128];
+	int64_t step;
+
+	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "epoch 1 step 1200 loss 0.3", &step), 1);
+	CHECK_EQ_INT(step, 1200);
+	CHECK_EQ_INT(fd_progress_match(&re, "loading shards", &step), 0);
+	regfree(&re);
+	CHECK_EQ_INT(fd_progress_compile(&re, "^it\\s+\\w+", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "it   done", &step), 1);
+	CHECK_EQ_INT(step, -1); /* no group: a beat without a step */
+	regfree(&re);
+	CHECK_EQ_INT(fd_progress_compile(&re, "step (", err, sizeof(err)), -EINVAL);
+	CHECK(err[0] != '\0');
+}
+
+static void mk(const char *dir, const char *name, int is_dir, int age_s)
+{
+	char p[PATH_MAX];
+	struct timeval tv[2];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (is_dir)
+		mkdir(p, 0755);
+	else
+		fclose(fopen(p, "w"));
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= age_s;
+	tv[1] = tv[0];
+	utimes(p, tv);
+}
+
+static void checkpoints(void)
+{
+	char dir[] = "/tmp/fd-unit-ckpt.XXXXXX", want[PATH_MAX];
+	struct fd_ckpt_scan sc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	CHECK_STREQ(sc.newest, "");
+	/* torch DCP: .metadata is written last */
+	mk(dir, "step-100", 1, 0);
+	mk(dir, "step-100/.metadata", 0, 300);
+	mk(dir, "step-200", 1, 0);
+	mk(dir, "step-200/.metadata", 0, 200);
+	mk(dir, "step-300", 1, 0); /* half-written: no marker */
+	mk(dir, "step-300/shard-0.distcp", 0, 10);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	snprintf(want, sizeof(want), "%s/step-200", dir);
+	CHECK_STREQ(sc.newest, want);
+	snprintf(want, sizeof(want), "%s/step-300", dir);
+	CHECK_STREQ(sc.skipped, want);
+	CHECK_EQ_INT(sc.ncomplete, 2);
+	/* a weight file renamed into place beats an older directory; temp names never count */
+	mk(dir, "model-250.pt", 0, 100);
+	mk(dir, "model-400.pt.tmp", 0, 5);
+	mk(dir, ".model-500.pt", 0, 5);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	snprintf(want, sizeof(want), "%s/model-250.pt", dir);
+	CHECK_STREQ(sc.newest, want);
+	/* HF Trainer */
+	mk(dir, "checkpoint-500", 1, 0);
+	mk(dir, "checkpoint-500/trainer_state.json", 0, 50);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	snprintf(want, sizeof(want), "%s/checkpoint-500", dir);
+	CHECK_STREQ(sc.newest, want);
+	/* a user marker: only it counts */
+	mk(dir, "step-100/COMMITTED", 0, 1);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, "COMMITTED", &sc), 0);
+	snprintf(want, sizeof(want), "%s/step-100", dir);
+	CHECK_STREQ(sc.newest, want);
+	CHECK_EQ_INT(sc.ncomplete, 1);
+	/* a file is not a directory of checkpoints */
+	snprintf(want, sizeof(want), "%s/model-250.pt", dir);
+	CHECK_EQ_INT(fd_ckpt_newest(want, NULL, &sc), -ENOTDIR);
+	snprintf(want, sizeof(want), "%s/not-yet", dir);
+	CHECK_EQ_INT(fd_ckpt_newest(want, NULL, &sc), 0);
+	snprintf(want, sizeof(want), "rm -rf %s", dir);
+	CHECK(system(want) == 0);
+}
+
+static void deepspeed(void)
+{
+	char dir[] = "/tmp/fd-unit-ds.XXXXXX", want[PATH_MAX], p[PATH_MAX];
+	struct fd_ckpt_scan sc;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	mk(dir, "global_step10", 1, 100);
+	mk(dir, "global_step20", 1, 0); /* being written: `latest` not yet updated */
+	snprintf(p, sizeof(p), "%s/latest", dir);
+	f = fopen(p, "w");
+	fputs("global_step10\n", f);
+	fclose(f);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	snprintf(want, sizeof(want), "%s/global_step10", dir);
+	CHECK_STREQ(sc.newest, want);
+	snprintf(want, sizeof(want), "rm -rf %s", dir);
+	CHECK(system(want) == 0);
+}
+
+static char *joined(char **v)
+{
+	static char buf[512];
+
+	buf[0] = '\0';
+	for (size_t i = 0; v && v[i]; i++) {
+		strcat(buf, i ? " " : "");
+		strcat(buf, v[i]);
+	}
+	return buf;
+}
+
+static void resume_argv(void)
+{
+	char *a[] = {"torchrun", "train.py", "--resume", "{resume}", "--lr", "1", NULL};
+	char *b[] = {"python", "t.py", "--resume={resume}", "--ckpt", "{resume}/x", NULL};
+	char *c[] = {"{resume}", "t.py", NULL};
+	char **v;
+
+	v = fd_resume_argv(a, "/ck/step-20");
+	CHECK_STREQ(joined(v), "torchrun train.py --resume /ck/step-20 --lr 1");
+	fd_argv_free(v);
+	v = fd_resume_argv(a, "");
+	CHECK_STREQ(joined(v), "torchrun train.py --lr 1");
+	fd_argv_free(v);
+	v = fd_resume_argv(b, "/ck/s");
+	CHECK_STREQ(joined(v), "python t.py --resume=/ck/s --ckpt /ck/s/x");
+	fd_argv_free(v);
+	v = fd_resume_argv(b, NULL);
+	CHECK_STREQ(joined(v), "python t.py --ckpt");
+	fd_argv_free(v);
+	v = fd_resume_argv(c, NULL);
+	CHECK_STREQ(joined(v), "t.py");
+	fd_argv_free(v);
+}
+
+static void decide(void)
+{
+	struct fd_policy pol = {.max_restarts = 3, .no_progress_limit = 2};
+	struct fd_group_history h = {0};
+	struct fd_node_state n = {.failure = FD_FAIL_NONE, .max_step = 10};
+	struct fd_decision d;
+
+	fd_group_decide(&n, 1, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_CONTINUE);
+	/* a stall: restart from what the node sees */
+	n.failure = FD_FAIL_STALL;
+	n.max_step = 25;
+	strcpy(n.checkpoint, "/ck/20");
+	fd_group_decide(&n, 1, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	CHECK_STREQ(d.checkpoint, "/ck/20");
+	CHECK_EQ_INT(h.restarts, 1);
+	/* it hangs at the same place again: one strike, still a restart */
+	fd_group_decide(&n, 1, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	CHECK_EQ_INT(h.no_progress, 1);
+	/* and again: gave up early, before --max-restarts */
+	fd_group_decide(&n, 1, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_NO_PROGRESS);
+
+	/* progress in between resets the strikes; the budget still ends it */
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 3; i++) {
+		n.max_step = 30 + 10 * i;
+		snprintf(n.checkpoint, sizeof(n.checkpoint), "/ck/%d", 20 + 10 * i);
+		fd_group_decide(&n, 1, &pol, &h, &d);
+		CHECK_EQ_INT(d.verdict, FD_RESTART);
+		CHECK_EQ_INT(h.no_progress, 0);
+	}
+	n.max_step = 100;
+	fd_group_decide(&n, 1, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_BUDGET);
+
+	/* a timeout or an unfit node is never restarted; the gravest failure of all nodes wins */
+	struct fd_node_state two[2] = {{.node = 0, .failure = FD_FAIL_STALL},
+				       {.node = 1, .failure = FD_FAIL_PREFLIGHT}};
+	memset(&h, 0, sizeof(h));
+	fd_group_decide(two, 2, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_FAILURE);
+	CHECK_EQ_INT(d.node, 1);
+}
+
+static void proc_tree(void)
+{
+	struct fd_proc p[16];
+	size_t n = 0;
+	pid_t kid = fork();
+
+	if (kid == 0) {
+		if (fork() == 0) {
+			setsid(); /* a grandchild in its own session is still found */
+			pause();
+			_exit(0);
+		}
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < 100 && n < 2; i++) {
+		usleep(10000);
+		CHECK_EQ_INT(fd_descendants(getpid(), p, 16, &n), 0);
+	}
+	CHECK_EQ_INT(n, 2);
+	for (size_t i = 0; i < n && i < 16; i++)
+		kill(p[i].pid, SIGKILL);
+	CHECK_EQ_INT(fd_proc_read(getpid(), &p[0]), 0);
+	CHECK_EQ_INT(p[0].state, 'R');
+	CHECK_EQ_INT(fd_proc_read(999999999, &p[0]), -ESRCH);
+}
+
+const struct unit_test run_tests[] = {
+    {"run: heartbeat datagram", datagram},
+    {"run: --progress-regex", progress_regex},
+    {"run: newest complete checkpoint", checkpoints},
+    {"run: DeepSpeed latest", deepspeed},
+    {"run: {resume} in the command", resume_argv},
+    {"run: group decision", decide},
+    {"run: process tree from /proc", proc_tree},
+    {NULL, NULL},
+};
