@@ -160,6 +160,7 @@ int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->uid = geteuid();
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
 	if (fd_pathf(s->dir, sizeof(s->dir), "%s/flightdeck.XXXXXX", tmp) || !mkdtemp(s->dir)) {
@@ -189,36 +190,57 @@ int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen)
 	return 0;
 }
 
-int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b)
+#define HB_BATCH 64
+
+int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max)
 {
-	char buf[FD_HB_MAX_DATAGRAM + 1];
-	union {
+	static char bufs[HB_BATCH][FD_HB_MAX_DATAGRAM + 1];
+	static union {
 		char raw[CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = ctl.raw,
-			    .msg_controllen = sizeof(ctl.raw)};
-	const struct ucred *cred = NULL;
-	ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+	} ctl[HB_BATCH];
+	static struct iovec iov[HB_BATCH];
+	static struct mmsghdr mm[HB_BATCH];
+	int got = 0;
 
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-			cred = (const struct ucred *)CMSG_DATA(c);
-	if (!cred || (cred->uid != geteuid() && cred->uid != 0)) {
-		s->foreign++;
-		return 0;
+	while (got < max) {
+		int want = max - got < HB_BATCH ? max - got : HB_BATCH, n;
+
+		for (int i = 0; i < want; i++) {
+			iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = sizeof(bufs[i])};
+			mm[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i],
+							.msg_iovlen = 1,
+							.msg_control = ctl[i].raw,
+							.msg_controllen = sizeof(ctl[i].raw)};
+		}
+		n = recvmmsg(s->fd, mm, (unsigned int)want, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EWOULDBLOCK ? got : -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct msghdr *mh = &mm[i].msg_hdr;
+			const struct ucred *cred = NULL;
+
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+					cred = (const struct ucred *)CMSG_DATA(c);
+			if (!cred || (cred->uid != s->uid && cred->uid != 0)) {
+				s->foreign++;
+				continue;
+			}
+			if ((mh->msg_flags & MSG_TRUNC) ||
+			    fd_beat_parse(bufs[i], mm[i].msg_len, &b[got])) {
+				s->malformed++;
+				continue;
+			}
+			b[got++].pid = cred->pid;
+		}
+		if (n < want)
+			break; /* the queue is empty */
 	}
-	if ((mh.msg_flags & MSG_TRUNC) || fd_beat_parse(buf, (size_t)n, b)) {
-		s->malformed++;
-		return 0;
-	}
-	b->pid = cred->pid;
-	return 1;
+	return got;
 }
 
 void fd_hb_close(struct fd_hb_socket *s)

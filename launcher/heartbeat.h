@@ -56,16 +56,18 @@ struct fd_hb_socket {
 	int fd;
 	char dir[PATH_MAX];
 	char path[PATH_MAX];
+	uid_t uid;	  /* who may beat: flightdeck's own effective uid (and root) */
 	uint64_t foreign; /* datagrams from another uid, or without credentials */
 	uint64_t malformed;
 };
 
 int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen);
 /*
- * Reads one datagram. 1 and *b filled for a beat; 0 for one counted and ignored (foreign or
- * malformed); -EAGAIN when there is nothing to read; another -errno on failure.
+ * Reads what is queued, up to max datagrams, with as few system calls as the kernel allows
+ * (recvmmsg). Fills b[] with the beats and returns how many; foreign and malformed datagrams
+ * are counted in *s and left out. 0 when nothing valid was queued; -errno on failure.
  */
-int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b);
+int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max);
 /* Closes and removes the socket, the stack files in its directory, and the directory. */
 void fd_hb_close(struct fd_hb_socket *s);
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 static int flightdeck_hb_fd_ = -2; /* -2 not yet looked, -1 disabled */
@@ -46,13 +47,20 @@ static inline void flightdeck_hb_send_(const char *fields)
 			flightdeck_hb_addr_.sun_family = AF_UNIX;
 			strcpy(flightdeck_hb_addr_.sun_path, p);
 			flightdeck_hb_fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			/* A full queue delays a beat 20 ms at most, then drops it: the
+			 * supervisor never stalls training. */
+			struct timeval tv = {0, 20000};
+
+			if (flightdeck_hb_fd_ >= 0)
+				setsockopt(flightdeck_hb_fd_, SOL_SOCKET, SO_SNDTIMEO, &tv,
+					   sizeof(tv));
 		}
 	}
 	if (flightdeck_hb_fd_ < 0)
 		return;
 	n = snprintf(msg, sizeof(msg), "rank=%d %s", flightdeck_hb_rank_(), fields);
 	if (n > 0 && n < (int)sizeof(msg))
-		(void)sendto(flightdeck_hb_fd_, msg, (size_t)n, MSG_DONTWAIT,
+		(void)sendto(flightdeck_hb_fd_, msg, (size_t)n, 0,
 			     (const struct sockaddr *)&flightdeck_hb_addr_,
 			     sizeof(flightdeck_hb_addr_));
 }

@@ -68,6 +68,9 @@ def _send(fields):
     if _sock is None:
         _register_stacks()
         _sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        # flightdeck reads within milliseconds; if its queue is ever full, wait that long at
+        # most and drop the beat rather than stall training behind a supervisor.
+        _sock.settimeout(0.02)
     message = "rank=%d %s%s" % (_rank(), fields, " stacks=1" if _stacks else "")
     try:
         _sock.sendto(message.encode("ascii"), _path)
