@@ -68,3 +68,18 @@ expect_rc 0
 [ -e "$TMP/ran" ] || fail "the job did not run on a fit node"
 expect_event '.event=="preflight" and .verdict=="fit"'
 ok "preflight passes (healthy fixture node): the job runs"
+
+# Before a relaunch, the GPUs must hold none of the old job's processes (NVML; here the fake
+# one, whose GPU 2 keeps 3 compute processes): bounded by --gpu-release-timeout, then named.
+unset FLIGHTDECK_SYSFS_ROOT FLIGHTDECK_PROC_ROOT FLIGHTDECK_KMSG
+{ cat "$FAKE_NVML_FIXTURE"; echo "gpu.2.procs = 3"; } >"$TMP/busy.conf"
+FAKE_NVML_FIXTURE="$TMP/busy.conf" frun --max-restarts 1 --no-progress-limit 0 --gpu-release-timeout 1 \
+	-- sh -c 'exit 5'
+expect_rc 5
+grep -q 'GPUs still hold compute processes after --gpu-release-timeout' "$TMP/err" ||
+	fail "the busy GPUs were not named"
+w=$(jq -s '([.[] | select(.event=="start")][1].time) - ([.[] | select(.event=="restart")][0].time)' "$TMP/ev")
+awk -v w="$w" 'BEGIN { exit !(w >= 1.0 && w < 8) }' || fail "waited $w s for the GPUs, expected 1 s + backoff"
+frun --max-restarts 1 --no-progress-limit 0 --gpu-release-timeout 1 -- sh -c 'exit 5'
+grep -q 'GPUs still hold' "$TMP/err" && fail "idle GPUs were reported busy"
+ok "relaunch waits (bounded) for the GPUs to release their processes"
