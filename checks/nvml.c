@@ -53,6 +53,7 @@ static const struct sym syms[] = {
     S(DeviceGetComputeRunningProcesses, 0, "nvmlDeviceGetComputeRunningProcesses_v3",
       "nvmlDeviceGetComputeRunningProcesses_v2"),
     S(DeviceGetMigMode, 0, "nvmlDeviceGetMigMode"),
+    S(DeviceGetMemoryInfo, 0, "nvmlDeviceGetMemoryInfo"),
 };
 
 int fd_nvml_open(struct fd_nvml *n, char *why, size_t len)

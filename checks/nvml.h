@@ -38,6 +38,10 @@ struct fd_nvmlPciInfo {
 #define FD_NVML_REASON_HW_POWER_BRAKE 0x80ULL
 #define FD_NVML_NVLINK_MAX_LINKS      18
 
+struct fd_nvmlMemory { /* nvmlMemory_t (v1) */
+	unsigned long long total, free, used;
+};
+
 struct fd_nvml {
 	void *lib;
 	fd_nvmlReturn_t (*Init)(void);
@@ -65,6 +69,7 @@ struct fd_nvml {
 	fd_nvmlReturn_t (*DeviceGetComputeRunningProcesses)(fd_nvmlDevice_t, unsigned int *,
 							    void *);
 	fd_nvmlReturn_t (*DeviceGetMigMode)(fd_nvmlDevice_t, unsigned int *, unsigned int *);
+	fd_nvmlReturn_t (*DeviceGetMemoryInfo)(fd_nvmlDevice_t, struct fd_nvmlMemory *);
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "host.h"
 #include "ib.h"
 #include "kmsg.h"
+#include "memfit_check.h"
 #include "util.h"
 
 #include <errno.h>
@@ -58,6 +59,9 @@ static const struct fd_check checks[] = {
 	  gpu_release_xid, "Xid errors in the kernel log, by class and age"),
     CHECK("bw.gpubench", FD_AREA_BW, FD_LEVEL_STANDARD, struct bw_facts, bw_probe, bw_judge, NULL,
 	  "flightdeck-gpubench: HBM bandwidth, NCCL allreduce correctness and busbw"),
+
+    CHECK("memfit.fit", FD_AREA_MEMFIT, FD_LEVEL_QUICK, struct memfit_facts, memfit_probe,
+	  memfit_judge, NULL, "the job (--memfit) fits in the least free GPU's memory"),
 };
 
 size_t fd_check_count(void)

@@ -141,6 +141,11 @@ static const struct tunable tunables[] = {
      OFF(xid_app),
      OFF(n_xid_app),
      XID_APP_DEFAULT},
+    {{"memfit", "OPTIONS", "the job as `flightdeck memfit` options; fail MEMFIT_OOM if it cannot fit"},
+     T_PATH,
+     OFF(memfit),
+     0,
+     ""},
 };
 
 static const struct tunable *lookup(const char *name)

@@ -47,6 +47,9 @@ struct fd_config {
 	size_t n_xid_fatal;
 	int xid_app[FD_MAX_XIDS];
 	size_t n_xid_app;
+
+	/* memfit: the job, in `flightdeck memfit` options; "" = none described */
+	char memfit[PATH_MAX];
 };
 
 /* Fills defaults, then applies the FLIGHTDECK_* environment seams. */

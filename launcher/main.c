@@ -19,6 +19,7 @@ static const struct command {
     {"check", cmd_check, "prove this node fit to train (IB, GPUs, host); exit 0 fit, 1 unfit"},
     {"run", cmd_run, "run a training command under supervision: preflight, stalls, restarts"},
     {"beat", cmd_beat, "send one heartbeat to the supervising `flightdeck run` (for shell)"},
+    {"memfit", cmd_memfit, "will a training job fit in GPU memory; if not, what would"},
     {"explain", cmd_explain, "what a reason code means and what to do about it"},
     {"version", cmd_version, "version and the optional parts this build has"},
 };
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	fd_err(
-	    "unknown command '%s' (commands: check, run, beat, explain, version; see flightdeck --help)",
+	    "unknown command '%s' (commands: check, run, beat, memfit, explain, version; see flightdeck --help)",
 	    argv[1]);
 	return FD_EXIT_USAGE;
 }

@@ -10,7 +10,7 @@
  *   gpu.I.KEY / gpu.*.KEY    per GPU I, or every GPU; KEY is one of
  *     busid name persistence ecc ecc_unc retired_pending remap_unc remap_pending
  *     remap_failure temp temp_slowdown reasons pcie_width pcie_max nvlinks nvlinks_active
- *     procs mig
+ *     procs mig mem_total mem_used (bytes)
  *   A value "unsupported" makes that query return NOT_SUPPORTED.
  * Without FAKE_NVML_FIXTURE, nvmlInit fails as if the driver were not loaded.
  */
@@ -303,5 +303,24 @@ int nvmlDeviceGetMigMode(void *dev, unsigned *cur, unsigned *pend)
 	int r = gnum(IDX(dev), "mig", "0", &v);
 	if (r == OK)
 		*cur = *pend = (unsigned)v;
+	return r;
+}
+
+struct memory {
+	unsigned long long total, free, used;
+};
+
+int nvmlDeviceGetMemoryInfo(void *dev, struct memory *m)
+{
+	unsigned long long total, used;
+	CHECKDEV(dev);
+	int r = gnum(IDX(dev), "mem_total", "85520809984", &total);
+	if (r == OK)
+		r = gnum(IDX(dev), "mem_used", "553648128", &used);
+	if (r == OK) {
+		m->total = total;
+		m->used = used;
+		m->free = total - used;
+	}
 	return r;
 }
