@@ -157,7 +157,8 @@ int fd_model_hf_config(const char *path, struct fd_model *m, char *err, size_t l
 	root = cJSON_Parse(text);
 	free(text);
 	if (!cJSON_IsObject(root)) {
-		snprintf(err, len, "%s: not a JSON object (is it a Hugging Face config.json?)", path);
+		snprintf(err, len, "%s: not a JSON object (is it a Hugging Face config.json?)",
+			 path);
 		cJSON_Delete(root);
 		return -EINVAL;
 	}
@@ -180,7 +181,7 @@ int fd_model_hf_config(const char *path, struct fd_model *m, char *err, size_t l
 	/* SwiGLU/GeGLU families; GPT-2 style configs name no intermediate_size */
 	v = cJSON_GetObjectItemCaseSensitive(root, "hidden_act");
 	m->gated = !m->gpt && ((cJSON_IsString(v) && (!strcmp(v->valuestring, "silu") ||
-						       !strncmp(v->valuestring, "swiglu", 6))) ||
+						      !strncmp(v->valuestring, "swiglu", 6))) ||
 			       !strcmp(type, "llama") || !strcmp(type, "mistral") ||
 			       !strcmp(type, "mixtral") || !strncmp(type, "qwen2", 5) ||
 			       !strncmp(type, "gemma", 5));
@@ -256,8 +257,9 @@ int fd_memfit_validate(const struct fd_model *m, const struct fd_job *j, char *e
 		return -EINVAL;
 	}
 	if (j->lora_rank && !shape) {
-		snprintf(err, len, "--lora-rank needs the model's shape (--model, --hf-config, or "
-				   "--layers/--hidden/--heads/--vocab)");
+		snprintf(err, len,
+			 "--lora-rank needs the model's shape (--model, --hf-config, or "
+			 "--layers/--hidden/--heads/--vocab)");
 		return -EINVAL;
 	}
 	if (j->sequence_parallel && j->tp < 2) {
@@ -283,10 +285,10 @@ double fd_memfit_act_layer(const struct fd_model *m, const struct fd_job *j)
 	double t = j->tp, g = (double)kv_heads(m) / m->heads, f = ffn(m);
 	int k = m->experts > 1 ? (m->experts_per_token ? m->experts_per_token : 2) : 1;
 	/* in units of s*b*h bytes (16-bit activations, 1-byte dropout masks) */
-	double attn = 7 + 4 * g;			       /* Q, K, V, scores' inputs, proj, mask */
+	double attn = 7 + 4 * g; /* Q, K, V, scores' inputs, proj, mask */
 	double mlp = (m->gated ? 3 + 6 * f / h : 3 + 4 * f / h) * k; /* 19 for a 4h GPT MLP */
-	double all = attn + mlp + 4;				       /* + 2 LayerNorm inputs */
-	double repl = 10;  /* not split by TP: LayerNorm inputs, dropout masks, first inputs */
+	double all = attn + mlp + 4;				     /* + 2 LayerNorm inputs */
+	double repl = 10; /* not split by TP: LayerNorm inputs, dropout masks, first inputs */
 	double score = 5 * a * s / h; /* softmax output, dropout mask and output: 5as^2b */
 	double coef;
 
@@ -295,7 +297,8 @@ double fd_memfit_act_layer(const struct fd_model *m, const struct fd_job *j)
 	else {
 		if (j->recompute == FD_RC_SELECTIVE || j->flash_attn)
 			score = 0; /* recomputed, or never materialised (flash attention) */
-		coef = j->sequence_parallel ? (all + score) / t : repl + (all - repl) / t + score / t;
+		coef =
+		    j->sequence_parallel ? (all + score) / t : repl + (all - repl) / t + score / t;
 	}
 	if (m->experts > 1)
 		coef += (double)m->experts * 4 / h; /* router logits, fp32 */
@@ -326,14 +329,22 @@ void fd_memfit_compute(const struct fd_model *m, const struct fd_job *j, struct 
 	r->w_bytes = mixed ? 2 : 4;
 	r->g_bytes = mixed ? 2 : 4;
 	switch (j->optimizer) {
-	case FD_OPT_ADAMW: opt_state = 8; break;	/* m and v in fp32 */
-	case FD_OPT_ADAM8BIT: opt_state = 2; break;	/* m and v in 8 bits */
-	case FD_OPT_SGD_MOMENTUM: opt_state = 4; break; /* momentum */
+	case FD_OPT_ADAMW:
+		opt_state = 8;
+		break; /* m and v in fp32 */
+	case FD_OPT_ADAM8BIT:
+		opt_state = 2;
+		break; /* m and v in 8 bits */
+	case FD_OPT_SGD_MOMENTUM:
+		opt_state = 4;
+		break; /* momentum */
 	case FD_OPT_ADAFACTOR:
 		/* factored second moment: rows + columns per matrix, ~ 8/h bytes a parameter */
 		opt_state = 8.0 / (shape ? m->hidden : 4096);
 		break;
-	default: opt_state = 0; break;
+	default:
+		opt_state = 0;
+		break;
 	}
 	r->o_bytes = opt_state + (mixed ? 4 : 0); /* + the fp32 master weights */
 
@@ -364,8 +375,8 @@ void fd_memfit_compute(const struct fd_model *m, const struct fd_job *j, struct 
 	r->ncomms = (j->dp > 1) + (j->tp > 1) + (j->pp > 1);
 	r->ctx = FD_MEMFIT_CUDA_CONTEXT;
 	r->nccl = r->ncomms * FD_MEMFIT_NCCL_PER_COMM;
-	r->headroom =
-	    FD_MEMFIT_HEADROOM * (r->weights + r->grads + r->optimizer + r->activations + r->logits);
+	r->headroom = FD_MEMFIT_HEADROOM *
+		      (r->weights + r->grads + r->optimizer + r->activations + r->logits);
 	r->overhead = r->ctx + r->nccl + r->headroom;
 	r->total = r->weights + r->grads + r->optimizer + r->activations + r->logits + r->overhead;
 }
@@ -420,7 +431,8 @@ static int candidates(const struct fd_model *m, const struct fd_job *j, double f
 		for (k.micro_batch = j->micro_batch / 2; k.micro_batch > 1; k.micro_batch /= 2)
 			if (total_of(m, &k) <= free_bytes)
 				break;
-		ADD(2, k, "micro-batch %lld (gradient accumulation x%lld)", (long long)k.micro_batch,
+		ADD(2, k, "micro-batch %lld (gradient accumulation x%lld)",
+		    (long long)k.micro_batch,
 		    (long long)((j->micro_batch + k.micro_batch - 1) / k.micro_batch));
 	}
 	for (int z = j->zero + 1; z <= 3 && j->dp > 1; z++) {

@@ -21,15 +21,33 @@
 #include <stdint.h>
 
 /* Runtime overheads (DESIGN.md reference numbers), per GPU. */
-#define FD_MEMFIT_CUDA_CONTEXT	 (0.5 * 1073741824.0)  /* 0.3-0.6 GiB measured */
-#define FD_MEMFIT_NCCL_PER_COMM	 (0.75 * 1073741824.0) /* 0.5-1 GiB per communicator */
-#define FD_MEMFIT_HEADROOM	 0.08			/* caching allocator: 5-10 % */
-#define FD_MEMFIT_NF4_BYTES	 0.516 /* QLoRA NF4 with double quantisation: 4.127 bits */
+#define FD_MEMFIT_CUDA_CONTEXT	(0.5 * 1073741824.0)  /* 0.3-0.6 GiB measured */
+#define FD_MEMFIT_NCCL_PER_COMM (0.75 * 1073741824.0) /* 0.5-1 GiB per communicator */
+#define FD_MEMFIT_HEADROOM	0.08		      /* caching allocator: 5-10 % */
+#define FD_MEMFIT_NF4_BYTES	0.516 /* QLoRA NF4 with double quantisation: 4.127 bits */
 
-enum fd_dtype { FD_DT_FP32, FD_DT_BF16, FD_DT_FP16, FD_DT_FP8 };
-enum fd_optim { FD_OPT_ADAMW, FD_OPT_ADAM8BIT, FD_OPT_SGD, FD_OPT_SGD_MOMENTUM, FD_OPT_ADAFACTOR };
-enum fd_recompute { FD_RC_NONE, FD_RC_SELECTIVE, FD_RC_FULL };
-enum { FD_OFFLOAD_OPTIMIZER = 1, FD_OFFLOAD_PARAMS = 2 };
+enum fd_dtype {
+	FD_DT_FP32,
+	FD_DT_BF16,
+	FD_DT_FP16,
+	FD_DT_FP8
+};
+enum fd_optim {
+	FD_OPT_ADAMW,
+	FD_OPT_ADAM8BIT,
+	FD_OPT_SGD,
+	FD_OPT_SGD_MOMENTUM,
+	FD_OPT_ADAFACTOR
+};
+enum fd_recompute {
+	FD_RC_NONE,
+	FD_RC_SELECTIVE,
+	FD_RC_FULL
+};
+enum {
+	FD_OFFLOAD_OPTIMIZER = 1,
+	FD_OFFLOAD_PARAMS = 2
+};
 
 struct fd_model {
 	char name[64];

@@ -125,8 +125,8 @@ static int offload(const char *v, int *out, char *err, size_t len)
 		else if (!strcmp(t, "params"))
 			*out |= FD_OFFLOAD_PARAMS;
 		else if (strcmp(t, "none")) {
-			snprintf(err, len, "--offload: unknown value '%s' (optimizer, params, none)",
-				 t);
+			snprintf(err, len,
+				 "--offload: unknown value '%s' (optimizer, params, none)", t);
 			return -EINVAL;
 		}
 	}
@@ -163,7 +163,8 @@ int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *
 		switch (c) {
 		case O_PARAMS:
 			if (fd_parse_count(optarg, &n) || n == 0) {
-				snprintf(err, len, "--params: '%s' is not a positive count (7e9, 7B, 70b)",
+				snprintf(err, len,
+					 "--params: '%s' is not a positive count (7e9, 7B, 70b)",
 					 optarg);
 				return -EINVAL;
 			}
@@ -183,7 +184,8 @@ int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *
 		case O_VOCAB:
 		case O_EXPERTS:
 		case O_TOPK:
-			r = whole(opts[c - O_PARAMS].name, optarg, 1, &shape[c - O_LAYERS], err, len);
+			r = whole(opts[c - O_PARAMS].name, optarg, 1, &shape[c - O_LAYERS], err,
+				  len);
 			have[c - O_LAYERS] = 1;
 			break;
 		case O_ARCH:
@@ -209,7 +211,8 @@ int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *
 		case O_ZERO:
 			r = whole("zero", optarg, 0, &a->job.zero, err, len);
 			if (!r && a->job.zero > 3) {
-				snprintf(err, len, "--zero: '%s' is not a stage (0, 1, 2, 3)", optarg);
+				snprintf(err, len, "--zero: '%s' is not a stage (0, 1, 2, 3)",
+					 optarg);
 				r = -EINVAL;
 			}
 			break;
@@ -249,7 +252,8 @@ int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *
 			break;
 		case O_GPU_MEM:
 			if (fd_parse_size(optarg, &a->gpu_mem) || !a->gpu_mem) {
-				snprintf(err, len, "--gpu-mem: '%s' is not a size (80GiB, 141G, 24GB)",
+				snprintf(err, len,
+					 "--gpu-mem: '%s' is not a size (80GiB, 141G, 24GB)",
 					 optarg);
 				return -EINVAL;
 			}
@@ -289,8 +293,9 @@ int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *
 	}
 	if (hf && fd_model_hf_config(hf, &a->model, err, len))
 		return -EINVAL;
-	int *dst[8] = {&a->model.layers, &a->model.hidden,  &a->model.heads,   &a->model.kv_heads,
-		       &a->model.ffn,	 &a->model.vocab,   &a->model.experts, &a->model.experts_per_token};
+	int *dst[8] = {
+	    &a->model.layers, &a->model.hidden, &a->model.heads,   &a->model.kv_heads,
+	    &a->model.ffn,    &a->model.vocab,	&a->model.experts, &a->model.experts_per_token};
 
 	for (int i = 0; i < 8; i++)
 		if (have[i])
@@ -339,7 +344,8 @@ int fd_memfit_args_parse_string(const char *s, struct fd_memfit_args *a, char *e
 	if (!copy)
 		return -ENOMEM;
 	argv[argc++] = "memfit";
-	for (char *t = strtok_r(copy, " \t", &save); t && argc < 63; t = strtok_r(NULL, " \t", &save))
+	for (char *t = strtok_r(copy, " \t", &save); t && argc < 63;
+	     t = strtok_r(NULL, " \t", &save))
 		argv[argc++] = t;
 	argv[argc] = NULL;
 	fd_memfit_args_init(a);

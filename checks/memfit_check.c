@@ -45,16 +45,18 @@ void memfit_judge(const void *facts, const struct fd_config *cfg, struct fd_repo
 
 	(void)cfg;
 	if (!f->described) {
-		fd_report_add(rep, "memfit.fit", FD_SKIP, NULL, "job",
-			      "no job described: give --memfit \"--model NAME --seq N --gpus N ...\"");
+		fd_report_add(
+		    rep, "memfit.fit", FD_SKIP, NULL, "job",
+		    "no job described: give --memfit \"--model NAME --seq N --gpus N ...\"");
 		return;
 	}
 	fd_memfit_compute(&f->args.model, &f->args.job, &r);
 	snprintf(need, sizeof(need), "%.1f GiB", r.total / GIB);
 	if (f->free <= 0) {
-		fd_report_add(rep, "memfit.fit", FD_SKIP, NULL, f->args.model.name,
-			      "needs %s per GPU; GPU memory unknown (%s): add --gpu-mem to --memfit",
-			      need, f->why);
+		fd_report_add(
+		    rep, "memfit.fit", FD_SKIP, NULL, f->args.model.name,
+		    "needs %s per GPU; GPU memory unknown (%s): add --gpu-mem to --memfit", need,
+		    f->why);
 		return;
 	}
 	snprintf(have, sizeof(have), "<= %.1f GiB", f->free / GIB);
@@ -73,6 +75,6 @@ void memfit_judge(const void *facts, const struct fd_config *cfg, struct fd_repo
 
 	fd_report_addv(rep, "memfit.fit", FD_FAIL, "MEMFIT_OOM", f->args.model.name, need, have,
 		       "needs %s per GPU, %.1f GiB %s; %s%s%s", need, f->free / GIB, f->source,
-		       n ? "cheapest fix: " : "no single change fits",
-		       n ? sg[0].change : "", n && !sg[0].fits ? " (still too big)" : "");
+		       n ? "cheapest fix: " : "no single change fits", n ? sg[0].change : "",
+		       n && !sg[0].fits ? " (still too big)" : "");
 }

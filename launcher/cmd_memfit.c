@@ -15,33 +15,34 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: flightdeck memfit MODEL [JOB] [--gpu-mem SIZE] [--json]\n"
-		"\n"
-		"Adds up what one GPU must hold for a training job (weights, gradients, optimizer\n"
-		"states, activations, logits, CUDA/NCCL/allocator overhead), compares it with the\n"
-		"GPU's free memory (NVML, else --gpu-mem) and, when it does not fit, computes the\n"
-		"cheapest changes that would. Exit 0 fits, 1 does not fit, 2 usage error, 3 cannot\n"
-		"judge (no GPU memory size, or activations unknown and the model states fit).\n"
-		"\n"
-		"the model (one of):\n"
-		"  --model NAME       a preset (--list-models): llama-2-7b/13b/70b, llama-3-8b/70b,\n"
-		"                     mistral-7b, mixtral-8x7b, gpt-3-175b, gpt-2-1.5b\n"
-		"  --hf-config FILE   a Hugging Face config.json\n"
-		"  --layers N --hidden N --heads N --vocab N [--kv-heads N] [--ffn N]\n"
-		"                     [--experts N --experts-per-token K] [--arch llama|gpt]\n"
-		"                     [--tied-embeddings]   the shape (overrides a preset's fields)\n"
-		"  --params N         only the count (7e9, 7B, 70b): activations are then unknown\n"
-		"the job:\n"
-		"  --seq N [2048]  --micro-batch N [1]  --dtype fp32|bf16|fp16|fp8 [bf16]\n"
-		"  --optimizer adamw|adam8bit|sgd|sgd-momentum|adafactor [adamw]\n"
-		"  --zero 0|1|2|3 [0]  --fsdp (= ZeRO-3)  --tp N  --pp N  --dp N | --gpus N [1]\n"
-		"  --sequence-parallel  --recompute none|selective|full [none]  --flash-attn\n"
-		"  --lora-rank R  --qlora (4-bit base, rank 64 unless given)\n"
-		"  --offload optimizer|params|optimizer,params\n"
-		"  --gpu-mem SIZE     the GPU's memory (80GiB); default: the least free of this\n"
-		"                     node's GPUs, from NVML\n"
-		"  --json             one JSON document (bytes)\n");
+	fprintf(
+	    out,
+	    "usage: flightdeck memfit MODEL [JOB] [--gpu-mem SIZE] [--json]\n"
+	    "\n"
+	    "Adds up what one GPU must hold for a training job (weights, gradients, optimizer\n"
+	    "states, activations, logits, CUDA/NCCL/allocator overhead), compares it with the\n"
+	    "GPU's free memory (NVML, else --gpu-mem) and, when it does not fit, computes the\n"
+	    "cheapest changes that would. Exit 0 fits, 1 does not fit, 2 usage error, 3 cannot\n"
+	    "judge (no GPU memory size, or activations unknown and the model states fit).\n"
+	    "\n"
+	    "the model (one of):\n"
+	    "  --model NAME       a preset (--list-models): llama-2-7b/13b/70b, llama-3-8b/70b,\n"
+	    "                     mistral-7b, mixtral-8x7b, gpt-3-175b, gpt-2-1.5b\n"
+	    "  --hf-config FILE   a Hugging Face config.json\n"
+	    "  --layers N --hidden N --heads N --vocab N [--kv-heads N] [--ffn N]\n"
+	    "                     [--experts N --experts-per-token K] [--arch llama|gpt]\n"
+	    "                     [--tied-embeddings]   the shape (overrides a preset's fields)\n"
+	    "  --params N         only the count (7e9, 7B, 70b): activations are then unknown\n"
+	    "the job:\n"
+	    "  --seq N [2048]  --micro-batch N [1]  --dtype fp32|bf16|fp16|fp8 [bf16]\n"
+	    "  --optimizer adamw|adam8bit|sgd|sgd-momentum|adafactor [adamw]\n"
+	    "  --zero 0|1|2|3 [0]  --fsdp (= ZeRO-3)  --tp N  --pp N  --dp N | --gpus N [1]\n"
+	    "  --sequence-parallel  --recompute none|selective|full [none]  --flash-attn\n"
+	    "  --lora-rank R  --qlora (4-bit base, rank 64 unless given)\n"
+	    "  --offload optimizer|params|optimizer,params\n"
+	    "  --gpu-mem SIZE     the GPU's memory (80GiB); default: the least free of this\n"
+	    "                     node's GPUs, from NVML\n"
+	    "  --json             one JSON document (bytes)\n");
 }
 
 static const char *gib(double bytes, char *buf, size_t len)
@@ -58,11 +59,12 @@ static void print_table(const struct fd_memfit_args *a, const struct fd_memfit *
 	char b1[32], how[160];
 
 	printf("flightdeck memfit: %s, %.2f B parameters\n", m->name, r->params / 1e9);
-	printf("  seq %lld, micro-batch %lld, %s, %s, ZeRO-%d, tp %d, pp %d, dp %d, recompute %s%s%s",
-	       (long long)j->seq, (long long)j->micro_batch, fd_dtype_name(j->dtype),
-	       fd_optim_name(j->optimizer), j->zero, j->tp, j->pp, j->dp,
-	       fd_recompute_name(j->recompute), j->sequence_parallel ? ", sequence parallel" : "",
-	       j->flash_attn ? ", flash attention" : "");
+	printf(
+	    "  seq %lld, micro-batch %lld, %s, %s, ZeRO-%d, tp %d, pp %d, dp %d, recompute %s%s%s",
+	    (long long)j->seq, (long long)j->micro_batch, fd_dtype_name(j->dtype),
+	    fd_optim_name(j->optimizer), j->zero, j->tp, j->pp, j->dp,
+	    fd_recompute_name(j->recompute), j->sequence_parallel ? ", sequence parallel" : "",
+	    j->flash_attn ? ", flash attention" : "");
 	if (j->lora_rank)
 		printf(", %sLoRA rank %d", j->qlora ? "Q" : "", j->lora_rank);
 	if (j->offload)
@@ -73,8 +75,8 @@ static void print_table(const struct fd_memfit_args *a, const struct fd_memfit *
 		 j->lora_rank && j->qlora ? FD_MEMFIT_NF4_BYTES : r->w_bytes, r->params_gpu / 1e9,
 		 j->tp * j->pp,
 		 j->offload & FD_OFFLOAD_PARAMS ? ", offloaded"
-		 : j->zero >= 3		       ? ", / dp (ZeRO-3)"
-					       : "");
+		 : j->zero >= 3			? ", / dp (ZeRO-3)"
+						: "");
 	printf("  %-12s %12s   %s\n", "weights", gib(r->weights, b1, sizeof(b1)), how);
 	snprintf(how, sizeof(how), "%.3g B/param x %.3g B trainable%s", r->g_bytes,
 		 r->trainable / 1e9, j->zero >= 2 ? ", / dp (ZeRO-2)" : "");
@@ -96,8 +98,9 @@ static void print_table(const struct fd_memfit_args *a, const struct fd_memfit *
 		       "give the shape (--model, --hf-config or --layers ...)");
 		printf("  %-12s %12s   %s\n", "logits", "unknown", "");
 	}
-	snprintf(how, sizeof(how), "CUDA context %.2f + NCCL %.2f x %d + %.0f %% allocator headroom",
-		 r->ctx / GIB, FD_MEMFIT_NCCL_PER_COMM / GIB, r->ncomms, FD_MEMFIT_HEADROOM * 100);
+	snprintf(how, sizeof(how),
+		 "CUDA context %.2f + NCCL %.2f x %d + %.0f %% allocator headroom", r->ctx / GIB,
+		 FD_MEMFIT_NCCL_PER_COMM / GIB, r->ncomms, FD_MEMFIT_HEADROOM * 100);
 	printf("  %-12s %12s   %s\n", "overhead", gib(r->overhead, b1, sizeof(b1)), how);
 	printf("  %-12s %12s%s\n", "total", gib(r->total, b1, sizeof(b1)),
 	       r->have_shape ? "" : "   at least (activations unknown)");
@@ -108,7 +111,8 @@ static void print_table(const struct fd_memfit_args *a, const struct fd_memfit *
 	if (fits == 1)
 		printf("\nverdict: fits, %s to spare\n", gib(free_b - r->total, b1, sizeof(b1)));
 	else if (fits == 0)
-		printf("\nverdict: does NOT fit: %s over\n", gib(r->total - free_b, b1, sizeof(b1)));
+		printf("\nverdict: does NOT fit: %s over\n",
+		       gib(r->total - free_b, b1, sizeof(b1)));
 	else
 		printf("\nverdict: cannot judge\n");
 	if (fits != 0)
@@ -194,9 +198,10 @@ int cmd_memfit(int argc, char **argv)
 			struct fd_model m;
 
 			fd_model_preset(fd_model_preset_name(i), &m);
-			printf("%-14s %7.2f B parameters, %d layers, hidden %d, %d heads (%d kv)%s\n",
-			       m.name, fd_model_params(&m) / 1e9, m.layers, m.hidden, m.heads,
-			       m.kv_heads, m.experts ? ", mixture of experts" : "");
+			printf(
+			    "%-14s %7.2f B parameters, %d layers, hidden %d, %d heads (%d kv)%s\n",
+			    m.name, fd_model_params(&m) / 1e9, m.layers, m.hidden, m.heads,
+			    m.kv_heads, m.experts ? ", mixture of experts" : "");
 		}
 		return 0;
 	}

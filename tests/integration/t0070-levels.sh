@@ -17,8 +17,8 @@ ok "ib.verbs runs from level standard (and skips on a fixture root with the reas
 check $(fx healthy-ndr8) --only bw,memfit --level quick
 expect_rc 0
 expect_finding '.status == "skip" and (.message | test("no bw checks at level quick"))' 1
-expect_finding '.status == "skip" and (.message | test("no memfit checks"))' 1
-ok "areas without checks at a level say so"
+expect_finding '.check == "memfit.fit" and .status == "skip" and (.message | test("no job described"))' 1
+ok "areas without checks at a level say so; memfit without a job skips with the reason"
 
 check $(fx healthy-ndr8) --only bw --gpubench /nonexistent/gpubench
 expect_finding '.check == "bw.gpubench" and .status == "skip"' 1
