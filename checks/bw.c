@@ -327,6 +327,10 @@ static void judge_collective(const struct bw_collective *c, const char *check, c
 		want = cfg->expect_busbw > 0  ? cfg->expect_busbw
 		       : (x && c->ngpus == 8) ? x->busbw8_min
 					      : 0;
+	else /* the custom P2P allreduce: below half of NCCL's floor, P2P is not on NVLink */
+		want = cfg->expect_p2p_busbw > 0 ? cfg->expect_p2p_busbw
+		       : (x && c->ngpus == 8)	 ? x->busbw8_min * BW_P2P_FRACTION
+						 : 0;
 	snprintf(v, sizeof(v), "%.1f GB/s", best->busbw);
 	snprintf(m, sizeof(m),
 		 "%s allreduce over %d GPUs, %.0f MB: algbw %.1f, busbw %.1f GB/s%s%s", what,

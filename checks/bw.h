@@ -57,6 +57,14 @@ enum {
 	BW_FAILED,    /* it hung, crashed, exited non-zero or printed garbage: fail */
 };
 
+/*
+ * The custom P2P allreduce is judged against this fraction of the model's 8-GPU NCCL floor
+ * (--expect-p2p-busbw overrides): one-shot/two-shot kernels over NVLink reach roughly half of
+ * NCCL's bus bandwidth or more at large messages; far below that, peer traffic is going over
+ * PCIe or a link is down. A heuristic until the GPU-truth run measures it.
+ */
+#define BW_P2P_FRACTION 0.5
+
 /* One row of the expectation table (checks/bw.c). */
 struct bw_expect {
 	const char *match; /* substring of the NVML/CUDA device name */

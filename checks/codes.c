@@ -86,6 +86,13 @@ static const struct fd_code codes[] = {
     {"GPU_ECC_DISABLED", WARN, "ECC is turned off on a GPU that supports it.",
      "Without ECC a flipped bit in HBM silently corrupts weights or gradients.",
      "Enable it (nvidia-smi -e 1) and reset the GPU or reboot."},
+    {"GPU_CUDA_DRIVER_OLD", WARN,
+     "The driver supports an older CUDA than flightdeck-gpubench was built with.",
+     "A CUDA runtime needs a driver that supports at least its major version: the GPU "
+     "bandwidth tests cannot run here, and a training stack built for that CUDA fails at its "
+     "first kernel launch (cudaErrorInsufficientDriver).",
+     "Install a driver for the CUDA the jobs use, or build flightdeck (and the training "
+     "stack) with the CUDA this driver supports; `nvidia-smi` shows the driver's CUDA."},
     {"GPU_PERSISTENCE_OFF", WARN, "Persistence mode is off.",
      "Without it the driver tears the GPU state down when idle: every job start pays the "
      "initialisation, and NVML queries are slow.",

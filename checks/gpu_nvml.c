@@ -7,6 +7,7 @@
  * query the GPU does not support leaves -1 and the judge skips that part. The judge never
  * touches NVML, so tests build the facts by hand or through the fake library.
  */
+#include "build_config.h"
 #include "gpu.h"
 #include "nvml.h"
 #include "util.h"
@@ -264,6 +265,25 @@ void gpu_judge_nvml(const void *facts, const struct fd_config *cfg, struct fd_re
 		snprintf(m, sizeof(m), "driver %s, CUDA %d.%d, %u GPUs", f->driver, f->cuda / 1000,
 			 f->cuda % 1000 / 10, f->count);
 		fd_report_addv(rep, "gpu.nvml", FD_PASS, NULL, "nvml", v, e, "%s", m);
+	}
+	/* The CUDA the driver supports against what flightdeck-gpubench was built with: a CUDA
+	 * runtime runs on drivers of its own major version or later (minor compatibility). */
+	if (FD_CUDA_BUILD_VERSION && f->cuda > 0) {
+		int want_major = FD_CUDA_BUILD_VERSION / 1000;
+
+		snprintf(v, sizeof(v), "CUDA %d.%d", f->cuda / 1000, f->cuda % 1000 / 10);
+		snprintf(e, sizeof(e), ">= CUDA %d.0", want_major);
+		if (f->cuda / 1000 < want_major)
+			fd_report_addv(rep, "gpu.cuda", FD_WARN, "GPU_CUDA_DRIVER_OLD", "driver", v,
+				       e,
+				       "driver %s supports %s; flightdeck-gpubench was built with "
+				       "CUDA %d.%d and cannot run on it",
+				       f->driver, v, want_major, FD_CUDA_BUILD_VERSION % 1000 / 10);
+		else
+			fd_report_addv(
+			    rep, "gpu.cuda", FD_PASS, NULL, "driver", v, e,
+			    "driver %s supports %s; the kernels were built with CUDA %d.%d",
+			    f->driver, v, want_major, FD_CUDA_BUILD_VERSION % 1000 / 10);
 	}
 	for (unsigned i = 0; i < f->count && i < GPU_NVML_MAX; i++)
 		judge_device(&f->dev[i], cfg, rep);

@@ -49,9 +49,14 @@ int cmd_explain(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
+	char cuda[32] = "no";
+
+	if (FD_HAVE_CUDA)
+		snprintf(cuda, sizeof(cuda), "yes (%d.%d)", FD_CUDA_BUILD_VERSION / 1000,
+			 FD_CUDA_BUILD_VERSION % 1000 / 10);
 	printf("flightdeck %s (libibverbs: %s, MPI: %s, CUDA toolkit: %s, NCCL: %s; NVML is "
 	       "loaded at run time)\n",
-	       FD_VERSION, FD_HAVE_IBVERBS ? "yes" : "no", FD_HAVE_MPI ? "yes" : "no",
-	       FD_HAVE_CUDA ? "yes" : "no", FD_HAVE_NCCL ? "yes" : "no");
+	       FD_VERSION, FD_HAVE_IBVERBS ? "yes" : "no", FD_HAVE_MPI ? "yes" : "no", cuda,
+	       FD_HAVE_NCCL ? "yes" : "no");
 	return 0;
 }

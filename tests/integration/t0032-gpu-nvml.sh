@@ -15,7 +15,7 @@ nvml() {
 
 nvml
 expect_rc 0
-expect_finding '.check == "gpu.nvml" and .status == "pass" and .value == "8" and (.message | test("driver 550.54.15, CUDA 12.4"))' 1
+expect_finding '.check == "gpu.nvml" and .status == "pass" and .value == "8" and (.message | test("driver 580.65.06, CUDA 13.0"))' 1
 for c in gpu.ecc gpu.remap gpu.thermal gpu.clocks gpu.pcie gpu.nvlink gpu.busy; do
 	expect_finding ".check == \"$c\" and .status == \"pass\"" 8
 done
@@ -101,3 +101,17 @@ FLIGHTDECK_NVML_LIB=/nonexistent/libnvidia-ml.so.1 check $(fx roce) --only gpu
 expect_rc 0
 expect_finding '.check == "gpu.nvml" and .status == "skip"' 1
 ok "no NVML library: fail where GPUs are on the bus, skip where there are none"
+
+# The driver's CUDA against the CUDA the kernels were built with (only in builds with CUDA).
+built=$("$FLIGHTDECK" version | sed -n 's/.*CUDA toolkit: yes (\([0-9]*\)\..*/\1/p')
+if [ -n "$built" ]; then
+	old=$((built - 1))
+	nvml "cuda = ${old}040"
+	expect_rc 0
+	expect_finding ".check == \"gpu.cuda\" and .status == \"warn\" and .code == \"GPU_CUDA_DRIVER_OLD\" and .value == \"CUDA $old.4\"" 1
+	nvml "cuda = ${built}020"
+	expect_finding ".check == \"gpu.cuda\" and .status == \"pass\" and .value == \"CUDA $built.2\"" 1
+	ok "a driver for an older CUDA than the kernels were built with: GPU_CUDA_DRIVER_OLD"
+else
+	echo "skipped: gpu.cuda needs a build with the CUDA toolkit (this one has none)"
+fi

@@ -2,6 +2,8 @@
 # flightdeck run: stall, startup and timeout detection over each heartbeat source.
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"
+# a sleep no other test (or run) has: "sleep 30.<pid>" is found and only ours
+LONG="30.$$"
 
 # seconds between two events (first match of each)
 gap() {
@@ -19,12 +21,12 @@ grep -q '0 of 1 ranks beat within --startup-timeout 1 s' "$TMP/err" || fail "sta
 le "$(gap '.event=="start"' '.event=="stall"')" 2.0 "startup detection latency"
 ok "a rank that never beats: startup timeout, exit 86"
 
-frun --startup-timeout 1 --timeout 2 --max-restarts 0 -- sleep 30
+frun --startup-timeout 1 --timeout 2 --max-restarts 0 -- sleep "$LONG"
 expect_rc 124
 [ "$(ev '.event=="stall"')" -eq 0 ] || fail "a command that never heard of flightdeck was stopped for silence"
 expect_event '.event=="timeout"'
 le "$(gap '.event=="start"' '.event=="timeout"')" 2.5 "timeout latency"
-no_leftovers 'sleep 30'
+no_leftovers "sleep $LONG"
 ok "no heartbeat source: only --timeout stops it (exit 124), nothing left behind"
 
 frun --stall-timeout 1 --max-restarts 0 -- "$MISBEHAVE" hang 5 20
@@ -43,17 +45,17 @@ grep -q 'rank 0 still beats but made no progress for 1 s after step 5' "$TMP/err
 ok "a rank that keeps beating the same step is stalled: progress, not liveness"
 
 frun --stall-timeout 1 --max-restarts 0 --progress-regex 'iter (\d+)/' -- \
-	sh -c 'for i in 1 2 3; do echo "iter $i/100"; sleep 0.1; done; echo noise; sleep 30'
+	sh -c 'for i in 1 2 3; do echo "iter $i/100"; sleep 0.1; done; echo noise; sleep "$0"' "$LONG"
 expect_rc 86
 expect_event '.event=="stall" and .rank=="output" and .step==3'
 grep -q '^iter 3/100$' "$TMP/out" || fail "output not passed through with a regex"
 grep -q '^noise$' "$TMP/out" || fail "unmatched output not passed through"
-no_leftovers 'sleep 30'
+no_leftovers "sleep $LONG"
 ok "--progress-regex: steps from the output, stall when they stop"
 
 hbf="$TMP/hb"
 frun --stall-timeout 1 --max-restarts 0 --heartbeat-file "$hbf" -- \
-	sh -c 'for i in 1 2 3 4 5 6; do touch "$1"; sleep 0.3; done; sleep 30' sh "$hbf"
+	sh -c 'for i in 1 2 3 4 5 6; do touch "$1"; sleep 0.3; done; sleep "$2"' sh "$hbf" "$LONG"
 expect_rc 86
 expect_event '.event=="stall" and .rank=="file"'
 le "$(gap '.event=="start"' '.event=="stall"')" 3.5 "heartbeat file stall latency"
@@ -66,7 +68,7 @@ expect_rc 0
 ok "phase=checkpoint extends the deadline to --checkpoint-timeout"
 
 frun --stall-timeout 1 --checkpoint-timeout 2 --max-restarts 0 -- sh -c \
-	'"$0" beat --step 1 --phase checkpoint; sleep 30' "$FLIGHTDECK"
+	'"$0" beat --step 1 --phase checkpoint; sleep "$1"' "$FLIGHTDECK" "$LONG"
 expect_rc 86
 expect_event '.event=="stall" and .reason=="checkpoint"'
 grep -q '(in a checkpoint)' "$TMP/err" || fail "a stuck checkpoint is not named"

@@ -58,7 +58,7 @@ ok "SIGTERM to flightdeck: passed on, grace, SIGKILL, exit 143, nothing left"
 
 # SIGINT twice: the second one kills at once.
 RC=0
-"$FLIGHTDECK" run --preflight none --grace 60 -- sh -c 'trap "" INT TERM; echo ready; while :; do sleep 0.1; done # deaf' \
+"$FLIGHTDECK" run --preflight none --grace 60 -- sh -c "trap '' INT TERM; echo ready; while :; do sleep 0.1; done # deaf $TMP" \
 	>"$TMP/out" 2>"$TMP/err" &
 fdpid=$!
 for _ in $(seq 50); do grep -q ready "$TMP/out" 2>/dev/null && break; sleep 0.1; done
@@ -68,7 +68,7 @@ kill -INT "$fdpid"
 wait "$fdpid" || RC=$?
 expect_rc 130
 grep -q 'second SIGINT: killing everything now' "$TMP/err" || fail "second SIGINT did not escalate"
-no_leftovers "# deaf"
+no_leftovers "# deaf $TMP"
 ok "a second SIGINT kills at once"
 
 # SIGKILL to flightdeck itself: the kernel kills its child (PR_SET_PDEATHSIG).

@@ -95,16 +95,26 @@ static void judge(void)
 	CHECK(find_code(&rep, "ALLREDUCE_WRONG") != NULL);
 	fd_report_free(&rep);
 
-	/* the custom allreduce: correctness fails, bandwidth is reported, not judged */
+	/* the custom allreduce: its floor is half the model's NCCL floor, or the flag */
 	f->nccl.results[1].ok = 1;
 	f->p2p.ran = 1;
 	f->p2p.ngpus = 8;
 	f->p2p.n_results = 1;
 	f->p2p.results[0] = (struct bw_result){2.68e8, 3000, 89.5, 10.0, 1};
 	bw_judge(f, &cfg, &rep);
-	CHECK(find_check(&rep, "bw.p2p", FD_PASS) &&
-	      !strcmp(find_check(&rep, "bw.p2p", FD_PASS)->value, "10.0 GB/s"));
+	CHECK(find_check(&rep, "bw.p2p", FD_FAIL) &&
+	      !strcmp(find_check(&rep, "bw.p2p", FD_FAIL)->value, "10.0 GB/s") &&
+	      !strcmp(find_check(&rep, "bw.p2p", FD_FAIL)->code, "ALLREDUCE_BW_LOW"));
 	fd_report_free(&rep);
+	f->p2p.results[0].busbw = 300;
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_check(&rep, "bw.p2p", FD_PASS) != NULL);
+	fd_report_free(&rep);
+	cfg.expect_p2p_busbw = 350;
+	bw_judge(f, &cfg, &rep);
+	CHECK(find_check(&rep, "bw.p2p", FD_FAIL) != NULL);
+	fd_report_free(&rep);
+	cfg.expect_p2p_busbw = 0;
 	f->p2p.results[0].ok = 0;
 	bw_judge(f, &cfg, &rep);
 	CHECK(find_check(&rep, "bw.p2p", FD_FAIL) &&

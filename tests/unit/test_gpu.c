@@ -1,6 +1,7 @@
 /* test_gpu.c - GPU presence/driver and Xid judges. */
 #include "gpu.h"
 #include "testhelp.h"
+#include "build_config.h"
 #include "util.h"
 
 #include <errno.h>
@@ -156,8 +157,9 @@ static struct gpu_nvml_facts *healthy_nvml(void)
 	fd_config_init(&cfg);
 	f->pci_gpus = 2;
 	f->count = 2;
-	strcpy(f->driver, "550.54.15");
-	f->cuda = 12040;
+	strcpy(f->driver, "580.65.06");
+	/* a driver for the CUDA the kernels were built with: no GPU_CUDA_DRIVER_OLD */
+	f->cuda = FD_CUDA_BUILD_VERSION ? FD_CUDA_BUILD_VERSION : 13000;
 	for (int i = 0; i < 2; i++) {
 		struct gpu_nvml_dev *d = &f->dev[i];
 		snprintf(d->bus_id, sizeof(d->bus_id), "00000000:%02X:00.0", 0x18 + i);
@@ -185,6 +187,15 @@ static void nvml(void)
 	CHECK_EQ_INT(count_status(&rep, "gpu.ecc", FD_PASS), 2);
 	CHECK_EQ_INT(count_status(&rep, "gpu.nvlink", FD_PASS), 2);
 	fd_report_free(&rep);
+#if FD_CUDA_BUILD_VERSION >= 2000
+	/* a driver one CUDA major version behind the kernels' toolkit */
+	f->cuda = (FD_CUDA_BUILD_VERSION / 1000 - 1) * 1000 + 40;
+	gpu_judge_nvml(f, &cfg, &rep);
+	CHECK(find_code(&rep, "GPU_CUDA_DRIVER_OLD") != NULL);
+	CHECK(fd_report_verdict(&rep) == FD_WARN);
+	fd_report_free(&rep);
+	f->cuda = FD_CUDA_BUILD_VERSION;
+#endif
 
 	f->dev[1].ecc_unc = 4;
 	f->dev[0].temp = 87;
