@@ -126,7 +126,7 @@ static const struct tunable tunables[] = {
      OFF(expect_busbw),
      0,
      "0"},
-    {{"expect-p2p-busbw", "GB/s",
+    {{"expect-p2p-busbw", "GBPS",
       "custom P2P allreduce busbw floor (0: half the model's NCCL floor)"},
      T_GBPS,
      OFF(expect_p2p_busbw),
