@@ -9,6 +9,7 @@ int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_beat(int argc, char **argv);
 int cmd_memfit(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -20,6 +20,7 @@ static const struct command {
     {"run", cmd_run, "run a training command under supervision: preflight, stalls, restarts"},
     {"beat", cmd_beat, "send one heartbeat to the supervising `flightdeck run` (for shell)"},
     {"memfit", cmd_memfit, "will a training job fit in GPU memory; if not, what would"},
+    {"bench", cmd_bench, "measure the GPUs: HBM, host links, P2P and NCCL allreduce"},
     {"explain", cmd_explain, "what a reason code means and what to do about it"},
     {"version", cmd_version, "version and the optional parts this build has"},
 };
@@ -50,8 +51,11 @@ static void usage(FILE *out)
 	    "signal N), else 2 usage, 69 preflight failed, 75 peer node lost, 86 gave up after\n"
 	    "stalls, 124 --timeout, 125 flightdeck failed, 126/127 command not executable/found.\n"
 	    "\n"
-	    "`flightdeck COMMAND --help` describes each command. Not yet in this version:\n"
-	    "memfit, bench; see README.md.\n");
+	    "exit codes of `memfit`: 0 fits, 1 does not fit, 2 usage error, 3 cannot judge.\n"
+	    "exit codes of `bench`: 0 measured and within expectations, 1 a result wrong or\n"
+	    "below its floor, 2 usage error, 3 nothing to measure.\n"
+	    "\n"
+	    "`flightdeck COMMAND --help` describes each command; README.md has the details.\n");
 }
 
 int main(int argc, char **argv)
@@ -70,7 +74,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	fd_err(
-	    "unknown command '%s' (commands: check, run, beat, memfit, explain, version; see flightdeck --help)",
+	    "unknown command '%s' (commands: check, run, beat, memfit, bench, explain, version; see flightdeck --help)",
 	    argv[1]);
 	return FD_EXIT_USAGE;
 }

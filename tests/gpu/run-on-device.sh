@@ -23,5 +23,10 @@ start=$(date +%s.%N)
 echo "check --level standard: exit $?, $(echo "$(date +%s.%N) - $start" | bc) s"
 ./build-gpu/flightdeck check --only gpu,bw >"$OUT/check-gpu-bw.txt" 2>&1
 echo "check --only gpu,bw: exit $?"
+./build-gpu/flightdeck bench --full >"$OUT/bench-full.txt" 2>&1
+echo "bench --full: exit $?"
+./build-gpu/flightdeck memfit --model llama-3-8b --seq 8192 --flash-attn --zero 3 --gpus 8 \
+	>"$OUT/memfit.txt" 2>&1
+echo "memfit (free memory from the real NVML): exit $?"
 ctest --test-dir build-gpu --output-on-failure >"$OUT/ctest.log" 2>&1
 echo "ctest: exit $? ($(grep 'tests passed' "$OUT/ctest.log"))"

@@ -1,0 +1,181 @@
+/*
+ * cmd_bench.c - `flightdeck bench`: run flightdeck-gpubench and show what it measured, every
+ * number, beside the expectation the bw checks judge it by.
+ */
+#include "bw.h"
+#include "commands.h"
+#include "config.h"
+#include "report.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: flightdeck bench [--full] [--json] [--gpubench PATH] [--gpubench-timeout DUR]\n"
+	    "                        [--expect-hbm-bw GBPS] [--expect-busbw GBPS] [--sysfs-root DIR]\n"
+	    "\n"
+	    "Runs flightdeck-gpubench on this node's GPUs, in its own process group under a\n"
+	    "deadline (default 300 s), and prints what it measured: HBM bandwidth (a verified\n"
+	    "Triad) and pinned host<->device bandwidth per GPU, the custom peer-to-peer allreduce\n"
+	    "and NCCL's allreduce across all GPUs by message size (algbw, busbw by the nccl-tests\n"
+	    "formula, result verified), then the same judgements as `flightdeck check --only bw`.\n"
+	    "--full sweeps larger messages. --json prints the findings document of `check`.\n"
+	    "Exit 0: measured and within expectations; 1: a result failed verification or a floor,\n"
+	    "or gpubench hung/crashed; 2: usage error; 3: nothing to measure (no GPU, no gpubench).\n");
+}
+
+static void print_collective(const char *what, const struct bw_collective *c)
+{
+	if (!c->ran) {
+		printf("\n%s allreduce: not run (%s)\n", what,
+		       c->reason[0] ? c->reason : "no reason");
+		return;
+	}
+	printf("\n%s allreduce over %d GPU(s)%s%s\n", what, c->ngpus, c->reason[0] ? ": " : "",
+	       c->reason);
+	printf("  %14s %12s %10s %10s  %s\n", "bytes", "time (us)", "algbw GB/s", "busbw GB/s",
+	       "result");
+	for (size_t i = 0; i < c->n_results; i++) {
+		const struct bw_result *r = &c->results[i];
+
+		printf("  %14.0f %12.1f %10.1f %10.1f  %s\n", r->bytes, r->time_us, r->algbw,
+		       r->busbw, r->ok ? "verified" : "WRONG");
+	}
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"full", no_argument, NULL, 'f'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"gpubench", required_argument, NULL, 'g'},
+	    {"gpubench-timeout", required_argument, NULL, 't'},
+	    {"expect-hbm-bw", required_argument, NULL, 'm'},
+	    {"expect-busbw", required_argument, NULL, 'b'},
+	    {"sysfs-root", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct fd_config cfg;
+	struct fd_probe_ctx ctx = {0};
+	struct fd_report rep = {0};
+	struct bw_facts *f = calloc(1, sizeof(*f));
+	char err[512], host[256] = "localhost";
+	int c, json = 0, ret = FD_EXIT_USAGE;
+	int64_t t0 = fd_mono_ns();
+	double t_wall = fd_wall_s();
+
+	if (!f) {
+		fd_err("bench: out of memory");
+		return FD_EXIT_CANT_RUN;
+	}
+	fd_config_init(&cfg);
+	fd_config_set(&cfg, "gpubench-timeout", "300s", err, sizeof(err));
+	ctx.cfg = &cfg;
+	ctx.level = FD_LEVEL_STANDARD;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		const char *name = NULL;
+
+		switch (c) {
+		case 'f':
+			ctx.level = FD_LEVEL_FULL;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'g':
+			name = "gpubench";
+			break;
+		case 't':
+			name = "gpubench-timeout";
+			break;
+		case 'm':
+			name = "expect-hbm-bw";
+			break;
+		case 'b':
+			name = "expect-busbw";
+			break;
+		case 's':
+			name = "sysfs-root";
+			break;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto out;
+		case ':':
+			fd_err("bench: %s needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			fd_err("bench: unknown option '%s' (see flightdeck bench --help)",
+			       argv[optind - 1]);
+			goto out;
+		}
+		if (name && fd_config_set(&cfg, name, optarg, err, sizeof(err))) {
+			fd_err("bench: %s", err);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fd_err("bench: unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (bw_probe(&ctx, f)) {
+		fd_err("bench: %s", ctx.err[0] ? ctx.err : "cannot probe the GPUs");
+		ret = FD_EXIT_CANT_RUN;
+		goto out;
+	}
+	if (!f->pci_gpus || f->state == BW_NOT_BUILT) {
+		fd_err("bench: nothing to measure: %s",
+		       !f->pci_gpus ? "no NVIDIA GPU on the PCI bus" : f->why);
+		ret = FD_EXIT_CANT_RUN;
+		goto out;
+	}
+	bw_judge(f, &cfg, &rep);
+	gethostname(host, sizeof(host) - 1);
+	struct fd_report_meta meta = {.node = host,
+				      .level = fd_level_name(ctx.level),
+				      .duration_ms = (fd_mono_ns() - t0) / 1000000,
+				      .timestamp = t_wall};
+
+	ret = fd_report_verdict(&rep) == FD_FAIL ? FD_EXIT_UNFIT : FD_EXIT_FIT;
+	if (json) {
+		char *doc = fd_report_json(&rep, &meta);
+
+		if (!doc) {
+			ret = FD_EXIT_CANT_RUN;
+			goto out;
+		}
+		printf("%s\n", doc);
+		free(doc);
+		goto out;
+	}
+	if (f->state == BW_RAN) {
+		printf("flightdeck bench: %s (%zu GPU(s))\n\n", f->path, f->n_gpus);
+		printf("  %-3s %-14s %-28s %10s %8s %9s %9s\n", "GPU", "bus id", "model",
+		       "HBM GB/s", "HBM", "H2D GB/s", "D2H GB/s");
+		for (size_t i = 0; i < f->n_gpus; i++) {
+			const struct bw_gpu *g = &f->gpus[i];
+
+			printf("  %-3d %-14s %-28.28s %10.1f %8s %9.1f %9.1f\n", g->index,
+			       g->bus_id, g->name, g->hbm_gbps, g->hbm_ok ? "verified" : "WRONG",
+			       g->h2d_gbps, g->d2h_gbps);
+		}
+		print_collective("custom P2P", &f->p2p);
+		print_collective("NCCL", &f->nccl);
+		printf("\n");
+	}
+	fd_report_text(stdout, &rep, &meta, 0, 0);
+out:
+	fd_report_free(&rep);
+	free(f);
+	return ret;
+}
