@@ -16,6 +16,12 @@ expect_rc 3
 expect_event '.event=="crash" and .exit_code==3'
 ok "a crash with no restarts left: the command's own status"
 
+frun --max-restarts 0 -- "$MISBEHAVE" crash 5 10
+expect_rc 3
+expect_event '.event=="crash" and .exit_code==3 and .step==5'
+grep -q 'the command exited with status 3' "$TMP/err" || fail "the crash is not said"
+ok "a rank that crashes at step 5: crash event with the step reached"
+
 frun --max-restarts 0 -- sh -c 'kill -9 $$'
 expect_rc 137
 ok "a command killed by SIGKILL: 128+9"
