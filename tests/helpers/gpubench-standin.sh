@@ -11,7 +11,7 @@ mode=${STANDIN_MODE:-good}
 hbm5=2950.4 ok=true busbw=365.2 p2pok=true
 case "$mode" in
 hang)
-	sleep 3601 &
+	sleep "${STANDIN_SLEEP:-3601}" & # tests give a value of their own to find it by
 	wait
 	exit 0
 	;;

@@ -4,6 +4,8 @@
 . "$TESTS_DIR/integration/lib.sh"
 
 SI="$TESTS_DIR/helpers/gpubench-standin.sh"
+# the hanging stand-in's grandchild sleeps this long: a value no other test uses
+export STANDIN_SLEEP="3601.$$"
 bench() { # bench MODE [ARGS...]
 	mode=$1
 	shift
@@ -52,7 +54,7 @@ expect_rc 1
 expect_finding '.code == "GPU_BENCH_FAILED" and (.message | test("did not finish within 1000 ms"))' 1
 [ $((end - start)) -lt 10 ] || fail "the hung stand-in held flightdeck for $((end - start)) s"
 sleep 0.2
-pgrep -f 'sleep 3601' >/dev/null && fail "the stand-in's grandchild survived the kill"
+pgrep -f "sleep $STANDIN_SLEEP" >/dev/null && fail "the stand-in's grandchild survived the kill"
 ok "a hang is killed at the deadline with its whole process group"
 
 bench crash

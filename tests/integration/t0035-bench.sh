@@ -4,6 +4,7 @@
 . "$TESTS_DIR/integration/lib.sh"
 
 SI="$TESTS_DIR/helpers/gpubench-standin.sh"
+export STANDIN_SLEEP="3602.$$"
 SYS="$FIXTURES/no-rdma/sys"
 
 STANDIN_MODE=good run bench --sysfs-root "$SYS" --gpubench "$SI"
@@ -27,6 +28,7 @@ ok "a wrong sum or a low busbw: exit 1 (--json gives the findings document)"
 STANDIN_MODE=hang run bench --sysfs-root "$SYS" --gpubench "$SI" --gpubench-timeout 1
 expect_rc 1
 grep -q 'GPU_BENCH_FAILED' "$TMP/out" || fail "a hung gpubench is not GPU_BENCH_FAILED"
+pgrep -f "sleep $STANDIN_SLEEP" >/dev/null && fail "the hung gpubench's grandchild survived"
 ok "a hung gpubench is killed at --gpubench-timeout: exit 1"
 
 run bench --sysfs-root "$FIXTURES/no-rdma/sys" --gpubench /nonexistent/flightdeck-gpubench
