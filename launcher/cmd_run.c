@@ -44,7 +44,7 @@ static void usage(FILE *out)
 	    "  --ranks N        local ranks expected to beat [torchrun's --nproc-per-node, else learn]\n"
 	    "\n"
 	    "kill and restart:\n"
-	    "  --grace DUR      between SIGTERM and SIGKILL [30s]\n"
+	    "  --grace DUR      between SIGTERM and SIGKILL [25s: under K8s and Slurm's 30 s]\n"
 	    "  --kill-wait DUR  after SIGKILL, before survivors (state D) are named and left [10s]\n"
 	    "  --max-restarts N [3]   --backoff DUR [10s, doubling]   --backoff-max DUR [5m]\n"
 	    "  --no-progress-limit N  give up after N restarts in a row that resumed from the same\n"
@@ -159,7 +159,7 @@ int cmd_run(int argc, char **argv)
 	    .stall_floor_ms = 60000,
 	    .startup_ms = 20 * 60000,
 	    .checkpoint_ms = 30 * 60000,
-	    .grace_ms = 30000,
+	    .grace_ms = 25000, /* under Kubernetes' and Slurm's 30 s default kill windows */
 	    .kill_wait_ms = 10000,
 	    .max_restarts = 3,
 	    .no_progress_limit = 2,
