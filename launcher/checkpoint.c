@@ -113,8 +113,10 @@ int fd_ckpt_newest(const char *dir, const char *marker, struct fd_ckpt_scan *out
 		}
 	}
 	closedir(d);
-	if (*best)
+	if (*best) {
 		fd_pathf(out->newest, sizeof(out->newest), "%s/%s", dir, best);
+		out->newest_time = (double)best_t / 1e9;
+	}
 	if (*skip && (!*best || skip_t > best_t))
 		fd_pathf(out->skipped, sizeof(out->skipped), "%s/%s", dir, skip);
 	return 0;

@@ -22,6 +22,7 @@ struct fd_ckpt_scan {
 	char newest[PATH_MAX];	/* the newest complete checkpoint, "" when none */
 	char skipped[PATH_MAX]; /* a newer entry that is not complete, "" when none */
 	int ncomplete;		/* how many complete checkpoints were found */
+	double newest_time;	/* when the newest was completed, Unix seconds; 0 = none */
 };
 
 /*

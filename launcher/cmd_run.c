@@ -54,6 +54,8 @@ static void usage(FILE *out)
 	    "  --preflight none|quick|standard  `flightdeck check` before every launch [quick]\n"
 	    "  --check-config FILE  a --config file for that preflight\n"
 	    "  --checkpoint-dir DIR  where checkpoints are; never modified [none]\n"
+	    "  --checkpoint-max-age DUR  warn (stderr, event checkpoint_overdue) when the newest\n"
+	    "                   complete checkpoint is older than DUR while the job runs [off]\n"
 	    "  --checkpoint-marker NAME  a checkpoint directory is complete when it holds NAME\n"
 	    "                   [framework markers: .metadata, trainer_state.json, DeepSpeed latest,\n"
 	    "                   *.pt/*.pth/*.ckpt/*.safetensors files]\n"
@@ -101,6 +103,7 @@ enum {
 	O_CHECK_CONFIG,
 	O_CKPT_DIR,
 	O_CKPT_MARKER,
+	O_CKPT_MAX_AGE,
 	O_EVENTS,
 };
 
@@ -126,6 +129,7 @@ static const struct option opts[] = {
     {"check-config", required_argument, NULL, O_CHECK_CONFIG},
     {"checkpoint-dir", required_argument, NULL, O_CKPT_DIR},
     {"checkpoint-marker", required_argument, NULL, O_CKPT_MARKER},
+    {"checkpoint-max-age", required_argument, NULL, O_CKPT_MAX_AGE},
     {"events", required_argument, NULL, O_EVENTS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -269,6 +273,9 @@ int cmd_run(int argc, char **argv)
 			}
 			o.checkpoint_marker = optarg;
 			break;
+		case O_CKPT_MAX_AGE:
+			bad = duration("checkpoint-max-age", optarg, &o.checkpoint_max_age_ms, 1);
+			break;
 		case O_EVENTS:
 			o.events = optarg;
 			break;
@@ -294,6 +301,10 @@ int cmd_run(int argc, char **argv)
 		return FD_RUN_USAGE;
 	if (optind >= argc) {
 		fd_err("run: no command given (flightdeck run [OPTIONS] -- COMMAND [ARG...])");
+		return FD_RUN_USAGE;
+	}
+	if (o.checkpoint_max_age_ms && !o.checkpoint_dir) {
+		fd_err("run: --checkpoint-max-age needs --checkpoint-dir");
 		return FD_RUN_USAGE;
 	}
 	if (o.backoff_max_ms < o.backoff_ms)

@@ -55,6 +55,7 @@ struct fd_run_opts {
 	const char *check_config;
 	const char *checkpoint_dir;
 	const char *checkpoint_marker;
+	int64_t checkpoint_max_age_ms; /* warn when the newest checkpoint is older; 0 = off */
 
 	/* telling people */
 	const char *events;

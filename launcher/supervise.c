@@ -128,6 +128,12 @@ struct sv {
 	int hb_poll, hb_fast, hb_idle;
 	int64_t hb_period, hb_next_poll, hb_last_wake;
 
+	/* --checkpoint-max-age: when to look next, and the checkpoint already warned about */
+	int64_t next_ckpt_check;
+	double start_wall;
+	char ckpt_warned[PATH_MAX];
+	int ckpt_warned_none;
+
 	int stop_signal; /* a terminating signal flightdeck received */
 	int exit_code;	 /* set when the decision to exit is made */
 	uint64_t total_beats;
@@ -693,6 +699,8 @@ static int64_t next_wake(struct sv *s, int64_t now)
 			t = s->launch_ns + s->o->startup_ms * MS;
 		if (s->o->heartbeat_file && s->next_file_poll < t)
 			t = s->next_file_poll;
+		if (s->o->checkpoint_max_age_ms && s->next_ckpt_check < t)
+			t = s->next_ckpt_check;
 		break;
 	case PH_STACKS:
 	case PH_STOPPING:
@@ -840,6 +848,7 @@ static void launch(struct sv *s)
 	s->deadline = 0;
 	s->file_seen = 0;
 	s->next_file_poll = s->launch_ns;
+	s->next_ckpt_check = s->launch_ns;
 	s->sout = (struct stream){.fd = sp.out_fd, .out = STDOUT_FILENO};
 	s->serr = (struct stream){.fd = sp.err_fd, .out = STDERR_FILENO};
 	if (sp.out_fd >= 0 && (add_fd(s, sp.out_fd) || add_fd(s, sp.err_fd)))
@@ -1257,6 +1266,48 @@ static void on_hb_poll(struct sv *s, int n, int64_t now)
 	s->hb_next_poll = now + s->hb_period;
 }
 
+/*
+ * The 68-hours-without-a-checkpoint incident: while the job runs, the newest complete
+ * checkpoint must not grow older than --checkpoint-max-age. Said once per checkpoint.
+ */
+static void check_ckpt_age(struct sv *s, int64_t now)
+{
+	struct fd_ckpt_scan scan;
+	double age, limit = (double)s->o->checkpoint_max_age_ms / 1000;
+	char a[32], l[32];
+	int64_t every =
+	    s->o->checkpoint_max_age_ms / 4 < 60000 ? s->o->checkpoint_max_age_ms / 4 : 60000;
+
+	s->next_ckpt_check = now + (every > 0 ? every : 1) * MS;
+	if (fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, &scan))
+		return;
+	age = fd_wall_s() - (*scan.newest ? scan.newest_time : s->start_wall);
+	if (age <= limit)
+		return;
+	if (*scan.newest ? !strcmp(scan.newest, s->ckpt_warned) : s->ckpt_warned_none)
+		return;
+	fd_fmt_duration((int64_t)(age * 1000), a, sizeof(a));
+	fd_fmt_duration(s->o->checkpoint_max_age_ms, l, sizeof(l));
+	if (*scan.newest) {
+		fd_strlcpy(s->ckpt_warned, scan.newest, sizeof(s->ckpt_warned));
+		say(s,
+		    "the newest complete checkpoint, %s, is %s old (--checkpoint-max-age %s): a "
+		    "failure now loses all that training",
+		    scan.newest, a, l);
+	} else {
+		s->ckpt_warned_none = 1;
+		say(s,
+		    "no complete checkpoint in %s after %s (--checkpoint-max-age %s): a failure "
+		    "now loses all of this run",
+		    s->o->checkpoint_dir, a, l);
+	}
+	cJSON *o = cJSON_CreateObject();
+
+	if (o)
+		cJSON_AddNumberToObject(o, "age_s", age);
+	event(s, "checkpoint_overdue", -3, s->attempt_max_step, scan.newest, -1, o);
+}
+
 static void poll_file(struct sv *s, int64_t now)
 {
 	struct stat st;
@@ -1292,6 +1343,8 @@ static void on_timer(struct sv *s)
 	case PH_RUNNING:
 		if (s->o->heartbeat_file && now >= s->next_file_poll)
 			poll_file(s, now);
+		if (s->o->checkpoint_max_age_ms && now >= s->next_ckpt_check)
+			check_ckpt_age(s, now);
 		check_deadlines(s, now);
 		break;
 	case PH_STACKS:
@@ -1429,6 +1482,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->sout.fd = s->serr.fd = -1;
 	s->stack_sig = SIGRTMIN + 3;
 	s->start_ns = now_ns();
+	s->start_wall = fd_wall_s();
 	s->job_deadline = o->timeout_ms ? s->start_ns + o->timeout_ms * MS : 0;
 	s->expected = o->ranks ? o->ranks : count_nproc(o->argv);
 	s->exit_code = FD_RUN_INTERNAL;

@@ -83,3 +83,22 @@ awk -v w="$w" 'BEGIN { exit !(w >= 1.0 && w < 8) }' || fail "waited $w s for the
 frun --max-restarts 1 --no-progress-limit 0 --gpu-release-timeout 1 -- sh -c 'exit 5'
 grep -q 'GPUs still hold' "$TMP/err" && fail "idle GPUs were reported busy"
 ok "relaunch waits (bounded) for the GPUs to release their processes"
+
+# --checkpoint-max-age: the 68-hours-without-a-checkpoint incident, said while the job runs.
+rm -rf "$ck" && mkdir -p "$ck/step-1" && : >"$ck/step-1/.metadata"
+touch -d '-2 hours' "$ck/step-1/.metadata"
+frun --checkpoint-dir "$ck" --checkpoint-max-age 1h -- sleep 0.5
+expect_rc 0
+expect_event ".event==\"checkpoint_overdue\" and .checkpoint==\"$ck/step-1\" and .age_s > 7000"
+grep -q "the newest complete checkpoint, $ck/step-1, is 2.0 h old (--checkpoint-max-age " "$TMP/err" ||
+	fail "the overdue checkpoint is not named: $(cat "$TMP/err")"
+rm -rf "$ck" && mkdir -p "$ck"
+frun --checkpoint-dir "$ck" --checkpoint-max-age 1 -- sleep 2
+expect_event '.event=="checkpoint_overdue" and .checkpoint==null' 1
+[ "$(ev '.event=="checkpoint_overdue"')" -eq 1 ] || fail "said more than once"
+frun --checkpoint-dir "$ck" --checkpoint-max-age 1 -- sh -c \
+	'for i in 1 2 3 4 5 6 7 8; do mkdir -p "$0/s$i" && : >"$0/s$i/.metadata"; sleep 0.3; done' "$ck"
+[ "$(ev '.event=="checkpoint_overdue"')" -eq 0 ] || fail "fresh checkpoints were called overdue"
+run run --checkpoint-max-age 1h -- true
+expect_rc 2
+ok "--checkpoint-max-age: an old or missing checkpoint is said once, fresh ones are not"
