@@ -7,9 +7,10 @@
  *       ^                                                                            |
  *       +------ PREFLIGHT <- GPU_WAIT <- BACKOFF <- (group decides RESTART) <--------+
  *
- * Every wait has a deadline kept in `deadline`; one timerfd is armed at the earliest of them.
- * Beats only move deadlines later, so the timer is re-armed only when something earlier
- * appears; when it fires early the deadlines are recomputed and it is armed again. The
+ * Every wait has a deadline (`deadline`, the ranks', the polls'); before each epoll_wait the
+ * loop arms one timerfd at the earliest of them (next_wake), and only when that is earlier
+ * than what is armed: beats only move deadlines later, so a timer that fires early just has
+ * the deadlines recomputed and is armed again. The
  * preflight and the GPU wait run as helper children, so nothing in here can block on a GPU.
  */
 #define _GNU_SOURCE
@@ -71,18 +72,16 @@ struct rank {
 	int id;
 	pid_t pid;
 	int stacks, phase, stack_asked;
-	int64_t first_ns, last_ns, progress_ns, step_ns;
+	int64_t last_ns, progress_ns, step_ns;
 	int64_t step;
 	int64_t max_interval_ns;
 	int nintervals;
-	uint64_t beats;
 };
 
 struct stream {
 	int fd, out; /* read from fd, write through to out */
 	char line[LINE_MAX_MATCH + 1];
-	size_t len;
-	int overlong;
+	size_t len; /* a longer line is matched on its first LINE_MAX_MATCH bytes */
 };
 
 struct sv {
@@ -102,8 +101,8 @@ struct sv {
 
 	/* this attempt */
 	int launches, restarts;
-	int fail, fail_rank;
-	int64_t fail_step, attempt_max_step;
+	int fail;
+	int64_t attempt_max_step;
 	char resume[PATH_MAX];
 	pid_t child;
 	int child_done, child_status;
@@ -138,11 +137,6 @@ struct sv {
 	int exit_code;	 /* set when the decision to exit is made */
 	uint64_t total_beats;
 };
-
-static int64_t now_ns(void)
-{
-	return fd_mono_ns();
-}
 
 /* One line on stderr per event, "flightdeck: ...". */
 static void say(const struct sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -296,8 +290,8 @@ static struct rank *add_rank(struct sv *s, int id, int64_t now)
 		return r;
 	if (s->nranks == MAX_RANKS)
 		return NULL;
-	if (!(s->nranks & (s->nranks - 1)) || !s->ranks) {
-		size_t cap = s->nranks ? s->nranks * 2 : 8;
+	if (!(s->nranks & (s->nranks - 1))) { /* 0 or a power of two: full, double it */
+		size_t cap = s->nranks ? s->nranks * 2 : 1;
 		struct rank *p = realloc(s->ranks, cap * sizeof(*p));
 
 		if (!p)
@@ -308,7 +302,7 @@ static struct rank *add_rank(struct sv *s, int id, int64_t now)
 	memset(r, 0, sizeof(*r));
 	r->id = id;
 	r->step = -1;
-	r->first_ns = r->progress_ns = r->step_ns = now;
+	r->progress_ns = r->step_ns = now;
 	r->phase = FD_PHASE_TRAIN;
 	return r;
 }
@@ -360,7 +354,6 @@ static void beat(struct sv *s, const struct fd_beat *b, int64_t now)
 
 	if (!r)
 		return;
-	r->beats++;
 	s->total_beats++;
 	r->last_ns = now;
 	if (b->pid)
@@ -388,8 +381,6 @@ static void beat(struct sv *s, const struct fd_beat *b, int64_t now)
 	} else if (r->step < 0) {
 		r->progress_ns = now; /* a rank that never reports steps: liveness is progress */
 	}
-	if (s->phase == PH_RUNNING && rank_deadline(s, r) < s->armed_ns)
-		arm(s, rank_deadline(s, r));
 }
 
 /* ---- stopping the tree ---------------------------------------------------------------- */
@@ -403,21 +394,32 @@ static size_t descendants(struct sv *s, struct fd_proc *procs, size_t max)
 	return n < max ? n : max;
 }
 
-/* Sends sig to the child's group and, when everyone is to go, to every other descendant. */
+/*
+ * Sends sig to the child's group and, when everyone is to go, to every other descendant. A
+ * stopped process acts on nothing but SIGKILL until continued, so every other signal is
+ * followed by SIGCONT.
+ */
+static void send_to(pid_t pid, int sig)
+{
+	kill(pid, sig);
+	if (sig != SIGKILL)
+		kill(pid, SIGCONT);
+}
+
 static void signal_tree(struct sv *s, int sig, int all)
 {
 	static struct fd_proc procs[MAX_PROCS];
 	pid_t pg = s->child > 0 ? s->child : s->helper;
 
 	if (pg > 0)
-		kill(-pg, sig);
+		send_to(-pg, sig);
 	if (!all)
 		return;
 	size_t n = descendants(s, procs, MAX_PROCS);
 
 	for (size_t i = 0; i < n; i++)
 		if (procs[i].state != 'Z')
-			kill(procs[i].pid, sig);
+			send_to(procs[i].pid, sig);
 }
 
 static void reap(struct sv *s)
@@ -449,26 +451,27 @@ static size_t live_tree(struct sv *s, struct fd_proc *procs, size_t max)
 	return live;
 }
 
-static void close_stream(struct sv *s, struct stream *st);
-
 static void begin_stop(struct sv *s, int sig)
 {
 	s->phase = PH_STOPPING;
-	s->deadline = now_ns() + s->o->grace_ms * MS;
-	/* The group first (so the trainer can checkpoint); stragglers outside it later. A
-	 * stopped process acts on nothing but SIGKILL until continued, so continue it too. */
+	s->deadline = fd_mono_ns() + s->o->grace_ms * MS;
+	/* The group first (so the trainer can checkpoint); stragglers outside it later. */
 	signal_tree(s, sig, s->child_done);
-	signal_tree(s, SIGCONT, s->child_done);
-	arm(s, now_ns() + STOP_POLL_MS * MS);
+}
+
+/* A failed attempt's SIGTERM, told in the events log. */
+static void terminate(struct sv *s)
+{
+	event(s, "kill", -3, -1, NULL, -1, fields("signal", "SIGTERM"));
+	begin_stop(s, SIGTERM);
 }
 
 static void begin_kill(struct sv *s)
 {
 	s->phase = PH_KILLING;
-	s->deadline = now_ns() + s->o->kill_wait_ms * MS;
+	s->deadline = fd_mono_ns() + s->o->kill_wait_ms * MS;
 	signal_tree(s, SIGKILL, 1);
 	event(s, "kill", -3, -1, NULL, -1, fields("signal", "SIGKILL"));
-	arm(s, now_ns() + KILL_POLL_MS * MS);
 }
 
 /* ---- stacks of a stuck job ------------------------------------------------------------ */
@@ -585,10 +588,12 @@ static void collect_stacks(struct sv *s)
 			innermost(text, frame, sizeof(frame));
 			say(s, "rank %d is at %s (whole stacks in the events log)", r->id, frame);
 			event(s, "stacks", r->id, r->step, NULL, -1, fields("stacks", text));
-		} else if (!fd_proc_read(r->pid, &p) && (p.state == 'T' || p.state == 't')) {
+		} else if (fd_proc_read(r->pid, &p)) {
+			say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
+		} else if (p.state == 'T' || p.state == 't') {
 			say(s, "rank %d (pid %d) is stopped (state T): it cannot dump its stack",
 			    r->id, (int)r->pid);
-		} else if (!fd_proc_read(r->pid, &p) && p.state == 'D') {
+		} else if (p.state == 'D') {
 			say(s, "rank %d (pid %d) is in uninterruptible sleep (state D): no stack",
 			    r->id, (int)r->pid);
 		} else {
@@ -604,13 +609,11 @@ static void collect_stacks(struct sv *s)
  * A failure of the running attempt: say what happened and what is done about it in one line,
  * record it, ask the ranks for their stacks, then stop the tree.
  */
-static void fail(struct sv *s, int why, int rank, int64_t step, const char *what)
+static void fail(struct sv *s, int why, const char *what)
 {
 	char g[32];
 
 	s->fail = why;
-	s->fail_rank = rank;
-	s->fail_step = step;
 	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
 	if (s->child_done) {
 		say(s, "%s", what);
@@ -620,12 +623,10 @@ static void fail(struct sv *s, int why, int rank, int64_t step, const char *what
 	say(s, "%s: stopping process group %d (SIGTERM, %s grace)", what, (int)s->child, g);
 	if (why != FD_FAIL_CRASH && ask_stacks(s)) {
 		s->phase = PH_STACKS;
-		s->deadline = now_ns() + s->o->stack_wait_ms * MS;
-		arm(s, now_ns() + STOP_POLL_MS * MS);
+		s->deadline = fd_mono_ns() + s->o->stack_wait_ms * MS;
 		return;
 	}
-	event(s, "kill", -3, -1, NULL, -1, fields("signal", "SIGTERM"));
-	begin_stop(s, SIGTERM);
+	terminate(s);
 }
 
 static void check_deadlines(struct sv *s, int64_t now)
@@ -638,7 +639,7 @@ static void check_deadlines(struct sv *s, int64_t now)
 		fd_fmt_duration(s->o->timeout_ms, d, sizeof(d));
 		snprintf(what, sizeof(what), "the job ran past --timeout %s", d);
 		event(s, "timeout", -3, s->attempt_max_step, NULL, -1, NULL);
-		fail(s, FD_FAIL_TIMEOUT, -3, -1, what);
+		fail(s, FD_FAIL_TIMEOUT, what);
 		return;
 	}
 	struct rank *r = NULL;
@@ -670,7 +671,7 @@ static void check_deadlines(struct sv *s, int64_t now)
 			 others);
 		event(s, "stall", r->id, r->step, NULL, -1,
 		      fields("reason", r->phase == FD_PHASE_CHECKPOINT ? "checkpoint" : "stall"));
-		fail(s, FD_FAIL_STALL, r->id, r->step, what);
+		fail(s, FD_FAIL_STALL, what);
 		return;
 	}
 	if (now >= s->launch_ns + s->o->startup_ms * MS && startup_pending(s)) {
@@ -682,7 +683,7 @@ static void check_deadlines(struct sv *s, int64_t now)
 		else
 			snprintf(what, sizeof(what), "no heartbeat within --startup-timeout %s", d);
 		event(s, "stall", -3, -1, NULL, -1, fields("reason", "startup"));
-		fail(s, FD_FAIL_STARTUP, -3, -1, what);
+		fail(s, FD_FAIL_STARTUP, what);
 	}
 }
 
@@ -743,9 +744,8 @@ static void match_line(struct sv *s, struct stream *st)
 
 	st->line[st->len] = '\0';
 	if (fd_progress_match(&s->re, st->line, &b.step))
-		beat(s, &b, now_ns());
+		beat(s, &b, fd_mono_ns());
 	st->len = 0;
-	st->overlong = 0;
 }
 
 static void close_stream(struct sv *s, struct stream *st)
@@ -780,8 +780,6 @@ static void pump(struct sv *s, struct stream *st)
 				match_line(s, st);
 			} else if (st->len < LINE_MAX_MATCH) {
 				st->line[st->len++] = buf[i];
-			} else {
-				st->overlong = 1; /* matched on its first 4 KiB only */
 			}
 		}
 	}
@@ -843,7 +841,7 @@ static void launch(struct sv *s)
 	s->fail = FD_FAIL_NONE;
 	s->attempt_max_step = -1;
 	s->nranks = 0;
-	s->launch_ns = now_ns();
+	s->launch_ns = fd_mono_ns();
 	s->phase = PH_RUNNING;
 	s->deadline = 0;
 	s->file_seen = 0;
@@ -859,7 +857,6 @@ static void launch(struct sv *s)
 	else
 		say(s, "launch %d: process group %d", s->launches, (int)s->child);
 	event(s, "start", -3, -1, s->resume, -1, NULL);
-	arm(s, next_wake(s, now_ns()));
 }
 
 static void preflight(struct sv *s)
@@ -899,8 +896,7 @@ static void preflight(struct sv *s)
 	s->helper_done = 0;
 	s->phase = PH_PREFLIGHT;
 	/* check bounds its own probes (gpubench has --gpubench-timeout); this bounds check. */
-	s->deadline = now_ns() + (s->o->preflight == FD_PREFLIGHT_QUICK ? 120000 : 600000) * MS;
-	arm(s, s->deadline);
+	s->deadline = fd_mono_ns() + (s->o->preflight == FD_PREFLIGHT_QUICK ? 120000 : 600000) * MS;
 }
 
 /* In a forked helper: wait until no GPU holds a compute process, or the deadline passes. */
@@ -955,8 +951,7 @@ static void gpu_wait(struct sv *s)
 	s->helper = pid;
 	s->helper_done = 0;
 	s->phase = PH_GPU_WAIT;
-	s->deadline = now_ns() + (s->o->gpu_release_ms + 5000) * MS;
-	arm(s, s->deadline);
+	s->deadline = fd_mono_ns() + (s->o->gpu_release_ms + 5000) * MS;
 }
 
 /* ---- what happens once the tree is gone ------------------------------------------------ */
@@ -984,11 +979,31 @@ static void finish(struct sv *s, int code)
 	s->phase = PH_DONE;
 }
 
+/*
+ * The newest complete checkpoint under --checkpoint-dir into out ("" when none or no
+ * directory), naming a newer one that is not complete. 0 or -errno.
+ */
+static int newest_checkpoint(struct sv *s, char *out, size_t len)
+{
+	struct fd_ckpt_scan scan;
+	int r;
+
+	out[0] = '\0';
+	if (!s->o->checkpoint_dir)
+		return 0;
+	r = fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, &scan);
+	if (r)
+		return r;
+	if (*scan.skipped)
+		say(s, "skipping %s: not complete (no completion marker)", scan.skipped);
+	fd_strlcpy(out, scan.newest, len);
+	return 0;
+}
+
 static void tree_gone(struct sv *s)
 {
 	struct fd_node_state me = {0};
 	struct fd_decision d;
-	struct fd_ckpt_scan scan;
 	char why[128], b[32];
 
 	if (s->stop_signal) {
@@ -1002,19 +1017,10 @@ static void tree_gone(struct sv *s)
 	me.node = s->group.rank;
 	me.failure = s->fail;
 	me.max_step = s->attempt_max_step;
-	if (s->o->checkpoint_dir) {
-		int r = fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, &scan);
+	int r = newest_checkpoint(s, me.checkpoint, sizeof(me.checkpoint));
 
-		if (r)
-			say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir,
-			    strerror(-r));
-		else {
-			if (*scan.skipped)
-				say(s, "skipping %s: not complete (no completion marker)",
-				    scan.skipped);
-			fd_strlcpy(me.checkpoint, scan.newest, sizeof(me.checkpoint));
-		}
-	}
+	if (r)
+		say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir, strerror(-r));
 	s->group.ops->exchange(&s->group, &me, &d);
 	if (d.verdict == FD_STOP) {
 		switch (d.stop_why) {
@@ -1047,13 +1053,11 @@ static void tree_gone(struct sv *s)
 	if (wait > s->o->backoff_max_ms)
 		wait = s->o->backoff_max_ms;
 	fd_fmt_duration(wait, b, sizeof(b));
-	snprintf(why, sizeof(why), "%s", fail_name(s->fail));
-	say(s, "restart %d of %d after a %s, in %s, from %s", s->restarts, s->o->max_restarts, why,
-	    b, *s->resume ? s->resume : "the start (no complete checkpoint)");
-	event(s, "restart", -3, -1, s->resume, -1, fields("reason", why));
+	say(s, "restart %d of %d after a %s, in %s, from %s", s->restarts, s->o->max_restarts,
+	    fail_name(s->fail), b, *s->resume ? s->resume : "the start (no complete checkpoint)");
+	event(s, "restart", -3, -1, s->resume, -1, fields("reason", fail_name(s->fail)));
 	s->phase = PH_BACKOFF;
-	s->deadline = now_ns() + wait * MS;
-	arm(s, s->deadline);
+	s->deadline = fd_mono_ns() + wait * MS;
 }
 
 /* The tree is gone when the child has been reaped and no descendant is alive. */
@@ -1061,7 +1065,7 @@ static void poll_tree(struct sv *s)
 {
 	static struct fd_proc procs[MAX_PROCS];
 	size_t n = live_tree(s, procs, MAX_PROCS);
-	int64_t now = now_ns();
+	int64_t now = fd_mono_ns();
 
 	if ((s->child <= 0 || s->child_done) && (s->helper <= 0 || s->helper_done) && n == 0) {
 		close_stream(s, &s->sout);
@@ -1113,7 +1117,7 @@ static void on_child_exit(struct sv *s)
 		event(s, "crash", -3, s->attempt_max_step, NULL, status_code(s->child_status),
 		      NULL);
 		snprintf(line, sizeof(line), "the command %s", what);
-		fail(s, FD_FAIL_CRASH, -3, s->attempt_max_step, line);
+		fail(s, FD_FAIL_CRASH, line);
 		return;
 	}
 	if (s->phase == PH_STOPPING || s->phase == PH_KILLING)
@@ -1203,14 +1207,14 @@ static void on_signal(struct sv *s, int sig)
 }
 
 /*
- * Reads every queued beat. The socket is read as soon as it is readable: the kernel queues
- * at most net.unix.max_dgram_qlen (10 by default) datagrams per socket, and clients send
- * without blocking, so a supervisor that dawdled would lose beats rather than slow training.
+ * Reads every queued beat, on readiness or on the polling timer (see hb_poll in struct sv):
+ * the kernel queues at most net.unix.max_dgram_qlen (10 by default) datagrams per socket and
+ * clients wait 20 ms at most on a full queue, so a supervisor that dawdled would lose beats.
  */
 static int drain_hb(struct sv *s)
 {
 	static struct fd_beat b[256];
-	int64_t now = now_ns();
+	int64_t now = fd_mono_ns();
 	int n, total = 0;
 
 	do {
@@ -1232,13 +1236,13 @@ static void hb_mode(struct sv *s, int poll)
 	s->hb_poll = poll;
 	s->hb_fast = s->hb_idle = 0;
 	s->hb_period = HB_POLL_MAX_NS;
-	s->hb_next_poll = now_ns() + s->hb_period;
+	s->hb_next_poll = fd_mono_ns() + s->hb_period;
 }
 
 /* The socket was readable (readiness mode). */
 static void on_hb_ready(struct sv *s)
 {
-	int64_t now = now_ns();
+	int64_t now = fd_mono_ns();
 
 	drain_hb(s);
 	s->hb_fast = now - s->hb_last_wake < HB_POLL_MAX_NS ? s->hb_fast + 1 : 0;
@@ -1254,11 +1258,11 @@ static void on_hb_poll(struct sv *s, int n, int64_t now)
 		hb_mode(s, 0);
 		return;
 	}
-	if (n)
-		s->hb_idle = 0;
 	/* Proportional: the period that would have queued HB_POLL_TARGET datagrams. */
-	if (n)
+	if (n) {
+		s->hb_idle = 0;
 		s->hb_period = s->hb_period * HB_POLL_TARGET / n;
+	}
 	if (s->hb_period < HB_POLL_MIN_NS)
 		s->hb_period = HB_POLL_MIN_NS;
 	if (s->hb_period > HB_POLL_MAX_NS)
@@ -1331,7 +1335,7 @@ static void poll_file(struct sv *s, int64_t now)
 
 static void on_timer(struct sv *s)
 {
-	int64_t now = now_ns();
+	int64_t now = fd_mono_ns();
 
 	/* Beats queued up to now count before any deadline is judged. */
 	int n = drain_hb(s);
@@ -1350,8 +1354,7 @@ static void on_timer(struct sv *s)
 	case PH_STACKS:
 		if (stacks_ready(s) || now >= s->deadline) {
 			collect_stacks(s);
-			event(s, "kill", -3, -1, NULL, -1, fields("signal", "SIGTERM"));
-			begin_stop(s, SIGTERM);
+			terminate(s);
 		}
 		break;
 	case PH_STOPPING:
@@ -1432,7 +1435,7 @@ static void summary(struct sv *s)
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
 	      ru.ru_stime.tv_usec / 1e6;
-	fd_fmt_duration((now_ns() - s->start_ns) / MS, b, sizeof(b));
+	fd_fmt_duration((fd_mono_ns() - s->start_ns) / MS, b, sizeof(b));
 	say(s, "done: exit %d after %s, %d launch(es), %d restart(s), %llu beat(s)%s%s",
 	    s->exit_code, b, s->launches, s->restarts, (unsigned long long)s->total_beats,
 	    *s->resume ? ", last resumed from " : "", s->resume);
@@ -1471,7 +1474,6 @@ int fd_supervise(const struct fd_run_opts *o)
 	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 	struct sv sv = {0}, *s = &sv;
 	struct fd_policy pol = {o->max_restarts, o->no_progress_limit};
-	struct fd_ckpt_scan scan;
 	sigset_t mask;
 	char err[PATH_MAX + 128];
 	ssize_t n;
@@ -1481,7 +1483,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->child = s->helper = -1;
 	s->sout.fd = s->serr.fd = -1;
 	s->stack_sig = SIGRTMIN + 3;
-	s->start_ns = now_ns();
+	s->start_ns = fd_mono_ns();
 	s->start_wall = fd_wall_s();
 	s->job_deadline = o->timeout_ms ? s->start_ns + o->timeout_ms * MS : 0;
 	s->expected = o->ranks ? o->ranks : count_nproc(o->argv);
@@ -1496,17 +1498,12 @@ int fd_supervise(const struct fd_run_opts *o)
 		}
 		s->have_re = 1;
 	}
-	if (o->checkpoint_dir) {
-		int r = fd_ckpt_newest(o->checkpoint_dir, o->checkpoint_marker, &scan);
+	int r = newest_checkpoint(s, s->resume, sizeof(s->resume));
 
-		if (r) {
-			fd_err("--checkpoint-dir %s: %s", o->checkpoint_dir, strerror(-r));
-			s->exit_code = FD_RUN_USAGE;
-			goto out;
-		}
-		fd_strlcpy(s->resume, scan.newest, sizeof(s->resume));
-		if (*scan.skipped)
-			say(s, "skipping %s: not complete (no completion marker)", scan.skipped);
+	if (r) {
+		fd_err("--checkpoint-dir %s: %s", o->checkpoint_dir, strerror(-r));
+		s->exit_code = FD_RUN_USAGE;
+		goto out;
 	}
 	if (o->events) {
 		s->events_fd = open(o->events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -1557,7 +1554,7 @@ int fd_supervise(const struct fd_run_opts *o)
 
 	while (s->phase != PH_DONE) {
 		struct epoll_event evs[8];
-		int64_t now = now_ns(), wake = next_wake(s, now);
+		int64_t now = fd_mono_ns(), wake = next_wake(s, now);
 		int k;
 
 		if (wake != INT64_MAX && (wake < s->armed_ns || s->armed_ns <= now))
