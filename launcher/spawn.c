@@ -22,13 +22,17 @@ static void close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(const struct fd_spawn *sp, pid_t parent, int out[2], int errp[2], int report)
+pid_t fd_fork_group(void)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	pid_t parent = getpid(), pid = fork();
 	sigset_t none;
-	int e;
 
+	if (pid > 0)
+		setpgid(pid, pid); /* also here, so no signal is sent before the child did it */
+	if (pid != 0)
+		return pid;
+	/* the child: only async-signal-safe calls from here to exec */
 	for (int s = 1; s < NSIG; s++)
 		sigaction(s, &dfl, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
 	sigemptyset(&none);
@@ -37,6 +41,14 @@ static void child(const struct fd_spawn *sp, pid_t parent, int out[2], int errp[
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* flightdeck died before the prctl */
 		_exit(127);
+	return 0;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child(const struct fd_spawn *sp, int out[2], int errp[2], int report)
+{
+	int e;
+
 	if (sp->capture) {
 		dup2(out[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
@@ -57,7 +69,7 @@ static void child(const struct fd_spawn *sp, pid_t parent, int out[2], int errp[
 int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errlen)
 {
 	int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1}, e = 0;
-	pid_t parent = getpid(), pid;
+	pid_t pid;
 	ssize_t n;
 
 	*exec_errno = 0;
@@ -69,15 +81,14 @@ int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errle
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(e));
 		goto fail;
 	}
-	pid = fork();
+	pid = fd_fork_group();
 	if (pid < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot fork: %s", strerror(e));
 		goto fail;
 	}
 	if (pid == 0)
-		child(sp, parent, out, errp, rep[1]);
-	setpgid(pid, pid); /* also here, so no signal is sent before the child did it */
+		child(sp, out, errp, rep[1]);
 	close(rep[1]);
 	rep[1] = -1;
 	do

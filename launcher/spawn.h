@@ -22,6 +22,13 @@ struct fd_spawn {
 };
 
 /*
+ * fork() for a child flightdeck can always take back: in the child, default signal
+ * dispositions and an empty mask, its own process group, SIGKILL when flightdeck dies
+ * (PR_SET_PDEATHSIG); the parent sets the group too. Returns as fork() does.
+ */
+pid_t fd_fork_group(void);
+
+/*
  * Starts sp->argv in a new process group. Returns 0, or -errno with err holding one line:
  * "cannot execute 'foo': No such file or directory" (the child has then been reaped, and
  * *exec_errno is its errno) or why the fork or pipes failed (*exec_errno = 0).

@@ -933,21 +933,14 @@ static void gpu_wait_child(int64_t limit_ms)
 
 static void gpu_wait(struct sv *s)
 {
-	sigset_t none;
-	pid_t pid = fork();
+	pid_t pid = fd_fork_group();
 
 	if (pid < 0) {
 		preflight(s);
 		return;
 	}
-	if (pid == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (pid == 0)
 		gpu_wait_child(s->o->gpu_release_ms);
-	}
-	setpgid(pid, pid);
 	s->helper = pid;
 	s->helper_done = 0;
 	s->phase = PH_GPU_WAIT;
