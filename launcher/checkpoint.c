@@ -30,6 +30,11 @@ static int weight_file(const char *name)
 	return 0;
 }
 
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 /* The completion time of entry `name` under dir, or 0 when it is not complete. */
 static int64_t completed_at(const char *dir, const char *name, const char *marker)
 {
@@ -40,9 +45,7 @@ static int64_t completed_at(const char *dir, const char *name, const char *marke
 	if (fd_pathf(path, sizeof(path), "%s/%s", dir, name) || lstat(path, &st))
 		return 0;
 	if (S_ISREG(st.st_mode))
-		return !marker && weight_file(name)
-			   ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec
-			   : 0;
+		return !marker && weight_file(name) ? mtime_ns(&st) : 0;
 	if (!S_ISDIR(st.st_mode))
 		return 0;
 	for (size_t i = 0; i < (marker ? 1 : FD_ARRAY_SIZE(markers)); i++) {
@@ -50,7 +53,7 @@ static int64_t completed_at(const char *dir, const char *name, const char *marke
 			     marker ? marker : markers[i]))
 			return 0;
 		if (!stat(path, &st))
-			return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			return mtime_ns(&st);
 	}
 	return 0;
 }
@@ -81,7 +84,7 @@ int fd_ckpt_newest(const char *dir, const char *marker, struct fd_ckpt_scan *out
 		fd_pathf(path, sizeof(path), "%s/latest", dir);
 		if (!stat(path, &st)) {
 			fd_strlcpy(best, latest, sizeof(best));
-			best_t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			best_t = mtime_ns(&st);
 			out->ncomplete++;
 		}
 	}
@@ -105,7 +108,7 @@ int fd_ckpt_newest(const char *dir, const char *marker, struct fd_ckpt_scan *out
 			if (fd_pathf(path, sizeof(path), "%s/%s", dir, de->d_name) ||
 			    lstat(path, &st))
 				continue;
-			t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			t = mtime_ns(&st);
 			if (newer(t, de->d_name, skip_t, skip)) {
 				skip_t = t;
 				fd_strlcpy(skip, de->d_name, sizeof(skip));
