@@ -383,6 +383,9 @@ void fd_memfit_compute(const struct fd_model *m, const struct fd_job *j, struct 
 
 /* ---- what would make it fit ---------------------------------------------------------------- */
 
+/* The cost of "more GPUs": offered last, and only when nothing on these GPUs fits. */
+#define COST_MORE_GPUS 11
+
 struct change {
 	int cost; /* cheapest first: throughput lost, then engineering effort */
 	char what[128];
@@ -472,7 +475,8 @@ static int candidates(const struct fd_model *m, const struct fd_job *j, double f
 		k.flash_attn = 1;
 	for (k.dp = j->dp * 2; k.dp <= 65536; k.dp *= 2)
 		if (total_of(m, &k) <= free_bytes) {
-			ADD(11, k, "ZeRO-3 over %d GPUs (data parallel %d x tp %d x pp %d)%s",
+			ADD(COST_MORE_GPUS, k,
+			    "ZeRO-3 over %d GPUs (data parallel %d x tp %d x pp %d)%s",
 			    k.dp * k.tp * k.pp, k.dp, k.tp, k.pp,
 			    k.flash_attn && !j->flash_attn ? " with flash attention" : "");
 			break;
@@ -517,7 +521,7 @@ int fd_memfit_suggest(const struct fd_model *m, const struct fd_job *j, double f
 	for (int i = 0; i < n && k < max; i++) {
 		double t = total_of(m, &c[i].job);
 
-		if (t > free_bytes || c[i].cost == 11)
+		if (t > free_bytes || c[i].cost == COST_MORE_GPUS)
 			continue; /* more GPUs come last, after any combination on these */
 		fd_strlcpy(out[k].change, c[i].what, sizeof(out[k].change));
 		out[k].total = t;
@@ -572,7 +576,7 @@ int fd_memfit_suggest(const struct fd_model *m, const struct fd_job *j, double f
 		if (out[i].fits)
 			return k;
 	for (int i = 0; i < n && k < max; i++)
-		if (c[i].cost == 11) {
+		if (c[i].cost == COST_MORE_GPUS) {
 			fd_strlcpy(out[k].change, c[i].what, sizeof(out[k].change));
 			out[k].total = total_of(m, &c[i].job);
 			out[k].fits = out[k].total <= free_bytes;

@@ -8,6 +8,7 @@
 #include "memfit_check.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ int memfit_probe(struct fd_probe_ctx *ctx, void *facts)
 		return 0;
 	if (fd_memfit_args_parse_string(ctx->cfg->memfit, &f->args, err, sizeof(err))) {
 		snprintf(ctx->err, sizeof(ctx->err), "--memfit: %s", err);
-		return -22; /* -EINVAL: a usage error, exit 2 */
+		return -EINVAL; /* a usage error: exit 2 */
 	}
 	f->described = 1;
 	if (f->args.gpu_mem) {

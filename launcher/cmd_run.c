@@ -173,7 +173,6 @@ int cmd_run(int argc, char **argv)
 	    .stack_wait_ms = 5000,
 	    .preflight = FD_PREFLIGHT_QUICK,
 	};
-	const char *name;
 	char *end;
 	int c, bad = 0;
 
@@ -181,7 +180,6 @@ int cmd_run(int argc, char **argv)
 	optind = 1;
 	/* '+': options end at the first word of the command, even without "--". */
 	while (!bad && (c = getopt_long(argc, argv, "+:qh", opts, NULL)) != -1) {
-		name = optind > 0 && optind <= argc ? argv[optind - 1] + 2 : "";
 		switch (c) {
 		case O_STALL:
 			if (!strcmp(optarg, "auto"))
@@ -295,7 +293,6 @@ int cmd_run(int argc, char **argv)
 			bad = 1;
 			break;
 		}
-		(void)name;
 	}
 	if (bad)
 		return FD_RUN_USAGE;
