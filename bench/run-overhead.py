@@ -54,11 +54,6 @@ def measure(argv, find_pid=None, env=None):
     return last, time.monotonic() - t0, p.returncode, err
 
 
-def torchrun_agent(pid):
-    # /usr/bin/torchrun is a Python script: the agent is that process itself.
-    return pid
-
-
 def main():
     fd = sys.argv[1]
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 60
@@ -72,10 +67,10 @@ def main():
         (cpu, hwm), wall, rc, err = measure(
             [fd, "run", "--preflight", "none", "--events", ev, "--stall-timeout", "30",
              "--", py, BEATER, str(rate), str(seconds)])
-        beats = [json.loads(line) for line in open(ev) if '"exit"' in line][-1]
+        exit_ev = [json.loads(line) for line in open(ev) if '"exit"' in line][-1]
         rows.append(("flightdeck run", cpu, wall, hwm, rc))
-        self_cpu, self_rss = beats.get("cpu_s"), beats.get("peak_rss_kb")
-        nbeats = beats.get("beats", 0)
+        self_cpu, self_rss = exit_ev.get("cpu_s"), exit_ev.get("peak_rss_kb")
+        nbeats = exit_ev.get("beats", 0)
 
         torchrun = shutil.which("torchrun") or "/usr/bin/torchrun"
         if os.path.exists(torchrun):
@@ -84,7 +79,7 @@ def main():
             (tcpu, thwm), twall, trc, terr = measure(
                 [torchrun, "--nnodes=1", "--nproc_per_node=1", "--standalone", "-r", "1",
                  "-t", "1", "--log_dir", os.path.join(tmp, "logs"), "--no_python", py,
-                 BEATER, str(rate), str(seconds)], torchrun_agent, env)
+                 BEATER, str(rate), str(seconds)], env=env)  # /usr/bin/torchrun is the agent itself
             rows.append(("torchrun agent", tcpu, twall, thwm, trc))
         else:
             rows.append(("torchrun agent", None, 0, 0, "torchrun not installed"))
