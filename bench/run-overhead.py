@@ -40,13 +40,13 @@ def sample(pid):
         return None
 
 
-def measure(argv, find_pid=None, env=None):
-    """Runs argv; samples the supervisor (argv's own process, or find_pid(child)) until exit."""
+def measure(argv, env=None):
+    """Runs argv; samples that process (the supervisor itself, not its children) until exit."""
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     last = (0.0, 0)
     t0 = time.monotonic()
     while p.poll() is None:
-        s = sample(find_pid(p.pid) if find_pid else p.pid)
+        s = sample(p.pid)
         if s:
             last = s
         time.sleep(0.2)
