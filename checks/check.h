@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "util.h"
 
 enum fd_status {
 	FD_PASS,
@@ -97,7 +98,7 @@ const char *fd_status_name(enum fd_status s);
 struct fd_probe_ctx {
 	const struct fd_config *cfg;
 	enum fd_level level;
-	char err[512];
+	char err[FD_ERR_MAX];
 	struct fd_kmsg_log *kmsg; /* loaded once on first use, shared by the log checks */
 	int kmsg_rc;		  /* the load's result: 0, or -errno (unreadable: checks skip) */
 	int kmsg_loaded;
@@ -123,6 +124,14 @@ int fd_level_parse(const char *name, enum fd_level *out);
 
 /* Runs one check: probe, judge, release. Returns the probe's result. */
 int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_report *rep);
+/*
+ * The probe context's kernel log, loaded on first use. Returns 0 with *out set; -EACCES /
+ * -EPERM / -ENOENT for the default /dev/kmsg not readable here (the caller skips, saying why);
+ * any error for an explicitly named --kmsg file fills ctx->err (usage error, exit 2).
+ */
+struct fd_kmsg_log;
+int fd_probe_kmsg(struct fd_probe_ctx *ctx, const struct fd_kmsg_log **out);
+
 /* Frees what the probe context loaded (the kernel log). */
 void fd_probe_ctx_release(struct fd_probe_ctx *ctx);
 

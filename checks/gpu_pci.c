@@ -22,11 +22,11 @@ static int read_hex(struct fd_probe_ctx *ctx, const char *rel, unsigned *out)
 	const char *root = ctx->cfg->sysfs_root;
 	char buf[32], *end;
 
-	if (fd_attr_read_required(ctx, root, rel, buf, sizeof(buf)) < 0)
+	if (fd_attr_read_required(ctx->err, root, rel, buf, sizeof(buf)) < 0)
 		return -EINVAL;
 	unsigned long v = strtoul(buf, &end, 16);
 	if (strncmp(buf, "0x", 2) != 0 || *end || end == buf + 2 || v > 0xffffff)
-		return fd_attr_garbage(ctx, root, rel, buf, "a hex id like 0x10de");
+		return fd_attr_garbage(ctx->err, root, rel, buf, "a hex id like 0x10de");
 	*out = (unsigned)v;
 	return 0;
 }
@@ -75,7 +75,7 @@ int gpu_probe_pci(struct fd_probe_ctx *ctx, void *facts)
 		return rc;
 
 	/* "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 ..." */
-	rc = fd_attr_read(ctx, cfg->proc_root, "driver/nvidia/version", buf, sizeof(buf));
+	rc = fd_attr_read(ctx->err, cfg->proc_root, "driver/nvidia/version", buf, sizeof(buf));
 	if (rc >= 0) {
 		char *p = strstr(buf, "Kernel Module");
 		f->module_loaded = 1;
@@ -86,8 +86,8 @@ int gpu_probe_pci(struct fd_probe_ctx *ctx, void *facts)
 	} else if (rc != -ENOENT) {
 		return -EINVAL;
 	}
-	rc =
-	    fd_attr_read(ctx, cfg->proc_root, "sys/kernel/osrelease", f->kernel, sizeof(f->kernel));
+	rc = fd_attr_read(ctx->err, cfg->proc_root, "sys/kernel/osrelease", f->kernel,
+			  sizeof(f->kernel));
 	if (rc < 0 && rc != -ENOENT)
 		return -EINVAL;
 	if (rc < 0)

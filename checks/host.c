@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "host.h"
+#include "nccl_list.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -54,7 +55,7 @@ int host_probe_shm(struct fd_probe_ctx *ctx, void *facts)
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char dev[256], mnt[256], type[32], opts[512];
 		if (sscanf(line, "%255s %255s %31s %511s", dev, mnt, type, opts) != 4) {
-			rc = fd_attr_garbage(ctx, root, "mounts", line,
+			rc = fd_attr_garbage(ctx->err, root, "mounts", line,
 					     "'DEV MOUNTPOINT TYPE OPTS'");
 			goto out;
 		}
@@ -158,7 +159,7 @@ int host_probe_memlock(struct fd_probe_ctx *ctx, void *facts)
 		if (nl)
 			*nl = '\0';
 		if (sscanf(p + strlen("Max locked memory"), "%31s", soft) != 1) {
-			rc = fd_attr_garbage(ctx, root, "self/limits", p,
+			rc = fd_attr_garbage(ctx->err, root, "self/limits", p,
 					     "'Max locked memory SOFT HARD bytes'");
 		} else if (strcmp(soft, "unlimited") == 0) {
 			f->known = f->unlimited = 1;
@@ -167,7 +168,7 @@ int host_probe_memlock(struct fd_probe_ctx *ctx, void *facts)
 			errno = 0;
 			f->soft = strtoull(soft, &end, 10);
 			if (*end || errno)
-				rc = fd_attr_garbage(ctx, root, "self/limits", soft,
+				rc = fd_attr_garbage(ctx->err, root, "self/limits", soft,
 						     "a number or 'unlimited'");
 			else
 				f->known = 1;
@@ -305,51 +306,6 @@ void host_judge_ckpt(const void *facts, const struct fd_config *cfg, struct fd_r
 	}
 }
 
-/* ---- NCCL name lists ------------------------------------------------------------------ */
-
-int fd_nccl_list_parse(const char *s, struct fd_nccl_list *out)
-{
-	char buf[512], *save = NULL;
-
-	memset(out, 0, sizeof(*out));
-	if (*s == '^') {
-		out->exclude = 1;
-		s++;
-	}
-	if (*s == '=') {
-		out->exact = 1;
-		s++;
-	}
-	if (fd_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
-		return -ERANGE;
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (out->n == FD_NCCL_LIST_MAX)
-			return -ERANGE;
-		char *colon = strchr(tok, ':');
-		if (colon) {
-			*colon = '\0';
-			if (fd_parse_uint(colon + 1, &out->e[out->n].port))
-				return -EINVAL;
-		}
-		if (!*tok)
-			return -EINVAL;
-		fd_strlcpy(out->e[out->n].name, tok, sizeof(out->e[out->n].name));
-		out->n++;
-	}
-	return out->n ? 0 : -EINVAL;
-}
-
-int fd_nccl_list_match(const struct fd_nccl_list *l, const char *name, int port)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		const char *e = l->e[i].name;
-		int hit = l->exact ? strcmp(name, e) == 0 : strncmp(name, e, strlen(e)) == 0;
-		if (hit && (!l->e[i].port || !port || l->e[i].port == port))
-			return (int)i;
-	}
-	return -1;
-}
-
 /* ---- NCCL_SOCKET_IFNAME --------------------------------------------------------------- */
 
 int host_probe_ifname(struct fd_probe_ctx *ctx, void *facts)
@@ -376,15 +332,15 @@ int host_probe_ifname(struct fd_probe_ctx *ctx, void *facts)
 		int up = 0;
 		fd_strlcpy(f->ifs[f->n].name, names[i], sizeof(f->ifs[f->n].name));
 		if (fd_pathf(rel, sizeof(rel), "class/net/%s/operstate", names[i]) == 0 &&
-		    fd_attr_read(ctx, root, rel, buf, sizeof(buf)) >= 0) {
+		    fd_attr_read(ctx->err, root, rel, buf, sizeof(buf)) >= 0) {
 			up = strcmp(buf, "up") == 0;
 			if (strcmp(buf, "unknown") == 0 &&
 			    fd_pathf(rel, sizeof(rel), "class/net/%s/flags", names[i]) == 0 &&
-			    fd_attr_read(ctx, root, rel, buf, sizeof(buf)) >= 0) {
+			    fd_attr_read(ctx->err, root, rel, buf, sizeof(buf)) >= 0) {
 				char *end;
 				flags = strtoul(buf, &end, 16);
 				if (*end || end == buf) {
-					rc = fd_attr_garbage(ctx, root, rel, buf,
+					rc = fd_attr_garbage(ctx->err, root, rel, buf,
 							     "hex flags like 0x1003");
 					break;
 				}

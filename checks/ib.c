@@ -9,7 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "ib.h"
-#include "host.h"
+#include "nccl_list.h"
 #include "kmsg.h"
 #include "sysfs.h"
 #include "util.h"
@@ -44,12 +44,12 @@ static int read_numbered(struct fd_probe_ctx *ctx, const char *rel, int *num, ch
 	const char *root = ctx->cfg->sysfs_root;
 	char buf[64], *end;
 
-	if (fd_attr_read_required(ctx, root, rel, buf, sizeof(buf)) < 0)
+	if (fd_attr_read_required(ctx->err, root, rel, buf, sizeof(buf)) < 0)
 		return -EINVAL;
 	long v = strtol(buf, &end, 10);
 	if (end == buf || *end != ':' || end[1] != ' ' || !isalpha((unsigned char)end[2]) ||
 	    v < 0 || v > 16)
-		return fd_attr_garbage(ctx, root, rel, buf, "'N: NAME' as in '4: ACTIVE'");
+		return fd_attr_garbage(ctx->err, root, rel, buf, "'N: NAME' as in '4: ACTIVE'");
 	*num = (int)v;
 	fd_strlcpy(text, buf, len);
 	return 0;
@@ -62,11 +62,11 @@ static int read_rate(struct fd_probe_ctx *ctx, const char *rel, double *rate, ch
 	const char *root = ctx->cfg->sysfs_root;
 	char buf[64], *end;
 
-	if (fd_attr_read_required(ctx, root, rel, buf, sizeof(buf)) < 0)
+	if (fd_attr_read_required(ctx->err, root, rel, buf, sizeof(buf)) < 0)
 		return -EINVAL;
 	double v = isdigit((unsigned char)buf[0]) ? strtod(buf, &end) : -1;
 	if (v < 0 || strncmp(end, " Gb/sec", 7) != 0 || !isfinite(v))
-		return fd_attr_garbage(ctx, root, rel, buf, "'RATE Gb/sec (WIDTH SPEED)'");
+		return fd_attr_garbage(ctx->err, root, rel, buf, "'RATE Gb/sec (WIDTH SPEED)'");
 	*rate = v;
 	fd_strlcpy(text, buf, len);
 	return 0;
@@ -113,13 +113,14 @@ static int read_port(struct fd_probe_ctx *ctx, const char *dev, struct ib_port *
 		return rc;
 	/* link_layer is absent on very old kernels, which only knew InfiniBand. */
 	PORT_REL("link_layer");
-	rc = fd_attr_read(ctx, root, rel, p->link_layer, sizeof(p->link_layer));
+	rc = fd_attr_read(ctx->err, root, rel, p->link_layer, sizeof(p->link_layer));
 	if (rc == -ENOENT)
 		fd_strlcpy(p->link_layer, "InfiniBand", sizeof(p->link_layer));
 	else if (rc < 0)
 		return -EINVAL;
 	else if (strcmp(p->link_layer, "InfiniBand") && strcmp(p->link_layer, "Ethernet"))
-		return fd_attr_garbage(ctx, root, rel, p->link_layer, "InfiniBand or Ethernet");
+		return fd_attr_garbage(ctx->err, root, rel, p->link_layer,
+				       "InfiniBand or Ethernet");
 #undef PORT_REL
 	for (int k = 0; k < IB_NCTR; k++)
 		p->ctr[0][k] = p->ctr[1][k] = -1;
@@ -160,7 +161,7 @@ int ib_probe_ports(struct fd_probe_ctx *ctx, void *facts)
 		for (size_t j = 0; j < nport && f->n < IB_MAX_PORTS; j++) {
 			struct ib_port *p = &f->ports[f->n];
 			if (fd_parse_uint(ports[j], &p->port)) {
-				rc = fd_attr_garbage(ctx, root, rel, ports[j],
+				rc = fd_attr_garbage(ctx->err, root, rel, ports[j],
 						     "numbered port directories");
 				break;
 			}
@@ -190,7 +191,7 @@ static int read_counters(struct fd_probe_ctx *ctx, struct ib_facts *f, int which
 		for (int k = 0; k < IB_NCTR; k++) {
 			snprintf(rel, sizeof(rel), "class/infiniband/%s/ports/%d/counters/%s",
 				 f->devs[p->dev].name, p->port, ib_counter_names[k]);
-			int rc = fd_attr_read(ctx, root, rel, buf, sizeof(buf));
+			int rc = fd_attr_read(ctx->err, root, rel, buf, sizeof(buf));
 			if (rc == -ENOENT)
 				continue; /* RoCE ports and older HCAs lack some counters */
 			if (rc < 0)
@@ -198,7 +199,8 @@ static int read_counters(struct fd_probe_ctx *ctx, struct ib_facts *f, int which
 			errno = 0;
 			unsigned long long v = strtoull(buf, &end, 10);
 			if (!isdigit((unsigned char)buf[0]) || *end || errno)
-				return fd_attr_garbage(ctx, root, rel, buf, "a decimal counter");
+				return fd_attr_garbage(ctx->err, root, rel, buf,
+						       "a decimal counter");
 			p->ctr[which][k] = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
 		}
 	}

@@ -68,7 +68,7 @@ int ib_probe_verbs(struct fd_probe_ctx *ctx, void *facts)
 			    ibv_query_port(c, (uint8_t)p, &pa) ? -1 : (int)pa.state;
 			snprintf(rel, sizeof(rel), "class/infiniband/%s/ports/%d/state", name, p);
 			f->ports[f->n].sysfs_state = -1;
-			if (fd_attr_read(ctx, ctx->cfg->sysfs_root, rel, buf, sizeof(buf)) > 0)
+			if (fd_attr_read(ctx->err, ctx->cfg->sysfs_root, rel, buf, sizeof(buf)) > 0)
 				sscanf(buf, "%d", &f->ports[f->n].sysfs_state);
 			ctx->err[0] = '\0';
 			f->n++;

@@ -1,5 +1,6 @@
 /*
- * registry.c - the one static table of checks, and the report that checks append to.
+ * registry.c - the one static table of checks, areas and levels by name, and the probe
+ * context the checks share (the kernel log is loaded once per run).
  *
  * Order matters only for reading: checks run in table order and the text report sorts by
  * status, so the table is grouped by area, cheapest first. The slow IB counter window runs
@@ -76,7 +77,6 @@ const struct fd_check *fd_check_at(size_t i)
 
 static const char *const area_names[FD_AREA_COUNT] = {"host", "ib", "gpu", "bw", "memfit"};
 static const char *const level_names[] = {"quick", "standard", "full"};
-static const char *const status_names[] = {"pass", "warn", "fail", "skip"};
 
 const char *fd_area_name(enum fd_area a)
 {
@@ -110,75 +110,6 @@ int fd_level_parse(const char *name, enum fd_level *out)
 	return -EINVAL;
 }
 
-const char *fd_status_name(enum fd_status s)
-{
-	return (size_t)s < FD_ARRAY_SIZE(status_names) ? status_names[s] : "?";
-}
-
-struct fd_finding *fd_report_add(struct fd_report *rep, const char *check, enum fd_status status,
-				 const char *code, const char *subject, const char *fmt, ...)
-{
-	struct fd_finding *f;
-	va_list ap;
-
-	if (rep->n == rep->cap) {
-		size_t cap = rep->cap ? rep->cap * 2 : 32;
-		struct fd_finding *v = realloc(rep->v, cap * sizeof(*v));
-		if (!v) {
-			rep->oom = 1;
-			return NULL;
-		}
-		rep->v = v;
-		rep->cap = cap;
-	}
-	f = &rep->v[rep->n++];
-	memset(f, 0, sizeof(*f));
-	f->check = check;
-	f->status = status;
-	f->code = code;
-	fd_strlcpy(f->subject, subject ? subject : "", sizeof(f->subject));
-	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
-	return f;
-}
-
-struct fd_finding *fd_report_addv(struct fd_report *rep, const char *check, enum fd_status status,
-				  const char *code, const char *subject, const char *value,
-				  const char *expected, const char *fmt, ...)
-{
-	struct fd_finding *f = fd_report_add(rep, check, status, code, subject, "%s", "");
-	va_list ap;
-
-	if (!f)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
-	fd_strlcpy(f->value, value ? value : "", sizeof(f->value));
-	fd_strlcpy(f->expected, expected ? expected : "", sizeof(f->expected));
-	return f;
-}
-
-void fd_report_free(struct fd_report *rep)
-{
-	free(rep->v);
-	memset(rep, 0, sizeof(*rep));
-}
-
-enum fd_status fd_report_verdict(const struct fd_report *rep)
-{
-	enum fd_status v = FD_PASS;
-
-	for (size_t i = 0; i < rep->n; i++) {
-		if (rep->v[i].status == FD_FAIL)
-			return FD_FAIL;
-		if (rep->v[i].status == FD_WARN)
-			v = FD_WARN;
-	}
-	return v;
-}
-
 int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_report *rep)
 {
 	void *facts = calloc(1, c->facts_size);
@@ -200,4 +131,28 @@ void fd_probe_ctx_release(struct fd_probe_ctx *ctx)
 	fd_kmsg_free(ctx->kmsg);
 	ctx->kmsg = NULL;
 	ctx->kmsg_loaded = 0;
+}
+
+int fd_probe_kmsg(struct fd_probe_ctx *ctx, const struct fd_kmsg_log **out)
+{
+	const char *path = ctx->cfg->kmsg;
+	char err[512];
+
+	if (!ctx->kmsg_loaded) {
+		ctx->kmsg_loaded = 1;
+		ctx->kmsg_rc = fd_kmsg_load(path, &ctx->kmsg, err, sizeof(err));
+		if (ctx->kmsg_rc == 0)
+			ctx->kmsg->uptime_ms = fd_kmsg_uptime_ms(ctx->cfg->proc_root);
+		else if (strcmp(path, FD_KMSG_DEFAULT) != 0)
+			/* A log the user named must be readable: that is a usage error. */
+			snprintf(ctx->err, sizeof(ctx->err), "--kmsg %s", err);
+	}
+	if (ctx->kmsg_rc) {
+		if (strcmp(path, FD_KMSG_DEFAULT) != 0)
+			return -EINVAL;
+		/* -EINVAL is reserved for "ctx->err is set"; the device's own errors skip. */
+		return ctx->kmsg_rc == -EINVAL ? -EIO : ctx->kmsg_rc;
+	}
+	*out = ctx->kmsg;
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* test_host.c - the host judges, called with facts built by hand. */
 #include "host.h"
+#include "nccl_list.h"
 #include "testhelp.h"
 
 #include <errno.h>

@@ -18,8 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KMSG_DEFAULT "/dev/kmsg"
-
 static int parse_digits(const char **p, int64_t *v, int *ndigits)
 {
 	int64_t x = 0;
@@ -212,7 +210,7 @@ void fd_kmsg_free(struct fd_kmsg_log *log)
 }
 
 /* PROC/uptime: "3047.94 6045.26" (seconds since boot, idle seconds). */
-static int64_t read_uptime_ms(const char *proc_root)
+int64_t fd_kmsg_uptime_ms(const char *proc_root)
 {
 	char path[PATH_MAX], buf[128];
 	double up;
@@ -221,30 +219,6 @@ static int64_t read_uptime_ms(const char *proc_root)
 	    fd_read_small(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%lf", &up) != 1 || up < 0)
 		return -1;
 	return (int64_t)(up * 1000);
-}
-
-int fd_probe_kmsg(struct fd_probe_ctx *ctx, const struct fd_kmsg_log **out)
-{
-	const char *path = ctx->cfg->kmsg;
-	char err[512];
-
-	if (!ctx->kmsg_loaded) {
-		ctx->kmsg_loaded = 1;
-		ctx->kmsg_rc = fd_kmsg_load(path, &ctx->kmsg, err, sizeof(err));
-		if (ctx->kmsg_rc == 0)
-			ctx->kmsg->uptime_ms = read_uptime_ms(ctx->cfg->proc_root);
-		else if (strcmp(path, KMSG_DEFAULT) != 0)
-			/* A log the user named must be readable: that is a usage error. */
-			snprintf(ctx->err, sizeof(ctx->err), "--kmsg %s", err);
-	}
-	if (ctx->kmsg_rc) {
-		if (strcmp(path, KMSG_DEFAULT) != 0)
-			return -EINVAL;
-		/* -EINVAL is reserved for "ctx->err is set"; the device's own errors skip. */
-		return ctx->kmsg_rc == -EINVAL ? -EIO : ctx->kmsg_rc;
-	}
-	*out = ctx->kmsg;
-	return 0;
 }
 
 int64_t fd_kmsg_age_ms(const struct fd_kmsg_log *log, int64_t ts_us)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int fd_attr_read(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf, size_t len)
+int fd_attr_read(char *err, const char *root, const char *rel, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	int rc = fd_pathf(path, sizeof(path), "%s/%s", root, rel);
@@ -25,27 +25,26 @@ int fd_attr_read(struct fd_probe_ctx *ctx, const char *root, const char *rel, ch
 	if (rc == 0)
 		rc = fd_read_small(path, buf, len);
 	if (rc < 0 && rc != -ENOENT)
-		snprintf(ctx->err, sizeof(ctx->err), "%.400s: %s", path,
+		snprintf(err, FD_ERR_MAX, "%.400s: %s", path,
 			 rc == -EFBIG ? "unexpectedly large for a kernel attribute"
 				      : strerror(-rc));
 	return rc;
 }
 
-int fd_attr_read_required(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf,
-			  size_t len)
+int fd_attr_read_required(char *err, const char *root, const char *rel, char *buf, size_t len)
 {
-	int rc = fd_attr_read(ctx, root, rel, buf, len);
+	int rc = fd_attr_read(err, root, rel, buf, len);
 
 	if (rc == -ENOENT)
-		snprintf(ctx->err, sizeof(ctx->err), "%s/%s: missing", root, rel);
+		snprintf(err, FD_ERR_MAX, "%s/%s: missing", root, rel);
 	return rc;
 }
 
-int fd_attr_garbage(struct fd_probe_ctx *ctx, const char *root, const char *rel, const char *text,
+int fd_attr_garbage(char *err, const char *root, const char *rel, const char *text,
 		    const char *what)
 {
-	snprintf(ctx->err, sizeof(ctx->err), "%s/%s: cannot parse '%.40s' (expected %s)", root, rel,
-		 text, what);
+	snprintf(err, FD_ERR_MAX, "%s/%s: cannot parse '%.40s' (expected %s)", root, rel, text,
+		 what);
 	return -EINVAL;
 }
 

@@ -14,6 +14,9 @@
 
 #define FD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The size of an error-line buffer handed down to a layer that fills it (a probe's err). */
+#define FD_ERR_MAX 512
+
 /* Exit codes of `flightdeck check` (DESIGN.md); `run` adds its own in run.h. */
 enum {
 	FD_EXIT_FIT = 0,

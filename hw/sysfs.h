@@ -7,18 +7,18 @@
 
 #include <stddef.h>
 
-#include "check.h"
+#include "util.h"
+
+/* err: a buffer of FD_ERR_MAX bytes (a probe context's err) that gets the failure's line. */
 
 /*
  * Reads ROOT/REL into buf. Returns the length, or -errno. A missing file is -ENOENT and no
- * message; an unreadable or oversized one fills ctx->err with the path and the reason.
+ * message; an unreadable or oversized one fills err with the path and the reason.
  */
-int fd_attr_read(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf,
-		 size_t len);
+int fd_attr_read(char *err, const char *root, const char *rel, char *buf, size_t len);
 
-/* As fd_attr_read, but a missing file is an error too: "ROOT/REL: missing" in ctx->err. */
-int fd_attr_read_required(struct fd_probe_ctx *ctx, const char *root, const char *rel, char *buf,
-			  size_t len);
+/* As fd_attr_read, but a missing file is an error too: "ROOT/REL: missing" in err. */
+int fd_attr_read_required(char *err, const char *root, const char *rel, char *buf, size_t len);
 
 /*
  * Lists the names in directory ROOT/REL (no dot entries), sorted in version order so that
@@ -27,8 +27,8 @@ int fd_attr_read_required(struct fd_probe_ctx *ctx, const char *root, const char
  */
 int fd_dir_list(const char *root, const char *rel, char ***names, size_t *n);
 
-/* Sets ctx->err to "PATH: cannot parse 'TEXT' (expected WHAT)" and returns -EINVAL. */
-int fd_attr_garbage(struct fd_probe_ctx *ctx, const char *root, const char *rel, const char *text,
+/* Sets err to "PATH: cannot parse 'TEXT' (expected WHAT)" and returns -EINVAL. */
+int fd_attr_garbage(char *err, const char *root, const char *rel, const char *text,
 		    const char *what);
 
 /* The basename of the symlink ROOT/REL's target ("nvidia" for a PCI driver link). */

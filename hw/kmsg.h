@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "check.h"
+#define FD_KMSG_DEFAULT "/dev/kmsg"
 
 struct fd_kmsg_line {
 	int64_t ts_us; /* since boot; -1 when the line carries none */
@@ -42,12 +42,8 @@ int fd_kmsg_parse_line(const char *line, struct fd_kmsg_line *out);
 int fd_kmsg_load(const char *path, struct fd_kmsg_log **out, char *err, size_t errlen);
 void fd_kmsg_free(struct fd_kmsg_log *log);
 
-/*
- * The probe context's kernel log, loaded on first use. Returns 0 with *out set; -EACCES /
- * -EPERM / -ENOENT for the default /dev/kmsg not readable here (the caller skips, saying why);
- * any error for an explicitly named --kmsg file fills ctx->err (usage error, exit 2).
- */
-int fd_probe_kmsg(struct fd_probe_ctx *ctx, const struct fd_kmsg_log **out);
+/* PROC/uptime in milliseconds (seconds since boot); -1 when unreadable or malformed. */
+int64_t fd_kmsg_uptime_ms(const char *proc_root);
 
 /* The age in ms of a line at ts_us given the log's uptime; -1 when unknown. */
 int64_t fd_kmsg_age_ms(const struct fd_kmsg_log *log, int64_t ts_us);

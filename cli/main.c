@@ -1,8 +1,8 @@
 /*
  * main.c - flightdeck's entry point: one static table of commands (git's commands[]).
  *
- * Adding a command: write cmd_NAME(argc, argv) in launcher/cmd_NAME.c, declare it in
- * commands.h, add a row below and a paragraph to the usage text and the README.
+ * Adding a command: write cmd_NAME(argc, argv) in cli/cmd_NAME.c, declare it in
+ * commands.h, add it to the flightdeck target in CMakeLists.txt, add a row below and a paragraph to the usage text and the README.
  */
 #include "commands.h"
 #include "util.h"
