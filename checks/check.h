@@ -102,6 +102,14 @@ struct fd_probe_ctx {
 	struct fd_kmsg_log *kmsg; /* loaded once on first use, shared by the log checks */
 	int kmsg_rc;		  /* the load's result: 0, or -errno (unreadable: checks skip) */
 	int kmsg_loaded;
+	/* Facts probed once per run and shared by the checks that judge them (fd_probe_once). */
+	struct fd_probe_memo {
+		int (*probe)(struct fd_probe_ctx *ctx, void *facts);
+		void *facts;
+		int rc;
+		char err[FD_ERR_MAX];
+	} memo[32]; /* more than the check table has rows, so every probe can be kept */
+	size_t n_memo;
 };
 
 struct fd_check {
@@ -132,7 +140,16 @@ int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_r
 struct fd_kmsg_log;
 int fd_probe_kmsg(struct fd_probe_ctx *ctx, const struct fd_kmsg_log **out);
 
-/* Frees what the probe context loaded (the kernel log). */
+/*
+ * Facts gathered once per area per run: the first call runs probe into a block the context
+ * keeps; every call copies that block (size bytes) into facts and returns the first call's
+ * result and err line. For probes whose facts own no memory (no release): the IB port scan
+ * behind five checks, the PCI walk behind three. A full memo table just probes again.
+ */
+int fd_probe_once(struct fd_probe_ctx *ctx, int (*probe)(struct fd_probe_ctx *ctx, void *facts),
+		  size_t size, void *facts);
+
+/* Frees what the probe context loaded (the kernel log, the shared facts). */
 void fd_probe_ctx_release(struct fd_probe_ctx *ctx);
 
 #endif

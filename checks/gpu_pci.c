@@ -103,7 +103,7 @@ int gpu_pci_count(struct fd_probe_ctx *ctx, int *n)
 
 	if (!pci)
 		return -ENOMEM;
-	rc = gpu_probe_pci(ctx, pci);
+	rc = fd_probe_once(ctx, gpu_probe_pci, sizeof(*pci), pci);
 	*n = (int)pci->n;
 	free(pci);
 	return rc;

@@ -210,7 +210,7 @@ static int read_counters(struct fd_probe_ctx *ctx, struct ib_facts *f, int which
 int ib_probe_counters(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct ib_facts *f = facts;
-	int rc = ib_probe_ports(ctx, facts);
+	int rc = fd_probe_once(ctx, ib_probe_ports, sizeof(*f), f);
 
 	if (rc || !f->n)
 		return rc;
@@ -511,7 +511,7 @@ int ib_probe_flaps(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct ib_facts *f = facts;
 	const struct fd_kmsg_log *log;
-	int rc = ib_probe_ports(ctx, facts);
+	int rc = fd_probe_once(ctx, ib_probe_ports, sizeof(*f), f);
 
 	if (rc || !f->n_devs)
 		return rc;

@@ -117,7 +117,8 @@ int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_r
 
 	if (!facts)
 		return -ENOMEM;
-	rc = c->probe(ctx, facts);
+	/* A probe whose facts own nothing is shared: ib.port, ib.rate and ib.hca_env scan once. */
+	rc = c->release ? c->probe(ctx, facts) : fd_probe_once(ctx, c->probe, c->facts_size, facts);
 	if (rc == 0)
 		c->judge(facts, ctx->cfg, rep);
 	if (c->release)
@@ -126,11 +127,42 @@ int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_r
 	return rc;
 }
 
+int fd_probe_once(struct fd_probe_ctx *ctx, int (*probe)(struct fd_probe_ctx *ctx, void *facts),
+		  size_t size, void *facts)
+{
+	struct fd_probe_memo *m = NULL;
+
+	for (size_t i = 0; i < ctx->n_memo; i++)
+		if (ctx->memo[i].probe == probe)
+			m = &ctx->memo[i];
+	if (!m) {
+		void *block;
+
+		if (ctx->n_memo == FD_ARRAY_SIZE(ctx->memo))
+			return probe(ctx, facts);
+		block = calloc(1, size);
+		if (!block)
+			return -ENOMEM;
+		m = &ctx->memo[ctx->n_memo++];
+		m->probe = probe;
+		m->facts = block;
+		m->rc = probe(ctx, block);
+		fd_strlcpy(m->err, ctx->err, sizeof(m->err));
+	}
+	memcpy(facts, m->facts, size);
+	if (m->rc)
+		fd_strlcpy(ctx->err, m->err, sizeof(ctx->err));
+	return m->rc;
+}
+
 void fd_probe_ctx_release(struct fd_probe_ctx *ctx)
 {
 	fd_kmsg_free(ctx->kmsg);
 	ctx->kmsg = NULL;
 	ctx->kmsg_loaded = 0;
+	for (size_t i = 0; i < ctx->n_memo; i++)
+		free(ctx->memo[i].facts);
+	ctx->n_memo = 0;
 }
 
 int fd_probe_kmsg(struct fd_probe_ctx *ctx, const struct fd_kmsg_log **out)

@@ -176,6 +176,7 @@ int cmd_bench(int argc, char **argv)
 	fd_report_text(stdout, &rep, &meta, 0, 0);
 out:
 	fd_report_free(&rep);
+	fd_probe_ctx_release(&ctx);
 	free(f);
 	return ret;
 }

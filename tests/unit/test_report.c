@@ -1,10 +1,12 @@
 /* test_report.c - the code table, the check table, and the three renderings. */
 #include "report.h"
 #include "testhelp.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -192,9 +194,56 @@ static void text(void)
 	fd_report_free(&rep);
 }
 
+static int probe_calls;
+
+static int counting_probe(struct fd_probe_ctx *ctx, void *facts)
+{
+	int *v = facts;
+
+	probe_calls++;
+	v[0] = 42;
+	v[1] = probe_calls;
+	return 0;
+}
+
+static int failing_probe(struct fd_probe_ctx *ctx, void *facts)
+{
+	probe_calls++;
+	snprintf(ctx->err, sizeof(ctx->err), "sys/x: cannot parse");
+	return -EINVAL;
+}
+
+/* Facts once per run: the second asker gets a copy of the first probe, and its failure too. */
+static void probe_once(void)
+{
+	struct fd_probe_ctx ctx = {0};
+	int a[2] = {0}, b[2] = {0};
+
+	probe_calls = 0;
+	CHECK_EQ_INT(fd_probe_once(&ctx, counting_probe, sizeof(a), a), 0);
+	CHECK_EQ_INT(fd_probe_once(&ctx, counting_probe, sizeof(b), b), 0);
+	CHECK_EQ_INT(probe_calls, 1);
+	CHECK(a[0] == 42 && b[0] == 42 && a[1] == 1 && b[1] == 1);
+
+	CHECK_EQ_INT(fd_probe_once(&ctx, failing_probe, sizeof(a), a), -EINVAL);
+	ctx.err[0] = '\0';
+	CHECK_EQ_INT(fd_probe_once(&ctx, failing_probe, sizeof(a), a), -EINVAL);
+	CHECK_STREQ(ctx.err, "sys/x: cannot parse");
+	CHECK_EQ_INT(probe_calls, 2);
+	/* Room for every row of the check table, and the two probes the tests add. */
+	CHECK(fd_check_count() + 2 <= FD_ARRAY_SIZE(ctx.memo));
+	/* After a release, a new run probes afresh. */
+	fd_probe_ctx_release(&ctx);
+	CHECK_EQ_INT(ctx.n_memo, 0);
+	CHECK_EQ_INT(fd_probe_once(&ctx, counting_probe, sizeof(a), a), 0);
+	CHECK_EQ_INT(probe_calls, 3);
+	fd_probe_ctx_release(&ctx);
+}
+
 const struct unit_test report_tests[] = {
     {"codes: the table is complete and well formed", codes},
     {"registry: checks, areas, levels, verdicts", registry},
+    {"registry: facts probed once per run", probe_once},
     {"report: JSON round trip", json},
     {"report: Prometheus textfile", prom},
     {"report: text table", text},
