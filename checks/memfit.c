@@ -305,6 +305,15 @@ double fd_memfit_act_layer(const struct fd_model *m, const struct fd_job *j)
 	return s * b * h * coef * (j->dtype == FD_DT_FP32 ? 2 : 1);
 }
 
+enum fd_memfit_verdict fd_memfit_verdict(const struct fd_memfit *r, double free_bytes)
+{
+	if (!(free_bytes > 0))
+		return FD_MEMFIT_UNKNOWN;
+	if (r->total > free_bytes)
+		return FD_MEMFIT_NO;
+	return r->have_shape ? FD_MEMFIT_YES : FD_MEMFIT_UNKNOWN;
+}
+
 void fd_memfit_compute(const struct fd_model *m, const struct fd_job *j, struct fd_memfit *r)
 {
 	int shape = fd_model_has_shape(m), mixed = j->dtype != FD_DT_FP32;

@@ -105,6 +105,14 @@ int fd_memfit_validate(const struct fd_model *m, const struct fd_job *j, char *e
 /* The arithmetic. The inputs must have passed fd_memfit_validate. */
 void fd_memfit_compute(const struct fd_model *m, const struct fd_job *j, struct fd_memfit *r);
 
+/* The verdict of a computed job against the free bytes of the least free GPU. */
+enum fd_memfit_verdict {
+	FD_MEMFIT_UNKNOWN = -1, /* no GPU memory known, or only a lower bound that fits */
+	FD_MEMFIT_NO = 0,	/* over: even a lower bound over the limit is a certain "no" */
+	FD_MEMFIT_YES = 1,
+};
+enum fd_memfit_verdict fd_memfit_verdict(const struct fd_memfit *r, double free_bytes);
+
 /* Activation bytes of one layer for one micro-batch (Korthikanti et al., generalised). */
 double fd_memfit_act_layer(const struct fd_model *m, const struct fd_job *j);
 

@@ -61,13 +61,15 @@ void memfit_judge(const void *facts, const struct fd_config *cfg, struct fd_repo
 		return;
 	}
 	snprintf(have, sizeof(have), "<= %.1f GiB", f->free / GIB);
-	if (r.total <= f->free && !r.have_shape) {
+	enum fd_memfit_verdict v = fd_memfit_verdict(&r, f->free);
+
+	if (v == FD_MEMFIT_UNKNOWN) {
 		fd_report_addv(rep, "memfit.fit", FD_SKIP, NULL, f->args.model.name, need, have,
 			       "model states fit (%s, %s); activations unknown without the shape",
 			       need, f->source);
 		return;
 	}
-	if (r.total <= f->free) {
+	if (v == FD_MEMFIT_YES) {
 		fd_report_addv(rep, "memfit.fit", FD_PASS, NULL, f->args.model.name, need, have,
 			       "fits: %s per GPU, %.1f GiB %s", need, f->free / GIB, f->source);
 		return;

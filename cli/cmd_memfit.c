@@ -218,12 +218,7 @@ int cmd_memfit(int argc, char **argv)
 		else
 			snprintf(src, sizeof(src), "no NVML (%s): give --gpu-mem", why);
 	}
-	if (free_b <= 0)
-		fits = -1;
-	else if (r.total > free_b)
-		fits = 0; /* even a lower bound over the limit is a certain "no" */
-	else
-		fits = r.have_shape ? 1 : -1;
+	fits = fd_memfit_verdict(&r, free_b);
 	if (fits == 0)
 		nsg = fd_memfit_suggest(&a.model, &a.job, free_b, sg, (int)FD_ARRAY_SIZE(sg));
 	if (a.json)

@@ -216,11 +216,25 @@ static void lora_and_fit(void)
 	WITHIN(full.weights + full.grads + full.optimizer, 112e9, 0.01);
 }
 
+/* One verdict for `memfit` and the memfit.fit check: unknown memory, over, a lower bound. */
+static void verdict(void)
+{
+	struct fd_memfit r = {.total = 70e9, .have_shape = 1};
+
+	CHECK_EQ_INT(fd_memfit_verdict(&r, 80e9), FD_MEMFIT_YES);
+	CHECK_EQ_INT(fd_memfit_verdict(&r, 60e9), FD_MEMFIT_NO);
+	CHECK_EQ_INT(fd_memfit_verdict(&r, 0), FD_MEMFIT_UNKNOWN);
+	r.have_shape = 0; /* --params alone: the total is a lower bound */
+	CHECK_EQ_INT(fd_memfit_verdict(&r, 80e9), FD_MEMFIT_UNKNOWN);
+	CHECK_EQ_INT(fd_memfit_verdict(&r, 60e9), FD_MEMFIT_NO);
+}
+
 const struct unit_test memfit_tests[] = {
     {"memfit: ZeRO paper model states", zero_paper},
     {"memfit: Korthikanti et al. activations, GPT-3 175B layer", korthikanti},
     {"memfit: parameter counts of presets and real configs", param_counts},
     {"memfit: options and their errors", args},
     {"memfit: LoRA, QLoRA, suggestions, --params only", lora_and_fit},
+    {"memfit: the verdict", verdict},
     {NULL, NULL},
 };
