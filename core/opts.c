@@ -154,7 +154,12 @@ int fd_opt_store(const struct fd_opt *o, void *obj, const char *v, char *err, si
 	int i = 0, rc = 0;
 
 	if (o->type == FD_OPT_FLAG) {
-		*(int *)p = 1;
+		/* no value on the command line; 0 or 1 in a config file, as --show-config prints */
+		if (v && strcmp(v, "0") && strcmp(v, "1")) {
+			snprintf(err, len, "%s: invalid value '%s' (use 0 or 1)", o->name, v);
+			return -EINVAL;
+		}
+		*(int *)p = !v || !strcmp(v, "1");
 		return 0;
 	}
 	if (!v)
@@ -342,16 +347,12 @@ static int load_line(struct fd_opt_parser *p, char *l, char *msg, size_t len)
 		snprintf(msg, len, "unknown setting '%s'", l);
 		return -ENOENT;
 	}
-	if (o->type == FD_OPT_STRING && !o->set) {
-		/* empty is "not given", as --show-config prints an unset string */
-		*(const char **)((char *)obj + o->off) = *v ? keep(p, v) : NULL;
-		if (*v && !*(const char **)((char *)obj + o->off)) {
-			snprintf(msg, len, "out of memory");
-			return -ENOMEM;
-		}
-		return 0;
-	}
 	if (o->type == FD_OPT_STRING) {
+		/* empty is "not given", as --show-config prints an unset string */
+		if (!*v) {
+			*(const char **)((char *)obj + o->off) = NULL;
+			return 0;
+		}
 		v = keep(p, v);
 		if (!v) {
 			snprintf(msg, len, "out of memory");
