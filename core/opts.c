@@ -221,10 +221,11 @@ int fd_opt_store(const struct fd_opt *o, void *obj, const char *v, char *err, si
 		*(const char **)p = v;
 		return 0;
 	case FD_OPT_BUF:
-		if (fd_strlcpy(p, v, o->cap) >= o->cap) {
+		if (strlen(v) >= o->cap) { /* before the copy: a refused value stores nothing */
 			snprintf(err, len, "%s: invalid value '%.60s...' (too long)", o->name, v);
 			return -EINVAL;
 		}
+		fd_strlcpy(p, v, o->cap);
 		return 0;
 	case FD_OPT_ENUM:
 		return store_enum(o, obj, v, err, len);
