@@ -662,7 +662,8 @@ static void help_row(FILE *out, const struct fd_opt *o)
 		n = snprintf(left, sizeof(left), "--%s", o->name);
 	if (o->metavar && n > 0 && (size_t)n < sizeof(left))
 		snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->metavar);
-	fprintf(out, "  %-*s ", HELP_COL, left);
+	/* two blanks at least, so that a script can split "--name METAVAR" from the help */
+	fprintf(out, "  %-*s  ", HELP_COL - 1, left);
 	while ((nl = strchr(h, '\n'))) {
 		fprintf(out, "%.*s\n%*s", (int)(nl - h), h, HELP_COL + 3, "");
 		h = nl + 1;
