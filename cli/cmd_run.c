@@ -5,10 +5,9 @@
  * struct fd_run_opts (supervisor/run.h) is what the supervisor gets.
  */
 #include "commands.h"
+#include "opts.h"
 #include "run.h"
 #include "util.h"
-
-#include "opts.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -515,11 +515,11 @@ int fd_opt_parse(struct fd_opt_parser *p, int argc, char **argv, char *err, size
 		rc = fd_opt_load(p, p->config, err, len);
 		if (rc)
 			goto out;
-		rc = -EINVAL;
 	}
 	/* the flags after the file, whatever their order: a flag always wins */
 	for (size_t j = 0; j < npend; j++) {
-		if (fd_opt_set(pend[j].o, pend[j].obj, pend[j].v, msg, sizeof(msg))) {
+		rc = fd_opt_set(pend[j].o, pend[j].obj, pend[j].v, msg, sizeof(msg));
+		if (rc) {
 			snprintf(err, len, "--%s", msg);
 			goto out;
 		}
