@@ -2,8 +2,8 @@
  * config.h - thresholds, expectations and fact roots, in one typed table.
  *
  * Every tunable has one name, used both as a long option (--shm-min 1GiB) and as a key in a
- * --config file (shm-min = 1GiB), one parser per type and one error wording. Flags given on
- * the command line override the file, whatever their order.
+ * --config file (shm-min = 1GiB); the rows are core/opts.h's, so the parsing, the error
+ * wording and the precedence (flags override the file) are the option layer's.
  */
 #ifndef FD_CONFIG_H
 #define FD_CONFIG_H
@@ -12,11 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "opts.h"
+
 #define FD_MAX_XIDS	     64
 #define FD_MEMLOCK_UNLIMITED UINT64_MAX
 
 struct fd_config {
-	/* Where facts come from: the test seams of DESIGN.md. */
+	/* Where facts come from: the test seams (README.md, "Test seams"). */
 	char sysfs_root[PATH_MAX];
 	char proc_root[PATH_MAX];
 	char kmsg[PATH_MAX];
@@ -66,15 +68,10 @@ int fd_config_set(struct fd_config *cfg, const char *name, const char *value, ch
 /* Reads a `key = value` file ('#' comments); err gets "FILE:LINE: ..." on failure. */
 int fd_config_load(struct fd_config *cfg, const char *path, char *err, size_t errlen);
 
-/* Iteration over the table, for --help and `flightdeck check --show-config`. */
-struct fd_tunable_info {
-	const char *name;
-	const char *arg;  /* metavariable for --help: DUR, SIZE, N, ... */
-	const char *help; /* one line */
-};
-size_t fd_config_count(void);
-const struct fd_tunable_info *fd_config_info(size_t i);
-/* The current value of tunable i as text, as it would be written in a config file. */
-void fd_config_format(const struct fd_config *cfg, size_t i, char *out, size_t len);
+/*
+ * The table itself, for the commands that parse these as options (check, bench) and for
+ * --help and --show-config: rows of core/opts.h whose offsets point into struct fd_config.
+ */
+const struct fd_opt *fd_config_rows(size_t *n);
 
 #endif

@@ -1,121 +1,48 @@
 /*
  * memfit_args.c - the options that describe a training job to memfit, shared by
  * `flightdeck memfit` and the memfit area of `flightdeck check` (its `memfit` tunable holds
- * the same options as one string).
+ * the same options as one string). The options are rows of core/opts.h; what they say is
+ * resolved into a model and a job afterwards (presets first, then the shape flags).
  */
 #define _GNU_SOURCE
 #include "memfit_args.h"
 #include "nvml.h"
+#include "opts.h"
 #include "util.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-	O_PARAMS = 256,
-	O_MODEL,
-	O_HF,
-	O_LAYERS,
-	O_HIDDEN,
-	O_HEADS,
-	O_KV,
-	O_FFN,
-	O_VOCAB,
-	O_EXPERTS,
-	O_TOPK,
-	O_ARCH,
-	O_TIED,
-	O_SEQ,
-	O_MB,
-	O_DTYPE,
-	O_OPTIM,
-	O_ZERO,
-	O_FSDP,
-	O_TP,
-	O_PP,
-	O_DP,
-	O_GPUS,
-	O_SP,
-	O_RECOMPUTE,
-	O_FLASH,
-	O_LORA,
-	O_QLORA,
-	O_OFFLOAD,
-	O_GPU_MEM,
-	O_JSON,
-	O_LIST,
+/*
+ * What the command line says before it is resolved into a model and a job: the shape flags
+ * apply after --model / --hf-config whatever their order, --gpus needs tp and pp first.
+ */
+struct memfit_cli {
+	struct fd_memfit_args a;
+	uint64_t params; /* 0: not given */
+	const char *model, *hf;
+	int shape
+	    [8];  /* layers, hidden, heads, kv-heads, ffn, vocab, experts, top-k; 0: not given */
+	int arch; /* -1: not given, 0 llama, 1 gpt */
+	int tied, gpus, dp; /* 0: not given */
 };
 
-static const struct option opts[] = {
-    {"params", required_argument, NULL, O_PARAMS},
-    {"model", required_argument, NULL, O_MODEL},
-    {"hf-config", required_argument, NULL, O_HF},
-    {"layers", required_argument, NULL, O_LAYERS},
-    {"hidden", required_argument, NULL, O_HIDDEN},
-    {"heads", required_argument, NULL, O_HEADS},
-    {"kv-heads", required_argument, NULL, O_KV},
-    {"ffn", required_argument, NULL, O_FFN},
-    {"vocab", required_argument, NULL, O_VOCAB},
-    {"experts", required_argument, NULL, O_EXPERTS},
-    {"experts-per-token", required_argument, NULL, O_TOPK},
-    {"arch", required_argument, NULL, O_ARCH},
-    {"tied-embeddings", no_argument, NULL, O_TIED},
-    {"seq", required_argument, NULL, O_SEQ},
-    {"micro-batch", required_argument, NULL, O_MB},
-    {"dtype", required_argument, NULL, O_DTYPE},
-    {"optimizer", required_argument, NULL, O_OPTIM},
-    {"zero", required_argument, NULL, O_ZERO},
-    {"fsdp", no_argument, NULL, O_FSDP},
-    {"tp", required_argument, NULL, O_TP},
-    {"pp", required_argument, NULL, O_PP},
-    {"dp", required_argument, NULL, O_DP},
-    {"gpus", required_argument, NULL, O_GPUS},
-    {"sequence-parallel", no_argument, NULL, O_SP},
-    {"recompute", required_argument, NULL, O_RECOMPUTE},
-    {"flash-attn", no_argument, NULL, O_FLASH},
-    {"lora-rank", required_argument, NULL, O_LORA},
-    {"qlora", no_argument, NULL, O_QLORA},
-    {"offload", required_argument, NULL, O_OFFLOAD},
-    {"gpu-mem", required_argument, NULL, O_GPU_MEM},
-    {"json", no_argument, NULL, O_JSON},
-    {"list-models", no_argument, NULL, O_LIST},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+#define CLI(f) offsetof(struct memfit_cli, f)
+#define POS    .min = 1, .max = INT_MAX
 
-static int pick(const char *flag, const char *v, const char *const *names, int n, int *out,
-		char *err, size_t len)
+static int set_fsdp(const struct fd_opt *o, void *obj, const char *v, char *err, size_t len)
 {
-	char list[160] = "";
-
-	for (int i = 0; i < n; i++) {
-		if (!strcmp(v, names[i])) {
-			*out = i;
-			return 0;
-		}
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-			 names[i]);
-	}
-	snprintf(err, len, "--%s: unknown value '%s' (%s)", flag, v, list);
-	return -EINVAL;
-}
-
-/* A whole number of at least min ("--layers 0" is an error, as is "-3" or "x"). */
-static int whole(const char *flag, const char *v, int min, int *out, char *err, size_t len)
-{
-	if (fd_parse_uint(v, out) || *out < min) {
-		snprintf(err, len, "--%s: '%s' is not a whole number of at least %d", flag, v, min);
-		return -EINVAL;
-	}
+	((struct memfit_cli *)obj)->a.job.zero = 3;
 	return 0;
 }
 
-static int offload(const char *v, int *out, char *err, size_t len)
+static int set_offload(const struct fd_opt *o, void *obj, const char *v, char *err, size_t len)
 {
 	char buf[64], *save = NULL;
+	int *out = &((struct memfit_cli *)obj)->a.job.offload;
 
 	*out = 0;
 	fd_strlcpy(buf, v, sizeof(buf));
@@ -125,191 +52,274 @@ static int offload(const char *v, int *out, char *err, size_t len)
 		else if (!strcmp(t, "params"))
 			*out |= FD_OFFLOAD_PARAMS;
 		else if (strcmp(t, "none")) {
-			snprintf(err, len,
-				 "--offload: unknown value '%s' (optimizer, params, none)", t);
+			snprintf(err, len, "offload: unknown value '%s' (optimizer, params, none)",
+				 t);
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-void fd_memfit_args_init(struct fd_memfit_args *a)
+static const char *const dtypes[] = {"fp32", "bf16", "fp16", "fp8", NULL};
+static const char *const optims[] = {"adamw", "adam8bit", "sgd", "sgd-momentum", "adafactor", NULL};
+static const char *const recomputes[] = {"none", "selective", "full", NULL};
+static const char *const archs[] = {"llama", "gpt", NULL};
+
+static const struct fd_opt model_rows[] = {
+    {.name = "model",
+     .metavar = "NAME",
+     .help = "a preset (--list-models): llama-2-7b/13b/70b, llama-3-8b/70b,\n"
+	     "mistral-7b, mixtral-8x7b, gpt-3-175b, gpt-2-1.5b",
+     .type = FD_OPT_STRING,
+     .off = CLI(model)},
+    {.name = "hf-config",
+     .metavar = "FILE",
+     .help = "a Hugging Face config.json",
+     .type = FD_OPT_STRING,
+     .off = CLI(hf)},
+    {.name = "params",
+     .metavar = "N",
+     .help = "only the count (7e9, 7B, 70b): activations are then unknown",
+     .type = FD_OPT_COUNT,
+     .min = 1,
+     .max = 1.8e19,
+     .off = CLI(params)},
+    {.name = "layers",
+     .metavar = "N",
+     .help = "the shape (overrides a preset's fields): transformer layers",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[0])},
+    {.name = "hidden",
+     .metavar = "N",
+     .help = "hidden size",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[1])},
+    {.name = "heads",
+     .metavar = "N",
+     .help = "attention heads",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[2])},
+    {.name = "kv-heads",
+     .metavar = "N",
+     .help = "key/value heads (GQA) [the heads]",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[3])},
+    {.name = "ffn",
+     .metavar = "N",
+     .help = "feed-forward size [from hidden and --arch]",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[4])},
+    {.name = "vocab",
+     .metavar = "N",
+     .help = "vocabulary size",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[5])},
+    {.name = "experts",
+     .metavar = "N",
+     .help = "experts per MoE layer",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[6])},
+    {.name = "experts-per-token",
+     .metavar = "K",
+     .help = "experts each token goes to [2 with --experts]",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(shape[7])},
+    {.name = "arch",
+     .metavar = "llama|gpt",
+     .help = "gated (llama) or plain (gpt) MLP [llama]",
+     .type = FD_OPT_ENUM,
+     .off = CLI(arch),
+     .words = archs},
+    {.name = "tied-embeddings",
+     .help = "input and output embeddings shared",
+     .type = FD_OPT_FLAG,
+     .off = CLI(tied)},
+};
+
+static const struct fd_opt job_rows[] = {
+    {.name = "seq",
+     .metavar = "N",
+     .help = "sequence length",
+     .type = FD_OPT_UINT64,
+     .def = "2048",
+     POS,
+     .off = CLI(a.job.seq)},
+    {.name = "micro-batch",
+     .metavar = "N",
+     .help = "sequences per GPU per step",
+     .type = FD_OPT_UINT64,
+     .def = "1",
+     POS,
+     .off = CLI(a.job.micro_batch)},
+    {.name = "dtype",
+     .metavar = "fp32|bf16|fp16|fp8",
+     .help = "the training precision",
+     .type = FD_OPT_ENUM,
+     .def = "bf16",
+     .off = CLI(a.job.dtype),
+     .words = dtypes},
+    {.name = "optimizer",
+     .metavar = "NAME",
+     .help = "adamw, adam8bit, sgd, sgd-momentum or adafactor",
+     .type = FD_OPT_ENUM,
+     .def = "adamw",
+     .off = CLI(a.job.optimizer),
+     .words = optims},
+    {.name = "zero",
+     .metavar = "0|1|2|3",
+     .help = "ZeRO stage",
+     .type = FD_OPT_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 3,
+     .off = CLI(a.job.zero)},
+    {.name = "fsdp", .help = "= ZeRO-3", .type = FD_OPT_FLAG, .set = set_fsdp},
+    {.name = "tp",
+     .metavar = "N",
+     .help = "tensor-parallel ways",
+     .type = FD_OPT_UINT,
+     .def = "1",
+     POS,
+     .off = CLI(a.job.tp)},
+    {.name = "pp",
+     .metavar = "N",
+     .help = "pipeline-parallel stages",
+     .type = FD_OPT_UINT,
+     .def = "1",
+     POS,
+     .off = CLI(a.job.pp)},
+    {.name = "dp",
+     .metavar = "N",
+     .help = "data-parallel ways [--gpus / (tp x pp), else 1]",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(dp)},
+    {.name = "gpus",
+     .metavar = "N",
+     .help = "GPUs in all: dp = N / (tp x pp)",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(gpus)},
+    {.name = "sequence-parallel",
+     .help = "Megatron sequence parallelism (with --tp)",
+     .type = FD_OPT_FLAG,
+     .off = CLI(a.job.sequence_parallel)},
+    {.name = "recompute",
+     .metavar = "none|selective|full",
+     .help = "activation recomputation",
+     .type = FD_OPT_ENUM,
+     .def = "none",
+     .off = CLI(a.job.recompute),
+     .words = recomputes},
+    {.name = "flash-attn",
+     .help = "flash attention (no seq x seq scores kept)",
+     .type = FD_OPT_FLAG,
+     .off = CLI(a.job.flash_attn)},
+    {.name = "lora-rank",
+     .metavar = "R",
+     .help = "train LoRA adapters of rank R only",
+     .type = FD_OPT_UINT,
+     POS,
+     .off = CLI(a.job.lora_rank)},
+    {.name = "qlora",
+     .help = "4-bit base weights, rank 64 unless given",
+     .type = FD_OPT_FLAG,
+     .off = CLI(a.job.qlora)},
+    {.name = "offload",
+     .metavar = "WHAT",
+     .help = "optimizer, params or optimizer,params to CPU",
+     .type = FD_OPT_STRING,
+     .set = set_offload},
+};
+
+static const struct fd_opt output_rows[] = {
+    {.name = "gpu-mem",
+     .metavar = "SIZE",
+     .help = "the GPU's memory (80GiB); default: the least free of this\n"
+	     "node's GPUs, from NVML",
+     .type = FD_OPT_SIZE,
+     .min = 1,
+     .max = 1.8446744073709552e19,
+     .off = CLI(a.gpu_mem)},
+    {.name = "json", .help = "one JSON document (bytes)", .type = FD_OPT_FLAG, .off = CLI(a.json)},
+    {.name = "list-models",
+     .help = "the presets and exit",
+     .type = FD_OPT_FLAG,
+     .off = CLI(a.list)},
+    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+};
+
+static void tables_of(struct memfit_cli *cli, struct fd_opt_table t[3])
 {
-	memset(a, 0, sizeof(*a));
-	a->job.seq = 2048;
-	a->job.micro_batch = 1;
-	a->job.dtype = FD_DT_BF16;
-	a->job.optimizer = FD_OPT_ADAMW;
-	a->job.tp = a->job.pp = a->job.dp = 1;
+	t[0] = (struct fd_opt_table){
+	    "the model (one of --model, --hf-config, the shape, --params):", model_rows,
+	    FD_ARRAY_SIZE(model_rows), cli};
+	t[1] = (struct fd_opt_table){"the job:", job_rows, FD_ARRAY_SIZE(job_rows), cli};
+	t[2] = (struct fd_opt_table){"the GPU and the output:", output_rows,
+				     FD_ARRAY_SIZE(output_rows), cli};
 }
 
-int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *err, size_t len)
+void fd_memfit_args_init(struct fd_memfit_args *a)
 {
-	static const char *const dtypes[] = {"fp32", "bf16", "fp16", "fp8"};
-	static const char *const optims[] = {"adamw", "adam8bit", "sgd", "sgd-momentum",
-					     "adafactor"};
-	static const char *const recomputes[] = {"none", "selective", "full"};
-	static const char *const archs[] = {"llama", "gpt"};
-	/* shape flags apply after --model / --hf-config, whatever their order */
-	int shape[8] = {0}, have[8] = {0}, arch = -1, tied = 0, gpus = 0, dp_given = 0, c, v;
-	const char *model = NULL, *hf = NULL;
-	uint64_t n;
+	struct memfit_cli cli = {0};
+	struct fd_opt_table t[3];
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		int r = 0;
+	tables_of(&cli, t);
+	fd_opt_defaults(t, 3);
+	cli.a.job.dp = 1; /* --dp has no row default: it is --gpus / (tp x pp) when given */
+	*a = cli.a;
+}
 
-		switch (c) {
-		case O_PARAMS:
-			if (fd_parse_count(optarg, &n) || n == 0) {
-				snprintf(err, len,
-					 "--params: '%s' is not a positive count (7e9, 7B, 70b)",
-					 optarg);
-				return -EINVAL;
-			}
-			a->model.params = (double)n;
-			break;
-		case O_MODEL:
-			model = optarg;
-			break;
-		case O_HF:
-			hf = optarg;
-			break;
-		case O_LAYERS:
-		case O_HIDDEN:
-		case O_HEADS:
-		case O_KV:
-		case O_FFN:
-		case O_VOCAB:
-		case O_EXPERTS:
-		case O_TOPK:
-			r = whole(opts[c - O_PARAMS].name, optarg, 1, &shape[c - O_LAYERS], err,
-				  len);
-			have[c - O_LAYERS] = 1;
-			break;
-		case O_ARCH:
-			r = pick("arch", optarg, archs, 2, &arch, err, len);
-			break;
-		case O_TIED:
-			tied = 1;
-			break;
-		case O_SEQ:
-			r = whole("seq", optarg, 1, &v, err, len);
-			a->job.seq = v;
-			break;
-		case O_MB:
-			r = whole("micro-batch", optarg, 1, &v, err, len);
-			a->job.micro_batch = v;
-			break;
-		case O_DTYPE:
-			r = pick("dtype", optarg, dtypes, 4, &a->job.dtype, err, len);
-			break;
-		case O_OPTIM:
-			r = pick("optimizer", optarg, optims, 5, &a->job.optimizer, err, len);
-			break;
-		case O_ZERO:
-			r = whole("zero", optarg, 0, &a->job.zero, err, len);
-			if (!r && a->job.zero > 3) {
-				snprintf(err, len, "--zero: '%s' is not a stage (0, 1, 2, 3)",
-					 optarg);
-				r = -EINVAL;
-			}
-			break;
-		case O_FSDP:
-			a->job.zero = 3;
-			break;
-		case O_TP:
-			r = whole("tp", optarg, 1, &a->job.tp, err, len);
-			break;
-		case O_PP:
-			r = whole("pp", optarg, 1, &a->job.pp, err, len);
-			break;
-		case O_DP:
-			r = whole("dp", optarg, 1, &a->job.dp, err, len);
-			dp_given = 1;
-			break;
-		case O_GPUS:
-			r = whole("gpus", optarg, 1, &gpus, err, len);
-			break;
-		case O_SP:
-			a->job.sequence_parallel = 1;
-			break;
-		case O_RECOMPUTE:
-			r = pick("recompute", optarg, recomputes, 3, &a->job.recompute, err, len);
-			break;
-		case O_FLASH:
-			a->job.flash_attn = 1;
-			break;
-		case O_LORA:
-			r = whole("lora-rank", optarg, 1, &a->job.lora_rank, err, len);
-			break;
-		case O_QLORA:
-			a->job.qlora = 1;
-			break;
-		case O_OFFLOAD:
-			r = offload(optarg, &a->job.offload, err, len);
-			break;
-		case O_GPU_MEM:
-			if (fd_parse_size(optarg, &a->gpu_mem) || !a->gpu_mem) {
-				snprintf(err, len,
-					 "--gpu-mem: '%s' is not a size (80GiB, 141G, 24GB)",
-					 optarg);
-				return -EINVAL;
-			}
-			break;
-		case O_JSON:
-			a->json = 1;
-			break;
-		case O_LIST:
-			a->list = 1;
-			break;
-		case 'h':
-			a->help = 1;
-			break;
-		case ':':
-			snprintf(err, len, "%s needs a value", argv[optind - 1]);
-			return -EINVAL;
-		default:
-			snprintf(err, len, "unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	if (optind < argc) {
-		snprintf(err, len, "unexpected argument '%s'", argv[optind]);
-		return -EINVAL;
-	}
-	if (a->help || a->list)
-		return 0;
-	if (!!model + !!hf + (a->model.params > 0) > 1) {
-		snprintf(err, len, "give one of --model, --hf-config and --params");
-		return -EINVAL;
-	}
-	if (model && fd_model_preset(model, &a->model)) {
-		snprintf(err, len, "--model: unknown model '%s' (see --list-models)", model);
-		return -EINVAL;
-	}
-	if (hf && fd_model_hf_config(hf, &a->model, err, len))
-		return -EINVAL;
+void fd_memfit_args_help(FILE *out)
+{
+	struct memfit_cli cli = {0};
+	struct fd_opt_table t[3];
+
+	tables_of(&cli, t);
+	fd_opt_help(out, t, 3);
+}
+
+/* From what was given to a model and a job: presets, shape overrides, --gpus. */
+static int resolve(struct memfit_cli *c, char *err, size_t len)
+{
+	struct fd_memfit_args *a = &c->a;
 	int *dst[8] = {
 	    &a->model.layers, &a->model.hidden, &a->model.heads,   &a->model.kv_heads,
 	    &a->model.ffn,    &a->model.vocab,	&a->model.experts, &a->model.experts_per_token};
 
-	for (int i = 0; i < 8; i++)
-		if (have[i])
-			*dst[i] = shape[i];
-	if (!model && !hf && (have[0] || have[1])) {
-		/* a shape given directly: Llama-style unless --arch gpt */
-		a->model.gated = arch != 1;
-		a->model.gpt = arch == 1;
-		snprintf(a->model.name, sizeof(a->model.name), "custom");
-	} else if (arch >= 0) {
-		a->model.gated = arch == 0;
-		a->model.gpt = arch == 1;
+	if (c->params)
+		a->model.params = (double)c->params;
+	if (!!c->model + !!c->hf + (a->model.params > 0) > 1) {
+		snprintf(err, len, "give one of --model, --hf-config and --params");
+		return -EINVAL;
 	}
-	if (tied)
+	if (c->model && fd_model_preset(c->model, &a->model)) {
+		snprintf(err, len, "--model: unknown model '%s' (see --list-models)", c->model);
+		return -EINVAL;
+	}
+	if (c->hf && fd_model_hf_config(c->hf, &a->model, err, len))
+		return -EINVAL;
+	for (int i = 0; i < 8; i++)
+		if (c->shape[i])
+			*dst[i] = c->shape[i];
+	if (!c->model && !c->hf && (c->shape[0] || c->shape[1])) {
+		/* a shape given directly: Llama-style unless --arch gpt */
+		a->model.gated = c->arch != 1;
+		a->model.gpt = c->arch == 1;
+		snprintf(a->model.name, sizeof(a->model.name), "custom");
+	} else if (c->arch >= 0) {
+		a->model.gated = c->arch == 0;
+		a->model.gpt = c->arch == 1;
+	}
+	if (c->tied)
 		a->model.tied = 1;
 	if (a->model.experts && !a->model.experts_per_token)
 		a->model.experts_per_token = 2;
@@ -318,21 +328,42 @@ int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *
 			 a->model.params / 1e9);
 	if (a->job.qlora && !a->job.lora_rank)
 		a->job.lora_rank = 64;
-	if (gpus) {
+	if (c->dp)
+		a->job.dp = c->dp;
+	if (c->gpus) {
 		int mp = a->job.tp * a->job.pp;
 
-		if (gpus % mp) {
-			snprintf(err, len, "--gpus %d is not a multiple of tp x pp = %d", gpus, mp);
+		if (c->gpus % mp) {
+			snprintf(err, len, "--gpus %d is not a multiple of tp x pp = %d", c->gpus,
+				 mp);
 			return -EINVAL;
 		}
-		if (dp_given && a->job.dp * mp != gpus) {
-			snprintf(err, len, "--gpus %d does not equal tp x pp x dp = %d", gpus,
+		if (c->dp && a->job.dp * mp != c->gpus) {
+			snprintf(err, len, "--gpus %d does not equal tp x pp x dp = %d", c->gpus,
 				 a->job.dp * mp);
 			return -EINVAL;
 		}
-		a->job.dp = gpus / mp;
+		a->job.dp = c->gpus / mp;
 	}
 	return fd_memfit_validate(&a->model, &a->job, err, len);
+}
+
+int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *err, size_t len)
+{
+	struct memfit_cli cli = {.a = *a, .arch = -1};
+	struct fd_opt_table t[3];
+	struct fd_opt_parser p = {.cmd = "memfit", .tables = t, .n_tables = 3};
+	int rc;
+
+	tables_of(&cli, t);
+	rc = fd_opt_parse(&p, argc, argv, err, len);
+	if (!rc && p.help)
+		cli.a.help = 1;
+	else if (!rc && !cli.a.list)
+		rc = resolve(&cli, err, len);
+	*a = cli.a;
+	fd_opt_release(&p);
+	return rc;
 }
 
 /* Splits a tunable's value on blanks into argv and parses it. */

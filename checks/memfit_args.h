@@ -7,6 +7,7 @@
 #include "memfit.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct fd_memfit_args {
 	struct fd_model model;
@@ -18,6 +19,8 @@ struct fd_memfit_args {
 void fd_memfit_args_init(struct fd_memfit_args *a);
 /* Parses argv (argv[0] is the command); -EINVAL with err naming the option or field. */
 int fd_memfit_args_parse(int argc, char **argv, struct fd_memfit_args *a, char *err, size_t len);
+/* The option lines of `memfit --help`, from the table. */
+void fd_memfit_args_help(FILE *out);
 /* The same from one string of blank-separated options (the `memfit` tunable of check). */
 int fd_memfit_args_parse_string(const char *s, struct fd_memfit_args *a, char *err, size_t len);
 

@@ -2,10 +2,11 @@
  * cmd_beat.c - `flightdeck beat`: one heartbeat from a shell script.
  */
 #include "commands.h"
+#include "opts.h"
 #include "util.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,80 +14,70 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static void usage(FILE *out)
+struct beat_cli {
+	int64_t step; /* -1: not given */
+	int rank;
+	int phase; /* -1: not given */
+};
+
+static const char *const phase_words[] = {"train", "checkpoint", NULL};
+
+static const struct fd_opt beat_rows[] = {
+    {.name = "step",
+     .metavar = "N",
+     .help = "the training step reached; progress is a step that advances",
+     .type = FD_OPT_UINT64,
+     .min = 0,
+     .max = 9.2e18,
+     .off = offsetof(struct beat_cli, step)},
+    {.name = "rank",
+     .metavar = "R",
+     .help = "the rank beating [$RANK, else 0]",
+     .type = FD_OPT_UINT,
+     .min = 0,
+     .max = INT_MAX,
+     .off = offsetof(struct beat_cli, rank)},
+    {.name = "phase",
+     .metavar = "P",
+     .help = "checkpoint: saving, a longer deadline applies; train: back to work",
+     .type = FD_OPT_ENUM,
+     .off = offsetof(struct beat_cli, phase),
+     .words = phase_words},
+    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+};
+
+static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 {
-	fprintf(
-	    out,
-	    "usage: flightdeck beat [--step N] [--rank R] [--phase train|checkpoint]\n"
-	    "\n"
-	    "Sends one heartbeat to the `flightdeck run` supervising this job (the socket in\n"
-	    "FLIGHTDECK_HEARTBEAT). Without that variable it does nothing and exits 0, so a\n"
-	    "script can call it whether or not it runs under flightdeck.\n"
-	    "  --step N     the training step reached; progress is a step that advances\n"
-	    "  --rank R     the rank beating [$RANK, else 0]\n"
-	    "  --phase P    checkpoint: saving, a longer deadline applies; train: back to work\n");
+	fprintf(out,
+		"usage: flightdeck beat [--step N] [--rank R] [--phase train|checkpoint]\n"
+		"\n"
+		"Sends one heartbeat to the `flightdeck run` supervising this job (the socket in\n"
+		"FLIGHTDECK_HEARTBEAT). Without that variable it does nothing and exits 0, so a\n"
+		"script can call it whether or not it runs under flightdeck.\n");
+	fd_opt_help(out, t, n);
 }
 
 int cmd_beat(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"step", required_argument, NULL, 's'},
-	    {"rank", required_argument, NULL, 'r'},
-	    {"phase", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *path = getenv("FLIGHTDECK_HEARTBEAT"), *phase = NULL, *env_rank;
+	struct beat_cli cli = {.step = -1, .rank = 0, .phase = -1};
+	struct fd_opt_table table = {NULL, beat_rows, FD_ARRAY_SIZE(beat_rows), &cli};
+	struct fd_opt_parser p = {.cmd = "beat", .tables = &table, .n_tables = 1};
+	const char *path = getenv("FLIGHTDECK_HEARTBEAT"), *env_rank = getenv("RANK");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	long long step = -1;
-	int rank = 0, c, fd, n;
-	char msg[128], *end;
+	char msg[128], err[512];
+	int fd, n;
 
-	env_rank = getenv("RANK");
-	if (env_rank && fd_parse_uint(env_rank, &rank))
-		rank = 0;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			errno = 0;
-			step = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || step < 0) {
-				fd_err("beat: --step: '%s' is not a non-negative whole number",
-				       optarg);
-				return FD_EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			if (fd_parse_uint(optarg, &rank)) {
-				fd_err("beat: --rank: '%s' is not a non-negative whole number",
-				       optarg);
-				return FD_EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			if (strcmp(optarg, "train") && strcmp(optarg, "checkpoint")) {
-				fd_err("beat: --phase: '%s' is not train or checkpoint", optarg);
-				return FD_EXIT_USAGE;
-			}
-			phase = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			fd_err("beat: %s needs a value", argv[optind - 1]);
-			return FD_EXIT_USAGE;
-		default:
-			fd_err("beat: unknown option '%s' (see flightdeck beat --help)",
-			       argv[optind - 1]);
-			return FD_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fd_err("beat: unexpected argument '%s'", argv[optind]);
+	if (env_rank && fd_parse_uint(env_rank, &cli.rank))
+		cli.rank = 0;
+	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
+		fd_err("beat: %s", err);
+		fd_opt_release(&p);
 		return FD_EXIT_USAGE;
+	}
+	fd_opt_release(&p);
+	if (p.help) {
+		usage(stdout, &table, 1);
+		return 0;
 	}
 	if (!path || !*path)
 		return 0;
@@ -95,11 +86,12 @@ int cmd_beat(int argc, char **argv)
 		return FD_EXIT_USAGE;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	n = snprintf(msg, sizeof(msg), "rank=%d", rank);
-	if (step >= 0)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " step=%lld", step);
-	if (phase)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " phase=%s", phase);
+	n = snprintf(msg, sizeof(msg), "rank=%d", cli.rank);
+	if (cli.step >= 0)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " step=%lld", (long long)cli.step);
+	if (cli.phase >= 0)
+		n +=
+		    snprintf(msg + n, sizeof(msg) - (size_t)n, " phase=%s", phase_words[cli.phase]);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || sendto(fd, msg, (size_t)n, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fd_err("beat: cannot send to %s: %s", path, strerror(errno));

@@ -5,16 +5,36 @@
 #include "bw.h"
 #include "commands.h"
 #include "config.h"
+#include "opts.h"
 #include "report.h"
 #include "util.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *out)
+struct bench_cli {
+	int full, json;
+};
+
+static const struct fd_opt bench_rows[] = {
+    {.name = "full",
+     .help = "sweep larger messages (level full)",
+     .type = FD_OPT_FLAG,
+     .off = offsetof(struct bench_cli, full)},
+    {.name = "json",
+     .help = "print the findings document of `check`",
+     .type = FD_OPT_FLAG,
+     .off = offsetof(struct bench_cli, json)},
+    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+};
+
+/* The thresholds bench takes: config.c's rows, so their parsing and bounds are check's. */
+static const char *const bench_tunables[] = {"gpubench", "gpubench-timeout", "expect-hbm-bw",
+					     "expect-busbw", "sysfs-root"};
+
+static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 {
 	fprintf(
 	    out,
@@ -22,13 +42,14 @@ static void usage(FILE *out)
 	    "                        [--expect-hbm-bw GBPS] [--expect-busbw GBPS] [--sysfs-root DIR]\n"
 	    "\n"
 	    "Runs flightdeck-gpubench on this node's GPUs, in its own process group under a\n"
-	    "deadline (default 300 s), and prints what it measured: HBM bandwidth (a verified\n"
+	    "deadline, and prints what it measured: HBM bandwidth (a verified\n"
 	    "Triad) and pinned host<->device bandwidth per GPU, the custom peer-to-peer allreduce\n"
 	    "and NCCL's allreduce across all GPUs by message size (algbw, busbw by the nccl-tests\n"
 	    "formula, result verified), then the same judgements as `flightdeck check --only bw`.\n"
-	    "--full sweeps larger messages. --json prints the findings document of `check`.\n"
 	    "Exit 0: measured and within expectations; 1: a result failed verification or a floor,\n"
-	    "or gpubench hung/crashed; 2: usage error; 3: nothing to measure (no GPU, no gpubench).\n");
+	    "or gpubench hung/crashed; 2: usage error; 3: nothing to measure (no GPU, no gpubench).\n"
+	    "\n");
+	fd_opt_help(out, t, n);
 }
 
 static void print_collective(const char *what, const struct bw_collective *c)
@@ -52,82 +73,48 @@ static void print_collective(const char *what, const struct bw_collective *c)
 
 int cmd_bench(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"full", no_argument, NULL, 'f'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"gpubench", required_argument, NULL, 'g'},
-	    {"gpubench-timeout", required_argument, NULL, 't'},
-	    {"expect-hbm-bw", required_argument, NULL, 'm'},
-	    {"expect-busbw", required_argument, NULL, 'b'},
-	    {"sysfs-root", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
+	struct bench_cli cli = {0};
+	struct fd_opt tun[FD_ARRAY_SIZE(bench_tunables)];
 	struct fd_config cfg;
+	struct fd_opt_table tables[] = {
+	    {NULL, bench_rows, FD_ARRAY_SIZE(bench_rows), &cli},
+	    {"thresholds (as in `flightdeck check`):", tun, FD_ARRAY_SIZE(tun), &cfg},
+	};
+	struct fd_opt_parser p = {.cmd = "bench", .tables = tables, .n_tables = 2};
 	struct fd_probe_ctx ctx = {0};
 	struct fd_report rep = {0};
 	struct bw_facts *f = calloc(1, sizeof(*f));
 	char err[512], host[256] = "localhost";
-	int c, json = 0, ret = FD_EXIT_USAGE;
+	int ret = FD_EXIT_USAGE;
 	int64_t t0 = fd_mono_ns();
 	double t_wall = fd_wall_s();
+	size_t ntun;
+	const struct fd_opt *rows = fd_config_rows(&ntun);
+	struct fd_opt_table all = {NULL, rows, ntun, &cfg};
 
 	if (!f) {
 		fd_err("bench: out of memory");
 		return FD_EXIT_CANT_RUN;
 	}
-	fd_config_init(&cfg);
-	fd_config_set(&cfg, "gpubench-timeout", "300s", err, sizeof(err));
-	ctx.cfg = &cfg;
-	ctx.level = FD_LEVEL_STANDARD;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		const char *name = NULL;
-
-		switch (c) {
-		case 'f':
-			ctx.level = FD_LEVEL_FULL;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'g':
-			name = "gpubench";
-			break;
-		case 't':
-			name = "gpubench-timeout";
-			break;
-		case 'm':
-			name = "expect-hbm-bw";
-			break;
-		case 'b':
-			name = "expect-busbw";
-			break;
-		case 's':
-			name = "sysfs-root";
-			break;
-		case 'h':
-			usage(stdout);
-			ret = 0;
-			goto out;
-		case ':':
-			fd_err("bench: %s needs a value", argv[optind - 1]);
-			goto out;
-		default:
-			fd_err("bench: unknown option '%s' (see flightdeck bench --help)",
-			       argv[optind - 1]);
-			goto out;
-		}
-		if (name && fd_config_set(&cfg, name, optarg, err, sizeof(err))) {
-			fd_err("bench: %s", err);
-			goto out;
-		}
+	for (size_t i = 0; i < FD_ARRAY_SIZE(tun); i++) {
+		tun[i] = *fd_opt_find(&all, 1, bench_tunables[i], NULL);
+		tun[i].flags &= ~FD_OPT_KEY; /* bench reads no config file */
 	}
-	if (optind < argc) {
-		fd_err("bench: unexpected argument '%s'", argv[optind]);
+	/* tun[1], gpubench-timeout: a whole sweep, not check's 120 s preflight budget */
+	tun[1].def = "300s";
+	fd_config_init(&cfg);
+	fd_opt_set(&tun[1], &cfg, tun[1].def, err, sizeof(err));
+	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
+		fd_err("bench: %s", err);
 		goto out;
 	}
+	if (p.help) {
+		usage(stdout, tables, FD_ARRAY_SIZE(tables));
+		ret = 0;
+		goto out;
+	}
+	ctx.cfg = &cfg;
+	ctx.level = cli.full ? FD_LEVEL_FULL : FD_LEVEL_STANDARD;
 	if (bw_probe(&ctx, f)) {
 		fd_err("bench: %s", ctx.err[0] ? ctx.err : "cannot probe the GPUs");
 		ret = FD_EXIT_CANT_RUN;
@@ -147,7 +134,7 @@ int cmd_bench(int argc, char **argv)
 				      .timestamp = t_wall};
 
 	ret = fd_report_verdict(&rep) == FD_FAIL ? FD_EXIT_UNFIT : FD_EXIT_FIT;
-	if (json) {
+	if (cli.json) {
 		char *doc = fd_report_json(&rep, &meta);
 
 		if (!doc) {

@@ -2,9 +2,9 @@
  * cmd_check.c - `flightdeck check`: run the checks of the chosen level and areas, print the
  * report, exit 0 fit / 1 unfit / 2 usage / 3 could not run.
  *
- * Options come from two places: the fixed ones below, and every tunable of config.c, which
- * becomes a long option of the same name. A --config file is applied first and the command
- * line after it, so a flag always wins over the file.
+ * Options come from two tables of the option layer (core/opts.h): check's own below, and
+ * every tunable of config.c, which is a long option and a --config key of the same name. The
+ * layer applies a --config file first and the command line after it, so a flag always wins.
  */
 #define _GNU_SOURCE
 #include "check.h"
@@ -15,7 +15,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -24,32 +23,87 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum {
-	OPT_LEVEL = 256,
-	OPT_ONLY,
-	OPT_JSON,
-	OPT_PROM,
-	OPT_CONFIG,
-	OPT_NODE,
-	OPT_LIST,
-	OPT_SHOW_CONFIG,
-	OPT_TUNABLE = 1000, /* + index into the tunables table */
+/* The options of `check` itself; the thresholds are config.c's rows. */
+struct check_cli {
+	int level; /* enum fd_level */
+	int areas[FD_AREA_COUNT];
+	int json, list, quiet;
+	const char *prom, *node;
 };
 
-static const struct option fixed_opts[] = {
-    {"level", required_argument, NULL, OPT_LEVEL},
-    {"only", required_argument, NULL, OPT_ONLY},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"prom-file", required_argument, NULL, OPT_PROM},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"node", required_argument, NULL, OPT_NODE},
-    {"list", no_argument, NULL, OPT_LIST},
-    {"show-config", no_argument, NULL, OPT_SHOW_CONFIG},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
+static int set_only(const struct fd_opt *o, void *obj, const char *s, char *err, size_t len)
+{
+	struct check_cli *cli = obj;
+	char buf[256], *save = NULL;
+
+	if (fd_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
+		snprintf(err, len, "only: invalid value '%.40s...' (too long)", s);
+		return -EINVAL;
+	}
+	memset(cli->areas, 0, sizeof(cli->areas));
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		enum fd_area a;
+		if (fd_area_parse(t, &a)) {
+			snprintf(err, len,
+				 "only: unknown area '%s' (areas: host, ib, gpu, bw, memfit)", t);
+			return -EINVAL;
+		}
+		cli->areas[a] = 1;
+	}
+	return 0;
+}
+
+static const char *const level_words[] = {"quick", "standard", "full", NULL};
+
+#define CLI(f) offsetof(struct check_cli, f)
+
+static const struct fd_opt check_rows[] = {
+    {.name = "level",
+     .metavar = "L",
+     .help = "quick (job start, ~1 s), standard (Slurm prolog),\n"
+	     "full (returning a node to service)",
+     .type = FD_OPT_ENUM,
+     .def = "standard",
+     .off = CLI(level),
+     .words = level_words,
+     .noun = "level",
+     .flags = FD_OPT_ICASE},
+    {.name = "only",
+     .metavar = "AREAS",
+     .help = "run only these areas: host, ib, gpu, bw, memfit",
+     .type = FD_OPT_STRING,
+     .set = set_only},
+    {.name = "json",
+     .help = "print one JSON document on stdout instead of the table",
+     .type = FD_OPT_FLAG,
+     .off = CLI(json)},
+    {.name = "prom-file",
+     .metavar = "P",
+     .help = "also write a node_exporter textfile to P (atomically)",
+     .type = FD_OPT_STRING,
+     .off = CLI(prom)},
+    {.name = "config",
+     .metavar = "FILE",
+     .help = "read thresholds as 'name = value' lines (names as below)",
+     .type = FD_OPT_CONFIG},
+    {.name = "node",
+     .metavar = "NAME",
+     .help = "node name in the report (default: $SLURMD_NODENAME, hostname)",
+     .type = FD_OPT_STRING,
+     .off = CLI(node)},
+    {.name = "quiet",
+     .short_name = 'q',
+     .help = "show only warnings and failures in the table",
+     .type = FD_OPT_FLAG,
+     .off = CLI(quiet)},
+    {.name = "list", .help = "list the checks and exit", .type = FD_OPT_FLAG, .off = CLI(list)},
+    {.name = "show-config",
+     .help = "print the effective thresholds as a config file and exit",
+     .type = FD_OPT_SHOW},
+    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
 };
 
-static void usage(FILE *out)
+static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 {
 	fprintf(
 	    out,
@@ -58,49 +112,13 @@ static void usage(FILE *out)
 	    "\n"
 	    "Proves this node fit to run a training job. Exit status: 0 fit (warnings allowed),\n"
 	    "1 unfit (a check failed), 2 usage or configuration error, 3 could not run.\n"
-	    "\n"
-	    "  --level L        quick (job start, ~1 s), standard (Slurm prolog; default),\n"
-	    "                   full (returning a node to service)\n"
-	    "  --only AREAS     run only these areas: host, ib, gpu, bw, memfit\n"
-	    "  --json           print one JSON document on stdout instead of the table\n"
-	    "  --prom-file P    also write a node_exporter textfile to P (atomically)\n"
-	    "  --config FILE    read thresholds as 'name = value' lines (names as below)\n"
-	    "  --node NAME      node name in the report (default: $SLURMD_NODENAME, hostname)\n"
-	    "  -q, --quiet      show only warnings and failures in the table\n"
-	    "  --list           list the checks and exit\n"
-	    "  --show-config    print the effective thresholds as a config file and exit\n"
-	    "\n"
-	    "thresholds and fact roots (also --config keys; durations take s/m/h, sizes K/M/G or\n"
-	    "KiB/MiB/GiB):\n");
-	for (size_t i = 0; i < fd_config_count(); i++) {
-		const struct fd_tunable_info *t = fd_config_info(i);
-		char opt[48];
-		snprintf(opt, sizeof(opt), "--%s %s", t->name, t->arg);
-		fprintf(out, "  %-22s %s\n", opt, t->help);
-	}
+	    "\n");
+	fd_opt_help(out, t, n);
 	fprintf(
 	    out,
 	    "\nenvironment: FLIGHTDECK_SYSFS_ROOT, FLIGHTDECK_PROC_ROOT, FLIGHTDECK_KMSG "
 	    "and\nFLIGHTDECK_NVML_LIB (seams for tests), NCCL_SOCKET_IFNAME and NCCL_IB_HCA\n(checked when set), "
 	    "NO_COLOR.\n");
-}
-
-static int parse_only(const char *s, int *areas)
-{
-	char buf[256], *save = NULL;
-
-	if (fd_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
-		return -EINVAL;
-	memset(areas, 0, sizeof(int) * FD_AREA_COUNT);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		enum fd_area a;
-		if (fd_area_parse(t, &a)) {
-			fd_err("--only: unknown area '%s' (areas: host, ib, gpu, bw, memfit)", t);
-			return -EINVAL;
-		}
-		areas[a] = 1;
-	}
-	return 0;
 }
 
 static int check_dir(const char *flag, const char *path)
@@ -131,111 +149,40 @@ static void node_name(char *out, size_t len, const char *given)
 	out[len - 1] = '\0';
 }
 
-struct pending {
-	int idx;
-	const char *value;
-};
-
 int cmd_check(int argc, char **argv)
 {
-	size_t nfixed = FD_ARRAY_SIZE(fixed_opts), ntun = fd_config_count();
-	struct option *opts = calloc(nfixed + ntun + 1, sizeof(*opts));
-	struct pending *pend = calloc((size_t)argc, sizeof(*pend));
 	struct fd_config cfg;
+	struct check_cli cli = {0};
 	struct fd_report rep = {0};
 	struct fd_probe_ctx ctx = {0};
-	enum fd_level level = FD_LEVEL_STANDARD;
-	int areas[FD_AREA_COUNT], json = 0, quiet = 0, list = 0, show = 0, c, ret = FD_EXIT_USAGE;
-	const char *config = NULL, *prom = NULL, *node = NULL;
-	size_t npend = 0;
+	size_t ntun;
+	const struct fd_opt *tun = fd_config_rows(&ntun);
+	struct fd_opt_table tables[] = {
+	    {NULL, check_rows, FD_ARRAY_SIZE(check_rows), &cli},
+	    {"thresholds and fact roots (also --config keys; durations take s/m/h, sizes K/M/G or\n"
+	     "KiB/MiB/GiB):",
+	     tun, ntun, &cfg},
+	};
+	struct fd_opt_parser p = {.cmd = "check", .tables = tables, .n_tables = 2};
+	enum fd_level level;
+	int ret = FD_EXIT_USAGE;
 	char err[1024], host[256];
 
-	if (!opts || !pend) {
-		fd_err("check: out of memory");
-		ret = FD_EXIT_CANT_RUN;
-		goto out;
-	}
 	for (int a = 0; a < FD_AREA_COUNT; a++)
-		areas[a] = 1;
-	memcpy(opts, fixed_opts, sizeof(fixed_opts));
-	for (size_t i = 0; i < ntun; i++)
-		opts[nfixed + i] = (struct option){fd_config_info(i)->name, required_argument, NULL,
-						   OPT_TUNABLE + (int)i};
+		cli.areas[a] = 1;
+	fd_opt_defaults(tables, 1);
 	fd_config_init(&cfg);
-
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_LEVEL:
-			if (fd_level_parse(optarg, &level)) {
-				fd_err("--level: unknown level '%s' (quick, standard, full)",
-				       optarg);
-				goto out;
-			}
-			break;
-		case OPT_ONLY:
-			if (parse_only(optarg, areas))
-				goto out;
-			break;
-		case OPT_JSON:
-			json = 1;
-			break;
-		case OPT_PROM:
-			prom = optarg;
-			break;
-		case OPT_CONFIG:
-			config = optarg;
-			break;
-		case OPT_NODE:
-			node = optarg;
-			break;
-		case OPT_LIST:
-			list = 1;
-			break;
-		case OPT_SHOW_CONFIG:
-			show = 1;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			ret = 0;
-			goto out;
-		case ':':
-			fd_err("check: option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		case '?':
-			if (optopt)
-				fd_err("check: unknown option '-%c' (see flightdeck check --help)",
-				       optopt);
-			else
-				fd_err("check: unknown option '%s' (see flightdeck check --help)",
-				       argv[optind - 1]);
-			goto out;
-		default:
-			pend[npend++] = (struct pending){c - OPT_TUNABLE, optarg};
-			break;
-		}
-	}
-	if (optind < argc) {
-		fd_err("check: unexpected argument '%s' (see flightdeck check --help)",
-		       argv[optind]);
+	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
+		fd_err("check: %s", err);
 		goto out;
 	}
-	if (config && fd_config_load(&cfg, config, err, sizeof(err))) {
-		fd_err("%s", err);
+	if (p.help) {
+		usage(stdout, tables, FD_ARRAY_SIZE(tables));
+		ret = 0;
 		goto out;
 	}
-	for (size_t i = 0; i < npend; i++) {
-		if (fd_config_set(&cfg, fd_config_info((size_t)pend[i].idx)->name, pend[i].value,
-				  err, sizeof(err))) {
-			fd_err("--%s", err);
-			goto out;
-		}
-	}
-	if (list) {
+	level = (enum fd_level)cli.level;
+	if (cli.list) {
 		for (size_t i = 0; i < fd_check_count(); i++) {
 			const struct fd_check *k = fd_check_at(i);
 			printf("%-12s %-6s %-8s %s\n", k->id, fd_area_name(k->area),
@@ -244,11 +191,8 @@ int cmd_check(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (show) {
-		for (size_t i = 0; i < ntun; i++) {
-			fd_config_format(&cfg, i, err, sizeof(err));
-			printf("%s = %s\n", fd_config_info(i)->name, err);
-		}
+	if (p.show_config) {
+		fd_opt_show(stdout, tables, FD_ARRAY_SIZE(tables));
 		ret = 0;
 		goto out;
 	}
@@ -256,10 +200,10 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	if (cfg.checkpoint_dir[0] && check_dir("checkpoint-dir", cfg.checkpoint_dir))
 		goto out;
-	if (prom) {
+	if (cli.prom) {
 		/* A textfile in a directory that is not there is a typo: say so before running. */
 		char dir[PATH_MAX];
-		fd_strlcpy(dir, prom, sizeof(dir));
+		fd_strlcpy(dir, cli.prom, sizeof(dir));
 		if (check_dir("prom-file", dirname(dir)))
 			goto out;
 	}
@@ -273,7 +217,7 @@ int cmd_check(int argc, char **argv)
 	ctx.level = level;
 	for (size_t i = 0; i < fd_check_count(); i++) {
 		const struct fd_check *k = fd_check_at(i);
-		if (!areas[k->area] || k->level > level)
+		if (!cli.areas[k->area] || k->level > level)
 			continue;
 		ran[k->area] = 1;
 		ctx.err[0] = '\0';
@@ -289,14 +233,14 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	for (int a = 0; a < FD_AREA_COUNT; a++) {
-		if (areas[a] && !ran[a])
+		if (cli.areas[a] && !ran[a])
 			fd_report_add(&rep, fd_area_name((enum fd_area)a), FD_SKIP, NULL,
 				      fd_area_name((enum fd_area)a),
 				      "no %s checks at level %s in this version",
 				      fd_area_name((enum fd_area)a), fd_level_name(level));
 	}
 
-	node_name(host, sizeof(host), node);
+	node_name(host, sizeof(host), cli.node);
 	struct fd_report_meta meta = {
 	    .node = host,
 	    .level = fd_level_name(level),
@@ -304,7 +248,7 @@ int cmd_check(int argc, char **argv)
 	    .timestamp = t_wall,
 	};
 	ret = fd_report_verdict(&rep) == FD_FAIL ? FD_EXIT_UNFIT : FD_EXIT_FIT;
-	if (json) {
+	if (cli.json) {
 		char *doc = fd_report_json(&rep, &meta);
 		if (!doc) {
 			fd_err("check: out of memory rendering JSON");
@@ -315,17 +259,17 @@ int cmd_check(int argc, char **argv)
 		free(doc);
 	} else {
 		const char *nc = getenv("NO_COLOR");
-		fd_report_text(stdout, &rep, &meta, isatty(STDOUT_FILENO) && !(nc && *nc), quiet);
+		fd_report_text(stdout, &rep, &meta, isatty(STDOUT_FILENO) && !(nc && *nc),
+			       cli.quiet);
 	}
 	fflush(stdout);
-	if (prom && fd_report_prom(prom, &rep, &meta, err, sizeof(err))) {
+	if (cli.prom && fd_report_prom(cli.prom, &rep, &meta, err, sizeof(err))) {
 		fd_err("%s", err);
 		ret = FD_EXIT_CANT_RUN;
 	}
 out:
 	fd_probe_ctx_release(&ctx);
 	fd_report_free(&rep);
-	free(opts);
-	free(pend);
+	fd_opt_release(&p);
 	return ret;
 }

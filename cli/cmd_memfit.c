@@ -23,26 +23,8 @@ static void usage(FILE *out)
 	    "states, activations, logits, CUDA/NCCL/allocator overhead), compares it with the\n"
 	    "GPU's free memory (NVML, else --gpu-mem) and, when it does not fit, computes the\n"
 	    "cheapest changes that would. Exit 0 fits, 1 does not fit, 2 usage error, 3 cannot\n"
-	    "judge (no GPU memory size, or activations unknown and the model states fit).\n"
-	    "\n"
-	    "the model (one of):\n"
-	    "  --model NAME       a preset (--list-models): llama-2-7b/13b/70b, llama-3-8b/70b,\n"
-	    "                     mistral-7b, mixtral-8x7b, gpt-3-175b, gpt-2-1.5b\n"
-	    "  --hf-config FILE   a Hugging Face config.json\n"
-	    "  --layers N --hidden N --heads N --vocab N [--kv-heads N] [--ffn N]\n"
-	    "                     [--experts N --experts-per-token K] [--arch llama|gpt]\n"
-	    "                     [--tied-embeddings]   the shape (overrides a preset's fields)\n"
-	    "  --params N         only the count (7e9, 7B, 70b): activations are then unknown\n"
-	    "the job:\n"
-	    "  --seq N [2048]  --micro-batch N [1]  --dtype fp32|bf16|fp16|fp8 [bf16]\n"
-	    "  --optimizer adamw|adam8bit|sgd|sgd-momentum|adafactor [adamw]\n"
-	    "  --zero 0|1|2|3 [0]  --fsdp (= ZeRO-3)  --tp N  --pp N  --dp N | --gpus N [1]\n"
-	    "  --sequence-parallel  --recompute none|selective|full [none]  --flash-attn\n"
-	    "  --lora-rank R  --qlora (4-bit base, rank 64 unless given)\n"
-	    "  --offload optimizer|params|optimizer,params\n"
-	    "  --gpu-mem SIZE     the GPU's memory (80GiB); default: the least free of this\n"
-	    "                     node's GPUs, from NVML\n"
-	    "  --json             one JSON document (bytes)\n");
+	    "judge (no GPU memory size, or activations unknown and the model states fit).\n");
+	fd_memfit_args_help(out);
 }
 
 static const char *gib(double bytes, char *buf, size_t len)

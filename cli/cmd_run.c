@@ -1,16 +1,306 @@
 /*
  * cmd_run.c - `flightdeck run [OPTIONS] -- COMMAND...`: options, then the supervisor.
+ *
+ * Every option is one row below (name, type, default, bounds, help), also a --config key;
+ * struct fd_run_opts (supervisor/run.h) is what the supervisor gets.
  */
 #include "commands.h"
+#include "opts.h"
 #include "run.h"
 #include "util.h"
 
-#include <getopt.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
+#define RUN(f) offsetof(struct fd_run_opts, f)
+
+/* Bounds shared by the rows below (durations become int64 ns in the supervisor). */
+#define DUR_ZERO_OK .min = 0, .max = FD_OPT_MS_MAX
+#define DUR_POS	    .min = 1, .max = FD_OPT_MS_MAX
+#define UINT_ANY    .min = 0, .max = INT_MAX
+#define KEY	    .flags = FD_OPT_KEY
+
+/* "auto" is a mode of its own (stall_auto), not a duration: a number turns it off again. */
+static int set_stall(const struct fd_opt *o, void *obj, const char *v, char *err, size_t len)
+{
+	struct fd_run_opts *ro = obj;
+
+	if (!strcmp(v, "auto")) {
+		ro->stall_auto = 1;
+		return 0;
+	}
+	ro->stall_auto = 0;
+	return fd_opt_store(o, obj, v, err, len);
+}
+
+static void fmt_stall(const struct fd_opt *o, const void *obj, char *out, size_t len)
+{
+	const struct fd_run_opts *ro = obj;
+
+	if (ro->stall_auto)
+		snprintf(out, len, "auto");
+	else
+		fd_opt_format_ms(ro->stall_ms, out, len);
+}
+
+static int set_marker(const struct fd_opt *o, void *obj, const char *v, char *err, size_t len)
+{
+	if (!*v || strchr(v, '/')) {
+		snprintf(err, len, "%s: '%s' must be a file name, not a path", o->name, v);
+		return -EINVAL;
+	}
+	return fd_opt_store(o, obj, v, err, len);
+}
+
+static const char *const preflight_words[] = {"none", "quick", "standard", NULL};
+
+static const struct fd_opt heartbeat_rows[] = {
+    {.name = "progress-regex",
+     .metavar = "RE",
+     .help = "a line of output matching RE is a beat; its first group, if any,\n"
+	     "is the step ('step (\\d+)')",
+     .type = FD_OPT_STRING,
+     .off = RUN(progress_regex),
+     KEY},
+    {.name = "heartbeat-file",
+     .metavar = "PATH",
+     .help = "its mtime changing is a beat",
+     .type = FD_OPT_STRING,
+     .off = RUN(heartbeat_file),
+     KEY},
+};
+
+static const struct fd_opt detection_rows[] = {
+    {.name = "stall-timeout",
+     .metavar = "DUR|auto",
+     .help = "a rank that has beaten and then makes no progress (its step stops\n"
+	     "advancing, or it stops beating) for DUR is stalled; auto:\n"
+	     "--stall-factor x the longest step interval seen, at least --stall-floor",
+     .type = FD_OPT_DURATION,
+     .def = "5m",
+     DUR_POS,
+     .off = RUN(stall_ms),
+     .set = set_stall,
+     .fmt = fmt_stall,
+     KEY},
+    {.name = "stall-factor",
+     .metavar = "X",
+     .help = "auto: the deadline is X times the longest step interval",
+     .type = FD_OPT_DOUBLE,
+     .def = "5",
+     .min = 1,
+     .max = 1000,
+     .off = RUN(stall_factor),
+     KEY},
+    {.name = "stall-floor",
+     .metavar = "DUR",
+     .help = "auto: never a deadline shorter than DUR",
+     .type = FD_OPT_DURATION,
+     .def = "60s",
+     DUR_POS,
+     .off = RUN(stall_floor_ms),
+     KEY},
+    {.name = "startup-timeout",
+     .metavar = "DUR",
+     .help = "launch to each rank's first beat (model load, compile)",
+     .type = FD_OPT_DURATION,
+     .def = "20m",
+     DUR_POS,
+     .off = RUN(startup_ms),
+     KEY},
+    {.name = "checkpoint-timeout",
+     .metavar = "DUR",
+     .help = "the deadline while a rank is in phase=checkpoint",
+     .type = FD_OPT_DURATION,
+     .def = "30m",
+     DUR_POS,
+     .off = RUN(checkpoint_ms),
+     KEY},
+    {.name = "timeout",
+     .metavar = "DUR",
+     .help = "the whole job's wall clock, restarts included; exit 124",
+     .type = FD_OPT_DURATION,
+     .def = "none",
+     DUR_ZERO_OK,
+     .off = RUN(timeout_ms),
+     .word = "none",
+     .word_val = 0,
+     KEY},
+    {.name = "ranks",
+     .metavar = "N",
+     .help = "local ranks expected to beat; 0: torchrun's --nproc-per-node, else learn",
+     .type = FD_OPT_UINT,
+     .def = "0",
+     UINT_ANY,
+     .off = RUN(ranks),
+     KEY},
+};
+
+static const struct fd_opt restart_rows[] = {
+    {.name = "grace",
+     .metavar = "DUR",
+     .help = "between SIGTERM and SIGKILL (under K8s' and Slurm's 30 s)",
+     .type = FD_OPT_DURATION,
+     .def = "25s",
+     DUR_ZERO_OK,
+     .off = RUN(grace_ms),
+     KEY},
+    {.name = "kill-wait",
+     .metavar = "DUR",
+     .help = "after SIGKILL, before survivors (state D) are named and left",
+     .type = FD_OPT_DURATION,
+     .def = "10s",
+     DUR_POS,
+     .off = RUN(kill_wait_ms),
+     KEY},
+    {.name = "max-restarts",
+     .metavar = "N",
+     .help = "relaunches before giving up",
+     .type = FD_OPT_UINT,
+     .def = "3",
+     UINT_ANY,
+     .off = RUN(max_restarts),
+     KEY},
+    {.name = "backoff",
+     .metavar = "DUR",
+     .help = "the wait before a relaunch, doubling each time",
+     .type = FD_OPT_DURATION,
+     .def = "10s",
+     DUR_ZERO_OK,
+     .off = RUN(backoff_ms),
+     KEY},
+    {.name = "backoff-max",
+     .metavar = "DUR",
+     .help = "the longest that wait gets",
+     .type = FD_OPT_DURATION,
+     .def = "5m",
+     DUR_ZERO_OK,
+     .off = RUN(backoff_max_ms),
+     KEY},
+    {.name = "no-progress-limit",
+     .metavar = "N",
+     .help = "give up after N restarts in a row that resumed from the same\n"
+	     "checkpoint and got no further; 0 = never",
+     .type = FD_OPT_UINT,
+     .def = "2",
+     UINT_ANY,
+     .off = RUN(no_progress_limit),
+     KEY},
+    {.name = "gpu-release-timeout",
+     .metavar = "DUR",
+     .help = "wait for the GPUs to hold no process before relaunching",
+     .type = FD_OPT_DURATION,
+     .def = "60s",
+     DUR_ZERO_OK,
+     .off = RUN(gpu_release_ms),
+     KEY},
+    {.name = "stack-wait",
+     .metavar = "DUR",
+     .help = "how long stuck ranks get to dump their stacks",
+     .type = FD_OPT_DURATION,
+     .def = "5s",
+     DUR_ZERO_OK,
+     .off = RUN(stack_wait_ms),
+     KEY},
+    {.name = "preflight",
+     .metavar = "none|quick|standard",
+     .help = "`flightdeck check` before every launch",
+     .type = FD_OPT_ENUM,
+     .def = "quick",
+     .off = RUN(preflight),
+     .words = preflight_words,
+     .base = FD_PREFLIGHT_NONE,
+     .noun = "level",
+     KEY},
+    {.name = "check-config",
+     .metavar = "FILE",
+     .help = "a --config file for that preflight",
+     .type = FD_OPT_STRING,
+     .off = RUN(check_config),
+     KEY},
+    {.name = "checkpoint-dir",
+     .metavar = "DIR",
+     .help = "where checkpoints are; never modified [none]",
+     .type = FD_OPT_STRING,
+     .off = RUN(checkpoint_dir),
+     KEY},
+    {.name = "checkpoint-max-age",
+     .metavar = "DUR",
+     .help = "warn (stderr, event checkpoint_overdue) when the newest\n"
+	     "complete checkpoint is older than DUR while the job runs",
+     .type = FD_OPT_DURATION,
+     .def = "off",
+     DUR_ZERO_OK,
+     .off = RUN(checkpoint_max_age_ms),
+     .word = "off",
+     .word_val = 0,
+     KEY},
+    {.name = "checkpoint-marker",
+     .metavar = "NAME",
+     .help = "a checkpoint directory is complete when it holds NAME\n"
+	     "[framework markers: .metadata, trainer_state.json, DeepSpeed latest,\n"
+	     "*.pt/*.pth/*.ckpt/*.safetensors files]",
+     .type = FD_OPT_STRING,
+     .off = RUN(checkpoint_marker),
+     .set = set_marker,
+     KEY},
+};
+
+static const struct fd_opt telling_rows[] = {
+    {.name = "events",
+     .metavar = "FILE",
+     .help = "append one JSON line per event (start, preflight, stall, timeout,\n"
+	     "crash, kill, restart, stacks, signal, exit)",
+     .type = FD_OPT_STRING,
+     .off = RUN(events),
+     KEY},
+    {.name = "quiet",
+     .short_name = 'q',
+     .help = "no status lines on stderr (errors still go there)",
+     .type = FD_OPT_FLAG,
+     .off = RUN(quiet),
+     KEY},
+};
+
+static const struct fd_opt config_rows[] = {
+    {.name = "config",
+     .metavar = "FILE",
+     .help = "read these options as 'name = value' lines (names as above);\n"
+	     "flags override the file",
+     .type = FD_OPT_CONFIG},
+    {.name = "show-config",
+     .help = "print the effective options as a config file and exit",
+     .type = FD_OPT_SHOW},
+    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+};
+
+#define TABLE(heading, rows)                                                                       \
+	{                                                                                          \
+		heading, rows, FD_ARRAY_SIZE(rows), NULL                                           \
+	}
+
+/* The sections of `run --help`, in order; obj is filled in by cmd_run. */
+static const struct fd_opt_table run_tables[] = {
+    TABLE(
+	"heartbeats (any combination):\n"
+	"  the socket                 the command sees FLIGHTDECK_HEARTBEAT; a datagram\n"
+	"                             'rank=R step=N' is a beat (scripts/flightdeck_heartbeat.py,\n"
+	"                             scripts/flightdeck_heartbeat.h, `flightdeck beat --step N`);\n"
+	"                             'phase=checkpoint' extends the deadline\n"
+	"  Stall detection starts once a source is known: one of the flags below, --ranks, or\n"
+	"  the first datagram. A command that never beats is supervised for crashes and\n"
+	"  --timeout.",
+	heartbeat_rows),
+    TABLE("detection:", detection_rows),
+    TABLE("kill and restart:", restart_rows),
+    TABLE("telling people:", telling_rows),
+    TABLE("configuration:", config_rows),
+};
+
+static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 {
 	fprintf(
 	    out,
@@ -21,49 +311,10 @@ static void usage(FILE *out)
 	    "process tree (SIGTERM to its process group, --grace, then SIGKILL to every descendant)\n"
 	    "and relaunches it from the newest complete checkpoint, up to --max-restarts.\n"
 	    "Output passes through unchanged. An argument {resume} (or --resume={resume}) becomes\n"
-	    "the checkpoint path, or is dropped with its flag when there is none yet.\n"
-	    "\n"
-	    "heartbeats (any combination):\n"
-	    "  the socket       the command sees FLIGHTDECK_HEARTBEAT; a datagram 'rank=R step=N' is a\n"
-	    "                   beat (scripts/flightdeck_heartbeat.py, scripts/flightdeck_heartbeat.h,\n"
-	    "                   `flightdeck beat --step N`); 'phase=checkpoint' extends the deadline\n"
-	    "  --progress-regex RE   a line of output matching RE is a beat; its first group, if any,\n"
-	    "                   is the step ('step (\\d+)')\n"
-	    "  --heartbeat-file PATH its mtime changing is a beat\n"
-	    "  Stall detection starts once a source is known: one of these flags, --ranks, or the\n"
-	    "  first datagram. A command that never beats is supervised for crashes and --timeout.\n"
-	    "\n"
-	    "detection:\n"
-	    "  --stall-timeout DUR|auto  a rank that has beaten and then makes no progress (its step\n"
-	    "                   stops advancing, or it stops beating) for DUR is stalled [5m]; auto:\n"
-	    "                   --stall-factor x the longest step interval seen, at least --stall-floor\n"
-	    "  --stall-factor X [5]   --stall-floor DUR [60s]\n"
-	    "  --startup-timeout DUR  launch to each rank's first beat (model load, compile) [20m]\n"
-	    "  --checkpoint-timeout DUR  the deadline while a rank is in phase=checkpoint [30m]\n"
-	    "  --timeout DUR    the whole job's wall clock, restarts included; exit 124 [none]\n"
-	    "  --ranks N        local ranks expected to beat [torchrun's --nproc-per-node, else learn]\n"
-	    "\n"
-	    "kill and restart:\n"
-	    "  --grace DUR      between SIGTERM and SIGKILL [25s: under K8s and Slurm's 30 s]\n"
-	    "  --kill-wait DUR  after SIGKILL, before survivors (state D) are named and left [10s]\n"
-	    "  --max-restarts N [3]   --backoff DUR [10s, doubling]   --backoff-max DUR [5m]\n"
-	    "  --no-progress-limit N  give up after N restarts in a row that resumed from the same\n"
-	    "                   checkpoint and got no further [2; 0 = never]\n"
-	    "  --gpu-release-timeout DUR  wait for the GPUs to hold no process before relaunching [60s]\n"
-	    "  --stack-wait DUR how long stuck ranks get to dump their stacks [5s]\n"
-	    "  --preflight none|quick|standard  `flightdeck check` before every launch [quick]\n"
-	    "  --check-config FILE  a --config file for that preflight\n"
-	    "  --checkpoint-dir DIR  where checkpoints are; never modified [none]\n"
-	    "  --checkpoint-max-age DUR  warn (stderr, event checkpoint_overdue) when the newest\n"
-	    "                   complete checkpoint is older than DUR while the job runs [off]\n"
-	    "  --checkpoint-marker NAME  a checkpoint directory is complete when it holds NAME\n"
-	    "                   [framework markers: .metadata, trainer_state.json, DeepSpeed latest,\n"
-	    "                   *.pt/*.pth/*.ckpt/*.safetensors files]\n"
-	    "\n"
-	    "telling people:\n"
-	    "  --events FILE    append one JSON line per event (start, preflight, stall, timeout,\n"
-	    "                   crash, kill, restart, stacks, signal, exit)\n"
-	    "  -q, --quiet      no status lines on stderr (errors still go there)\n"
+	    "the checkpoint path, or is dropped with its flag when there is none yet.\n");
+	fd_opt_help(out, t, n);
+	fprintf(
+	    out,
 	    "\n"
 	    "Signals: SIGTERM, SIGINT, SIGHUP, SIGQUIT are passed to the command's process group\n"
 	    "with the same grace; SIGUSR1/SIGUSR2 (Slurm's --signal) are passed on and supervision\n"
@@ -81,231 +332,50 @@ static void usage(FILE *out)
 	    "  128+N  flightdeck was told to stop by signal N\n");
 }
 
-enum {
-	O_STALL = 256,
-	O_FACTOR,
-	O_FLOOR,
-	O_STARTUP,
-	O_CKPT_TIMEOUT,
-	O_TIMEOUT,
-	O_RANKS,
-	O_REGEX,
-	O_HBFILE,
-	O_GRACE,
-	O_KILL_WAIT,
-	O_MAX_RESTARTS,
-	O_NO_PROGRESS,
-	O_BACKOFF,
-	O_BACKOFF_MAX,
-	O_GPU_RELEASE,
-	O_STACK_WAIT,
-	O_PREFLIGHT,
-	O_CHECK_CONFIG,
-	O_CKPT_DIR,
-	O_CKPT_MARKER,
-	O_CKPT_MAX_AGE,
-	O_EVENTS,
-};
-
-static const struct option opts[] = {
-    {"stall-timeout", required_argument, NULL, O_STALL},
-    {"stall-factor", required_argument, NULL, O_FACTOR},
-    {"stall-floor", required_argument, NULL, O_FLOOR},
-    {"startup-timeout", required_argument, NULL, O_STARTUP},
-    {"checkpoint-timeout", required_argument, NULL, O_CKPT_TIMEOUT},
-    {"timeout", required_argument, NULL, O_TIMEOUT},
-    {"ranks", required_argument, NULL, O_RANKS},
-    {"progress-regex", required_argument, NULL, O_REGEX},
-    {"heartbeat-file", required_argument, NULL, O_HBFILE},
-    {"grace", required_argument, NULL, O_GRACE},
-    {"kill-wait", required_argument, NULL, O_KILL_WAIT},
-    {"max-restarts", required_argument, NULL, O_MAX_RESTARTS},
-    {"no-progress-limit", required_argument, NULL, O_NO_PROGRESS},
-    {"backoff", required_argument, NULL, O_BACKOFF},
-    {"backoff-max", required_argument, NULL, O_BACKOFF_MAX},
-    {"gpu-release-timeout", required_argument, NULL, O_GPU_RELEASE},
-    {"stack-wait", required_argument, NULL, O_STACK_WAIT},
-    {"preflight", required_argument, NULL, O_PREFLIGHT},
-    {"check-config", required_argument, NULL, O_CHECK_CONFIG},
-    {"checkpoint-dir", required_argument, NULL, O_CKPT_DIR},
-    {"checkpoint-marker", required_argument, NULL, O_CKPT_MARKER},
-    {"checkpoint-max-age", required_argument, NULL, O_CKPT_MAX_AGE},
-    {"events", required_argument, NULL, O_EVENTS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static int duration(const char *flag, const char *v, int64_t *ms, int zero_ok)
-{
-	if (fd_parse_duration_ms(v, ms) || (!zero_ok && *ms == 0)) {
-		fd_err("run: --%s: '%s' is not a %sduration (90, 90s, 10m, 72h)", flag, v,
-		       zero_ok ? "" : "positive ");
-		return -1;
-	}
-	return 0;
-}
-
-static int count(const char *flag, const char *v, int *n)
-{
-	if (fd_parse_uint(v, n)) {
-		fd_err("run: --%s: '%s' is not a whole number", flag, v);
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
-	struct fd_run_opts o = {
-	    .stall_ms = 5 * 60000,
-	    .stall_factor = 5.0,
-	    .stall_floor_ms = 60000,
-	    .startup_ms = 20 * 60000,
-	    .checkpoint_ms = 30 * 60000,
-	    .grace_ms = 25000, /* under Kubernetes' and Slurm's 30 s default kill windows */
-	    .kill_wait_ms = 10000,
-	    .max_restarts = 3,
-	    .no_progress_limit = 2,
-	    .backoff_ms = 10000,
-	    .backoff_max_ms = 5 * 60000,
-	    .gpu_release_ms = 60000,
-	    .stack_wait_ms = 5000,
-	    .preflight = FD_PREFLIGHT_QUICK,
-	};
-	char *end;
-	int c, bad = 0;
+	struct fd_run_opts o = {0};
+	struct fd_opt_table tables[FD_ARRAY_SIZE(run_tables)];
+	struct fd_opt_parser p = {.cmd = "run",
+				  .tables = tables,
+				  .n_tables = FD_ARRAY_SIZE(tables),
+				  /* options end at the first word of the command */
+				  .stop_at_word = 1};
+	char err[1024];
+	int ret = FD_RUN_USAGE;
 
-	opterr = 0;
-	optind = 1;
-	/* '+': options end at the first word of the command, even without "--". */
-	while (!bad && (c = getopt_long(argc, argv, "+:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case O_STALL:
-			if (!strcmp(optarg, "auto"))
-				o.stall_auto = 1;
-			else
-				bad = duration("stall-timeout", optarg, &o.stall_ms, 0);
-			break;
-		case O_FACTOR:
-			o.stall_factor = strtod(optarg, &end);
-			if (end == optarg || *end ||
-			    !(o.stall_factor >= 1.0 && o.stall_factor <= 1000)) {
-				fd_err("run: --stall-factor: '%s' is not a number from 1 to 1000",
-				       optarg);
-				bad = 1;
-			}
-			break;
-		case O_FLOOR:
-			bad = duration("stall-floor", optarg, &o.stall_floor_ms, 0);
-			break;
-		case O_STARTUP:
-			bad = duration("startup-timeout", optarg, &o.startup_ms, 0);
-			break;
-		case O_CKPT_TIMEOUT:
-			bad = duration("checkpoint-timeout", optarg, &o.checkpoint_ms, 0);
-			break;
-		case O_TIMEOUT:
-			if (strcmp(optarg, "none"))
-				bad = duration("timeout", optarg, &o.timeout_ms, 1);
-			break;
-		case O_RANKS:
-			bad = count("ranks", optarg, &o.ranks);
-			break;
-		case O_REGEX:
-			o.progress_regex = optarg;
-			break;
-		case O_HBFILE:
-			o.heartbeat_file = optarg;
-			break;
-		case O_GRACE:
-			bad = duration("grace", optarg, &o.grace_ms, 1);
-			break;
-		case O_KILL_WAIT:
-			bad = duration("kill-wait", optarg, &o.kill_wait_ms, 0);
-			break;
-		case O_MAX_RESTARTS:
-			bad = count("max-restarts", optarg, &o.max_restarts);
-			break;
-		case O_NO_PROGRESS:
-			bad = count("no-progress-limit", optarg, &o.no_progress_limit);
-			break;
-		case O_BACKOFF:
-			bad = duration("backoff", optarg, &o.backoff_ms, 1);
-			break;
-		case O_BACKOFF_MAX:
-			bad = duration("backoff-max", optarg, &o.backoff_max_ms, 1);
-			break;
-		case O_GPU_RELEASE:
-			bad = duration("gpu-release-timeout", optarg, &o.gpu_release_ms, 1);
-			break;
-		case O_STACK_WAIT:
-			bad = duration("stack-wait", optarg, &o.stack_wait_ms, 1);
-			break;
-		case O_PREFLIGHT:
-			if (!strcmp(optarg, "none"))
-				o.preflight = FD_PREFLIGHT_NONE;
-			else if (!strcmp(optarg, "quick"))
-				o.preflight = FD_PREFLIGHT_QUICK;
-			else if (!strcmp(optarg, "standard"))
-				o.preflight = FD_PREFLIGHT_STANDARD;
-			else {
-				fd_err(
-				    "run: --preflight: unknown level '%s' (none, quick, standard)",
-				    optarg);
-				bad = 1;
-			}
-			break;
-		case O_CHECK_CONFIG:
-			o.check_config = optarg;
-			break;
-		case O_CKPT_DIR:
-			o.checkpoint_dir = optarg;
-			break;
-		case O_CKPT_MARKER:
-			if (!*optarg || strchr(optarg, '/')) {
-				fd_err(
-				    "run: --checkpoint-marker: '%s' must be a file name, not a path",
-				    optarg);
-				bad = 1;
-			}
-			o.checkpoint_marker = optarg;
-			break;
-		case O_CKPT_MAX_AGE:
-			bad = duration("checkpoint-max-age", optarg, &o.checkpoint_max_age_ms, 1);
-			break;
-		case O_EVENTS:
-			o.events = optarg;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			fd_err("run: %s needs a value", argv[optind - 1]);
-			bad = 1;
-			break;
-		default:
-			fd_err("run: unknown option '%s' (see flightdeck run --help)",
-			       argv[optind - 1]);
-			bad = 1;
-			break;
-		}
+	memcpy(tables, run_tables, sizeof(tables));
+	for (size_t i = 0; i < FD_ARRAY_SIZE(tables); i++)
+		tables[i].obj = &o;
+	fd_opt_defaults(tables, FD_ARRAY_SIZE(tables));
+	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
+		fd_err("run: %s", err);
+		goto out;
 	}
-	if (bad)
-		return FD_RUN_USAGE;
-	if (optind >= argc) {
+	if (p.help) {
+		usage(stdout, tables, FD_ARRAY_SIZE(tables));
+		ret = 0;
+		goto out;
+	}
+	if (p.show_config) {
+		fd_opt_show(stdout, tables, FD_ARRAY_SIZE(tables));
+		ret = 0;
+		goto out;
+	}
+	if (p.optind >= argc) {
 		fd_err("run: no command given (flightdeck run [OPTIONS] -- COMMAND [ARG...])");
-		return FD_RUN_USAGE;
+		goto out;
 	}
 	if (o.checkpoint_max_age_ms && !o.checkpoint_dir) {
 		fd_err("run: --checkpoint-max-age needs --checkpoint-dir");
-		return FD_RUN_USAGE;
+		goto out;
 	}
 	if (o.backoff_max_ms < o.backoff_ms)
 		o.backoff_max_ms = o.backoff_ms;
-	o.argv = argv + optind;
-	return fd_supervise(&o);
+	o.argv = argv + p.optind;
+	ret = fd_supervise(&o);
+out:
+	/* after fd_supervise: strings from a --config file live in the parser */
+	fd_opt_release(&p);
+	return ret;
 }

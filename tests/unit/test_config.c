@@ -52,9 +52,11 @@ static void setting(void)
 	CHECK(fd_config_set(&c, "no-such", "1", err, sizeof(err)) == -ENOENT);
 	CHECK(strstr(err, "no-such") != NULL);
 	char out[64];
-	for (size_t i = 0; i < fd_config_count(); i++)
-		if (!strcmp(fd_config_info(i)->name, "xid-window")) {
-			fd_config_format(&c, i, out, sizeof(out));
+	size_t n;
+	const struct fd_opt *rows = fd_config_rows(&n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rows[i].name, "xid-window")) {
+			fd_opt_format(&rows[i], &c, out, sizeof(out));
 			CHECK_STREQ(out, "12h");
 		}
 }
