@@ -27,6 +27,8 @@ static void decide_restart(const struct fd_node_state *nodes, int64_t max_step,
 	d->no_progress = h->no_progress;
 	d->last_max_step = h->have_last ? h->last_max_step : -1;
 	d->restarts = h->restarts;
+	/* Where the restart resumes from, or where the restarts given up on resumed from. */
+	fd_strlcpy(d->checkpoint, ckpt, sizeof(d->checkpoint));
 	if (h->restarts >= pol->max_restarts) {
 		d->verdict = FD_STOP;
 		d->stop_why = FD_STOP_BUDGET;
@@ -38,7 +40,6 @@ static void decide_restart(const struct fd_node_state *nodes, int64_t max_step,
 		return;
 	}
 	d->verdict = FD_RESTART;
-	fd_strlcpy(d->checkpoint, ckpt, sizeof(d->checkpoint));
 	d->restarts = ++h->restarts;
 	h->have_last = 1;
 	h->last_max_step = max_step;

@@ -104,7 +104,7 @@ struct fd_decision {
 	int restarts;		   /* restarts decided so far, this one included */
 	int no_progress;	   /* restarts in a row without progress (history) */
 	int64_t last_max_step;	   /* the furthest step before the last restart; -1 */
-	char checkpoint[PATH_MAX]; /* where every node resumes from, with FD_RESTART */
+	char checkpoint[PATH_MAX]; /* where every node resumes from (FD_RESTART) or resumed from */
 };
 
 /*
