@@ -1,6 +1,7 @@
 /*
- * cmd_gpu_wait.c - `flightdeck gpu-wait --timeout MS` (milliseconds), internal: waits until no GPU holds a
- * compute process, so that a relaunch does not meet the dying job's memory still allocated.
+ * cmd_gpu_wait.c - `flightdeck gpu-wait --timeout MS` (milliseconds), internal: waits until
+ * no GPU holds a compute process, so that a relaunch does not meet the dying job's memory
+ * still allocated.
  *
  * `flightdeck run` executes this between a failed attempt and the next preflight, rather than
  * calling NVML in a forked child: between fork and exec only async-signal-safe calls are

@@ -1,5 +1,6 @@
 /*
- * run.h - `flightdeck run`: options and exit codes of the supervisor.
+ * run.h - `flightdeck run`: the supervisor's options and entry point (its exit codes are in
+ * group.h, which this header includes).
  */
 #ifndef FD_RUN_H
 #define FD_RUN_H
