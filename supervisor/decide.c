@@ -10,29 +10,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/*
- * Tells the group what this node came to and waits, in PH_DECIDING, for the decision. Only a
- * failure a restart may cure needs the checkpoint, so only then is the directory scanned.
- */
-void sup_submit(struct sv *s, int failure, int status, int ended)
+static void submit(struct sv *s, struct fd_node_state *me, int failure, int status, int ended)
 {
-	struct fd_node_state me = {0};
 	int r;
 
-	me.node = s->group.rank;
-	me.failure = failure;
-	me.status = status;
-	me.ended = ended;
-	me.stop_signal = s->stop_signal;
-	me.max_step = s->ranks.max_step;
-	if (!me.stop_signal && failure > FD_FAIL_NONE && failure < FD_FAIL_TIMEOUT) {
-		r = ckpt_newest(s, me.checkpoint, sizeof(me.checkpoint));
-		if (r)
-			sup_say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir,
-				strerror(-r));
-	}
+	me->node = s->group.rank;
+	me->failure = failure;
+	me->status = status;
+	me->ended = ended;
+	me->stop_signal = s->stop_signal;
+	me->max_step = s->ranks.max_step;
 	sup_enter(s, PH_DECIDING);
-	r = grp_submit(&s->group, &me);
+	r = grp_submit(&s->group, me);
 	if (r) {
 		fd_err("the node group did not take this node's state: %s", strerror(-r));
 		tree_emergency_kill(s);
@@ -40,23 +29,44 @@ void sup_submit(struct sv *s, int failure, int status, int ended)
 	}
 }
 
-/* The tree of a stopped attempt is gone: submit how it ended. */
+/*
+ * Tells the group what this node came to outside an attempt (a preflight, a launch, a
+ * timeout or a stop while waiting) and waits, in PH_DECIDING, for the decision.
+ */
+void sup_submit(struct sv *s, int failure, int status, int ended)
+{
+	struct fd_node_state me = {0};
+
+	submit(s, &me, failure, status, ended);
+}
+
+/*
+ * The tree of a stopped attempt is gone: submit how it ended. A failed attempt brings the
+ * checkpoint this node sees, where a restart would resume from.
+ */
 void sup_tree_gone(struct sv *s)
 {
 	struct sup_procs *p = &s->procs;
+	struct fd_node_state me = {0};
+	int fail = s->att.fail, r;
 
 	if (s->have_peer_stop) {
 		sup_finish(s, fd_decision_exit_code(&s->peer_stop));
 		return;
 	}
-	if (s->stop_signal || s->att.fail != FD_FAIL_NONE) {
-		sup_submit(s, s->att.fail,
-			   s->att.fail == FD_FAIL_CRASH ? tree_status_code(p->child_status) : 0, 0);
+	if (!s->stop_signal && fail == FD_FAIL_NONE) {
+		/* Ended by itself: its status is the job's (125 when it was never reaped). */
+		submit(s, &me, FD_FAIL_NONE,
+		       p->child_done ? tree_status_code(p->child_status) : FD_RUN_INTERNAL, 1);
 		return;
 	}
-	/* Ended by itself: its status is the job's (125 when it was never reaped). */
-	sup_submit(s, FD_FAIL_NONE,
-		   p->child_done ? tree_status_code(p->child_status) : FD_RUN_INTERNAL, 1);
+	if (!s->stop_signal) {
+		r = ckpt_newest(s, me.checkpoint, sizeof(me.checkpoint));
+		if (r)
+			sup_say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir,
+				strerror(-r));
+	}
+	submit(s, &me, fail, fail == FD_FAIL_CRASH ? tree_status_code(p->child_status) : 0, 0);
 }
 
 static void give_up(struct sv *s, const struct fd_decision *d)
