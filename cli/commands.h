@@ -12,5 +12,6 @@ int cmd_memfit(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_gpu_wait(int argc, char **argv); /* internal, for run */
 
 #endif

@@ -14,7 +14,7 @@
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *summary;
+	const char *summary; /* NULL: internal, left out of the usage text */
 } commands[] = {
     {"check", cmd_check, "prove this node fit to train (IB, GPUs, host); exit 0 fit, 1 unfit"},
     {"run", cmd_run, "run a training command under supervision: preflight, stalls, restarts"},
@@ -23,6 +23,7 @@ static const struct command {
     {"bench", cmd_bench, "measure the GPUs: HBM, host links, P2P and NCCL allreduce"},
     {"explain", cmd_explain, "what a reason code means and what to do about it"},
     {"version", cmd_version, "version and the optional parts this build has"},
+    {"gpu-wait", cmd_gpu_wait, NULL}, /* run's GPU wait, exec()ed by the supervisor */
 };
 
 static void usage(FILE *out)
@@ -39,7 +40,8 @@ static void usage(FILE *out)
 	    "\n"
 	    "commands:\n");
 	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(
 	    out,
 	    "\n"

@@ -1,39 +1,22 @@
 /*
- * group.c - the group decision, and the size-1 local transport.
+ * group.c - the group decision, the exit status it yields, and the size-1 local transport.
  */
+#define _GNU_SOURCE
 #include "group.h"
+#include "loop.h"
 #include "util.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
-void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
-		     struct fd_group_history *h, struct fd_decision *d)
+/* The restart verdict for a failure a restart may cure (a crash, a stall). */
+static void decide_restart(const struct fd_node_state *nodes, int64_t max_step,
+			   const struct fd_policy *pol, struct fd_group_history *h,
+			   struct fd_decision *d)
 {
-	const struct fd_node_state *worst = NULL;
-	int64_t max_step = -1;
-
-	memset(d, 0, sizeof(*d));
-	d->node = -1;
-	/* The first node with the gravest failure: timeouts and unfit nodes end the job. */
-	for (int i = 0; i < n; i++) {
-		if (nodes[i].max_step > max_step)
-			max_step = nodes[i].max_step;
-		if (!nodes[i].failure)
-			continue;
-		if (!worst || nodes[i].failure > worst->failure)
-			worst = &nodes[i];
-	}
-	if (!worst) {
-		d->verdict = FD_CONTINUE;
-		return;
-	}
-	d->failure = worst->failure;
-	d->node = worst->node;
-	if (worst->failure == FD_FAIL_TIMEOUT || worst->failure == FD_FAIL_PREFLIGHT) {
-		d->verdict = FD_STOP;
-		d->stop_why = FD_STOP_FAILURE;
-		return;
-	}
 	/* Every node resumes from what node 0 sees (checkpoints live on a shared filesystem). */
 	const char *ckpt = nodes[0].checkpoint;
 
@@ -41,6 +24,11 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		h->no_progress++;
 	else
 		h->no_progress = 0;
+	d->no_progress = h->no_progress;
+	d->last_max_step = h->have_last ? h->last_max_step : -1;
+	d->restarts = h->restarts;
+	/* Where the restart resumes from, or where the restarts given up on resumed from. */
+	fd_strlcpy(d->checkpoint, ckpt, sizeof(d->checkpoint));
 	if (h->restarts >= pol->max_restarts) {
 		d->verdict = FD_STOP;
 		d->stop_why = FD_STOP_BUDGET;
@@ -52,37 +40,185 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		return;
 	}
 	d->verdict = FD_RESTART;
-	fd_strlcpy(d->checkpoint, ckpt, sizeof(d->checkpoint));
-	h->restarts++;
+	d->restarts = ++h->restarts;
 	h->have_last = 1;
 	h->last_max_step = max_step;
 	fd_strlcpy(h->last_resume, ckpt, sizeof(h->last_resume));
 }
 
-static int local_exchange(struct fd_group *g, const struct fd_node_state *mine,
-			  struct fd_decision *d)
+void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
+		     struct fd_group_history *h, struct fd_decision *d)
 {
-	fd_group_decide(mine, 1, &g->policy, &g->history, d);
+	const struct fd_node_state *worst = NULL, *stop = NULL, *ended = NULL;
+	int64_t max_step = -1;
+
+	memset(d, 0, sizeof(*d));
+	d->node = -1;
+	d->restarts = h->restarts;
+	d->no_progress = h->no_progress;
+	d->last_max_step = h->have_last ? h->last_max_step : -1;
+	/* The first node with the gravest failure: timeouts and unfit nodes end the job. */
+	for (int i = 0; i < n; i++) {
+		if (nodes[i].max_step > max_step)
+			max_step = nodes[i].max_step;
+		if (nodes[i].stop_signal && !stop)
+			stop = &nodes[i];
+		if (nodes[i].ended && !ended)
+			ended = &nodes[i];
+		if (!nodes[i].failure)
+			continue;
+		if (!worst || nodes[i].failure > worst->failure)
+			worst = &nodes[i];
+	}
+	if (worst) {
+		d->failure = worst->failure;
+		d->node = worst->node;
+		d->status = worst->status;
+	}
+	if (stop) { /* told to stop: no restart, whatever else happened */
+		d->verdict = FD_STOP;
+		d->stop_why = FD_STOP_SIGNAL;
+		d->stop_signal = stop->stop_signal;
+		d->node = stop->node;
+		return;
+	}
+	if (!worst) {
+		if (ended) {
+			d->verdict = FD_STOP;
+			d->stop_why = FD_STOP_ENDED;
+			d->node = ended->node;
+			d->status = ended->status;
+		}
+		return; /* FD_CONTINUE otherwise */
+	}
+	if (worst->failure >= FD_FAIL_TIMEOUT) {
+		d->verdict = FD_STOP;
+		d->stop_why = FD_STOP_FAILURE;
+		return;
+	}
+	decide_restart(nodes, max_step, pol, h, d);
+}
+
+int fd_decision_exit_code(const struct fd_decision *d)
+{
+	if (d->verdict != FD_STOP)
+		return -1;
+	switch (d->stop_why) {
+	case FD_STOP_SIGNAL:
+		return 128 + d->stop_signal;
+	case FD_STOP_ENDED:
+		return d->status;
+	case FD_STOP_FAILURE:
+		if (d->failure == FD_FAIL_TIMEOUT)
+			return FD_RUN_TIMEOUT;
+		if (d->failure == FD_FAIL_LAUNCH)
+			return d->status;
+		return FD_RUN_PREFLIGHT;
+	case FD_STOP_BUDGET:
+	case FD_STOP_NO_PROGRESS:
+		/* Crashes end as the last crash did, as a shell would; stalls have no status. */
+		return d->failure == FD_FAIL_CRASH ? d->status : FD_RUN_STALLED;
+	}
+	return FD_RUN_INTERNAL;
+}
+
+const char *fd_fail_name(int failure)
+{
+	switch (failure) {
+	case FD_FAIL_STARTUP:
+		return "startup";
+	case FD_FAIL_STALL:
+		return "stall";
+	case FD_FAIL_CRASH:
+		return "crash";
+	case FD_FAIL_TIMEOUT:
+		return "timeout";
+	case FD_FAIL_PREFLIGHT:
+		return "preflight";
+	case FD_FAIL_LAUNCH:
+		return "launch";
+	}
+	return "none";
+}
+
+int grp_submit(struct fd_group *g, const struct fd_node_state *mine)
+{
+	return g->ops->submit(g, mine);
+}
+
+void grp_close(struct fd_group *g)
+{
+	if (g->ops)
+		g->ops->close(g);
+	g->ops = NULL;
+}
+
+/* ---- the size-1 local transport ------------------------------------------------------- */
+
+/* The eventfd is readable: hand the decision made at submit time to the supervisor. */
+static void local_ready(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct fd_group *g = arg;
+	uint64_t v;
+	struct fd_decision d;
+
+	if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v) || !g->pending)
+		return;
+	g->pending = 0;
+	d = g->decision; /* the callback may submit again, overwriting g->decision */
+	g->cb.on_decision(g->ctx, &d);
+}
+
+static int local_submit(struct fd_group *g, const struct fd_node_state *mine)
+{
+	uint64_t one = 1;
+
+	if (g->pending)
+		return -EBUSY;
+	fd_group_decide(mine, 1, &g->policy, &g->history, &g->decision);
+	g->pending = 1;
+	if (write(g->efd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
+		g->pending = 0;
+		return -errno;
+	}
 	return 0;
 }
 
 static void local_close(struct fd_group *g)
 {
-	(void)g;
+	if (g->efd < 0)
+		return;
+	fd_loop_del(g->loop, g->efd);
+	close(g->efd);
+	g->efd = -1;
 }
 
 static const struct fd_group_ops local_ops = {
     .name = "local",
-    .exchange = local_exchange,
+    .submit = local_submit,
     .close = local_close,
 };
 
-int fd_group_local(struct fd_group *g, const struct fd_policy *pol)
+int fd_group_local(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
+		   const struct fd_group_callbacks *cb, void *ctx)
 {
+	int r;
+
 	memset(g, 0, sizeof(*g));
 	g->ops = &local_ops;
 	g->rank = 0;
 	g->size = 1;
 	g->policy = *pol;
-	return 0;
+	g->loop = loop;
+	g->cb = *cb;
+	g->ctx = ctx;
+	g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (g->efd < 0)
+		return -errno;
+	r = fd_loop_add(loop, g->efd, EPOLLIN, local_ready, g);
+	if (r) {
+		close(g->efd);
+		g->efd = -1;
+	}
+	return r;
 }

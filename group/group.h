@@ -1,11 +1,18 @@
 /*
- * group.h - the node group: every node's agent contributes its state, rank 0 decides, every
- * agent applies the same decision (DESIGN.md, "The heartbeat barrier").
+ * group.h - the node group: every node's agent submits its state, one node decides, every
+ * agent applies the same decision (docs/architecture.md, "The node group").
  *
- * The supervisor's state machine talks only to this interface. This version has the size-1
- * local transport; TCP and MPI transports add an `exchange` that carries fd_node_state to the
- * rank-0 agent and the fd_decision back, and fd_group_decide stays the one place decisions
- * are made.
+ * The interface is asynchronous, because a real transport waits on its peers: the supervisor
+ * submits its node's state (grp_submit) and goes on running its event loop; the decision
+ * comes back through the on_decision callback, never as the return value of the submit. A
+ * peer may also stop the job at any moment, in any phase of this node (on_stop). A transport
+ * owns its file descriptors in the caller's fd_loop: the size-1 local group owns an eventfd,
+ * so that even its decision, made on the spot, is delivered from the loop like a peer's
+ * would be and the supervisor has one code path.
+ *
+ * fd_group_decide is the one place a decision is made, for every node count and for every
+ * failure (a preflight that found this node unfit included); fd_decision_exit_code turns a
+ * decision into the exit status of `flightdeck run`.
  */
 #ifndef FD_GROUP_H
 #define FD_GROUP_H
@@ -13,18 +20,44 @@
 #include <limits.h>
 #include <stdint.h>
 
+/*
+ * Exit codes of `flightdeck run`. Otherwise it exits with the command's own status (128+N
+ * when the command was killed by signal N), as a shell would. They live here because the
+ * group's decision yields them (fd_decision_exit_code); run.h includes this header.
+ */
+enum {
+	FD_RUN_USAGE = 2,      /* bad flags, unreadable checkpoint dir, ... (as `check`) */
+	FD_RUN_PREFLIGHT = 69, /* EX_UNAVAILABLE: this node failed the preflight; drain it */
+	FD_RUN_PEER_LOST = 75, /* EX_TEMPFAIL: a peer node was lost; requeue (TCP/MPI groups) */
+	FD_RUN_STALLED = 86,   /* gave up: the job kept stalling; restarts spent or no progress */
+	FD_RUN_TIMEOUT = 124,  /* --timeout reached, as timeout(1) */
+	FD_RUN_INTERNAL = 125, /* flightdeck itself failed, as timeout(1) */
+	FD_RUN_NOEXEC = 126,   /* the command cannot be executed */
+	FD_RUN_NOTFOUND = 127, /* the command was not found */
+};
+
+/* What went wrong on a node, in rising gravity: of several, the gravest is decided on. */
 enum fd_fail {
 	FD_FAIL_NONE = 0,
-	FD_FAIL_STARTUP, /* a rank never beat within --startup-timeout */
-	FD_FAIL_STALL,	 /* a rank stopped making progress for --stall-timeout */
-	FD_FAIL_CRASH,	 /* the command exited non-zero or died by a signal */
-	FD_FAIL_TIMEOUT, /* the whole job ran past --timeout */
-	FD_FAIL_PREFLIGHT,
+	FD_FAIL_STARTUP,   /* a rank never beat within --startup-timeout */
+	FD_FAIL_STALL,	   /* a rank stopped making progress for --stall-timeout */
+	FD_FAIL_CRASH,	   /* the command exited non-zero or died by a signal */
+	FD_FAIL_TIMEOUT,   /* the whole job ran past --timeout */
+	FD_FAIL_PREFLIGHT, /* the preflight found the node unfit, or could not run */
+	FD_FAIL_LAUNCH,	   /* the command could not be started (not found, not executable) */
 };
 
 struct fd_node_state {
 	int node;
-	int failure;		   /* FD_FAIL_*, since the last decision */
+	int failure; /* FD_FAIL_*, since the last decision */
+	/*
+	 * The exit status the node's own event implies (128+N for signal N): with FD_FAIL_CRASH
+	 * the crash's, with FD_FAIL_LAUNCH flightdeck's (126, 127, 125), with `ended` the
+	 * command's own.
+	 */
+	int status;
+	int ended;		   /* the command ended by itself, with no failure */
+	int stop_signal;	   /* a terminating signal this node's agent received; 0 */
 	int64_t max_step;	   /* the furthest step any rank reached this attempt; -1 */
 	char checkpoint[PATH_MAX]; /* the newest complete checkpoint this node sees; "" */
 };
@@ -34,7 +67,7 @@ struct fd_policy {
 	int no_progress_limit; /* give up after this many restarts in a row without progress */
 };
 
-/* What rank 0 remembers between decisions. Zero it before the first. */
+/* What the deciding node remembers between decisions. Zero it before the first. */
 struct fd_group_history {
 	int restarts;
 	int no_progress;       /* restarts in a row that resumed where the last one did */
@@ -50,29 +83,66 @@ enum fd_verdict {
 };
 
 enum fd_stop_why {
-	FD_STOP_FAILURE = 1, /* a timeout or preflight failure: no restart can help */
+	FD_STOP_FAILURE = 1, /* a timeout, preflight or launch failure: no restart can help */
 	FD_STOP_BUDGET,	     /* --max-restarts spent */
 	FD_STOP_NO_PROGRESS, /* restarts keep resuming from the same place and getting no further */
+	FD_STOP_SIGNAL,	     /* a node's agent was told to stop (SIGTERM, SIGINT, ...) */
+	FD_STOP_ENDED,	     /* the command ended by itself: its status is the job's */
 };
 
+/*
+ * Everything a node needs to act on the decision and to say why, so that no node reads
+ * state only the deciding node keeps.
+ */
 struct fd_decision {
 	int verdict;		   /* FD_CONTINUE, FD_RESTART, FD_STOP */
 	int stop_why;		   /* FD_STOP_*, with FD_STOP */
-	int failure;		   /* the failure decided on */
-	int node;		   /* the node it came from; -1 */
-	char checkpoint[PATH_MAX]; /* where every node resumes from, with FD_RESTART */
+	int failure;		   /* the failure decided on, FD_FAIL_* */
+	int node;		   /* the node it came from (or the stop, or the end); -1 */
+	int status;		   /* that node's status (fd_node_state.status) */
+	int stop_signal;	   /* with FD_STOP_SIGNAL */
+	int restarts;		   /* restarts decided so far, this one included */
+	int no_progress;	   /* restarts in a row without progress (history) */
+	int64_t last_max_step;	   /* the furthest step before the last restart; -1 */
+	char checkpoint[PATH_MAX]; /* where every node resumes from (FD_RESTART) or resumed from */
 };
 
-/* The decision, a pure function of every node's state, the policy and the history. */
+/*
+ * The decision, a pure function of every node's state, the policy and the history. In order:
+ * a stop signal on any node stops everyone; else the gravest failure (the first node with it
+ * is named); timeouts, preflight and launch failures stop; others restart from node 0's
+ * checkpoint unless the budget is spent or restarts make no progress (counted once per
+ * decision, however many nodes failed); a command that ended by itself stops with its status;
+ * else continue.
+ */
 void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
 		     struct fd_group_history *h, struct fd_decision *d);
 
+/*
+ * The exit status of `flightdeck run` for a FD_STOP decision: 128+N for a stop signal, the
+ * command's own status when it ended by itself, 124 for a timeout, 69 for an unfit node, the
+ * launch's 125-127, and after spent restarts the last crash's own status or 86 after stalls.
+ * -1 for a decision that does not stop.
+ */
+int fd_decision_exit_code(const struct fd_decision *d);
+
+/* "crash", "stall", ...: the failure's name in the events log. */
+const char *fd_fail_name(int failure);
+
+struct fd_loop;
 struct fd_group;
+
+struct fd_group_callbacks {
+	/* The answer to a grp_submit. d is valid during the call only. */
+	void (*on_decision)(void *ctx, const struct fd_decision *d);
+	/* A peer stops the job, whatever this node is doing (FD_STOP decision). */
+	void (*on_stop)(void *ctx, const struct fd_decision *d);
+};
+
 struct fd_group_ops {
 	const char *name;
-	/* Contributes mine; fills d with the decision every node applies. Deadline-bounded. */
-	int (*exchange)(struct fd_group *g, const struct fd_node_state *mine,
-			struct fd_decision *d);
+	/* Contributes mine; the decision comes later through on_decision. 0 or -errno. */
+	int (*submit)(struct fd_group *g, const struct fd_node_state *mine);
 	void (*close)(struct fd_group *g);
 };
 
@@ -80,10 +150,26 @@ struct fd_group {
 	const struct fd_group_ops *ops;
 	int rank, size;
 	struct fd_policy policy;
-	struct fd_group_history history; /* used at rank 0 */
+	struct fd_group_history history; /* kept by the deciding node only */
+	struct fd_loop *loop;
+	struct fd_group_callbacks cb;
+	void *ctx;
+	/* the local transport: the decision waiting for the loop to deliver it */
+	int efd;
+	int pending;
+	struct fd_decision decision;
 };
 
-/* The size-1 group: this node is rank 0 and decides alone. */
-int fd_group_local(struct fd_group *g, const struct fd_policy *pol);
+/*
+ * The size-1 group: this node decides alone; its eventfd in loop delivers the decision.
+ * 0 or -errno.
+ */
+int fd_group_local(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
+		   const struct fd_group_callbacks *cb, void *ctx);
+
+/* Submits this node's state; -EBUSY while an earlier submit awaits its decision. */
+int grp_submit(struct fd_group *g, const struct fd_node_state *mine);
+/* Leaves the group and the loop; safe on a group that never opened. */
+void grp_close(struct fd_group *g);
 
 #endif

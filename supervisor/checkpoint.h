@@ -1,8 +1,9 @@
 /*
  * checkpoint.h - finding the newest complete checkpoint under a directory.
  *
- * "Complete" (DESIGN.md): the framework's completion marker is present, or the user's own
- * --checkpoint-marker. Candidates are the entries directly under the directory:
+ * "Complete" (docs/architecture.md, "Checkpoints"): the framework's completion marker is
+ * present, or the user's own --checkpoint-marker. Candidates are the entries directly under
+ * the directory:
  *   - a directory holding `.metadata` (torch.distributed.checkpoint writes it last),
  *   - a directory holding `trainer_state.json` (Hugging Face Trainer),
  *   - the tag a DeepSpeed `latest` file names (DeepSpeed rewrites `latest` after the save),

@@ -1,5 +1,5 @@
 /*
- * heartbeat.h - how a training job says it is alive (DESIGN.md, "Heartbeats").
+ * heartbeat.h - how a training job says it is alive (docs/architecture.md, "Heartbeats").
  *
  * Three sources, combinable, all feeding the same per-rank table in the supervisor:
  *   1. a unix datagram socket (FLIGHTDECK_HEARTBEAT) in a 0700 directory; the sender's uid is

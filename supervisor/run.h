@@ -1,5 +1,6 @@
 /*
- * run.h - `flightdeck run`: options and exit codes of the supervisor.
+ * run.h - `flightdeck run`: the supervisor's options and entry point (its exit codes are in
+ * group.h, which this header includes).
  */
 #ifndef FD_RUN_H
 #define FD_RUN_H
@@ -7,19 +8,10 @@
 #include <stdint.h>
 
 /*
- * Exit codes of `flightdeck run`. Otherwise it exits with the command's own status (128+N
- * when the command was killed by signal N), as a shell would.
+ * The exit codes of `flightdeck run` (FD_RUN_*) are in group.h: the group's decision yields
+ * them (fd_decision_exit_code).
  */
-enum {
-	FD_RUN_USAGE = 2,      /* bad flags, unreadable checkpoint dir, ... (as `check`) */
-	FD_RUN_PREFLIGHT = 69, /* EX_UNAVAILABLE: this node failed the preflight; drain it */
-	FD_RUN_PEER_LOST = 75, /* EX_TEMPFAIL: a peer node was lost; requeue (TCP/MPI groups) */
-	FD_RUN_STALLED = 86,   /* gave up: the job kept stalling; restarts spent or no progress */
-	FD_RUN_TIMEOUT = 124,  /* --timeout reached, as timeout(1) */
-	FD_RUN_INTERNAL = 125, /* flightdeck itself failed, as timeout(1) */
-	FD_RUN_NOEXEC = 126,   /* the command cannot be executed */
-	FD_RUN_NOTFOUND = 127, /* the command was not found */
-};
+#include "group.h"
 
 enum fd_preflight {
 	FD_PREFLIGHT_NONE,

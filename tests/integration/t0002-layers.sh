@@ -14,7 +14,7 @@ below() {
 	checks) echo checks hw core ;;
 	render) echo render checks hw core ;;
 	group) echo group core ;;
-	supervisor) echo supervisor group hw core ;;
+	supervisor) echo supervisor group core ;;
 	cli) echo cli render checks supervisor group hw core ;;
 	esac
 }

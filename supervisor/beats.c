@@ -1,0 +1,121 @@
+/*
+ * beats.c - the heartbeat sources the supervisor reads itself: the socket, on readiness or
+ * polled on the timer at high beat rates (see struct sup_beats), and --heartbeat-file's
+ * mtime. The output source is in output.c; all three feed ranks_beat.
+ */
+#include "sv.h"
+#include "util.h"
+
+#include <sys/epoll.h>
+#include <sys/stat.h>
+
+/*
+ * Reads every queued beat, on readiness or on the polling timer: the kernel queues at most
+ * net.unix.max_dgram_qlen (10 by default) datagrams per socket and clients wait 20 ms at most
+ * on a full queue, so a supervisor that dawdled would lose beats. One recvmmsg takes a batch.
+ */
+static int drain(struct sv *s, int64_t now)
+{
+	static struct fd_beat b[HB_RECV_BATCH];
+	int n, total = 0;
+
+	do {
+		n = fd_hb_recv(&s->beats.hb, b, HB_RECV_BATCH);
+		for (int i = 0; i < n; i++)
+			if (s->phase == PH_RUNNING || s->phase == PH_STACKS)
+				ranks_beat(&s->ranks, &b[i], now);
+		total += n > 0 ? n : 0;
+	} while (n == HB_RECV_BATCH);
+	return total;
+}
+
+/* Readiness (poll 0) or the timer (poll 1): the socket sleeps in the epoll set when polled. */
+static void set_mode(struct sv *s, int poll)
+{
+	struct sup_beats *b = &s->beats;
+
+	if (fd_loop_mod(&s->loop, b->hb.fd, poll ? 0 : EPOLLIN))
+		return;
+	b->poll = poll;
+	b->fast = b->idle = 0;
+	b->period = HB_POLL_MAX_NS;
+	b->next_poll = fd_mono_ns() + b->period;
+}
+
+/* The socket was readable (readiness mode). */
+static void on_ready(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct sv *s = arg;
+	struct sup_beats *b = &s->beats;
+	int64_t now = fd_mono_ns();
+
+	drain(s, now);
+	b->fast = now - b->last_wake < HB_POLL_MAX_NS ? b->fast + 1 : 0;
+	b->last_wake = now;
+	if (b->fast >= HB_FAST_WAKES)
+		set_mode(s, 1);
+}
+
+int beats_watch(struct sv *s)
+{
+	return fd_loop_add(&s->loop, s->beats.hb.fd, EPOLLIN, on_ready, s);
+}
+
+/* A poll in polling mode, with n datagrams read: size the period to the rate. */
+static void paced(struct sv *s, int n, int64_t now)
+{
+	struct sup_beats *b = &s->beats;
+
+	if (n == 0 && ++b->idle >= HB_IDLE_POLLS) {
+		set_mode(s, 0);
+		return;
+	}
+	/* Proportional: the period that would have queued HB_POLL_TARGET datagrams. */
+	if (n) {
+		b->idle = 0;
+		b->period = b->period * HB_POLL_TARGET / n;
+	}
+	if (b->period < HB_POLL_MIN_NS)
+		b->period = HB_POLL_MIN_NS;
+	if (b->period > HB_POLL_MAX_NS)
+		b->period = HB_POLL_MAX_NS;
+	b->next_poll = now + b->period;
+}
+
+/* On every timer expiry: beats queued up to now count before any deadline is judged. */
+void beats_on_timer(struct sv *s, int64_t now)
+{
+	int n = drain(s, now);
+
+	if (s->beats.poll && now >= s->beats.next_poll)
+		paced(s, n, now);
+}
+
+int64_t beats_next_poll(const struct sv *s)
+{
+	return s->beats.poll ? s->beats.next_poll : INT64_MAX;
+}
+
+/* --heartbeat-file: a new mtime is a beat of the RANK_FILE pseudo-rank. */
+void beats_poll_file(struct sv *s, int64_t now)
+{
+	struct sup_beats *b = &s->beats;
+	int64_t every = s->o->stall_ms / FILE_POLLS_PER_STALL;
+	struct stat st;
+
+	b->next_file_poll = now + (every < FILE_POLL_MAX_MS ? every : FILE_POLL_MAX_MS) * MS;
+	if (stat(s->o->heartbeat_file, &st))
+		return;
+	if (!b->file_seen) { /* the first look at this launch: what was there before */
+		b->file_seen = 1;
+		b->file_mtime = st.st_mtim;
+		return;
+	}
+	if (st.st_mtim.tv_sec != b->file_mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != b->file_mtime.tv_nsec) {
+		struct fd_beat beat = {.rank = RANK_FILE, .step = -1};
+
+		b->file_mtime = st.st_mtim;
+		ranks_beat(&s->ranks, &beat, now);
+	}
+}

@@ -1,0 +1,161 @@
+/*
+ * decide.c - the supervisor's side of the node group: what this node submits once an attempt
+ * (or a helper) is over, and what it does with the decision that comes back, or with a stop
+ * a peer started. The exit status always comes from a decision (fd_decision_exit_code),
+ * never from this node's own state (docs/architecture.md, "The node group").
+ */
+#include "sv.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void submit(struct sv *s, struct fd_node_state *me, int failure, int status, int ended)
+{
+	int r;
+
+	me->node = s->group.rank;
+	me->failure = failure;
+	me->status = status;
+	me->ended = ended;
+	me->stop_signal = s->stop_signal;
+	me->max_step = s->ranks.max_step;
+	sup_enter(s, PH_DECIDING);
+	r = grp_submit(&s->group, me);
+	if (r) {
+		fd_err("the node group did not take this node's state: %s", strerror(-r));
+		tree_emergency_kill(s);
+		sup_finish(s, FD_RUN_INTERNAL);
+	}
+}
+
+/*
+ * Tells the group what this node came to outside an attempt (a preflight, a launch, a
+ * timeout or a stop while waiting) and waits, in PH_DECIDING, for the decision.
+ */
+void sup_submit(struct sv *s, int failure, int status, int ended)
+{
+	struct fd_node_state me = {0};
+
+	submit(s, &me, failure, status, ended);
+}
+
+/*
+ * The tree of a stopped attempt is gone: submit how it ended. A failed attempt brings the
+ * checkpoint this node sees, where a restart would resume from.
+ */
+void sup_tree_gone(struct sv *s)
+{
+	struct sup_procs *p = &s->procs;
+	struct fd_node_state me = {0};
+	int fail = s->att.fail, r;
+
+	if (s->have_peer_stop) {
+		sup_finish(s, fd_decision_exit_code(&s->peer_stop));
+		return;
+	}
+	if (!s->stop_signal && fail == FD_FAIL_NONE) {
+		/* Ended by itself: its status is the job's (125 when it was never reaped). */
+		submit(s, &me, FD_FAIL_NONE,
+		       p->child_done ? tree_status_code(p->child_status) : FD_RUN_INTERNAL, 1);
+		return;
+	}
+	if (!s->stop_signal) {
+		r = ckpt_newest(s, me.checkpoint, sizeof(me.checkpoint));
+		if (r)
+			sup_say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir,
+				strerror(-r));
+	}
+	submit(s, &me, fail, fail == FD_FAIL_CRASH ? tree_status_code(p->child_status) : 0, 0);
+}
+
+static void give_up(struct sv *s, const struct fd_decision *d)
+{
+	char why[128];
+
+	if (d->stop_why == FD_STOP_BUDGET) {
+		sup_say(s, "giving up: --max-restarts %d spent", s->o->max_restarts);
+		return;
+	}
+	if (d->last_max_step >= 0)
+		snprintf(why, sizeof(why), "got no further than step %lld",
+			 (long long)d->last_max_step);
+	else
+		snprintf(why, sizeof(why), "failed the same way");
+	sup_say(s, "giving up: %d restarts in a row resumed from %s and %s", d->no_progress,
+		*d->checkpoint ? d->checkpoint : "the start", why);
+}
+
+static void restart(struct sv *s, const struct fd_decision *d)
+{
+	int64_t wait;
+	char b[32];
+	const char *reason = fd_fail_name(s->att.fail);
+
+	fd_strlcpy(s->att.resume, d->checkpoint, sizeof(s->att.resume));
+	s->att.restarts = d->restarts;
+	wait = sup_backoff_ms(s);
+	fd_fmt_duration(wait, b, sizeof(b));
+	sup_say(s, "restart %d of %d after a %s, in %s, from %s", s->att.restarts,
+		s->o->max_restarts, reason, b,
+		*s->att.resume ? s->att.resume : "the start (no complete checkpoint)");
+	sup_event(s, "restart", RANK_NONE, -1, s->att.resume, -1, sup_fields("reason", reason));
+	sup_enter(s, PH_BACKOFF);
+}
+
+void sup_on_decision(void *ctx, const struct fd_decision *d)
+{
+	struct sv *s = ctx;
+
+	if (s->phase != PH_DECIDING)
+		return; /* a peer's stop ended the wait already */
+	switch (d->verdict) {
+	case FD_RESTART:
+		if (s->stop_signal) { /* told to stop while the group decided: that decides */
+			sup_submit(s, FD_FAIL_NONE, 0, 0);
+			return;
+		}
+		restart(s, d);
+		return;
+	case FD_STOP:
+		if (d->stop_why == FD_STOP_BUDGET || d->stop_why == FD_STOP_NO_PROGRESS)
+			give_up(s, d);
+		sup_finish(s, fd_decision_exit_code(d));
+		return;
+	default: /* nothing this node submits leaves the job running */
+		sup_finish(s, FD_RUN_INTERNAL);
+		return;
+	}
+}
+
+/*
+ * A peer stops the job, whatever this node is doing: a running tree is stopped with the usual
+ * grace, a helper is killed, a wait ends; once nothing of ours runs, the peer's decision gives
+ * the exit status.
+ */
+void sup_on_stop(void *ctx, const struct fd_decision *d)
+{
+	struct sv *s = ctx;
+
+	if (s->have_peer_stop || s->phase == PH_DONE)
+		return;
+	s->peer_stop = *d;
+	s->have_peer_stop = 1;
+	sup_say(s, "node %d stops the job", d->node);
+	switch (s->phase) {
+	case PH_RUNNING:
+	case PH_STACKS:
+		tree_terminate(s);
+		break;
+	case PH_PREFLIGHT:
+	case PH_GPU_WAIT:
+		tree_begin_kill(s);
+		break;
+	case PH_BACKOFF:
+	case PH_DECIDING:
+		sup_finish(s, fd_decision_exit_code(d));
+		break;
+	default: /* stopping or killing already: sup_tree_gone applies the decision */
+		break;
+	}
+}

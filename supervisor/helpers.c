@@ -1,0 +1,112 @@
+/*
+ * helpers.c - the helper children that run between attempts: the preflight
+ * (`flightdeck check`) and the GPU wait (`flightdeck gpu-wait`). Both are executions of
+ * flightdeck itself, started through fd_spawn_start, so nothing in the supervisor can block
+ * on a GPU and nothing but exec runs between fork and exec (docs/architecture.md,
+ * "The supervisor").
+ */
+#include "spawn.h"
+#include "sv.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+void helper_preflight(struct sv *s)
+{
+	static const char *const levels[] = {"none", "quick", "standard"};
+	char *argv[12];
+	struct fd_spawn sp = {0};
+	char err[PATH_MAX + 128];
+	int n = 0, eno;
+
+	if (s->o->preflight == FD_PREFLIGHT_NONE) {
+		att_launch(s);
+		return;
+	}
+	argv[n++] = s->self_exe;
+	argv[n++] = "check";
+	argv[n++] = "--level";
+	argv[n++] = (char *)levels[s->o->preflight];
+	argv[n++] = "-q";
+	if (s->o->checkpoint_dir) {
+		argv[n++] = "--checkpoint-dir";
+		argv[n++] = (char *)s->o->checkpoint_dir;
+	}
+	if (s->o->check_config) {
+		argv[n++] = "--config";
+		argv[n++] = (char *)s->o->check_config;
+	}
+	argv[n] = NULL;
+	sp.argv = argv;
+	sp.stdout_to_stderr = 1; /* the job's stdout stays the job's */
+	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
+		sup_say(s, "preflight: %s", err);
+		sup_submit(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, 0);
+		return;
+	}
+	s->procs.helper = sp.pid;
+	s->procs.helper_done = 0;
+	sup_enter(s, PH_PREFLIGHT);
+}
+
+/* Before a relaunch: wait (bounded) until no GPU holds the old job's processes. */
+void helper_gpu_wait(struct sv *s)
+{
+	char ms[32], err[PATH_MAX + 128];
+	char *argv[] = {s->self_exe, "gpu-wait", "--timeout", ms, NULL};
+	struct fd_spawn sp = {.argv = argv, .stdout_to_stderr = 1};
+	int eno;
+
+	snprintf(ms, sizeof(ms), "%lld", (long long)s->o->gpu_release_ms);
+	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
+		helper_preflight(s); /* the preflight judges the GPUs anyway */
+		return;
+	}
+	s->procs.helper = sp.pid;
+	s->procs.helper_done = 0;
+	sup_enter(s, PH_GPU_WAIT);
+}
+
+void helper_exited(struct sv *s)
+{
+	pid_t h = s->procs.helper;
+	int st = s->procs.helper_status;
+
+	s->procs.helper = -1;
+	if (s->stop_signal) {
+		sup_submit(s, FD_FAIL_NONE, 0, 0); /* the stop signal decides */
+		return;
+	}
+	if (s->phase == PH_GPU_WAIT) {
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
+			sup_say(s, "GPUs still hold compute processes after --gpu-release-timeout; "
+				   "the preflight will judge");
+		helper_preflight(s);
+		return;
+	}
+	if (s->phase != PH_PREFLIGHT)
+		return;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		sup_event(s, "preflight", RANK_NONE, -1, NULL, 0, sup_fields("verdict", "fit"));
+		att_launch(s);
+		return;
+	}
+	sup_say(s, "preflight: this node is unfit (flightdeck check %s, pid %d); not launching",
+		WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run", (int)h);
+	sup_event(s, "preflight", RANK_NONE, -1, NULL, tree_status_code(st),
+		  sup_fields("verdict", "unfit"));
+	sup_submit(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, 0);
+}
+
+/* NVML or a GPU test hung: never wedge on a helper. */
+void helper_check_deadline(struct sv *s, int64_t now)
+{
+	if (!s->deadline || now < s->deadline || s->procs.helper <= 0)
+		return;
+	sup_say(s, "the %s helper (pid %d) is past its deadline: killing it",
+		sup_phase_name(s->phase), (int)s->procs.helper);
+	tree_signal(-s->procs.helper, SIGKILL);
+	s->deadline = 0;
+}

@@ -1,0 +1,235 @@
+/*
+ * phase.c - the supervisor's phases (docs/architecture.md, "The supervisor"):
+ *
+ *   PREFLIGHT -> RUNNING -> (stall/crash/timeout/signal) -> STACKS -> STOPPING -> KILLING
+ *       ^                                                                            |
+ *       |                                                                   (tree gone)
+ *       |                                                                            v
+ *       +------ PREFLIGHT <- GPU_WAIT <- BACKOFF <- (group: RESTART) <------- DECIDING
+ *                                                    (group: STOP) -> DONE
+ *
+ * sup_enter is the one place the phase changes, and it sets the phase's deadline, so a phase
+ * and its bound cannot drift apart. The timer and the signals are dispatched on the phase
+ * here; what each reaction does lives with its concern.
+ */
+#include "sv.h"
+#include "util.h"
+
+#include <signal.h>
+
+static const char *const phase_names[] = {
+    [PH_PREFLIGHT] = "preflight", [PH_GPU_WAIT] = "gpu-wait", [PH_BACKOFF] = "backoff",
+    [PH_RUNNING] = "running",	  [PH_STACKS] = "stacks",     [PH_STOPPING] = "stopping",
+    [PH_KILLING] = "killing",	  [PH_DECIDING] = "deciding", [PH_DONE] = "done",
+};
+
+const char *sup_phase_name(enum sup_phase ph)
+{
+	return phase_names[ph];
+}
+
+/* The backoff before restart N: --backoff doubled per restart, capped at --backoff-max. */
+int64_t sup_backoff_ms(const struct sv *s)
+{
+	int64_t wait = s->o->backoff_ms;
+
+	for (int i = 1; i < s->att.restarts && wait < s->o->backoff_max_ms; i++)
+		wait *= 2;
+	return wait > s->o->backoff_max_ms ? s->o->backoff_max_ms : wait;
+}
+
+/* How long a phase may last (ms from entering it); -1: no bound of its own. */
+static int64_t phase_limit_ms(const struct sv *s, enum sup_phase ph)
+{
+	switch (ph) {
+	case PH_PREFLIGHT: /* check bounds its own probes; this bounds check */
+		return s->o->preflight == FD_PREFLIGHT_QUICK ? PREFLIGHT_QUICK_MS
+							     : PREFLIGHT_STD_MS;
+	case PH_GPU_WAIT:
+		return s->o->gpu_release_ms + GPU_WAIT_SLACK_MS;
+	case PH_BACKOFF:
+		return sup_backoff_ms(s);
+	case PH_STACKS:
+		return s->o->stack_wait_ms;
+	case PH_STOPPING:
+		return s->o->grace_ms;
+	case PH_KILLING:
+		return s->o->kill_wait_ms;
+	default:
+		return -1;
+	}
+}
+
+void sup_enter(struct sv *s, enum sup_phase ph)
+{
+	int64_t limit = phase_limit_ms(s, ph);
+
+	s->phase = ph;
+	s->deadline = limit >= 0 ? fd_mono_ns() + limit * MS : 0;
+	if (ph == PH_DONE)
+		fd_loop_stop(&s->loop);
+}
+
+void sup_finish(struct sv *s, int code)
+{
+	s->exit_code = code;
+	sup_enter(s, PH_DONE);
+}
+
+static int64_t earlier(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The loop's question before every wait: the earliest deadline of this supervisor. */
+int64_t sup_next_wake(void *arg, int64_t now)
+{
+	struct sv *s = arg;
+	int64_t t = s->deadline ? s->deadline : INT64_MAX;
+
+	switch (s->phase) {
+	case PH_RUNNING:
+		t = earlier(t, ranks_next_deadline(&s->ranks, s->o, s->att.launch_ns));
+		if (s->o->heartbeat_file)
+			t = earlier(t, s->beats.next_file_poll);
+		if (s->o->checkpoint_max_age_ms)
+			t = earlier(t, s->ckpt.next_check);
+		break;
+	case PH_STACKS:
+	case PH_STOPPING:
+		t = earlier(t, now + STOP_POLL_MS * MS);
+		break;
+	case PH_KILLING:
+		t = earlier(t, now + KILL_POLL_MS * MS);
+		break;
+	default:
+		break;
+	}
+	if (s->job_deadline)
+		t = earlier(t, s->job_deadline);
+	return earlier(t, beats_next_poll(s));
+}
+
+/* --timeout outside an attempt: a helper is killed, a backoff ends. */
+static void job_timeout(struct sv *s)
+{
+	sup_say(s, "the job ran past --timeout while %s", sup_phase_name(s->phase));
+	sup_event(s, "timeout", RANK_NONE, -1, NULL, -1, NULL);
+	if (s->procs.helper > 0 && !s->procs.helper_done) {
+		s->att.fail = FD_FAIL_TIMEOUT;
+		s->stop_signal = 0;
+		tree_begin_kill(s);
+	} else {
+		sup_submit(s, FD_FAIL_TIMEOUT, FD_RUN_TIMEOUT, 0);
+	}
+}
+
+void sup_on_timer(struct fd_loop *l, int64_t now, void *arg)
+{
+	struct sv *s = arg;
+
+	beats_on_timer(s, now);
+	switch (s->phase) {
+	case PH_RUNNING:
+		if (s->o->heartbeat_file && now >= s->beats.next_file_poll)
+			beats_poll_file(s, now);
+		if (s->o->checkpoint_max_age_ms && now >= s->ckpt.next_check)
+			ckpt_age_check(s, now);
+		att_check_deadlines(s, now); /* the attempt's own --timeout included */
+		return;
+	case PH_STACKS:
+		if (stacks_ready(s) || now >= s->deadline) {
+			stacks_collect(s);
+			tree_terminate(s);
+		}
+		return;
+	case PH_STOPPING:
+	case PH_KILLING:
+		tree_poll(s);
+		return;
+	case PH_BACKOFF:
+		if (now >= s->deadline)
+			helper_gpu_wait(s);
+		break;
+	case PH_GPU_WAIT:
+	case PH_PREFLIGHT:
+		helper_check_deadline(s, now);
+		break;
+	default:
+		return;
+	}
+	/* Between attempts (and the phases they lead to) --timeout is checked here. */
+	if (s->job_deadline && now >= s->job_deadline &&
+	    (s->phase == PH_PREFLIGHT || s->phase == PH_GPU_WAIT || s->phase == PH_BACKOFF))
+		job_timeout(s);
+}
+
+static void on_sigchld(struct sv *s)
+{
+	struct sup_procs *p = &s->procs;
+	int was_child = p->child_done, was_helper = p->helper_done;
+	int stopping;
+
+	tree_reap(s);
+	if (p->child > 0 && p->child_done && !was_child)
+		att_child_exited(s);
+	stopping = s->phase == PH_STOPPING || s->phase == PH_KILLING;
+	if (p->helper > 0 && p->helper_done && !was_helper && !stopping)
+		helper_exited(s);
+	else if (stopping)
+		tree_poll(s);
+}
+
+/* SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. */
+static void on_stop_signal(struct sv *s, int sig)
+{
+	sup_event(s, "signal", RANK_NONE, -1, NULL, -1, sup_fields("signal", sup_sig_name(sig)));
+	if (s->stop_signal && s->phase != PH_DECIDING) {
+		sup_say(s, "second %s: killing everything now", sup_sig_name(sig));
+		tree_begin_kill(s);
+		return;
+	}
+	if (!s->stop_signal)
+		s->stop_signal = sig;
+	switch (s->phase) {
+	case PH_RUNNING:
+	case PH_STACKS:
+		sup_say(s, "received %s: passing it to process group %d", sup_sig_name(sig),
+			(int)s->procs.child);
+		tree_begin_stop(s, sig);
+		break;
+	case PH_STOPPING:
+		tree_signal(-s->procs.child, sig);
+		break;
+	case PH_PREFLIGHT:
+	case PH_GPU_WAIT:
+		tree_begin_kill(s);
+		break;
+	case PH_BACKOFF:
+		sup_submit(s, FD_FAIL_NONE, 0, 0); /* the stop signal decides */
+		break;
+	default: /* DECIDING: the decision, when it comes, sees the signal */
+		break;
+	}
+}
+
+void sup_on_signal(struct fd_loop *l, int sig, void *arg)
+{
+	struct sv *s = arg;
+
+	if (sig == SIGCHLD) {
+		on_sigchld(s);
+		return;
+	}
+	if (sig == SIGUSR1 || sig == SIGUSR2) {
+		if (s->procs.child > 0 && !s->procs.child_done) {
+			tree_signal(-s->procs.child, sig);
+			sup_say(s, "forwarded %s to process group %d", sup_sig_name(sig),
+				(int)s->procs.child);
+			sup_event(s, "signal", RANK_NONE, -1, NULL, -1,
+				  sup_fields("signal", sup_sig_name(sig)));
+		}
+		return;
+	}
+	on_stop_signal(s, sig);
+}

@@ -1,0 +1,81 @@
+/*
+ * ranks.h - the rank table and the stall policy, as pure functions of the table, the options
+ * and the time (docs/architecture.md, "The supervisor"): what a beat does to a rank, when a
+ * rank is next due, which rank is stalled and how to say so. No I/O, no clock reads: the
+ * unit tests drive them with made-up times.
+ */
+#ifndef FD_RANKS_H
+#define FD_RANKS_H
+
+#include "heartbeat.h"
+#include "run.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RANK_OUTPUT (-1) /* the pseudo-rank fed by --progress-regex */
+#define RANK_FILE   (-2) /* the pseudo-rank fed by --heartbeat-file */
+#define RANK_NONE   (-3) /* an event about the job, not about one rank */
+#define MAX_RANKS   4096 /* sources tracked; a beat from one more is ignored */
+
+#define NS_PER_MS 1000000LL
+
+struct sup_rank {
+	int id; /* the rank, or RANK_OUTPUT / RANK_FILE */
+	pid_t pid;
+	int stacks, phase, stack_asked;
+	int64_t last_ns, progress_ns, step_ns;
+	int64_t step;		 /* -1: none reported yet */
+	int64_t max_interval_ns; /* the longest step-to-step interval, for --stall-timeout auto */
+	int nintervals;
+};
+
+struct sup_ranks {
+	struct sup_rank *v;
+	size_t n;
+	int expected;	  /* ranks expected to beat (--ranks, --nproc-per-node); 0 = learn */
+	int want_output;  /* a --progress-regex source is configured */
+	int want_file;	  /* a --heartbeat-file source is configured */
+	int64_t max_step; /* the furthest step of any rank this attempt; -1 */
+	uint64_t beats;	  /* every beat taken, for the summary */
+};
+
+/* What ranks_judge found wrong. */
+struct sup_stall {
+	int failure;	    /* FD_FAIL_STALL or FD_FAIL_STARTUP; FD_FAIL_NONE when all is well */
+	int rank;	    /* the source named in the event, RANK_NONE for a startup failure */
+	int64_t step;	    /* its last step, -1 */
+	const char *reason; /* the stall event's reason: "stall", "checkpoint", "startup" */
+	char what[256];	    /* the line said on stderr */
+};
+
+/* Forgets the ranks of the last attempt (the memory is kept for the next). */
+void ranks_reset(struct sup_ranks *t);
+void ranks_free(struct sup_ranks *t);
+struct sup_rank *ranks_find(const struct sup_ranks *t, int id);
+/* The rank, created at now if new; NULL past MAX_RANKS or out of memory. */
+struct sup_rank *ranks_add(struct sup_ranks *t, int id, int64_t now);
+/* A beat at now: liveness, step, phase; progress moves the rank's deadline. */
+void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now);
+/* How many real ranks (not the output or the file) have beaten. */
+int ranks_real(const struct sup_ranks *t);
+/* Some configured source has not beaten yet: the startup deadline still applies. */
+int ranks_startup_pending(const struct sup_ranks *t);
+
+/* The silence a rank is allowed, in ms: fixed, learned (auto), or a checkpoint's. */
+int64_t rank_limit_ms(const struct fd_run_opts *o, const struct sup_rank *r);
+int64_t rank_deadline(const struct fd_run_opts *o, const struct sup_rank *r);
+/* The earliest rank or startup deadline of an attempt launched at launch_ns; INT64_MAX. */
+int64_t ranks_next_deadline(const struct sup_ranks *t, const struct fd_run_opts *o,
+			    int64_t launch_ns);
+/*
+ * Judges the attempt launched at launch_ns at time now: of the ranks past their deadline the
+ * one silent longest is named; else the startup deadline. Returns st->failure.
+ */
+int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
+		int64_t now, struct sup_stall *st);
+
+/* "rank 3", "the output (--progress-regex)", "the heartbeat file" */
+void rank_name(int id, char *out, size_t len);
+
+#endif

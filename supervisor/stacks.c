@@ -1,0 +1,161 @@
+/*
+ * stacks.c - the stacks of a stuck job: each rank that registered a faulthandler dump
+ * (stacks=1 in its beats) is sent FLIGHTDECK_STACK_SIGNAL and writes its stacks to
+ * stacks-RANK.txt in the heartbeat directory; the innermost frames are said in one line and
+ * the whole text goes to the events log. The dump parser is pure (stacks.h).
+ */
+#define _GNU_SOURCE
+#include "stacks.h"
+#include "proctree.h"
+#include "sv.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PY_FRAME "File \"" /* how faulthandler starts a frame line */
+
+static int stack_path(const struct sv *s, int rank, char *out, size_t len)
+{
+	return fd_pathf(out, len, "%s/stacks-%d.txt", s->beats.hb.dir, rank);
+}
+
+int stacks_ask(struct sv *s)
+{
+	int asked = 0;
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < s->ranks.n; i++) {
+		struct sup_rank *r = &s->ranks.v[i];
+
+		if (r->id < 0 || !r->stacks || r->pid <= 0)
+			continue;
+		/* Remove last time's text so only a fresh dump counts. */
+		if (!stack_path(s, r->id, path, sizeof(path)))
+			truncate(path, 0);
+		if (!tree_signal(r->pid, s->stack_sig)) {
+			r->stack_asked = 1;
+			asked++;
+		}
+	}
+	return asked;
+}
+
+int stacks_ready(struct sv *s)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < s->ranks.n; i++) {
+		if (!s->ranks.v[i].stack_asked)
+			continue;
+		if (stack_path(s, s->ranks.v[i].id, path, sizeof(path)) || stat(path, &st) ||
+		    st.st_size == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* 'File "/a/b/train.py", line 81 in main' -> "train.py:81 in main" */
+void stk_frame_short(const char *f, char *out, size_t len)
+{
+	const char *q = strchr(f + 6, '"'), *base = f + 6, *line;
+	int n = 0;
+
+	for (const char *c = f + 6; q && c < q; c++)
+		if (*c == '/')
+			base = c + 1;
+	line = q ? strstr(q, "line ") : NULL;
+	if (!q || !line || (size_t)(line - f) > strcspn(f, "\n")) {
+		snprintf(out, len, "%.*s", (int)strcspn(f, "\n"), f);
+		return;
+	}
+	sscanf(line + 5, "%d", &n);
+	snprintf(out, len, "%.*s:%d%.*s", (int)(q - base), base, n,
+		 (int)strcspn(strstr(line, " in ") ? strstr(line, " in ") : "", "\n"),
+		 strstr(line, " in ") ? strstr(line, " in ") : "");
+}
+
+/*
+ * Where the thread the dump calls current is (faulthandler's format, most recent call first):
+ * the innermost frame of the job's own code, and the innermost frame of all when that is in
+ * a library ("train.py:81 in main (in distributed_c10d.py:1541 in all_reduce)").
+ */
+void stk_innermost(const char *text, char *out, size_t len)
+{
+	const char *p = strstr(text, "Current thread"), *first, *own = NULL;
+	char a[256], b[256];
+
+	if (!p)
+		p = text;
+	first = strstr(p, PY_FRAME);
+	if (!first) {
+		snprintf(out, len, "(no frame in the dump)");
+		return;
+	}
+	for (const char *f = first; f && f < first + 65536; f = strstr(f + 6, PY_FRAME)) {
+		size_t l = strcspn(f, "\n");
+
+		if (!memmem(f, l, "-packages/", 10) && !memmem(f, l, "/lib/python", 11)) {
+			own = f;
+			break;
+		}
+		if (!strncmp(f + l, "\n\n", 2))
+			break; /* the end of this thread's stack */
+	}
+	stk_frame_short(first, a, sizeof(a));
+	if (!own || own == first) {
+		snprintf(out, len, "%s", a);
+		return;
+	}
+	stk_frame_short(own, b, sizeof(b));
+	snprintf(out, len, "%s (in %s)", b, a);
+}
+
+/* A rank that did not dump: say why when /proc can tell (stopped, stuck in the kernel). */
+static void no_dump(struct sv *s, const struct sup_rank *r)
+{
+	struct fd_proc p;
+
+	if (fd_proc_read(r->pid, &p))
+		sup_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
+	else if (p.state == 'T' || p.state == 't')
+		sup_say(s, "rank %d (pid %d) is stopped (state T): it cannot dump its stack", r->id,
+			(int)r->pid);
+	else if (p.state == 'D')
+		sup_say(s, "rank %d (pid %d) is in uninterruptible sleep (state D): no stack",
+			r->id, (int)r->pid);
+	else
+		sup_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
+}
+
+void stacks_collect(struct sv *s)
+{
+	char path[PATH_MAX], frame[512];
+
+	for (size_t i = 0; i < s->ranks.n; i++) {
+		struct sup_rank *r = &s->ranks.v[i];
+		char *text = NULL;
+		size_t n = 0;
+
+		if (!r->stack_asked)
+			continue;
+		r->stack_asked = 0;
+		if (!stack_path(s, r->id, path, sizeof(path)) && !fd_read_all(path, &text, &n) &&
+		    n > 0) {
+			if (n > STACK_TEXT_MAX)
+				text[STACK_TEXT_MAX] = '\0';
+			stk_innermost(text, frame, sizeof(frame));
+			sup_say(s, "rank %d is at %s (whole stacks in the events log)", r->id,
+				frame);
+			sup_event(s, "stacks", r->id, r->step, NULL, -1,
+				  sup_fields("stacks", text));
+		} else {
+			no_dump(s, r);
+		}
+		free(text);
+	}
+}

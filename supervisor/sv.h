@@ -1,0 +1,221 @@
+/*
+ * sv.h - the supervisor's private state, one sub-struct per concern, and the functions its
+ * files share (docs/architecture.md, "The supervisor"). Nothing outside supervisor/ includes
+ * this header; the public interface is run.h.
+ *
+ * The files, each owning one concern:
+ *   supervise.c  set-up, the loop, tear-down, the summary
+ *   phase.c      the phases: sup_enter, the one place the phase changes; timer and signals
+ *   attempt.c    launching the command, judging it (stalls, crashes), failing it
+ *   decide.c     what the node submits to the group, and acting on the group's decisions
+ *   tree.c       signals to the process tree, reaping, waiting for the tree to be gone
+ *   helpers.c    the preflight and GPU-wait helper children
+ *   beats.c      the heartbeat socket (readiness or polled) and the heartbeat file
+ *   output.c     the child's stdout/stderr pass-through and --progress-regex
+ *   stacks.c     asking stuck ranks for stacks, and reading them
+ *   ckpt_watch.c the resume checkpoint and the --checkpoint-max-age watch
+ *   events.c     the stderr line and the --events JSON lines
+ *   ranks.c      the rank table and the stall policy (pure, ranks.h)
+ */
+#ifndef FD_SV_H
+#define FD_SV_H
+
+#include "group.h"
+#include "heartbeat.h"
+#include "loop.h"
+#include "ranks.h"
+#include "run.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define MS NS_PER_MS
+
+/* Deadlines and poll intervals. */
+#define KILL_POLL_MS	     50	    /* after SIGKILL: is the tree gone yet */
+#define STOP_POLL_MS	     100    /* during the grace, and while stacks are awaited */
+#define PREFLIGHT_QUICK_MS   120000 /* bounds `check --level quick` (its probes bound themselves) */
+#define PREFLIGHT_STD_MS     600000 /* bounds `check --level standard` (gpubench included) */
+#define GPU_WAIT_SLACK_MS    5000   /* the GPU-wait helper's own timeout, plus this */
+#define FILE_POLL_MAX_MS     1000   /* --heartbeat-file: stat at least this often... */
+#define FILE_POLLS_PER_STALL 4	    /* ...or 4 times per --stall-timeout */
+#define CKPT_CHECK_MAX_MS    60000  /* --checkpoint-max-age: look at least once a minute... */
+#define CKPT_CHECKS_PER_AGE  4	    /* ...or 4 times per max age */
+#define EMERGENCY_ROUNDS     100    /* last-resort SIGKILL rounds, ... */
+#define EMERGENCY_ROUND_US   20000  /* ... this far apart: 2 s at most */
+
+/* The adaptive heartbeat polling (see struct sup_beats). */
+#define HB_POLL_MAX_NS (8 * MS) /* beats closer than this: poll the socket on the timer */
+#define HB_POLL_MIN_NS (1 * MS)
+#define HB_POLL_TARGET 6  /* datagrams queued per poll, of the kernel's 10 */
+#define HB_FAST_WAKES  8  /* wake-ups in a row this close switch to polling */
+#define HB_IDLE_POLLS  20 /* empty polls in a row switch back to readiness */
+#define HB_RECV_BATCH  256
+
+#define MAX_PROCS      4096
+#define LINE_MAX_MATCH 4096
+#define STACK_TEXT_MAX 65536
+
+enum sup_phase {
+	PH_PREFLIGHT,
+	PH_GPU_WAIT,
+	PH_BACKOFF,
+	PH_RUNNING,
+	PH_STACKS,   /* asked the stuck ranks for their stacks; the child still runs */
+	PH_STOPPING, /* SIGTERM (or the forwarded signal) sent; grace running */
+	PH_KILLING,  /* SIGKILL sent; waiting for the tree to be gone */
+	PH_DECIDING, /* the node's state is submitted; the group's decision is awaited */
+	PH_DONE,
+};
+
+struct sv;
+
+struct sup_stream {
+	struct sv *s;
+	int fd, out; /* read from fd, write through to out */
+	char line[LINE_MAX_MATCH + 1];
+	size_t len; /* a longer line is matched on its first LINE_MAX_MATCH bytes */
+};
+
+/* output.c: the child's output, captured only when --progress-regex reads it */
+struct sup_output {
+	regex_t re;
+	int have_re;
+	struct sup_stream out, err;
+};
+
+/* tree.c: the processes flightdeck started, and how they ended */
+struct sup_procs {
+	pid_t child;
+	int child_done, child_status;
+	pid_t helper; /* the preflight or the GPU wait */
+	int helper_done, helper_status;
+};
+
+/*
+ * beats.c. Beats only move deadlines later, so they need not be read the instant they come.
+ * When they arrive faster than HB_POLL_MAX_NS apart, the socket leaves the epoll set and is
+ * read on the timer every period (1-8 ms), sized so that about HB_POLL_TARGET of the kernel's
+ * 10 datagrams (net.unix.max_dgram_qlen) are queued at each read. After HB_IDLE_POLLS empty
+ * polls it goes back to waking on readiness.
+ */
+struct sup_beats {
+	struct fd_hb_socket hb;
+	int poll, fast, idle;
+	int64_t period, next_poll, last_wake;
+	/* --heartbeat-file */
+	int64_t next_file_poll;
+	struct timespec file_mtime;
+	int file_seen;
+};
+
+/* ckpt_watch.c: --checkpoint-max-age, when to look next and what was already said */
+struct sup_ckpt_age {
+	int64_t next_check;
+	double start_wall;
+	char warned[PATH_MAX];
+	int warned_none;
+};
+
+/* attempt.c: this attempt and the count of them */
+struct sup_attempt {
+	int launches, restarts;
+	int fail; /* FD_FAIL_* of this attempt, as this node saw it */
+	int64_t launch_ns;
+	char resume[PATH_MAX];
+};
+
+struct sv {
+	const struct fd_run_opts *o;
+	struct fd_loop loop;
+	char self_exe[PATH_MAX];
+	int stack_sig;
+	int events_fd;
+
+	enum sup_phase phase; /* changed by sup_enter only */
+	int64_t deadline;     /* of the current phase: grace end, backoff end, ... ; 0 = none */
+	int64_t start_ns, job_deadline;
+
+	struct sup_attempt att;
+	struct sup_ranks ranks;
+	struct sup_procs procs;
+	struct sup_output output;
+	struct sup_beats beats;
+	struct sup_ckpt_age ckpt;
+
+	struct fd_group group;
+	struct fd_decision peer_stop; /* a stop a peer started (on_stop) */
+	int have_peer_stop;
+	int stop_signal; /* a terminating signal flightdeck received */
+	int exit_code;	 /* set when the decision to exit is made */
+};
+
+/* phase.c */
+void sup_enter(struct sv *s, enum sup_phase ph);
+void sup_finish(struct sv *s, int code);
+const char *sup_phase_name(enum sup_phase ph);
+int64_t sup_next_wake(void *arg, int64_t now);
+void sup_on_timer(struct fd_loop *l, int64_t now, void *arg);
+void sup_on_signal(struct fd_loop *l, int sig, void *arg);
+int64_t sup_backoff_ms(const struct sv *s);
+
+/* attempt.c */
+void att_launch(struct sv *s);
+void att_fail(struct sv *s, int why, const char *what);
+void att_check_deadlines(struct sv *s, int64_t now);
+void att_child_exited(struct sv *s);
+
+/* decide.c */
+void sup_submit(struct sv *s, int failure, int status, int ended);
+void sup_tree_gone(struct sv *s);
+void sup_on_decision(void *ctx, const struct fd_decision *d);
+void sup_on_stop(void *ctx, const struct fd_decision *d);
+
+/* tree.c */
+int tree_signal(pid_t pid, int sig);
+int tree_status_code(int st);
+void tree_reap(struct sv *s);
+void tree_begin_stop(struct sv *s, int sig);
+void tree_terminate(struct sv *s);
+void tree_begin_kill(struct sv *s);
+void tree_poll(struct sv *s);
+void tree_emergency_kill(struct sv *s);
+
+/* helpers.c */
+void helper_preflight(struct sv *s);
+void helper_gpu_wait(struct sv *s);
+void helper_exited(struct sv *s);
+void helper_check_deadline(struct sv *s, int64_t now);
+
+/* beats.c */
+int beats_watch(struct sv *s);
+void beats_on_timer(struct sv *s, int64_t now);
+void beats_poll_file(struct sv *s, int64_t now);
+int64_t beats_next_poll(const struct sv *s);
+
+/* output.c */
+void out_watch(struct sv *s, int out_fd, int err_fd);
+void out_close(struct sv *s);
+
+/* stacks.c */
+int stacks_ask(struct sv *s);
+int stacks_ready(struct sv *s);
+void stacks_collect(struct sv *s);
+
+/* ckpt_watch.c */
+int ckpt_newest(struct sv *s, char *out, size_t len);
+void ckpt_age_check(struct sv *s, int64_t now);
+
+/* events.c */
+void sup_say(const struct sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sup_event(struct sv *s, const char *name, int rank, int64_t step, const char *ckpt,
+	       int exit_code, cJSON *extra);
+cJSON *sup_fields(const char *k1, const char *v1);
+const char *sup_sig_name(int sig);
+void sup_describe_status(int st, char *out, size_t len);
+
+#endif

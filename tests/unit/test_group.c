@@ -1,0 +1,236 @@
+/*
+ * test_group.c - the group decision over many nodes (64, 1024), the exit status a decision
+ * yields, and the size-1 local group's asynchronous delivery.
+ */
+#include "testhelp.h"
+#include "group.h"
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static struct fd_node_state *nodes_new(int n, int64_t step)
+{
+	struct fd_node_state *v = calloc((size_t)n, sizeof(*v));
+
+	for (int i = 0; v && i < n; i++) {
+		v[i].node = i;
+		v[i].max_step = step;
+		snprintf(v[i].checkpoint, sizeof(v[i].checkpoint), "/ck/node-%d", i);
+	}
+	return v;
+}
+
+/* The gravest failure wins, the first node with it is named, at 64 and 1024 nodes. */
+static void decide_gravest(void)
+{
+	static const int sizes[] = {64, 1024};
+	struct fd_policy pol = {.max_restarts = 5, .no_progress_limit = 3};
+
+	for (size_t k = 0; k < 2; k++) {
+		int n = sizes[k];
+		struct fd_node_state *v = nodes_new(n, 100);
+		struct fd_group_history h = {0};
+		struct fd_decision d;
+
+		if (!v)
+			return;
+		fd_group_decide(v, n, &pol, &h, &d);
+		CHECK_EQ_INT(d.verdict, FD_CONTINUE);
+		CHECK_EQ_INT(d.node, -1);
+		/* stalls everywhere, one crash in the middle, a later crash: the first crash */
+		for (int i = 0; i < n; i += 3)
+			v[i].failure = FD_FAIL_STALL;
+		v[n / 2].failure = FD_FAIL_CRASH;
+		v[n / 2].status = 137;
+		v[n - 1].failure = FD_FAIL_CRASH;
+		v[n - 1].status = 3;
+		fd_group_decide(v, n, &pol, &h, &d);
+		CHECK_EQ_INT(d.verdict, FD_RESTART);
+		CHECK_EQ_INT(d.failure, FD_FAIL_CRASH);
+		CHECK_EQ_INT(d.node, n / 2);
+		CHECK_EQ_INT(d.status, 137);
+		/* every node resumes from node 0's checkpoint, whoever failed */
+		CHECK_STREQ(d.checkpoint, "/ck/node-0");
+		/* counted once for the whole group, not once per failed node */
+		CHECK_EQ_INT(h.restarts, 1);
+		CHECK_EQ_INT(d.restarts, 1);
+		/* one unfit node among crashes: nobody restarts, that node is named */
+		v[n - 7].failure = FD_FAIL_PREFLIGHT;
+		fd_group_decide(v, n, &pol, &h, &d);
+		CHECK_EQ_INT(d.verdict, FD_STOP);
+		CHECK_EQ_INT(d.stop_why, FD_STOP_FAILURE);
+		CHECK_EQ_INT(d.node, n - 7);
+		CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_PREFLIGHT);
+		CHECK_EQ_INT(h.restarts, 1);
+		/* a timeout on two nodes: the first of them; 124 */
+		v[n - 7].failure = FD_FAIL_STALL;
+		v[5].failure = FD_FAIL_TIMEOUT;
+		v[n - 2].failure = FD_FAIL_TIMEOUT;
+		fd_group_decide(v, n, &pol, &h, &d);
+		CHECK_EQ_INT(d.stop_why, FD_STOP_FAILURE);
+		CHECK_EQ_INT(d.node, 5);
+		CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_TIMEOUT);
+		/* a stop signal on any node beats every failure */
+		v[n - 3].stop_signal = SIGTERM;
+		fd_group_decide(v, n, &pol, &h, &d);
+		CHECK_EQ_INT(d.verdict, FD_STOP);
+		CHECK_EQ_INT(d.stop_why, FD_STOP_SIGNAL);
+		CHECK_EQ_INT(d.node, n - 3);
+		CHECK_EQ_INT(fd_decision_exit_code(&d), 128 + SIGTERM);
+		free(v);
+	}
+}
+
+/* The budget and the no-progress rule, judged on the furthest step of all nodes. */
+static void decide_budget_progress(void)
+{
+	const int n = 1024;
+	struct fd_policy pol = {.max_restarts = 4, .no_progress_limit = 2};
+	struct fd_node_state *v = nodes_new(n, 10);
+	struct fd_group_history h = {0};
+	struct fd_decision d;
+
+	if (!v)
+		return;
+	for (int i = 0; i < n; i++)
+		v[i].failure = FD_FAIL_STALL;
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	/* same checkpoint, but one node got further: progress, no strike */
+	v[900].max_step = 50;
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	CHECK_EQ_INT(h.no_progress, 0);
+	CHECK_EQ_INT(d.restarts, 2);
+	/* nobody passes step 50 from the same checkpoint, twice: give up early, 86 */
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	CHECK_EQ_INT(h.no_progress, 1);
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_NO_PROGRESS);
+	CHECK_EQ_INT(d.no_progress, 2);
+	CHECK_EQ_INT(d.last_max_step, 50);
+	CHECK_STREQ(d.checkpoint, "/ck/node-0");
+	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_STALLED);
+	CHECK_EQ_INT(h.restarts, 3);
+
+	/* with progress each time the budget ends it; crashes end with the crash's status */
+	memset(&h, 0, sizeof(h));
+	for (int r = 0; r < 4; r++) {
+		v[r].max_step = 100 * (r + 1);
+		fd_group_decide(v, n, &pol, &h, &d);
+		CHECK_EQ_INT(d.verdict, FD_RESTART);
+		CHECK_EQ_INT(d.restarts, r + 1);
+	}
+	v[17].failure = FD_FAIL_CRASH;
+	v[17].status = 128 + SIGSEGV;
+	v[3].max_step = 1000;
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_BUDGET);
+	CHECK_EQ_INT(d.node, 17);
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 128 + SIGSEGV);
+	CHECK_EQ_INT(h.restarts, 4);
+	free(v);
+}
+
+static void decision_exit_codes(void)
+{
+	struct fd_decision d = {.verdict = FD_RESTART};
+
+	CHECK_EQ_INT(fd_decision_exit_code(&d), -1);
+	d.verdict = FD_STOP;
+	d.stop_why = FD_STOP_ENDED;
+	d.status = 0;
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 0);
+	d.status = 7;
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 7);
+	d.stop_why = FD_STOP_FAILURE;
+	d.failure = FD_FAIL_LAUNCH;
+	d.status = FD_RUN_NOTFOUND;
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 127);
+	d.stop_why = FD_STOP_BUDGET;
+	d.failure = FD_FAIL_STALL;
+	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_STALLED);
+	d.failure = FD_FAIL_STARTUP;
+	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_STALLED);
+	d.stop_why = FD_STOP_SIGNAL;
+	d.stop_signal = SIGINT;
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 130);
+
+	/* a node whose command ended by itself stops the group with that status */
+	struct fd_node_state two[2] = {{.node = 0}, {.node = 1, .ended = 1, .status = 0}};
+	struct fd_group_history h = {0};
+	struct fd_policy pol = {1, 0};
+
+	fd_group_decide(two, 2, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_ENDED);
+	CHECK_EQ_INT(d.node, 1);
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 0);
+	CHECK_STREQ(fd_fail_name(FD_FAIL_PREFLIGHT), "preflight");
+}
+
+struct waiter {
+	struct fd_loop *loop;
+	int decisions;
+	struct fd_decision d;
+};
+
+static void got_decision(void *ctx, const struct fd_decision *d)
+{
+	struct waiter *w = ctx;
+
+	w->decisions++;
+	w->d = *d;
+	fd_loop_stop(w->loop);
+}
+
+static void got_stop(void *ctx, const struct fd_decision *d)
+{
+}
+
+/* The local group answers through the loop, never from inside grp_submit. */
+static void local_async(void)
+{
+	static const struct fd_group_callbacks cb = {got_decision, got_stop};
+	struct fd_loop l;
+	struct fd_group g;
+	struct waiter w = {.loop = &l};
+	struct fd_policy pol = {.max_restarts = 0};
+	struct fd_node_state me = {.failure = FD_FAIL_CRASH, .status = 9, .max_step = -1};
+
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_group_local(&g, &l, &pol, &cb, &w), 0);
+	CHECK_EQ_INT(g.size, 1);
+	CHECK_EQ_INT(grp_submit(&g, &me), 0);
+	CHECK_EQ_INT(w.decisions, 0);
+	CHECK_EQ_INT(grp_submit(&g, &me), -EBUSY);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(w.decisions, 1);
+	CHECK_EQ_INT(w.d.verdict, FD_STOP);
+	CHECK_EQ_INT(w.d.stop_why, FD_STOP_BUDGET);
+	CHECK_EQ_INT(fd_decision_exit_code(&w.d), 9);
+	/* an unfit node goes through the same decision: 69 */
+	me.failure = FD_FAIL_PREFLIGHT;
+	CHECK_EQ_INT(grp_submit(&g, &me), 0);
+	l.stop = 0;
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(w.decisions, 2);
+	CHECK_EQ_INT(fd_decision_exit_code(&w.d), FD_RUN_PREFLIGHT);
+	grp_close(&g);
+	grp_close(&g); /* twice is harmless */
+	fd_loop_close(&l);
+}
+
+const struct unit_test group_tests[] = {
+    {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
+    {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
+    {"group: exit status of a decision", decision_exit_codes},
+    {"group: the local group decides asynchronously", local_async},
+    {NULL, NULL},
+};

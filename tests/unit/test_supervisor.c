@@ -1,0 +1,166 @@
+/*
+ * test_supervisor.c - the supervisor's pure parts: the rank table and the stall policy
+ * (ranks.c), and the faulthandler dump parser (stacks.c) on text Python 3.11 wrote.
+ */
+#include "testhelp.h"
+#include "ranks.h"
+#include "stacks.h"
+
+#include <stdlib.h>
+
+#define S(x) ((int64_t)(x)*1000 * NS_PER_MS) /* seconds, in the table's nanoseconds */
+
+static const struct fd_run_opts opts = {
+    .stall_ms = 30000,
+    .stall_factor = 3,
+    .stall_floor_ms = 10000,
+    .startup_ms = 120000,
+    .checkpoint_ms = 600000,
+};
+
+static void beat(struct sup_ranks *t, int rank, int64_t step, int64_t at)
+{
+	struct fd_beat b = {.rank = rank, .step = step};
+
+	ranks_beat(t, &b, at);
+}
+
+static void ranks_deadlines(void)
+{
+	struct sup_ranks t = {.expected = 2, .max_step = -1};
+	struct fd_run_opts o = opts;
+	struct sup_rank *r;
+
+	/* a fixed --stall-timeout counts from the last progress */
+	beat(&t, 0, 1, S(10));
+	r = ranks_find(&t, 0);
+	CHECK(r != NULL);
+	CHECK_EQ_INT(rank_deadline(&o, r), S(40));
+	beat(&t, 0, 1, S(20)); /* the same step again: alive, but no progress */
+	CHECK_EQ_INT(rank_deadline(&o, r), S(40));
+	beat(&t, 0, 2, S(25));
+	CHECK_EQ_INT(rank_deadline(&o, r), S(55));
+	CHECK_EQ_INT(t.max_step, 2);
+	/* startup: one of two ranks has beaten, so the startup deadline is the earliest */
+	CHECK(ranks_startup_pending(&t));
+	CHECK_EQ_INT(ranks_next_deadline(&t, &o, S(0)), S(55));
+	CHECK_EQ_INT(ranks_next_deadline(&t, &o, -S(100)), S(20));
+	beat(&t, 1, -1, S(26));
+	CHECK(!ranks_startup_pending(&t));
+	CHECK_EQ_INT(ranks_real(&t), 2);
+	r = ranks_find(&t, 0); /* a new rank may have moved the table */
+
+	/* auto: the startup limit until two intervals are known, then factor x the longest */
+	o.stall_auto = 1;
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 120000); /* one interval so far */
+	beat(&t, 0, 3, S(45));			    /* intervals 15 s and 20 s */
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 60000);
+	/* a checkpoint may take --checkpoint-timeout, and entering it is progress */
+	struct fd_beat ck = {.rank = 0, .step = -1, .phase = FD_PHASE_CHECKPOINT};
+
+	ranks_beat(&t, &ck, S(50));
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 600000);
+	CHECK_EQ_INT(rank_deadline(&o, r), S(650));
+	/* a new attempt starts empty */
+	ranks_reset(&t);
+	CHECK_EQ_INT(t.n, 0);
+	CHECK_EQ_INT(t.max_step, -1);
+	CHECK(ranks_find(&t, 0) == NULL);
+	ranks_free(&t);
+}
+
+static void ranks_stalls(void)
+{
+	struct sup_ranks t = {.max_step = -1};
+	struct sup_stall st;
+
+	/* nothing configured and nothing heard: no startup failure, ever */
+	CHECK_EQ_INT(ranks_judge(&t, &opts, 0, S(1000), &st), FD_FAIL_NONE);
+	/* --ranks 4, two beat: a startup failure that counts them */
+	t.expected = 4;
+	beat(&t, 0, -1, S(1));
+	beat(&t, 1, -1, S(1));
+	CHECK_EQ_INT(ranks_judge(&t, &opts, 0, S(30), &st), FD_FAIL_NONE);
+	CHECK_EQ_INT(ranks_judge(&t, &opts, 0, S(31), &st), FD_FAIL_STALL);
+	t.expected = 2;
+	beat(&t, 0, -1, S(100));
+	beat(&t, 1, -1, S(100));
+
+	/* rank 1 made steps then stopped; rank 3 beats but is stuck on its step */
+	beat(&t, 1, 7, S(101));
+	beat(&t, 3, 5, S(100));
+	for (int s = 102; s < 140; s += 2)
+		beat(&t, 3, 5, S(s));
+	beat(&t, 0, -1, S(139));
+	CHECK_EQ_INT(ranks_judge(&t, &opts, 0, S(129), &st), FD_FAIL_NONE);
+	CHECK_EQ_INT(ranks_judge(&t, &opts, 0, S(140), &st), FD_FAIL_STALL);
+	/* both are late: the one silent longest (rank 3, since 100 s) is named */
+	CHECK_EQ_INT(st.rank, 3);
+	CHECK_EQ_INT(st.step, 5);
+	CHECK_STREQ(st.reason, "stall");
+	CHECK_STREQ(st.what, "rank 3 still beats but made no progress for 40 s after step 5 (2 "
+			     "of 3 heartbeat sources stalled)");
+	/* the output pseudo-rank is named for people */
+	struct sup_ranks o = {.want_output = 1, .max_step = -1};
+
+	CHECK_EQ_INT(ranks_judge(&o, &opts, S(0), S(121), &st), FD_FAIL_STARTUP);
+	CHECK_EQ_INT(st.rank, RANK_NONE);
+	CHECK_STREQ(st.reason, "startup");
+	CHECK_STREQ(st.what, "no heartbeat within --startup-timeout 2.0 min");
+	beat(&o, RANK_OUTPUT, 9, S(121));
+	CHECK_EQ_INT(ranks_judge(&o, &opts, S(0), S(160), &st), FD_FAIL_STALL);
+	CHECK_EQ_INT(st.rank, RANK_OUTPUT);
+	CHECK_STREQ(st.what, "the output (--progress-regex) silent for 39 s after step 9");
+	ranks_free(&t);
+	ranks_free(&o);
+}
+
+/* Python 3.11's faulthandler.dump_traceback(all_threads=True), paths shortened. */
+static const char dump[] =
+    "Thread 0x00007fd24ebb16c0 (most recent call first):\n"
+    "  File \"/work/job/train.py\", line 5 in loader\n"
+    "  File \"/usr/lib/python3.11/threading.py\", line 982 in run\n"
+    "  File \"/usr/lib/python3.11/threading.py\", line 1045 in _bootstrap_inner\n"
+    "  File \"/usr/lib/python3.11/threading.py\", line 1002 in _bootstrap\n"
+    "\n"
+    "Current thread 0x00007fd24f9f9b80 (most recent call first):\n"
+    "  File \"/venv/lib/python3.11/site-packages/torch/distributed/distributed_c10d.py\", "
+    "line 1541 in all_reduce\n"
+    "  File \"/work/job/train.py\", line 81 in step\n"
+    "  File \"/work/job/train.py\", line 11 in main\n"
+    "  File \"/work/job/train.py\", line 12 in <module>\n";
+
+static void stack_dumps(void)
+{
+	char out[512];
+
+	stk_innermost(dump, out, sizeof(out));
+	CHECK_STREQ(out, "train.py:81 in step (in distributed_c10d.py:1541 in all_reduce)");
+	/* the job's own frame innermost: only it */
+	stk_innermost("Current thread 0x1 (most recent call first):\n"
+		      "  File \"/work/job/train.py\", line 7 in step\n"
+		      "  File \"/work/job/train.py\", line 12 in <module>\n",
+		      out, sizeof(out));
+	CHECK_STREQ(out, "train.py:7 in step");
+	/* nothing but library frames in the current thread: the innermost of them */
+	stk_innermost("Current thread 0x1 (most recent call first):\n"
+		      "  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n"
+		      "\n"
+		      "Thread 0x2 (most recent call first):\n"
+		      "  File \"/work/job/train.py\", line 5 in loader\n",
+		      out, sizeof(out));
+	CHECK_STREQ(out, "threading.py:320 in wait");
+	stk_innermost("Fatal Python error: Aborted\n", out, sizeof(out));
+	CHECK_STREQ(out, "(no frame in the dump)");
+	stk_frame_short("File \"/a/b/train.py\", line 81 in main\n", out, sizeof(out));
+	CHECK_STREQ(out, "train.py:81 in main");
+	stk_frame_short("File \"train.py\" (truncated)\nFile \"x\", line 2", out, sizeof(out));
+	CHECK_STREQ(out, "File \"train.py\" (truncated)");
+}
+
+const struct unit_test supervisor_tests[] = {
+    {"supervisor: rank deadlines", ranks_deadlines},
+    {"supervisor: which rank is stalled", ranks_stalls},
+    {"supervisor: faulthandler dumps", stack_dumps},
+    {NULL, NULL},
+};
