@@ -2,6 +2,7 @@
  * cmd_beat.c - `flightdeck beat`: one heartbeat from a shell script.
  */
 #include "commands.h"
+#include "flightdeck_heartbeat.h" /* the one client: rank, datagram, send timeout */
 #include "util.h"
 
 #include <errno.h>
@@ -9,9 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -23,7 +22,7 @@ static void usage(FILE *out)
 	    "FLIGHTDECK_HEARTBEAT). Without that variable it does nothing and exits 0, so a\n"
 	    "script can call it whether or not it runs under flightdeck.\n"
 	    "  --step N     the training step reached; progress is a step that advances\n"
-	    "  --rank R     the rank beating [$RANK, else 0]\n"
+	    "  --rank R     the rank beating [$RANK, else $LOCAL_RANK, else 0]\n"
 	    "  --phase P    checkpoint: saving, a longer deadline applies; train: back to work\n");
 }
 
@@ -36,15 +35,12 @@ int cmd_beat(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = getenv("FLIGHTDECK_HEARTBEAT"), *phase = NULL, *env_rank;
+	const char *path = getenv("FLIGHTDECK_HEARTBEAT"), *phase = NULL;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	long long step = -1;
-	int rank = 0, c, fd, n;
-	char msg[128], *end;
+	int rank = flightdeck_rank(), c, n = 0, rc;
+	char fields[96] = "", *end;
 
-	env_rank = getenv("RANK");
-	if (env_rank && fd_parse_uint(env_rank, &rank))
-		rank = 0;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -94,19 +90,14 @@ int cmd_beat(int argc, char **argv)
 		fd_err("beat: FLIGHTDECK_HEARTBEAT '%s' is too long for a unix socket", path);
 		return FD_EXIT_USAGE;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	n = snprintf(msg, sizeof(msg), "rank=%d", rank);
 	if (step >= 0)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " step=%lld", step);
+		n = snprintf(fields, sizeof(fields), "step=%lld", step);
 	if (phase)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " phase=%s", phase);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || sendto(fd, msg, (size_t)n, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fd_err("beat: cannot send to %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		snprintf(fields + n, sizeof(fields) - (size_t)n, "%sphase=%s", n ? " " : "", phase);
+	rc = flightdeck_hb_send_rank(rank, fields);
+	if (rc) {
+		fd_err("beat: cannot send to %s: %s", path, strerror(-rc));
 		return FD_EXIT_CANT_RUN;
 	}
-	close(fd);
 	return 0;
 }
