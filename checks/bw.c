@@ -302,8 +302,10 @@ int bw_probe(struct fd_probe_ctx *ctx, void *facts)
 
 /*
  * An allreduce's findings: a wrong sum at any size fails; busbw at the largest message is
- * judged for NCCL against --expect-busbw or the 8-GPU table, and reported for the custom
- * allreduce (its host barriers make it slower than NCCL by design: no floor yet).
+ * judged for NCCL against --expect-busbw or the model's 8-GPU floor, and for the custom P2P
+ * allreduce against --expect-p2p-busbw or BW_P2P_FRACTION (half) of that NCCL floor: its
+ * host barriers make it slower than NCCL by design, but far below half, peer traffic is not
+ * on NVLink. Without a floor (another model, another GPU count) busbw is reported only.
  */
 static void judge_collective(const struct bw_collective *c, const char *check, const char *what,
 			     const struct bw_facts *f, const struct fd_config *cfg,
