@@ -18,7 +18,7 @@
 
 int fd_proc_read(pid_t pid, struct fd_proc *p)
 {
-	char path[64], buf[1024], *open_p, *close_p;
+	char path[64], buf[2048], *open_p, *close_p; /* a stat line is ~52 numbers */
 	int n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
