@@ -3,19 +3,19 @@
  *
  * CUDA and NCCL never run inside flightdeck: a GPU that hangs a kernel, or an NCCL
  * communicator waiting for a peer, would hang the checker with it. gpubench runs as a child
- * in its own process group under a deadline, and only its JSON comes back.
+ * (core/spawn.c: default signals, PR_SET_PDEATHSIG, exec errors reported) in flightdeck's
+ * process group under a deadline, and only its JSON comes back.
  */
 #define _GNU_SOURCE
 #include "bw.h"
 #include "gpu.h"
+#include "spawn.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,43 +50,45 @@ double bw_busbw(double algbw, int n)
 
 /* ---- the child ------------------------------------------------------------------------- */
 
+/* Kills what is left of gpubench and reaps it: the deadline's and the error paths' end. */
+static void take_back(const struct fd_spawn *sp)
+{
+	int status;
+
+	fd_spawn_kill(sp);
+	while (waitpid(sp->pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
 int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len)
 {
-	int pfd[2], status, rc = 0;
+	/*
+	 * gpubench stays in our process group: the supervisor runs `flightdeck check` in a
+	 * group of its own and kills that group, and gpubench must die with it (its
+	 * PR_SET_PDEATHSIG covers a check killed alone). Its own deadline kills it and what
+	 * it started through fd_spawn_kill. exec_path: the path bw_probe checked is what runs.
+	 */
+	struct fd_spawn sp = {.argv = argv, .capture_stdout = 1, .same_group = 1, .exec_path = 1};
+	int status, rc = 0, eno;
 	size_t cap = 16384, off = 0;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap), err[256];
 	int64_t deadline = fd_mono_ns() + (int64_t)timeout_ms * 1000000;
-	pid_t pid;
 
 	if (!buf)
 		return -ENOMEM;
-	if (pipe2(pfd, O_CLOEXEC)) {
-		rc = -errno;
+	rc = fd_spawn_start(&sp, &eno, err, sizeof(err));
+	if (rc) {
 		free(buf);
-		snprintf(why, len, "pipe: %s", strerror(-rc));
+		if (eno) { /* as a child that exits 127 was always told */
+			snprintf(why, len, "%s could not be executed", argv[0]);
+			return -ECHILD;
+		}
+		snprintf(why, len, "%s", err);
 		return rc;
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		free(buf);
-		snprintf(why, len, "fork: %s", strerror(-rc));
-		return rc;
-	}
-	if (pid == 0) {
-		/* child: only async-signal-safe calls until exec */
-		setpgid(0, 0);
-		dup2(pfd[1], STDOUT_FILENO);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(pid, pid); /* also from the parent, so the group exists before any kill */
-	close(pfd[1]);
 	for (;;) {
 		int64_t left = (deadline - fd_mono_ns()) / 1000000;
-		struct pollfd p = {pfd[0], POLLIN, 0};
+		struct pollfd p = {sp.out_fd, POLLIN, 0};
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
 			break;
@@ -111,17 +113,20 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 			buf = nb;
 			cap *= 2;
 		}
-		ssize_t got = read(pfd[0], buf + off, cap - off - 1);
-		if (got < 0 && errno == EINTR)
+		ssize_t got = read(sp.out_fd, buf + off, cap - off - 1);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (got <= 0)
+		if (got < 0) {
+			rc = -errno; /* a read error is not the end of gpubench's output */
+			break;
+		}
+		if (got == 0)
 			break; /* EOF: the child closed stdout (it is exiting) */
 		off += (size_t)got;
 	}
-	close(pfd[0]);
+	close(sp.out_fd);
 	if (rc) {
-		kill(-pid, SIGKILL);
-		waitpid(pid, &status, 0);
+		take_back(&sp);
 		free(buf);
 		if (rc == -ETIMEDOUT)
 			snprintf(why, len, "%s did not finish within %ld ms: killed", argv[0],
@@ -132,12 +137,17 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 	}
 	/* stdout closed; the exit itself must come within the deadline too */
 	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+		pid_t w = waitpid(sp.pid, &status, WNOHANG);
+		if (w == sp.pid)
 			break;
+		if (w < 0 && errno != EINTR) {
+			rc = -errno;
+			free(buf);
+			snprintf(why, len, "%s: waitpid: %s", argv[0], strerror(-rc));
+			return rc;
+		}
 		if (fd_mono_ns() > deadline) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			take_back(&sp);
 			free(buf);
 			snprintf(why, len, "%s closed its output but did not exit within %ld ms",
 				 argv[0], timeout_ms);
@@ -145,7 +155,6 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 		}
 		usleep(10000);
 	}
-	kill(-pid, SIGKILL); /* anything it left behind in its group */
 	buf[off] = '\0';
 	if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFSIGNALED(status))
@@ -293,8 +302,10 @@ int bw_probe(struct fd_probe_ctx *ctx, void *facts)
 
 /*
  * An allreduce's findings: a wrong sum at any size fails; busbw at the largest message is
- * judged for NCCL against --expect-busbw or the 8-GPU table, and reported for the custom
- * allreduce (its host barriers make it slower than NCCL by design: no floor yet).
+ * judged for NCCL against --expect-busbw or the model's 8-GPU floor, and for the custom P2P
+ * allreduce against --expect-p2p-busbw or BW_P2P_FRACTION (half) of that NCCL floor: its
+ * host barriers make it slower than NCCL by design, but far below half, peer traffic is not
+ * on NVLink. Without a floor (another model, another GPU count) busbw is reported only.
  */
 static void judge_collective(const struct bw_collective *c, const char *check, const char *what,
 			     const struct bw_facts *f, const struct fd_config *cfg,

@@ -22,7 +22,8 @@
 #define GBPS_ANY .min = 0, .max = 1e6
 #define KEY	 .flags = FD_OPT_KEY
 
-/* Default Xid classes: the reference list. Operators disagree on 63/68/92: tunable. */
+/* Default Xid classes (docs/architecture.md, "Reference numbers"). Operators disagree on
+ * 63/68/92: tunable. */
 #define XID_FATAL_DEFAULT "48,63,64,74,79,92,94,95,119,120"
 #define XID_APP_DEFAULT	  "13,31,43,45,68"
 

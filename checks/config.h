@@ -18,7 +18,7 @@
 #define FD_MEMLOCK_UNLIMITED UINT64_MAX
 
 struct fd_config {
-	/* Where facts come from: the test seams (README.md, "Test seams"). */
+	/* Where facts come from: the test seams (docs/architecture.md, "Test seams"). */
 	char sysfs_root[PATH_MAX];
 	char proc_root[PATH_MAX];
 	char kmsg[PATH_MAX];

@@ -3,7 +3,7 @@
  * GPU's own slowdown threshold, clock event reasons, PCIe width, NVLink, leftover compute
  * processes, MIG mode, persistence.
  *
- * The probe loads NVML with dlopen (nvml.c) and copies every answer into plain facts; a
+ * The probe asks the process's NVML session (hw/nvml.c) and copies every answer into plain facts; a
  * query the GPU does not support leaves -1 and the judge skips that part. The judge never
  * touches NVML, so tests build the facts by hand or through the fake library.
  */
@@ -95,36 +95,34 @@ static void probe_device(struct fd_nvml *n, fd_nvmlDevice_t h, struct gpu_nvml_d
 int gpu_probe_nvml(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct gpu_nvml_facts *f = facts;
-	struct fd_nvml n;
+	struct fd_nvml *n;
 	int rc;
 
 	rc = gpu_pci_count(ctx, &f->pci_gpus);
 	if (rc)
 		return rc;
-	f->rc = fd_nvml_open(&n, f->why, sizeof(f->why));
+	f->rc = fd_nvml_session(&n, f->why, sizeof(f->why));
 	if (f->rc)
 		return 0;
-	if (n.SystemGetDriverVersion(f->driver, sizeof(f->driver)) != FD_NVML_SUCCESS)
+	if (n->SystemGetDriverVersion(f->driver, sizeof(f->driver)) != FD_NVML_SUCCESS)
 		fd_strlcpy(f->driver, "unknown", sizeof(f->driver));
-	if (n.SystemGetCudaDriverVersion &&
-	    n.SystemGetCudaDriverVersion(&f->cuda) != FD_NVML_SUCCESS)
+	if (n->SystemGetCudaDriverVersion &&
+	    n->SystemGetCudaDriverVersion(&f->cuda) != FD_NVML_SUCCESS)
 		f->cuda = 0;
-	fd_nvmlReturn_t r = n.DeviceGetCount(&f->count);
+	fd_nvmlReturn_t r = n->DeviceGetCount(&f->count);
 	if (r != FD_NVML_SUCCESS) {
-		snprintf(f->why, sizeof(f->why), "nvmlDeviceGetCount: %s", fd_nvml_error(&n, r));
+		snprintf(f->why, sizeof(f->why), "nvmlDeviceGetCount: %s", fd_nvml_error(n, r));
 		f->rc = -EIO;
-		fd_nvml_close(&n);
 		return 0;
 	}
 	for (unsigned i = 0; i < f->count && i < GPU_NVML_MAX; i++) {
 		fd_nvmlDevice_t h;
-		if (n.DeviceGetHandleByIndex(i, &h) == FD_NVML_SUCCESS)
-			probe_device(&n, h, &f->dev[i]);
+		if (n->DeviceGetHandleByIndex(i, &h) == FD_NVML_SUCCESS)
+			probe_device(n, h, &f->dev[i]);
 		else
 			snprintf(f->dev[i].bus_id, sizeof(f->dev[i].bus_id), "index %u: no handle",
 				 i);
 	}
-	fd_nvml_close(&n);
 	return 0;
 }
 

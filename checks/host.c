@@ -121,13 +121,20 @@ void host_judge_shm(const void *facts, const struct fd_config *cfg, struct fd_re
 
 /* ---- locked memory -------------------------------------------------------------------- */
 
-static int rdma_present(const struct fd_config *cfg)
+/* 1 with RDMA devices, 0 without (no class/infiniband at all included), or -errno. */
+static int rdma_present(struct fd_probe_ctx *ctx)
 {
 	char **names;
 	size_t n;
+	int rc = fd_dir_list(ctx->cfg->sysfs_root, "class/infiniband", &names, &n);
 
-	if (fd_dir_list(cfg->sysfs_root, "class/infiniband", &names, &n))
+	if (rc == -ENOENT)
 		return 0;
+	if (rc) {
+		snprintf(ctx->err, sizeof(ctx->err), "%s/class/infiniband: %s",
+			 ctx->cfg->sysfs_root, strerror(-rc));
+		return rc;
+	}
 	free(names);
 	return n > 0;
 }
@@ -139,7 +146,10 @@ int host_probe_memlock(struct fd_probe_ctx *ctx, void *facts)
 	char path[PATH_MAX], *text = NULL;
 	int rc;
 
-	f->rdma = rdma_present(ctx->cfg);
+	rc = rdma_present(ctx);
+	if (rc < 0)
+		return rc;
+	f->rdma = rc;
 	if (!f->rdma)
 		return 0;
 	rc = fd_pathf(path, sizeof(path), "%s/self/limits", root);
@@ -256,7 +266,11 @@ int host_probe_ckpt(struct fd_probe_ctx *ctx, void *facts)
 		if (fsync(fd))
 			f->write_rc = -errno;
 	}
-	close(fd);
+	/* NFS reports a failed write back at close: a close error is the write's error */
+	if (close(fd) && !f->write_rc) {
+		f->write_step = "close";
+		f->write_rc = -errno;
+	}
 	if (unlink(path) && !f->write_rc) {
 		f->write_step = "unlink";
 		f->write_rc = -errno;
@@ -321,8 +335,13 @@ int host_probe_ifname(struct fd_probe_ctx *ctx, void *facts)
 		return 0;
 	f->set = 1;
 	fd_strlcpy(f->value, env, sizeof(f->value));
-	if (fd_dir_list(root, "class/net", &names, &n))
-		return 0;
+	rc = fd_dir_list(root, "class/net", &names, &n);
+	if (rc == -ENOENT)
+		return 0; /* no sysfs view of the interfaces: nothing to compare with */
+	if (rc) {
+		snprintf(ctx->err, sizeof(ctx->err), "%s/class/net: %s", root, strerror(-rc));
+		return rc;
+	}
 	for (size_t i = 0; i < n && f->n < FD_MAX_IFACES; i++) {
 		/*
 		 * operstate is "up" for a running link; virtual links (lo, some bonds) say

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Runtime overheads (DESIGN.md reference numbers), per GPU. */
+/* Runtime overheads per GPU (docs/architecture.md, "Reference numbers"). */
 #define FD_MEMFIT_CUDA_CONTEXT	(0.5 * 1073741824.0)  /* 0.3-0.6 GiB measured */
 #define FD_MEMFIT_NCCL_PER_COMM (0.75 * 1073741824.0) /* 0.5-1 GiB per communicator */
 #define FD_MEMFIT_HEADROOM	0.08		      /* caching allocator: 5-10 % */

@@ -387,28 +387,26 @@ int fd_memfit_args_parse_string(const char *s, struct fd_memfit_args *a, char *e
 
 double fd_memfit_gpu_free(int *ngpus, char *why, size_t len)
 {
-	struct fd_nvml n;
+	struct fd_nvml *n;
 	unsigned int count = 0;
 	double least = 0;
 
 	*ngpus = 0;
-	if (fd_nvml_open(&n, why, len))
+	if (fd_nvml_session(&n, why, len))
 		return 0;
-	if (!n.DeviceGetMemoryInfo || n.DeviceGetCount(&count) || !count) {
+	if (!n->DeviceGetMemoryInfo || n->DeviceGetCount(&count) || !count) {
 		snprintf(why, len, "NVML reports no GPU memory");
-		fd_nvml_close(&n);
 		return 0;
 	}
 	for (unsigned int i = 0; i < count; i++) {
 		fd_nvmlDevice_t h;
 		struct fd_nvmlMemory m;
 
-		if (n.DeviceGetHandleByIndex(i, &h) || n.DeviceGetMemoryInfo(h, &m))
+		if (n->DeviceGetHandleByIndex(i, &h) || n->DeviceGetMemoryInfo(h, &m))
 			continue;
 		if (!least || (double)m.free < least)
 			least = (double)m.free;
 		(*ngpus)++;
 	}
-	fd_nvml_close(&n);
 	return least;
 }

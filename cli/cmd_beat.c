@@ -2,6 +2,7 @@
  * cmd_beat.c - `flightdeck beat`: one heartbeat from a shell script.
  */
 #include "commands.h"
+#include "flightdeck_heartbeat.h" /* the one client: rank, datagram, send timeout */
 #include "opts.h"
 #include "util.h"
 
@@ -10,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
 
 struct beat_cli {
 	int64_t step; /* -1: not given */
@@ -32,7 +31,7 @@ static const struct fd_opt beat_rows[] = {
      .off = offsetof(struct beat_cli, step)},
     {.name = "rank",
      .metavar = "R",
-     .help = "the rank beating [$RANK, else 0]",
+     .help = "the rank beating [$RANK, else $LOCAL_RANK, else 0]",
      .type = FD_OPT_UINT,
      .min = 0,
      .max = INT_MAX,
@@ -59,16 +58,14 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 
 int cmd_beat(int argc, char **argv)
 {
-	struct beat_cli cli = {.step = -1, .rank = 0, .phase = -1};
+	struct beat_cli cli = {.step = -1, .rank = flightdeck_rank(), .phase = -1};
 	struct fd_opt_table table = {NULL, beat_rows, FD_ARRAY_SIZE(beat_rows), &cli};
 	struct fd_opt_parser p = {.cmd = "beat", .tables = &table, .n_tables = 1};
-	const char *path = getenv("FLIGHTDECK_HEARTBEAT"), *env_rank = getenv("RANK");
+	const char *path = getenv("FLIGHTDECK_HEARTBEAT");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char msg[128], err[512];
-	int fd, n;
+	char fields[96] = "", err[512];
+	int n = 0, rc;
 
-	if (env_rank && fd_parse_uint(env_rank, &cli.rank))
-		cli.rank = 0;
 	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
 		fd_err("beat: %s", err);
 		fd_opt_release(&p);
@@ -85,20 +82,15 @@ int cmd_beat(int argc, char **argv)
 		fd_err("beat: FLIGHTDECK_HEARTBEAT '%s' is too long for a unix socket", path);
 		return FD_EXIT_USAGE;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	n = snprintf(msg, sizeof(msg), "rank=%d", cli.rank);
 	if (cli.step >= 0)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " step=%lld", (long long)cli.step);
+		n = snprintf(fields, sizeof(fields), "step=%lld", (long long)cli.step);
 	if (cli.phase >= 0)
-		n +=
-		    snprintf(msg + n, sizeof(msg) - (size_t)n, " phase=%s", phase_words[cli.phase]);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || sendto(fd, msg, (size_t)n, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fd_err("beat: cannot send to %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		snprintf(fields + n, sizeof(fields) - (size_t)n, "%sphase=%s", n ? " " : "",
+			 phase_words[cli.phase]);
+	rc = flightdeck_hb_send_rank(cli.rank, fields);
+	if (rc) {
+		fd_err("beat: cannot send to %s: %s", path, strerror(-rc));
 		return FD_EXIT_CANT_RUN;
 	}
-	close(fd);
 	return 0;
 }

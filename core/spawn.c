@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "spawn.h"
+#include "proctree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* How many of a same_group child's descendants fd_spawn_kill can stop and kill. */
+#define KILL_MAX_PROCS 256
+/* Walks of /proc until no new descendant appears; a tree that still grows after this many
+ * (each walk stops every process it finds) is forking faster than /proc can be read. */
+#define KILL_MAX_WALKS 16
+
 static void close_pair(int p[2])
 {
 	if (p[0] >= 0)
@@ -22,13 +29,13 @@ static void close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
-pid_t fd_fork_group(void)
+static pid_t fork_child(int own_group)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	pid_t parent = getpid(), pid = fork();
 	sigset_t none;
 
-	if (pid > 0)
+	if (pid > 0 && own_group)
 		setpgid(pid, pid); /* also here, so no signal is sent before the child did it */
 	if (pid != 0)
 		return pid;
@@ -37,11 +44,17 @@ pid_t fd_fork_group(void)
 		sigaction(s, &dfl, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	setpgid(0, 0);
+	if (own_group)
+		setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* flightdeck died before the prctl */
 		_exit(127);
 	return 0;
+}
+
+pid_t fd_fork_group(void)
+{
+	return fork_child(1);
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -56,32 +69,49 @@ static void child(const struct fd_spawn *sp, int out[2], int errp[2], int report
 		close(out[1]);
 		close(errp[0]);
 		close(errp[1]);
+	} else if (sp->capture_stdout) {
+		dup2(out[1], STDOUT_FILENO);
+		close(out[0]);
+		close(out[1]);
 	} else if (sp->stdout_to_stderr) {
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 	}
-	execvp(sp->argv[0], sp->argv);
+	if (sp->exec_path)
+		execv(sp->argv[0], sp->argv);
+	else
+		execvp(sp->argv[0], sp->argv);
 	e = errno;
 	if (write(report, &e, sizeof(e)) < 0)
 		_exit(127);
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+static int nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
 int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errlen)
 {
 	int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1}, e = 0;
+	int want_out = sp->capture || sp->capture_stdout;
 	pid_t pid;
 	ssize_t n;
 
 	*exec_errno = 0;
 	sp->pid = -1;
 	sp->out_fd = sp->err_fd = -1;
-	if ((sp->capture && (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))) ||
+	if ((want_out && pipe2(out, O_CLOEXEC)) || (sp->capture && pipe2(errp, O_CLOEXEC)) ||
 	    pipe2(rep, O_CLOEXEC)) {
 		e = errno;
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(e));
 		goto fail;
 	}
-	pid = fd_fork_group();
+	pid = fork_child(!sp->same_group);
 	if (pid < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot fork: %s", strerror(e));
@@ -104,14 +134,34 @@ int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errle
 		snprintf(err, errlen, "cannot execute '%s': %s", sp->argv[0], strerror(e));
 		goto fail;
 	}
+	/* n == 0: the exec closed the report pipe; anything else is not knowable, but the
+	 * child exists either way and is the caller's now */
 	sp->pid = pid;
-	if (sp->capture) {
+	if (want_out) {
 		close(out[1]);
-		close(errp[1]);
 		sp->out_fd = out[0];
+		out[0] = out[1] = -1;
+	}
+	if (sp->capture) {
+		close(errp[1]);
 		sp->err_fd = errp[0];
-		fcntl(sp->out_fd, F_SETFL, O_NONBLOCK);
-		fcntl(sp->err_fd, F_SETFL, O_NONBLOCK);
+		errp[0] = errp[1] = -1;
+	}
+	/* Non-blocking, so a reader woken by poll never sleeps in read(). */
+	if ((sp->out_fd >= 0 && (e = -nonblocking(sp->out_fd))) ||
+	    (sp->err_fd >= 0 && (e = -nonblocking(sp->err_fd)))) {
+		snprintf(err, errlen, "cannot make the output of '%s' non-blocking: %s",
+			 sp->argv[0], strerror(e));
+		fd_spawn_kill(sp);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (sp->out_fd >= 0)
+			close(sp->out_fd);
+		if (sp->err_fd >= 0)
+			close(sp->err_fd);
+		sp->pid = -1;
+		sp->out_fd = sp->err_fd = -1;
+		goto fail;
 	}
 	return 0;
 fail:
@@ -119,4 +169,47 @@ fail:
 	close_pair(errp);
 	close_pair(rep);
 	return -(e ? e : EIO);
+}
+
+static int known(const struct fd_proc *set, size_t n, const struct fd_proc *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].pid == p->pid && set[i].starttime == p->starttime)
+			return 1;
+	return 0;
+}
+
+int fd_spawn_kill(const struct fd_spawn *sp)
+{
+	static struct fd_proc found[KILL_MAX_PROCS], walk[KILL_MAX_PROCS];
+	size_t nfound = 0, n;
+	int rc = 0, grew = 1;
+
+	if (sp->pid <= 0)
+		return -ESRCH;
+	if (!sp->same_group)
+		return kill(-sp->pid, SIGKILL) ? -errno : 0;
+	/* Our own unreaped child: its pid cannot have been reused, a plain kill() is exact. */
+	kill(sp->pid, SIGSTOP);
+	for (int w = 0; w < KILL_MAX_WALKS && grew; w++) {
+		grew = 0;
+		rc = fd_descendants(sp->pid, walk, KILL_MAX_PROCS, &n);
+		if (rc)
+			break;
+		for (size_t i = 0; i < n && i < KILL_MAX_PROCS; i++) {
+			if (walk[i].state == 'Z' || known(found, nfound, &walk[i]))
+				continue;
+			if (nfound == KILL_MAX_PROCS)
+				break;
+			/* stopped, it cannot fork a child the next walk would miss */
+			if (!fd_proc_signal(&walk[i], SIGSTOP)) {
+				found[nfound++] = walk[i];
+				grew = 1;
+			}
+		}
+	}
+	for (size_t i = 0; i < nfound; i++)
+		fd_proc_signal(&found[i], SIGKILL);
+	kill(sp->pid, SIGKILL);
+	return rc;
 }

@@ -6,6 +6,9 @@
  * dispositions and an empty mask, leads its own process group, asks for SIGKILL when
  * flightdeck dies (PR_SET_PDEATHSIG), then execs. A failed exec is reported to the parent
  * through a close-on-exec pipe, so "cannot execute" is told apart from "ran and exited 127".
+ *
+ * This is the one place in flightdeck that forks: every child, the supervisor's and the
+ * checks' (gpubench), gets these guarantees.
  */
 #ifndef FD_SPAWN_H
 #define FD_SPAWN_H
@@ -13,9 +16,23 @@
 #include <sys/types.h>
 
 struct fd_spawn {
-	char *const *argv;    /* argv[0] is looked up in PATH */
+	char *const *argv;    /* argv[0] is looked up in PATH, unless exec_path */
 	int capture;	      /* 1: stdout and stderr come back through out_fd/err_fd */
 	int stdout_to_stderr; /* 1: the child's stdout goes to our stderr (helpers) */
+	/*
+	 * Added later; zero keeps the behaviour above.
+	 * capture_stdout: only stdout comes back (out_fd); stderr stays ours, so a child's
+	 *   diagnostics reach the user while its output is parsed (gpubench's JSON).
+	 * same_group: the child stays in our process group instead of leading its own. For a
+	 *   helper's helper: `flightdeck check` runs in a group the supervisor kills with
+	 *   kill(-pgid); gpubench must die with it, which it does only as a member. Such a
+	 *   child is taken back with fd_spawn_kill, not kill(-pid).
+	 * exec_path: argv[0] is a path run as execv() runs it (a bare name is in the current
+	 *   directory), never looked up in PATH: what access(path, X_OK) checked is what runs.
+	 */
+	int capture_stdout;
+	int same_group;
+	int exec_path;
 	/* filled by fd_spawn_start */
 	pid_t pid;
 	int out_fd, err_fd; /* -1 unless capture */
@@ -29,10 +46,21 @@ struct fd_spawn {
 pid_t fd_fork_group(void);
 
 /*
- * Starts sp->argv in a new process group. Returns 0, or -errno with err holding one line:
+ * Starts sp->argv in a new process group (in ours with same_group). Returns 0, or -errno with err holding one line:
  * "cannot execute 'foo': No such file or directory" (the child has then been reaped, and
  * *exec_errno is its errno) or why the fork or pipes failed (*exec_errno = 0).
  */
 int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errlen);
+
+/*
+ * SIGKILL for a started child and everything it started. A child that leads its own group
+ * gets kill(-pid). A same_group child (killing our group would kill us) is stopped, then
+ * its descendants found in /proc are stopped too, walk after walk until no new one appears
+ * (a stopped process cannot fork), then all of them are killed; each signal to a
+ * descendant goes through fd_proc_signal, so a pid reused meanwhile is left alone. The
+ * child itself is not reaped: the caller's waitpid() does that. Returns 0, or the first
+ * -errno of the /proc walk (the child itself is killed regardless).
+ */
+int fd_spawn_kill(const struct fd_spawn *sp);
 
 #endif

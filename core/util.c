@@ -219,9 +219,16 @@ int fd_read_small(const char *path, char *buf, size_t len)
 	}
 	if (off + 1 >= len) {
 		char extra;
-		if (read(fd, &extra, 1) > 0) {
+		ssize_t more;
+
+		do
+			more = read(fd, &extra, 1);
+		while (more < 0 && errno == EINTR);
+		if (more != 0) { /* more data (too big), or a read error: neither is the file */
+			int e = more > 0 ? -EFBIG : -errno;
+
 			close(fd);
-			return -EFBIG;
+			return e;
 		}
 	}
 	close(fd);

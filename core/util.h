@@ -17,7 +17,8 @@
 /* The size of an error-line buffer handed down to a layer that fills it (a probe's err). */
 #define FD_ERR_MAX 512
 
-/* Exit codes of `flightdeck check` (DESIGN.md); `run` adds its own in run.h. */
+/* Exit codes of `flightdeck check`, a contract scripts rely on (docs/architecture.md,
+ * "Contracts"); `run` adds its own in run.h. */
 enum {
 	FD_EXIT_FIT = 0,
 	FD_EXIT_UNFIT = 1,

@@ -180,7 +180,12 @@ int fd_kmsg_load(const char *path, struct fd_kmsg_log **out, char *err, size_t e
 		rc = -errno;
 		goto fail;
 	}
-	if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
+	if (fstat(fd, &st)) {
+		rc = -errno;
+		close(fd);
+		goto fail;
+	}
+	if (S_ISCHR(st.st_mode)) {
 		rc = read_kmsg_device(fd, &log->buf, &len);
 		close(fd);
 	} else {

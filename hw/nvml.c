@@ -100,6 +100,41 @@ void fd_nvml_close(struct fd_nvml *n)
 	n->lib = NULL;
 }
 
+/* The session: state 0 not opened yet, 1 open, -errno the remembered failure. */
+static struct {
+	int state;
+	int at_exit; /* fd_nvml_session_end is registered */
+	struct fd_nvml n;
+	char why[256];
+} session;
+
+void fd_nvml_session_end(void)
+{
+	if (session.state == 1)
+		fd_nvml_close(&session.n);
+	session.state = 0;
+}
+
+int fd_nvml_session(struct fd_nvml **out, char *why, size_t len)
+{
+	*out = NULL;
+	if (!session.state) {
+		int rc = fd_nvml_open(&session.n, session.why, sizeof(session.why));
+
+		session.state = rc ? rc : 1;
+		/* nvmlShutdown at exit, as each caller's own close did before; a failed
+		 * registration leaves only that undone (the driver cleans up after a process) */
+		if (!rc && !session.at_exit && !atexit(fd_nvml_session_end))
+			session.at_exit = 1;
+	}
+	if (session.state < 0) {
+		snprintf(why, len, "%s", session.why);
+		return session.state;
+	}
+	*out = &session.n;
+	return 0;
+}
+
 const char *fd_nvml_error(const struct fd_nvml *n, fd_nvmlReturn_t r)
 {
 	return n->lib ? n->ErrorString(r) : "NVML not loaded";

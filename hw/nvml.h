@@ -79,6 +79,17 @@ struct fd_nvml {
  */
 int fd_nvml_open(struct fd_nvml *n, char *why, size_t len);
 void fd_nvml_close(struct fd_nvml *n);
+
+/*
+ * The process's one NVML session, for every caller in the process (the GPU checks, memfit's
+ * free-memory query): NVML is loaded and initialised by the first call only, and shut down
+ * and unloaded at exit (or by fd_nvml_session_end). A failure is remembered as well, so every
+ * caller gets the same answer and the same why, and a broken driver is not probed twice.
+ * *out stays valid until fd_nvml_session_end; the caller never closes it. Not thread-safe:
+ * call from the main thread, as flightdeck does.
+ */
+int fd_nvml_session(struct fd_nvml **out, char *why, size_t len);
+void fd_nvml_session_end(void);
 const char *fd_nvml_error(const struct fd_nvml *n, fd_nvmlReturn_t r);
 
 #endif

@@ -69,12 +69,18 @@ int fd_dir_list(const char *root, const char *rel, char ***names, size_t *n)
 	d = opendir(path);
 	if (!d)
 		return -errno;
-	/* Two passes over one DIR: count, then copy into a single block freed with free(). */
-	while ((de = readdir(d))) {
+	/* Two passes over one DIR: count, then copy into a single block freed with free().
+	 * readdir's NULL is the end or an error; only errno tells which. */
+	for (errno = 0; (de = readdir(d)); errno = 0) {
 		if (de->d_name[0] == '.')
 			continue;
 		count++;
 		bytes += strlen(de->d_name) + 1;
+	}
+	if (errno) {
+		rc = -errno;
+		closedir(d);
+		return rc;
 	}
 	v = malloc(count * sizeof(char *) + bytes + 1);
 	if (!v) {
@@ -84,7 +90,7 @@ int fd_dir_list(const char *root, const char *rel, char ***names, size_t *n)
 	p = (char *)(v + count);
 	rewinddir(d);
 	size_t i = 0;
-	while ((de = readdir(d)) && i < count) {
+	for (errno = 0; i < count && (de = readdir(d)); errno = 0) {
 		size_t l = strlen(de->d_name) + 1;
 		if (de->d_name[0] == '.')
 			continue;
@@ -93,6 +99,12 @@ int fd_dir_list(const char *root, const char *rel, char ***names, size_t *n)
 		memcpy(p, de->d_name, l);
 		v[i++] = p;
 		p += l;
+	}
+	if (errno) {
+		rc = -errno;
+		closedir(d);
+		free(v);
+		return rc;
 	}
 	closedir(d);
 	qsort(v, i, sizeof(char *), version_cmp);

@@ -246,7 +246,13 @@ int fd_report_prom(const char *path, const struct fd_report *rep, const struct f
 			 strerror(errno));
 		return rc;
 	}
-	fchmod(fd, 0644); /* mkstemp makes 0600; node_exporter may run as another user */
+	/* mkstemp makes 0600; node_exporter may run as another user, and a file it cannot
+	 * read is a failed export, not a written one */
+	if (fchmod(fd, 0644)) {
+		rc = -errno;
+		close(fd);
+		goto fail;
+	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		rc = -errno;

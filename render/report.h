@@ -21,7 +21,8 @@ struct fd_report_meta {
 void fd_report_text(FILE *out, const struct fd_report *rep, const struct fd_report_meta *m,
 		    int color, int quiet);
 
-/* The JSON document of DESIGN.md, malloc'd; NULL when out of memory. */
+/* The JSON findings document of the output contract (docs/architecture.md, "Contracts"),
+ * malloc'd; NULL when out of memory. */
 char *fd_report_json(const struct fd_report *rep, const struct fd_report_meta *m);
 
 /*

@@ -10,11 +10,17 @@
  *     }
  *     flightdeck_checkpoint(1); save(); flightdeck_checkpoint(0);
  *
- * The rank is $RANK, else $LOCAL_RANK, else 0. Not thread-safe: beat from one thread.
+ * The rank is the first of $RANK and $LOCAL_RANK that is a whole number, else 0, as
+ * flightdeck_heartbeat.py reads it. Not thread-safe: beat from one thread.
+ *
+ * This is also the client of `flightdeck beat` (cli/cmd_beat.c), so the shell, C and the
+ * datagram the supervisor parses agree: "rank=R", then " step=N" and/or " phase=P".
  */
 #ifndef FLIGHTDECK_HEARTBEAT_H
 #define FLIGHTDECK_HEARTBEAT_H
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,46 +29,83 @@
 #include <sys/un.h>
 
 static int flightdeck_hb_fd_ = -2; /* -2 not yet looked, -1 disabled */
+static int flightdeck_hb_errno_;   /* why disabled: 0 when FLIGHTDECK_HEARTBEAT is unset */
 static struct sockaddr_un flightdeck_hb_addr_;
 
-static inline int flightdeck_hb_rank_(void)
+/* The rank this process beats for (see above). */
+static inline int flightdeck_rank(void)
 {
-	const char *r = getenv("RANK");
+	static const char *const vars[] = {"RANK", "LOCAL_RANK"};
 
-	if (!r || !*r)
-		r = getenv("LOCAL_RANK");
-	return r && *r ? atoi(r) : 0;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]), *c;
+		long long r = 0;
+
+		if (!v || !*v)
+			continue;
+		for (c = v; *c >= '0' && *c <= '9' && r <= INT_MAX; c++)
+			r = r * 10 + (*c - '0');
+		if (!*c && r <= INT_MAX)
+			return (int)r;
+	}
+	return 0;
 }
 
-static inline void flightdeck_hb_send_(const char *fields)
+/* The socket, opened on first use; -1 when disabled (flightdeck_hb_errno_ says why). */
+static inline int flightdeck_hb_socket_(void)
 {
-	char msg[160];
-	int n;
-
 	if (flightdeck_hb_fd_ == -2) {
 		const char *p = getenv("FLIGHTDECK_HEARTBEAT");
 
 		flightdeck_hb_fd_ = -1;
-		if (p && *p && strlen(p) < sizeof(flightdeck_hb_addr_.sun_path)) {
-			flightdeck_hb_addr_.sun_family = AF_UNIX;
-			strcpy(flightdeck_hb_addr_.sun_path, p);
-			flightdeck_hb_fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-			/* A full queue delays a beat 20 ms at most, then drops it: the
-			 * supervisor never stalls training. */
-			struct timeval tv = {0, 20000};
-
-			if (flightdeck_hb_fd_ >= 0)
-				setsockopt(flightdeck_hb_fd_, SOL_SOCKET, SO_SNDTIMEO, &tv,
-					   sizeof(tv));
+		if (!p || !*p)
+			return -1;
+		if (strlen(p) >= sizeof(flightdeck_hb_addr_.sun_path)) {
+			flightdeck_hb_errno_ = ENAMETOOLONG;
+			return -1;
 		}
+		flightdeck_hb_addr_.sun_family = AF_UNIX;
+		strcpy(flightdeck_hb_addr_.sun_path, p);
+		flightdeck_hb_fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (flightdeck_hb_fd_ < 0) {
+			flightdeck_hb_errno_ = errno;
+			return -1;
+		}
+		/* A full queue delays a beat 20 ms at most, then drops it: the supervisor
+		 * never stalls training. */
+		struct timeval tv = {0, 20000};
+
+		setsockopt(flightdeck_hb_fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	if (flightdeck_hb_fd_ < 0)
-		return;
-	n = snprintf(msg, sizeof(msg), "rank=%d %s", flightdeck_hb_rank_(), fields);
-	if (n > 0 && n < (int)sizeof(msg))
-		(void)sendto(flightdeck_hb_fd_, msg, (size_t)n, 0,
-			     (const struct sockaddr *)&flightdeck_hb_addr_,
-			     sizeof(flightdeck_hb_addr_));
+	return flightdeck_hb_fd_;
+}
+
+/*
+ * Sends "rank=RANK" followed by " FIELDS" when fields is not empty. 0 when sent, and when
+ * FLIGHTDECK_HEARTBEAT is not set (nothing to do); else -errno (-EAGAIN: the supervisor's
+ * queue stayed full for 20 ms). Training code uses flightdeck_beat and flightdeck_checkpoint,
+ * which ignore failures; `flightdeck beat` reports them.
+ */
+static inline int flightdeck_hb_send_rank(int rank, const char *fields)
+{
+	char msg[160];
+	int fd = flightdeck_hb_socket_(), n;
+
+	if (fd < 0)
+		return -flightdeck_hb_errno_;
+	n = snprintf(msg, sizeof(msg), "rank=%d%s%s", rank, fields && *fields ? " " : "",
+		     fields && *fields ? fields : "");
+	if (n < 0 || n >= (int)sizeof(msg))
+		return -EMSGSIZE;
+	if (sendto(fd, msg, (size_t)n, 0, (const struct sockaddr *)&flightdeck_hb_addr_,
+		   sizeof(flightdeck_hb_addr_)) < 0)
+		return -errno;
+	return 0;
+}
+
+static inline void flightdeck_hb_send_(const char *fields)
+{
+	(void)flightdeck_hb_send_rank(flightdeck_rank(), fields);
 }
 
 /* One heartbeat at training step `step` (a negative step: a beat without one). */

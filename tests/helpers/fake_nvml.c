@@ -104,9 +104,13 @@ static int count(void)
 	if (!(dev) || IDX(dev) < 0 || IDX(dev) >= count())                                         \
 	return INVALID
 
+/* Calls of nvmlInit and nvmlShutdown, for tests that count sessions (dlsym these). */
+int fake_nvml_inits, fake_nvml_shutdowns;
+
 int nvmlInit_v2(void)
 {
 	const char *v;
+	fake_nvml_inits++;
 	if (!getenv("FAKE_NVML_FIXTURE"))
 		return 9;
 	return (v = get("init")) ? atoi(v) : OK;
@@ -114,6 +118,7 @@ int nvmlInit_v2(void)
 
 int nvmlShutdown(void)
 {
+	fake_nvml_shutdowns++;
 	return OK;
 }
 

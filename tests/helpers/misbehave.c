@@ -21,6 +21,9 @@
  *                 beats, then finishes like `ok`
  *   stop-once     beats STEPS steps then SIGSTOPs itself, on the first launch only; resumed
  *                 it finishes like `ok`
+ *   beat          one flightdeck_beat(STEPS) and exits 0 (STEPS -1: a beat without a step):
+ *                 the header's datagram, compared with `flightdeck beat`'s (t0105)
+ *   checkpoint    one flightdeck_checkpoint(STEPS) and exits 0
  * It prints "resumed from PATH" when FLIGHTDECK_RESUME_FROM is set.
  */
 #define _GNU_SOURCE
@@ -137,6 +140,14 @@ int main(int argc, char **argv)
 	long start = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(mode, "beat")) {
+		flightdeck_beat(steps);
+		return 0;
+	}
+	if (!strcmp(mode, "checkpoint")) {
+		flightdeck_checkpoint((int)steps);
+		return 0;
+	}
 	if (resume) {
 		const char *dash = strrchr(resume, '-');
 

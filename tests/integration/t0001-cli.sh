@@ -39,7 +39,7 @@ for code in IB_PORT_DOWN IB_PHYS_DOWN IB_RATE_LOW IB_ERRORS_RISING IB_LINK_FLAP 
 	SHM_TOO_SMALL MEMLOCK_LIMITED DISK_LOW CKPT_DIR_UNWRITABLE NCCL_IFNAME_MISSING MEMFIT_OOM; do
 	grep -q "^$code " "$TMP/out" || fail "explain does not list $code"
 done
-ok "explain lists every code the findings contract requires (docs/architecture.md)"
+ok "explain lists every code the contract requires (docs/architecture.md, \"Contracts\")"
 
 run explain gpu_driver_not_loaded
 expect_rc 0

@@ -15,7 +15,8 @@ below() {
 	render) echo render checks hw core ;;
 	group) echo group core ;;
 	supervisor) echo supervisor group core ;;
-	cli) echo cli render checks supervisor group hw core ;;
+	# scripts/: the heartbeat client header of training code, which `flightdeck beat` uses
+	cli) echo cli render checks supervisor group hw core scripts ;;
 	esac
 }
 

@@ -57,6 +57,27 @@ sleep 0.2
 pgrep -f "sleep $STANDIN_SLEEP" >/dev/null && fail "the stand-in's grandchild survived the kill"
 ok "a hang is killed at the deadline with its whole process group"
 
+# `flightdeck run` starts check in a process group of its own and, when check overruns,
+# kills that group: gpubench and what it started must be in it and die with it.
+if command -v setsid >/dev/null 2>&1; then
+	export STANDIN_SLEEP="3603.$$"
+	STANDIN_MODE=hang setsid "$FLIGHTDECK" check --json --counter-window 0 $(fx no-rdma) \
+		--only bw --gpubench "$SI" --gpubench-timeout 60s >/dev/null 2>&1 &
+	i=0
+	while ! sleeper=$(pgrep -f "sleep $STANDIN_SLEEP") && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -n "$sleeper" ] || fail "the hanging stand-in did not start"
+	set -- $(ps -o pgid=,sid= -p "$sleeper")
+	[ "$1" = "$2" ] || fail "gpubench's child is in group $1, not in check's ($2)"
+	[ "$1" != "$(ps -o pgid= -p $$ | tr -d ' ')" ] || fail "setsid gave check no group of its own"
+	kill -s KILL -- "-$1"
+	sleep 0.2
+	pgrep -f "sleep $STANDIN_SLEEP" >/dev/null && fail "gpubench's child survived the kill of check's group"
+	ok "gpubench runs in check's process group: a kill of that group takes it and its children"
+fi
+
 bench crash
 expect_rc 1
 expect_finding '.code == "GPU_BENCH_FAILED" and (.message | test("signal 11"))' 1
