@@ -1,5 +1,5 @@
 /*
- * cmd_gpu_wait.c - `flightdeck gpu-wait --timeout MS` (milliseconds), internal: waits until
+ * cmd_gpu_wait.c - `flightdeck gpu-wait --timeout DUR`, internal: waits until
  * no GPU holds a compute process, so that a relaunch does not meet the dying job's memory
  * still allocated.
  *
@@ -13,6 +13,7 @@
  */
 #include "commands.h"
 #include "nvml.h"
+#include "opts.h"
 #include "util.h"
 
 #include <errno.h>
@@ -42,42 +43,55 @@ static unsigned int busy(struct fd_nvml *n, unsigned int count)
 	return total;
 }
 
+struct gpu_wait_cli {
+	int64_t timeout_ms;
+};
+
+static const struct fd_opt gpu_wait_rows[] = {
+    {.name = "timeout",
+     .metavar = "DUR",
+     .help = "give up after DUR: exit 1 when a GPU still holds a process",
+     .type = FD_OPT_DURATION,
+     .def = "60s",
+     .min = 0,
+     .max = FD_OPT_MS_MAX,
+     .off = offsetof(struct gpu_wait_cli, timeout_ms)},
+    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+};
+
 int cmd_gpu_wait(int argc, char **argv)
 {
-	struct fd_nvml n;
-	char why[256];
-	int64_t end;
-	long long ms;
-	char *e = NULL;
+	struct gpu_wait_cli cli = {0};
+	struct fd_opt_table table = {NULL, gpu_wait_rows, FD_ARRAY_SIZE(gpu_wait_rows), &cli};
+	struct fd_opt_parser p = {.cmd = "gpu-wait", .tables = &table, .n_tables = 1};
+	struct fd_nvml *n;
+	char why[256], err[512];
 	unsigned int count = 0;
-	int rc = 0;
+	int64_t end;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: flightdeck gpu-wait --timeout MS (internal: `run` uses it to wait "
-		       "until no GPU holds a compute process; exit 0 free, 1 still busy)\n");
-		return 0;
-	}
-	if (argc == 3 && !strcmp(argv[1], "--timeout")) {
-		errno = 0;
-		ms = strtoll(argv[2], &e, 10);
-	}
-	if (!e || e == argv[2] || *e || errno || ms < 0 || ms > INT64_MAX / 1000000) {
-		fd_err("gpu-wait: usage: flightdeck gpu-wait --timeout MS");
+	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
+		fd_err("gpu-wait: %s", err);
+		fd_opt_release(&p);
 		return FD_EXIT_USAGE;
 	}
-	end = fd_mono_ns() + ms * 1000000LL;
-	if (fd_nvml_open(&n, why, sizeof(why)))
+	fd_opt_release(&p);
+	if (p.help) {
+		printf(
+		    "usage: flightdeck gpu-wait [--timeout DUR]\n\n"
+		    "Internal: `flightdeck run` runs it between attempts to wait until no GPU holds\n"
+		    "a compute process. Exit 0 free (or no NVML), 1 still busy, 2 usage.\n");
+		fd_opt_help(stdout, &table, 1);
+		return 0;
+	}
+	end = fd_mono_ns() + cli.timeout_ms * 1000000LL;
+	if (fd_nvml_session(&n, why, sizeof(why)))
 		return 0; /* no NVML here: nothing to wait for */
-	if (n.DeviceGetCount(&count) || !n.DeviceGetComputeRunningProcesses)
-		goto out;
-	while (busy(&n, count)) {
-		if (fd_mono_ns() > end) {
-			rc = 1;
-			goto out;
-		}
+	if (n->DeviceGetCount(&count) || !n->DeviceGetComputeRunningProcesses)
+		return 0;
+	while (busy(n, count)) {
+		if (fd_mono_ns() > end)
+			return 1;
 		usleep(GPU_WAIT_POLL_US);
 	}
-out:
-	fd_nvml_close(&n);
-	return rc;
+	return 0;
 }

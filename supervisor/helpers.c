@@ -59,7 +59,7 @@ void helper_gpu_wait(struct sv *s)
 	struct fd_spawn sp = {.argv = argv, .stdout_to_stderr = 1};
 	int eno;
 
-	snprintf(ms, sizeof(ms), "%lld", (long long)s->o->gpu_release_ms);
+	snprintf(ms, sizeof(ms), "%lldms", (long long)s->o->gpu_release_ms);
 	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
 		helper_preflight(s); /* the preflight judges the GPUs anyway */
 		return;
