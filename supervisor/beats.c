@@ -3,6 +3,7 @@
  * polled on the timer at high beat rates (see struct sup_beats), and --heartbeat-file's
  * mtime. The output source is in output.c; all three feed ranks_beat.
  */
+#include "proctree.h"
 #include "sv.h"
 #include "util.h"
 
@@ -14,6 +15,23 @@
  * net.unix.max_dgram_qlen (10 by default) datagrams per socket and clients wait 20 ms at most
  * on a full queue, so a supervisor that dawdled would lose beats. One recvmmsg takes a batch.
  */
+/*
+ * A socket beat. The sender's pid is where a stack dump is asked for later; its start time,
+ * read now while the sender is surely alive, proves later that the pid still names the same
+ * process (docs/architecture.md, "The supervisor": signals only to our own).
+ */
+static void beat(struct sv *s, const struct fd_beat *b, int64_t now)
+{
+	struct sup_rank *r;
+	struct fd_proc p;
+
+	ranks_beat(&s->ranks, b, now);
+	if (!b->pid || !(r = ranks_find(&s->ranks, b->rank)) || r->pid_start)
+		return;
+	if (!fd_proc_read(r->pid, &p))
+		r->pid_start = p.starttime;
+}
+
 static int drain(struct sv *s, int64_t now)
 {
 	static struct fd_beat b[HB_RECV_BATCH];
@@ -23,7 +41,7 @@ static int drain(struct sv *s, int64_t now)
 		n = fd_hb_recv(&s->beats.hb, b, HB_RECV_BATCH);
 		for (int i = 0; i < n; i++)
 			if (s->phase == PH_RUNNING || s->phase == PH_STACKS)
-				ranks_beat(&s->ranks, &b[i], now);
+				beat(s, &b[i], now);
 		total += n > 0 ? n : 0;
 	} while (n == HB_RECV_BATCH);
 	return total;

@@ -163,14 +163,19 @@ int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen)
 	s->uid = geteuid();
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
-	if (fd_pathf(s->dir, sizeof(s->dir), "%s/flightdeck.XXXXXX", tmp) || !mkdtemp(s->dir)) {
-		snprintf(err, errlen, "cannot create a directory under %s: %s", tmp,
-			 strerror(errno));
+	if (fd_pathf(s->dir, sizeof(s->dir), "%s/flightdeck.XXXXXX", tmp)) {
+		snprintf(err, errlen, "TMPDIR %s is too long for the heartbeat directory", tmp);
 		s->dir[0] = '\0';
-		return -errno;
+		return -ENAMETOOLONG;
 	}
-	/* mkdtemp makes it 0700 already; say so for the reader of this code. */
-	chmod(s->dir, 0700);
+	if (!mkdtemp(s->dir)) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot create a directory under %s: %s", tmp, strerror(e));
+		s->dir[0] = '\0';
+		return -e;
+	}
+	/* mkdtemp creates it 0700 (POSIX): only our uid can reach the socket inside. */
 	if (fd_pathf(s->path, sizeof(s->path), "%s/hb.sock", s->dir) ||
 	    strlen(s->path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "socket path under %s is too long for AF_UNIX", s->dir);

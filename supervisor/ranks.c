@@ -102,8 +102,10 @@ void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now)
 		return;
 	t->beats++;
 	r->last_ns = now;
-	if (b->pid)
+	if (b->pid && b->pid != r->pid) {
 		r->pid = b->pid;
+		r->pid_start = 0; /* a new process: beats.c learns its start time */
+	}
 	if (b->stacks)
 		r->stacks = 1;
 	if (b->phase && b->phase != r->phase) {

@@ -23,6 +23,7 @@
 struct sup_rank {
 	int id; /* the rank, or RANK_OUTPUT / RANK_FILE */
 	pid_t pid;
+	unsigned long long pid_start; /* pid's start time, read at its first beat; 0: unknown */
 	int stacks, phase, stack_asked;
 	int64_t last_ns, progress_ns, step_ns;
 	int64_t step;		 /* -1: none reported yet */

@@ -10,6 +10,7 @@
 #include "sv.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,14 @@ int stacks_ask(struct sv *s)
 	for (size_t i = 0; i < s->ranks.n; i++) {
 		struct sup_rank *r = &s->ranks.v[i];
 
-		if (r->id < 0 || !r->stacks || r->pid <= 0)
+		/* The signal's default action terminates: only a pid proven to be the beater. */
+		if (r->id < 0 || !r->stacks || r->pid <= 0 || !r->pid_start)
 			continue;
 		/* Remove last time's text so only a fresh dump counts. */
-		if (!stack_path(s, r->id, path, sizeof(path)))
-			truncate(path, 0);
-		if (!tree_signal(r->pid, s->stack_sig)) {
+		if (!stack_path(s, r->id, path, sizeof(path)) && truncate(path, 0) &&
+		    errno != ENOENT)
+			sup_say(s, "cannot empty %s: %s", path, strerror(errno));
+		if (!fd_pid_signal_checked(r->pid, r->pid_start, s->stack_sig)) {
 			r->stack_asked = 1;
 			asked++;
 		}

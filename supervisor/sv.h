@@ -94,6 +94,7 @@ struct sup_procs {
 	int child_done, child_status;
 	pid_t helper; /* the preflight or the GPU wait */
 	int helper_done, helper_status;
+	int walk_failed; /* a /proc walk failed (said once) */
 };
 
 /*

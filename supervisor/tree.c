@@ -2,8 +2,10 @@
  * tree.c - the process tree flightdeck started: signals to it, reaping, and waiting until it
  * is gone (docs/architecture.md, "Stopping the tree").
  *
- * Every signal flightdeck sends to a process goes through tree_signal, so that the sender can
- * be swapped for one that cannot hit a recycled pid (a pidfd-based one) in one line.
+ * A signal reaches only processes that are provably ours now: a descendant found in /proc is
+ * signalled through fd_proc_signal (a pidfd, and its start time checked), never by a
+ * remembered pid; the child's process group through tree_signal while the group is ours.
+ * A /proc walk that fails says nothing about the tree: it is never read as "all gone".
  */
 #define _GNU_SOURCE
 #include "proctree.h"
@@ -12,6 +14,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,24 +33,42 @@ int tree_status_code(int st)
 	return FD_RUN_INTERNAL;
 }
 
-static size_t descendants(struct fd_proc *procs, size_t max)
+/* Our descendants into procs (at most max); -errno when the walk failed, said once. */
+static int descendants(struct sv *s, struct fd_proc *procs, size_t max, size_t *n)
 {
-	size_t n = 0;
+	int rc = fd_descendants(getpid(), procs, max, n);
 
-	if (fd_descendants(getpid(), procs, max, &n))
-		return 0;
-	return n < max ? n : max;
+	if (rc) {
+		*n = 0;
+		if (!s->procs.walk_failed)
+			sup_say(s,
+				"cannot list the process tree in /proc: %s; the tree is "
+				"treated as alive until its deadline",
+				strerror(-rc));
+		s->procs.walk_failed = 1;
+		return rc;
+	}
+	if (*n > max)
+		*n = max;
+	return 0;
 }
 
 /*
  * A stopped process acts on nothing but SIGKILL until continued, so every other signal is
  * followed by SIGCONT.
  */
-static void send_to(pid_t pid, int sig)
+static void send_group(pid_t pg, int sig)
 {
-	tree_signal(pid, sig);
+	tree_signal(-pg, sig);
 	if (sig != SIGKILL)
-		tree_signal(pid, SIGCONT);
+		tree_signal(-pg, SIGCONT);
+}
+
+static void send_proc(const struct fd_proc *p, int sig)
+{
+	fd_proc_signal(p, sig);
+	if (sig != SIGKILL)
+		fd_proc_signal(p, SIGCONT);
 }
 
 /* Sends sig to the child's group (or the helper's) and, with all, to every descendant. */
@@ -55,16 +76,15 @@ static void signal_tree(struct sv *s, int sig, int all)
 {
 	static struct fd_proc procs[MAX_PROCS];
 	pid_t pg = s->procs.child > 0 ? s->procs.child : s->procs.helper;
+	size_t n;
 
 	if (pg > 0)
-		send_to(-pg, sig);
-	if (!all)
+		send_group(pg, sig);
+	if (!all || descendants(s, procs, MAX_PROCS, &n))
 		return;
-	size_t n = descendants(procs, MAX_PROCS);
-
 	for (size_t i = 0; i < n; i++)
 		if (procs[i].state != 'Z')
-			send_to(procs[i].pid, sig);
+			send_proc(&procs[i], sig);
 }
 
 void tree_reap(struct sv *s)
@@ -83,17 +103,24 @@ void tree_reap(struct sv *s)
 	}
 }
 
-/* Live (non-zombie) descendants, reaping what can be reaped first. */
-static size_t live_tree(struct sv *s, struct fd_proc *procs, size_t max)
+/*
+ * Live (non-zombie) descendants, reaping what can be reaped first; -errno when /proc could
+ * not be walked (the caller must not take that for an empty tree).
+ */
+static int live_tree(struct sv *s, struct fd_proc *procs, size_t max, size_t *live)
 {
-	size_t n, live = 0;
+	size_t n;
+	int rc;
 
 	tree_reap(s);
-	n = descendants(procs, max);
+	*live = 0;
+	rc = descendants(s, procs, max, &n);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < n; i++)
 		if (procs[i].state != 'Z')
-			procs[live++] = procs[i];
-	return live;
+			procs[(*live)++] = procs[i];
+	return 0;
 }
 
 void tree_begin_stop(struct sv *s, int sig)
@@ -138,11 +165,13 @@ static void give_up(struct sv *s, const struct fd_proc *procs, size_t n)
 void tree_poll(struct sv *s)
 {
 	static struct fd_proc procs[MAX_PROCS];
-	size_t n = live_tree(s, procs, MAX_PROCS);
+	size_t n;
+	int walked = !live_tree(s, procs, MAX_PROCS, &n);
 	int64_t now = fd_mono_ns();
 	struct sup_procs *p = &s->procs;
 
-	if ((p->child <= 0 || p->child_done) && (p->helper <= 0 || p->helper_done) && n == 0) {
+	if ((p->child <= 0 || p->child_done) && (p->helper <= 0 || p->helper_done) && walked &&
+	    n == 0) {
 		out_close(s);
 		s->deadline = 0;
 		p->child = -1;
@@ -171,8 +200,10 @@ void tree_emergency_kill(struct sv *s)
 	static struct fd_proc procs[MAX_PROCS];
 
 	for (int round = 0; round < EMERGENCY_ROUNDS; round++) {
+		size_t n;
+
 		signal_tree(s, SIGKILL, 1);
-		if (!live_tree(s, procs, MAX_PROCS))
+		if (!live_tree(s, procs, MAX_PROCS, &n) && !n)
 			return;
 		usleep(EMERGENCY_ROUND_US);
 	}
