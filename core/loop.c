@@ -20,7 +20,7 @@
 
 #define LOOP_BATCH 8 /* events taken per epoll_wait: flightdeck watches a handful of fds */
 
-static void arm(struct fd_loop *l, int64_t at)
+static int arm(struct fd_loop *l, int64_t at)
 {
 	struct itimerspec its = {0};
 
@@ -28,12 +28,18 @@ static void arm(struct fd_loop *l, int64_t at)
 		at = 1; /* 0 would disarm */
 	its.it_value.tv_sec = at / 1000000000LL;
 	its.it_value.tv_nsec = at % 1000000000LL;
-	if (!timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL))
-		l->armed_ns = at;
+	if (timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL))
+		return -errno;
+	l->armed_ns = at;
+	return 0;
 }
 
-/* Arms the timerfd at the owners' earliest deadline, unless an earlier expiry is pending. */
-static void arm_earliest(struct fd_loop *l)
+/*
+ * Arms the timerfd at the owners' earliest deadline, unless an earlier expiry is pending.
+ * Returns the epoll_wait timeout: -1 (the timerfd wakes us), or, should the timerfd refuse to
+ * be armed, the milliseconds to that deadline, so a deadline is never slept through.
+ */
+static int arm_earliest(struct fd_loop *l)
 {
 	int64_t now = fd_mono_ns(), wake = INT64_MAX;
 
@@ -43,8 +49,14 @@ static void arm_earliest(struct fd_loop *l)
 		if (t < wake)
 			wake = t;
 	}
-	if (wake != INT64_MAX && (wake < l->armed_ns || l->armed_ns <= now))
-		arm(l, wake);
+	if (wake == INT64_MAX || (wake >= l->armed_ns && l->armed_ns > now) || !arm(l, wake))
+		return -1;
+	l->armed_ns = 0;
+	if (wake <= now)
+		return 0;
+	int64_t ms = (wake - now + 999999) / 1000000;
+
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
 static void on_timerfd(struct fd_loop *l, int fd, uint32_t events, void *arg)
@@ -172,12 +184,16 @@ int fd_loop_run(struct fd_loop *l)
 		struct epoll_event evs[LOOP_BATCH];
 		int k;
 
-		arm_earliest(l);
-		k = epoll_wait(l->ep, evs, LOOP_BATCH, -1);
+		int timeout = arm_earliest(l);
+
+		k = epoll_wait(l->ep, evs, LOOP_BATCH, timeout);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
 			return -errno;
+		if (k == 0) /* the fallback timeout of a timerfd that could not be armed */
+			for (int i = 0; i < l->ntimers && !l->stop; i++)
+				l->timers[i].cb(l, fd_mono_ns(), l->timers[i].arg);
 		for (int i = 0; i < k && !l->stop; i++) {
 			int fd = evs[i].data.fd;
 
