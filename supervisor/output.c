@@ -6,9 +6,13 @@
  * stops reading (`flightdeck run ... | sleep 30`) must not stop stall detection, --timeout or
  * a SIGTERM. So every write to our stdout and stderr goes through a sink: what the reader does
  * not take now is kept (up to OUT_BUF_MAX per sink) and written when the descriptor is
- * writable again (EPOLLOUT in the loop), in order. Past the bound the newest bytes are
- * dropped, up to the next line start once there is room again, and the count is said once
- * per episode (stderr and an `output_dropped` event). While the bound holds nothing is lost.
+ * writable again (EPOLLOUT in the loop), in order. A slow reader slows the child: above
+ * OUT_HIGH_WATER pending bytes the child's pipe is not read, so the child waits in write() as
+ * it would writing to that reader itself, and nothing is lost. A reader that takes nothing
+ * for OUT_STUCK_MS is stuck (`| sleep 30`, a paused pager): the child is read again, so its
+ * progress lines keep beating, and past OUT_BUF_MAX the newest bytes are dropped, up to the
+ * next line start once there is room again; the count is said once per episode (stderr and
+ * an `output_dropped` event).
  *
  * Non-blocking without touching what others share: O_NONBLOCK is a flag of the open file
  * description, which our parent's shell and, without capture, our own child share; setting
@@ -218,6 +222,7 @@ static void sink_write(struct sv *s, struct sup_sink *k, const char *p, size_t n
 		n -= (size_t)w;
 		if (!n)
 			return;
+		k->last_progress = fd_mono_ns(); /* pending from now */
 	}
 	size_t room = OUT_BUF_MAX - k->len, take = n < room ? n : room;
 
@@ -245,11 +250,15 @@ static int sink_drain(struct sup_sink *k)
 		}
 		k->off += (size_t)w;
 		k->len -= (size_t)w;
+		if (w > 0)
+			k->last_progress = fd_mono_ns();
 	}
 	if (!k->len)
 		k->off = 0;
 	return k->len ? 1 : 0;
 }
+
+static void resume_streams(struct sv *s, int64_t now);
 
 static void sink_fd_cb(struct fd_loop *l, int fd, uint32_t events, void *arg)
 {
@@ -257,6 +266,21 @@ static void sink_fd_cb(struct fd_loop *l, int fd, uint32_t events, void *arg)
 
 	if (sink_drain(k) == 0)
 		sink_want_out(k, 0);
+	resume_streams(k->s, fd_mono_ns());
+}
+
+/* A reader that took nothing for OUT_STUCK_MS is stuck: the child is read again, and what
+ * does not fit the bound is dropped, so its beats keep coming. */
+static int sink_stuck(const struct sup_sink *k, int64_t now)
+{
+	return k->len && now - k->last_progress >= (int64_t)OUT_STUCK_MS * MS;
+}
+
+/* A slow reader: above the high-water mark the child is not read, so it waits in write()
+ * as it would writing to that reader itself. Nothing is lost. */
+static int sink_full(const struct sup_sink *k, int64_t now)
+{
+	return !k->dead && k->len >= OUT_HIGH_WATER && !sink_stuck(k, now);
 }
 
 /* ---- matching --------------------------------------------------------------------------- */
@@ -438,14 +462,59 @@ static void close_stream(struct sup_stream *st)
 	st->fd = -1;
 }
 
-/* Readable: pass through what is there, match its lines; the end closes the stream. */
-static void pump(struct fd_loop *l, int fd, uint32_t events, void *arg)
+static void pause_stream(struct sup_stream *st, int pause)
+{
+	if (st->fd < 0 || st->paused == pause)
+		return;
+	if (!fd_loop_mod(&st->s->loop, st->fd, pause ? 0 : EPOLLIN))
+		st->paused = pause;
+}
+
+static void resume_streams(struct sv *s, int64_t now)
+{
+	struct sup_stream *sts[] = {&s->output.out, &s->output.err};
+
+	for (size_t i = 0; i < FD_ARRAY_SIZE(sts); i++)
+		if (sts[i]->paused && !sink_full(sts[i]->sink, now))
+			pause_stream(sts[i], 0);
+}
+
+/* The loop's timer: when a paused stream's reader will count as stuck. */
+static int64_t out_next(void *arg, int64_t now)
+{
+	struct sv *s = arg;
+	struct sup_stream *sts[] = {&s->output.out, &s->output.err};
+	int64_t t = INT64_MAX;
+
+	for (size_t i = 0; i < FD_ARRAY_SIZE(sts); i++)
+		if (sts[i]->paused && sts[i]->sink->len) {
+			int64_t at = sts[i]->sink->last_progress + (int64_t)OUT_STUCK_MS * MS;
+
+			if (at < t)
+				t = at;
+		}
+	return t;
+}
+
+static void out_timer(struct fd_loop *l, int64_t now, void *arg)
+{
+	resume_streams(arg, now);
+}
+
+/* Pass through what is there, match its lines; the end closes the stream. force: read even
+ * for a slow reader (the tree is gone: what is in the pipe is all there will be). */
+static void pump_stream(struct sup_stream *st, int force)
 {
 	static char buf[PUMP_CHUNK];
-	struct sup_stream *st = arg;
 
 	for (int i = 0; i < PUMP_READS; i++) {
-		ssize_t n = read(st->fd, buf, sizeof(buf));
+		ssize_t n;
+
+		if (!force && sink_full(st->sink, fd_mono_ns())) {
+			pause_stream(st, 1);
+			return;
+		}
+		n = read(st->fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -461,6 +530,11 @@ static void pump(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	}
 }
 
+static void pump(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	pump_stream(arg, 0);
+}
+
 /* Our stdout and stderr as sinks, before anything is written. */
 void out_init(struct sv *s)
 {
@@ -470,6 +544,7 @@ void out_init(struct sv *s)
 	sink_setup(&o->sink[0], STDOUT_FILENO, "stdout");
 	sink_setup(&o->sink[1], STDERR_FILENO, "stderr");
 	o->sink[0].loop = o->sink[1].loop = &s->loop;
+	o->sink[0].s = o->sink[1].s = s;
 	o->err_sink = &o->sink[1];
 	if (!fstat(STDOUT_FILENO, &a) && !fstat(STDERR_FILENO, &b) && a.st_dev == b.st_dev &&
 	    a.st_ino == b.st_ino && a.st_rdev == b.st_rdev) {
@@ -491,8 +566,11 @@ void out_watch(struct sv *s, int out_fd, int err_fd)
 	o->out.fd = out_fd;
 	o->err.fd = err_fd;
 	o->out.len = o->err.len = 0;
+	o->out.paused = o->err.paused = 0;
 	if (out_fd < 0)
 		return;
+	if (!o->timer_added && !fd_loop_timer(&s->loop, out_next, out_timer, s))
+		o->timer_added = 1;
 	fcntl(out_fd, F_SETPIPE_SZ, PIPE_WANT_SZ); /* a pty refuses: fine */
 	r = fd_loop_add(&s->loop, out_fd, EPOLLIN, pump, &o->out);
 	if (!r && err_fd >= 0) {
@@ -507,9 +585,9 @@ void out_close(struct sv *s)
 {
 	/* the tree is gone: what it wrote last is still in the pipe */
 	if (s->output.out.fd >= 0)
-		pump(&s->loop, s->output.out.fd, EPOLLIN, &s->output.out);
+		pump_stream(&s->output.out, 1);
 	if (s->output.err.fd >= 0)
-		pump(&s->loop, s->output.err.fd, EPOLLIN, &s->output.err);
+		pump_stream(&s->output.err, 1);
 	close_stream(&s->output.out);
 	close_stream(&s->output.err);
 }

@@ -62,7 +62,9 @@
 #define LINE_MAX_MATCH 4096
 
 /* Our stdout and stderr (output.c). */
-#define OUT_BUF_MAX	  (4 << 20) /* kept per sink for a slow reader; more is dropped */
+#define OUT_BUF_MAX	  (4 << 20) /* kept per sink for a stuck reader; more is dropped */
+#define OUT_HIGH_WATER	  (1 << 20) /* a slow reader: stop reading the child above this... */
+#define OUT_STUCK_MS	  5000	    /* ...unless the reader took nothing for this long */
 #define OUT_EXIT_IDLE_MS  2000	    /* at exit: a reader that takes nothing this long... */
 #define OUT_EXIT_MAX_MS	  30000	    /* ...or this long in all loses what is left */
 #define OUT_FINAL_IDLE_MS 200	    /* the summary line, after that */
@@ -84,12 +86,14 @@ struct sv;
 
 /* output.c: flightdeck's own stdout or stderr, written without ever blocking the loop */
 struct sup_sink {
+	struct sv *s;
 	struct fd_loop *loop;
-	const char *name; /* "stdout", "stderr" */
-	int fd, orig;	  /* written: a private non-blocking reopen of orig, or orig */
-	int own;	  /* fd was opened here */
-	int sock;	  /* a socket: send(MSG_DONTWAIT) */
-	int gated;	  /* no reopen: write PIPE_BUF at a time when poll says writable */
+	int64_t last_progress; /* when the reader last took something, or pending began */
+	const char *name;      /* "stdout", "stderr" */
+	int fd, orig;	       /* written: a private non-blocking reopen of orig, or orig */
+	int own;	       /* fd was opened here */
+	int sock;	       /* a socket: send(MSG_DONTWAIT) */
+	int gated;	       /* no reopen: write PIPE_BUF at a time when poll says writable */
 	int in_loop, polling;
 	int dead; /* the reader is gone: drop, as a closed stdout always was */
 	char *buf;
@@ -103,6 +107,7 @@ struct sup_stream {
 	struct sv *s;
 	int fd;
 	struct sup_sink *sink; /* where it passes through to */
+	int paused;	       /* not read while its sink waits for a slow reader */
 	char line[LINE_MAX_MATCH + 1];
 	size_t len; /* a longer line is matched on its first LINE_MAX_MATCH bytes */
 };
@@ -117,6 +122,7 @@ struct sup_output {
 	struct sup_sink *err_sink; /* &sink[1], or &sink[0] when both are one file */
 	int merged;		   /* they are: the child gets one pipe for both */
 	struct sup_stream out, err;
+	int timer_added;
 };
 
 /* tree.c: the processes flightdeck started, and how they ended */

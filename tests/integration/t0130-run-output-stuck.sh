@@ -56,3 +56,9 @@ expect_rc 0
 n=$(wc -l <"$TMP/slow")
 [ "$n" -eq 200000 ] || fail "a non-blocking stdout lost lines: $n of 200000 arrived"
 ok "a non-blocking stdout with a slow reader loses nothing"
+
+# A producer faster than its reader: the child is slowed, nothing is dropped.
+n=$("$FLIGHTDECK" run -q --preflight none --progress-regex 'step ([0-9]+)' -- head -c 30000000 /dev/zero |
+	(sleep 1; wc -c))
+[ "$n" -eq 30000000 ] || fail "a reader slower than the command lost bytes: $n of 30000000"
+ok "a slow reader slows the command and loses nothing"
