@@ -71,6 +71,13 @@ static const struct fd_opt heartbeat_rows[] = {
      .type = FD_OPT_STRING,
      .off = RUN(heartbeat_file),
      KEY},
+    {.name = "pty",
+     .help = "run the command with a pseudo-terminal as its stdout and stderr (for\n"
+	     "tools that buffer when they are not writing to a terminal); both come\n"
+	     "out on flightdeck's stdout",
+     .type = FD_OPT_FLAG,
+     .off = RUN(pty),
+     KEY},
 };
 
 static const struct fd_opt detection_rows[] = {

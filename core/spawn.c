@@ -10,8 +10,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* How many of a same_group child's descendants fd_spawn_kill can stop and kill. */
@@ -29,14 +32,18 @@ static void close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
+/* own_group: 1 its own process group, 2 its own session (and so its own group), 0 ours. */
 static pid_t fork_child(int own_group)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	pid_t parent = getpid(), pid = fork();
 	sigset_t none;
 
-	if (pid > 0 && own_group)
-		setpgid(pid, pid); /* also here, so no signal is sent before the child did it */
+	/* Also here, so no signal is sent before the child did it. A session leader-to-be
+	 * must not be made a group leader first (setsid would fail); fd_spawn_start returns
+	 * only after the exec, so no kill(-pid) can come before its setsid. */
+	if (pid > 0 && own_group == 1)
+		setpgid(pid, pid);
 	if (pid != 0)
 		return pid;
 	/* the child: only async-signal-safe calls from here to exec */
@@ -44,8 +51,10 @@ static pid_t fork_child(int own_group)
 		sigaction(s, &dfl, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (own_group)
+	if (own_group == 1)
 		setpgid(0, 0);
+	else if (own_group == 2)
+		setsid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* flightdeck died before the prctl */
 		_exit(127);
@@ -58,11 +67,21 @@ pid_t fd_fork_group(void)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(const struct fd_spawn *sp, int out[2], int errp[2], int report)
+static void child(const struct fd_spawn *sp, int out[2], int errp[2], int report, int slave)
 {
 	int e;
 
-	if (sp->capture) {
+	if (sp->pty) {
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, STDOUT_FILENO);
+		dup2(slave, STDERR_FILENO);
+		close(slave);
+	} else if (sp->capture && sp->capture_merged) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(out[1], STDERR_FILENO);
+		close(out[0]);
+		close(out[1]);
+	} else if (sp->capture) {
 		dup2(out[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
 		close(out[0]);
@@ -95,30 +114,55 @@ static int nonblocking(int fd)
 	return 0;
 }
 
+/* A pseudo-terminal: p[0] the master, p[1] the slave, both close-on-exec. 0 or -errno. */
+static int open_pty(int p[2])
+{
+	char name[128];
+	struct termios t;
+
+	p[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p[0] < 0 || grantpt(p[0]) || unlockpt(p[0]) || ptsname_r(p[0], name, sizeof(name)))
+		return -errno;
+	p[1] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p[1] < 0)
+		return -errno;
+	if (!tcgetattr(p[1], &t)) {
+		t.c_oflag &= ~(tcflag_t)ONLCR;
+		tcsetattr(p[1], TCSANOW, &t);
+	}
+	return 0;
+}
+
 int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errlen)
 {
 	int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1}, e = 0;
-	int want_out = sp->capture || sp->capture_stdout;
+	int pty = sp->capture && sp->pty;
+	int want_out = (sp->capture || sp->capture_stdout) && !pty;
+	int want_err = sp->capture && !sp->capture_merged && !pty;
 	pid_t pid;
 	ssize_t n;
 
 	*exec_errno = 0;
 	sp->pid = -1;
 	sp->out_fd = sp->err_fd = -1;
-	if ((want_out && pipe2(out, O_CLOEXEC)) || (sp->capture && pipe2(errp, O_CLOEXEC)) ||
+	if (pty && (e = -open_pty(out))) {
+		snprintf(err, errlen, "cannot open a pseudo-terminal: %s", strerror(e));
+		goto fail;
+	}
+	if ((want_out && pipe2(out, O_CLOEXEC)) || (want_err && pipe2(errp, O_CLOEXEC)) ||
 	    pipe2(rep, O_CLOEXEC)) {
 		e = errno;
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(e));
 		goto fail;
 	}
-	pid = fork_child(!sp->same_group);
+	pid = fork_child(pty ? 2 : !sp->same_group);
 	if (pid < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot fork: %s", strerror(e));
 		goto fail;
 	}
 	if (pid == 0)
-		child(sp, out, errp, rep[1]);
+		child(sp, out, errp, rep[1], out[1]);
 	close(rep[1]);
 	rep[1] = -1;
 	do
@@ -137,12 +181,12 @@ int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errle
 	/* n == 0: the exec closed the report pipe; anything else is not knowable, but the
 	 * child exists either way and is the caller's now */
 	sp->pid = pid;
-	if (want_out) {
+	if (want_out || pty) {
 		close(out[1]);
 		sp->out_fd = out[0];
 		out[0] = out[1] = -1;
 	}
-	if (sp->capture) {
+	if (want_err) {
 		close(errp[1]);
 		sp->err_fd = errp[0];
 		errp[0] = errp[1] = -1;

@@ -33,6 +33,19 @@ struct fd_spawn {
 	int capture_stdout;
 	int same_group;
 	int exec_path;
+	/*
+	 * Added for `run`'s output (issue 11); zero keeps the behaviour above. Both go with
+	 * capture, and both leave err_fd at -1:
+	 * capture_merged: stdout and stderr share one pipe, out_fd, so what the child wrote
+	 *   comes back in the order it wrote it (for a user whose stdout and stderr are one file).
+	 * pty: stdout and stderr are the slave of a new pseudo-terminal (opened, granted and
+	 *   unlocked in the parent, before fork); the child leads a new session (so also its
+	 *   own process group, as without pty) with that terminal as its controlling terminal.
+	 *   out_fd is the master, which reads EIO once every holder of the slave is gone.
+	 *   Output post-processing (ONLCR) is off, so "\n" stays "\n" as through a pipe.
+	 */
+	int capture_merged;
+	int pty;
 	/* filled by fd_spawn_start */
 	pid_t pid;
 	int out_fd, err_fd; /* -1 unless capture */

@@ -34,6 +34,9 @@ static void job_env(struct sv *s)
 		setenv("FLIGHTDECK_RESUME_FROM", s->att.resume, 1);
 	else
 		unsetenv("FLIGHTDECK_RESUME_FROM");
+	/* Python block-buffers into a pipe: no line, so no beat, until 8 KiB, and what is
+	 * buffered is lost at a kill. The user's own setting, even empty, wins. */
+	setenv("PYTHONUNBUFFERED", "1", 0);
 }
 
 void att_launch(struct sv *s)
@@ -52,7 +55,10 @@ void att_launch(struct sv *s)
 		return;
 	}
 	sp.argv = argv;
-	sp.capture = s->output.have_re;
+	/* read by the pump: for the regex, or from the pty; one pipe when both go to one file */
+	sp.capture = s->output.have_re || s->o->pty;
+	sp.pty = s->o->pty;
+	sp.capture_merged = s->output.merged;
 	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
 		fd_err("%s", err);
 		fd_argv_free(argv);

@@ -27,15 +27,44 @@ struct fd_ckpt_scan {
 };
 
 /*
- * Scans dir. A directory that does not exist yet is not an error (nothing saved yet: 0 and
- * no checkpoint). Returns -errno when dir cannot be read or is not a directory.
+ * The directory is the user's (docs/architecture.md, "Checkpoints"): nothing in it is opened
+ * but `latest`, and that with O_NONBLOCK|O_NOFOLLOW, as a regular file only (a FIFO there
+ * would block open() forever); entries are looked at with fstatat(AT_SYMLINK_NOFOLLOW). A
+ * symlink counts only as `NAME` -> a sibling regular file (a relative target without '/',
+ * or DIR/target): one out of the directory, or dangling, does not.
+ *
+ * A scan is a walk that can be taken in slices (fd_ckpt_walk_step), so a directory of 100k
+ * entries never holds the supervisor's loop for long: the loop runs a slice per wake-up.
+ */
+struct fd_ckpt_walk {
+	void *d; /* DIR *, NULL when done */
+	int dfd;
+	char dir[PATH_MAX];
+	const char *marker;
+	char best[NAME_MAX + 1], skip[NAME_MAX + 1];
+	long long best_t, skip_t;
+	struct fd_ckpt_scan out;
+};
+
+/* Opens dir: 0 (a directory that does not exist yet is a finished, empty walk) or -errno. */
+int fd_ckpt_walk_begin(struct fd_ckpt_walk *w, const char *dir, const char *marker);
+/* Looks at up to max entries: 1 when more remain, 0 when done (result in w->out), -errno. */
+int fd_ckpt_walk_step(struct fd_ckpt_walk *w, int max);
+/* Releases a walk, finished or not. */
+void fd_ckpt_walk_end(struct fd_ckpt_walk *w);
+
+/*
+ * Scans dir in one go. A directory that does not exist yet is not an error (nothing saved
+ * yet: 0 and no checkpoint). Returns -errno when dir cannot be read or is not a directory.
  */
 int fd_ckpt_newest(const char *dir, const char *marker, struct fd_ckpt_scan *out);
 
 /*
  * Builds the command for a launch: every argument equal to "{resume}" becomes the checkpoint
- * path; one containing it (--resume={resume}) has it substituted. With no checkpoint the
- * argument is dropped, and for a bare "{resume}" the flag before it too ("--resume {resume}").
+ * path; one containing it (--resume={resume}, even twice) has every occurrence substituted.
+ * With no checkpoint the argument is dropped, and for a bare "{resume}" the flag before it
+ * too when that flag looks like a resume flag (its name holds "resume", "ckpt",
+ * "checkpoint" or "load": "--resume {resume}"); any other flag stays ("--verbose {resume}").
  * Returns a malloc'd NULL-terminated array whose strings are malloc'd; free with
  * fd_argv_free. NULL on allocation failure.
  */

@@ -30,36 +30,26 @@ int ckpt_newest(struct sv *s, char *out, size_t len)
 	return 0;
 }
 
-/*
- * The 68-hours-without-a-checkpoint incident: while the job runs, the newest complete
- * checkpoint must not grow older than --checkpoint-max-age. Said once per checkpoint.
- */
-void ckpt_age_check(struct sv *s, int64_t now)
+/* Says it, once per checkpoint, when the newest complete one is older than the max age. */
+static void judge_age(struct sv *s, const struct fd_ckpt_scan *scan)
 {
 	struct sup_ckpt_age *c = &s->ckpt;
-	struct fd_ckpt_scan scan;
 	double age, limit = (double)s->o->checkpoint_max_age_ms / 1000;
 	char a[32], l[32];
-	int64_t every = s->o->checkpoint_max_age_ms / CKPT_CHECKS_PER_AGE;
 
-	if (every > CKPT_CHECK_MAX_MS)
-		every = CKPT_CHECK_MAX_MS;
-	c->next_check = now + (every > 0 ? every : 1) * MS;
-	if (fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, &scan))
-		return;
-	age = fd_wall_s() - (*scan.newest ? scan.newest_time : c->start_wall);
+	age = fd_wall_s() - (*scan->newest ? scan->newest_time : c->start_wall);
 	if (age <= limit)
 		return;
-	if (*scan.newest ? !strcmp(scan.newest, c->warned) : c->warned_none)
+	if (*scan->newest ? !strcmp(scan->newest, c->warned) : c->warned_none)
 		return;
 	fd_fmt_duration((int64_t)(age * 1000), a, sizeof(a));
 	fd_fmt_duration(s->o->checkpoint_max_age_ms, l, sizeof(l));
-	if (*scan.newest) {
-		fd_strlcpy(c->warned, scan.newest, sizeof(c->warned));
+	if (*scan->newest) {
+		fd_strlcpy(c->warned, scan->newest, sizeof(c->warned));
 		sup_say(s,
 			"the newest complete checkpoint, %s, is %s old (--checkpoint-max-age %s): "
 			"a failure now loses all that training",
-			scan.newest, a, l);
+			scan->newest, a, l);
 	} else {
 		c->warned_none = 1;
 		sup_say(s,
@@ -71,5 +61,44 @@ void ckpt_age_check(struct sv *s, int64_t now)
 
 	if (o)
 		cJSON_AddNumberToObject(o, "age_s", age);
-	sup_event(s, "checkpoint_overdue", RANK_NONE, s->ranks.max_step, scan.newest, -1, o);
+	sup_event(s, "checkpoint_overdue", RANK_NONE, s->ranks.max_step, scan->newest, -1, o);
+}
+
+/*
+ * The 68-hours-without-a-checkpoint incident: while the job runs, the newest complete
+ * checkpoint must not grow older than --checkpoint-max-age. The scan runs in slices of
+ * CKPT_SLICE_ENTRIES entries, one per wake-up of the loop, so a directory of 100k entries
+ * (1-2 s of fstatat) never keeps the loop from the heartbeat socket for more than a slice;
+ * a scan that is still walking asks to be woken again at once.
+ */
+void ckpt_age_check(struct sv *s, int64_t now)
+{
+	struct sup_ckpt_age *c = &s->ckpt;
+	int64_t every = s->o->checkpoint_max_age_ms / CKPT_CHECKS_PER_AGE;
+	int r = 0;
+
+	if (every > CKPT_CHECK_MAX_MS)
+		every = CKPT_CHECK_MAX_MS;
+	if (!c->walking) {
+		r = fd_ckpt_walk_begin(&c->walk, s->o->checkpoint_dir, s->o->checkpoint_marker);
+		c->walking = !r;
+	}
+	if (c->walking) {
+		r = fd_ckpt_walk_step(&c->walk, CKPT_SLICE_ENTRIES);
+		if (r > 0) {
+			c->next_check = now; /* the rest in the next slice, after the loop's fds */
+			return;
+		}
+		c->walking = 0;
+		fd_ckpt_walk_end(&c->walk);
+	}
+	c->next_check = now + (every > 0 ? every : 1) * MS;
+	if (!r)
+		judge_age(s, &c->walk.out);
+}
+
+void ckpt_watch_close(struct sv *s)
+{
+	fd_ckpt_walk_end(&s->ckpt.walk);
+	s->ckpt.walking = 0;
 }

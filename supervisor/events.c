@@ -19,13 +19,16 @@ void sup_say(const struct sv *s, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
+	int n;
 
 	if (s->o->quiet)
 		return;
+	n = snprintf(buf, sizeof(buf), "flightdeck: ");
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "flightdeck: %s\n", buf);
+	strcat(buf, "\n");
+	out_say(s, buf); /* never blocks on a reader that stopped (output.c) */
 }
 
 /*

@@ -9,9 +9,57 @@
 #include "sv.h"
 #include "util.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+/* Reads what the quiet preflight printed (what does not fit is left out). */
+static void text_read(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct sup_helper_text *t = arg;
+	char junk[4096];
+
+	for (;;) {
+		size_t room = HELPER_TEXT_MAX - t->len;
+		ssize_t n = room ? read(fd, t->buf + t->len, room) : read(fd, junk, sizeof(junk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			fd_loop_del(l, fd);
+			close(fd);
+			t->fd = -1;
+			return;
+		}
+		if (room)
+			t->len += (size_t)n;
+	}
+}
+
+/* The helper is gone: the rest of its text, then shown (unfit) or forgotten (fit). */
+static void text_done(struct sv *s, int show)
+{
+	struct sup_helper_text *t = &s->helper_text;
+
+	if (t->fd >= 0) {
+		text_read(&s->loop, t->fd, EPOLLIN, t);
+		if (t->fd >= 0) { /* a grandchild still holds it: what came is enough */
+			fd_loop_del(&s->loop, t->fd);
+			close(t->fd);
+			t->fd = -1;
+		}
+	}
+	t->buf[t->len] = '\0';
+	if (show && t->len)
+		out_say(s, t->buf);
+	t->len = 0;
+}
 
 void helper_preflight(struct sv *s)
 {
@@ -40,11 +88,21 @@ void helper_preflight(struct sv *s)
 	}
 	argv[n] = NULL;
 	sp.argv = argv;
-	sp.stdout_to_stderr = 1; /* the job's stdout stays the job's */
+	/* the job's stdout stays the job's: the table goes to stderr, or with run -q is kept
+	 * and shown only when the node is unfit */
+	sp.stdout_to_stderr = !s->o->quiet;
+	sp.capture_stdout = !!s->o->quiet;
 	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
 		sup_say(s, "preflight: %s", err);
 		sup_submit(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, 0);
 		return;
+	}
+	s->helper_text.len = 0;
+	s->helper_text.fd = sp.out_fd;
+	if (sp.out_fd >= 0 &&
+	    fd_loop_add(&s->loop, sp.out_fd, EPOLLIN, text_read, &s->helper_text)) {
+		close(sp.out_fd); /* the table is lost; the verdict is not */
+		s->helper_text.fd = -1;
 	}
 	s->procs.helper = sp.pid;
 	s->procs.helper_done = 0;
@@ -75,6 +133,8 @@ void helper_exited(struct sv *s)
 	int st = s->procs.helper_status;
 
 	s->procs.helper = -1;
+	text_done(s, s->phase == PH_PREFLIGHT && !s->stop_signal &&
+			 !(WIFEXITED(st) && WEXITSTATUS(st) == 0));
 	if (s->stop_signal) {
 		sup_submit(s, FD_FAIL_NONE, 0, 0); /* the stop signal decides */
 		return;

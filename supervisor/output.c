@@ -1,102 +1,659 @@
 /*
- * output.c - the child's stdout and stderr when --progress-regex reads them: every byte is
- * passed through unchanged, and every complete line is matched (a match is a beat of the
- * RANK_OUTPUT pseudo-rank). Without --progress-regex the child writes to flightdeck's own
- * stdout and stderr directly and nothing here runs.
+ * output.c - flightdeck's own stdout and stderr, and the child's output when flightdeck reads
+ * it (--progress-regex, --pty).
+ *
+ * Nothing here may block the loop (docs/architecture.md, "The supervisor"): a reader that
+ * stops reading (`flightdeck run ... | sleep 30`) must not stop stall detection, --timeout or
+ * a SIGTERM. So every write to our stdout and stderr goes through a sink: what the reader does
+ * not take now is kept (up to OUT_BUF_MAX per sink) and written when the descriptor is
+ * writable again (EPOLLOUT in the loop), in order. A slow reader slows the child: above
+ * OUT_HIGH_WATER pending bytes the child's pipe is not read, so the child waits in write() as
+ * it would writing to that reader itself, and nothing is lost. A reader that takes nothing
+ * for OUT_STUCK_MS is stuck (`| sleep 30`, a paused pager): the child is read again, so its
+ * progress lines keep beating, and past OUT_BUF_MAX the newest bytes are dropped, up to the
+ * next line start once there is room again; the count is said once per episode (stderr and
+ * an `output_dropped` event).
+ *
+ * Non-blocking without touching what others share: O_NONBLOCK is a flag of the open file
+ * description, which our parent's shell and, without capture, our own child share; setting
+ * it on fd 1 would make their writes fail with EAGAIN. A pipe, FIFO or terminal is instead
+ * reopened through /proc/self/fd/N, which gives flightdeck a description of its own, with
+ * O_NONBLOCK on it alone. A socket is written with send(MSG_DONTWAIT). A regular file never
+ * blocks (and must keep its shared offset for `>out 2>&1`), so it is written as given. Where
+ * a reopen is refused, writes go out only when poll() says writable, PIPE_BUF bytes at a time
+ * (a pipe with room takes that much without blocking).
+ *
+ * Order: when our stdout and stderr are one file (`>out 2>&1`, one terminal, one pipe), the
+ * child gets one pipe for both (spawn's capture_merged), so its lines reach the file in the
+ * order it wrote them, as they would without flightdeck; and flightdeck's own lines share
+ * that sink. To two different files each stream keeps its own order; the order between them
+ * is whatever the two readers make of it.
+ *
+ * Matching: every line is matched, where a line ends at '\n' or '\r' (tqdm redraws with '\r').
+ * The pump reads big chunks, passes them through in one write, and looks for lines in them
+ * with no per-byte copy: when the regex has a literal every match must contain (`step` in
+ * 'step (\d+)'), only the lines holding it (memmem) are given to regexec.
  */
+#define _GNU_SOURCE
 #include "sv.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#define PUMP_CHUNK 65536
+#define SINK_START   65536
+#define PUMP_CHUNK   (256 * 1024)
+#define PUMP_READS   8	       /* reads per wake-up, so a firehose cannot starve the loop */
+#define PIPE_WANT_SZ (1 << 20) /* the child's pipes: fewer, bigger reads */
 
-static void write_all(int fd, const char *p, size_t n)
+/* ---- sinks ------------------------------------------------------------------------------ */
+
+static int sink_setup(struct sup_sink *k, int orig, const char *name)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
+	char path[64];
+	struct stat st;
+	int fd;
 
+	*k = (struct sup_sink){.fd = orig, .orig = orig, .name = name};
+	if (fstat(orig, &st)) {
+		k->dead = 1;
+		return 0;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		k->sock = 1;
+	} else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", orig);
+		fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0) {
+			k->fd = fd;
+			k->own = 1;
+		} else {
+			k->gated = 1;
+		}
+	}
+	return 0;
+}
+
+/* Writes what the descriptor takes now: bytes written, or -errno for a gone reader. */
+static ssize_t raw_write(struct sup_sink *k, const char *p, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		size_t want = n - done;
+		ssize_t w;
+
+		if (k->gated) {
+			struct pollfd pf = {.fd = k->fd, .events = POLLOUT};
+
+			if (poll(&pf, 1, 0) <= 0 || !(pf.revents & POLLOUT))
+				break;
+			if (want > PIPE_BUF)
+				want = PIPE_BUF;
+		}
+		if (k->sock)
+			w = send(k->fd, p + done, want, MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			w = write(k->fd, p + done, want);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
 		if (w <= 0)
-			return; /* our stdout is gone: keep supervising, drop the copy */
+			return w < 0 ? -errno : -EIO;
+		done += (size_t)w;
+	}
+	return (ssize_t)done;
+}
+
+static void sink_fd_cb(struct fd_loop *l, int fd, uint32_t events, void *arg);
+
+/* Pending bytes: wake when writable. Without a place in the loop they cannot wait: dropped. */
+static void sink_want_out(struct sup_sink *k, int want)
+{
+	if (want == k->polling)
+		return;
+	if (!k->in_loop) {
+		if (!want || fd_loop_add(k->loop, k->fd, EPOLLOUT, sink_fd_cb, k))
+			return;
+		k->in_loop = 1;
+	} else if (fd_loop_mod(k->loop, k->fd, want ? EPOLLOUT : 0)) {
+		return;
+	}
+	k->polling = want;
+}
+
+static void sink_dead(struct sup_sink *k)
+{
+	k->dead = 1;
+	k->off = k->len = 0;
+	sink_want_out(k, 0);
+}
+
+/* The end of an overflow episode: said once, on stderr and in the events log. */
+static void sink_report(struct sv *s, struct sup_sink *k)
+{
+	uint64_t n = k->dropped;
+	cJSON *o;
+
+	k->dropped = 0;
+	k->dropping = 0;
+	if (!n)
+		return;
+	sup_say(s,
+		"dropped %llu bytes of the command's %s: the reader of flightdeck's %s did not "
+		"keep up (%d MiB buffered)",
+		(unsigned long long)n, k->name, k->name, OUT_BUF_MAX >> 20);
+	o = cJSON_CreateObject();
+	if (o) {
+		cJSON_AddStringToObject(o, "stream", k->name);
+		cJSON_AddNumberToObject(o, "bytes", (double)n);
+	}
+	sup_event(s, "output_dropped", RANK_NONE, -1, NULL, -1, o);
+}
+
+static int sink_append(struct sup_sink *k, const char *p, size_t n)
+{
+	if (k->off && k->off + k->len + n > k->cap) {
+		memmove(k->buf, k->buf + k->off, k->len);
+		k->off = 0;
+	}
+	if (k->len + n > k->cap) {
+		size_t cap = k->cap ? k->cap : SINK_START;
+		char *b;
+
+		while (cap < k->len + n)
+			cap *= 2;
+		if (cap > OUT_BUF_MAX)
+			cap = OUT_BUF_MAX;
+		b = realloc(k->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		k->buf = b;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->off + k->len, p, n);
+	k->len += n;
+	return 0;
+}
+
+/*
+ * Passes p through to the sink: written now, or kept in order behind what waits, or (past
+ * OUT_BUF_MAX) dropped. s may be NULL where no report can be made (said later).
+ */
+static void sink_write(struct sv *s, struct sup_sink *k, const char *p, size_t n)
+{
+	if (k->dead || !n)
+		return;
+	if (k->dropping) {
+		const char *nl;
+
+		/* Resume at a line start, and only with room for it. */
+		if (k->len >= OUT_BUF_MAX / 2 || !(nl = memchr(p, '\n', n))) {
+			k->dropped += n;
+			return;
+		}
+		k->dropped += (size_t)(nl + 1 - p);
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+		if (s)
+			sink_report(s, k);
+		if (!n)
+			return;
+	}
+	if (!k->len) {
+		ssize_t w = raw_write(k, p, n);
+
+		if (w < 0) {
+			sink_dead(k);
+			return;
+		}
 		p += w;
 		n -= (size_t)w;
+		if (!n)
+			return;
+		k->last_progress = fd_mono_ns(); /* pending from now */
+	}
+	size_t room = OUT_BUF_MAX - k->len, take = n < room ? n : room;
+
+	if (take && sink_append(k, p, take))
+		take = 0;
+	if (take < n) {
+		k->dropping = 1;
+		k->dropped += n - take;
+	}
+	sink_want_out(k, 1);
+}
+
+/* Writes what is pending; 0 when nothing is left, 1 when some is, -errno for a gone reader. */
+static int sink_drain(struct sup_sink *k)
+{
+	ssize_t w;
+
+	if (k->dead)
+		return 0;
+	if (k->len) {
+		w = raw_write(k, k->buf + k->off, k->len);
+		if (w < 0) {
+			sink_dead(k);
+			return (int)w;
+		}
+		k->off += (size_t)w;
+		k->len -= (size_t)w;
+		if (w > 0)
+			k->last_progress = fd_mono_ns();
+	}
+	if (!k->len)
+		k->off = 0;
+	return k->len ? 1 : 0;
+}
+
+static void resume_streams(struct sv *s, int64_t now);
+
+static void sink_fd_cb(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct sup_sink *k = arg;
+
+	if (sink_drain(k) == 0)
+		sink_want_out(k, 0);
+	resume_streams(k->s, fd_mono_ns());
+}
+
+/* A reader that took nothing for OUT_STUCK_MS is stuck: the child is read again, and what
+ * does not fit the bound is dropped, so its beats keep coming. */
+static int sink_stuck(const struct sup_sink *k, int64_t now)
+{
+	return k->len && now - k->last_progress >= (int64_t)OUT_STUCK_MS * MS;
+}
+
+/* A slow reader: above the high-water mark the child is not read, so it waits in write()
+ * as it would writing to that reader itself. Nothing is lost. */
+static int sink_full(const struct sup_sink *k, int64_t now)
+{
+	return !k->dead && k->len >= OUT_HIGH_WATER && !sink_stuck(k, now);
+}
+
+/* ---- matching --------------------------------------------------------------------------- */
+
+static int is_eol(char c)
+{
+	return c == '\n' || c == '\r';
+}
+
+/*
+ * A literal that every match of the ERE pattern contains (the longest run of plain characters
+ * outside groups, brackets and alternations, less a character a quantifier makes optional);
+ * 0 when there is none to be sure of. Conservative: a wrong answer would lose beats.
+ */
+static size_t required_literal(const char *re, char *out, size_t cap)
+{
+	char cur[64];
+	size_t cl = 0, bl = 0;
+	int depth = 0;
+
+	if (strchr(re, '|'))
+		return 0;
+#define FLUSH()                                                                                    \
+	do {                                                                                       \
+		if (cl > bl) {                                                                     \
+			memcpy(out, cur, cl);                                                      \
+			bl = cl;                                                                   \
+		}                                                                                  \
+		cl = 0;                                                                            \
+	} while (0)
+	for (size_t i = 0; re[i]; i++) {
+		char c = re[i];
+
+		if (c == '\\') {
+			if (!re[i + 1])
+				break;
+			c = re[++i];
+			if (isalnum((unsigned char)c)) { /* \d, \w, a back-reference... */
+				FLUSH();
+				continue;
+			}
+		} else if (c == '[') {
+			FLUSH();
+			i++;
+			if (re[i] == '^')
+				i++;
+			if (re[i] == ']')
+				i++;
+			while (re[i] && re[i] != ']') {
+				if (re[i] == '[' && re[i + 1] == ':') /* [:digit:] */
+					while (re[i] && !(re[i] == ':' && re[i + 1] == ']'))
+						i++;
+				if (re[i])
+					i++;
+			}
+			if (!re[i])
+				break;
+			continue;
+		} else if (c == '(' || c == ')') {
+			depth += c == '(' ? 1 : -1;
+			FLUSH();
+			continue;
+		} else if (c == '.' || c == '^' || c == '$' || c == '+') {
+			FLUSH();
+			continue;
+		} else if (c == '*' || c == '?' || c == '{') {
+			if (cl)
+				cl--; /* the character before is optional */
+			FLUSH();
+			if (c == '{')
+				while (re[i] && re[i] != '}')
+					i++;
+			if (!re[i])
+				break;
+			continue;
+		}
+		if (depth) {
+			FLUSH();
+			continue;
+		}
+		/* a quantifier after an escaped character applies to it too */
+		if (cl == sizeof(cur) - 1)
+			FLUSH();
+		cur[cl++] = c;
+	}
+	FLUSH();
+#undef FLUSH
+	if (bl >= cap)
+		bl = cap - 1;
+	out[bl] = '\0';
+	return bl;
+}
+
+static void match(struct sv *s, const char *p, size_t n)
+{
+	static char line[LINE_MAX_MATCH + 1];
+	struct fd_beat b = {.rank = RANK_OUTPUT, .step = -1};
+
+	if (!n)
+		return; /* the empty "line" between '\r' and '\n' */
+	if (n > LINE_MAX_MATCH)
+		n = LINE_MAX_MATCH; /* a longer line is matched on its first bytes */
+	memcpy(line, p, n);
+	line[n] = '\0';
+	if (fd_progress_match(&s->output.re, line, &b.step))
+		ranks_beat(&s->ranks, &b, fd_mono_ns());
+}
+
+static void carry(struct sup_stream *st, const char *p, size_t n)
+{
+	size_t room = LINE_MAX_MATCH - st->len;
+
+	if (n > room)
+		n = room;
+	memcpy(st->line + st->len, p, n);
+	st->len += n;
+}
+
+/* Complete lines in [p, end), end being a line end itself. */
+static void match_lines(struct sv *s, const char *p, const char *end)
+{
+	const struct sup_output *o = &s->output;
+
+	while (p < end) {
+		const char *ls = p, *le;
+
+		if (o->litlen) {
+			const char *h = memmem(p, (size_t)(end - p), o->lit, o->litlen);
+
+			if (!h)
+				return;
+			ls = h;
+			while (ls > p && !is_eol(ls[-1]))
+				ls--;
+			le = h;
+		} else {
+			le = p;
+		}
+		while (le < end && !is_eol(*le))
+			le++;
+		match(s, ls, (size_t)(le - ls));
+		p = le + 1;
 	}
 }
 
-static void match_line(struct sup_stream *st)
+/* Finds the lines of a chunk: the carried start of one, complete ones, the start of the next. */
+static void scan(struct sup_stream *st, const char *p, size_t n)
 {
-	struct fd_beat b = {.rank = RANK_OUTPUT, .step = -1};
+	const char *end = p + n, *q = p, *last;
 
-	st->line[st->len] = '\0';
-	if (fd_progress_match(&st->s->output.re, st->line, &b.step))
-		ranks_beat(&st->s->ranks, &b, fd_mono_ns());
+	while (q < end && !is_eol(*q))
+		q++;
+	carry(st, p, (size_t)(q - p));
+	if (q == end)
+		return;
+	match(st->s, st->line, st->len);
 	st->len = 0;
+	p = q + 1;
+	for (last = end; last > p && !is_eol(last[-1]); last--)
+		;
+	if (last > p) {
+		match_lines(st->s, p, last - 1);
+		p = last;
+	}
+	carry(st, p, (size_t)(end - p));
 }
+
+/* ---- the child's output ----------------------------------------------------------------- */
 
 static void close_stream(struct sup_stream *st)
 {
 	if (st->fd < 0)
 		return;
-	if (st->len)
-		match_line(st); /* the last line, without its newline */
+	if (st->len && st->s->output.have_re)
+		match(st->s, st->line, st->len); /* the last line, without its line end */
+	st->len = 0;
 	fd_loop_del(&st->s->loop, st->fd);
 	close(st->fd);
 	st->fd = -1;
 }
 
-/* Readable: copy through what is there, up to EAGAIN; the end closes the stream. */
-static void pump(struct fd_loop *l, int fd, uint32_t events, void *arg)
+static void pause_stream(struct sup_stream *st, int pause)
 {
-	struct sup_stream *st = arg;
-	char buf[PUMP_CHUNK];
+	if (st->fd < 0 || st->paused == pause)
+		return;
+	if (!fd_loop_mod(&st->s->loop, st->fd, pause ? 0 : EPOLLIN))
+		st->paused = pause;
+}
 
-	for (;;) {
-		ssize_t n = read(st->fd, buf, sizeof(buf));
+static void resume_streams(struct sv *s, int64_t now)
+{
+	struct sup_stream *sts[] = {&s->output.out, &s->output.err};
+
+	for (size_t i = 0; i < FD_ARRAY_SIZE(sts); i++)
+		if (sts[i]->paused && !sink_full(sts[i]->sink, now))
+			pause_stream(sts[i], 0);
+}
+
+/* The loop's timer: when a paused stream's reader will count as stuck. */
+static int64_t out_next(void *arg, int64_t now)
+{
+	struct sv *s = arg;
+	struct sup_stream *sts[] = {&s->output.out, &s->output.err};
+	int64_t t = INT64_MAX;
+
+	for (size_t i = 0; i < FD_ARRAY_SIZE(sts); i++)
+		if (sts[i]->paused && sts[i]->sink->len) {
+			int64_t at = sts[i]->sink->last_progress + (int64_t)OUT_STUCK_MS * MS;
+
+			if (at < t)
+				t = at;
+		}
+	return t;
+}
+
+static void out_timer(struct fd_loop *l, int64_t now, void *arg)
+{
+	resume_streams(arg, now);
+}
+
+/* Pass through what is there, match its lines; the end closes the stream. force: read even
+ * for a slow reader (the tree is gone: what is in the pipe is all there will be). */
+static void pump_stream(struct sup_stream *st, int force)
+{
+	static char buf[PUMP_CHUNK];
+
+	for (int i = 0; i < PUMP_READS; i++) {
+		ssize_t n;
+
+		if (!force && sink_full(st->sink, fd_mono_ns())) {
+			pause_stream(st, 1);
+			return;
+		}
+		n = read(st->fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		if (n <= 0) {
+		if (n <= 0) { /* EIO: a pty master whose slave side is all closed */
 			close_stream(st);
 			return;
 		}
-		write_all(st->out, buf, (size_t)n);
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				match_line(st);
-			} else if (st->len < LINE_MAX_MATCH) {
-				st->line[st->len++] = buf[i];
-			}
-		}
+		sink_write(st->s, st->sink, buf, (size_t)n);
+		if (st->s->output.have_re)
+			scan(st, buf, (size_t)n);
 	}
 }
 
-/* Watches a launch's captured output (out_fd < 0: not captured). */
+static void pump(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	pump_stream(arg, 0);
+}
+
+/* Our stdout and stderr as sinks, before anything is written. */
+void out_init(struct sv *s)
+{
+	struct sup_output *o = &s->output;
+	struct stat a, b;
+
+	sink_setup(&o->sink[0], STDOUT_FILENO, "stdout");
+	sink_setup(&o->sink[1], STDERR_FILENO, "stderr");
+	o->sink[0].loop = o->sink[1].loop = &s->loop;
+	o->sink[0].s = o->sink[1].s = s;
+	o->err_sink = &o->sink[1];
+	if (!fstat(STDOUT_FILENO, &a) && !fstat(STDERR_FILENO, &b) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino && a.st_rdev == b.st_rdev) {
+		o->merged = 1;
+		o->err_sink = &o->sink[0];
+	}
+	o->out = (struct sup_stream){.s = s, .fd = -1, .sink = &o->sink[0]};
+	o->err = (struct sup_stream){.s = s, .fd = -1, .sink = o->err_sink};
+	if (s->o->progress_regex)
+		o->litlen = required_literal(s->o->progress_regex, o->lit, sizeof(o->lit));
+}
+
+/* Watches a launch's captured output (out_fd < 0: not captured; err_fd < 0: merged). */
 void out_watch(struct sv *s, int out_fd, int err_fd)
 {
 	struct sup_output *o = &s->output;
+	int r = 0;
 
-	o->out = (struct sup_stream){.s = s, .fd = out_fd, .out = STDOUT_FILENO};
-	o->err = (struct sup_stream){.s = s, .fd = err_fd, .out = STDERR_FILENO};
+	o->out.fd = out_fd;
+	o->err.fd = err_fd;
+	o->out.len = o->err.len = 0;
+	o->out.paused = o->err.paused = 0;
 	if (out_fd < 0)
 		return;
-	int r = fd_loop_add(&s->loop, out_fd, EPOLLIN, pump, &o->out);
-
-	if (!r)
+	if (!o->timer_added && !fd_loop_timer(&s->loop, out_next, out_timer, s))
+		o->timer_added = 1;
+	fcntl(out_fd, F_SETPIPE_SZ, PIPE_WANT_SZ); /* a pty refuses: fine */
+	r = fd_loop_add(&s->loop, out_fd, EPOLLIN, pump, &o->out);
+	if (!r && err_fd >= 0) {
+		fcntl(err_fd, F_SETPIPE_SZ, PIPE_WANT_SZ);
 		r = fd_loop_add(&s->loop, err_fd, EPOLLIN, pump, &o->err);
+	}
 	if (r)
 		sup_say(s, "cannot watch the command's output: %s", strerror(-r));
 }
 
 void out_close(struct sv *s)
 {
+	/* the tree is gone: what it wrote last is still in the pipe */
+	if (s->output.out.fd >= 0)
+		pump_stream(&s->output.out, 1);
+	if (s->output.err.fd >= 0)
+		pump_stream(&s->output.err, 1);
 	close_stream(&s->output.out);
 	close_stream(&s->output.err);
+}
+
+/* flightdeck's own line on stderr (events.c), through the sink once there is one. */
+void out_say(const struct sv *s, const char *line)
+{
+	struct sup_sink *k = s->output.err_sink;
+
+	if (!k) {
+		fprintf(stderr, "%s", line);
+		return;
+	}
+	sink_write(NULL, k, line, strlen(line));
+}
+
+/*
+ * At exit: what is pending goes out while the reader takes some at least every idle_ms;
+ * a reader that takes nothing for that long (or OUT_EXIT_MAX_MS in all) loses the rest, said.
+ */
+void out_flush(struct sv *s, int idle_ms)
+{
+	int64_t t0 = fd_mono_ns();
+
+	for (int i = 0; i < 2; i++) {
+		struct sup_sink *k = &s->output.sink[i];
+		int64_t last = fd_mono_ns();
+
+		while (!k->dead && k->len) {
+			struct pollfd pf = {.fd = k->fd, .events = POLLOUT};
+			int64_t now = fd_mono_ns();
+			size_t before = k->len;
+
+			if ((now - last) / MS >= idle_ms || (now - t0) / MS >= OUT_EXIT_MAX_MS)
+				break;
+			if (!k->gated)
+				poll(&pf, 1, 50);
+			else
+				poll(NULL, 0, 5);
+			sink_drain(k);
+			if (k->len < before)
+				last = fd_mono_ns();
+		}
+		if (k->len) {
+			k->dropped += k->len;
+			k->dropping = 1;
+			k->off = k->len = 0;
+		}
+		if (k->dropping)
+			sink_report(s, k);
+	}
+}
+
+/* The last flush (the summary line), then the sinks are closed. */
+void out_fini(struct sv *s)
+{
+	out_flush(s, OUT_FINAL_IDLE_MS);
+	for (int i = 0; i < 2; i++) {
+		struct sup_sink *k = &s->output.sink[i];
+
+		if (k->in_loop)
+			fd_loop_del(k->loop, k->fd);
+		if (k->own)
+			close(k->fd);
+		free(k->buf);
+		*k = (struct sup_sink){.fd = -1, .dead = 1};
+	}
+	s->output.err_sink = NULL;
 }

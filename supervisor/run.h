@@ -52,6 +52,9 @@ struct fd_run_opts {
 	/* telling people */
 	const char *events;
 	int quiet;
+
+	/* added later */
+	int pty; /* --pty: the command's stdout and stderr are a pseudo-terminal */
 };
 
 /* Supervises o->argv until it is done; returns the exit status for main. */

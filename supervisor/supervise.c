@@ -58,7 +58,7 @@ static long peak_rss_kb(void)
 	return strtol(p + 6, NULL, 10);
 }
 
-static void summary(struct sv *s)
+static void summary(struct sv *s, int say)
 {
 	struct fd_hb_socket *hb = &s->beats.hb;
 	struct rusage ru;
@@ -69,11 +69,12 @@ static void summary(struct sv *s)
 	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
 	      ru.ru_stime.tv_usec / 1e6;
 	fd_fmt_duration((fd_mono_ns() - s->start_ns) / MS, b, sizeof(b));
-	sup_say(s, "done: exit %d after %s, %d launch(es), %d restart(s), %llu beat(s)%s%s",
-		s->exit_code, b, s->att.launches, s->att.restarts,
-		(unsigned long long)s->ranks.beats, *s->att.resume ? ", last resumed from " : "",
-		s->att.resume);
-	if (hb->malformed || hb->foreign)
+	if (say)
+		sup_say(s, "done: exit %d after %s, %d launch(es), %d restart(s), %llu beat(s)%s%s",
+			s->exit_code, b, s->att.launches, s->att.restarts,
+			(unsigned long long)s->ranks.beats,
+			*s->att.resume ? ", last resumed from " : "", s->att.resume);
+	if (say && (hb->malformed || hb->foreign))
 		sup_say(s, "ignored %llu malformed and %llu foreign heartbeat datagram(s)",
 			(unsigned long long)hb->malformed, (unsigned long long)hb->foreign);
 	cJSON *o = cJSON_CreateObject();
@@ -98,6 +99,14 @@ static int open_inputs(struct sv *s)
 	char err[PATH_MAX + 128];
 	int r;
 
+	/* --events first: whatever fails after it, the log gets its exit event */
+	if (o->events) {
+		s->events_fd = open(o->events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (s->events_fd < 0) {
+			fd_err("--events %s: %s", o->events, strerror(errno));
+			return FD_RUN_USAGE;
+		}
+	}
 	if (o->progress_regex) {
 		if (fd_progress_compile(&s->output.re, o->progress_regex, err, sizeof(err))) {
 			fd_err("--progress-regex '%s': %s", o->progress_regex, err);
@@ -109,13 +118,6 @@ static int open_inputs(struct sv *s)
 	if (r) {
 		fd_err("--checkpoint-dir %s: %s", o->checkpoint_dir, strerror(-r));
 		return FD_RUN_USAGE;
-	}
-	if (o->events) {
-		s->events_fd = open(o->events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (s->events_fd < 0) {
-			fd_err("--events %s: %s", o->events, strerror(errno));
-			return FD_RUN_USAGE;
-		}
 	}
 	return 0;
 }
@@ -145,6 +147,31 @@ static int take_signals(struct sv *s)
 	return r;
 }
 
+/*
+ * The heartbeat socket could not be made under $TMPDIR (missing, unwritable, too long for
+ * AF_UNIX): under /tmp then, said once. The job keeps its TMPDIR. 0 or -errno.
+ */
+static int hb_open_tmp(struct sv *s, char *err, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+	char *saved = t ? strdup(t) : NULL;
+	char first[PATH_MAX + 128];
+	int r;
+
+	if (!saved || !strcmp(saved, "/tmp")) {
+		free(saved);
+		return -EIO;
+	}
+	fd_strlcpy(first, err, sizeof(first));
+	unsetenv("TMPDIR");
+	r = fd_hb_open(&s->beats.hb, err, len);
+	setenv("TMPDIR", saved, 1);
+	free(saved);
+	if (!r)
+		sup_say(s, "%s: the heartbeat socket is under /tmp instead", first);
+	return r;
+}
+
 /* The loop, the heartbeat socket, the group: everything the phases wait on. 0 or -errno. */
 static int open_loop(struct sv *s)
 {
@@ -161,7 +188,7 @@ static int open_loop(struct sv *s)
 		return -ENOENT;
 	}
 	s->self_exe[n] = '\0';
-	if (fd_hb_open(&s->beats.hb, err, sizeof(err))) {
+	if (fd_hb_open(&s->beats.hb, err, sizeof(err)) && hb_open_tmp(s, err, sizeof(err))) {
 		fd_err("%s", err);
 		return -EIO;
 	}
@@ -185,6 +212,7 @@ int fd_supervise(const struct fd_run_opts *o)
 
 	s->o = o;
 	s->events_fd = -1;
+	s->helper_text.fd = -1;
 	s->procs.child = s->procs.helper = -1;
 	s->beats.hb.fd = -1;
 	s->group.efd = -1;
@@ -196,7 +224,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->ranks.want_output = !!o->progress_regex;
 	s->ranks.want_file = !!o->heartbeat_file;
 	s->exit_code = FD_RUN_INTERNAL;
-	out_watch(s, -1, -1);
+	out_init(s);
 
 	r = fd_loop_init(&s->loop);
 	if (r) {
@@ -228,9 +256,16 @@ int fd_supervise(const struct fd_run_opts *o)
 	}
 	if (s->procs.child > 0 || s->procs.helper > 0)
 		tree_emergency_kill(s);
-	summary(s);
-out:
 	out_close(s);
+	out_flush(s, OUT_EXIT_IDLE_MS); /* bounded: a reader that stopped loses the rest, said */
+	summary(s, 1);
+	goto done;
+out:
+	summary(s, 0); /* a set-up that failed: the events log still gets its exit event */
+done:
+	ckpt_watch_close(s);
+	out_close(s);
+	out_fini(s);
 	if (s->output.have_re)
 		regfree(&s->output.re);
 	grp_close(&s->group);

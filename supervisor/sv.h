@@ -20,6 +20,7 @@
 #ifndef FD_SV_H
 #define FD_SV_H
 
+#include "checkpoint.h"
 #include "group.h"
 #include "heartbeat.h"
 #include "loop.h"
@@ -45,6 +46,7 @@
 #define FILE_POLLS_PER_STALL 4	    /* ...or 4 times per --stall-timeout */
 #define CKPT_CHECK_MAX_MS    60000  /* --checkpoint-max-age: look at least once a minute... */
 #define CKPT_CHECKS_PER_AGE  4	    /* ...or 4 times per max age */
+#define CKPT_SLICE_ENTRIES   256    /* directory entries looked at per wake-up of the loop */
 #define EMERGENCY_ROUNDS     100    /* last-resort SIGKILL rounds, ... */
 #define EMERGENCY_ROUND_US   20000  /* ... this far apart: 2 s at most */
 
@@ -58,7 +60,15 @@
 
 #define MAX_PROCS      4096
 #define LINE_MAX_MATCH 4096
-#define STACK_TEXT_MAX 65536
+
+/* Our stdout and stderr (output.c). */
+#define OUT_BUF_MAX	  (4 << 20) /* kept per sink for a stuck reader; more is dropped */
+#define OUT_HIGH_WATER	  (1 << 20) /* a slow reader: stop reading the child above this... */
+#define OUT_STUCK_MS	  5000	    /* ...unless the reader took nothing for this long */
+#define OUT_EXIT_IDLE_MS  2000	    /* at exit: a reader that takes nothing this long... */
+#define OUT_EXIT_MAX_MS	  30000	    /* ...or this long in all loses what is left */
+#define OUT_FINAL_IDLE_MS 200	    /* the summary line, after that */
+#define STACK_TEXT_MAX	  65536
 
 enum sup_phase {
 	PH_PREFLIGHT,
@@ -74,18 +84,45 @@ enum sup_phase {
 
 struct sv;
 
+/* output.c: flightdeck's own stdout or stderr, written without ever blocking the loop */
+struct sup_sink {
+	struct sv *s;
+	struct fd_loop *loop;
+	int64_t last_progress; /* when the reader last took something, or pending began */
+	const char *name;      /* "stdout", "stderr" */
+	int fd, orig;	       /* written: a private non-blocking reopen of orig, or orig */
+	int own;	       /* fd was opened here */
+	int sock;	       /* a socket: send(MSG_DONTWAIT) */
+	int gated;	       /* no reopen: write PIPE_BUF at a time when poll says writable */
+	int in_loop, polling;
+	int dead; /* the reader is gone: drop, as a closed stdout always was */
+	char *buf;
+	size_t off, len, cap; /* pending: buf[off, off + len), at most OUT_BUF_MAX */
+	int dropping;	      /* an overflow episode */
+	uint64_t dropped;     /* bytes dropped in it */
+};
+
+/* output.c: a pipe (or the pty master) the child writes to */
 struct sup_stream {
 	struct sv *s;
-	int fd, out; /* read from fd, write through to out */
+	int fd;
+	struct sup_sink *sink; /* where it passes through to */
+	int paused;	       /* not read while its sink waits for a slow reader */
 	char line[LINE_MAX_MATCH + 1];
 	size_t len; /* a longer line is matched on its first LINE_MAX_MATCH bytes */
 };
 
-/* output.c: the child's output, captured only when --progress-regex reads it */
+/* output.c: the child's output, captured when --progress-regex reads it or with --pty */
 struct sup_output {
 	regex_t re;
 	int have_re;
+	char lit[64]; /* a literal every match contains: lines without it are not matched */
+	size_t litlen;
+	struct sup_sink sink[2];   /* our stdout, our stderr */
+	struct sup_sink *err_sink; /* &sink[1], or &sink[0] when both are one file */
+	int merged;		   /* they are: the child gets one pipe for both */
 	struct sup_stream out, err;
+	int timer_added;
 };
 
 /* tree.c: the processes flightdeck started, and how they ended */
@@ -114,9 +151,19 @@ struct sup_beats {
 	int file_seen;
 };
 
+/* helpers.c: with run -q, the preflight's table, shown only when the node is unfit */
+#define HELPER_TEXT_MAX 65536
+struct sup_helper_text {
+	int fd; /* the preflight's stdout; -1 when not kept */
+	size_t len;
+	char buf[HELPER_TEXT_MAX + 1];
+};
+
 /* ckpt_watch.c: --checkpoint-max-age, when to look next and what was already said */
 struct sup_ckpt_age {
 	int64_t next_check;
+	struct fd_ckpt_walk walk; /* the scan under way, when walking */
+	int walking;
 	double start_wall;
 	char warned[PATH_MAX];
 	int warned_none;
@@ -147,6 +194,7 @@ struct sv {
 	struct sup_output output;
 	struct sup_beats beats;
 	struct sup_ckpt_age ckpt;
+	struct sup_helper_text helper_text;
 
 	struct fd_group group;
 	struct fd_decision peer_stop; /* a stop a peer started (on_stop) */
@@ -199,8 +247,12 @@ void beats_poll_file(struct sv *s, int64_t now);
 int64_t beats_next_poll(const struct sv *s);
 
 /* output.c */
+void out_init(struct sv *s);
 void out_watch(struct sv *s, int out_fd, int err_fd);
 void out_close(struct sv *s);
+void out_say(const struct sv *s, const char *line);
+void out_flush(struct sv *s, int idle_ms);
+void out_fini(struct sv *s);
 
 /* stacks.c */
 int stacks_ask(struct sv *s);
@@ -210,6 +262,7 @@ void stacks_collect(struct sv *s);
 /* ckpt_watch.c */
 int ckpt_newest(struct sv *s, char *out, size_t len);
 void ckpt_age_check(struct sv *s, int64_t now);
+void ckpt_watch_close(struct sv *s);
 
 /* events.c */
 void sup_say(const struct sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -187,6 +187,25 @@ static void resume_argv(void)
 	fd_argv_free(v);
 }
 
+/* Issue 11: every {resume} of an argument is replaced; only a resume-like flag goes with it. */
+static void resume_argv_edges(void)
+{
+	char *a[] = {"t.py", "--from={resume}:{resume}", NULL};
+	char *b[] = {"t.py", "--verbose", "{resume}", NULL};
+	char *c[] = {"t.py", "--load-ckpt", "{resume}", "--ckpt_path", "{resume}", NULL};
+	char **v;
+
+	v = fd_resume_argv(a, "/ck/s");
+	CHECK_STREQ(joined(v), "t.py --from=/ck/s:/ck/s");
+	fd_argv_free(v);
+	v = fd_resume_argv(b, NULL);
+	CHECK_STREQ(joined(v), "t.py --verbose");
+	fd_argv_free(v);
+	v = fd_resume_argv(c, NULL);
+	CHECK_STREQ(joined(v), "t.py");
+	fd_argv_free(v);
+}
+
 static void decide(void)
 {
 	struct fd_policy pol = {.max_restarts = 3, .no_progress_limit = 2};
@@ -270,6 +289,7 @@ const struct unit_test run_tests[] = {
     {"run: newest complete checkpoint", checkpoints},
     {"run: DeepSpeed latest", deepspeed},
     {"run: {resume} in the command", resume_argv},
+    {"run: {resume} twice, and after a flag that is not a resume flag", resume_argv_edges},
     {"run: group decision", decide},
     {"run: process tree from /proc", proc_tree},
     {NULL, NULL},
