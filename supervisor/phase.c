@@ -199,7 +199,7 @@ static void on_stop_signal(struct sv *s, int sig)
 		tree_begin_stop(s, sig);
 		break;
 	case PH_STOPPING:
-		tree_signal(-s->procs.child, sig);
+		tree_forward(s, sig);
 		break;
 	case PH_PREFLIGHT:
 	case PH_GPU_WAIT:

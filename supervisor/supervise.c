@@ -210,6 +210,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	}
 	if (open_loop(s))
 		goto out;
+	tree_check_proc(s);
 	/* Orphans of the job come to us, not to init, so they can be found and killed. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
 		sup_say(s,
@@ -236,6 +237,7 @@ out:
 	grp_close(&s->group);
 	fd_hb_close(&s->beats.hb);
 	ranks_free(&s->ranks);
+	tree_free(s);
 	if (s->events_fd >= 0)
 		close(s->events_fd);
 	fd_loop_close(&s->loop);

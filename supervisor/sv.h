@@ -88,13 +88,24 @@ struct sup_output {
 	struct sup_stream out, err;
 };
 
+/* A process that got this stop's one SIGTERM (or the forwarded signal): pid and start time. */
+struct sup_sent {
+	pid_t pid;
+	unsigned long long start;
+};
+
 /* tree.c: the processes flightdeck started, and how they ended */
 struct sup_procs {
 	pid_t child;
 	int child_done, child_status;
 	pid_t helper; /* the preflight or the GPU wait */
 	int helper_done, helper_status;
-	int walk_failed; /* a /proc walk failed (said once) */
+	int walk_failed;  /* a /proc walk failed (said once) */
+	int foreign_proc; /* /proc is another pid namespace's: no walk (tree_check_proc) */
+	/* This stop: its signal, whether the group had it, and who had it one by one. */
+	int stop_sig, group_sent;
+	struct sup_sent *sent;
+	size_t n_sent, cap_sent;
 };
 
 /*
@@ -185,6 +196,9 @@ void tree_terminate(struct sv *s);
 void tree_begin_kill(struct sv *s);
 void tree_poll(struct sv *s);
 void tree_emergency_kill(struct sv *s);
+void tree_forward(struct sv *s, int sig);
+void tree_check_proc(struct sv *s);
+void tree_free(struct sv *s);
 
 /* helpers.c */
 void helper_preflight(struct sv *s);
