@@ -81,12 +81,32 @@ static int64_t earlier(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * What the pure rank table noted since the last wait and is said here, once: a step counter
+ * that went back (progress all the same).
+ */
+static void say_noted(struct sv *s)
+{
+	struct sup_rank *r;
+
+	while ((r = ranks_take_back(&s->ranks))) {
+		cJSON *o = sup_fields(NULL, NULL);
+
+		sup_say(s, "rank %d went back from step %lld to step %lld: counted as progress",
+			r->id, (long long)r->back_from, (long long)r->back_to);
+		if (o)
+			cJSON_AddNumberToObject(o, "from", (double)r->back_from);
+		sup_event(s, "step_back", r->id, r->back_to, NULL, -1, o);
+	}
+}
+
 /* The loop's question before every wait: the earliest deadline of this supervisor. */
 int64_t sup_next_wake(void *arg, int64_t now)
 {
 	struct sv *s = arg;
 	int64_t t = s->deadline ? s->deadline : INT64_MAX;
 
+	say_noted(s);
 	switch (s->phase) {
 	case PH_RUNNING:
 		t = earlier(t, ranks_next_deadline(&s->ranks, s->o, s->att.launch_ns));

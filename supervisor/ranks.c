@@ -120,6 +120,7 @@ static void step_changed(struct sup_ranks *t, struct sup_rank *r, int64_t step, 
 		if (!r->back) {
 			r->back = 1;
 			r->back_from = r->step;
+			r->back_to = step;
 		}
 	} else if (r->step >= 0) {
 		int64_t iv = now - r->step_ns;

@@ -33,7 +33,7 @@ struct sup_rank {
 	int done;      /* its last beat said done=1: never stalled */
 	int gone;      /* its beating process has exited: never stalled (the status judges) */
 	int back;      /* the step went back: 1 to be said (back_from), 2 said this attempt */
-	int64_t back_from;
+	int64_t back_from, back_to;
 };
 
 struct sup_ranks {
