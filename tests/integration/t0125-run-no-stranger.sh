@@ -12,9 +12,10 @@ unshare --pid --fork --mount-proc true 2>/dev/null || skip "unshare --pid --moun
 
 cat >"$TMP/inner.sh" <<'S'
 # Runs as pid 1 of the namespace. The command writes its pid, leaves a straggler in a
-# session of its own that ignores SIGTERM, and exits 0: flightdeck's grace begins.
+# session of its own that ignores SIGTERM (from its fork on, so no SIGTERM can come before
+# it ignores it), and exits 0: flightdeck's grace begins.
 "$FLIGHTDECK" run --preflight none --grace 3 --kill-wait 2 -- sh -c \
-	"echo \$\$ >$TMP/leader; setsid sh -c 'trap \"\" TERM; exec sleep 97' & exit 0" \
+	"echo \$\$ >$TMP/leader; trap '' TERM; setsid sleep 97 & exit 0" \
 	>"$TMP/out" 2>"$TMP/err" &
 fd=$!
 for _ in $(seq 100); do grep -q 'exited with status 0' "$TMP/err" 2>/dev/null && break; sleep 0.05; done
@@ -35,5 +36,6 @@ TMP="$TMP" timeout 60 unshare --pid --fork --mount-proc sh "$TMP/inner.sh" || RC
 read -r _ leader _ stranger <"$TMP/pids"
 [ "$leader" = "$stranger" ] || skip "the leader's pid $leader was not reused (got $stranger)"
 grep -q 'rc 0 ' "$TMP/pids" || fail "flightdeck's exit was not 0: $(cat "$TMP/pids")"
+grep -q 'grace period over' "$TMP/err" || fail "the straggler did not make flightdeck wait its grace"
 grep -q 'alive 1' "$TMP/pids" || fail "the stranger that took the old group id $leader was killed"
 ok "a stranger leading a group with the reaped leader's id is not signalled"
