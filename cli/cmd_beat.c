@@ -17,6 +17,7 @@ struct beat_cli {
 	int64_t step; /* -1: not given */
 	int rank;
 	int phase; /* -1: not given */
+	int done;
 };
 
 static const char *const phase_words[] = {"train", "checkpoint", NULL};
@@ -42,13 +43,17 @@ static const struct fd_opt beat_rows[] = {
      .type = FD_OPT_ENUM,
      .off = offsetof(struct beat_cli, phase),
      .words = phase_words},
+    {.name = "done",
+     .help = "this rank's work is over: a slow teardown after it is not a stall",
+     .type = FD_OPT_FLAG,
+     .off = offsetof(struct beat_cli, done)},
     {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
 };
 
 static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 {
 	fprintf(out,
-		"usage: flightdeck beat [--step N] [--rank R] [--phase train|checkpoint]\n"
+		"usage: flightdeck beat [--step N] [--rank R] [--phase train|checkpoint] [--done]\n"
 		"\n"
 		"Sends one heartbeat to the `flightdeck run` supervising this job (the socket in\n"
 		"FLIGHTDECK_HEARTBEAT). Without that variable it does nothing and exits 0, so a\n"
@@ -85,8 +90,10 @@ int cmd_beat(int argc, char **argv)
 	if (cli.step >= 0)
 		n = snprintf(fields, sizeof(fields), "step=%lld", (long long)cli.step);
 	if (cli.phase >= 0)
-		snprintf(fields + n, sizeof(fields) - (size_t)n, "%sphase=%s", n ? " " : "",
-			 phase_words[cli.phase]);
+		n += snprintf(fields + n, sizeof(fields) - (size_t)n, "%sphase=%s", n ? " " : "",
+			      phase_words[cli.phase]);
+	if (cli.done)
+		snprintf(fields + n, sizeof(fields) - (size_t)n, "%sdone=1", n ? " " : "");
 	rc = flightdeck_hb_send_rank(cli.rank, fields);
 	if (rc) {
 		fd_err("beat: cannot send to %s: %s", path, strerror(-rc));

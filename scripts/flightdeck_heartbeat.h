@@ -9,12 +9,14 @@
  *             flightdeck_beat(step);
  *     }
  *     flightdeck_checkpoint(1); save(); flightdeck_checkpoint(0);
+ *     flightdeck_done();      (the last step is behind: teardown is not a stall)
  *
  * The rank is the first of $RANK and $LOCAL_RANK that is a whole number, else 0, as
  * flightdeck_heartbeat.py reads it. Not thread-safe: beat from one thread.
  *
  * This is also the client of `flightdeck beat` (cli/cmd_beat.c), so the shell, C and the
- * datagram the supervisor parses agree: "rank=R", then " step=N" and/or " phase=P".
+ * datagram the supervisor parses agree: "rank=R", then " step=N" and/or " phase=P", or
+ * " done=1".
  */
 #ifndef FLIGHTDECK_HEARTBEAT_H
 #define FLIGHTDECK_HEARTBEAT_H
@@ -122,6 +124,16 @@ static inline void flightdeck_beat(long long step)
 static inline void flightdeck_checkpoint(int saving)
 {
 	flightdeck_hb_send_(saving ? "phase=checkpoint" : "phase=train");
+}
+
+/*
+ * This rank's work is over: what follows (a final save, NCCL or gloo teardown, a slow exit)
+ * is never judged a stall. A crash after it is still judged by the exit status. A later
+ * beat puts the rank back under stall detection.
+ */
+static inline void flightdeck_done(void)
+{
+	flightdeck_hb_send_("done=1");
 }
 
 #endif

@@ -11,25 +11,34 @@ set, so a training script can use it whether or not it runs under flightdeck.
         if step % 100 == 0:
             with hb.checkpointing():   # a longer deadline while saving
                 save_checkpoint(step)
+    hb.done()                          # optional: sent at exit anyway (atexit)
 
 The first beat also registers Python's faulthandler on FLIGHTDECK_STACK_SIGNAL, so that before
 flightdeck kills a stalled job it can collect every thread's stack into its event log: the
 post-mortem then names the line each rank was stuck on.
 
+The done beat ("done=1") says this rank's work is over: what follows (a final save, NCCL or
+gloo teardown, a slow interpreter exit) is never called a stall. It is sent at exit by an
+atexit handler registered at the first beat (so it runs before the handlers registered
+earlier), or earlier by calling done(). A crash after it is still judged by the exit status.
+
 The rank is $RANK (torchrun, torch.distributed), else $LOCAL_RANK, else 0.
 """
 
+import atexit
 import contextlib
 import faulthandler
 import os
 import socket
 
-__all__ = ["beat", "checkpoint_begin", "checkpoint_end", "checkpointing", "enabled"]
+__all__ = ["beat", "checkpoint_begin", "checkpoint_end", "checkpointing", "done", "enabled"]
 
 _path = os.environ.get("FLIGHTDECK_HEARTBEAT")
 _sock = None
 _stacks_file = None
 _stacks = False
+_pid = None  # the process that opened the socket (a forked worker inherits the module)
+_done = False
 
 
 def enabled():
@@ -59,10 +68,18 @@ def _register_stacks():
         _stacks = True
     except (OSError, ValueError, RuntimeError):
         _stacks = False
+_pid = None  # the process that opened the socket (a forked worker inherits the module)
+_done = False
+
+
+def _at_exit():
+    # Only the process that beat: a forked worker that inherited the module is not the rank.
+    if _sock is not None and _pid == os.getpid() and not _done:
+        done()
 
 
 def _send(fields):
-    global _sock
+    global _sock, _pid, _done
     if not _path:
         return
     if _sock is None:
@@ -71,6 +88,9 @@ def _send(fields):
         # flightdeck reads within milliseconds; if its queue is ever full, wait that long at
         # most and drop the beat rather than stall training behind a supervisor.
         _sock.settimeout(0.02)
+        _pid = os.getpid()
+        atexit.register(_at_exit)
+    _done = fields == "done=1"
     message = "rank=%d %s%s" % (_rank(), fields, " stacks=1" if _stacks else "")
     try:
         _sock.sendto(message.encode("ascii"), _path)
@@ -91,6 +111,11 @@ def checkpoint_begin(step=None):
 def checkpoint_end(step=None):
     """Back to training."""
     _send(("" if step is None else "step=%d " % int(step)) + "phase=train")
+
+
+def done():
+    """This rank's work is over: a slow teardown after it is not a stall (also sent at exit)."""
+    _send("done=1")
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@
  * (tree.c); once the tree is gone the group decides what comes next (decide.c).
  */
 #include "checkpoint.h"
+#include "proctree.h"
 #include "spawn.h"
 #include "sv.h"
 #include "util.h"
@@ -114,6 +115,34 @@ void att_fail(struct sv *s, int why, const char *what)
 	tree_terminate(s);
 }
 
+/*
+ * A rank past its deadline whose beating process has exited is not stalled: it is gone, and
+ * the command's exit status judges it (a worker that ended its last step while torchrun
+ * polls every 5 s, a trainer whose parent tears down slowly). Only a process that beat more
+ * than once counts: `flightdeck beat` is a new process per beat, and its exit says nothing.
+ * A zombie, or the pid now naming another process, has exited too. 1 when r is gone.
+ */
+static int rank_exited(struct sv *s, struct sup_rank *r)
+{
+	struct fd_proc p;
+	int rc;
+
+	if (r->id < 0 || r->pid <= 0 || r->pid_beats < 2)
+		return 0;
+	rc = fd_proc_read(r->pid, &p);
+	if (rc == -ESRCH || rc == -ENOENT ||
+	    (!rc &&
+	     (p.state == 'Z' || p.state == 'X' || (r->pid_start && p.starttime != r->pid_start)))) {
+		r->gone = 1;
+		sup_say(s,
+			"rank %d (pid %d) has exited after step %lld: not a stall; the "
+			"command's exit status judges it",
+			r->id, (int)r->pid, (long long)r->step);
+		return 1;
+	}
+	return 0;
+}
+
 void att_check_deadlines(struct sv *s, int64_t now)
 {
 	struct sup_stall st;
@@ -128,8 +157,10 @@ void att_check_deadlines(struct sv *s, int64_t now)
 		att_fail(s, FD_FAIL_TIMEOUT, what);
 		return;
 	}
-	if (!ranks_judge(&s->ranks, s->o, s->att.launch_ns, now, &st))
-		return;
+	do {
+		if (!ranks_judge(&s->ranks, s->o, s->att.launch_ns, now, &st))
+			return;
+	} while (st.failure == FD_FAIL_STALL && rank_exited(s, ranks_find(&s->ranks, st.rank)));
 	sup_event(s, "stall", st.rank, st.step, NULL, -1, sup_fields("reason", st.reason));
 	att_fail(s, st.failure, st.what);
 }
@@ -142,6 +173,8 @@ void att_child_exited(struct sv *s)
 
 	if (s->phase == PH_RUNNING || s->phase == PH_STACKS) {
 		if (st == 0) {
+			/* Its own status wins, even over a stall whose stacks were being read. */
+			s->att.fail = FD_FAIL_NONE;
 			sup_say(s, "the command exited with status 0");
 			tree_begin_stop(s, SIGTERM); /* stragglers it left behind */
 			return;

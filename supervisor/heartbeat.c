@@ -78,6 +78,8 @@ int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b)
 				return -EINVAL;
 		} else if (kl == 6 && !memcmp(k, "stacks", 6)) {
 			b->stacks = vl == 1 && val[0] == '1';
+		} else if (kl == 4 && !memcmp(k, "done", 4)) {
+			b->done = vl == 1 && val[0] == '1';
 		}
 	}
 	return have_rank ? 0 : -EINVAL;

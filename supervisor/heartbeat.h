@@ -26,6 +26,7 @@ struct fd_beat {
 	int phase;    /* FD_PHASE_* */
 	int stacks;   /* the sender registered a stack dump on FLIGHTDECK_STACK_SIGNAL */
 	pid_t pid;    /* from the kernel's credentials; 0 for the output and file sources */
+	int done;     /* done=1: the rank's work is over; what follows is never a stall */
 };
 
 enum {
@@ -35,7 +36,7 @@ enum {
 };
 
 /*
- * Parses "rank=<r> step=<n> [phase=checkpoint|train] [stacks=1]" (fields separated by spaces,
+ * Parses "rank=<r> step=<n> [phase=checkpoint|train] [stacks=1] [done=1]" (fields separated by spaces,
  * any order; unknown keys are ignored so newer clients talk to older supervisors). rank is
  * required. Returns 0, or -EINVAL for a malformed datagram.
  */

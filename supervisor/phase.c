@@ -81,12 +81,64 @@ static int64_t earlier(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * What the pure rank table noted since the last wait and is said here, once: a step counter
+ * that went back (progress all the same).
+ */
+static void say_noted(struct sv *s)
+{
+	struct sup_rank *r;
+
+	while ((r = ranks_take_back(&s->ranks))) {
+		cJSON *o = sup_fields(NULL, NULL);
+
+		sup_say(s, "rank %d went back from step %lld to step %lld: counted as progress",
+			r->id, (long long)r->back_from, (long long)r->back_to);
+		if (o)
+			cJSON_AddNumberToObject(o, "from", (double)r->back_from);
+		sup_event(s, "step_back", r->id, r->back_to, NULL, -1, o);
+	}
+}
+
+static const int usr_sigs[] = {SIGUSR1, SIGUSR2}; /* queued_usr's bits 1 and 2 */
+
+/*
+ * SIGUSR1/2 that came while no command ran go to the next launch once it can take them: at
+ * its first beat (it has started, and installed its handler, since the default action of
+ * SIGUSR1 is to terminate), or QUEUED_SIGNAL_MS after the launch when no beat comes.
+ */
+static void deliver_queued(struct sv *s, int64_t now)
+{
+	pid_t pg = s->procs.child;
+
+	if (!s->queued_usr || s->phase != PH_RUNNING || pg <= 0 || s->procs.child_done ||
+	    (!s->ranks.n && now < s->att.launch_ns + QUEUED_SIGNAL_MS * MS))
+		return;
+	for (size_t i = 0; i < FD_ARRAY_SIZE(usr_sigs); i++) {
+		cJSON *o;
+
+		if (!(s->queued_usr & (1 << i)) || tree_signal(-pg, usr_sigs[i]))
+			continue;
+		sup_say(s, "delivered the queued %s to process group %d", sup_sig_name(usr_sigs[i]),
+			(int)pg);
+		o = sup_fields("signal", sup_sig_name(usr_sigs[i]));
+		if (o)
+			cJSON_AddBoolToObject(o, "delivered", 1);
+		sup_event(s, "signal", RANK_NONE, -1, NULL, -1, o);
+	}
+	s->queued_usr = 0;
+}
+
 /* The loop's question before every wait: the earliest deadline of this supervisor. */
 int64_t sup_next_wake(void *arg, int64_t now)
 {
 	struct sv *s = arg;
 	int64_t t = s->deadline ? s->deadline : INT64_MAX;
 
+	say_noted(s);
+	deliver_queued(s, now);
+	if (s->queued_usr && s->phase == PH_RUNNING)
+		t = earlier(t, s->att.launch_ns + QUEUED_SIGNAL_MS * MS);
 	switch (s->phase) {
 	case PH_RUNNING:
 		t = earlier(t, ranks_next_deadline(&s->ranks, s->o, s->att.launch_ns));
@@ -180,17 +232,30 @@ static void on_sigchld(struct sv *s)
 		tree_poll(s);
 }
 
-/* SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. */
+/*
+ * SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. Slurm and timeout(1)
+ * send two within milliseconds: a repeat within SIGNAL_REPEAT_MS is the same request, and
+ * only a later one means "now".
+ */
 static void on_stop_signal(struct sv *s, int sig)
 {
+	int64_t now = fd_mono_ns();
+
+	if (s->stop_signal && now - s->stop_signal_ns < SIGNAL_REPEAT_MS * MS) {
+		sup_say(s, "second %s within %d ms of the first: the same request",
+			sup_sig_name(sig), SIGNAL_REPEAT_MS);
+		return;
+	}
 	sup_event(s, "signal", RANK_NONE, -1, NULL, -1, sup_fields("signal", sup_sig_name(sig)));
 	if (s->stop_signal && s->phase != PH_DECIDING) {
 		sup_say(s, "second %s: killing everything now", sup_sig_name(sig));
 		tree_begin_kill(s);
 		return;
 	}
-	if (!s->stop_signal)
+	if (!s->stop_signal) {
 		s->stop_signal = sig;
+		s->stop_signal_ns = now;
+	}
 	switch (s->phase) {
 	case PH_RUNNING:
 	case PH_STACKS:
@@ -199,7 +264,7 @@ static void on_stop_signal(struct sv *s, int sig)
 		tree_begin_stop(s, sig);
 		break;
 	case PH_STOPPING:
-		tree_signal(-s->procs.child, sig);
+		tree_forward(s, sig);
 		break;
 	case PH_PREFLIGHT:
 	case PH_GPU_WAIT:
@@ -222,13 +287,20 @@ void sup_on_signal(struct fd_loop *l, int sig, void *arg)
 		return;
 	}
 	if (sig == SIGUSR1 || sig == SIGUSR2) {
+		cJSON *o = sup_fields("signal", sup_sig_name(sig));
+
 		if (s->procs.child > 0 && !s->procs.child_done) {
 			tree_signal(-s->procs.child, sig);
 			sup_say(s, "forwarded %s to process group %d", sup_sig_name(sig),
 				(int)s->procs.child);
-			sup_event(s, "signal", RANK_NONE, -1, NULL, -1,
-				  sup_fields("signal", sup_sig_name(sig)));
+		} else { /* backoff, preflight, GPU wait: for the next launch */
+			s->queued_usr |= sig == SIGUSR1 ? 1 : 2;
+			sup_say(s, "%s while no command runs (%s): queued for the next launch",
+				sup_sig_name(sig), sup_phase_name(s->phase));
+			if (o)
+				cJSON_AddBoolToObject(o, "queued", 1);
 		}
+		sup_event(s, "signal", RANK_NONE, -1, NULL, -1, o);
 		return;
 	}
 	on_stop_signal(s, sig);

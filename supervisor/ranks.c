@@ -94,6 +94,47 @@ int64_t rank_deadline(const struct fd_run_opts *o, const struct sup_rank *r)
 	return r->progress_ns + rank_limit_ms(o, r) * NS_PER_MS;
 }
 
+int rank_watched(const struct sup_rank *r)
+{
+	return !r->done && !r->gone;
+}
+
+struct sup_rank *ranks_take_back(struct sup_ranks *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].back == 1) {
+			t->v[i].back = 2;
+			return &t->v[i];
+		}
+	return NULL;
+}
+
+/*
+ * A step that changed. Going back (a per-epoch counter, a second phase) is progress too; it
+ * is noted once per rank per attempt, and the time across it is no step interval for
+ * --stall-timeout auto (it spans a phase boundary, not a step).
+ */
+static void step_changed(struct sup_ranks *t, struct sup_rank *r, int64_t step, int64_t now)
+{
+	if (r->step >= 0 && step < r->step) {
+		if (!r->back) {
+			r->back = 1;
+			r->back_from = r->step;
+			r->back_to = step;
+		}
+	} else if (r->step >= 0) {
+		int64_t iv = now - r->step_ns;
+
+		if (iv > r->max_interval_ns)
+			r->max_interval_ns = iv;
+		r->nintervals++;
+	}
+	r->step = step;
+	r->step_ns = r->progress_ns = now;
+	if (step > t->max_step)
+		t->max_step = step;
+}
+
 void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now)
 {
 	struct sup_rank *r = ranks_add(t, b->rank, now);
@@ -102,10 +143,16 @@ void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now)
 		return;
 	t->beats++;
 	r->last_ns = now;
+	/* A beat says the rank is there; one without done=1 says it works again. */
+	r->gone = 0;
+	r->done = b->done;
 	if (b->pid && b->pid != r->pid) {
 		r->pid = b->pid;
 		r->pid_start = 0; /* a new process: beats.c learns its start time */
+		r->pid_beats = 0;
 	}
+	if (b->pid)
+		r->pid_beats++;
 	if (b->stacks)
 		r->stacks = 1;
 	if (b->phase && b->phase != r->phase) {
@@ -113,19 +160,8 @@ void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now)
 		r->progress_ns = now;
 	}
 	if (b->step >= 0) {
-		if (r->step < 0 || b->step > r->step) {
-			if (r->step >= 0) {
-				int64_t iv = now - r->step_ns;
-
-				if (iv > r->max_interval_ns)
-					r->max_interval_ns = iv;
-				r->nintervals++;
-			}
-			r->step = b->step;
-			r->step_ns = r->progress_ns = now;
-			if (b->step > t->max_step)
-				t->max_step = b->step;
-		}
+		if (b->step != r->step)
+			step_changed(t, r, b->step, now);
 	} else if (r->step < 0) {
 		r->progress_ns = now; /* a rank that never reports steps: liveness is progress */
 	}
@@ -137,7 +173,7 @@ int64_t ranks_next_deadline(const struct sup_ranks *t, const struct fd_run_opts 
 	int64_t next = INT64_MAX;
 
 	for (size_t i = 0; i < t->n; i++)
-		if (rank_deadline(o, &t->v[i]) < next)
+		if (rank_watched(&t->v[i]) && rank_deadline(o, &t->v[i]) < next)
 			next = rank_deadline(o, &t->v[i]);
 	if (ranks_startup_pending(t) && launch_ns + o->startup_ms * NS_PER_MS < next)
 		next = launch_ns + o->startup_ms * NS_PER_MS;
@@ -187,7 +223,7 @@ int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t 
 	st->step = -1;
 	/* Of the ranks past their deadline, the one silent longest is named. */
 	for (size_t i = 0; i < t->n; i++) {
-		if (now < rank_deadline(o, &t->v[i]))
+		if (!rank_watched(&t->v[i]) || now < rank_deadline(o, &t->v[i]))
 			continue;
 		late++;
 		if (!r || t->v[i].progress_ns < r->progress_ns)

@@ -29,6 +29,11 @@ struct sup_rank {
 	int64_t step;		 /* -1: none reported yet */
 	int64_t max_interval_ns; /* the longest step-to-step interval, for --stall-timeout auto */
 	int nintervals;
+	int pid_beats; /* beats in a row from pid: more than one, a process that lives on */
+	int done;      /* its last beat said done=1: never stalled */
+	int gone;      /* its beating process has exited: never stalled (the status judges) */
+	int back;      /* the step went back: 1 to be said (back_from), 2 said this attempt */
+	int64_t back_from, back_to;
 };
 
 struct sup_ranks {
@@ -58,6 +63,10 @@ struct sup_rank *ranks_find(const struct sup_ranks *t, int id);
 struct sup_rank *ranks_add(struct sup_ranks *t, int id, int64_t now);
 /* A beat at now: liveness, step, phase; progress moves the rank's deadline. */
 void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now);
+/* Whether r is judged for stalls: not after its done beat, not once its process is gone. */
+int rank_watched(const struct sup_rank *r);
+/* A rank whose step went back and that was not said yet (r->back 1); NULL when none. */
+struct sup_rank *ranks_take_back(struct sup_ranks *t);
 /* How many real ranks (not the output or the file) have beaten. */
 int ranks_real(const struct sup_ranks *t);
 /* Some configured source has not beaten yet: the startup deadline still applies. */

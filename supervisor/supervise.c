@@ -124,7 +124,9 @@ static int open_inputs(struct sv *s)
 
 /*
  * Signals arrive through the loop's signalfd only (the children get them unblocked again);
- * SIGPIPE is blocked so that a closed stdout is an EPIPE, not our death.
+ * SIGPIPE is blocked so that a closed stdout is an EPIPE, not our death. A signal that was
+ * ignored when we started (nohup's SIGHUP, SIGINT of a background job) stays ignored: the
+ * parent said it means nothing to us.
  */
 static int take_signals(struct sv *s)
 {
@@ -139,8 +141,14 @@ static int take_signals(struct sv *s)
 		return -errno;
 	}
 	sigemptyset(&mask);
-	for (size_t i = 0; i < FD_ARRAY_SIZE(sigs); i++)
+	for (size_t i = 0; i < FD_ARRAY_SIZE(sigs); i++) {
+		struct sigaction old;
+
+		if (sigs[i] != SIGCHLD && !sigaction(sigs[i], NULL, &old) &&
+		    old.sa_handler == SIG_IGN)
+			continue;
 		sigaddset(&mask, sigs[i]);
+	}
 	r = fd_loop_signals(&s->loop, &mask, sup_on_signal, s);
 	if (r)
 		fd_err("cannot set up the event loop: %s", strerror(-r));
@@ -238,6 +246,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	}
 	if (open_loop(s))
 		goto out;
+	tree_check_proc(s);
 	/* Orphans of the job come to us, not to init, so they can be found and killed. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
 		sup_say(s,
@@ -271,6 +280,7 @@ done:
 	grp_close(&s->group);
 	fd_hb_close(&s->beats.hb);
 	ranks_free(&s->ranks);
+	tree_free(s);
 	if (s->events_fd >= 0)
 		close(s->events_fd);
 	fd_loop_close(&s->loop);

@@ -47,6 +47,8 @@
 #define CKPT_CHECK_MAX_MS    60000  /* --checkpoint-max-age: look at least once a minute... */
 #define CKPT_CHECKS_PER_AGE  4	    /* ...or 4 times per max age */
 #define CKPT_SLICE_ENTRIES   256    /* directory entries looked at per wake-up of the loop */
+#define SIGNAL_REPEAT_MS     1000   /* a stop signal again within this: the same request */
+#define QUEUED_SIGNAL_MS     10000  /* a queued SIGUSR1/2 waits this long at most for a beat */
 #define EMERGENCY_ROUNDS     100    /* last-resort SIGKILL rounds, ... */
 #define EMERGENCY_ROUND_US   20000  /* ... this far apart: 2 s at most */
 
@@ -125,13 +127,24 @@ struct sup_output {
 	int timer_added;
 };
 
+/* A process that got this stop's one SIGTERM (or the forwarded signal): pid and start time. */
+struct sup_sent {
+	pid_t pid;
+	unsigned long long start;
+};
+
 /* tree.c: the processes flightdeck started, and how they ended */
 struct sup_procs {
 	pid_t child;
 	int child_done, child_status;
 	pid_t helper; /* the preflight or the GPU wait */
 	int helper_done, helper_status;
-	int walk_failed; /* a /proc walk failed (said once) */
+	int walk_failed;  /* a /proc walk failed (said once) */
+	int foreign_proc; /* /proc is another pid namespace's: no walk (tree_check_proc) */
+	/* This stop: its signal, whether the group had it, and who had it one by one. */
+	int stop_sig, group_sent;
+	struct sup_sent *sent;
+	size_t n_sent, cap_sent;
 };
 
 /*
@@ -199,8 +212,10 @@ struct sv {
 	struct fd_group group;
 	struct fd_decision peer_stop; /* a stop a peer started (on_stop) */
 	int have_peer_stop;
-	int stop_signal; /* a terminating signal flightdeck received */
-	int exit_code;	 /* set when the decision to exit is made */
+	int stop_signal;	/* a terminating signal flightdeck received */
+	int64_t stop_signal_ns; /* when: a repeat within SIGNAL_REPEAT_MS is the same request */
+	int queued_usr;		/* SIGUSR1 (1), SIGUSR2 (2) received with no command running */
+	int exit_code;		/* set when the decision to exit is made */
 };
 
 /* phase.c */
@@ -233,6 +248,9 @@ void tree_terminate(struct sv *s);
 void tree_begin_kill(struct sv *s);
 void tree_poll(struct sv *s);
 void tree_emergency_kill(struct sv *s);
+void tree_forward(struct sv *s, int sig);
+void tree_check_proc(struct sv *s);
+void tree_free(struct sv *s);
 
 /* helpers.c */
 void helper_preflight(struct sv *s);

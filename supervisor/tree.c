@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -33,11 +34,18 @@ int tree_status_code(int st)
 	return FD_RUN_INTERNAL;
 }
 
-/* Our descendants into procs (at most max); -errno when the walk failed, said once. */
+/*
+ * Our descendants into procs (at most max); -errno when the walk failed, said once. With a
+ * /proc of another pid namespace nothing there is provably ours: an empty walk.
+ */
 static int descendants(struct sv *s, struct fd_proc *procs, size_t max, size_t *n)
 {
-	int rc = fd_descendants(getpid(), procs, max, n);
+	int rc;
 
+	*n = 0;
+	if (s->procs.foreign_proc)
+		return 0;
+	rc = fd_descendants(getpid(), procs, max, n);
 	if (rc) {
 		*n = 0;
 		if (!s->procs.walk_failed)
@@ -51,6 +59,37 @@ static int descendants(struct sv *s, struct fd_proc *procs, size_t max, size_t *
 	if (*n > max)
 		*n = max;
 	return 0;
+}
+
+/*
+ * In a new pid namespace whose /proc was not remounted, /proc/self names our pid in the
+ * outer namespace and every outer process descends from the "pid 1" we would walk from:
+ * none of them is ours. Then only our own process groups are signalled (said once here).
+ */
+void tree_check_proc(struct sv *s)
+{
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+	int pid;
+
+	if (n <= 0)
+		return; /* no /proc at all: the walk fails and says so */
+	buf[n] = '\0';
+	if (fd_parse_uint(buf, &pid) || pid == (int)getpid())
+		return;
+	s->procs.foreign_proc = 1;
+	sup_say(s,
+		"/proc belongs to another pid namespace (it shows me as pid %d, I am pid %d): "
+		"only the command's own process group is signalled; remount /proc (unshare "
+		"--mount-proc) so that escaped descendants can be found",
+		pid, (int)getpid());
+}
+
+void tree_free(struct sv *s)
+{
+	free(s->procs.sent);
+	s->procs.sent = NULL;
+	s->procs.n_sent = s->procs.cap_sent = 0;
 }
 
 /*
@@ -71,20 +110,74 @@ static void send_proc(const struct fd_proc *p, int sig)
 		fd_proc_signal(p, SIGCONT);
 }
 
-/* Sends sig to the child's group (or the helper's) and, with all, to every descendant. */
+/*
+ * The process group we may signal: the child's (or the helper's) while its leader is not
+ * reaped. A zombie leader keeps its pid, so the group id cannot be handed to anyone else;
+ * once we reap it, a stranger may lead a new group with the same id. 0: none.
+ */
+static pid_t our_group(const struct sup_procs *p)
+{
+	if (p->child > 0)
+		return p->child_done ? 0 : p->child;
+	return p->helper > 0 && !p->helper_done ? p->helper : 0;
+}
+
+static int was_sent(const struct sup_procs *p, const struct fd_proc *f)
+{
+	for (size_t i = 0; i < p->n_sent; i++)
+		if (p->sent[i].pid == f->pid && p->sent[i].start == f->starttime)
+			return 1;
+	return 0;
+}
+
+/* Remembers that f had this stop's signal; a full or failed table only risks a repeat. */
+static void mark_sent(struct sup_procs *p, const struct fd_proc *f)
+{
+	if (p->n_sent == p->cap_sent) {
+		size_t cap = p->cap_sent ? p->cap_sent * 2 : 64;
+		struct sup_sent *v;
+
+		if (cap > MAX_PROCS * 4 || !(v = realloc(p->sent, cap * sizeof(*v))))
+			return;
+		p->sent = v;
+		p->cap_sent = cap;
+	}
+	p->sent[p->n_sent++] = (struct sup_sent){f->pid, f->starttime};
+}
+
+/*
+ * Sends sig to our group and, with all, to every descendant. SIGKILL goes every time it is
+ * asked for; any other signal is a stop's notice, and a process that is saving a checkpoint
+ * on it must not be interrupted by repeats: each process gets it once per stop (pid and start
+ * time remembered; the members of the group when the group had it count as having had it).
+ */
 static void signal_tree(struct sv *s, int sig, int all)
 {
 	static struct fd_proc procs[MAX_PROCS];
-	pid_t pg = s->procs.child > 0 ? s->procs.child : s->procs.helper;
-	size_t n;
+	struct sup_procs *p = &s->procs;
+	pid_t pg = our_group(p);
+	int once = sig != SIGKILL, walked;
+	size_t n = 0;
 
-	if (pg > 0)
+	walked = (all || (once && pg > 0)) && !descendants(s, procs, MAX_PROCS, &n);
+	if (pg > 0 && (!once || !p->group_sent)) {
 		send_group(pg, sig);
-	if (!all || descendants(s, procs, MAX_PROCS, &n))
+		if (once) {
+			p->group_sent = 1;
+			for (size_t i = 0; walked && i < n; i++)
+				if (getpgid(procs[i].pid) == pg)
+					mark_sent(p, &procs[i]);
+		}
+	}
+	if (!all || !walked)
 		return;
-	for (size_t i = 0; i < n; i++)
-		if (procs[i].state != 'Z')
-			send_proc(&procs[i], sig);
+	for (size_t i = 0; i < n; i++) {
+		if (procs[i].state == 'Z' || (once && was_sent(p, &procs[i])))
+			continue;
+		send_proc(&procs[i], sig);
+		if (once)
+			mark_sent(p, &procs[i]);
+	}
 }
 
 void tree_reap(struct sv *s)
@@ -126,6 +219,9 @@ static int live_tree(struct sv *s, struct fd_proc *procs, size_t max, size_t *li
 void tree_begin_stop(struct sv *s, int sig)
 {
 	sup_enter(s, PH_STOPPING);
+	s->procs.stop_sig = sig; /* a new stop: everyone may have its one notice */
+	s->procs.group_sent = 0;
+	s->procs.n_sent = 0;
 	/* The group first (so the trainer can checkpoint); stragglers outside it later. */
 	signal_tree(s, sig, s->procs.child_done);
 }
@@ -184,14 +280,27 @@ void tree_poll(struct sv *s)
 		tree_begin_kill(s);
 		return;
 	}
+	/* Stragglers outside the group, and newcomers, get the same notice: once each. */
 	if (s->phase == PH_STOPPING && p->child_done)
-		signal_tree(s, SIGTERM, 1); /* stragglers outside the group get the same notice */
+		signal_tree(s, SIGTERM, 1);
 	if (s->phase == PH_KILLING && now >= s->deadline) {
 		give_up(s, procs, n);
 		return;
 	}
 	if (s->phase == PH_KILLING)
 		signal_tree(s, SIGKILL, 1);
+}
+
+/*
+ * A signal for the job while it is being stopped (an operator's SIGINT during the grace of a
+ * stall): to our group while it is ours, unless the group had that very signal this stop.
+ */
+void tree_forward(struct sv *s, int sig)
+{
+	pid_t pg = our_group(&s->procs);
+
+	if (pg > 0 && !(s->procs.group_sent && sig == s->procs.stop_sig))
+		tree_signal(-pg, sig);
 }
 
 /* Last resort on an internal error: nothing may outlive flightdeck. */

@@ -24,6 +24,15 @@
  *   beat          one flightdeck_beat(STEPS) and exits 0 (STEPS -1: a beat without a step):
  *                 the header's datagram, compared with `flightdeck beat`'s (t0105)
  *   checkpoint    one flightdeck_checkpoint(STEPS) and exits 0
+ * The signal and lifecycle modes (issue 11), ARG is an optional fourth argument:
+ *   save-term     beats STEPS steps, then sleeps silently; SIGTERM starts a save of ARG ms
+ *                 (default 2000) that further SIGTERMs do not interrupt, then it prints
+ *                 "sigterms=N saved" (N: SIGTERMs received) and exits 0
+ *   stack-exit0   beats with stacks=1, STEPS steps, then sleeps silently; the stack signal
+ *                 (FLIGHTDECK_STACK_SIGNAL) makes it exit 0 on its own, without a dump
+ *   done-linger   beats STEPS steps, sends the done beat (flightdeck_done), lingers ARG ms
+ *                 (default 3000) without beating, as a slow teardown would, and exits 0
+ *   step-reset    beats steps 1..STEPS, then 1..STEPS again (a per-epoch counter), exits 0
  * It prints "resumed from PATH" when FLIGHTDECK_RESUME_FROM is set.
  */
 #define _GNU_SOURCE
@@ -114,6 +123,95 @@ static void write_ckpt(const char *dir, long step, int die_midway)
 		fclose(f);
 }
 
+/* ---- the signal and lifecycle modes (see the top) ---- */
+static volatile sig_atomic_t sigterms, stack_asked;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	sigterms++;
+}
+
+static void on_stack(int sig)
+{
+	(void)sig;
+	stack_asked = 1;
+}
+
+/* Saves for ms milliseconds whatever signals come, then says how many SIGTERMs came. */
+static int save_after_term(int ms)
+{
+	while (!sigterms)
+		pause();
+	for (int t = 0; t < ms; t += 10)
+		nap(10);
+	printf("sigterms=%d saved\n", (int)sigterms);
+	return 0;
+}
+
+/* A beat that says the sender registered a stack dump, as the Python client's does. */
+static void beat_with_stacks(long step)
+{
+	char msg[96];
+	int n = snprintf(msg, sizeof(msg), "rank=%d step=%ld stacks=1", flightdeck_rank(), step);
+
+	if (flightdeck_hb_socket_() >= 0)
+		sendto(flightdeck_hb_fd_, msg, (size_t)n, 0,
+		       (struct sockaddr *)&flightdeck_hb_addr_, sizeof(flightdeck_hb_addr_));
+}
+
+/* The modes above; -1 when mode is not one of them. */
+static int lifecycle(const char *mode, long steps, int interval, int arg)
+{
+	if (!strcmp(mode, "save-term")) {
+		struct sigaction sa = {.sa_handler = on_term};
+
+		sigaction(SIGTERM, &sa, NULL);
+		for (long s = 1; s <= steps; s++) {
+			nap(interval);
+			flightdeck_beat(s);
+		}
+		printf("saving on SIGTERM\n");
+		return save_after_term(arg > 0 ? arg : 2000);
+	}
+	if (!strcmp(mode, "stack-exit0")) {
+		const char *sig = getenv("FLIGHTDECK_STACK_SIGNAL");
+		struct sigaction sa = {.sa_handler = on_stack};
+
+		if (!sig || sigaction(atoi(sig), &sa, NULL))
+			return 4;
+		for (long s = 1; s <= steps; s++) {
+			nap(interval);
+			beat_with_stacks(s);
+		}
+		while (!stack_asked)
+			pause();
+		nap(100);
+		printf("asked for stacks: exiting 0\n");
+		return 0;
+	}
+	if (!strcmp(mode, "done-linger")) {
+		for (long s = 1; s <= steps; s++) {
+			nap(interval);
+			flightdeck_beat(s);
+		}
+		flightdeck_done();
+		nap(arg > 0 ? arg : 3000);
+		printf("done\n");
+		return 0;
+	}
+	if (!strcmp(mode, "step-reset")) {
+		for (int round = 0; round < 2; round++)
+			for (long s = 1; s <= steps; s++) {
+				nap(interval);
+				flightdeck_beat(s);
+			}
+		printf("done\n");
+		return 0;
+	}
+	return -1;
+}
+
 static void flood(void)
 {
 	static const char *const junk[] = {"step=5", "rank=x step=1",	   "rank=0 step=-3",
@@ -138,8 +236,13 @@ int main(int argc, char **argv)
 	const char *ckpt = getenv("MISBEHAVE_CKPT");
 	int first = !restart || !strcmp(restart, "0");
 	long start = 0;
+	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	rc = lifecycle(mode, steps, interval, argc > 4 ? atoi(argv[4]) : 0);
+
+	if (rc >= 0)
+		return rc;
 	if (!strcmp(mode, "beat")) {
 		flightdeck_beat(steps);
 		return 0;

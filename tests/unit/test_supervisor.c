@@ -6,7 +6,13 @@
 #include "ranks.h"
 #include "stacks.h"
 
+#include "proctree.h"
+
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define S(x) ((int64_t)(x)*1000 * NS_PER_MS) /* seconds, in the table's nanoseconds */
 
@@ -67,6 +73,91 @@ static void ranks_deadlines(void)
 	CHECK_EQ_INT(t.max_step, -1);
 	CHECK(ranks_find(&t, 0) == NULL);
 	ranks_free(&t);
+}
+
+/* issue 11: a step that goes back, the done beat, a gone rank */
+static void ranks_lifecycle(void)
+{
+	struct sup_ranks t = {.max_step = -1};
+	struct fd_run_opts o = opts;
+	struct sup_stall st;
+	struct sup_rank *r;
+
+	o.stall_auto = 1;
+	for (int i = 1; i <= 40; i++)
+		beat(&t, 0, i, S(i));
+	r = ranks_find(&t, 0);
+	CHECK_EQ_INT(r->nintervals, 39);
+	CHECK_EQ_INT(r->max_interval_ns, S(1));
+	/* back to step 1, 100 s later (an evaluation between epochs): progress, said once, and
+	 * no step interval learned across it */
+	beat(&t, 0, 1, S(140));
+	CHECK_EQ_INT(r->progress_ns, S(140));
+	CHECK_EQ_INT(r->nintervals, 39);
+	CHECK_EQ_INT(r->max_interval_ns, S(1));
+	CHECK_EQ_INT(t.max_step, 40);
+	CHECK(ranks_take_back(&t) == r);
+	CHECK_EQ_INT(r->back_from, 40);
+	CHECK_EQ_INT(r->back_to, 1);
+	CHECK(ranks_take_back(&t) == NULL);
+	beat(&t, 0, 2, S(141));
+	beat(&t, 0, 1, S(142)); /* a second decrease in the attempt: not said again */
+	CHECK(ranks_take_back(&t) == NULL);
+	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(142) + S(11), &st), FD_FAIL_STALL);
+
+	/* the done beat: never stalled, and out of the next deadline; a later beat undoes it */
+	struct fd_beat d = {.rank = 0, .step = -1, .done = 1};
+
+	ranks_beat(&t, &d, S(150));
+	CHECK(!rank_watched(r));
+	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(100000), &st), FD_FAIL_NONE);
+	CHECK_EQ_INT(ranks_next_deadline(&t, &o, 0), INT64_MAX);
+	beat(&t, 0, 3, S(160));
+	CHECK(rank_watched(r));
+	/* gone: the same */
+	r->gone = 1;
+	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(100000), &st), FD_FAIL_NONE);
+	beat(&t, 0, 4, S(170));
+	CHECK(rank_watched(r));
+	/* pid_beats: a process that beats more than once, counted per pid */
+	struct fd_beat p = {.rank = 0, .step = 5, .pid = 100};
+
+	ranks_beat(&t, &p, S(171));
+	CHECK_EQ_INT(r->pid_beats, 1);
+	ranks_beat(&t, &p, S(172));
+	CHECK_EQ_INT(r->pid_beats, 2);
+	p.pid = 101;
+	ranks_beat(&t, &p, S(173));
+	CHECK_EQ_INT(r->pid_beats, 1);
+	ranks_free(&t);
+}
+
+/*
+ * The stack signal (default action: terminate) goes to a rank's remembered pid only with the
+ * start time read at its beat: a process that exited, or whose pid now names another start
+ * time (a reuse, simulated by a start time that does not match), gets nothing.
+ */
+static void stack_signal_checked(void)
+{
+	struct fd_proc p;
+	pid_t pid = fork();
+	int st;
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK_EQ_INT(fd_proc_read(pid, &p), 0);
+	/* another process under the same number: not signalled */
+	CHECK_EQ_INT(fd_pid_signal_checked(pid, p.starttime + 1, SIGTERM), -ESRCH);
+	CHECK_EQ_INT(waitpid(pid, &st, WNOHANG), 0); /* still alive */
+	/* the remembered process: signalled (0 only probes) */
+	CHECK_EQ_INT(fd_pid_signal_checked(pid, p.starttime, 0), 0);
+	kill(pid, SIGKILL);
+	CHECK_EQ_INT(waitpid(pid, &st, 0), pid);
+	/* exited and reaped: nothing is sent, whoever has the number next */
+	CHECK_EQ_INT(fd_pid_signal_checked(pid, p.starttime, SIGTERM), -ESRCH);
 }
 
 static void ranks_stalls(void)
@@ -162,5 +253,7 @@ const struct unit_test supervisor_tests[] = {
     {"supervisor: rank deadlines", ranks_deadlines},
     {"supervisor: which rank is stalled", ranks_stalls},
     {"supervisor: faulthandler dumps", stack_dumps},
+    {"supervisor: a step back, done, gone", ranks_lifecycle},
+    {"supervisor: the stack signal is checked", stack_signal_checked},
     {NULL, NULL},
 };
