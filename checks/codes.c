@@ -51,6 +51,15 @@ static const struct fd_code codes[] = {
      "The verbs layer is what NCCL uses; a disagreement means a driver or firmware problem.",
      "Compare `ibv_devinfo -v` with `ibstat`; restart openibd or reload the driver."},
 
+    {"HW_FACT_MALFORMED", FAIL,
+     "A kernel attribute (sysfs or /proc) holds a value the kernel should never write.",
+     "An empty or garbled port state, link rate, counter or PCI id means a driver or "
+     "firmware fault, or a broken device: the check that reads it cannot judge the device, "
+     "and whatever depends on that device may fail the same way in a job.",
+     "Read the file named in the finding (`cat`); compare with the same file on a healthy "
+     "node; reload the driver (e.g. `openibd restart`, `rmmod`/`modprobe`) or reboot, and "
+     "update the firmware if it recurs. Drain the node until the value is sane."},
+
     /* --- GPU ------------------------------------------------------------------------ */
     {"GPU_DRIVER_NOT_LOADED", FAIL,
      "NVIDIA GPUs are on the PCI bus but the driver is not serving them.",
