@@ -167,6 +167,15 @@ static const struct fd_code codes[] = {
      "memory or falls back to slower paths.",
      "Set `ulimit -l unlimited`: in Slurm, PropagateResourceLimitsExcept=MEMLOCK and "
      "LimitMEMLOCK=infinity in slurmd's unit; in containers, --ulimit memlock=-1."},
+    {"CKPT_FS_LOW", WARN,
+     "The checkpoint directory is on a shared filesystem that is full or low on space.",
+     "The next checkpoint may fail to save, and a job that cannot save loses its progress at "
+     "the next failure. The filesystem is shared by the job's nodes (NFS, Lustre, GPFS, "
+     "BeeGFS, CIFS, CephFS, FUSE, ...), so this node is not at fault and draining it would "
+     "not help: it is a warning, not a failure.",
+     "Free space or raise the quota on the shared filesystem (`df`, `lfs quota`, "
+     "`mmlsquota`), delete old checkpoints, or point --checkpoint-dir elsewhere. "
+     "--disk-min-free sets the threshold (auto: min(20 GiB, 5 % of the filesystem))."},
     {"DISK_LOW", FAIL, "The checkpoint directory has too little free space.",
      "A checkpoint that cannot be written leaves nothing to restart from.",
      "Free space or point --checkpoint-dir elsewhere; size it for at least two checkpoints."},
