@@ -24,6 +24,9 @@
  *   beat          one flightdeck_beat(STEPS) and exits 0 (STEPS -1: a beat without a step):
  *                 the header's datagram, compared with `flightdeck beat`'s (t0105)
  *   checkpoint    one flightdeck_checkpoint(STEPS) and exits 0
+ * Socket abuse (issue 11):
+ *   flood-forever a hostile local process: never beats, sends flood()'s garbage in a tight
+ *                 loop until killed (STEPS 1: MSG_DONTWAIT, never waiting on a full queue)
  * It prints "resumed from PATH" when FLIGHTDECK_RESUME_FROM is set.
  */
 #define _GNU_SOURCE
@@ -33,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +132,26 @@ static void flood(void)
 	       sizeof(flightdeck_hb_addr_));
 }
 
+/* Issue 11's socket abuse: a process that only floods the heartbeat socket. */
+static int abuse(const char *mode, long steps)
+{
+	static const char *const junk[] = {"hello", "rank=x step=1", "step=5", "\x01\x02\xff"};
+	int flags = steps == 1 ? MSG_DONTWAIT : 0;
+
+	if (strcmp(mode, "flood-forever"))
+		return -1;
+	if (flightdeck_hb_socket_() < 0)
+		return 4;
+	for (unsigned long i = 0;; i++) {
+		const char *m = junk[i % (sizeof(junk) / sizeof(junk[0]))];
+
+		if (sendto(flightdeck_hb_fd_, m, strlen(m), flags,
+			   (struct sockaddr *)&flightdeck_hb_addr_, sizeof(flightdeck_hb_addr_)) < 0 &&
+		    errno == EAGAIN && flags)
+			sched_yield();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "ok";
@@ -140,6 +164,9 @@ int main(int argc, char **argv)
 	long start = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((first = abuse(mode, steps)) >= 0)
+		return first;
+	first = !restart || !strcmp(restart, "0");
 	if (!strcmp(mode, "beat")) {
 		flightdeck_beat(steps);
 		return 0;
