@@ -10,6 +10,8 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 
+#define HB_DRAIN_SLICE_NS (2 * MS) /* a read that found datagrams reads again, this long */
+
 /*
  * Reads every queued beat, on readiness or on the polling timer: the kernel queues at most
  * net.unix.max_dgram_qlen (10 by default) datagrams per socket and clients wait 20 ms at most
@@ -32,19 +34,38 @@ static void beat(struct sv *s, const struct fd_beat *b, int64_t now)
 		r->pid_start = p.starttime;
 }
 
+static void take(struct sv *s, const struct fd_beat *b, int n, int64_t now)
+{
+	for (int i = 0; i < n; i++)
+		if (s->phase == PH_RUNNING || s->phase == PH_STACKS)
+			beat(s, &b[i], now);
+}
+
+/*
+ * One period of the per-sender rate limit (heartbeat.h, FD_HB_PER_PID). While datagrams keep
+ * coming the socket is read again, for HB_DRAIN_SLICE_NS at most: under a flood the queue
+ * refills as fast as it is read, and a slot freed promptly is one a healthy rank's sender,
+ * waiting its 20 ms on the full queue, can take (issue 11: 64 flooding processes starved a
+ * healthy rank into a stall). Beats are taken in arrival order, so a rank's newest beat is
+ * the one its state ends with; a rate-limited sender's newest beat comes last, from
+ * fd_hb_flush.
+ */
 static int drain(struct sv *s, int64_t now)
 {
 	static struct fd_beat b[HB_RECV_BATCH];
+	struct fd_hb_socket *hb = &s->beats.hb;
+	int64_t until = now + HB_DRAIN_SLICE_NS;
 	int n, total = 0;
 
+	fd_hb_period(hb);
 	do {
-		n = fd_hb_recv(&s->beats.hb, b, HB_RECV_BATCH);
-		for (int i = 0; i < n; i++)
-			if (s->phase == PH_RUNNING || s->phase == PH_STACKS)
-				beat(s, &b[i], now);
+		n = fd_hb_recv(hb, b, HB_RECV_BATCH);
+		take(s, b, n, now);
 		total += n > 0 ? n : 0;
-	} while (n == HB_RECV_BATCH);
-	return total;
+	} while (n == HB_RECV_BATCH || (n >= 0 && hb->read && fd_mono_ns() < until));
+	n = fd_hb_flush(hb, b, HB_RECV_BATCH);
+	take(s, b, n, now);
+	return total + n;
 }
 
 /* Readiness (poll 0) or the timer (poll 1): the socket sleeps in the epoll set when polled. */

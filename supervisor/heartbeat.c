@@ -197,6 +197,54 @@ int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen)
 
 #define HB_BATCH 64
 
+void fd_hb_period(struct fd_hb_socket *s)
+{
+	s->gen++;
+	if (!s->gen) { /* wrapped: entries of period 0 would look current */
+		memset(s->senders, 0, sizeof(s->senders));
+		s->gen = 1;
+	}
+}
+
+/*
+ * The entry of pid this period, counting one more datagram; NULL when more than
+ * FD_HB_SENDERS pids sent in one period (nobody new is limited then: the table bounds the
+ * cost of a flood, it is not a list of who may beat).
+ */
+static struct fd_hb_sender *sender_count(struct fd_hb_socket *s, pid_t pid)
+{
+	unsigned h = (unsigned)pid * 2654435761u % FD_HB_SENDERS;
+
+	if (!s->gen)
+		fd_hb_period(s);
+	for (unsigned i = 0; i < FD_HB_SENDERS; i++) {
+		struct fd_hb_sender *e = &s->senders[(h + i) % FD_HB_SENDERS];
+
+		if (e->gen != s->gen)
+			*e = (struct fd_hb_sender){.gen = s->gen, .pid = pid};
+		if (e->pid == pid) {
+			e->n++;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+int fd_hb_flush(struct fd_hb_socket *s, struct fd_beat *b, int max)
+{
+	int got = 0;
+
+	for (unsigned i = 0; i < FD_HB_SENDERS && got < max; i++) {
+		struct fd_hb_sender *e = &s->senders[i];
+
+		if (e->gen == s->gen && e->has_last) {
+			b[got++] = e->last;
+			e->has_last = 0;
+		}
+	}
+	return got;
+}
+
 int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max)
 {
 	static char bufs[HB_BATCH][FD_HB_MAX_DATAGRAM + 1];
@@ -208,6 +256,7 @@ int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max)
 	static struct mmsghdr mm[HB_BATCH];
 	int got = 0;
 
+	s->read = 0;
 	while (got < max) {
 		int want = max - got < HB_BATCH ? max - got : HB_BATCH, n;
 
@@ -224,15 +273,31 @@ int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max)
 				continue;
 			return errno == EWOULDBLOCK ? got : -errno;
 		}
+		s->read += (unsigned)n;
 		for (int i = 0; i < n; i++) {
 			struct msghdr *mh = &mm[i].msg_hdr;
 			const struct ucred *cred = NULL;
+			struct fd_hb_sender *snd;
 
 			for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
 				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
 					cred = (const struct ucred *)CMSG_DATA(c);
 			if (!cred || (cred->uid != s->uid && cred->uid != 0)) {
 				s->foreign++;
+				continue;
+			}
+			snd = sender_count(s, cred->pid);
+			if (snd && snd->n > FD_HB_PER_PID) {
+				/* past the limit: counted, and only the newest beat is kept */
+				struct fd_beat nb;
+
+				s->dropped++;
+				if (!(mh->msg_flags & MSG_TRUNC) &&
+				    !fd_beat_parse(bufs[i], mm[i].msg_len, &nb)) {
+					nb.pid = cred->pid;
+					snd->last = nb;
+					snd->has_last = 1;
+				}
 				continue;
 			}
 			if ((mh->msg_flags & MSG_TRUNC) ||

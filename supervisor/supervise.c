@@ -73,9 +73,12 @@ static void summary(struct sv *s)
 		s->exit_code, b, s->att.launches, s->att.restarts,
 		(unsigned long long)s->ranks.beats, *s->att.resume ? ", last resumed from " : "",
 		s->att.resume);
-	if (hb->malformed || hb->foreign)
-		sup_say(s, "ignored %llu malformed and %llu foreign heartbeat datagram(s)",
-			(unsigned long long)hb->malformed, (unsigned long long)hb->foreign);
+	if (hb->malformed || hb->foreign || hb->dropped)
+		sup_say(s,
+			"ignored %llu malformed and %llu foreign heartbeat datagram(s), dropped "
+			"%llu past %d per sender per read",
+			(unsigned long long)hb->malformed, (unsigned long long)hb->foreign,
+			(unsigned long long)hb->dropped, FD_HB_PER_PID);
 	cJSON *o = cJSON_CreateObject();
 
 	if (o) {
@@ -83,6 +86,7 @@ static void summary(struct sv *s)
 		cJSON_AddNumberToObject(o, "beats", (double)s->ranks.beats);
 		cJSON_AddNumberToObject(o, "malformed", (double)hb->malformed);
 		cJSON_AddNumberToObject(o, "foreign", (double)hb->foreign);
+		cJSON_AddNumberToObject(o, "dropped", (double)hb->dropped);
 		cJSON_AddNumberToObject(o, "cpu_s", cpu);
 		cJSON_AddNumberToObject(o, "peak_rss_kb", (double)peak_rss_kb());
 		/* this node's own view of the last attempt, as the events contract has it */

@@ -146,7 +146,8 @@ static int abuse(const char *mode, long steps)
 		const char *m = junk[i % (sizeof(junk) / sizeof(junk[0]))];
 
 		if (sendto(flightdeck_hb_fd_, m, strlen(m), flags,
-			   (struct sockaddr *)&flightdeck_hb_addr_, sizeof(flightdeck_hb_addr_)) < 0 &&
+			   (struct sockaddr *)&flightdeck_hb_addr_,
+			   sizeof(flightdeck_hb_addr_)) < 0 &&
 		    errno == EAGAIN && flags)
 			sched_yield();
 	}
