@@ -7,6 +7,8 @@
 #include "sv.h"
 #include "util.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 
@@ -157,4 +159,58 @@ void beats_poll_file(struct sv *s, int64_t now)
 		b->file_mtime = st.st_mtim;
 		ranks_beat(&s->ranks, &beat, now);
 	}
+}
+
+/*
+ * Before a launch: the job (or a /tmp cleaner) may have deleted the socket, and a client
+ * cannot reach a socket that has no name. Bind a new one at the same path, so this launch is
+ * supervised, or say that it cannot be.
+ */
+void beats_relaunch(struct sv *s)
+{
+	struct sup_beats *b = &s->beats;
+	char err[PATH_MAX + 128];
+	int r;
+
+	if (b->hb.fd < 0 || !fd_hb_check(&b->hb))
+		return;
+	fd_loop_del(&s->loop, b->hb.fd);
+	r = fd_hb_rebind(&b->hb, err, sizeof(err));
+	if (!r && (r = beats_watch(s)))
+		snprintf(err, sizeof(err), "%s", strerror(-r));
+	if (r) {
+		sup_say(s,
+			"the heartbeat socket %s was removed and cannot be made again (%s): this "
+			"launch's beats cannot arrive",
+			b->hb.path, err);
+		return;
+	}
+	b->poll = b->fast = b->idle = 0;
+	sup_say(s, "the heartbeat socket %s was removed during the last launch: made it again",
+		b->hb.path);
+}
+
+/*
+ * A stall or startup failure of a launch from which no rank's datagram arrived, while ranks
+ * were expected or datagrams came from another uid: the likeliest cause is a job that cannot
+ * reach the socket, most often because it dropped privileges (docs/architecture.md,
+ * "Heartbeats"). Appended to the failure's line.
+ */
+void beats_explain(const struct sv *s, char *what, size_t len)
+{
+	const struct fd_hb_socket *hb = &s->beats.hb;
+	size_t n = strlen(what);
+
+	if (ranks_real(&s->ranks) || (!s->ranks.expected && !hb->foreign) || n >= len)
+		return;
+	if (hb->foreign)
+		snprintf(what + n, len - n,
+			 "; no heartbeat datagram arrived from an allowed uid, %llu refused from "
+			 "another (uid %u): --heartbeat-uid %u lets it beat",
+			 (unsigned long long)hb->foreign, (unsigned)hb->last_foreign_uid,
+			 (unsigned)hb->last_foreign_uid);
+	else
+		snprintf(what + n, len - n,
+			 "; no heartbeat datagram arrived: a job running as another user cannot "
+			 "reach the socket (--heartbeat-uid)");
 }

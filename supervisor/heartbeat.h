@@ -72,9 +72,29 @@ struct fd_hb_socket {
 		int has_last;	     /* a beat past the limit is kept: the newest, not the oldest */
 		struct fd_beat last; /* ...and handed over by fd_hb_flush */
 	} senders[FD_HB_SENDERS];
+	/* --heartbeat-uid: a job that drops privileges to this uid may beat too */
+	int have_extra_uid;
+	uid_t extra_uid;
+	uid_t last_foreign_uid; /* of the newest foreign datagram, to name it */
+	dev_t dev;		/* the socket file bound at path, to notice it was removed */
+	ino_t ino;
 };
 
 int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen);
+/*
+ * fd_hb_open, and with extra_uid >= 0 (--heartbeat-uid) that uid may beat as well. The directory stays ours,
+ * mode 0711 (it can be crossed, not listed or written), and the socket is given to extra_uid,
+ * mode 0600: the job and root can reach it, nobody else. Giving it away needs root (or the
+ * uid being our own): -EPERM with err filled otherwise.
+ */
+int fd_hb_open_for(struct fd_hb_socket *s, long long extra_uid, char *err, size_t errlen);
+/*
+ * The socket file at s->path is still the one bound: 0; -ENOENT when it was removed (or
+ * replaced). fd_hb_rebind then binds a new socket there (the old descriptor is closed: the
+ * caller takes the new s->fd into its loop).
+ */
+int fd_hb_check(const struct fd_hb_socket *s);
+int fd_hb_rebind(struct fd_hb_socket *s, char *err, size_t errlen);
 /*
  * Reads what is queued, up to max datagrams, with as few system calls as the kernel allows
  * (recvmmsg). Fills b[] with the beats and returns how many; foreign and malformed datagrams,

@@ -52,6 +52,8 @@ struct fd_run_opts {
 	/* telling people */
 	const char *events;
 	int quiet;
+
+	long long heartbeat_uid; /* --heartbeat-uid: this uid may beat too; -1 = none */
 };
 
 /* Supervises o->argv until it is done; returns the exit status for main. */

@@ -165,8 +165,12 @@ static int open_loop(struct sv *s)
 		return -ENOENT;
 	}
 	s->self_exe[n] = '\0';
-	if (fd_hb_open(&s->beats.hb, err, sizeof(err))) {
+	r = fd_hb_open_for(&s->beats.hb, s->o->heartbeat_uid, err, sizeof(err));
+	if (r) {
 		fd_err("%s", err);
+		/* a --heartbeat-uid that cannot be honoured is the operator's to fix */
+		if (s->o->heartbeat_uid >= 0 && r == -EPERM)
+			s->exit_code = FD_RUN_USAGE;
 		return -EIO;
 	}
 	r = take_signals(s);
