@@ -9,6 +9,7 @@ expect_rc 0
 cat >"$TMP/want" <<'EOF'
 progress-regex = 
 heartbeat-file = 
+heartbeat-uid = none
 stall-timeout = 5m
 stall-factor = 5
 stall-floor = 1m
