@@ -52,19 +52,24 @@ static void take(struct sv *s, const struct fd_beat *b, int n, int64_t now)
  * the one its state ends with; a rate-limited sender's newest beat comes last, from
  * fd_hb_flush.
  */
-static int drain(struct sv *s, int64_t now)
+static int drain(struct sv *s, int64_t now, int *flooded)
 {
 	static struct fd_beat b[HB_RECV_BATCH];
 	struct fd_hb_socket *hb = &s->beats.hb;
 	int64_t until = now + HB_DRAIN_SLICE_NS;
 	int n, total = 0;
 
+	*flooded = 0;
 	fd_hb_period(hb);
 	do {
 		n = fd_hb_recv(hb, b, HB_RECV_BATCH);
 		take(s, b, n, now);
 		total += n > 0 ? n : 0;
-	} while (n == HB_RECV_BATCH || (n >= 0 && hb->read && fd_mono_ns() < until));
+		if (n >= 0 && hb->read && fd_mono_ns() >= until) {
+			*flooded = 1; /* still coming after a whole slice */
+			break;
+		}
+	} while (n == HB_RECV_BATCH || (n >= 0 && hb->read));
 	n = fd_hb_flush(hb, b, HB_RECV_BATCH);
 	take(s, b, n, now);
 	return total + n;
@@ -89,8 +94,9 @@ static void on_ready(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	struct sv *s = arg;
 	struct sup_beats *b = &s->beats;
 	int64_t now = fd_mono_ns();
+	int flooded;
 
-	drain(s, now);
+	drain(s, now, &flooded);
 	b->fast = now - b->last_wake < HB_POLL_MAX_NS ? b->fast + 1 : 0;
 	b->last_wake = now;
 	if (b->fast >= HB_FAST_WAKES)
@@ -126,10 +132,13 @@ static void paced(struct sv *s, int n, int64_t now)
 /* On every timer expiry: beats queued up to now count before any deadline is judged. */
 void beats_on_timer(struct sv *s, int64_t now)
 {
-	int n = drain(s, now);
+	int flooded, n = drain(s, now, &flooded);
 
 	if (s->beats.poll && now >= s->beats.next_poll)
 		paced(s, n, now);
+	/* a flood: back to the socket as soon as the loop has looked at everything else */
+	if (s->beats.poll && flooded)
+		s->beats.next_poll = now;
 }
 
 int64_t beats_next_poll(const struct sv *s)
