@@ -9,10 +9,10 @@
 # --heartbeat-uid: a user that does not exist, a bad number
 run run --heartbeat-uid no-such-user-flightdeck -- true
 expect_rc 2
-expect_one_line_error "heartbeat-uid"
+expect_one_line_error "heartbeat-uid: .* is neither a user of this machine nor a uid"
 run run --heartbeat-uid -5 -- true
 expect_rc 2
-expect_one_line_error "heartbeat-uid"
+expect_one_line_error "heartbeat-uid: .* is neither a user of this machine nor a uid"
 ok "--heartbeat-uid: an unknown user or a bad number is exit 2, one line"
 
 # the deleted socket: the first launch removes it and crashes; the second must be supervised
