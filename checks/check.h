@@ -92,8 +92,10 @@ const char *fd_status_name(enum fd_status s);
 /*
  * What probes may use: the configuration (roots, thresholds) and a place for a one-line error.
  * A probe returns 0 when it gathered facts (even "there is nothing here"), or a negative
- * errno with err filled when its input is malformed: `flightdeck check` then prints err and
- * exits 2, as the contract asks for garbage in sysfs, proc or the kernel log.
+ * errno with err filled when it cannot: -EBADMSG for a malformed hardware fact
+ * (fd_attr_garbage), which fd_check_run turns into a HW_FACT_MALFORMED finding; anything else
+ * (a root or a --kmsg the operator named that cannot be read) `flightdeck check` prints and
+ * exits 2.
  */
 struct fd_probe_ctx {
 	const struct fd_config *cfg;

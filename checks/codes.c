@@ -51,6 +51,15 @@ static const struct fd_code codes[] = {
      "The verbs layer is what NCCL uses; a disagreement means a driver or firmware problem.",
      "Compare `ibv_devinfo -v` with `ibstat`; restart openibd or reload the driver."},
 
+    {"HW_FACT_MALFORMED", FAIL,
+     "A kernel attribute (sysfs or /proc) holds a value the kernel should never write.",
+     "An empty or garbled port state, link rate, counter or PCI id means a driver or "
+     "firmware fault, or a broken device: the check that reads it cannot judge the device, "
+     "and whatever depends on that device may fail the same way in a job.",
+     "Read the file named in the finding (`cat`); compare with the same file on a healthy "
+     "node; reload the driver (e.g. `openibd restart`, `rmmod`/`modprobe`) or reboot, and "
+     "update the firmware if it recurs. Drain the node until the value is sane."},
+
     /* --- GPU ------------------------------------------------------------------------ */
     {"GPU_DRIVER_NOT_LOADED", FAIL,
      "NVIDIA GPUs are on the PCI bus but the driver is not serving them.",
@@ -158,6 +167,15 @@ static const struct fd_code codes[] = {
      "memory or falls back to slower paths.",
      "Set `ulimit -l unlimited`: in Slurm, PropagateResourceLimitsExcept=MEMLOCK and "
      "LimitMEMLOCK=infinity in slurmd's unit; in containers, --ulimit memlock=-1."},
+    {"CKPT_FS_LOW", WARN,
+     "The checkpoint directory is on a shared filesystem that is full or low on space.",
+     "The next checkpoint may fail to save, and a job that cannot save loses its progress at "
+     "the next failure. The filesystem is shared by the job's nodes (NFS, Lustre, GPFS, "
+     "BeeGFS, CIFS, CephFS, FUSE, ...), so this node is not at fault and draining it would "
+     "not help: it is a warning, not a failure.",
+     "Free space or raise the quota on the shared filesystem (`df`, `lfs quota`, "
+     "`mmlsquota`), delete old checkpoints, or point --checkpoint-dir elsewhere. "
+     "--disk-min-free sets the threshold (auto: min(20 GiB, 5 % of the filesystem))."},
     {"DISK_LOW", FAIL, "The checkpoint directory has too little free space.",
      "A checkpoint that cannot be written leaves nothing to restart from.",
      "Free space or point --checkpoint-dir elsewhere; size it for at least two checkpoints."},

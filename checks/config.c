@@ -82,11 +82,14 @@ static const struct fd_opt tunables[] = {
      KEY},
     {.name = "disk-min-free",
      .metavar = "SIZE",
-     .help = "fail when the checkpoint directory has less free space",
+     .help = "fail when the checkpoint directory has less free space (a warning\n"
+	     "on a shared filesystem); auto: min(20 GiB, 5 % of its size)",
      .type = FD_OPT_SIZE,
-     .def = "20GiB",
+     .def = "auto",
      SIZE_ANY,
      .off = OFF(disk_min_free),
+     .word = "auto",
+     .word_val = 18446744073709551616.0, /* stored as FD_DISK_MIN_AUTO */
      KEY},
     {.name = "expect-ib-rate",
      .metavar = "GBPS",

@@ -16,6 +16,7 @@
 
 #define FD_MAX_XIDS	     64
 #define FD_MEMLOCK_UNLIMITED UINT64_MAX
+#define FD_DISK_MIN_AUTO     UINT64_MAX /* --disk-min-free auto: host.c's rule */
 
 struct fd_config {
 	/* Where facts come from: the test seams (docs/architecture.md, "Test seams"). */
@@ -27,7 +28,7 @@ struct fd_config {
 	uint64_t shm_min;     /* /dev/shm smaller than this fails (SHM_TOO_SMALL) */
 	uint64_t memlock_min; /* RLIMIT_MEMLOCK below this fails when RDMA exists */
 	char checkpoint_dir[PATH_MAX];
-	uint64_t disk_min_free; /* free space wanted under checkpoint_dir */
+	uint64_t disk_min_free; /* free space wanted under checkpoint_dir; FD_DISK_MIN_AUTO */
 
 	/* ib */
 	double expect_ib_rate;	   /* Gb/s; 0 = the best port of the same link layer */

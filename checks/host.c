@@ -229,6 +229,90 @@ void host_judge_memlock(const void *facts, const struct fd_config *cfg, struct f
 
 /* ---- checkpoint directory ----------------------------------------------------------- */
 
+/*
+ * Network and cluster filesystems: the checkpoint directory is shared by the job's nodes, so
+ * a full one is the job's (or its storage's) problem, and draining this node would not help.
+ */
+int host_fstype_shared(const char *fstype)
+{
+	static const char *const shared[] = {
+	    "nfs",    "nfs4", "lustre", "gpfs",	     "beegfs",	 "cifs",  "smb3",  "smbfs",
+	    "cephfs", "ceph", "afs",	"glusterfs", "orangefs", "pvfs2", "panfs", "wekafs",
+	    "ocfs2",  "gfs2", "davfs",	"ncpfs",     "coda",	 "dcache"};
+
+	/* fuse.sshfs, fuse.s3fs, fuse.juicefs...; fuseblk (ntfs-3g on a local disk) is not */
+	if (!strncmp(fstype, "fuse.", 5))
+		return 1;
+	for (size_t i = 0; i < FD_ARRAY_SIZE(shared); i++)
+		if (!strcmp(fstype, shared[i]))
+			return 1;
+	return 0;
+}
+
+/* /proc/mounts escapes space, tab, newline and backslash as \ooo; decode in place. */
+static void unescape_mount(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * The type of the mount that holds dir: the longest mount point in PROC/mounts that is dir
+ * or a parent of it (the last such line wins: a later mount hides an earlier one). A mounts
+ * file that cannot be read leaves the type unknown; host.shm reports a malformed one.
+ */
+static void ckpt_fstype(const char *proc_root, const char *dir, char *out, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX], *text = NULL, *save = NULL;
+	size_t best = 0;
+
+	out[0] = '\0';
+	if (!realpath(dir, real) || fd_pathf(path, sizeof(path), "%s/mounts", proc_root) ||
+	    fd_read_all(path, &text, NULL))
+		goto out;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char dev[256], mnt[PATH_MAX], type[32];
+		size_t n;
+
+		if (sscanf(line, "%255s %4095s %31s", dev, mnt, type) != 3)
+			continue;
+		unescape_mount(mnt);
+		n = strlen(mnt);
+		while (n > 1 && mnt[n - 1] == '/')
+			mnt[--n] = '\0';
+		if (strncmp(real, mnt, n) || (n > 1 && real[n] != '/' && real[n] != '\0') ||
+		    n < best)
+			continue;
+		best = n;
+		fd_strlcpy(out, type, len);
+	}
+out:
+	free(text);
+}
+
+uint64_t host_ckpt_min_free(const struct ckpt_facts *f, const struct fd_config *cfg)
+{
+	uint64_t pct;
+
+	if (cfg->disk_min_free != FD_DISK_MIN_AUTO)
+		return cfg->disk_min_free;
+	if (!f->total_bytes)
+		return CKPT_MIN_FREE_MAX;
+	pct = f->total_bytes / 100 * CKPT_MIN_FREE_PERCENT +
+	      f->total_bytes % 100 * CKPT_MIN_FREE_PERCENT / 100;
+	return pct < CKPT_MIN_FREE_MAX ? pct : CKPT_MIN_FREE_MAX;
+}
+
 int host_probe_ckpt(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct ckpt_facts *f = facts;
@@ -240,10 +324,14 @@ int host_probe_ckpt(struct fd_probe_ctx *ctx, void *facts)
 		return 0;
 	f->configured = 1;
 	fd_strlcpy(f->dir, ctx->cfg->checkpoint_dir, sizeof(f->dir));
-	if (statvfs(f->dir, &sv) == 0)
+	if (statvfs(f->dir, &sv) == 0) {
 		f->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
-	else
+		f->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
+	} else {
 		f->statvfs_rc = -errno;
+	}
+	ckpt_fstype(ctx->cfg->proc_root, f->dir, f->fstype, sizeof(f->fstype));
+	f->shared = f->fstype[0] && host_fstype_shared(f->fstype);
 
 	/*
 	 * A real write: access(W_OK) says yes on a read-only NFS export with root squash
@@ -281,6 +369,7 @@ int host_probe_ckpt(struct fd_probe_ctx *ctx, void *facts)
 void host_judge_ckpt(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
 {
 	const struct ckpt_facts *f = facts;
+	uint64_t min_free = host_ckpt_min_free(f, cfg);
 	struct fd_finding *r;
 	char have[32], want[32];
 
@@ -289,7 +378,17 @@ void host_judge_ckpt(const void *facts, const struct fd_config *cfg, struct fd_r
 			      "no --checkpoint-dir given");
 		return;
 	}
-	if (f->write_rc) {
+	if ((f->write_rc == -ENOSPC || f->write_rc == -EDQUOT) && f->shared) {
+		/* full, or over quota, on storage the job's nodes share: not this node's fault */
+		r = fd_report_add(rep, "host.ckpt", FD_WARN, "CKPT_FS_LOW", f->dir,
+				  "%s failed in %s (%s, shared): %s", f->write_step, f->dir,
+				  f->fstype, strerror(-f->write_rc));
+		if (r) {
+			snprintf(r->value, sizeof(r->value), "%s: %s", f->write_step,
+				 strerror(-f->write_rc));
+			snprintf(r->expected, sizeof(r->expected), "write+fsync+unlink");
+		}
+	} else if (f->write_rc) {
 		r = fd_report_add(rep, "host.ckpt", FD_FAIL, "CKPT_DIR_UNWRITABLE", f->dir,
 				  "%s failed in %s: %s", f->write_step, f->dir,
 				  strerror(-f->write_rc));
@@ -308,8 +407,13 @@ void host_judge_ckpt(const void *facts, const struct fd_config *cfg, struct fd_r
 		return;
 	}
 	fd_fmt_bytes(f->free_bytes, have, sizeof(have));
-	fd_fmt_bytes(cfg->disk_min_free, want, sizeof(want));
-	if (f->free_bytes < cfg->disk_min_free)
+	fd_fmt_bytes(min_free, want, sizeof(want));
+	if (f->free_bytes < min_free && f->shared)
+		r = fd_report_add(rep, "host.disk", FD_WARN, "CKPT_FS_LOW", f->dir,
+				  "only %s free for checkpoints on shared %s storage: the job's "
+				  "problem, not this node's",
+				  have, f->fstype);
+	else if (f->free_bytes < min_free)
 		r = fd_report_add(rep, "host.disk", FD_FAIL, "DISK_LOW", f->dir,
 				  "only %s free for checkpoints", have);
 	else

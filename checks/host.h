@@ -31,7 +31,19 @@ struct ckpt_facts {
 	const char *write_step; /* "open", "write", "fsync", "unlink" */
 	int statvfs_rc;
 	uint64_t free_bytes;
+	uint64_t total_bytes; /* the filesystem's size, for --disk-min-free auto */
+	char fstype[32];      /* of the mount holding dir, from PROC/mounts; "" unknown */
+	int shared;	      /* a network or cluster filesystem: space is the job's concern */
 };
+
+/* --disk-min-free auto: min(20 GiB, 5 % of the checkpoint filesystem's size). */
+#define CKPT_MIN_FREE_MAX     (20ULL << 30)
+#define CKPT_MIN_FREE_PERCENT 5
+
+/* The free space host.disk wants: the operator's --disk-min-free, or the auto rule. */
+uint64_t host_ckpt_min_free(const struct ckpt_facts *f, const struct fd_config *cfg);
+/* fstype is a network or cluster filesystem (nfs, lustre, gpfs, cifs, fuse.*, ...). */
+int host_fstype_shared(const char *fstype);
 
 #define FD_MAX_IFACES 64
 

@@ -110,6 +110,41 @@ int fd_level_parse(const char *name, enum fd_level *out)
 	return -EINVAL;
 }
 
+/*
+ * A probe read a hardware fact the kernel should never write (hw/sysfs.h, fd_attr_garbage):
+ * that is a finding about this node, not the operator's error, and the other checks still
+ * run (docs/architecture.md, Contracts). ctx->err is "PATH: cannot parse 'TEXT' (...)".
+ * Checks sharing one probe's facts (fd_probe_once) see the same failure: the first is the
+ * failure, the others say they could not judge, so the report counts the fault once.
+ */
+static int malformed_fact(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_report *rep)
+{
+	const char *sep = strstr(ctx->err, ": cannot parse '");
+	char path[sizeof(((struct fd_finding *)0)->value)];
+	struct fd_finding *r;
+
+	fd_strlcpy(path, ctx->err,
+		   sep && (size_t)(sep - ctx->err) < sizeof(path) ? (size_t)(sep - ctx->err) + 1
+								  : sizeof(path));
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct fd_finding *f = &rep->v[i];
+
+		if (f->code && !strcmp(f->code, "HW_FACT_MALFORMED") && !strcmp(f->value, path)) {
+			fd_report_add(rep, c->id, FD_SKIP, NULL, fd_area_name(c->area),
+				      "not judged: %s is malformed (HW_FACT_MALFORMED, %s)", path,
+				      f->check);
+			return rep->oom ? -ENOMEM : 0;
+		}
+	}
+	r = fd_report_add(rep, c->id, FD_FAIL, "HW_FACT_MALFORMED", fd_area_name(c->area), "%s",
+			  ctx->err);
+	if (r) {
+		fd_strlcpy(r->value, path, sizeof(r->value));
+		snprintf(r->expected, sizeof(r->expected), "a value the kernel writes");
+	}
+	return rep->oom ? -ENOMEM : 0;
+}
+
 int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_report *rep)
 {
 	void *facts = calloc(1, c->facts_size);
@@ -121,6 +156,8 @@ int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_r
 	rc = c->release ? c->probe(ctx, facts) : fd_probe_once(ctx, c->probe, c->facts_size, facts);
 	if (rc == 0)
 		c->judge(facts, ctx->cfg, rep);
+	else if (rc == -EBADMSG)
+		rc = malformed_fact(c, ctx, rep);
 	if (c->release)
 		c->release(facts);
 	free(facts);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,43 @@ static int set_marker(const struct fd_opt *o, void *obj, const char *v, char *er
 	return fd_opt_store(o, obj, v, err, len);
 }
 
+/* --heartbeat-uid UID|user|none: a name is looked up now, so a typo is exit 2 at once. */
+static int set_hb_uid(const struct fd_opt *o, void *obj, const char *v, char *err, size_t len)
+{
+	struct fd_run_opts *ro = obj;
+	struct passwd *pw;
+	char *end;
+	unsigned long long n;
+
+	if (!strcmp(v, "none")) {
+		ro->heartbeat_uid = -1;
+		return 0;
+	}
+	if (*v >= '0' && *v <= '9') {
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (!*end && !errno && n < (uid_t)-1) {
+			ro->heartbeat_uid = (long long)n;
+			return 0;
+		}
+	} else if ((pw = getpwnam(v))) {
+		ro->heartbeat_uid = pw->pw_uid;
+		return 0;
+	}
+	snprintf(err, len, "%s: '%s' is neither a user of this machine nor a uid", o->name, v);
+	return -EINVAL;
+}
+
+static void fmt_hb_uid(const struct fd_opt *o, const void *obj, char *out, size_t len)
+{
+	const struct fd_run_opts *ro = obj;
+
+	if (ro->heartbeat_uid < 0)
+		snprintf(out, len, "none");
+	else
+		snprintf(out, len, "%lld", ro->heartbeat_uid);
+}
+
 static const char *const preflight_words[] = {"none", "quick", "standard", NULL};
 
 static const struct fd_opt heartbeat_rows[] = {
@@ -77,6 +115,15 @@ static const struct fd_opt heartbeat_rows[] = {
 	     "out on flightdeck's stdout",
      .type = FD_OPT_FLAG,
      .off = RUN(pty),
+     KEY},
+    {.name = "heartbeat-uid",
+     .metavar = "UID|user",
+     .help = "a job that drops privileges (setpriv, gosu, su) to this user may\n"
+	     "beat: the socket is given to it (needs root)",
+     .type = FD_OPT_STRING,
+     .def = "none",
+     .set = set_hb_uid,
+     .fmt = fmt_hb_uid,
      KEY},
 };
 

@@ -45,7 +45,7 @@ int fd_attr_garbage(char *err, const char *root, const char *rel, const char *te
 {
 	snprintf(err, FD_ERR_MAX, "%s/%s: cannot parse '%.40s' (expected %s)", root, rel, text,
 		 what);
-	return -EINVAL;
+	return -EBADMSG;
 }
 
 static int version_cmp(const void *a, const void *b)

@@ -27,7 +27,11 @@ int fd_attr_read_required(char *err, const char *root, const char *rel, char *bu
  */
 int fd_dir_list(const char *root, const char *rel, char ***names, size_t *n);
 
-/* Sets err to "PATH: cannot parse 'TEXT' (expected WHAT)" and returns -EINVAL. */
+/*
+ * Sets err to "PATH: cannot parse 'TEXT' (expected WHAT)" and returns -EBADMSG: a value the
+ * kernel should never write is a fact about the machine, not the operator's mistake, so its
+ * own errno lets the check runner make it a finding instead of a usage error.
+ */
 int fd_attr_garbage(char *err, const char *root, const char *rel, const char *text,
 		    const char *what);
 

@@ -47,6 +47,7 @@ void att_launch(struct sv *s)
 	char **argv;
 	int eno;
 
+	beats_relaunch(s); /* a socket the last launch deleted is bound again */
 	/* Environment and argv are built here, before fork. */
 	job_env(s);
 	argv = fd_resume_argv(s->o->argv, s->att.resume);
@@ -161,6 +162,7 @@ void att_check_deadlines(struct sv *s, int64_t now)
 		if (!ranks_judge(&s->ranks, s->o, s->att.launch_ns, now, &st))
 			return;
 	} while (st.failure == FD_FAIL_STALL && rank_exited(s, ranks_find(&s->ranks, st.rank)));
+	beats_explain(s, st.what, sizeof(st.what));
 	sup_event(s, "stall", st.rank, st.step, NULL, -1, sup_fields("reason", st.reason));
 	att_fail(s, st.failure, st.what);
 }

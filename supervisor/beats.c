@@ -7,8 +7,12 @@
 #include "sv.h"
 #include "util.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+
+#define HB_DRAIN_SLICE_NS (2 * MS) /* a read that found datagrams reads again, this long */
 
 /*
  * Reads every queued beat, on readiness or on the polling timer: the kernel queues at most
@@ -32,19 +36,43 @@ static void beat(struct sv *s, const struct fd_beat *b, int64_t now)
 		r->pid_start = p.starttime;
 }
 
-static int drain(struct sv *s, int64_t now)
+static void take(struct sv *s, const struct fd_beat *b, int n, int64_t now)
+{
+	for (int i = 0; i < n; i++)
+		if (s->phase == PH_RUNNING || s->phase == PH_STACKS)
+			beat(s, &b[i], now);
+}
+
+/*
+ * One period of the per-sender rate limit (heartbeat.h, FD_HB_PER_PID). While datagrams keep
+ * coming the socket is read again, for HB_DRAIN_SLICE_NS at most: under a flood the queue
+ * refills as fast as it is read, and a slot freed promptly is one a healthy rank's sender,
+ * waiting its 20 ms on the full queue, can take (issue 11: 64 flooding processes starved a
+ * healthy rank into a stall). Beats are taken in arrival order, so a rank's newest beat is
+ * the one its state ends with; a rate-limited sender's newest beat comes last, from
+ * fd_hb_flush.
+ */
+static int drain(struct sv *s, int64_t now, int *flooded)
 {
 	static struct fd_beat b[HB_RECV_BATCH];
+	struct fd_hb_socket *hb = &s->beats.hb;
+	int64_t until = now + HB_DRAIN_SLICE_NS;
 	int n, total = 0;
 
+	*flooded = 0;
+	fd_hb_period(hb);
 	do {
-		n = fd_hb_recv(&s->beats.hb, b, HB_RECV_BATCH);
-		for (int i = 0; i < n; i++)
-			if (s->phase == PH_RUNNING || s->phase == PH_STACKS)
-				beat(s, &b[i], now);
+		n = fd_hb_recv(hb, b, HB_RECV_BATCH);
+		take(s, b, n, now);
 		total += n > 0 ? n : 0;
-	} while (n == HB_RECV_BATCH);
-	return total;
+		if (n >= 0 && hb->read && fd_mono_ns() >= until) {
+			*flooded = 1; /* still coming after a whole slice */
+			break;
+		}
+	} while (n == HB_RECV_BATCH || (n >= 0 && hb->read));
+	n = fd_hb_flush(hb, b, HB_RECV_BATCH);
+	take(s, b, n, now);
+	return total + n;
 }
 
 /* Readiness (poll 0) or the timer (poll 1): the socket sleeps in the epoll set when polled. */
@@ -66,8 +94,9 @@ static void on_ready(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	struct sv *s = arg;
 	struct sup_beats *b = &s->beats;
 	int64_t now = fd_mono_ns();
+	int flooded;
 
-	drain(s, now);
+	drain(s, now, &flooded);
 	b->fast = now - b->last_wake < HB_POLL_MAX_NS ? b->fast + 1 : 0;
 	b->last_wake = now;
 	if (b->fast >= HB_FAST_WAKES)
@@ -103,10 +132,13 @@ static void paced(struct sv *s, int n, int64_t now)
 /* On every timer expiry: beats queued up to now count before any deadline is judged. */
 void beats_on_timer(struct sv *s, int64_t now)
 {
-	int n = drain(s, now);
+	int flooded, n = drain(s, now, &flooded);
 
 	if (s->beats.poll && now >= s->beats.next_poll)
 		paced(s, n, now);
+	/* a flood: back to the socket as soon as the loop has looked at everything else */
+	if (s->beats.poll && flooded)
+		s->beats.next_poll = now;
 }
 
 int64_t beats_next_poll(const struct sv *s)
@@ -136,4 +168,58 @@ void beats_poll_file(struct sv *s, int64_t now)
 		b->file_mtime = st.st_mtim;
 		ranks_beat(&s->ranks, &beat, now);
 	}
+}
+
+/*
+ * Before a launch: the job (or a /tmp cleaner) may have deleted the socket, and a client
+ * cannot reach a socket that has no name. Bind a new one at the same path, so this launch is
+ * supervised, or say that it cannot be.
+ */
+void beats_relaunch(struct sv *s)
+{
+	struct sup_beats *b = &s->beats;
+	char err[PATH_MAX + 128];
+	int r;
+
+	if (b->hb.fd < 0 || !fd_hb_check(&b->hb))
+		return;
+	fd_loop_del(&s->loop, b->hb.fd);
+	r = fd_hb_rebind(&b->hb, err, sizeof(err));
+	if (!r && (r = beats_watch(s)))
+		snprintf(err, sizeof(err), "%s", strerror(-r));
+	if (r) {
+		sup_say(s,
+			"the heartbeat socket %s was removed and cannot be made again (%s): this "
+			"launch's beats cannot arrive",
+			b->hb.path, err);
+		return;
+	}
+	b->poll = b->fast = b->idle = 0;
+	sup_say(s, "the heartbeat socket %s was removed during the last launch: made it again",
+		b->hb.path);
+}
+
+/*
+ * A stall or startup failure of a launch from which no rank's datagram arrived, while ranks
+ * were expected or datagrams came from another uid: the likeliest cause is a job that cannot
+ * reach the socket, most often because it dropped privileges (docs/architecture.md,
+ * "Heartbeats"). Appended to the failure's line.
+ */
+void beats_explain(const struct sv *s, char *what, size_t len)
+{
+	const struct fd_hb_socket *hb = &s->beats.hb;
+	size_t n = strlen(what);
+
+	if (ranks_real(&s->ranks) || (!s->ranks.expected && !hb->foreign) || n >= len)
+		return;
+	if (hb->foreign)
+		snprintf(what + n, len - n,
+			 "; no heartbeat datagram arrived from an allowed uid, %llu refused from "
+			 "another (uid %u): --heartbeat-uid %u lets it beat",
+			 (unsigned long long)hb->foreign, (unsigned)hb->last_foreign_uid,
+			 (unsigned)hb->last_foreign_uid);
+	else
+		snprintf(what + n, len - n,
+			 "; no heartbeat datagram arrived: a job running as another user cannot "
+			 "reach the socket (--heartbeat-uid)");
 }

@@ -154,15 +154,61 @@ int fd_progress_match(const regex_t *re, const char *line, int64_t *step)
 	return 1;
 }
 
+/* A new socket bound at s->path, given to the extra uid if there is one. */
+static int hb_bind(struct fd_hb_socket *s, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int one = 1, e;
+
+	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
+	s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		e = errno;
+		snprintf(err, errlen, "heartbeat socket %s: %s", s->path, strerror(e));
+		goto fail;
+	}
+	if (s->have_extra_uid && s->extra_uid != s->uid &&
+	    (lchown(s->path, s->extra_uid, (gid_t)-1) || chmod(s->path, 0600))) {
+		e = errno;
+		snprintf(err, errlen,
+			 "--heartbeat-uid %u: cannot give the heartbeat socket %s to it: %s%s",
+			 (unsigned)s->extra_uid, s->path, strerror(e),
+			 e == EPERM ? " (only root can)" : "");
+		goto fail;
+	}
+	if (lstat(s->path, &st)) {
+		e = errno;
+		snprintf(err, errlen, "heartbeat socket %s: %s", s->path, strerror(e));
+		goto fail;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	return 0;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	return -e;
+}
+
 int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen)
 {
+	return fd_hb_open_for(s, -1, err, errlen);
+}
+
+int fd_hb_open_for(struct fd_hb_socket *s, long long extra_uid, char *err, size_t errlen)
+{
 	const char *tmp = getenv("TMPDIR");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int one = 1;
+	struct sockaddr_un sa;
+	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	s->uid = geteuid();
+	s->have_extra_uid = extra_uid >= 0;
+	s->extra_uid = extra_uid >= 0 ? (uid_t)extra_uid : 0;
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
 	if (fd_pathf(s->dir, sizeof(s->dir), "%s/flightdeck.XXXXXX", tmp)) {
@@ -184,20 +230,95 @@ int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen)
 		fd_hb_close(s);
 		return -ENAMETOOLONG;
 	}
-	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
-	s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
-	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	r = hb_bind(s, err, errlen);
+	/*
+	 * --heartbeat-uid: the directory stays ours (the job cannot rename it, plant links in it
+	 * or fill it); 0711 lets the job's uid cross it to the socket, which is its own, 0600.
+	 */
+	if (!r && s->have_extra_uid && s->extra_uid != s->uid && chmod(s->dir, 0711)) {
+		r = -errno;
+		snprintf(err, errlen, "heartbeat directory %s: %s", s->dir, strerror(-r));
+	}
+	if (r)
+		fd_hb_close(s);
+	return r;
+}
+
+int fd_hb_check(const struct fd_hb_socket *s)
+{
+	struct stat st;
+
+	if (lstat(s->path, &st))
+		return -errno;
+	return st.st_dev == s->dev && st.st_ino == s->ino ? 0 : -ENOENT;
+}
+
+int fd_hb_rebind(struct fd_hb_socket *s, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	/* Only a file where ours was (the job replaced it) is removed; the directory is ours. */
+	if (!lstat(s->path, &st) && unlink(s->path)) {
 		int e = errno;
 
-		snprintf(err, errlen, "heartbeat socket %s: %s", s->path, strerror(e));
-		fd_hb_close(s);
+		snprintf(err, errlen, "cannot remove %s: %s", s->path, strerror(e));
 		return -e;
 	}
-	return 0;
+	return hb_bind(s, err, errlen);
 }
 
 #define HB_BATCH 64
+
+void fd_hb_period(struct fd_hb_socket *s)
+{
+	s->gen++;
+	if (!s->gen) { /* wrapped: entries of period 0 would look current */
+		memset(s->senders, 0, sizeof(s->senders));
+		s->gen = 1;
+	}
+}
+
+/*
+ * The entry of pid this period, counting one more datagram; NULL when more than
+ * FD_HB_SENDERS pids sent in one period (nobody new is limited then: the table bounds the
+ * cost of a flood, it is not a list of who may beat).
+ */
+static struct fd_hb_sender *sender_count(struct fd_hb_socket *s, pid_t pid)
+{
+	unsigned h = (unsigned)pid * 2654435761u % FD_HB_SENDERS;
+
+	if (!s->gen)
+		fd_hb_period(s);
+	for (unsigned i = 0; i < FD_HB_SENDERS; i++) {
+		struct fd_hb_sender *e = &s->senders[(h + i) % FD_HB_SENDERS];
+
+		if (e->gen != s->gen)
+			*e = (struct fd_hb_sender){.gen = s->gen, .pid = pid};
+		if (e->pid == pid) {
+			e->n++;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+int fd_hb_flush(struct fd_hb_socket *s, struct fd_beat *b, int max)
+{
+	int got = 0;
+
+	for (unsigned i = 0; i < FD_HB_SENDERS && got < max; i++) {
+		struct fd_hb_sender *e = &s->senders[i];
+
+		if (e->gen == s->gen && e->has_last) {
+			b[got++] = e->last;
+			e->has_last = 0;
+		}
+	}
+	return got;
+}
 
 int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max)
 {
@@ -210,6 +331,7 @@ int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max)
 	static struct mmsghdr mm[HB_BATCH];
 	int got = 0;
 
+	s->read = 0;
 	while (got < max) {
 		int want = max - got < HB_BATCH ? max - got : HB_BATCH, n;
 
@@ -226,15 +348,34 @@ int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max)
 				continue;
 			return errno == EWOULDBLOCK ? got : -errno;
 		}
+		s->read += (unsigned)n;
 		for (int i = 0; i < n; i++) {
 			struct msghdr *mh = &mm[i].msg_hdr;
 			const struct ucred *cred = NULL;
+			struct fd_hb_sender *snd;
 
 			for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
 				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
 					cred = (const struct ucred *)CMSG_DATA(c);
-			if (!cred || (cred->uid != s->uid && cred->uid != 0)) {
+			if (!cred || (cred->uid != s->uid && cred->uid != 0 &&
+				      !(s->have_extra_uid && cred->uid == s->extra_uid))) {
 				s->foreign++;
+				if (cred)
+					s->last_foreign_uid = cred->uid;
+				continue;
+			}
+			snd = sender_count(s, cred->pid);
+			if (snd && snd->n > FD_HB_PER_PID) {
+				/* past the limit: counted, and only the newest beat is kept */
+				struct fd_beat nb;
+
+				s->dropped++;
+				if (!(mh->msg_flags & MSG_TRUNC) &&
+				    !fd_beat_parse(bufs[i], mm[i].msg_len, &nb)) {
+					nb.pid = cred->pid;
+					snd->last = nb;
+					snd->has_last = 1;
+				}
 				continue;
 			}
 			if ((mh->msg_flags & MSG_TRUNC) ||

@@ -19,6 +19,8 @@
 #include <sys/types.h>
 
 #define FD_HB_MAX_DATAGRAM 512
+#define FD_HB_PER_PID	   32  /* datagrams read from one sender pid per period, at most */
+#define FD_HB_SENDERS	   256 /* sender pids counted per period (an open-addressed table) */
 
 struct fd_beat {
 	int rank;
@@ -60,15 +62,54 @@ struct fd_hb_socket {
 	uid_t uid;	  /* who may beat: flightdeck's own effective uid (and root) */
 	uint64_t foreign; /* datagrams from another uid, or without credentials */
 	uint64_t malformed;
+	/* Flood control (issue 11): per sender pid, at most FD_HB_PER_PID datagrams are read
+	 * per period (fd_hb_period); the rest are counted here and not even parsed. */
+	uint64_t dropped;
+	unsigned read; /* datagrams the last fd_hb_recv took off the queue, valid or not */
+	unsigned gen;  /* the period; a sender entry of another period is free */
+	struct fd_hb_sender {
+		unsigned gen, n;
+		pid_t pid;
+		int has_last;	     /* a beat past the limit is kept: the newest, not the oldest */
+		struct fd_beat last; /* ...and handed over by fd_hb_flush */
+	} senders[FD_HB_SENDERS];
+	/* --heartbeat-uid: a job that drops privileges to this uid may beat too */
+	int have_extra_uid;
+	uid_t extra_uid;
+	uid_t last_foreign_uid; /* of the newest foreign datagram, to name it */
+	dev_t dev;		/* the socket file bound at path, to notice it was removed */
+	ino_t ino;
 };
 
 int fd_hb_open(struct fd_hb_socket *s, char *err, size_t errlen);
 /*
+ * fd_hb_open, and with extra_uid >= 0 (--heartbeat-uid) that uid may beat as well. The directory stays ours,
+ * mode 0711 (it can be crossed, not listed or written), and the socket is given to extra_uid,
+ * mode 0600: the job and root can reach it, nobody else. Giving it away needs root (or the
+ * uid being our own): -EPERM with err filled otherwise.
+ */
+int fd_hb_open_for(struct fd_hb_socket *s, long long extra_uid, char *err, size_t errlen);
+/*
+ * The socket file at s->path is still the one bound: 0; -ENOENT when it was removed (or
+ * replaced). fd_hb_rebind then binds a new socket there (the old descriptor is closed: the
+ * caller takes the new s->fd into its loop).
+ */
+int fd_hb_check(const struct fd_hb_socket *s);
+int fd_hb_rebind(struct fd_hb_socket *s, char *err, size_t errlen);
+/*
  * Reads what is queued, up to max datagrams, with as few system calls as the kernel allows
- * (recvmmsg). Fills b[] with the beats and returns how many; foreign and malformed datagrams
- * are counted in *s and left out. 0 when nothing valid was queued; -errno on failure.
+ * (recvmmsg). Fills b[] with the beats and returns how many; foreign and malformed datagrams,
+ * and those past a sender's FD_HB_PER_PID this period, are counted in *s and left out. 0 when nothing valid was queued; -errno on failure.
  */
 int fd_hb_recv(struct fd_hb_socket *s, struct fd_beat *b, int max);
+/* Starts a rate-limit period: every sender's count goes back to 0. */
+void fd_hb_period(struct fd_hb_socket *s);
+/*
+ * Ends a period: fills b[] (up to max) with the newest valid beat of each sender that went
+ * past FD_HB_PER_PID, so that a rank that beats too fast still has its latest step counted.
+ * Returns how many.
+ */
+int fd_hb_flush(struct fd_hb_socket *s, struct fd_beat *b, int max);
 /* Closes and removes the socket, the stack files in its directory, and the directory. */
 void fd_hb_close(struct fd_hb_socket *s);
 

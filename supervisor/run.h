@@ -54,7 +54,8 @@ struct fd_run_opts {
 	int quiet;
 
 	/* added later */
-	int pty; /* --pty: the command's stdout and stderr are a pseudo-terminal */
+	int pty;		 /* --pty: the command's stdout and stderr are a pseudo-terminal */
+	long long heartbeat_uid; /* --heartbeat-uid: this uid may beat too; -1 = none */
 };
 
 /* Supervises o->argv until it is done; returns the exit status for main. */

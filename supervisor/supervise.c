@@ -74,9 +74,12 @@ static void summary(struct sv *s, int say)
 			s->exit_code, b, s->att.launches, s->att.restarts,
 			(unsigned long long)s->ranks.beats,
 			*s->att.resume ? ", last resumed from " : "", s->att.resume);
-	if (say && (hb->malformed || hb->foreign))
-		sup_say(s, "ignored %llu malformed and %llu foreign heartbeat datagram(s)",
-			(unsigned long long)hb->malformed, (unsigned long long)hb->foreign);
+	if (say && (hb->malformed || hb->foreign || hb->dropped))
+		sup_say(s,
+			"ignored %llu malformed and %llu foreign heartbeat datagram(s), dropped "
+			"%llu past %d per sender per read",
+			(unsigned long long)hb->malformed, (unsigned long long)hb->foreign,
+			(unsigned long long)hb->dropped, FD_HB_PER_PID);
 	cJSON *o = cJSON_CreateObject();
 
 	if (o) {
@@ -84,6 +87,7 @@ static void summary(struct sv *s, int say)
 		cJSON_AddNumberToObject(o, "beats", (double)s->ranks.beats);
 		cJSON_AddNumberToObject(o, "malformed", (double)hb->malformed);
 		cJSON_AddNumberToObject(o, "foreign", (double)hb->foreign);
+		cJSON_AddNumberToObject(o, "dropped", (double)hb->dropped);
 		cJSON_AddNumberToObject(o, "cpu_s", cpu);
 		cJSON_AddNumberToObject(o, "peak_rss_kb", (double)peak_rss_kb());
 		/* this node's own view of the last attempt, as the events contract has it */
@@ -172,7 +176,7 @@ static int hb_open_tmp(struct sv *s, char *err, size_t len)
 	}
 	fd_strlcpy(first, err, sizeof(first));
 	unsetenv("TMPDIR");
-	r = fd_hb_open(&s->beats.hb, err, len);
+	r = fd_hb_open_for(&s->beats.hb, s->o->heartbeat_uid, err, len);
 	setenv("TMPDIR", saved, 1);
 	free(saved);
 	if (!r)
@@ -196,8 +200,14 @@ static int open_loop(struct sv *s)
 		return -ENOENT;
 	}
 	s->self_exe[n] = '\0';
-	if (fd_hb_open(&s->beats.hb, err, sizeof(err)) && hb_open_tmp(s, err, sizeof(err))) {
+	r = fd_hb_open_for(&s->beats.hb, s->o->heartbeat_uid, err, sizeof(err));
+	if (r && r != -EPERM && !hb_open_tmp(s, err, sizeof(err)))
+		r = 0;
+	if (r) {
 		fd_err("%s", err);
+		/* a --heartbeat-uid that cannot be honoured is the operator's to fix */
+		if (s->o->heartbeat_uid >= 0 && r == -EPERM)
+			s->exit_code = FD_RUN_USAGE;
 		return -EIO;
 	}
 	r = take_signals(s);

@@ -263,6 +263,8 @@ int beats_watch(struct sv *s);
 void beats_on_timer(struct sv *s, int64_t now);
 void beats_poll_file(struct sv *s, int64_t now);
 int64_t beats_next_poll(const struct sv *s);
+void beats_relaunch(struct sv *s);
+void beats_explain(const struct sv *s, char *what, size_t len);
 
 /* output.c */
 void out_init(struct sv *s);

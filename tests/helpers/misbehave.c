@@ -33,6 +33,9 @@
  *   done-linger   beats STEPS steps, sends the done beat (flightdeck_done), lingers ARG ms
  *                 (default 3000) without beating, as a slow teardown would, and exits 0
  *   step-reset    beats steps 1..STEPS, then 1..STEPS again (a per-epoch counter), exits 0
+ * Socket abuse (issue 11):
+ *   flood-forever a hostile local process: never beats, sends flood()'s garbage in a tight
+ *                 loop until killed (STEPS 1: MSG_DONTWAIT, never waiting on a full queue)
  * It prints "resumed from PATH" when FLIGHTDECK_RESUME_FROM is set.
  */
 #define _GNU_SOURCE
@@ -42,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +230,27 @@ static void flood(void)
 	       sizeof(flightdeck_hb_addr_));
 }
 
+/* Issue 11's socket abuse: a process that only floods the heartbeat socket. */
+static int abuse(const char *mode, long steps)
+{
+	static const char *const junk[] = {"hello", "rank=x step=1", "step=5", "\x01\x02\xff"};
+	int flags = steps == 1 ? MSG_DONTWAIT : 0;
+
+	if (strcmp(mode, "flood-forever"))
+		return -1;
+	if (flightdeck_hb_socket_() < 0)
+		return 4;
+	for (unsigned long i = 0;; i++) {
+		const char *m = junk[i % (sizeof(junk) / sizeof(junk[0]))];
+
+		if (sendto(flightdeck_hb_fd_, m, strlen(m), flags,
+			   (struct sockaddr *)&flightdeck_hb_addr_,
+			   sizeof(flightdeck_hb_addr_)) < 0 &&
+		    errno == EAGAIN && flags)
+			sched_yield();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "ok";
@@ -240,7 +265,9 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = lifecycle(mode, steps, interval, argc > 4 ? atoi(argv[4]) : 0);
-
+	if (rc >= 0)
+		return rc;
+	rc = abuse(mode, steps);
 	if (rc >= 0)
 		return rc;
 	if (!strcmp(mode, "beat")) {

@@ -17,27 +17,41 @@ expect_rc 2
 expect_one_line_error "/nonexistent/env"
 ok "FLIGHTDECK_SYSFS_ROOT pointing nowhere"
 
-run check $(fx garbage-state)
-expect_rc 2
-expect_one_line_error "mlx5_0/ports/1/state: cannot parse 'garbage'"
-ok "garbage in a sysfs state file"
+# A malformed hardware fact is a finding, not a usage error (docs/architecture.md,
+# Contracts): the check runs on to the end, the node's other findings are kept, exit 1.
+# (These four asserted exit 2 and no JSON before issue 11.)
+malformed() { # FILE-PATTERN TEXT: one HW_FACT_MALFORMED failure naming the file and the text
+	expect_rc 1
+	expect_finding ".code == \"HW_FACT_MALFORMED\" and .status == \"fail\" and
+		(.message | contains(\"$1\")) and (.message | contains(\"'$2'\"))" 1
+	[ ! -s "$TMP/err" ] || fail "stderr is not empty: $(cat "$TMP/err")"
+	jq -e '.verdict == "fail"' "$TMP/out" >/dev/null || fail "verdict is not fail"
+}
 
-run check $(fx empty-rate)
-expect_rc 2
-expect_one_line_error "mlx5_1/ports/1/rate: cannot parse ''"
-ok "an empty sysfs rate file"
+check $(fx garbage-state)
+malformed "mlx5_0/ports/1/state" garbage
+expect_finding '.check == "gpu.pci" and .status == "pass"'
+expect_finding '.check == "host.shm"'
+ok "garbage in a sysfs state file: a finding, the other checks still judged"
+
+check $(fx empty-rate)
+malformed "mlx5_1/ports/1/rate" ""
+expect_finding '.check == "gpu.pci" and .status == "pass"'
+# the other IB checks that share the port scan say why they could not judge
+expect_finding '.check == "ib.rate" and .status == "skip" and (.message | contains("HW_FACT_MALFORMED"))'
+ok "an empty sysfs rate file: a finding, the other checks still judged"
 
 cp -a "$FIXTURES/healthy-ndr8" "$TMP/n"
 echo 'not a counter' >"$TMP/n/sys/devices/pci0000:00/0000:1a:00.0/infiniband/mlx5_0/ports/1/counters/symbol_error"
-run check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --kmsg "$FIXTURES/empty.log" --counter-window 0
-expect_rc 2
-expect_one_line_error "symbol_error: cannot parse 'not a counter'"
+check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --kmsg "$FIXTURES/empty.log"
+malformed "symbol_error" "not a counter"
+expect_finding '.check == "ib.port" and .status == "pass"'
 ok "a garbage counter"
 
 echo 'zz' >"$TMP/n/sys/devices/pci0000:00/0000:18:00.0/vendor"
-run check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --only gpu --kmsg "$FIXTURES/empty.log"
-expect_rc 2
-expect_one_line_error "0000:18:00.0/vendor: cannot parse 'zz'"
+check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --only gpu --kmsg "$FIXTURES/empty.log"
+malformed "0000:18:00.0/vendor" zz
+expect_finding '.check == "gpu.xid"'
 ok "a garbage PCI vendor id"
 
 for bad in "--counter-window 10x" "--counter-window -1" "--shm-min lots" "--xid-window ''" \

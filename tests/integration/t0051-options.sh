@@ -10,6 +10,7 @@ cat >"$TMP/want" <<'EOF'
 progress-regex = 
 heartbeat-file = 
 pty = 0
+heartbeat-uid = none
 stall-timeout = 5m
 stall-factor = 5
 stall-floor = 1m

@@ -167,10 +167,82 @@ static void clock_sync(void)
 	fd_report_free(&rep);
 }
 
+/* Issue 11, item 9: a shared checkpoint filesystem low on space warns; auto scales. */
+static void ckpt_shared(void)
+{
+	struct ckpt_facts f = {
+	    .configured = 1, .dir = "/ckpt", .free_bytes = 1ULL << 30, .total_bytes = 1ULL << 40};
+	struct fd_report rep = {0};
+	const struct fd_finding *x;
+
+	setup();
+	CHECK(cfg.disk_min_free == FD_DISK_MIN_AUTO);
+	/* auto: min(20 GiB, 5 % of the size) */
+	CHECK(host_ckpt_min_free(&f, &cfg) == 20ULL << 30);
+	f.total_bytes = 10ULL << 30;
+	CHECK(host_ckpt_min_free(&f, &cfg) == (10ULL << 30) / 20);
+	f.total_bytes = 0; /* unknown size: the cap */
+	CHECK(host_ckpt_min_free(&f, &cfg) == 20ULL << 30);
+	f.total_bytes = UINT64_MAX; /* no overflow */
+	CHECK(host_ckpt_min_free(&f, &cfg) == 20ULL << 30);
+	cfg.disk_min_free = 1ULL << 40; /* the operator's: as given */
+	CHECK(host_ckpt_min_free(&f, &cfg) == 1ULL << 40);
+	cfg.disk_min_free = 0;
+	CHECK(host_ckpt_min_free(&f, &cfg) == 0);
+
+	/* 1 GiB free of 10 GiB under auto: 512 MiB wanted, pass */
+	setup();
+	f.total_bytes = 10ULL << 30;
+	host_judge_ckpt(&f, &cfg, &rep);
+	x = find_check(&rep, "host.disk", FD_PASS);
+	CHECK(x && !strcmp(x->expected, ">= 512.0 MiB"));
+	fd_report_free(&rep);
+
+	/* low on local storage: DISK_LOW; on shared storage: CKPT_FS_LOW, a warning */
+	cfg.disk_min_free = 2ULL << 30;
+	strcpy(f.fstype, "xfs");
+	host_judge_ckpt(&f, &cfg, &rep);
+	CHECK(find_code(&rep, "DISK_LOW") && !find_code(&rep, "CKPT_FS_LOW"));
+	fd_report_free(&rep);
+	strcpy(f.fstype, "lustre");
+	f.shared = 1;
+	host_judge_ckpt(&f, &cfg, &rep);
+	x = find_code(&rep, "CKPT_FS_LOW");
+	CHECK(x && x->status == FD_WARN && !strcmp(x->check, "host.disk") &&
+	      strstr(x->message, "lustre"));
+	CHECK(!find_code(&rep, "DISK_LOW"));
+	CHECK(fd_report_verdict(&rep) == FD_WARN);
+	fd_report_free(&rep);
+
+	/* the write test: ENOSPC/EDQUOT on shared storage warns, other errors still fail */
+	f.write_rc = -EDQUOT;
+	f.write_step = "write";
+	host_judge_ckpt(&f, &cfg, &rep);
+	x = find_code(&rep, "CKPT_FS_LOW");
+	CHECK(x && !strcmp(x->check, "host.ckpt") && x->status == FD_WARN);
+	CHECK(!find_code(&rep, "CKPT_DIR_UNWRITABLE"));
+	fd_report_free(&rep);
+	f.write_rc = -EROFS;
+	host_judge_ckpt(&f, &cfg, &rep);
+	CHECK(find_code(&rep, "CKPT_DIR_UNWRITABLE"));
+	fd_report_free(&rep);
+	f.write_rc = -ENOSPC;
+	f.shared = 0;
+	host_judge_ckpt(&f, &cfg, &rep);
+	CHECK(find_code(&rep, "CKPT_DIR_UNWRITABLE"));
+	fd_report_free(&rep);
+
+	CHECK(host_fstype_shared("nfs4") && host_fstype_shared("fuse.sshfs") &&
+	      host_fstype_shared("gpfs") && host_fstype_shared("beegfs"));
+	CHECK(!host_fstype_shared("xfs") && !host_fstype_shared("ext4") &&
+	      !host_fstype_shared("tmpfs") && !host_fstype_shared("fuseblk"));
+}
+
 const struct unit_test host_tests[] = {
     {"host: /dev/shm", shm},
     {"host: memlock", memlock},
     {"host: checkpoint dir", ckpt},
+    {"host: checkpoint dir on shared storage", ckpt_shared},
     {"host: NCCL list syntax", nccl_lists},
     {"host: NCCL_SOCKET_IFNAME", ifnames},
     {"host: clock", clock_sync},

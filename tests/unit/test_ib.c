@@ -1,6 +1,7 @@
 /* test_ib.c - the InfiniBand judges and the link-flap attribution. */
 #include "ib.h"
 #include "kmsg.h"
+#include "sysfs.h"
 #include "testhelp.h"
 
 #include <errno.h>
@@ -216,11 +217,58 @@ static void flaps(void)
 	free(f);
 }
 
+/* Issue 11, item 14: a malformed sysfs fact is a finding; checks sharing the probe skip. */
+static int garbage_probe(struct fd_probe_ctx *ctx, void *facts)
+{
+	(void)facts;
+	return fd_attr_garbage(ctx->err, "/sys", "class/infiniband/mlx5_0/ports/1/state", "garbage",
+			       "'N: NAME'");
+}
+
+static void judge_never(const void *facts, const struct fd_config *c, struct fd_report *rep)
+{
+	(void)facts;
+	(void)c;
+	fd_report_add(rep, "test.never", FD_FAIL, "IB_PORT_DOWN", "x", "judged garbage");
+}
+
+static void malformed(void)
+{
+	const struct fd_check a = {.id = "test.a",
+				   .area = FD_AREA_IB,
+				   .facts_size = 8,
+				   .probe = garbage_probe,
+				   .judge = judge_never};
+	const struct fd_check b = {.id = "test.b",
+				   .area = FD_AREA_IB,
+				   .facts_size = 8,
+				   .probe = garbage_probe,
+				   .judge = judge_never};
+	struct fd_probe_ctx ctx = {.cfg = &cfg};
+	struct fd_report rep = {0};
+	const struct fd_finding *x;
+
+	fd_config_init(&cfg);
+	CHECK_EQ_INT(fd_check_run(&a, &ctx, &rep), 0);
+	CHECK_EQ_INT(fd_check_run(&b, &ctx, &rep), 0);
+	CHECK_EQ_INT((int)rep.n, 2);
+	x = find_code(&rep, "HW_FACT_MALFORMED");
+	CHECK(x && x->status == FD_FAIL && !strcmp(x->check, "test.a"));
+	CHECK(x && !strcmp(x->value, "/sys/class/infiniband/mlx5_0/ports/1/state"));
+	CHECK(x && strstr(x->message, "cannot parse 'garbage'"));
+	CHECK(find_check(&rep, "test.b", FD_SKIP) != NULL);
+	CHECK(!find_code(&rep, "IB_PORT_DOWN"));
+	CHECK(fd_code_find("HW_FACT_MALFORMED") != NULL);
+	fd_report_free(&rep);
+	fd_probe_ctx_release(&ctx);
+}
+
 const struct unit_test ib_tests[] = {
     {"ib: port state and physical state", ports},
     {"ib: rate against siblings and expectation", rates},
     {"ib: NCCL_IB_HCA", hca_env},
     {"ib: error counters", counters},
     {"ib: link flaps", flaps},
+    {"ib: a malformed sysfs fact is a finding", malformed},
     {NULL, NULL},
 };
