@@ -73,7 +73,7 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 	int status, rc = 0, eno;
 	size_t cap = 16384, off = 0;
 	char *buf = malloc(cap), err[256];
-	int64_t deadline = fd_mono_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = fd_deadline_ns(fd_mono_ns(), timeout_ms);
 
 	if (!buf)
 		return -ENOMEM;
