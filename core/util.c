@@ -282,7 +282,14 @@ int fd_read_all(const char *path, char **out, size_t *len)
 	}
 	for (;;) {
 		if (off + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
+			char *nb;
+
+			if (cap >=
+			    FD_READ_ALL_MAX) { /* /dev/zero as a config.json: refused, not OOM */
+				rc = -EFBIG;
+				goto fail;
+			}
+			nb = realloc(buf, cap * 2);
 			if (!nb) {
 				rc = -ENOMEM;
 				goto fail;

@@ -57,7 +57,11 @@ int fd_parse_uint(const char *s, int *out);
  */
 int fd_read_small(const char *path, char *buf, size_t len);
 
-/* Reads any file whole into a malloc'd buffer (NUL-terminated); *len gets its length. */
+/*
+ * Reads any file whole into a malloc'd buffer (NUL-terminated); *len gets its length.
+ * -EFBIG past FD_READ_ALL_MAX bytes (a device or a FIFO named as a file must not eat memory).
+ */
+#define FD_READ_ALL_MAX (256u << 20)
 int fd_read_all(const char *path, char **out, size_t *len);
 
 /* snprintf that reports truncation as -ENAMETOOLONG. */

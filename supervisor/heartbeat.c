@@ -240,6 +240,12 @@ static int xlate(struct re_xlate *x)
 		case '\\': {
 			const char *rep = p[1] ? perl_class(p[1], 0) : NULL;
 
+			if (p[1] >= '1' && p[1] <= '9') {
+				/* glibc matches \1 by backtracking: exponential on a long line */
+				snprintf(x->err, x->errlen,
+					 "back-references (\\%c) are not supported", p[1]);
+				return -EINVAL;
+			}
 			if (rep)
 				put(x, rep, strlen(rep));
 			else

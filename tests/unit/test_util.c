@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 static void durations(void)
 {
@@ -120,6 +121,19 @@ static void saturating(void)
 	CHECK_EQ_INT(fd_dbl_to_i64(1234.7), 1234);
 }
 
+/* A config or config.json path naming /dev/zero: -EFBIG, not all of memory. */
+static void read_all_bound(void)
+{
+	char *buf = NULL;
+	size_t n = 0;
+
+	CHECK_EQ_INT(fd_read_all("/dev/zero", &buf, &n), -EFBIG);
+	CHECK(buf == NULL);
+	CHECK_EQ_INT(fd_read_all("/dev/null", &buf, &n), 0);
+	CHECK(buf && n == 0);
+	free(buf);
+}
+
 static void formatting(void)
 {
 	char b[32];
@@ -152,5 +166,6 @@ const struct unit_test util_tests[] = {
     {"util: formatting", formatting},
     {"util: sizes and counts above 2^63", above_2_63},
     {"util: saturating durations", saturating},
+    {"util: fd_read_all is bounded", read_all_bound},
     {NULL, NULL},
 };
