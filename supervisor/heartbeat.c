@@ -88,7 +88,8 @@ int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b)
  * The progress regex is POSIX ERE plus Perl's \d \s \w (and \D \S \W), which operators
  * write by habit. Bounded because glibc's regcomp builds the whole automaton up front:
  * stacked quantifiers ("(a+)+", "(.*){9}", "a**") took seconds and 700 MB, so they are
- * refused, as is a pattern past PROGRESS_RE_MAX bytes or a {n} past PROGRESS_DUP_MAX.
+ * refused, as is a pattern past PROGRESS_RE_MAX bytes or {n} counts adding up past
+ * PROGRESS_DUP_MAX (twenty (.|..){255} took 3 s to match one 8 KiB line).
  */
 #define PROGRESS_RE_MAX	 512
 #define PROGRESS_DUP_MAX 255
@@ -208,6 +209,7 @@ static int xlate(struct re_xlate *x)
 		QUANT
 	} prev = NONE;
 	int group_holds = 0; /* the group that just closed held a quantifier */
+	long repeats = 0;    /* the {n} counts so far: each copies its atom n times */
 
 	while (*x->p) {
 		const char *p = x->p;
@@ -219,8 +221,9 @@ static int xlate(struct re_xlate *x)
 		else if (*p == '{' && prev != NONE)
 			qlen = interval_len(p, &most);
 		if (qlen) {
-			if (most > PROGRESS_DUP_MAX) {
-				snprintf(x->err, x->errlen, "a repeat count past %d",
+			repeats += most;
+			if (repeats > PROGRESS_DUP_MAX) {
+				snprintf(x->err, x->errlen, "repeat counts ({n}) adding up past %d",
 					 PROGRESS_DUP_MAX);
 				return -EINVAL;
 			}
