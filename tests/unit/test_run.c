@@ -106,7 +106,8 @@ static void progress_regex_bounds(void)
 	char err[256], big[600];
 	const char *nested[] = {"(a+)+",     "(a*)*",	 "(.*){9}",	  "x(a|b+)*y",
 				"((ab)*c)+", "(\\d+)+$", "a{1000}{1000}", "a**",
-				"(a?){30}",  "(a*)\\1",	 "((a){9}){9}",	  NULL};
+				"(a?){30}",  "(a*)\\1",	 "((a){9}){9}",	  "(.|..){200}(.|..){200}",
+				NULL};
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
