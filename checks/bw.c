@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -72,7 +73,7 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 	int status, rc = 0, eno;
 	size_t cap = 16384, off = 0;
 	char *buf = malloc(cap), err[256];
-	int64_t deadline = fd_mono_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = fd_deadline_ns(fd_mono_ns(), timeout_ms);
 
 	if (!buf)
 		return -ENOMEM;
@@ -174,11 +175,39 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 
 /* ---- the document ----------------------------------------------------------------------- */
 
-static double num(const cJSON *o, const char *k, double def)
+/*
+ * Every number of the document is range-checked before it is stored: a cast of 3e9 or 1e10
+ * to int, or of 1e999 (inf, which cJSON accepts) to anything, is undefined. The first bad
+ * one is named in why and the document refused.
+ */
+struct doc {
+	struct bw_facts *f;
+	int bad;
+};
+
+static double num(struct doc *d, const cJSON *o, const char *k, double lo, double hi, int whole,
+		  double def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : def;
+	double x;
+
+	if (!cJSON_IsNumber(v))
+		return def;
+	x = v->valuedouble;
+	if (isfinite(x) && x >= lo && x <= hi && (!whole || x == floor(x)))
+		return x;
+	if (!d->bad)
+		snprintf(d->f->why, sizeof(d->f->why),
+			 "gpubench output: %s %g is not a%s number in %g..%g", k, x,
+			 whole ? " whole" : "", lo, hi);
+	d->bad = 1;
+	return def;
 }
+
+/* Measurements: -1 is gpubench's "not measured"; 1e18 is past any bandwidth or size. */
+#define MEAS(d, o, k, def) num(d, o, k, -1, 1e18, 0, def)
+/* GPU indices and counts: well inside an int */
+#define BW_MAX_INDEX 1048575
 
 static void str(const cJSON *o, const char *k, char *out, size_t len)
 {
@@ -186,7 +215,7 @@ static void str(const cJSON *o, const char *k, char *out, size_t len)
 	fd_strlcpy(out, cJSON_IsString(v) ? v->valuestring : "", len);
 }
 
-static void parse_collective(const cJSON *o, struct bw_collective *c)
+static void parse_collective(struct doc *d, const cJSON *o, struct bw_collective *c)
 {
 	const cJSON *res, *r;
 
@@ -194,17 +223,17 @@ static void parse_collective(const cJSON *o, struct bw_collective *c)
 		return;
 	res = cJSON_GetObjectItemCaseSensitive(o, "results");
 	c->ran = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ran"));
-	c->ngpus = (int)num(o, "ngpus", 0);
+	c->ngpus = (int)num(d, o, "ngpus", 0, BW_MAX_INDEX, 1, 0);
 	str(o, "reason", c->reason, sizeof(c->reason));
 	cJSON_ArrayForEach(r, res)
 	{
 		if (c->n_results == BW_MAX_SIZES)
 			break;
 		struct bw_result *x = &c->results[c->n_results++];
-		x->bytes = num(r, "bytes", 0);
-		x->time_us = num(r, "time_us", 0);
-		x->algbw = num(r, "algbw", 0);
-		x->busbw = num(r, "busbw", 0);
+		x->bytes = MEAS(d, r, "bytes", 0);
+		x->time_us = MEAS(d, r, "time_us", 0);
+		x->algbw = MEAS(d, r, "algbw", 0);
+		x->busbw = MEAS(d, r, "busbw", 0);
 		x->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
 	}
 }
@@ -213,8 +242,9 @@ int bw_parse(const char *json, struct bw_facts *f)
 {
 	cJSON *root = cJSON_Parse(json);
 	const cJSON *gpus, *g;
+	struct doc d = {.f = f};
 
-	if (!root || !cJSON_IsObject(root) || num(root, "version", 0) != 1 ||
+	if (!root || !cJSON_IsObject(root) || num(&d, root, "version", 0, 1e9, 1, 0) != 1 ||
 	    !cJSON_IsArray(gpus = cJSON_GetObjectItemCaseSensitive(root, "gpus"))) {
 		snprintf(f->why, sizeof(f->why),
 			 "output is not a gpubench version 1 document: '%.60s'", json);
@@ -227,19 +257,19 @@ int bw_parse(const char *json, struct bw_facts *f)
 		if (f->n_gpus == BW_MAX_GPUS)
 			break;
 		struct bw_gpu *x = &f->gpus[f->n_gpus++];
-		x->index = (int)num(g, "index", (double)(f->n_gpus - 1));
+		x->index = (int)num(&d, g, "index", 0, BW_MAX_INDEX, 1, (double)(f->n_gpus - 1));
 		str(g, "name", x->name, sizeof(x->name));
 		str(g, "bus_id", x->bus_id, sizeof(x->bus_id));
 		fd_pci_normalise(x->bus_id);
-		x->hbm_gbps = num(g, "hbm_gbps", -1);
+		x->hbm_gbps = MEAS(&d, g, "hbm_gbps", -1);
 		x->hbm_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "hbm_ok"));
-		x->h2d_gbps = num(g, "h2d_gbps", -1);
-		x->d2h_gbps = num(g, "d2h_gbps", -1);
+		x->h2d_gbps = MEAS(&d, g, "h2d_gbps", -1);
+		x->d2h_gbps = MEAS(&d, g, "d2h_gbps", -1);
 	}
-	parse_collective(cJSON_GetObjectItemCaseSensitive(root, "nccl"), &f->nccl);
-	parse_collective(cJSON_GetObjectItemCaseSensitive(root, "p2p"), &f->p2p);
+	parse_collective(&d, cJSON_GetObjectItemCaseSensitive(root, "nccl"), &f->nccl);
+	parse_collective(&d, cJSON_GetObjectItemCaseSensitive(root, "p2p"), &f->p2p);
 	cJSON_Delete(root);
-	return 0;
+	return d.bad ? -EINVAL : 0;
 }
 
 /* ---- probe and judge ----------------------------------------------------------------------- */

@@ -67,9 +67,10 @@ static int kv_heads(const struct fd_model *m)
 	return m->kv_heads > 0 ? m->kv_heads : m->heads;
 }
 
-static int ffn(const struct fd_model *m)
+/* A double: 4 x a hidden size from a config.json (up to 1e9) does not fit an int. */
+static double ffn(const struct fd_model *m)
 {
-	return m->ffn > 0 ? m->ffn : 4 * m->hidden;
+	return m->ffn > 0 ? m->ffn : 4.0 * m->hidden;
 }
 
 static double mlp_params(const struct fd_model *m)
@@ -232,6 +233,14 @@ int fd_memfit_validate(const struct fd_model *m, const struct fd_job *j, char *e
 	}
 	if (j->tp < 1 || j->pp < 1 || j->dp < 1 || j->seq < 1 || j->micro_batch < 1) {
 		snprintf(err, len, "--tp, --pp, --dp, --seq and --micro-batch must be at least 1");
+		return -EINVAL;
+	}
+	/* 64 bits with overflow checks: each way is an int, their product is not */
+	int64_t ways;
+	if (__builtin_mul_overflow((int64_t)j->tp, (int64_t)j->pp, &ways) ||
+	    __builtin_mul_overflow(ways, (int64_t)j->dp, &ways) || ways > FD_MEMFIT_MAX_GPUS) {
+		snprintf(err, len, "--tp %d x --pp %d x --dp %d: more than %d GPUs", j->tp, j->pp,
+			 j->dp, FD_MEMFIT_MAX_GPUS);
 		return -EINVAL;
 	}
 	if (shape && m->heads % j->tp) {
@@ -485,8 +494,8 @@ static int candidates(const struct fd_model *m, const struct fd_job *j, double f
 	for (k.dp = j->dp * 2; k.dp <= 65536; k.dp *= 2)
 		if (total_of(m, &k) <= free_bytes) {
 			ADD(COST_MORE_GPUS, k,
-			    "ZeRO-3 over %d GPUs (data parallel %d x tp %d x pp %d)%s",
-			    k.dp * k.tp * k.pp, k.dp, k.tp, k.pp,
+			    "ZeRO-3 over %lld GPUs (data parallel %d x tp %d x pp %d)%s",
+			    (long long)k.dp * k.tp * k.pp, k.dp, k.tp, k.pp,
 			    k.flash_attn && !j->flash_attn ? " with flash attention" : "");
 			break;
 		}

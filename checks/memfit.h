@@ -80,6 +80,12 @@ struct fd_memfit {
 	double w_bytes, g_bytes, o_bytes;
 };
 
+/*
+ * The most GPUs tp x pp x dp may cut a job over (each way alone too): far past any cluster,
+ * and small enough that the suggestions' doublings and products stay inside an int.
+ */
+#define FD_MEMFIT_MAX_GPUS (1 << 24)
+
 /* 1 when the shape (layers, hidden, heads, vocab, ...) is given. */
 int fd_model_has_shape(const struct fd_model *m);
 

@@ -331,19 +331,26 @@ static int resolve(struct memfit_cli *c, char *err, size_t len)
 	if (c->dp)
 		a->job.dp = c->dp;
 	if (c->gpus) {
-		int mp = a->job.tp * a->job.pp;
+		/* 64 bits: 65536 x 65536 wrapped an int to 0, then --gpus % 0 was SIGFPE */
+		int64_t mp = (int64_t)a->job.tp * a->job.pp, all;
 
+		if (mp > FD_MEMFIT_MAX_GPUS) {
+			snprintf(err, len, "--tp %d x --pp %d = %lld: more than %d GPUs", a->job.tp,
+				 a->job.pp, (long long)mp, FD_MEMFIT_MAX_GPUS);
+			return -EINVAL;
+		}
 		if (c->gpus % mp) {
-			snprintf(err, len, "--gpus %d is not a multiple of tp x pp = %d", c->gpus,
-				 mp);
+			snprintf(err, len, "--gpus %d is not a multiple of tp x pp = %lld", c->gpus,
+				 (long long)mp);
 			return -EINVAL;
 		}
-		if (c->dp && a->job.dp * mp != c->gpus) {
-			snprintf(err, len, "--gpus %d does not equal tp x pp x dp = %d", c->gpus,
-				 a->job.dp * mp);
+		all = (int64_t)a->job.dp * mp;
+		if (c->dp && all != c->gpus) {
+			snprintf(err, len, "--gpus %d does not equal tp x pp x dp = %lld", c->gpus,
+				 (long long)all);
 			return -EINVAL;
 		}
-		a->job.dp = c->gpus / mp;
+		a->job.dp = (int)(c->gpus / mp);
 	}
 	return fd_memfit_validate(&a->model, &a->job, err, len);
 }

@@ -83,7 +83,7 @@ int cmd_gpu_wait(int argc, char **argv)
 		fd_opt_help(stdout, &table, 1);
 		return 0;
 	}
-	end = fd_mono_ns() + cli.timeout_ms * 1000000LL;
+	end = fd_deadline_ns(fd_mono_ns(), cli.timeout_ms);
 	if (fd_nvml_session(&n, why, sizeof(why)))
 		return 0; /* no NVML here: nothing to wait for */
 	if (n->DeviceGetCount(&count) || !n->DeviceGetComputeRunningProcesses)

@@ -113,6 +113,47 @@ int fd_parse_duration_ms(const char *s, int64_t *ms)
 	return 0;
 }
 
+/*
+ * Sizes and counts as uint64: a whole number of a whole unit is converted exactly in 64 bits
+ * (a double holds 53 bits, and llround() past 2^63 wrapped "16000000000000000000" to 2^63);
+ * a fraction or an exponent goes through the double. Past 2^64 - 1: -ERANGE.
+ */
+static int parse_u64_with_units(const char *s, int allow_exp, const struct unit *units, size_t n,
+				uint64_t *out)
+{
+	const char *end;
+	double v;
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	rc = scan_number(s, allow_exp, &v, &end);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(end, units[i].suffix))
+			continue;
+		if (strspn(s, "0123456789") == (size_t)(end - s)) {
+			uint64_t x = 0;
+
+			for (const char *p = s; p < end; p++)
+				if (__builtin_mul_overflow(x, 10, &x) ||
+				    __builtin_add_overflow(x, (uint64_t)(*p - '0'), &x))
+					return -ERANGE;
+			if (__builtin_mul_overflow(x, (uint64_t)units[i].scale, &x))
+				return -ERANGE;
+			*out = x;
+			return 0;
+		}
+		v *= units[i].scale;
+		if (!(v < 18446744073709551616.0)) /* 2^64, exact as a double */
+			return -ERANGE;
+		*out = v < 4503599627370496.0 ? (uint64_t)llround(v) : (uint64_t)v; /* 2^52 */
+		return 0;
+	}
+	return -EINVAL;
+}
+
 int fd_parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct unit units[] = {
@@ -131,13 +172,7 @@ int fd_parse_size(const char *s, uint64_t *bytes)
 	    {"gib", 1073741824.0},
 	    {"tib", 1099511627776.0},
 	};
-	double v;
-	int rc = parse_with_units(s, 0, units, FD_ARRAY_SIZE(units), 1.8e19, &v);
-
-	if (rc)
-		return rc;
-	*bytes = (uint64_t)llround(v);
-	return 0;
+	return parse_u64_with_units(s, 0, units, FD_ARRAY_SIZE(units), bytes);
 }
 
 int fd_parse_count(const char *s, uint64_t *n)
@@ -145,13 +180,7 @@ int fd_parse_count(const char *s, uint64_t *n)
 	static const struct unit units[] = {
 	    {"", 1}, {"k", 1e3}, {"m", 1e6}, {"b", 1e9}, {"g", 1e9}, {"t", 1e12},
 	};
-	double v;
-	int rc = parse_with_units(s, 1, units, FD_ARRAY_SIZE(units), 1.8e19, &v);
-
-	if (rc)
-		return rc;
-	*n = (uint64_t)llround(v);
-	return 0;
+	return parse_u64_with_units(s, 1, units, FD_ARRAY_SIZE(units), n);
 }
 
 int fd_parse_uint(const char *s, int *out)
@@ -253,7 +282,14 @@ int fd_read_all(const char *path, char **out, size_t *len)
 	}
 	for (;;) {
 		if (off + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
+			char *nb;
+
+			if (cap >=
+			    FD_READ_ALL_MAX) { /* /dev/zero as a config.json: refused, not OOM */
+				rc = -EFBIG;
+				goto fail;
+			}
+			nb = realloc(buf, cap * 2);
 			if (!nb) {
 				rc = -ENOMEM;
 				goto fail;
@@ -364,4 +400,44 @@ size_t fd_strlcpy(char *dst, const char *src, size_t len)
 		dst[c] = '\0';
 	}
 	return n;
+}
+
+int64_t fd_sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+int64_t fd_sat_mul(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
+int64_t fd_ms_to_ns(int64_t ms)
+{
+	return ms <= 0 ? 0 : fd_sat_mul(ms, 1000000);
+}
+
+int64_t fd_deadline_ns(int64_t now_ns, int64_t ms)
+{
+	return fd_sat_add(now_ns, fd_ms_to_ns(ms));
+}
+
+int64_t fd_dbl_to_i64(double v)
+{
+	if (isnan(v))
+		return 0;
+	/* 2^63 is exact as a double; anything at or past it does not fit */
+	if (v >= 9223372036854775808.0)
+		return INT64_MAX;
+	if (v < -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)v;
 }

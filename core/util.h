@@ -57,11 +57,30 @@ int fd_parse_uint(const char *s, int *out);
  */
 int fd_read_small(const char *path, char *buf, size_t len);
 
-/* Reads any file whole into a malloc'd buffer (NUL-terminated); *len gets its length. */
+/*
+ * Reads any file whole into a malloc'd buffer (NUL-terminated); *len gets its length.
+ * -EFBIG past FD_READ_ALL_MAX bytes (a device or a FIFO named as a file must not eat memory).
+ */
+#define FD_READ_ALL_MAX (256u << 20)
 int fd_read_all(const char *path, char **out, size_t *len);
 
 /* snprintf that reports truncation as -ENAMETOOLONG. */
 int fd_pathf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Saturating arithmetic for clocks and durations (docs/architecture.md, "Contracts"): a
+ * deadline far in the future is INT64_MAX ("never"), not a wrapped negative that fires at
+ * once. The option layer bounds each duration (FD_OPT_MS_MAX), but a sum with the clock or a
+ * product (a factor, a doubling) can still leave int64; these never do.
+ */
+int64_t fd_sat_add(int64_t a, int64_t b);
+int64_t fd_sat_mul(int64_t a, int64_t b);
+/* ms -> ns, saturating; a negative ms is 0. */
+int64_t fd_ms_to_ns(int64_t ms);
+/* now_ns + ms, saturating at INT64_MAX. */
+int64_t fd_deadline_ns(int64_t now_ns, int64_t ms);
+/* A double to int64, truncated, saturating at the ends; NaN is 0. */
+int64_t fd_dbl_to_i64(double v);
 
 /* Monotonic nanoseconds, and wall-clock Unix seconds with a fraction. */
 int64_t fd_mono_ns(void);

@@ -78,7 +78,10 @@ static int parse_dmesg(const char *line, struct fd_kmsg_line *out)
 		return -EINVAL;
 	while (*p == ' ')
 		p++;
-	out->ts_us = sec * 1000000 + frac;
+	/* "[9223372036855] x" wrapped int64 microseconds: such a stamp is no stamp */
+	if (__builtin_mul_overflow(sec, 1000000, &sec) || __builtin_add_overflow(sec, frac, &sec))
+		return -EINVAL;
+	out->ts_us = sec;
 	out->text = p;
 	return 0;
 }
@@ -221,7 +224,10 @@ int64_t fd_kmsg_uptime_ms(const char *proc_root)
 	double up;
 
 	if (fd_pathf(path, sizeof(path), "%s/uptime", proc_root) ||
-	    fd_read_small(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%lf", &up) != 1 || up < 0)
+	    fd_read_small(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%lf", &up) != 1)
+		return -1;
+	/* inf, nan or 1e19 seconds cast to int64 is undefined: unknown, like a missing file */
+	if (!(up >= 0 && up * 1000 < 9.2e18))
 		return -1;
 	return (int64_t)(up * 1000);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the test command: install what is needed, check formatting, build with
 # warnings as errors, run every test; then build again under AddressSanitizer and UBSan
-# and run every test again. Exit status 0 only when all of it passed.
+# and run every test again; then run each libFuzzer target of fuzz/ for 20 s. Exit status 0
+# only when all of it passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +26,6 @@ cmake --build build-asan -j "$jobs"
 echo "== tests under AddressSanitizer + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzz (20 s per target)"
+bash fuzz/run.sh 20

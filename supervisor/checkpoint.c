@@ -36,7 +36,8 @@ static int weight_file(const char *name)
 
 static int64_t mtime_ns(const struct stat *st)
 {
-	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	/* saturates: the mtime of a user's file past 2262 does not fit int64 ns */
+	return fd_sat_add(fd_sat_mul(st->st_mtim.tv_sec, 1000000000), st->st_mtim.tv_nsec);
 }
 
 /*

@@ -46,7 +46,7 @@ static int64_t phase_limit_ms(const struct sv *s, enum sup_phase ph)
 		return s->o->preflight == FD_PREFLIGHT_QUICK ? PREFLIGHT_QUICK_MS
 							     : PREFLIGHT_STD_MS;
 	case PH_GPU_WAIT:
-		return s->o->gpu_release_ms + GPU_WAIT_SLACK_MS;
+		return fd_sat_add(s->o->gpu_release_ms, GPU_WAIT_SLACK_MS);
 	case PH_BACKOFF:
 		return sup_backoff_ms(s);
 	case PH_STACKS:
@@ -65,7 +65,7 @@ void sup_enter(struct sv *s, enum sup_phase ph)
 	int64_t limit = phase_limit_ms(s, ph);
 
 	s->phase = ph;
-	s->deadline = limit >= 0 ? fd_mono_ns() + limit * MS : 0;
+	s->deadline = limit >= 0 ? fd_deadline_ns(fd_mono_ns(), limit) : 0; /* saturates */
 	if (ph == PH_DONE)
 		fd_loop_stop(&s->loop);
 }

@@ -79,7 +79,8 @@ int64_t rank_limit_ms(const struct fd_run_opts *o, const struct sup_rank *r)
 		if (r->nintervals < 2)
 			limit = o->startup_ms; /* still warming up: no intervals to learn from */
 		else {
-			limit = (int64_t)(o->stall_factor * (double)r->max_interval_ns / NS_PER_MS);
+			limit =
+			    fd_dbl_to_i64(o->stall_factor * (double)r->max_interval_ns / NS_PER_MS);
 			if (limit < o->stall_floor_ms)
 				limit = o->stall_floor_ms;
 		}
@@ -91,7 +92,7 @@ int64_t rank_limit_ms(const struct fd_run_opts *o, const struct sup_rank *r)
 
 int64_t rank_deadline(const struct fd_run_opts *o, const struct sup_rank *r)
 {
-	return r->progress_ns + rank_limit_ms(o, r) * NS_PER_MS;
+	return fd_deadline_ns(r->progress_ns, rank_limit_ms(o, r)); /* saturates: util.h */
 }
 
 int rank_watched(const struct sup_rank *r)
@@ -175,8 +176,8 @@ int64_t ranks_next_deadline(const struct sup_ranks *t, const struct fd_run_opts 
 	for (size_t i = 0; i < t->n; i++)
 		if (rank_watched(&t->v[i]) && rank_deadline(o, &t->v[i]) < next)
 			next = rank_deadline(o, &t->v[i]);
-	if (ranks_startup_pending(t) && launch_ns + o->startup_ms * NS_PER_MS < next)
-		next = launch_ns + o->startup_ms * NS_PER_MS;
+	if (ranks_startup_pending(t) && fd_deadline_ns(launch_ns, o->startup_ms) < next)
+		next = fd_deadline_ns(launch_ns, o->startup_ms);
 	return next;
 }
 
@@ -237,7 +238,7 @@ int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t 
 		st->reason = r->phase == FD_PHASE_CHECKPOINT ? "checkpoint" : "stall";
 		return st->failure;
 	}
-	if (now < launch_ns + o->startup_ms * NS_PER_MS || !ranks_startup_pending(t))
+	if (now < fd_deadline_ns(launch_ns, o->startup_ms) || !ranks_startup_pending(t))
 		return FD_FAIL_NONE;
 	fd_fmt_duration(o->startup_ms, d, sizeof(d));
 	if (t->expected)

@@ -237,7 +237,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->stack_sig = SIGRTMIN + STACK_SIGNAL_OFFSET;
 	s->start_ns = fd_mono_ns();
 	s->ckpt.start_wall = fd_wall_s();
-	s->job_deadline = o->timeout_ms ? s->start_ns + o->timeout_ms * MS : 0;
+	s->job_deadline = o->timeout_ms ? fd_deadline_ns(s->start_ns, o->timeout_ms) : 0;
 	s->ranks.expected = o->ranks ? o->ranks : count_nproc(o->argv);
 	s->ranks.want_output = !!o->progress_regex;
 	s->ranks.want_file = !!o->heartbeat_file;

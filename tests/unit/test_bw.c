@@ -45,6 +45,38 @@ static void parse(void)
 	free(f);
 }
 
+/* Numbers out of range in gpubench's document (issue 11, item 13): rejected, named. */
+static void parse_ranges(void)
+{
+	struct bw_facts *f = calloc(1, sizeof(*f));
+	const char *bad[][2] = {
+	    {"{\"version\": 1, \"gpus\": [{\"index\": 3e9}]}", "index"},
+	    {"{\"version\": 1, \"gpus\": [{\"index\": -1}]}", "index"},
+	    {"{\"version\": 1, \"gpus\": [{\"index\": 0.5}]}", "index"},
+	    {"{\"version\": 1, \"gpus\": [], \"nccl\": {\"ngpus\": 1e10}}", "ngpus"},
+	    {"{\"version\": 1, \"gpus\": [], \"p2p\": {\"ngpus\": -3}}", "ngpus"},
+	    {"{\"version\": 1, \"gpus\": [{\"hbm_gbps\": 1e999}]}", "hbm_gbps"},
+	    {"{\"version\": 1, \"gpus\": [], \"nccl\": {\"results\": [{\"busbw\": -1e999}]}}",
+	     "busbw"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(f, 0, sizeof(*f));
+		int rc = bw_parse(bad[i][0], f);
+		if (rc != -EINVAL || !strstr(f->why, bad[i][1]))
+			printf("    %s: rc %d, why '%s'\n", bad[i][0], rc, f->why);
+		CHECK_EQ_INT(rc, -EINVAL);
+		CHECK(strstr(f->why, bad[i][1]) != NULL);
+	}
+	memset(f, 0, sizeof(*f));
+	CHECK_EQ_INT(bw_parse("{\"version\": 1, \"gpus\": [{\"index\": 7, \"hbm_gbps\": -1}],"
+			      " \"nccl\": {\"ngpus\": 8}}",
+			      f),
+		     0);
+	CHECK(f->gpus[0].index == 7 && f->nccl.ngpus == 8);
+	free(f);
+}
+
 static void judge(void)
 {
 	struct bw_facts *f = calloc(1, sizeof(*f));
@@ -156,5 +188,6 @@ const struct unit_test bw_tests[] = {
     {"bw: gpubench document", parse},
     {"bw: judge", judge},
     {"bw: the supervised child", child},
+    {"bw: numbers out of range in gpubench's document", parse_ranges},
     {NULL, NULL},
 };

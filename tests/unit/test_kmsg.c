@@ -3,6 +3,7 @@
 #include "testhelp.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -52,8 +53,46 @@ static void load(void)
 	CHECK(fd_kmsg_load(path, &log, err, sizeof(err)) == -ENOENT && strstr(err, path));
 }
 
+/* Timestamps and uptimes that do not fit int64 microseconds or milliseconds (issue 11, 13). */
+static void overflow(void)
+{
+	struct fd_kmsg_line l;
+	char dir[] = "/tmp/fd-uptime-XXXXXX", path[512];
+	const char *bad[] = {"inf", "nan", "1e19", "-5", "9223372036854775807", "-nan", NULL};
+
+	CHECK(fd_kmsg_parse_line("[9223372036855] x", &l) == 0);
+	CHECK_EQ_INT(l.ts_us, -1); /* kept as a message, without a timestamp */
+	CHECK(fd_kmsg_parse_line("[9223372036854.775807] y", &l) == 0);
+	CHECK_EQ_INT(l.ts_us, 9223372036854775807LL); /* the last one that fits */
+	CHECK(fd_kmsg_parse_line("[9223372036854.775808] y", &l) == 0);
+	CHECK_EQ_INT(l.ts_us, -1);
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/uptime", dir);
+	for (int i = 0; bad[i]; i++) {
+		FILE *f = fopen(path, "w");
+		CHECK(f != NULL);
+		if (!f)
+			break;
+		fprintf(f, "%s 1.0\n", bad[i]);
+		fclose(f);
+		if (fd_kmsg_uptime_ms(dir) != -1)
+			printf("    uptime '%s' was read as %lld\n", bad[i],
+			       (long long)fd_kmsg_uptime_ms(dir));
+		CHECK_EQ_INT(fd_kmsg_uptime_ms(dir), -1);
+	}
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "3047.94 6045.26\n");
+		fclose(f);
+	}
+	CHECK_EQ_INT(fd_kmsg_uptime_ms(dir), 3047940);
+	unlink(path);
+	rmdir(dir);
+}
+
 const struct unit_test kmsg_tests[] = {
     {"kmsg: record and dmesg lines", lines},
     {"kmsg: load a file", load},
+    {"kmsg: timestamps and uptimes past int64", overflow},
     {NULL, NULL},
 };

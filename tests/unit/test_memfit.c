@@ -7,6 +7,7 @@
 #include "memfit.h"
 #include "memfit_args.h"
 
+#include <errno.h>
 #include <math.h>
 
 #define WITHIN(got, want, pct)                                                                     \
@@ -216,6 +217,38 @@ static void lora_and_fit(void)
 	WITHIN(full.weights + full.grads + full.optimizer, 112e9, 0.01);
 }
 
+/* Products of outside values in 64 bits (issue 11, item 13): tp x pp x dp, 4 x hidden. */
+static void overflow(void)
+{
+	struct fd_memfit_args a;
+	struct fd_model m = {0};
+	struct fd_job j = job();
+	char err[256] = "";
+
+	CHECK_EQ_INT(fd_memfit_args_parse_string(
+			 "--model llama-2-7b --tp 65536 --pp 65536 --gpus 8", &a, err, sizeof(err)),
+		     -EINVAL);
+	CHECK(strstr(err, "--tp 65536 x --pp 65536") != NULL);
+	CHECK_EQ_INT(fd_memfit_args_parse_string("--params 7e9 --tp 65536 --pp 65536 --dp 65536",
+						 &a, err, sizeof(err)),
+		     -EINVAL);
+	CHECK(strstr(err, "more than") != NULL);
+	j.tp = 1 << 24;
+	j.pp = 1 << 24;
+	j.dp = 1 << 24;
+	m.params = 7e9;
+	CHECK_EQ_INT(fd_memfit_validate(&m, &j, err, sizeof(err)), -EINVAL);
+	/* the suggestions double tp, pp and dp and multiply them: none may wrap */
+	CHECK_EQ_INT(fd_memfit_args_parse_string("--model llama-2-70b --gpus 16777216", &a, err,
+						 sizeof(err)),
+		     0);
+	struct fd_memfit_suggestion s[8];
+	CHECK(fd_memfit_suggest(&a.model, &a.job, 1e9, s, 8) >= 0);
+	/* 4 x hidden for a 536870912 hidden size: the MLP's parameters are positive */
+	m = (struct fd_model){.layers = 2, .hidden = 536870912, .heads = 8, .vocab = 100};
+	CHECK(fd_model_params(&m) > 2 * 2 * 536870912.0 * 4 * 536870912.0);
+}
+
 /* One verdict for `memfit` and the memfit.fit check: unknown memory, over, a lower bound. */
 static void verdict(void)
 {
@@ -236,5 +269,6 @@ const struct unit_test memfit_tests[] = {
     {"memfit: options and their errors", args},
     {"memfit: LoRA, QLoRA, suggestions, --params only", lora_and_fit},
     {"memfit: the verdict", verdict},
+    {"memfit: overflow of tp x pp x dp and 4 x hidden", overflow},
     {NULL, NULL},
 };

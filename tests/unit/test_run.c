@@ -66,6 +66,77 @@ static void progress_regex(void)
 	CHECK(err[0] != '\0');
 }
 
+/* \d and friends next to escaped backslashes and inside brackets (issue 11, item 13). */
+static void progress_regex_classes(void)
+{
+	regex_t re;
+	char err[256];
+	int64_t step;
+
+	/* an escaped backslash, then a literal d */
+	CHECK_EQ_INT(fd_progress_compile(&re, "a\\\\d", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\d", &step), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "a7", &step), 0);
+	regfree(&re);
+	CHECK_EQ_INT(fd_progress_compile(&re, "a\\\\\\d", err, sizeof(err)), 0); /* \\ then \d */
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step), 1);
+	regfree(&re);
+	/* classes in a bracket expression */
+	CHECK_EQ_INT(fd_progress_compile(&re, "step=([\\d]+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "step=42", &step), 1);
+	CHECK_EQ_INT(step, 42);
+	CHECK_EQ_INT(fd_progress_match(&re, "step=d", &step), 0);
+	regfree(&re);
+	CHECK_EQ_INT(fd_progress_compile(&re, "^[\\w\\s]+:([^\\s]+)$", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "it er_1 \t:77", &step), 1);
+	CHECK_EQ_INT(step, 77);
+	CHECK_EQ_INT(fd_progress_match(&re, "it-er:77", &step), 0);
+	regfree(&re);
+	/* a POSIX class and a literal ] first in a bracket are kept as they are */
+	CHECK_EQ_INT(fd_progress_compile(&re, "[]x[:digit:]]+$", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "a]x9", &step), 1);
+	regfree(&re);
+}
+
+/* Patterns that make regcomp take seconds and hundreds of MB are refused, with a reason. */
+static void progress_regex_bounds(void)
+{
+	regex_t re;
+	char err[256], big[600];
+	const char *nested[] = {"(a+)+",     "(a*)*",	 "(.*){9}",	  "x(a|b+)*y",
+				"((ab)*c)+", "(\\d+)+$", "a{1000}{1000}", "a**",
+				"(a?){30}",  "(a*)\\1",	 "((a){9}){9}",	  "(.|..){200}(.|..){200}",
+				NULL};
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_EQ_INT(fd_progress_compile(&re, big, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "512") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+	for (int i = 0; nested[i]; i++) {
+		err[0] = '\0';
+		int rc = fd_progress_compile(&re, nested[i], err, sizeof(err));
+		if (rc != -EINVAL)
+			printf("    '%s' was accepted\n", nested[i]);
+		CHECK_EQ_INT(rc, -EINVAL);
+		if (!rc)
+			regfree(&re);
+		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+	}
+	/* quantified groups without a quantifier inside, and quantifiers in brackets, are fine */
+	const char *fine[] = {"(ab)+",	  "step ([0-9]+)", "(\\d)+x",	"[+*]+",
+			      "(a|b){2}", "a+b*c?",	   "\\(a+\\)+", NULL};
+	for (int i = 0; fine[i]; i++) {
+		int rc = fd_progress_compile(&re, fine[i], err, sizeof(err));
+		if (rc)
+			printf("    '%s' was refused: %s\n", fine[i], err);
+		CHECK_EQ_INT(rc, 0);
+		if (!rc)
+			regfree(&re);
+	}
+}
+
 static void mk(const char *dir, const char *name, int is_dir, int age_s)
 {
 	char p[PATH_MAX];
@@ -286,6 +357,8 @@ static void proc_tree(void)
 const struct unit_test run_tests[] = {
     {"run: heartbeat datagram", datagram},
     {"run: --progress-regex", progress_regex},
+    {"run: --progress-regex classes and escapes", progress_regex_classes},
+    {"run: --progress-regex bounds", progress_regex_bounds},
     {"run: newest complete checkpoint", checkpoints},
     {"run: DeepSpeed latest", deepspeed},
     {"run: {resume} in the command", resume_argv},

@@ -3,6 +3,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 static void durations(void)
 {
@@ -66,6 +69,71 @@ static void int_lists(void)
 	CHECK(fd_parse_uint("99999999999", &x) == -ERANGE);
 }
 
+/* Above 2^63 a size or count used to wrap through llround (issue 11, item 13): exact or -ERANGE. */
+static void above_2_63(void)
+{
+	uint64_t v = 0;
+
+	CHECK_EQ_INT(fd_parse_size("16000000000000000000", &v), 0);
+	CHECK(v == 16000000000000000000ULL);
+	CHECK_EQ_INT(fd_parse_size("18446744073709551615", &v), 0);
+	CHECK(v == UINT64_MAX);
+	CHECK_EQ_INT(fd_parse_size("18446744073709551616", &v), -ERANGE);
+	CHECK_EQ_INT(fd_parse_size("17T", &v), 0);
+	CHECK(v == 17000000000000ULL);
+	CHECK_EQ_INT(fd_parse_size("20000000TiB", &v), -ERANGE);
+	CHECK_EQ_INT(fd_parse_size("9223372036854775809", &v), 0);
+	CHECK(v == 9223372036854775809ULL);
+	CHECK_EQ_INT(fd_parse_count("1e19", &v), 0);
+	CHECK(v == 10000000000000000000ULL);
+	CHECK_EQ_INT(fd_parse_count("1.8e19", &v), 0);
+	CHECK(v == 18000000000000000000ULL);
+	CHECK_EQ_INT(fd_parse_count("2e19", &v), -ERANGE);
+	CHECK_EQ_INT(fd_parse_count("18446744073709551616", &v), -ERANGE);
+	CHECK_EQ_INT(fd_parse_count("99999999999999999999999", &v), -ERANGE);
+	CHECK_EQ_INT(fd_parse_count("20000000T", &v), -ERANGE);
+	CHECK_EQ_INT(fd_parse_count("12345678901234567890", &v), 0);
+	CHECK(v == 12345678901234567890ULL);
+}
+
+/* Deadlines and products of durations saturate instead of wrapping (issue 11, item 10). */
+static void saturating(void)
+{
+	const int64_t max_ms = 2562047LL * 3600000; /* the option layer's largest duration */
+
+	CHECK_EQ_INT(fd_ms_to_ns(1500), 1500000000LL);
+	CHECK_EQ_INT(fd_ms_to_ns(max_ms), max_ms * 1000000);
+	CHECK(fd_ms_to_ns(INT64_MAX / 1000) == INT64_MAX);
+	CHECK(fd_ms_to_ns(-5) == 0); /* a negative duration is no time */
+	/* a large uptime plus the largest duration: past INT64_MAX, saturates */
+	CHECK(fd_deadline_ns(400LL * 86400 * 1000000000, max_ms) == INT64_MAX);
+	CHECK_EQ_INT(fd_deadline_ns(1000, 2), 2001000);
+	CHECK(fd_sat_add(INT64_MAX - 1, 5) == INT64_MAX);
+	CHECK(fd_sat_add(INT64_MIN + 1, -5) == INT64_MIN);
+	CHECK_EQ_INT(fd_sat_add(3, -5), -2);
+	CHECK(fd_sat_mul(INT64_MAX / 2 + 1, 2) == INT64_MAX);
+	CHECK(fd_sat_mul(-(INT64_MAX / 2 + 2), 2) == INT64_MIN);
+	CHECK_EQ_INT(fd_sat_mul(-3, 4), -12);
+	CHECK(fd_dbl_to_i64(1e30) == INT64_MAX);
+	CHECK(fd_dbl_to_i64(-1e30) == INT64_MIN);
+	CHECK(fd_dbl_to_i64(9223372036854775807.0) == INT64_MAX); /* 2^63 itself */
+	CHECK_EQ_INT(fd_dbl_to_i64(NAN), 0);
+	CHECK_EQ_INT(fd_dbl_to_i64(1234.7), 1234);
+}
+
+/* A config or config.json path naming /dev/zero: -EFBIG, not all of memory. */
+static void read_all_bound(void)
+{
+	char *buf = NULL;
+	size_t n = 0;
+
+	CHECK_EQ_INT(fd_read_all("/dev/zero", &buf, &n), -EFBIG);
+	CHECK(buf == NULL);
+	CHECK_EQ_INT(fd_read_all("/dev/null", &buf, &n), 0);
+	CHECK(buf && n == 0);
+	free(buf);
+}
+
 static void formatting(void)
 {
 	char b[32];
@@ -91,6 +159,13 @@ static void formatting(void)
 }
 
 const struct unit_test util_tests[] = {
-    {"util: durations", durations}, {"util: sizes", sizes},	      {"util: counts", counts},
-    {"util: int lists", int_lists}, {"util: formatting", formatting}, {NULL, NULL},
+    {"util: durations", durations},
+    {"util: sizes", sizes},
+    {"util: counts", counts},
+    {"util: int lists", int_lists},
+    {"util: formatting", formatting},
+    {"util: sizes and counts above 2^63", above_2_63},
+    {"util: saturating durations", saturating},
+    {"util: fd_read_all is bounded", read_all_bound},
+    {NULL, NULL},
 };
