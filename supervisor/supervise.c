@@ -242,16 +242,18 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->ranks.want_output = !!o->progress_regex;
 	s->ranks.want_file = !!o->heartbeat_file;
 	s->exit_code = FD_RUN_INTERNAL;
+	s->loop.ep = s->loop.tfd = s->loop.sfd = -1; /* fd_loop_close is safe before init */
 	out_init(s);
 
-	r = fd_loop_init(&s->loop);
-	if (r) {
-		fd_err("cannot set up the event loop: %s", strerror(-r));
-		goto out;
-	}
+	/* The inputs first: --events opens before anything else can fail. */
 	r = open_inputs(s);
 	if (r) {
 		s->exit_code = r;
+		goto out;
+	}
+	r = fd_loop_init(&s->loop);
+	if (r) {
+		fd_err("cannot set up the event loop: %s", strerror(-r));
 		goto out;
 	}
 	if (open_loop(s))

@@ -43,13 +43,16 @@ ok "an empty sysfs rate file: a finding, the other checks still judged"
 
 cp -a "$FIXTURES/healthy-ndr8" "$TMP/n"
 echo 'not a counter' >"$TMP/n/sys/devices/pci0000:00/0000:1a:00.0/infiniband/mlx5_0/ports/1/counters/symbol_error"
-check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --kmsg "$FIXTURES/empty.log"
+# (no GPU to run flightdeck-gpubench on: a CUDA build's real one would say so on stderr)
+check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --kmsg "$FIXTURES/empty.log" \
+	--gpubench /nonexistent/flightdeck-gpubench
 malformed "symbol_error" "not a counter"
 expect_finding '.check == "ib.port" and .status == "pass"'
 ok "a garbage counter"
 
 echo 'zz' >"$TMP/n/sys/devices/pci0000:00/0000:18:00.0/vendor"
-check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --only gpu --kmsg "$FIXTURES/empty.log"
+check --sysfs-root "$TMP/n/sys" --proc-root "$TMP/n/proc" --only gpu --kmsg "$FIXTURES/empty.log" \
+	--gpubench /nonexistent/flightdeck-gpubench
 malformed "0000:18:00.0/vendor" zz
 expect_finding '.check == "gpu.xid"'
 ok "a garbage PCI vendor id"
