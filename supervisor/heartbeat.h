@@ -44,6 +44,9 @@ enum {
  */
 int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b);
 
+/* n decimal digits (1 to 18, nothing else) into *out: 0 or -EINVAL. */
+int fd_parse_digits(const char *s, size_t n, int64_t *out);
+
 /*
  * Compiles a --progress-regex. POSIX extended syntax, plus the Perl classes people write out
  * of habit (\d \s \w and their capitals), translated. The first group, when there is one, is

@@ -283,171 +283,6 @@ static int sink_full(const struct sup_sink *k, int64_t now)
 	return !k->dead && k->len >= OUT_HIGH_WATER && !sink_stuck(k, now);
 }
 
-/* ---- matching --------------------------------------------------------------------------- */
-
-static int is_eol(char c)
-{
-	return c == '\n' || c == '\r';
-}
-
-/*
- * A literal that every match of the ERE pattern contains (the longest run of plain characters
- * outside groups, brackets and alternations, less a character a quantifier makes optional);
- * 0 when there is none to be sure of. Conservative: a wrong answer would lose beats.
- */
-static size_t required_literal(const char *re, char *out, size_t cap)
-{
-	char cur[64];
-	size_t cl = 0, bl = 0;
-	int depth = 0;
-
-	if (strchr(re, '|'))
-		return 0;
-#define FLUSH()                                                                                    \
-	do {                                                                                       \
-		if (cl > bl) {                                                                     \
-			memcpy(out, cur, cl);                                                      \
-			bl = cl;                                                                   \
-		}                                                                                  \
-		cl = 0;                                                                            \
-	} while (0)
-	for (size_t i = 0; re[i]; i++) {
-		char c = re[i];
-
-		if (c == '\\') {
-			if (!re[i + 1])
-				break;
-			c = re[++i];
-			if (isalnum((unsigned char)c)) { /* \d, \w, a back-reference... */
-				FLUSH();
-				continue;
-			}
-		} else if (c == '[') {
-			FLUSH();
-			i++;
-			if (re[i] == '^')
-				i++;
-			if (re[i] == ']')
-				i++;
-			while (re[i] && re[i] != ']') {
-				if (re[i] == '[' && re[i + 1] == ':') /* [:digit:] */
-					while (re[i] && !(re[i] == ':' && re[i + 1] == ']'))
-						i++;
-				if (re[i])
-					i++;
-			}
-			if (!re[i])
-				break;
-			continue;
-		} else if (c == '(' || c == ')') {
-			depth += c == '(' ? 1 : -1;
-			FLUSH();
-			continue;
-		} else if (c == '.' || c == '^' || c == '$' || c == '+') {
-			FLUSH();
-			continue;
-		} else if (c == '*' || c == '?' || c == '{') {
-			if (cl)
-				cl--; /* the character before is optional */
-			FLUSH();
-			if (c == '{')
-				while (re[i] && re[i] != '}')
-					i++;
-			if (!re[i])
-				break;
-			continue;
-		}
-		if (depth) {
-			FLUSH();
-			continue;
-		}
-		/* a quantifier after an escaped character applies to it too */
-		if (cl == sizeof(cur) - 1)
-			FLUSH();
-		cur[cl++] = c;
-	}
-	FLUSH();
-#undef FLUSH
-	if (bl >= cap)
-		bl = cap - 1;
-	out[bl] = '\0';
-	return bl;
-}
-
-static void match(struct sv *s, const char *p, size_t n)
-{
-	static char line[LINE_MAX_MATCH + 1];
-	struct fd_beat b = {.rank = RANK_OUTPUT, .step = -1};
-
-	if (!n)
-		return; /* the empty "line" between '\r' and '\n' */
-	if (n > LINE_MAX_MATCH)
-		n = LINE_MAX_MATCH; /* a longer line is matched on its first bytes */
-	memcpy(line, p, n);
-	line[n] = '\0';
-	if (fd_progress_match(&s->output.re, line, &b.step))
-		ranks_beat(&s->ranks, &b, fd_mono_ns());
-}
-
-static void carry(struct sup_stream *st, const char *p, size_t n)
-{
-	size_t room = LINE_MAX_MATCH - st->len;
-
-	if (n > room)
-		n = room;
-	memcpy(st->line + st->len, p, n);
-	st->len += n;
-}
-
-/* Complete lines in [p, end), end being a line end itself. */
-static void match_lines(struct sv *s, const char *p, const char *end)
-{
-	const struct sup_output *o = &s->output;
-
-	while (p < end) {
-		const char *ls = p, *le;
-
-		if (o->litlen) {
-			const char *h = memmem(p, (size_t)(end - p), o->lit, o->litlen);
-
-			if (!h)
-				return;
-			ls = h;
-			while (ls > p && !is_eol(ls[-1]))
-				ls--;
-			le = h;
-		} else {
-			le = p;
-		}
-		while (le < end && !is_eol(*le))
-			le++;
-		match(s, ls, (size_t)(le - ls));
-		p = le + 1;
-	}
-}
-
-/* Finds the lines of a chunk: the carried start of one, complete ones, the start of the next. */
-static void scan(struct sup_stream *st, const char *p, size_t n)
-{
-	const char *end = p + n, *q = p, *last;
-
-	while (q < end && !is_eol(*q))
-		q++;
-	carry(st, p, (size_t)(q - p));
-	if (q == end)
-		return;
-	match(st->s, st->line, st->len);
-	st->len = 0;
-	p = q + 1;
-	for (last = end; last > p && !is_eol(last[-1]); last--)
-		;
-	if (last > p) {
-		match_lines(st->s, p, last - 1);
-		p = last;
-	}
-	carry(st, p, (size_t)(end - p));
-}
-
 /* ---- the child's output ----------------------------------------------------------------- */
 
 static void close_stream(struct sup_stream *st)
@@ -455,7 +290,7 @@ static void close_stream(struct sup_stream *st)
 	if (st->fd < 0)
 		return;
 	if (st->len && st->s->output.have_re)
-		match(st->s, st->line, st->len); /* the last line, without its line end */
+		match_line(st->s, st->line, st->len); /* the last line, without its line end */
 	st->len = 0;
 	fd_loop_del(&st->s->loop, st->fd);
 	close(st->fd);
@@ -526,7 +361,7 @@ static void pump_stream(struct sup_stream *st, int force)
 		}
 		sink_write(st->s, st->sink, buf, (size_t)n);
 		if (st->s->output.have_re)
-			scan(st, buf, (size_t)n);
+			match_scan(st, buf, (size_t)n);
 	}
 }
 
@@ -554,7 +389,7 @@ void out_init(struct sv *s)
 	o->out = (struct sup_stream){.s = s, .fd = -1, .sink = &o->sink[0]};
 	o->err = (struct sup_stream){.s = s, .fd = -1, .sink = o->err_sink};
 	if (s->o->progress_regex)
-		o->litlen = required_literal(s->o->progress_regex, o->lit, sizeof(o->lit));
+		o->litlen = match_literal(s->o->progress_regex, o->lit, sizeof(o->lit));
 }
 
 /* Watches a launch's captured output (out_fd < 0: not captured; err_fd < 0: merged). */

@@ -218,6 +218,11 @@ struct sv {
 	int exit_code;		/* set when the decision to exit is made */
 };
 
+/* match.c: lines of the child's output against --progress-regex */
+size_t match_literal(const char *re, char *out, size_t cap);
+void match_line(struct sv *s, const char *p, size_t n);
+void match_scan(struct sup_stream *st, const char *p, size_t n);
+
 /* phase.c */
 void sup_enter(struct sv *s, enum sup_phase ph);
 void sup_finish(struct sv *s, int code);
