@@ -165,28 +165,12 @@ int fd_opt_store(const struct fd_opt *o, void *obj, const char *v, char *err, si
 	if (!v)
 		v = "";
 	if (o->word && word_is(o, v, o->word)) {
-		switch (o->type) {
-		case FD_OPT_DURATION:
-			*(int64_t *)p = (int64_t)o->word_val;
-			break;
-		case FD_OPT_SIZE:
-		case FD_OPT_COUNT:
-			*(uint64_t *)p = o->word_val >= 1.8e19 ? UINT64_MAX : (uint64_t)o->word_val;
-			break;
-		case FD_OPT_UINT:
-			*(int *)p = (int)o->word_val;
-			break;
-		case FD_OPT_UINT64:
-			*(int64_t *)p = (int64_t)o->word_val;
-			break;
-		case FD_OPT_DOUBLE:
-		case FD_OPT_GBPS:
-			*(double *)p = o->word_val;
-			break;
-		default:
-			break;
-		}
-		return 0;
+		/* The special word ("none", "auto", ...) stands for word_val, bounds aside. */
+		ms = i64 = fd_dbl_to_i64(o->word_val);
+		u64 = o->word_val >= 1.8e19 ? UINT64_MAX : (uint64_t)o->word_val;
+		i = (int)o->word_val;
+		d = o->word_val;
+		goto store;
 	}
 	switch (o->type) {
 	case FD_OPT_DURATION:
@@ -247,6 +231,7 @@ int fd_opt_store(const struct fd_opt *o, void *obj, const char *v, char *err, si
 	}
 	if (num < o->min || num > o->max)
 		return out_of_range(o, v, err, len);
+store:
 	switch (o->type) {
 	case FD_OPT_DURATION:
 		*(int64_t *)p = ms;
@@ -261,8 +246,11 @@ int fd_opt_store(const struct fd_opt *o, void *obj, const char *v, char *err, si
 	case FD_OPT_UINT64:
 		*(int64_t *)p = i64;
 		break;
-	default:
+	case FD_OPT_DOUBLE:
+	case FD_OPT_GBPS:
 		*(double *)p = d;
+		break;
+	default:
 		break;
 	}
 	return 0;
