@@ -68,19 +68,13 @@ int cmd_beat(int argc, char **argv)
 	struct fd_opt_parser p = {.cmd = "beat", .tables = &table, .n_tables = 1};
 	const char *path = getenv("FLIGHTDECK_HEARTBEAT");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char fields[96] = "", err[512];
+	char fields[96] = "";
 	int n = 0, rc;
 
-	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
-		fd_err("beat: %s", err);
-		fd_opt_release(&p);
-		return FD_EXIT_USAGE;
-	}
+	rc = fd_opt_main(&p, argc, argv, usage);
 	fd_opt_release(&p);
-	if (p.help) {
-		usage(stdout, &table, 1);
-		return 0;
-	}
+	if (rc >= 0)
+		return rc;
 	if (!path || !*path)
 		return 0;
 	if (strlen(path) >= sizeof(sa.sun_path)) {

@@ -104,15 +104,10 @@ int cmd_bench(int argc, char **argv)
 	tun[1].def = "300s";
 	fd_config_init(&cfg);
 	fd_opt_set(&tun[1], &cfg, tun[1].def, err, sizeof(err));
-	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
-		fd_err("bench: %s", err);
+	ret = fd_opt_main(&p, argc, argv, usage);
+	if (ret >= 0)
 		goto out;
-	}
-	if (p.help) {
-		usage(stdout, tables, FD_ARRAY_SIZE(tables));
-		ret = 0;
-		goto out;
-	}
+	ret = FD_EXIT_USAGE; /* what a failure below exits with, unless it says otherwise */
 	ctx.cfg = &cfg;
 	ctx.level = cli.full ? FD_LEVEL_FULL : FD_LEVEL_STANDARD;
 	if (bw_probe(&ctx, f)) {

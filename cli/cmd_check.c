@@ -172,15 +172,10 @@ int cmd_check(int argc, char **argv)
 		cli.areas[a] = 1;
 	fd_opt_defaults(tables, 1);
 	fd_config_init(&cfg);
-	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
-		fd_err("check: %s", err);
+	ret = fd_opt_main(&p, argc, argv, usage);
+	if (ret >= 0)
 		goto out;
-	}
-	if (p.help) {
-		usage(stdout, tables, FD_ARRAY_SIZE(tables));
-		ret = 0;
-		goto out;
-	}
+	ret = FD_EXIT_USAGE; /* what a failure below exits with, unless it says otherwise */
 	level = (enum fd_level)cli.level;
 	if (cli.list) {
 		for (size_t i = 0; i < fd_check_count(); i++) {

@@ -59,30 +59,30 @@ static const struct fd_opt gpu_wait_rows[] = {
     {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
 };
 
+static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
+{
+	fprintf(out,
+		"usage: flightdeck gpu-wait [--timeout DUR]\n\n"
+		"Internal: `flightdeck run` runs it between attempts to wait until no GPU holds\n"
+		"a compute process. Exit 0 free (or no NVML), 1 still busy, 2 usage.\n");
+	fd_opt_help(out, t, n);
+}
+
 int cmd_gpu_wait(int argc, char **argv)
 {
 	struct gpu_wait_cli cli = {0};
 	struct fd_opt_table table = {NULL, gpu_wait_rows, FD_ARRAY_SIZE(gpu_wait_rows), &cli};
 	struct fd_opt_parser p = {.cmd = "gpu-wait", .tables = &table, .n_tables = 1};
 	struct fd_nvml *n;
-	char why[256], err[512];
+	char why[256];
 	unsigned int count = 0;
 	int64_t end;
 
-	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
-		fd_err("gpu-wait: %s", err);
-		fd_opt_release(&p);
-		return FD_EXIT_USAGE;
-	}
+	int rc = fd_opt_main(&p, argc, argv, usage);
+
 	fd_opt_release(&p);
-	if (p.help) {
-		printf(
-		    "usage: flightdeck gpu-wait [--timeout DUR]\n\n"
-		    "Internal: `flightdeck run` runs it between attempts to wait until no GPU holds\n"
-		    "a compute process. Exit 0 free (or no NVML), 1 still busy, 2 usage.\n");
-		fd_opt_help(stdout, &table, 1);
-		return 0;
-	}
+	if (rc >= 0)
+		return rc;
 	end = fd_deadline_ns(fd_mono_ns(), cli.timeout_ms);
 	if (fd_nvml_session(&n, why, sizeof(why)))
 		return 0; /* no NVML here: nothing to wait for */

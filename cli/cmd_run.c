@@ -395,22 +395,16 @@ int cmd_run(int argc, char **argv)
 				  .n_tables = FD_ARRAY_SIZE(tables),
 				  /* options end at the first word of the command */
 				  .stop_at_word = 1};
-	char err[1024];
 	int ret = FD_RUN_USAGE;
 
 	memcpy(tables, run_tables, sizeof(tables));
 	for (size_t i = 0; i < FD_ARRAY_SIZE(tables); i++)
 		tables[i].obj = &o;
 	fd_opt_defaults(tables, FD_ARRAY_SIZE(tables));
-	if (fd_opt_parse(&p, argc, argv, err, sizeof(err))) {
-		fd_err("run: %s", err);
+	ret = fd_opt_main(&p, argc, argv, usage);
+	if (ret >= 0)
 		goto out;
-	}
-	if (p.help) {
-		usage(stdout, tables, FD_ARRAY_SIZE(tables));
-		ret = 0;
-		goto out;
-	}
+	ret = FD_RUN_USAGE; /* what a failure below exits with, unless it says otherwise */
 	if (p.show_config) {
 		fd_opt_show(stdout, tables, FD_ARRAY_SIZE(tables));
 		ret = 0;

@@ -256,6 +256,21 @@ store:
 	return 0;
 }
 
+int fd_opt_main(struct fd_opt_parser *p, int argc, char **argv, fd_opt_usage_fn usage)
+{
+	char err[512];
+
+	if (fd_opt_parse(p, argc, argv, err, sizeof(err))) {
+		fd_err("%s: %s", p->cmd, err);
+		return FD_EXIT_USAGE;
+	}
+	if (p->help) {
+		usage(stdout, p->tables, p->n_tables);
+		return 0;
+	}
+	return -1;
+}
+
 int fd_opt_set(const struct fd_opt *o, void *obj, const char *v, char *err, size_t len)
 {
 	return o->set ? o->set(o, obj, v, err, len) : fd_opt_store(o, obj, v, err, len);

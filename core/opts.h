@@ -103,6 +103,16 @@ void fd_opt_defaults(const struct fd_opt_table *t, size_t n_tables);
  */
 int fd_opt_parse(struct fd_opt_parser *p, int argc, char **argv, char *err, size_t len);
 
+/* A command's usage text: its own paragraphs, then fd_opt_help over its tables. */
+typedef void (*fd_opt_usage_fn)(FILE *out, const struct fd_opt_table *t, size_t n_tables);
+
+/*
+ * The start every command shares: fd_opt_parse; a bad option is said as "CMD: ..." on stderr
+ * and gives 2 (usage); --help prints usage on stdout and gives 0; -1 means go on. The caller
+ * still owes fd_opt_release.
+ */
+int fd_opt_main(struct fd_opt_parser *p, int argc, char **argv, fd_opt_usage_fn usage);
+
 /* Frees what a parse kept (config-file strings): after the last use of the struct. */
 void fd_opt_release(struct fd_opt_parser *p);
 
