@@ -1,8 +1,10 @@
 #!/bin/sh
 # One heartbeat client in C: `flightdeck beat` sends through scripts/flightdeck_heartbeat.h,
 # so for the same environment it sends the same datagram as training code using the header
-# (misbehave's beat and checkpoint modes): the rank ($RANK, else $LOCAL_RANK, else 0), the
+# (misbehave's beat and checkpoint modes): the rank (the first whole number of $RANK,
+# $OMPI_COMM_WORLD_RANK, $PMI_RANK, $PMIX_RANK, $SLURM_PROCID, $LOCAL_RANK, else 0), the
 # fields, and the 20 ms send timeout that drops a beat instead of blocking on a full queue.
+# The Python client (scripts/flightdeck_heartbeat.py) reads the rank in the same order.
 . "$TESTS_DIR/integration/lib.sh"
 
 PY=$(command -v python3 || true)
@@ -53,7 +55,7 @@ same() {
 		fail "expected '$want' from both clients (beat$cli, misbehave $*), got: $(tr '\n' '|' <"$TMP/got")"
 }
 
-unset RANK LOCAL_RANK
+unset RANK LOCAL_RANK OMPI_COMM_WORLD_RANK PMI_RANK PMIX_RANK SLURM_PROCID
 same "rank=0 step=7" --step 7 -- beat 7
 same "rank=0" -- beat -1
 ok "no rank in the environment: rank 0 from both"
@@ -63,6 +65,36 @@ RANK=5 same "rank=5 step=7" --step 7 -- beat 7
 RANK=5 LOCAL_RANK=3 same "rank=5 step=7" --step 7 -- beat 7
 RANK=worker LOCAL_RANK=2 same "rank=2 step=1" --step 1 -- beat 1
 ok "LOCAL_RANK only, RANK only, both, a RANK that is no number: the same rank from both"
+
+# What launchers other than torchrun set: mpirun (Open MPI), MPICH/Intel MPI, PMIx, srun.
+OMPI_COMM_WORLD_RANK=2 same "rank=2 step=4" --step 4 -- beat 4
+PMI_RANK=6 same "rank=6 step=4" --step 4 -- beat 4
+PMIX_RANK=3 same "rank=3 step=4" --step 4 -- beat 4
+SLURM_PROCID=7 same "rank=7 step=4" --step 4 -- beat 4
+RANK=1 OMPI_COMM_WORLD_RANK=2 same "rank=1 step=4" --step 4 -- beat 4
+OMPI_COMM_WORLD_RANK=2 LOCAL_RANK=0 same "rank=2 step=4" --step 4 -- beat 4
+OMPI_COMM_WORLD_RANK=x PMIX_RANK=5 SLURM_PROCID=9 same "rank=5 step=4" --step 4 -- beat 4
+ok "OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK, SLURM_PROCID; RANK first; a rank that is no number falls through"
+
+# pysame WANT: the Python client, imported as training code does, sends WANT for one beat
+pysame() {
+	recv 1
+	PYTHONPATH="$SRC_DIR/scripts" "$PY" -c 'import flightdeck_heartbeat as hb; hb.beat(4)' ||
+		fail "the python client failed"
+	wait "$RECV" || fail "the receiver got no datagram from the python client"
+	got=$(cat "$TMP/got")
+	[ "$got" = "$1" ] || fail "expected '$1' from the python client, got '$got'"
+}
+unset FLIGHTDECK_STACK_DIR FLIGHTDECK_STACK_SIGNAL
+pysame "rank=0 step=4"
+OMPI_COMM_WORLD_RANK=2 pysame "rank=2 step=4"
+PMI_RANK=6 pysame "rank=6 step=4"
+PMIX_RANK=3 pysame "rank=3 step=4"
+SLURM_PROCID=7 pysame "rank=7 step=4"
+LOCAL_RANK=3 pysame "rank=3 step=4"
+RANK=1 OMPI_COMM_WORLD_RANK=2 pysame "rank=1 step=4"
+OMPI_COMM_WORLD_RANK=x PMIX_RANK=5 SLURM_PROCID=9 pysame "rank=5 step=4"
+ok "the python client: the same rank order"
 
 RANK=1 same "rank=1 phase=checkpoint" --phase checkpoint -- checkpoint 1
 RANK=1 same "rank=1 phase=train" --phase train -- checkpoint 0
