@@ -32,7 +32,8 @@ static const struct fd_opt beat_rows[] = {
      .off = offsetof(struct beat_cli, step)},
     {.name = "rank",
      .metavar = "R",
-     .help = "the rank beating [$RANK, else $LOCAL_RANK, else 0]",
+     .help = "the rank beating [the first whole number of $RANK, $OMPI_COMM_WORLD_RANK, "
+	     "$PMI_RANK, $PMIX_RANK, $SLURM_PROCID, $LOCAL_RANK; else 0]",
      .type = FD_OPT_UINT,
      .min = 0,
      .max = INT_MAX,

@@ -11,8 +11,10 @@
  *     flightdeck_checkpoint(1); save(); flightdeck_checkpoint(0);
  *     flightdeck_done();      (the last step is behind: teardown is not a stall)
  *
- * The rank is the first of $RANK and $LOCAL_RANK that is a whole number, else 0, as
- * flightdeck_heartbeat.py reads it. Not thread-safe: beat from one thread.
+ * The rank is the first of $RANK (torchrun), $OMPI_COMM_WORLD_RANK (Open MPI's mpirun),
+ * $PMI_RANK (MPICH, Intel MPI), $PMIX_RANK (PMIx), $SLURM_PROCID (srun) and $LOCAL_RANK that
+ * is a whole number, else 0, as flightdeck_heartbeat.py reads it. Not thread-safe: beat from
+ * one thread.
  *
  * This is also the client of `flightdeck beat` (cli/cmd_beat.c), so the shell, C and the
  * datagram the supervisor parses agree: "rank=R", then " step=N" and/or " phase=P", or
@@ -37,7 +39,11 @@ static struct sockaddr_un flightdeck_hb_addr_;
 /* The rank this process beats for (see above). */
 static inline int flightdeck_rank(void)
 {
-	static const char *const vars[] = {"RANK", "LOCAL_RANK"};
+	/* The global rank before the node-local one: under mpirun or srun every node has a
+	 * LOCAL_RANK 0, and a launcher's own variable is set where torchrun's RANK is not. */
+	static const char *const vars[] = {
+	    "RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID", "LOCAL_RANK",
+	};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		const char *v = getenv(vars[i]), *c;
