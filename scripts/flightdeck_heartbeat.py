@@ -22,7 +22,9 @@ gloo teardown, a slow interpreter exit) is never called a stall. It is sent at e
 atexit handler registered at the first beat (so it runs before the handlers registered
 earlier), or earlier by calling done(). A crash after it is still judged by the exit status.
 
-The rank is $RANK (torchrun, torch.distributed), else $LOCAL_RANK, else 0.
+The rank is the first whole number of $RANK (torchrun, torch.distributed),
+$OMPI_COMM_WORLD_RANK (Open MPI's mpirun), $PMI_RANK (MPICH, Intel MPI), $PMIX_RANK (PMIx),
+$SLURM_PROCID (srun) and $LOCAL_RANK, else 0, as flightdeck_heartbeat.h reads it.
 """
 
 import atexit
@@ -46,8 +48,13 @@ def enabled():
     return bool(_path)
 
 
+# The global rank before the node-local one: under mpirun or srun every node has a LOCAL_RANK
+# 0, and a launcher's own variable is set where torchrun's RANK is not.
+_RANK_VARS = ("RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID", "LOCAL_RANK")
+
+
 def _rank():
-    for var in ("RANK", "LOCAL_RANK"):
+    for var in _RANK_VARS:
         value = os.environ.get(var, "")
         if value.isdigit():
             return int(value)
