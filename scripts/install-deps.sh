@@ -14,6 +14,8 @@ PACKAGES=(
 	bsdutils			 # script(1): the terminal-colour test
 	procps				 # pgrep: the run tests prove nothing is left behind
 	python3-torch			 # a real torchrun (CPU, gloo) for the demo and end-to-end test
+	openmpi-bin libopenmpi-dev	 # a real mpirun (t0106); the headers too: CMake's FindMPI
+					 # fails the configure on mpicc without them
 )
 
 missing=()

@@ -33,6 +33,8 @@
  *   done-linger   beats STEPS steps, sends the done beat (flightdeck_done), lingers ARG ms
  *                 (default 3000) without beating, as a slow teardown would, and exits 0
  *   step-reset    beats steps 1..STEPS, then 1..STEPS again (a per-epoch counter), exits 0
+ *   rank-hang     beats STEPS steps; then the rank flightdeck_rank() reads (mpirun's, srun's)
+ *                 that equals ARG hangs silently, the others keep making progress (t0106)
  * Socket abuse (issue 11):
  *   flood-forever a hostile local process: never beats, sends flood()'s garbage in a tight
  *                 loop until killed (STEPS 1: MSG_DONTWAIT, never waiting on a full queue)
@@ -212,6 +214,16 @@ static int lifecycle(const char *mode, long steps, int interval, int arg)
 			}
 		printf("done\n");
 		return 0;
+	}
+	if (!strcmp(mode, "rank-hang")) {
+		long s = 1;
+
+		for (; s <= steps || flightdeck_rank() != arg; s++) {
+			nap(interval);
+			flightdeck_beat(s);
+		}
+		printf("rank %d hangs at step %ld\n", flightdeck_rank(), s - 1);
+		sleep_forever();
 	}
 	return -1;
 }
