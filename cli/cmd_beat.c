@@ -32,7 +32,7 @@ static const struct fd_opt beat_rows[] = {
      .off = offsetof(struct beat_cli, step)},
     {.name = "rank",
      .metavar = "R",
-     .help = "the rank beating [the first whole number of $RANK, $OMPI_COMM_WORLD_RANK, "
+     .help = "the rank beating [the first whole number of $RANK, $OMPI_COMM_WORLD_RANK,\n"
 	     "$PMI_RANK, $PMIX_RANK, $SLURM_PROCID, $LOCAL_RANK; else 0]",
      .type = FD_OPT_UINT,
      .min = 0,
