@@ -224,6 +224,8 @@ int cmd_check(int argc, char **argv)
 		}
 		if (rc) {
 			fd_err("%s", ctx.err[0] ? ctx.err : strerror(-rc));
+			if (rc == -EINTR && ctx.signo)
+				ret = 128 + ctx.signo;
 			goto out;
 		}
 	}
