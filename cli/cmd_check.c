@@ -84,8 +84,11 @@ static const struct fd_opt check_rows[] = {
      .off = CLI(prom)},
     {.name = "config",
      .metavar = "FILE",
-     .help = "read thresholds as 'name = value' lines (names as below)",
+     .help = "read thresholds as 'name = value' lines (names as below)\n"
+	     "[default: $FLIGHTDECK_CONFIG or /etc/flightdeck/flightdeck.conf,\n"
+	     "when present]",
      .type = FD_OPT_CONFIG},
+    {.name = "no-config", .help = "do not read the default config file", .type = FD_OPT_NOCONFIG},
     {.name = "node",
      .metavar = "NAME",
      .help = "node name in the report (default: $SLURMD_NODENAME, hostname)",
@@ -181,7 +184,8 @@ int cmd_check(int argc, char **argv)
 	     "KiB/MiB/GiB):",
 	     tun, ntun, &cfg},
 	};
-	struct fd_opt_parser p = {.cmd = "check", .tables = tables, .n_tables = 2};
+	struct fd_opt_parser p = {
+	    .cmd = "check", .tables = tables, .n_tables = 2, .default_config = 1};
 	enum fd_level level;
 	int ret = FD_EXIT_USAGE, prom_tried = 0;
 	char err[1024], host[256];
