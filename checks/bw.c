@@ -15,8 +15,10 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,20 +63,138 @@ static void take_back(const struct fd_spawn *sp)
 		;
 }
 
-int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len)
+/*
+ * SIGTERM or SIGINT while gpubench runs (Slurm kills a HealthCheckProgram with SIGTERM at 60 s,
+ * an operator presses ^C): gpubench is in our process group, so a signal sent to check alone
+ * would leave it and its children behind. While it runs, the handler only writes the signal's
+ * number to a pipe the wait polls (any thread may take the signal: NVML starts threads); the
+ * wait then kills gpubench's tree and returns -EINTR. A signal the caller ignores (SIGINT in a
+ * shell's background job) stays ignored.
+ */
+static const int stop_sigs[] = {SIGTERM, SIGINT};
+static int stop_pipe[2] = {-1, -1};
+
+struct stop_watch {
+	struct sigaction old[FD_ARRAY_SIZE(stop_sigs)];
+	int armed[FD_ARRAY_SIZE(stop_sigs)];
+};
+
+static void on_stop(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int e = errno;
+
+	if (write(stop_pipe[1], &c, 1) < 0) /* full: a signal is already waiting to be read */
+		c = 0;
+	errno = e;
+}
+
+static int stop_arm(struct stop_watch *w)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+
+	memset(w, 0, sizeof(*w));
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < FD_ARRAY_SIZE(stop_sigs); i++) {
+		if (sigaction(stop_sigs[i], NULL, &w->old[i]) || w->old[i].sa_handler == SIG_IGN)
+			continue;
+		if (!sigaction(stop_sigs[i], &sa, NULL))
+			w->armed[i] = 1;
+	}
+	return 0;
+}
+
+static void stop_disarm(struct stop_watch *w)
+{
+	for (size_t i = 0; i < FD_ARRAY_SIZE(stop_sigs); i++)
+		if (w->armed[i])
+			sigaction(stop_sigs[i], &w->old[i], NULL);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	stop_pipe[0] = stop_pipe[1] = -1;
+}
+
+/* The signal that came, or 0. */
+static int stop_signal(void)
+{
+	unsigned char c;
+
+	return read(stop_pipe[0], &c, 1) == 1 ? c : 0;
+}
+
+/* Waits for gpubench's output until EOF, the deadline or a stop signal (*sig set). */
+static int read_all(const struct fd_spawn *sp, int64_t deadline, char **bufp, size_t *cap,
+		    size_t *off, int *sig)
+{
+	for (;;) {
+		int64_t left = (deadline - fd_mono_ns()) / 1000000;
+		struct pollfd p[2] = {{sp->out_fd, POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int n = poll(p, 2, (int)(left > 1000 ? 1000 : left));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if ((*sig = stop_signal()))
+			return -EINTR;
+		if (n <= 0 || !p[0].revents)
+			continue;
+		if (*off + 4096 > *cap) {
+			if (*cap >= (1 << 24))
+				return -EFBIG; /* a runaway writer: not a gpubench */
+			char *nb = realloc(*bufp, *cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			*bufp = nb;
+			*cap *= 2;
+		}
+		ssize_t got = read(sp->out_fd, *bufp + *off, *cap - *off - 1);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got < 0)
+			return -errno; /* a read error is not the end of gpubench's output */
+		if (got == 0)
+			return 0; /* EOF: the child closed stdout (it is exiting) */
+		*off += (size_t)got;
+	}
+}
+
+/* After EOF: the exit itself must come within the deadline too, and a stop signal ends it. */
+static int reap(const struct fd_spawn *sp, int64_t deadline, int *status, int *sig)
+{
+	for (;;) {
+		pid_t w = waitpid(sp->pid, status, WNOHANG);
+		if (w == sp->pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (fd_mono_ns() > deadline)
+			return -ETIMEDOUT;
+		struct pollfd p = {stop_pipe[0], POLLIN, 0};
+		poll(&p, 1, 10);
+		if ((*sig = stop_signal()))
+			return -EINTR;
+	}
+}
+
+static int run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
+		     int *sig)
 {
 	/*
 	 * gpubench stays in our process group: the supervisor runs `flightdeck check` in a
 	 * group of its own and kills that group, and gpubench must die with it (its
-	 * PR_SET_PDEATHSIG covers a check killed alone). Its own deadline kills it and what
-	 * it started through fd_spawn_kill. exec_path: the path bw_probe checked is what runs.
+	 * PR_SET_PDEATHSIG covers a check killed alone). Its own deadline, and a SIGTERM or
+	 * SIGINT to check, kill it and what it started through fd_spawn_kill. exec_path: the
+	 * path bw_probe checked is what runs.
 	 */
 	struct fd_spawn sp = {.argv = argv, .capture_stdout = 1, .same_group = 1, .exec_path = 1};
-	int status, rc = 0, eno;
+	int status, rc = 0, eno, eof = 0;
 	size_t cap = 16384, off = 0;
 	char *buf = malloc(cap), err[256];
 	int64_t deadline = fd_deadline_ns(fd_mono_ns(), timeout_ms);
 
+	*sig = 0;
 	if (!buf)
 		return -ENOMEM;
 	rc = fd_spawn_start(&sp, &eno, err, sizeof(err));
@@ -87,74 +207,27 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 		snprintf(why, len, "%s", err);
 		return rc;
 	}
-	for (;;) {
-		int64_t left = (deadline - fd_mono_ns()) / 1000000;
-		struct pollfd p = {sp.out_fd, POLLIN, 0};
-		if (left <= 0) {
-			rc = -ETIMEDOUT;
-			break;
-		}
-		int n = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
-		if (n < 0 && errno != EINTR) {
-			rc = -errno;
-			break;
-		}
-		if (n <= 0)
-			continue;
-		if (off + 4096 > cap) {
-			if (cap >= (1 << 24)) {
-				rc = -EFBIG; /* a runaway writer: not a gpubench */
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				rc = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t got = read(sp.out_fd, buf + off, cap - off - 1);
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (got < 0) {
-			rc = -errno; /* a read error is not the end of gpubench's output */
-			break;
-		}
-		if (got == 0)
-			break; /* EOF: the child closed stdout (it is exiting) */
-		off += (size_t)got;
-	}
+	rc = read_all(&sp, deadline, &buf, &cap, &off, sig);
 	close(sp.out_fd);
+	if (!rc) {
+		eof = 1;
+		rc = reap(&sp, deadline, &status, sig);
+	}
 	if (rc) {
 		take_back(&sp);
 		free(buf);
-		if (rc == -ETIMEDOUT)
+		if (rc == -EINTR)
+			snprintf(why, len, "%s received: %s and its children killed",
+				 *sig == SIGINT ? "SIGINT" : "SIGTERM", argv[0]);
+		else if (rc == -ETIMEDOUT && eof)
+			snprintf(why, len, "%s closed its output but did not exit within %ld ms",
+				 argv[0], timeout_ms);
+		else if (rc == -ETIMEDOUT)
 			snprintf(why, len, "%s did not finish within %ld ms: killed", argv[0],
 				 timeout_ms);
 		else
 			snprintf(why, len, "%s: %s", argv[0], strerror(-rc));
 		return rc;
-	}
-	/* stdout closed; the exit itself must come within the deadline too */
-	for (;;) {
-		pid_t w = waitpid(sp.pid, &status, WNOHANG);
-		if (w == sp.pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			rc = -errno;
-			free(buf);
-			snprintf(why, len, "%s: waitpid: %s", argv[0], strerror(-rc));
-			return rc;
-		}
-		if (fd_mono_ns() > deadline) {
-			take_back(&sp);
-			free(buf);
-			snprintf(why, len, "%s closed its output but did not exit within %ld ms",
-				 argv[0], timeout_ms);
-			return -ETIMEDOUT;
-		}
-		usleep(10000);
 	}
 	buf[off] = '\0';
 	if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
@@ -171,6 +244,30 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 	}
 	*out = buf;
 	return 0;
+}
+
+int bw_run_child_sig(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
+		     int *sig)
+{
+	struct stop_watch w;
+	int rc;
+
+	/* armed before the fork, so no signal falls between the start and the wait */
+	rc = stop_arm(&w);
+	if (rc) {
+		snprintf(why, len, "cannot create a pipe: %s", strerror(-rc));
+		return rc;
+	}
+	rc = run_child(argv, timeout_ms, out, why, len, sig);
+	stop_disarm(&w);
+	return rc;
+}
+
+int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len)
+{
+	int sig;
+
+	return bw_run_child_sig(argv, timeout_ms, out, why, len, &sig);
 }
 
 /* ---- the document ----------------------------------------------------------------------- */
@@ -318,7 +415,12 @@ int bw_probe(struct fd_probe_ctx *ctx, void *facts)
 			timeout,
 			ctx->level == FD_LEVEL_FULL ? "--full" : "--quick",
 			NULL};
-	rc = bw_run_child(argv, (long)ctx->cfg->gpubench_timeout_ms, &out, f->why, sizeof(f->why));
+	rc = bw_run_child_sig(argv, (long)ctx->cfg->gpubench_timeout_ms, &out, f->why,
+			      sizeof(f->why), &ctx->signo);
+	if (rc == -EINTR) { /* check itself is asked to stop: no verdict, exit 128+signo */
+		snprintf(ctx->err, sizeof(ctx->err), "check: %s", f->why);
+		return rc;
+	}
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc) {

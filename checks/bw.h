@@ -86,6 +86,12 @@ int bw_parse(const char *json, struct bw_facts *f);
  * / -errno, with why filled.
  */
 int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len);
+/*
+ * bw_run_child, and a SIGTERM or SIGINT that comes while the child runs (and is not ignored)
+ * kills the child's tree and returns -EINTR with *sig set to the signal (0 otherwise).
+ */
+int bw_run_child_sig(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
+		     int *sig);
 
 int bw_probe(struct fd_probe_ctx *ctx, void *facts);
 void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);

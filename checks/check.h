@@ -104,6 +104,8 @@ struct fd_probe_ctx {
 	struct fd_kmsg_log *kmsg; /* loaded once on first use, shared by the log checks */
 	int kmsg_rc;		  /* the load's result: 0, or -errno (unreadable: checks skip) */
 	int kmsg_loaded;
+	/* SIGTERM or SIGINT that stopped a probe's child (-EINTR): check exits 128+signo */
+	int signo;
 	/* Facts probed once per run and shared by the checks that judge them (fd_probe_once). */
 	struct fd_probe_memo {
 		int (*probe)(struct fd_probe_ctx *ctx, void *facts);

@@ -84,8 +84,11 @@ static const struct fd_opt check_rows[] = {
      .off = CLI(prom)},
     {.name = "config",
      .metavar = "FILE",
-     .help = "read thresholds as 'name = value' lines (names as below)",
+     .help = "read thresholds as 'name = value' lines (names as below)\n"
+	     "[default: $FLIGHTDECK_CONFIG or /etc/flightdeck/flightdeck.conf,\n"
+	     "when present]",
      .type = FD_OPT_CONFIG},
+    {.name = "no-config", .help = "do not read the default config file", .type = FD_OPT_NOCONFIG},
     {.name = "node",
      .metavar = "NAME",
      .help = "node name in the report (default: $SLURMD_NODENAME, hostname)",
@@ -149,6 +152,24 @@ static void node_name(char *out, size_t len, const char *given)
 	out[len - 1] = '\0';
 }
 
+/*
+ * A check that gave no verdict still rewrites --prom-file (NaN and the reason), so alerts see
+ * a broken check instead of the last good result. Its own failure adds no second line: the
+ * one that explains the exit is already on stderr.
+ */
+static void prom_no_verdict(const struct check_cli *cli, double t_wall, int ret)
+{
+	char host[256], err[1024];
+	const char *reason = ret == FD_EXIT_USAGE      ? "usage"
+			     : ret == FD_EXIT_CANT_RUN ? "could_not_run"
+						       : "stopped";
+	struct fd_report_meta meta = {
+	    .node = host, .level = fd_level_name((enum fd_level)cli->level), .timestamp = t_wall};
+
+	node_name(host, sizeof(host), cli->node);
+	fd_report_prom_error(cli->prom, &meta, reason, err, sizeof(err));
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct fd_config cfg;
@@ -163,10 +184,12 @@ int cmd_check(int argc, char **argv)
 	     "KiB/MiB/GiB):",
 	     tun, ntun, &cfg},
 	};
-	struct fd_opt_parser p = {.cmd = "check", .tables = tables, .n_tables = 2};
+	struct fd_opt_parser p = {
+	    .cmd = "check", .tables = tables, .n_tables = 2, .default_config = 1};
 	enum fd_level level;
-	int ret = FD_EXIT_USAGE;
+	int ret = FD_EXIT_USAGE, prom_tried = 0;
 	char err[1024], host[256];
+	double t_wall = fd_wall_s();
 
 	for (int a = 0; a < FD_AREA_COUNT; a++)
 		cli.areas[a] = 1;
@@ -204,7 +227,6 @@ int cmd_check(int argc, char **argv)
 	}
 
 	/* --- run -------------------------------------------------------------------- */
-	double t_wall = fd_wall_s();
 	int64_t t0 = fd_mono_ns();
 	int ran[FD_AREA_COUNT] = {0};
 
@@ -224,6 +246,8 @@ int cmd_check(int argc, char **argv)
 		}
 		if (rc) {
 			fd_err("%s", ctx.err[0] ? ctx.err : strerror(-rc));
+			if (rc == -EINTR && ctx.signo)
+				ret = 128 + ctx.signo;
 			goto out;
 		}
 	}
@@ -258,11 +282,15 @@ int cmd_check(int argc, char **argv)
 			       cli.quiet);
 	}
 	fflush(stdout);
+	prom_tried = 1; /* a failed write is not retried as an error file */
 	if (cli.prom && fd_report_prom(cli.prom, &rep, &meta, err, sizeof(err))) {
 		fd_err("%s", err);
 		ret = FD_EXIT_CANT_RUN;
 	}
 out:
+	if (cli.prom && !prom_tried &&
+	    (ret == FD_EXIT_USAGE || ret == FD_EXIT_CANT_RUN || ret > 128))
+		prom_no_verdict(&cli, t_wall, ret);
 	fd_probe_ctx_release(&ctx);
 	fd_report_free(&rep);
 	fd_opt_release(&p);

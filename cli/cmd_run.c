@@ -323,8 +323,10 @@ static const struct fd_opt config_rows[] = {
     {.name = "config",
      .metavar = "FILE",
      .help = "read these options as 'name = value' lines (names as above);\n"
-	     "flags override the file",
+	     "flags override the file [default: $FLIGHTDECK_CONFIG or\n"
+	     "/etc/flightdeck/flightdeck.conf, when present]",
      .type = FD_OPT_CONFIG},
+    {.name = "no-config", .help = "do not read the default config file", .type = FD_OPT_NOCONFIG},
     {.name = "show-config",
      .help = "print the effective options as a config file and exit",
      .type = FD_OPT_SHOW},
@@ -391,6 +393,7 @@ int cmd_run(int argc, char **argv)
 	struct fd_run_opts o = {0};
 	struct fd_opt_table tables[FD_ARRAY_SIZE(run_tables)];
 	struct fd_opt_parser p = {.cmd = "run",
+				  .default_config = 1,
 				  .tables = tables,
 				  .n_tables = FD_ARRAY_SIZE(tables),
 				  /* options end at the first word of the command */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define HELP_COL 26 /* width of "--name METAVAR" in --help before the help text */
 
@@ -366,11 +367,39 @@ static int load_line(struct fd_opt_parser *p, char *l, char *msg, size_t len)
 	return fd_opt_set(o, obj, v, msg, len);
 }
 
+/*
+ * One file serves check and run, whose keys differ: "[check]" and "[run]" start the lines
+ * of one command (docs/architecture.md, "Options"). Any other section is a typo, not a
+ * silently skipped block.
+ */
+static const char *const sections[] = {"check", "run"};
+
+static int section(const struct fd_opt_parser *p, char *l, int *mine, char *msg, size_t len)
+{
+	char *end = strchr(l, ']');
+
+	if (!end || *trim(end + 1)) {
+		snprintf(msg, len, "expected '[section]', got '%.60s'", l);
+		return -EINVAL;
+	}
+	*end = '\0';
+	l = trim(l + 1);
+	for (size_t i = 0; i < FD_ARRAY_SIZE(sections); i++)
+		if (!strcmp(l, sections[i])) {
+			*mine = !strcmp(l, p->cmd);
+			return 0;
+		}
+	snprintf(msg, len, "unknown section '[%.40s]' (sections: [check], [run])", l);
+	return -EINVAL;
+}
+
 int fd_opt_load(struct fd_opt_parser *p, const char *path, char *err, size_t len)
 {
 	char *text = NULL, *next = NULL, *line;
 	char msg[512];
 	int lineno = 0, rc;
+
+	int mine = 1; /* lines before any [section] are every command's */
 
 	rc = fd_read_all(path, &text, NULL);
 	if (rc) {
@@ -389,6 +418,16 @@ int fd_opt_load(struct fd_opt_parser *p, const char *path, char *err, size_t len
 		char *l = trim(line);
 		if (!*l)
 			continue;
+		if (*l == '[') {
+			rc = section(p, l, &mine, msg, sizeof(msg));
+			if (rc) {
+				snprintf(err, len, "%s:%d: %s", path, lineno, msg);
+				goto out;
+			}
+			continue;
+		}
+		if (!mine)
+			continue; /* another command's key: that command checks it */
 		rc = load_line(p, l, msg, sizeof(msg));
 		if (rc) {
 			snprintf(err, len, "%s:%d: %s", path, lineno, msg);
@@ -417,7 +456,8 @@ struct pending {
 
 static int takes_value(const struct fd_opt *o)
 {
-	return o->type != FD_OPT_FLAG && o->type != FD_OPT_SHOW && o->type != FD_OPT_HELP;
+	return o->type != FD_OPT_FLAG && o->type != FD_OPT_SHOW && o->type != FD_OPT_HELP &&
+	       o->type != FD_OPT_NOCONFIG;
 }
 
 int fd_opt_parse(struct fd_opt_parser *p, int argc, char **argv, char *err, size_t len)
@@ -429,7 +469,7 @@ int fd_opt_parse(struct fd_opt_parser *p, int argc, char **argv, char *err, size
 	size_t nrows = 0, k = 0, npend = 0, ns = 0;
 	int c, rc = -EINVAL, have_help = 0;
 
-	p->help = p->show_config = 0;
+	p->help = p->show_config = p->no_config = 0;
 	p->config = NULL;
 	for (size_t t = 0; t < p->n_tables; t++)
 		nrows += p->tables[t].n;
@@ -505,6 +545,8 @@ int fd_opt_parse(struct fd_opt_parser *p, int argc, char **argv, char *err, size
 			p->config = optarg;
 		else if (r->o->type == FD_OPT_SHOW)
 			p->show_config = 1;
+		else if (r->o->type == FD_OPT_NOCONFIG)
+			p->no_config = 1;
 		else
 			pend[npend++] = (struct pending){r->o, r->obj, optarg};
 	}
@@ -513,6 +555,14 @@ int fd_opt_parse(struct fd_opt_parser *p, int argc, char **argv, char *err, size
 		snprintf(err, len, "unexpected argument '%s' (see flightdeck %s --help)",
 			 argv[optind], p->cmd);
 		goto out;
+	}
+	if (!p->config && p->default_config && !p->no_config) {
+		const char *env = getenv("FLIGHTDECK_CONFIG");
+		const char *def = env && *env ? env : FD_OPT_DEFAULT_CONFIG;
+
+		/* absent is the usual case, not an error; present but unreadable is */
+		if (access(def, F_OK) == 0 || errno != ENOENT)
+			p->config = def;
 	}
 	if (p->config) {
 		rc = fd_opt_load(p, p->config, err, len);

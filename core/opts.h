@@ -28,6 +28,7 @@ enum fd_opt_type {
 	FD_OPT_INTLIST,	 /* int[cap] with a size_t count at off_n: "48,63,79" */
 	FD_OPT_CONFIG,	 /* --config FILE: read by the parser itself (no off) */
 	FD_OPT_SHOW,	 /* --show-config: sets fd_opt_parser.show_config */
+	FD_OPT_NOCONFIG, /* --no-config: the default config file is not read */
 	FD_OPT_HELP,	 /* -h, --help: sets fd_opt_parser.help (accepted even without a row) */
 };
 
@@ -81,16 +82,26 @@ struct fd_opt_parser {
 	const struct fd_opt_table *tables;
 	size_t n_tables;
 	int stop_at_word; /* options end at the first non-option (run's COMMAND) */
+	/*
+	 * 1: without --config, the default file is read when it exists: $FLIGHTDECK_CONFIG, else
+	 * FD_OPT_DEFAULT_CONFIG; --no-config skips it. A missing default is no error; one that
+	 * exists but cannot be read or parsed is (as an explicit --config).
+	 */
+	int default_config;
 
 	/* results */
 	int help, show_config;
-	const char *config; /* --config FILE, already applied */
+	const char *config; /* --config FILE (or the default file read), already applied */
+	int no_config;	    /* --no-config */
 	int optind;	    /* the first argument that is not an option */
 
 	/* private: strings of a config file that STRING rows point into */
 	char **owned;
 	size_t n_owned;
 };
+
+/* Where admins look; FLIGHTDECK_CONFIG overrides it (tests, other layouts). */
+#define FD_OPT_DEFAULT_CONFIG "/etc/flightdeck/flightdeck.conf"
 
 /* Sets every row that has a default; the rest of the struct is the caller's. */
 void fd_opt_defaults(const struct fd_opt_table *t, size_t n_tables);

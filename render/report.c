@@ -227,8 +227,40 @@ static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_rep
 		(double)m->duration_ms / 1e3, m->timestamp);
 }
 
-int fd_report_prom(const char *path, const struct fd_report *rep, const struct fd_report_meta *m,
-		   char *err, size_t errlen)
+/* What the atomic writer puts in the file: a check's report, or why there is none. */
+struct prom_doc {
+	const struct fd_report *rep;
+	const struct fd_report_meta *m;
+	const char *reason; /* set: no verdict (fd_report_prom_error) */
+};
+
+static void prom_error_write(FILE *f, const struct prom_doc *d)
+{
+	/* NaN, not 0: the node was not judged, and 0 would drain a node for a typo in a flag */
+	fputs(
+	    "# HELP flightdeck_check_fit 1 when the node passed flightdeck check, else 0; NaN when "
+	    "the check could not judge it (see flightdeck_check_error).\n"
+	    "# TYPE flightdeck_check_fit gauge\nflightdeck_check_fit{node=",
+	    f);
+	prom_label(f, d->m->node);
+	fputs(",level=", f);
+	prom_label(f, d->m->level);
+	fputs(
+	    "} NaN\n"
+	    "# HELP flightdeck_check_error 1 when the last check gave no verdict: usage (exit 2), "
+	    "could_not_run (exit 3), stopped (a signal).\n"
+	    "# TYPE flightdeck_check_error gauge\nflightdeck_check_error{reason=",
+	    f);
+	prom_label(f, d->reason);
+	fprintf(f,
+		"} 1\n"
+		"# HELP flightdeck_check_timestamp_seconds When the last check started.\n"
+		"# TYPE flightdeck_check_timestamp_seconds gauge\n"
+		"flightdeck_check_timestamp_seconds %.3f\n",
+		d->m->timestamp);
+}
+
+static int prom_atomic(const char *path, const struct prom_doc *d, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 32];
 	FILE *f = NULL;
@@ -259,7 +291,10 @@ int fd_report_prom(const char *path, const struct fd_report *rep, const struct f
 		close(fd);
 		goto fail;
 	}
-	prom_write(f, rep, m);
+	if (d->reason)
+		prom_error_write(f, d);
+	else
+		prom_write(f, d->rep, d->m);
 	if (fflush(f) || ferror(f) || fsync(fileno(f)))
 		rc = -(errno ? errno : EIO);
 	if (fclose(f) && !rc)
@@ -272,4 +307,20 @@ fail:
 	snprintf(err, errlen, "--prom-file %s: %s", path, strerror(-rc));
 	unlink(tmp);
 	return rc;
+}
+
+int fd_report_prom(const char *path, const struct fd_report *rep, const struct fd_report_meta *m,
+		   char *err, size_t errlen)
+{
+	struct prom_doc d = {.rep = rep, .m = m};
+
+	return prom_atomic(path, &d, err, errlen);
+}
+
+int fd_report_prom_error(const char *path, const struct fd_report_meta *m, const char *reason,
+			 char *err, size_t errlen)
+{
+	struct prom_doc d = {.m = m, .reason = reason};
+
+	return prom_atomic(path, &d, err, errlen);
 }

@@ -31,6 +31,13 @@ char *fd_report_json(const struct fd_report *rep, const struct fd_report_meta *m
  */
 int fd_report_prom(const char *path, const struct fd_report *rep, const struct fd_report_meta *m,
 		   char *err, size_t errlen);
+/*
+ * The same file for a check that gave no verdict (reason "usage", "could_not_run",
+ * "stopped"): flightdeck_check_fit NaN, flightdeck_check_error{reason} 1 and m's timestamp,
+ * so the last good result never stays and looks current. m->duration_ms is not used.
+ */
+int fd_report_prom_error(const char *path, const struct fd_report_meta *m, const char *reason,
+			 char *err, size_t errlen);
 
 /* Writes text word-wrapped to `width` columns, each line indented by `indent` spaces. */
 void fd_wrap(FILE *out, const char *text, int indent, int width);

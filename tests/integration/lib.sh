@@ -12,6 +12,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/flightdeck-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 # Tests must not depend on the environment of whoever runs them.
 unset NCCL_SOCKET_IFNAME NCCL_IB_HCA FLIGHTDECK_SYSFS_ROOT FLIGHTDECK_PROC_ROOT FLIGHTDECK_KMSG
+# ... nor on a site config in /etc/flightdeck: the default file is one that is not there.
+export FLIGHTDECK_CONFIG=/nonexistent/flightdeck.conf # not under $TMP: any uid sees it is absent
 export NO_COLOR=1
 # Fixture nodes have GPUs, so they need an NVML: by default the fake one, answering as a
 # healthy 8x H100 node. Tests of the real machine or of GPU-less fixtures unset it.

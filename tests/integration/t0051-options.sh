@@ -35,9 +35,9 @@ events =
 quiet = 0
 EOF
 diff "$TMP/want" "$TMP/out" >"$TMP/diff" || fail "run --show-config: $(cat "$TMP/diff")"
-# every value option of run --help is a key (the rest: --config, --show-config, --help)
+# every value option of run --help is a key (the rest: --config, --no-config, --show-config, --help)
 "$FLIGHTDECK" run --help | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}--\([a-z0-9-]*\).*/\2/p' |
-	grep -v -x -e config -e show-config -e help >"$TMP/help-opts"
+	grep -v -x -e config -e no-config -e show-config -e help >"$TMP/help-opts"
 [ "$(wc -l <"$TMP/help-opts")" -ge 24 ] || fail "run --help lists only $(wc -l <"$TMP/help-opts") options"
 while read -r opt; do
 	grep -q "^$opt = " "$TMP/out" || fail "run --show-config does not print $opt"
