@@ -167,10 +167,10 @@ int fd_opt_store(const struct fd_opt *o, void *obj, const char *v, char *err, si
 		v = "";
 	if (o->word && word_is(o, v, o->word)) {
 		/* The special word ("none", "auto", ...) stands for word_val, bounds aside. */
-		ms = i64 = fd_dbl_to_i64(o->word_val);
-		u64 = o->word_val >= 1.8e19 ? UINT64_MAX : (uint64_t)o->word_val;
-		i = (int)o->word_val;
 		d = o->word_val;
+		ms = i64 = fd_dbl_to_i64(d);
+		u64 = d >= 1.8e19 ? UINT64_MAX : d > 0 ? (uint64_t)d : 0;
+		i = d >= INT_MAX ? INT_MAX : d <= INT_MIN ? INT_MIN : (int)d;
 		goto store;
 	}
 	switch (o->type) {

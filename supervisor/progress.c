@@ -112,13 +112,14 @@ static size_t interval_len(const char *p, long *most)
 
 	if (!isdigit((unsigned char)*q))
 		return 0;
-	while (isdigit((unsigned char)*q) && a <= PROGRESS_DUP_MAX)
-		a = a * 10 + (*q++ - '0');
+	/* Every digit is read (regcomp reads them all); the value saturates past the bound. */
+	for (; isdigit((unsigned char)*q); q++)
+		a = a > PROGRESS_DUP_MAX ? a : a * 10 + (*q - '0');
 	if (*q == ',') {
 		q++;
 		if (isdigit((unsigned char)*q))
-			for (b = 0; isdigit((unsigned char)*q) && b <= PROGRESS_DUP_MAX;)
-				b = b * 10 + (*q++ - '0');
+			for (b = 0; isdigit((unsigned char)*q); q++)
+				b = b > PROGRESS_DUP_MAX ? b : b * 10 + (*q - '0');
 	}
 	if (*q != '}')
 		return 0;

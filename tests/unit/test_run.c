@@ -104,10 +104,11 @@ static void progress_regex_bounds(void)
 {
 	regex_t re;
 	char err[256], big[600];
-	const char *nested[] = {"(a+)+",     "(a*)*",	 "(.*){9}",	  "x(a|b+)*y",
-				"((ab)*c)+", "(\\d+)+$", "a{1000}{1000}", "a**",
-				"(a?){30}",  "(a*)\\1",	 "((a){9}){9}",	  "(.|..){200}(.|..){200}",
-				NULL};
+	const char *nested[] = {"(a+)+", "(a*)*", "(.*){9}", "x(a|b+)*y", "((ab)*c)+", "(\\d+)+$",
+				"a{1000}{1000}", "a**", "(a?){30}", "(a*)\\1", "((a){9}){9}",
+				"(.|..){200}(.|..){200}",
+				/* a bound past the limit by its digits (the fuzzer's 2.3 GB) */
+				"H{95}~{0,9595}t~{0,9595}", "a{9999}", NULL};
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
