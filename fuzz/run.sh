@@ -5,6 +5,8 @@
 # never into the tree. Exit status non-zero when any target found a crash, a leak, a
 # timeout (10 s for one input) or an out-of-memory: the input is in build-fuzz/artifacts/NAME/;
 # keep it under fuzz/regressions/NAME/ with the fix, where ctest replays it in every build.
+# FUZZ_SEED (default 1) fixes libFuzzer's seed, so CI explores the same way each time and a
+# finding reproduces; FUZZ_SEED=0 lets libFuzzer pick one (a local hunt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +27,7 @@ for t in $targets; do
 	log=build-fuzz/fuzz-$t.log
 	rc=0
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		"build-fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		"build-fuzz/fuzz_$t" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=8192 -print_final_stats=1 -artifact_prefix="$art/" "$work" \
 		"fuzz/corpus/$t" $([ -d "fuzz/regressions/$t" ] && echo "fuzz/regressions/$t") \
 		>"$log" 2>&1 || rc=$?
