@@ -26,11 +26,10 @@
  */
 static void beat(struct sv *s, const struct fd_beat *b, int64_t now)
 {
-	struct sup_rank *r;
+	struct sup_rank *r = ranks_beat(&s->ranks, b, now);
 	struct fd_proc p;
 
-	ranks_beat(&s->ranks, b, now);
-	if (!b->pid || !(r = ranks_find(&s->ranks, b->rank)) || r->pid_start)
+	if (!b->pid || !r || r->pid_start)
 		return;
 	if (!fd_proc_read(r->pid, &p))
 		r->pid_start = p.starttime;

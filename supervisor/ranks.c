@@ -136,12 +136,12 @@ static void step_changed(struct sup_ranks *t, struct sup_rank *r, int64_t step, 
 		t->max_step = step;
 }
 
-void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now)
+struct sup_rank *ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now)
 {
 	struct sup_rank *r = ranks_add(t, b->rank, now);
 
 	if (!r)
-		return;
+		return NULL;
 	t->beats++;
 	r->last_ns = now;
 	/* A beat says the rank is there; one without done=1 says it works again. */
@@ -166,6 +166,7 @@ void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now)
 	} else if (r->step < 0) {
 		r->progress_ns = now; /* a rank that never reports steps: liveness is progress */
 	}
+	return r;
 }
 
 int64_t ranks_next_deadline(const struct sup_ranks *t, const struct fd_run_opts *o,

@@ -61,8 +61,11 @@ void ranks_free(struct sup_ranks *t);
 struct sup_rank *ranks_find(const struct sup_ranks *t, int id);
 /* The rank, created at now if new; NULL past MAX_RANKS or out of memory. */
 struct sup_rank *ranks_add(struct sup_ranks *t, int id, int64_t now);
-/* A beat at now: liveness, step, phase; progress moves the rank's deadline. */
-void ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now);
+/*
+ * A beat at now: liveness, step, phase; progress moves the rank's deadline. Returns the rank
+ * it updated; NULL when the table could not take it.
+ */
+struct sup_rank *ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now);
 /* Whether r is judged for stalls: not after its done beat, not once its process is gone. */
 int rank_watched(const struct sup_rank *r);
 /* A rank whose step went back and that was not said yet (r->back 1); NULL when none. */
