@@ -75,28 +75,44 @@ struct unit {
 	double scale;
 };
 
-static int parse_with_units(const char *s, int allow_exp, const struct unit *units, size_t n,
-			    double max, double *out)
+/*
+ * The number at the head of s and the unit its suffix names (case-insensitive): 0 with *v,
+ * *end (the suffix) and *u set; -EINVAL for no number or a suffix not in units.
+ */
+static int scan_with_unit(const char *s, int allow_exp, const struct unit *units, size_t n,
+			  double *v, const char **end, const struct unit **u)
 {
-	const char *end;
-	double v;
 	int rc;
 
 	if (!s)
 		return -EINVAL;
-	rc = scan_number(s, allow_exp, &v, &end);
+	rc = scan_number(s, allow_exp, v, end);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if (strcasecmp(end, units[i].suffix) == 0) {
-			v *= units[i].scale;
-			if (v > max)
-				return -ERANGE;
-			*out = v;
+		if (strcasecmp(*end, units[i].suffix) == 0) {
+			*u = &units[i];
 			return 0;
 		}
 	}
 	return -EINVAL;
+}
+
+static int parse_with_units(const char *s, int allow_exp, const struct unit *units, size_t n,
+			    double max, double *out)
+{
+	const struct unit *u;
+	const char *end;
+	double v;
+	int rc = scan_with_unit(s, allow_exp, units, n, &v, &end, &u);
+
+	if (rc)
+		return rc;
+	v *= u->scale;
+	if (v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
 }
 
 int fd_parse_duration_ms(const char *s, int64_t *ms)
@@ -121,37 +137,30 @@ int fd_parse_duration_ms(const char *s, int64_t *ms)
 static int parse_u64_with_units(const char *s, int allow_exp, const struct unit *units, size_t n,
 				uint64_t *out)
 {
+	const struct unit *u;
 	const char *end;
 	double v;
-	int rc;
+	int rc = scan_with_unit(s, allow_exp, units, n, &v, &end, &u);
 
-	if (!s)
-		return -EINVAL;
-	rc = scan_number(s, allow_exp, &v, &end);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if (strcasecmp(end, units[i].suffix))
-			continue;
-		if (strspn(s, "0123456789") == (size_t)(end - s)) {
-			uint64_t x = 0;
+	if (strspn(s, "0123456789") == (size_t)(end - s)) {
+		uint64_t x = 0;
 
-			for (const char *p = s; p < end; p++)
-				if (__builtin_mul_overflow(x, 10, &x) ||
-				    __builtin_add_overflow(x, (uint64_t)(*p - '0'), &x))
-					return -ERANGE;
-			if (__builtin_mul_overflow(x, (uint64_t)units[i].scale, &x))
+		for (const char *p = s; p < end; p++)
+			if (__builtin_mul_overflow(x, 10, &x) ||
+			    __builtin_add_overflow(x, (uint64_t)(*p - '0'), &x))
 				return -ERANGE;
-			*out = x;
-			return 0;
-		}
-		v *= units[i].scale;
-		if (!(v < 18446744073709551616.0)) /* 2^64, exact as a double */
+		if (__builtin_mul_overflow(x, (uint64_t)u->scale, &x))
 			return -ERANGE;
-		*out = v < 4503599627370496.0 ? (uint64_t)llround(v) : (uint64_t)v; /* 2^52 */
+		*out = x;
 		return 0;
 	}
-	return -EINVAL;
+	v *= u->scale;
+	if (!(v < 18446744073709551616.0)) /* 2^64, exact as a double */
+		return -ERANGE;
+	*out = v < 4503599627370496.0 ? (uint64_t)llround(v) : (uint64_t)v; /* 2^52 */
+	return 0;
 }
 
 int fd_parse_size(const char *s, uint64_t *bytes)
