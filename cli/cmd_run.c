@@ -307,7 +307,8 @@ static const struct fd_opt telling_rows[] = {
     {.name = "events",
      .metavar = "FILE",
      .help = "append one JSON line per event (start, preflight, stall, timeout,\n"
-	     "crash, kill, restart, stacks, signal, exit)",
+	     "crash, kill, restart, stacks, signal, step_back, output_dropped,\n"
+	     "checkpoint_overdue, exit)",
      .type = FD_OPT_STRING,
      .off = RUN(events),
      KEY},
@@ -373,9 +374,12 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 	    out,
 	    "\n"
 	    "Signals: SIGTERM, SIGINT, SIGHUP, SIGQUIT are passed to the command's process group\n"
-	    "with the same grace; SIGUSR1/SIGUSR2 (Slurm's --signal) are passed on and supervision\n"
-	    "goes on. The command gets FLIGHTDECK_RESTART_COUNT and, when resuming,\n"
-	    "FLIGHTDECK_RESUME_FROM.\n"
+	    "with the same grace, each process getting one SIGTERM per stop; a repeat within 1 s\n"
+	    "is the same request (Slurm and timeout(1) send two), a later one kills at once; a\n"
+	    "signal ignored when flightdeck started (nohup) stays ignored. SIGUSR1/SIGUSR2\n"
+	    "(Slurm's --signal) are passed on and supervision goes on; while no command runs they\n"
+	    "are queued for the next launch. The command gets FLIGHTDECK_RESTART_COUNT and, when\n"
+	    "resuming, FLIGHTDECK_RESUME_FROM; PYTHONUNBUFFERED=1 unless it is set.\n"
 	    "\n"
 	    "exit status: the command's own when it ends by itself (128+N for signal N), else\n"
 	    "  2    usage error (bad flag or duration, unreadable --checkpoint-dir)\n"

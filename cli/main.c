@@ -48,6 +48,7 @@ static void usage(FILE *out)
 	    "exit codes of `check`:\n"
 	    "  0  fit (warnings allowed)         2  usage or configuration error\n"
 	    "  1  unfit: a check failed          3  could not run\n"
+	    "  128+N  stopped by signal N (its gpubench is taken down with it)\n"
 	    "\n"
 	    "exit codes of `run`: the command's own status when it ends by itself (128+N for\n"
 	    "signal N), else 2 usage, 69 preflight failed, 75 peer node lost, 86 gave up after\n"
