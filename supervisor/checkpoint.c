@@ -93,9 +93,40 @@ static int64_t completed_at(const struct fd_ckpt_walk *w, const char *name, int6
 	return 0;
 }
 
+/* The "newest" rule of checkpoint.h, the one definition the list and the newest share. */
 static int newer(int64_t t, const char *name, int64_t best_t, const char *best)
 {
 	return !*best || t > best_t || (t == best_t && strverscmp(name, best) > 0);
+}
+
+static int listed(const struct fd_ckpt_walk *w, const char *name)
+{
+	for (int i = 0; i < w->out.nnames; i++)
+		if (!strcmp(w->out.names[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * A complete entry into the list of the newest FD_CKPT_LIST, sorted newest first, when it is
+ * among them: memory stays bounded however many entries the directory has, and moving up to
+ * 4 KiB of names costs less than the fstatat that found the entry.
+ */
+static void keep(struct fd_ckpt_walk *w, const char *name, int64_t t)
+{
+	struct fd_ckpt_scan *o = &w->out;
+	int i = o->nnames, n;
+
+	while (i > 0 && newer(t, name, w->t[i - 1], o->names[i - 1]))
+		i--;
+	if (i == FD_CKPT_LIST)
+		return;
+	n = o->nnames < FD_CKPT_LIST ? o->nnames : FD_CKPT_LIST - 1; /* the last falls off */
+	memmove(o->names[i + 1], o->names[i], (size_t)(n - i) * sizeof(o->names[0]));
+	memmove(&w->t[i + 1], &w->t[i], (size_t)(n - i) * sizeof(w->t[0]));
+	fd_strlcpy(o->names[i], name, sizeof(o->names[i]));
+	w->t[i] = t;
+	o->nnames = n + 1;
 }
 
 /* DeepSpeed: `latest` names the tag saved last; that tag is complete. Never blocks. */
@@ -121,8 +152,8 @@ static void deepspeed_latest(struct fd_ckpt_walk *w)
 	if (!*tag || strchr(tag, '/') || tag[0] == '.' ||
 	    fstatat(w->dfd, tag, &tst, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(tst.st_mode))
 		return;
-	fd_strlcpy(w->best, tag, sizeof(w->best));
-	w->best_t = mtime_ns(&st);
+	fd_strlcpy(w->ds_tag, tag, sizeof(w->ds_tag));
+	keep(w, tag, mtime_ns(&st));
 	w->out.ncomplete++;
 }
 
@@ -156,16 +187,21 @@ int fd_ckpt_walk_begin(struct fd_ckpt_walk *w, const char *dir, const char *mark
 	return 0;
 }
 
-static void finish(struct fd_ckpt_walk *w)
+static int finish(struct fd_ckpt_walk *w)
 {
 	struct fd_ckpt_scan *out = &w->out;
 
-	if (*w->best) {
-		fd_pathf(out->newest, sizeof(out->newest), "%s/%s", w->dir, w->best);
-		out->newest_time = (double)w->best_t / 1e9;
+	if (out->nnames) {
+		/* a cut path would be a wrong one to resume from */
+		if (fd_pathf(out->newest, sizeof(out->newest), "%s/%s", w->dir, out->names[0])) {
+			out->newest[0] = '\0';
+			return -ENAMETOOLONG;
+		}
+		out->newest_time = (double)w->t[0] / 1e9;
 	}
-	if (*w->skip && (!*w->best || w->skip_t > w->best_t))
+	if (*w->skip && (!out->nnames || w->skip_t > w->t[0]))
 		fd_pathf(out->skipped, sizeof(out->skipped), "%s/%s", w->dir, w->skip);
+	return 0;
 }
 
 int fd_ckpt_walk_step(struct fd_ckpt_walk *w, int max)
@@ -185,20 +221,21 @@ int fd_ckpt_walk_step(struct fd_ckpt_walk *w, int max)
 			fd_ckpt_walk_end(w);
 			if (e)
 				return -e;
-			finish(w);
-			return 0;
+			return finish(w);
 		}
+		/*
+		 * DeepSpeed's tag was listed at its `latest` time, whatever it holds; a name
+		 * already listed is one that readdir returned twice (the directory changed
+		 * between slices) and is counted once.
+		 */
 		if (de->d_name[0] == '.' || has_suffix(de->d_name, ".tmp") ||
 		    has_suffix(de->d_name, ".partial") || !strcmp(de->d_name, "latest") ||
-		    !strcmp(de->d_name, w->best))
+		    !strcmp(de->d_name, w->ds_tag) || listed(w, de->d_name))
 			continue;
 		t = completed_at(w, de->d_name, &own);
 		if (t) {
 			w->out.ncomplete++;
-			if (newer(t, de->d_name, w->best_t, w->best)) {
-				w->best_t = t;
-				fd_strlcpy(w->best, de->d_name, sizeof(w->best));
-			}
+			keep(w, de->d_name, t);
 		} else if (own && newer(own, de->d_name, w->skip_t, w->skip)) {
 			/* An incomplete entry: remember the newest by its own mtime. */
 			w->skip_t = own;

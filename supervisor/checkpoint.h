@@ -19,11 +19,25 @@
 #include <limits.h>
 #include <stddef.h>
 
+/*
+ * How many complete checkpoints a scan names: a multi-node group resumes from the newest one
+ * that every node has whole, and a node that missed one save (or whose save of it was cut
+ * short) must not stop the others from agreeing on the one before.
+ */
+#define FD_CKPT_LIST 16
+
 struct fd_ckpt_scan {
 	char newest[PATH_MAX];	/* the newest complete checkpoint, "" when none */
 	char skipped[PATH_MAX]; /* a newer entry that is not complete, "" when none */
 	int ncomplete;		/* how many complete checkpoints were found */
 	double newest_time;	/* when the newest was completed, Unix seconds; 0 = none */
+	/*
+	 * The entry names (not paths: each node may mount the directory elsewhere) of the
+	 * newest FD_CKPT_LIST complete checkpoints, newest first by the rule above; names[0] is
+	 * newest's last component. Incomplete entries are never here.
+	 */
+	char names[FD_CKPT_LIST][NAME_MAX + 1];
+	int nnames;
 };
 
 /*
@@ -41,14 +55,19 @@ struct fd_ckpt_walk {
 	int dfd;
 	char dir[PATH_MAX];
 	const char *marker;
-	char best[NAME_MAX + 1], skip[NAME_MAX + 1];
-	long long best_t, skip_t;
-	struct fd_ckpt_scan out;
+	char ds_tag[NAME_MAX + 1]; /* the tag DeepSpeed's `latest` names, already listed */
+	long long t[FD_CKPT_LIST]; /* the completion times of out.names, in ns */
+	char skip[NAME_MAX + 1];
+	long long skip_t;
+	struct fd_ckpt_scan out; /* out.names and out.nnames grow while walking */
 };
 
 /* Opens dir: 0 (a directory that does not exist yet is a finished, empty walk) or -errno. */
 int fd_ckpt_walk_begin(struct fd_ckpt_walk *w, const char *dir, const char *marker);
-/* Looks at up to max entries: 1 when more remain, 0 when done (result in w->out), -errno. */
+/*
+ * Looks at up to max entries: 1 when more remain, 0 when done (result in w->out), -errno
+ * (-ENAMETOOLONG when the newest's path would not fit PATH_MAX).
+ */
 int fd_ckpt_walk_step(struct fd_ckpt_walk *w, int max);
 /* Releases a walk, finished or not. */
 void fd_ckpt_walk_end(struct fd_ckpt_walk *w);

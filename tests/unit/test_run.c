@@ -10,10 +10,12 @@
 #include "proctree.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PARSE(s, b) fd_beat_parse(s, strlen(s), b)
@@ -223,6 +225,177 @@ static void deepspeed(void)
 	CHECK(system(want) == 0);
 }
 
+/* An entry whose mtime is exactly sec: a weight file, or a DCP directory with its marker. */
+static void mk_at(const char *dir, const char *name, int dcp, time_t sec)
+{
+	struct timespec ts[2] = {{.tv_sec = sec}, {.tv_sec = sec}};
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (dcp) {
+		mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/%s/.metadata", dir, name);
+	}
+	fclose(fopen(p, "w"));
+	CHECK_EQ_INT(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
+/* names[0] is the newest's last component, and the names are distinct. */
+static void check_list(const struct fd_ckpt_scan *sc)
+{
+	const char *slash = strrchr(sc->newest, '/');
+
+	CHECK(sc->nnames >= 0 && sc->nnames <= FD_CKPT_LIST);
+	if (sc->nnames)
+		CHECK_STREQ(slash ? slash + 1 : "", sc->names[0]);
+	else
+		CHECK_STREQ(sc->newest, "");
+	for (int i = 0; i < sc->nnames; i++)
+		for (int j = i + 1; j < sc->nnames; j++)
+			CHECK(strcmp(sc->names[i], sc->names[j]) != 0);
+}
+
+/*
+ * 20 checkpoints whose mtimes are not in name order: the 16 newest by completion time,
+ * newest first, the same in one go and a slice of one entry at a time.
+ */
+static void ckpt_list_order(void)
+{
+	char dir[] = "/tmp/fd-unit-list.XXXXXX", name[64];
+	struct fd_ckpt_walk w;
+	struct fd_ckpt_scan sc;
+	int r;
+
+	CHECK(mkdtemp(dir) != NULL);
+	/* step k completes at 1e9 + (k * 7) % 20: a permutation of 0..19 */
+	for (int k = 0; k < 20; k++) {
+		snprintf(name, sizeof(name), "step-%d%s", k, k % 2 ? ".pt" : "");
+		mk_at(dir, name, !(k % 2), 1000000000 + (k * 7) % 20);
+	}
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	CHECK_EQ_INT(sc.ncomplete, 20);
+	CHECK_EQ_INT(sc.nnames, FD_CKPT_LIST);
+	check_list(&sc);
+	for (int i = 0; i < sc.nnames; i++) {
+		int rank = 19 - i, k = (rank * 3) % 20; /* 3 is 7's inverse mod 20 */
+
+		snprintf(name, sizeof(name), "step-%d%s", k, k % 2 ? ".pt" : "");
+		CHECK_STREQ(sc.names[i], name);
+	}
+	CHECK(sc.newest_time == 1000000019.0);
+	/* the loop's way: a slice at a time gives the same list */
+	CHECK_EQ_INT(fd_ckpt_walk_begin(&w, dir, NULL), 0);
+	while ((r = fd_ckpt_walk_step(&w, 1)) > 0)
+		;
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(w.out.nnames, sc.nnames);
+	for (int i = 0; i < sc.nnames; i++)
+		CHECK_STREQ(w.out.names[i], sc.names[i]);
+	CHECK_STREQ(w.out.newest, sc.newest);
+	fd_ckpt_walk_end(&w);
+	rm_rf(dir);
+}
+
+/* Incomplete entries are never listed, however new; fewer than 16 lists them all. */
+static void ckpt_list_incomplete(void)
+{
+	char dir[] = "/tmp/fd-unit-inc.XXXXXX", p[PATH_MAX];
+	struct fd_ckpt_scan sc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	CHECK_EQ_INT(sc.nnames, 0);
+	check_list(&sc);
+	mk_at(dir, "step-1", 1, 1000000001);
+	mk_at(dir, "step-2.pt", 0, 1000000002);
+	mk_at(dir, "step-3", 1, 1000000003);
+	/* newer, and not complete */
+	mk_at(dir, "step-4.pt.tmp", 0, 1000000009);
+	mk_at(dir, ".step-5.pt", 0, 1000000009);
+	mk_at(dir, "step-6.partial", 0, 1000000009);
+	mk_at(dir, "notes.txt", 0, 1000000009);
+	snprintf(p, sizeof(p), "%s/step-7", dir);
+	mkdir(p, 0755); /* a DCP save under way: no .metadata yet */
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	CHECK_EQ_INT(sc.nnames, 3);
+	CHECK_EQ_INT(sc.ncomplete, 3);
+	CHECK_STREQ(sc.names[0], "step-3");
+	CHECK_STREQ(sc.names[1], "step-2.pt");
+	CHECK_STREQ(sc.names[2], "step-1");
+	check_list(&sc);
+	/* with a user marker only directories holding it count */
+	mk_at(dir, "step-1/COMMITTED", 0, 1000000005);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, "COMMITTED", &sc), 0);
+	CHECK_EQ_INT(sc.nnames, 1);
+	CHECK_STREQ(sc.names[0], "step-1");
+	check_list(&sc);
+	/* no directory yet */
+	snprintf(p, sizeof(p), "%s/not-yet", dir);
+	CHECK_EQ_INT(fd_ckpt_newest(p, NULL, &sc), 0);
+	CHECK_EQ_INT(sc.nnames, 0);
+	rm_rf(dir);
+}
+
+/* Completed in the same nanosecond: names in version order, step-100 before step-20. */
+static void ckpt_list_ties(void)
+{
+	char dir[] = "/tmp/fd-unit-tie.XXXXXX";
+	struct fd_ckpt_scan sc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	mk_at(dir, "step-9.pt", 0, 1000000000);
+	mk_at(dir, "step-100.pt", 0, 1000000000);
+	mk_at(dir, "step-20.pt", 0, 1000000000);
+	mk_at(dir, "step-5.pt", 0, 1000000001); /* newer beats any name */
+	mk_at(dir, "step-10", 1, 1000000000);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	CHECK_EQ_INT(sc.nnames, 5);
+	CHECK_STREQ(sc.names[0], "step-5.pt");
+	CHECK_STREQ(sc.names[1], "step-100.pt");
+	CHECK_STREQ(sc.names[2], "step-20.pt");
+	CHECK_STREQ(sc.names[3], "step-10");
+	CHECK_STREQ(sc.names[4], "step-9.pt");
+	check_list(&sc);
+	rm_rf(dir);
+}
+
+/* DeepSpeed's tag is listed once, at the time of `latest`, among the others. */
+static void ckpt_list_deepspeed(void)
+{
+	char dir[] = "/tmp/fd-unit-dsl.XXXXXX", p[PATH_MAX];
+	struct timespec ts[2] = {{.tv_sec = 1000000005}, {.tv_sec = 1000000005}};
+	struct fd_ckpt_scan sc;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	mk_at(dir, "global_step10", 1, 1000000001); /* a .metadata too: still listed once */
+	snprintf(p, sizeof(p), "%s/global_step20", dir);
+	mkdir(p, 0755);
+	mk_at(dir, "extra-3.pt", 0, 1000000003);
+	mk_at(dir, "extra-9.pt", 0, 1000000009);
+	snprintf(p, sizeof(p), "%s/latest", dir);
+	f = fopen(p, "w");
+	fputs("global_step10\n", f);
+	fclose(f);
+	CHECK_EQ_INT(utimensat(AT_FDCWD, p, ts, 0), 0);
+	CHECK_EQ_INT(fd_ckpt_newest(dir, NULL, &sc), 0);
+	CHECK_EQ_INT(sc.nnames, 3);
+	CHECK_EQ_INT(sc.ncomplete, 3);
+	CHECK_STREQ(sc.names[0], "extra-9.pt");
+	CHECK_STREQ(sc.names[1], "global_step10");
+	CHECK_STREQ(sc.names[2], "extra-3.pt");
+	check_list(&sc);
+	rm_rf(dir);
+}
+
 static char *joined(char **v)
 {
 	static char buf[512];
@@ -362,6 +535,10 @@ const struct unit_test run_tests[] = {
     {"run: --progress-regex bounds", progress_regex_bounds},
     {"run: newest complete checkpoint", checkpoints},
     {"run: DeepSpeed latest", deepspeed},
+    {"run: checkpoint list, the 16 newest of 20, newest first", ckpt_list_order},
+    {"run: checkpoint list, incomplete entries never listed", ckpt_list_incomplete},
+    {"run: checkpoint list, ties in version order", ckpt_list_ties},
+    {"run: checkpoint list, DeepSpeed's tag once", ckpt_list_deepspeed},
     {"run: {resume} in the command", resume_argv},
     {"run: {resume} twice, and after a flag that is not a resume flag", resume_argv_edges},
     {"run: group decision", decide},
