@@ -106,7 +106,7 @@ static int scan_range(const char **p, struct hl_range *r)
  */
 static int scan_bracket(const char **p, uint64_t *count, size_t *width)
 {
-	struct hl_range r;
+	struct hl_range r = {0};
 	uint64_t c = 0;
 	size_t w = 0;
 
@@ -234,7 +234,7 @@ static int digit_step(struct hl_digit *d)
 static void build_name(const char *p, const struct hl_digit *digits, char *out)
 {
 	size_t o = 0, k = 0;
-	struct hl_range r;
+	struct hl_range r = {0};
 	uint64_t v;
 
 	while (*p != '\0' && *p != ',') {

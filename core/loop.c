@@ -163,6 +163,15 @@ static void on_signalfd(struct fd_loop *l, int fd, uint32_t events, void *arg)
 		l->sig_cb(l, (int)si.ssi_signo, l->sig_arg);
 }
 
+void fd_loop_untimer(struct fd_loop *l, void *arg)
+{
+	for (int i = 0; i < l->ntimers;)
+		if (l->timers[i].arg == arg)
+			l->timers[i] = l->timers[--l->ntimers];
+		else
+			i++;
+}
+
 int fd_loop_signals(struct fd_loop *l, const sigset_t *mask, fd_loop_signal_cb cb, void *arg)
 {
 	int r;

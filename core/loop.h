@@ -70,6 +70,9 @@ int fd_loop_del(struct fd_loop *l, int fd);
 /* An owner of deadlines: next() before every wait, cb() on every expiry. 0 or -ENOSPC. */
 int fd_loop_timer(struct fd_loop *l, fd_loop_next_fn next, fd_loop_timer_cb cb, void *arg);
 
+/* Forgets the owner whose arg this is (it is being freed). */
+void fd_loop_untimer(struct fd_loop *l, void *arg);
+
 /*
  * Takes the signals in mask through a signalfd: blocks them (the caller's children get them
  * back through fd_spawn) and delivers each to cb. 0 or -errno.

@@ -12,13 +12,37 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+static int has_ckpt(const struct fd_node_state *n, const char *name)
+{
+	for (int i = 0; i < n->nckpts && i < FD_GROUP_CKPTS; i++)
+		if (!strcmp(n->ckpts[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * The newest checkpoint complete on every node, in node 0's order (newest first): a step one
+ * node lacks, or holds torn, is skipped. "" when none is common.
+ */
+static const char *common_ckpt(const struct fd_node_state *nodes, int n)
+{
+	for (int i = 0; i < nodes[0].nckpts && i < FD_GROUP_CKPTS; i++) {
+		int k = 1;
+
+		while (k < n && has_ckpt(&nodes[k], nodes[0].ckpts[i]))
+			k++;
+		if (k == n)
+			return nodes[0].ckpts[i];
+	}
+	return "";
+}
+
 /* The restart verdict for a failure a restart may cure (a crash, a stall). */
-static void decide_restart(const struct fd_node_state *nodes, int64_t max_step,
+static void decide_restart(const struct fd_node_state *nodes, int n, int64_t max_step,
 			   const struct fd_policy *pol, struct fd_group_history *h,
 			   struct fd_decision *d)
 {
-	/* Every node resumes from what node 0 sees (checkpoints live on a shared filesystem). */
-	const char *ckpt = nodes[0].checkpoint;
+	const char *ckpt = common_ckpt(nodes, n);
 
 	if (h->have_last && !strcmp(ckpt, h->last_resume) && max_step <= h->last_max_step)
 		h->no_progress++;
@@ -83,6 +107,8 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		return;
 	}
 	if (!worst) {
+		/* where a first launch resumes from: the same place on every node */
+		fd_strlcpy(d->checkpoint, common_ckpt(nodes, n), sizeof(d->checkpoint));
 		if (ended) {
 			d->verdict = FD_STOP;
 			d->stop_why = FD_STOP_ENDED;
@@ -96,7 +122,7 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		d->stop_why = FD_STOP_FAILURE;
 		return;
 	}
-	decide_restart(nodes, max_step, pol, h, d);
+	decide_restart(nodes, n, max_step, pol, h, d);
 }
 
 int fd_decision_exit_code(const struct fd_decision *d)
@@ -108,6 +134,8 @@ int fd_decision_exit_code(const struct fd_decision *d)
 		return 128 + d->stop_signal;
 	case FD_STOP_ENDED:
 		return d->status;
+	case FD_STOP_PEER_LOST:
+		return FD_RUN_PEER_LOST;
 	case FD_STOP_FAILURE:
 		if (d->failure == FD_FAIL_TIMEOUT)
 			return FD_RUN_TIMEOUT;
@@ -144,6 +172,12 @@ const char *fd_fail_name(int failure)
 int grp_submit(struct fd_group *g, const struct fd_node_state *mine)
 {
 	return g->ops->submit(g, mine);
+}
+
+void grp_halt(struct fd_group *g, int failure, int stop_signal, const char *what)
+{
+	if (g->ops && g->ops->halt)
+		g->ops->halt(g, failure, stop_signal, what);
 }
 
 void grp_close(struct fd_group *g)

@@ -18,7 +18,12 @@
 #define FD_GROUP_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define FD_GROUP_CKPTS 16   /* the newest complete checkpoints a node reports */
+#define FD_DETAIL_MAX  1024 /* a node's findings, for the coordinator's table */
+#define FD_WHY_MAX     256
 
 /*
  * Exit codes of `flightdeck run`. Otherwise it exits with the command's own status (128+N
@@ -56,10 +61,17 @@ struct fd_node_state {
 	 * command's own.
 	 */
 	int status;
-	int ended;		   /* the command ended by itself, with no failure */
-	int stop_signal;	   /* a terminating signal this node's agent received; 0 */
-	int64_t max_step;	   /* the furthest step any rank reached this attempt; -1 */
-	char checkpoint[PATH_MAX]; /* the newest complete checkpoint this node sees; "" */
+	int ended;	  /* the command ended by itself, with no failure */
+	int stop_signal;  /* a terminating signal this node's agent received; 0 */
+	int64_t max_step; /* the furthest step any rank reached this attempt; -1 */
+	/*
+	 * The complete checkpoints this node sees, by entry name under its --checkpoint-dir,
+	 * newest first (at most FD_GROUP_CKPTS): the group resumes from the newest complete on
+	 * every node, so a node whose copy of a step is missing or torn never resumes from it.
+	 */
+	char ckpts[FD_GROUP_CKPTS][NAME_MAX + 1];
+	int nckpts;
+	char detail[FD_DETAIL_MAX]; /* the unfit preflight's findings, one per line; "" */
 };
 
 struct fd_policy {
@@ -88,6 +100,7 @@ enum fd_stop_why {
 	FD_STOP_NO_PROGRESS, /* restarts keep resuming from the same place and getting no further */
 	FD_STOP_SIGNAL,	     /* a node's agent was told to stop (SIGTERM, SIGINT, ...) */
 	FD_STOP_ENDED,	     /* the command ended by itself: its status is the job's */
+	FD_STOP_PEER_LOST,   /* a node was lost (closed, silent, never joined): exit 75 */
 };
 
 /*
@@ -95,16 +108,19 @@ enum fd_stop_why {
  * state only the deciding node keeps.
  */
 struct fd_decision {
-	int verdict;		   /* FD_CONTINUE, FD_RESTART, FD_STOP */
-	int stop_why;		   /* FD_STOP_*, with FD_STOP */
-	int failure;		   /* the failure decided on, FD_FAIL_* */
-	int node;		   /* the node it came from (or the stop, or the end); -1 */
-	int status;		   /* that node's status (fd_node_state.status) */
-	int stop_signal;	   /* with FD_STOP_SIGNAL */
-	int restarts;		   /* restarts decided so far, this one included */
-	int no_progress;	   /* restarts in a row without progress (history) */
-	int64_t last_max_step;	   /* the furthest step before the last restart; -1 */
-	char checkpoint[PATH_MAX]; /* where every node resumes from (FD_RESTART) or resumed from */
+	int verdict;	       /* FD_CONTINUE, FD_RESTART, FD_STOP */
+	int stop_why;	       /* FD_STOP_*, with FD_STOP */
+	int failure;	       /* the failure decided on, FD_FAIL_* */
+	int node;	       /* the node it came from (or the stop, or the end); -1 */
+	int status;	       /* that node's status (fd_node_state.status) */
+	int stop_signal;       /* with FD_STOP_SIGNAL */
+	int restarts;	       /* restarts decided so far, this one included */
+	int no_progress;       /* restarts in a row without progress (history) */
+	int64_t last_max_step; /* the furthest step before the last restart; -1 */
+	/* the checkpoint's name where every node resumes from (FD_RESTART) or resumed from */
+	char checkpoint[NAME_MAX + 1];
+	uint32_t gen;	      /* the generation the decision opens (a restart's is one more) */
+	char why[FD_WHY_MAX]; /* a transport's own words: which node was lost, and how */
 };
 
 /*
@@ -137,12 +153,26 @@ struct fd_group_callbacks {
 	void (*on_decision)(void *ctx, const struct fd_decision *d);
 	/* A peer stops the job, whatever this node is doing (FD_STOP decision). */
 	void (*on_stop)(void *ctx, const struct fd_decision *d);
+	/*
+	 * A peer's attempt failed (d->node, d->failure): stop this node's attempt too and submit
+	 * its state, so that the group decides once, for everyone. NULL in a size-1 group.
+	 */
+	void (*on_halt)(void *ctx, const struct fd_decision *d);
+	/*
+	 * Something the group did, for stderr and the events log: name ("joined", "lost",
+	 * "stop", "go", "unfit", "rejected", ...), the node it concerns (-1: none), its host,
+	 * and a line saying it.
+	 */
+	void (*on_event)(void *ctx, const char *name, int node, const char *host, const char *line);
 };
 
 struct fd_group_ops {
 	const char *name;
 	/* Contributes mine; the decision comes later through on_decision. 0 or -errno. */
 	int (*submit)(struct fd_group *g, const struct fd_node_state *mine);
+	/* This node is stopping its attempt (a failure, a stop signal): tell the peers now,
+	 * before the tree is gone, so theirs stop too. NULL: nobody to tell. */
+	void (*halt)(struct fd_group *g, int failure, int stop_signal, const char *what);
 	void (*close)(struct fd_group *g);
 };
 
@@ -158,6 +188,7 @@ struct fd_group {
 	int efd;
 	int pending;
 	struct fd_decision decision;
+	void *tcp; /* the TCP transport's own state (tcp.c) */
 };
 
 /*
@@ -167,8 +198,37 @@ struct fd_group {
 int fd_group_local(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
 		   const struct fd_group_callbacks *cb, void *ctx);
 
+/* How a multi-node group is reached and judged (`flightdeck run` flags). */
+struct fd_group_conf {
+	int node, nnodes;
+	const char *coord_host; /* where node 0 listens (node 0 binds every address) */
+	int coord_port;
+	const char *bind_host; /* node 0: the address to listen on; NULL = every address */
+	const void *token;     /* the per-job token (--token-file, FLIGHTDECK_TOKEN) */
+	size_t token_len;
+	int64_t peer_interval_ms; /* --peer-interval: how often each side beats */
+	int64_t peer_timeout_ms;  /* --peer-timeout: a peer silent this long is lost */
+	int64_t join_timeout_ms;  /* --join-timeout: every node joined within this */
+	const char *exclude_file; /* node 0 writes unfit hosts here, in Slurm hostlist form */
+	char *const *hosts;	  /* the job's hosts by node, when known (SLURM_JOB_NODELIST) */
+	int nhosts;
+};
+
+/*
+ * The TCP star (tcp.c): node 0 is the coordinator and decides; every other node holds one
+ * connection to it. 0 or -errno, with a line in err.
+ */
+int fd_group_tcp(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
+		 const struct fd_group_conf *conf, const struct fd_group_callbacks *cb, void *ctx,
+		 char *err, size_t errlen);
+
 /* Submits this node's state; -EBUSY while an earlier submit awaits its decision. */
 int grp_submit(struct fd_group *g, const struct fd_node_state *mine);
+/*
+ * Tells the peers this node is stopping its attempt (nothing in a size-1 group); what says
+ * why, in this node's words ("rank 3 silent for 12 s after step 40").
+ */
+void grp_halt(struct fd_group *g, int failure, int stop_signal, const char *what);
 /* Leaves the group and the loop; safe on a group that never opened. */
 void grp_close(struct fd_group *g);
 

@@ -76,6 +76,8 @@ void att_launch(struct sv *s)
 	s->procs.child_done = 0;
 	s->att.launches++;
 	s->att.fail = FD_FAIL_NONE;
+	s->att.peer_halt = 0;
+	*s->att.what = '\0';
 	ranks_reset(&s->ranks);
 	s->att.launch_ns = fd_mono_ns();
 	sup_enter(s, PH_RUNNING);
@@ -100,6 +102,8 @@ void att_fail(struct sv *s, int why, const char *what)
 	char g[32];
 
 	s->att.fail = why;
+	fd_strlcpy(s->att.what, what, sizeof(s->att.what));
+	grp_halt(&s->group, why, 0, what); /* the other nodes stop theirs now, not after grace */
 	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
 	if (s->procs.child_done) {
 		sup_say(s, "%s", what);

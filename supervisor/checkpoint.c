@@ -271,39 +271,6 @@ int fd_ckpt_newest(const char *dir, const char *marker, struct fd_ckpt_scan *out
 	return r;
 }
 
-static int in_list(char (*list)[NAME_MAX + 1], int count, const char *name)
-{
-	for (int i = 0; i < count; i++)
-		if (!strcmp(list[i], name))
-			return 1;
-	return 0;
-}
-
-int fd_ckpt_common(char (*const lists[])[NAME_MAX + 1], const int *counts, int n, char *out,
-		   size_t len)
-{
-	if (len)
-		out[0] = '\0';
-	for (int i = 0; n > 0 && i < counts[0]; i++) {
-		const char *name = lists[0][i];
-		int k = 1;
-
-		if (!*name)
-			continue; /* an empty name is no checkpoint, though every list had one */
-		while (k < n && in_list(lists[k], counts[k], name))
-			k++;
-		if (k < n)
-			continue;
-		if (fd_strlcpy(out, name, len) >= len) {
-			if (len)
-				out[0] = '\0';
-			return -ENAMETOOLONG;
-		}
-		return 1;
-	}
-	return 0;
-}
-
 /* A flag that a bare {resume} after it belongs to: --resume, --ckpt-path, --load_from... */
 static int resume_flag(const char *a)
 {

@@ -79,16 +79,6 @@ void fd_ckpt_walk_end(struct fd_ckpt_walk *w);
 int fd_ckpt_newest(const char *dir, const char *marker, struct fd_ckpt_scan *out);
 
 /*
- * The checkpoint a group resumes from: the newest name of lists[0] (node 0's scan.names,
- * newest first) that is in every one of the n lists, so that a checkpoint some node lacks,
- * or holds incomplete, is passed over for an older one that all hold. counts[i] is the
- * length of lists[i]. Writes it to out (room for NAME_MAX + 1) and returns 1; 0 with out ""
- * when no name is common (or n is 0); -ENAMETOOLONG when out is too small.
- */
-int fd_ckpt_common(char (*const lists[])[NAME_MAX + 1], const int *counts, int n, char *out,
-		   size_t len);
-
-/*
  * Builds the command for a launch: every argument equal to "{resume}" becomes the checkpoint
  * path; one containing it (--resume={resume}, even twice) has every occurrence substituted.
  * With no checkpoint the argument is dropped, and for a bare "{resume}" the flag before it

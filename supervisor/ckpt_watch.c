@@ -7,6 +7,7 @@
 #include "sv.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -28,6 +29,39 @@ int ckpt_newest(struct sv *s, char *out, size_t len)
 		sup_say(s, "skipping %s: not complete (no completion marker)", scan.skipped);
 	fd_strlcpy(out, scan.newest, len);
 	return 0;
+}
+
+/*
+ * The complete checkpoints this node sees, newest first, by name: what it tells the group,
+ * which resumes every node from the newest one they all hold. 0 or -errno.
+ */
+int ckpt_list(struct sv *s, struct fd_node_state *me)
+{
+	struct fd_ckpt_scan scan;
+	int r;
+
+	me->nckpts = 0;
+	if (!s->o->checkpoint_dir)
+		return 0;
+	r = fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, &scan);
+	if (r)
+		return r;
+	if (*scan.skipped)
+		sup_say(s, "skipping %s: not complete (no completion marker)", scan.skipped);
+	for (int i = 0; i < scan.nnames && i < FD_GROUP_CKPTS; i++)
+		fd_strlcpy(me->ckpts[i], scan.names[i], sizeof(me->ckpts[i]));
+	me->nckpts = scan.nnames < FD_GROUP_CKPTS ? scan.nnames : FD_GROUP_CKPTS;
+	return 0;
+}
+
+/* The path of the checkpoint name under --checkpoint-dir; "" for none. */
+void ckpt_path(struct sv *s, const char *name, char *out, size_t len)
+{
+	if (!*name || !s->o->checkpoint_dir) {
+		*out = '\0';
+		return;
+	}
+	snprintf(out, len, "%s/%s", s->o->checkpoint_dir, name);
 }
 
 /* Says it, once per checkpoint, when the newest complete one is older than the max age. */

@@ -7,8 +7,12 @@
 #include "sv.h"
 #include "util.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A peer lost: the collectives of this node's ranks will never complete; no long grace. */
+#define PEER_LOST_GRACE_MS 1000
 
 static void submit(struct sv *s, struct fd_node_state *me, int failure, int status, int ended)
 {
@@ -37,7 +41,34 @@ void sup_submit(struct sv *s, int failure, int status, int ended)
 {
 	struct fd_node_state me = {0};
 
+	s->gate = 0;
 	submit(s, &me, failure, status, ended);
+}
+
+/* The same, with this node's findings for the coordinator's table. */
+void sup_submit_detail(struct sv *s, int failure, int status, const char *detail)
+{
+	struct fd_node_state me = {0};
+
+	s->gate = 0;
+	fd_strlcpy(me.detail, detail, sizeof(me.detail));
+	submit(s, &me, failure, status, 0);
+}
+
+/*
+ * This node is fit: may it launch? Only when every node is (the group's CONTINUE). The
+ * checkpoints this node sees go with it, so the first launch of every node resumes from the
+ * same one.
+ */
+void sup_gate(struct sv *s, const char *detail)
+{
+	struct fd_node_state me = {0};
+
+	(void)detail;
+	if (!s->att.launches && ckpt_list(s, &me))
+		me.nckpts = 0;
+	s->gate = 1;
+	submit(s, &me, FD_FAIL_NONE, 0, 0);
 }
 
 /*
@@ -54,18 +85,24 @@ void sup_tree_gone(struct sv *s)
 		sup_finish(s, fd_decision_exit_code(&s->peer_stop));
 		return;
 	}
-	if (!s->stop_signal && fail == FD_FAIL_NONE) {
-		/* Ended by itself: its status is the job's (125 when it was never reaped). */
+	s->gate = 0;
+	if (!s->stop_signal && fail == FD_FAIL_NONE && !s->att.peer_halt) {
+		/* Ended by itself: its status is the job's (125 when it was never reaped). The
+		 * checkpoints go with it: another node's failure may still restart the group. */
+		if (s->group.size > 1 && ckpt_list(s, &me))
+			me.nckpts = 0;
 		submit(s, &me, FD_FAIL_NONE,
 		       p->child_done ? tree_status_code(p->child_status) : FD_RUN_INTERNAL, 1);
 		return;
 	}
 	if (!s->stop_signal) {
-		r = ckpt_newest(s, me.checkpoint, sizeof(me.checkpoint));
+		r = ckpt_list(s, &me);
 		if (r)
 			sup_say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir,
 				strerror(-r));
 	}
+	fd_strlcpy(me.detail, s->att.what, sizeof(me.detail));
+	s->gate = 0;
 	submit(s, &me, fail, fail == FD_FAIL_CRASH ? tree_status_code(p->child_status) : 0, 0);
 }
 
@@ -90,9 +127,9 @@ static void restart(struct sv *s, const struct fd_decision *d)
 {
 	int64_t wait;
 	char b[32];
-	const char *reason = fd_fail_name(s->att.fail);
+	const char *reason = fd_fail_name(d->failure);
 
-	fd_strlcpy(s->att.resume, d->checkpoint, sizeof(s->att.resume));
+	ckpt_path(s, d->checkpoint, s->att.resume, sizeof(s->att.resume));
 	s->att.restarts = d->restarts;
 	wait = sup_backoff_ms(s);
 	fd_fmt_duration(wait, b, sizeof(b));
@@ -110,6 +147,18 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 	if (s->phase != PH_DECIDING)
 		return; /* a peer's stop ended the wait already */
 	switch (d->verdict) {
+	case FD_CONTINUE:
+		if (!s->gate)
+			break;
+		s->gate = 0;
+		if (s->stop_signal) { /* told to stop while the nodes were gathering */
+			sup_submit(s, FD_FAIL_NONE, 0, 0);
+			return;
+		}
+		if (!s->att.launches)
+			ckpt_path(s, d->checkpoint, s->att.resume, sizeof(s->att.resume));
+		att_launch(s);
+		return;
 	case FD_RESTART:
 		if (s->stop_signal) { /* told to stop while the group decided: that decides */
 			sup_submit(s, FD_FAIL_NONE, 0, 0);
@@ -120,12 +169,15 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 	case FD_STOP:
 		if (d->stop_why == FD_STOP_BUDGET || d->stop_why == FD_STOP_NO_PROGRESS)
 			give_up(s, d);
+		if (*d->why)
+			sup_say(s, "%s", d->why);
 		sup_finish(s, fd_decision_exit_code(d));
 		return;
-	default: /* nothing this node submits leaves the job running */
-		sup_finish(s, FD_RUN_INTERNAL);
-		return;
+	default:
+		break;
 	}
+	/* nothing this node submits after an attempt leaves the job running */
+	sup_finish(s, FD_RUN_INTERNAL);
 }
 
 /*
@@ -141,11 +193,17 @@ void sup_on_stop(void *ctx, const struct fd_decision *d)
 		return;
 	s->peer_stop = *d;
 	s->have_peer_stop = 1;
-	sup_say(s, "node %d stops the job", d->node);
+	if (*d->why)
+		sup_say(s, "%s: stopping this node (exit %d)", d->why, fd_decision_exit_code(d));
+	else
+		sup_say(s, "node %d stops the job", d->node);
 	switch (s->phase) {
 	case PH_RUNNING:
 	case PH_STACKS:
 		tree_terminate(s);
+		/* a lost node leaves this node's collectives hanging: SIGKILL soon */
+		if (d->stop_why == FD_STOP_PEER_LOST && s->o->grace_ms > PEER_LOST_GRACE_MS)
+			s->deadline = fd_deadline_ns(fd_mono_ns(), PEER_LOST_GRACE_MS);
 		break;
 	case PH_PREFLIGHT:
 	case PH_GPU_WAIT:
@@ -158,4 +216,45 @@ void sup_on_stop(void *ctx, const struct fd_decision *d)
 	default: /* stopping or killing already: sup_tree_gone applies the decision */
 		break;
 	}
+}
+
+/*
+ * Another node's attempt failed: this node's stops too (with the usual grace) and then
+ * submits, so the group decides once. A node already past its attempt has nothing to stop.
+ */
+void sup_on_halt(void *ctx, const struct fd_decision *d)
+{
+	struct sv *s = ctx;
+	char g[32];
+
+	if (s->phase != PH_RUNNING && s->phase != PH_STACKS)
+		return;
+	if (s->att.fail != FD_FAIL_NONE || s->stop_signal)
+		return; /* stopping for its own reason already */
+	s->att.peer_halt = 1;
+	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
+	if (s->procs.child_done) {
+		tree_begin_stop(s, SIGTERM);
+		return;
+	}
+	sup_say(s, "%s: stopping process group %d too (SIGTERM, %s grace)", d->why,
+		(int)s->procs.child, g);
+	tree_terminate(s);
+}
+
+/* What the group did, said on stderr and in the events log, with the node named. */
+void sup_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line)
+{
+	struct sv *s = ctx;
+	cJSON *o = sup_fields("group", name);
+
+	sup_say(s, "group: %s", line);
+	if (o) {
+		if (node >= 0)
+			cJSON_AddNumberToObject(o, "node", node);
+		if (host && *host)
+			cJSON_AddStringToObject(o, "host", host);
+		cJSON_AddStringToObject(o, "detail", line);
+	}
+	sup_event(s, "group", RANK_NONE, -1, NULL, -1, o);
 }

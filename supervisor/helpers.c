@@ -42,6 +42,36 @@ static void text_read(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	}
 }
 
+/*
+ * An unfit node's findings for the coordinator's table, one "check code subject" line per
+ * FAIL row of check's text table (CHECK SUBJECT VALUE EXPECTED CODE), then the submit.
+ */
+static void unfit_detail(struct sv *s, int found)
+{
+	char detail[FD_DETAIL_MAX] = "", *line, *save = NULL;
+	size_t k = 0;
+
+	for (line = strtok_r(s->helper_text.buf, "\n", &save); line && k + 80 < sizeof(detail);
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tok[16], *tsave = NULL;
+		int n = 0;
+
+		if (strncmp(line, "FAIL ", 5))
+			continue;
+		for (char *w = strtok_r(line + 5, " ", &tsave); w && n < 16;
+		     w = strtok_r(NULL, " ", &tsave))
+			tok[n++] = w;
+		if (n >= 3)
+			k += (size_t)snprintf(detail + k, sizeof(detail) - k, "%s %s %s\n", tok[0],
+					      tok[n - 1], tok[1]);
+	}
+	if (!k)
+		snprintf(detail, sizeof(detail), "preflight %s\n",
+			 found ? "found failures" : "could not run");
+	s->helper_text.len = 0;
+	sup_submit_detail(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, detail);
+}
+
 /* The helper is gone: the rest of its text, then shown (unfit) or forgotten (fit). */
 static void text_done(struct sv *s, int show)
 {
@@ -58,7 +88,6 @@ static void text_done(struct sv *s, int show)
 	t->buf[t->len] = '\0';
 	if (show && t->len)
 		out_say(s, t->buf);
-	t->len = 0;
 }
 
 void helper_preflight(struct sv *s)
@@ -70,7 +99,7 @@ void helper_preflight(struct sv *s)
 	int n = 0, eno;
 
 	if (s->o->preflight == FD_PREFLIGHT_NONE) {
-		att_launch(s);
+		sup_gate(s, NULL);
 		return;
 	}
 	argv[n++] = s->self_exe;
@@ -89,9 +118,10 @@ void helper_preflight(struct sv *s)
 	argv[n] = NULL;
 	sp.argv = argv;
 	/* the job's stdout stays the job's: the table goes to stderr, or with run -q is kept
-	 * and shown only when the node is unfit */
-	sp.stdout_to_stderr = !s->o->quiet;
-	sp.capture_stdout = !!s->o->quiet;
+	 * and shown only when the node is unfit; in a group it is kept either way, since its
+	 * failures go to the coordinator's table */
+	sp.stdout_to_stderr = !s->o->quiet && s->group.size < 2;
+	sp.capture_stdout = s->o->quiet || s->group.size > 1;
 	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
 		sup_say(s, "preflight: %s", err);
 		sup_submit(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, 0);
@@ -134,7 +164,7 @@ void helper_exited(struct sv *s)
 
 	s->procs.helper = -1;
 	text_done(s, s->phase == PH_PREFLIGHT && !s->stop_signal &&
-			 !(WIFEXITED(st) && WEXITSTATUS(st) == 0));
+			 (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !s->o->quiet));
 	if (s->stop_signal) {
 		sup_submit(s, FD_FAIL_NONE, 0, 0); /* the stop signal decides */
 		return;
@@ -150,14 +180,14 @@ void helper_exited(struct sv *s)
 		return;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		sup_event(s, "preflight", RANK_NONE, -1, NULL, 0, sup_fields("verdict", "fit"));
-		att_launch(s);
+		sup_gate(s, NULL);
 		return;
 	}
 	sup_say(s, "preflight: this node is unfit (flightdeck check %s, pid %d); not launching",
 		WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run", (int)h);
 	sup_event(s, "preflight", RANK_NONE, -1, NULL, tree_status_code(st),
 		  sup_fields("verdict", "unfit"));
-	sup_submit(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, 0);
+	unfit_detail(s, WIFEXITED(st) && WEXITSTATUS(st) == 1);
 }
 
 /* NVML or a GPU test hung: never wedge on a helper. */

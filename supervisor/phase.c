@@ -261,6 +261,7 @@ static void on_stop_signal(struct sv *s, int sig)
 	case PH_STACKS:
 		sup_say(s, "received %s: passing it to process group %d", sup_sig_name(sig),
 			(int)s->procs.child);
+		grp_halt(&s->group, FD_FAIL_NONE, sig, "told to stop");
 		tree_begin_stop(s, sig);
 		break;
 	case PH_STOPPING:

@@ -188,7 +188,9 @@ static int hb_open_tmp(struct sv *s, char *err, size_t len)
 static int open_loop(struct sv *s)
 {
 	static const struct fd_group_callbacks cb = {.on_decision = sup_on_decision,
-						     .on_stop = sup_on_stop};
+						     .on_stop = sup_on_stop,
+						     .on_halt = sup_on_halt,
+						     .on_event = sup_on_group_event};
 	struct fd_policy pol = {s->o->max_restarts, s->o->no_progress_limit};
 	char err[PATH_MAX + 128];
 	ssize_t n;
@@ -216,8 +218,16 @@ static int open_loop(struct sv *s)
 	r = fd_loop_timer(&s->loop, sup_next_wake, sup_on_timer, s);
 	if (!r)
 		r = beats_watch(s);
-	if (!r)
+	if (!r && s->o->group.nnodes > 1) {
+		*err = '\0';
+		r = fd_group_tcp(&s->group, &s->loop, &pol, &s->o->group, &cb, s, err, sizeof(err));
+		if (r) {
+			fd_err("%s", err);
+			return r;
+		}
+	} else if (!r) {
 		r = fd_group_local(&s->group, &s->loop, &pol, &cb, s);
+	}
 	if (r)
 		fd_err("cannot set up the event loop: %s", strerror(-r));
 	return r;

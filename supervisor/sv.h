@@ -185,7 +185,9 @@ struct sup_ckpt_age {
 /* attempt.c: this attempt and the count of them */
 struct sup_attempt {
 	int launches, restarts;
-	int fail; /* FD_FAIL_* of this attempt, as this node saw it */
+	int fail;		  /* FD_FAIL_* of this attempt, as this node saw it */
+	int peer_halt;		  /* stopped because another node's attempt failed */
+	char what[FD_DETAIL_MAX]; /* this node's failure in its own words */
 	int64_t launch_ns;
 	char resume[PATH_MAX];
 };
@@ -212,6 +214,7 @@ struct sv {
 	struct fd_group group;
 	struct fd_decision peer_stop; /* a stop a peer started (on_stop) */
 	int have_peer_stop;
+	int gate;		/* the submit before a launch: every node's preflight passed? */
 	int stop_signal;	/* a terminating signal flightdeck received */
 	int64_t stop_signal_ns; /* when: a repeat within SIGNAL_REPEAT_MS is the same request */
 	int queued_usr;		/* SIGUSR1 (1), SIGUSR2 (2) received with no command running */
@@ -243,6 +246,10 @@ void sup_submit(struct sv *s, int failure, int status, int ended);
 void sup_tree_gone(struct sv *s);
 void sup_on_decision(void *ctx, const struct fd_decision *d);
 void sup_on_stop(void *ctx, const struct fd_decision *d);
+void sup_on_halt(void *ctx, const struct fd_decision *d);
+void sup_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line);
+void sup_gate(struct sv *s, const char *detail);
+void sup_submit_detail(struct sv *s, int failure, int status, const char *detail);
 
 /* tree.c */
 int tree_signal(pid_t pid, int sig);
@@ -286,6 +293,8 @@ void stacks_collect(struct sv *s);
 
 /* ckpt_watch.c */
 int ckpt_newest(struct sv *s, char *out, size_t len);
+int ckpt_list(struct sv *s, struct fd_node_state *me);
+void ckpt_path(struct sv *s, const char *name, char *out, size_t len);
 void ckpt_age_check(struct sv *s, int64_t now);
 void ckpt_watch_close(struct sv *s);
 

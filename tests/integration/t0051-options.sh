@@ -31,13 +31,23 @@ check-config =
 checkpoint-dir = 
 checkpoint-max-age = off
 checkpoint-marker = 
+coordinator = 
+bind = 
+token-file = 
+token-from-job = 0
+peer-interval = 1s
+peer-timeout = 10s
+join-timeout = 5m
+exclude-file = 
 events = 
 quiet = 0
 EOF
 diff "$TMP/want" "$TMP/out" >"$TMP/diff" || fail "run --show-config: $(cat "$TMP/diff")"
-# every value option of run --help is a key (the rest: --config, --no-config, --show-config, --help)
+# every value option of run --help is a key (the rest: --config, --no-config, --show-config,
+# --help; --node-rank and --nnodes differ per node, --print-group is an action)
 "$FLIGHTDECK" run --help | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}--\([a-z0-9-]*\).*/\2/p' |
-	grep -v -x -e config -e no-config -e show-config -e help >"$TMP/help-opts"
+	grep -v -x -e config -e no-config -e show-config -e help -e node-rank -e nnodes \
+		-e print-group >"$TMP/help-opts"
 [ "$(wc -l <"$TMP/help-opts")" -ge 24 ] || fail "run --help lists only $(wc -l <"$TMP/help-opts") options"
 while read -r opt; do
 	grep -q "^$opt = " "$TMP/out" || fail "run --show-config does not print $opt"

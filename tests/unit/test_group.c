@@ -18,7 +18,10 @@ static struct fd_node_state *nodes_new(int n, int64_t step)
 	for (int i = 0; v && i < n; i++) {
 		v[i].node = i;
 		v[i].max_step = step;
-		snprintf(v[i].checkpoint, sizeof(v[i].checkpoint), "/ck/node-%d", i);
+		/* a shared filesystem: every node sees the same checkpoints */
+		strcpy(v[i].ckpts[0], "s-40");
+		strcpy(v[i].ckpts[1], "s-30");
+		v[i].nckpts = 2;
 	}
 	return v;
 }
@@ -52,8 +55,8 @@ static void decide_gravest(void)
 		CHECK_EQ_INT(d.failure, FD_FAIL_CRASH);
 		CHECK_EQ_INT(d.node, n / 2);
 		CHECK_EQ_INT(d.status, 137);
-		/* every node resumes from node 0's checkpoint, whoever failed */
-		CHECK_STREQ(d.checkpoint, "/ck/node-0");
+		/* every node resumes from the same checkpoint, whoever failed */
+		CHECK_STREQ(d.checkpoint, "s-40");
 		/* counted once for the whole group, not once per failed node */
 		CHECK_EQ_INT(h.restarts, 1);
 		CHECK_EQ_INT(d.restarts, 1);
@@ -114,7 +117,7 @@ static void decide_budget_progress(void)
 	CHECK_EQ_INT(d.stop_why, FD_STOP_NO_PROGRESS);
 	CHECK_EQ_INT(d.no_progress, 2);
 	CHECK_EQ_INT(d.last_max_step, 50);
-	CHECK_STREQ(d.checkpoint, "/ck/node-0");
+	CHECK_STREQ(d.checkpoint, "s-40");
 	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_STALLED);
 	CHECK_EQ_INT(h.restarts, 3);
 
@@ -197,7 +200,8 @@ static void got_stop(void *ctx, const struct fd_decision *d)
 /* The local group answers through the loop, never from inside grp_submit. */
 static void local_async(void)
 {
-	static const struct fd_group_callbacks cb = {got_decision, got_stop};
+	static const struct fd_group_callbacks cb = {.on_decision = got_decision,
+						     .on_stop = got_stop};
 	struct fd_loop l;
 	struct fd_group g;
 	struct waiter w = {.loop = &l};
@@ -227,7 +231,63 @@ static void local_async(void)
 	fd_loop_close(&l);
 }
 
+static void set_ckpts(struct fd_node_state *n, const char *const *names)
+{
+	n->nckpts = 0;
+	for (; *names; names++)
+		strcpy(n->ckpts[n->nckpts++], *names);
+}
+
+/*
+ * Per-node checkpoint directories: the group resumes from the newest name complete on every
+ * node (node 0's order), so a step one node lacks or holds torn is skipped.
+ */
+static void decide_common_checkpoint(void)
+{
+	struct fd_policy pol = {.max_restarts = 9};
+	struct fd_group_history h = {0};
+	struct fd_node_state v[4] = {{.node = 0}, {.node = 1}, {.node = 2}, {.node = 3}};
+	struct fd_decision d;
+
+	set_ckpts(&v[0], (const char *[]){"s-40", "s-30", "s-20", "s-10", NULL});
+	set_ckpts(&v[1], (const char *[]){"s-40", "s-30", "s-20", "s-10", NULL});
+	set_ckpts(&v[2], (const char *[]){"s-30", "s-20", "s-10", NULL}); /* lacks s-40 */
+	set_ckpts(&v[3], (const char *[]){"s-50", "s-40", "s-20", NULL}); /* lacks s-30 */
+	v[1].failure = FD_FAIL_STALL;
+	fd_group_decide(v, 2, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	CHECK_STREQ(d.checkpoint, "s-40");
+	fd_group_decide(v, 3, &pol, &h, &d);
+	CHECK_STREQ(d.checkpoint, "s-30");
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_STREQ(d.checkpoint, "s-20");
+	/* node 3's s-50 is newer but only node 3 has it */
+	set_ckpts(&v[0], (const char *[]){"s-50", "s-40", "s-20", NULL});
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_STREQ(d.checkpoint, "s-20");
+	/* nothing in common: from the start */
+	set_ckpts(&v[2], (const char *[]){"other", NULL});
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	CHECK_STREQ(d.checkpoint, "");
+	/* a node with none at all */
+	set_ckpts(&v[2], (const char *[]){NULL});
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_STREQ(d.checkpoint, "");
+	/* no failure: the first launch resumes from the common one too */
+	v[1].failure = 0;
+	set_ckpts(&v[2], (const char *[]){"s-20", NULL});
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_CONTINUE);
+	CHECK_STREQ(d.checkpoint, "s-20");
+	/* a lost peer exits 75 */
+	d.verdict = FD_STOP;
+	d.stop_why = FD_STOP_PEER_LOST;
+	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_PEER_LOST);
+}
+
 const struct unit_test group_tests[] = {
+    {"group: the newest checkpoint complete on every node", decide_common_checkpoint},
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
     {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
     {"group: exit status of a decision", decision_exit_codes},

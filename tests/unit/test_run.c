@@ -396,51 +396,6 @@ static void ckpt_list_deepspeed(void)
 	rm_rf(dir);
 }
 
-static void ckpt_common(void)
-{
-	char a[FD_CKPT_LIST][NAME_MAX + 1] = {"s-40", "s-30", "s-20", "s-10"};
-	char b[FD_CKPT_LIST][NAME_MAX + 1] = {"s-40", "s-30", "s-20", "s-10"};
-	char c[FD_CKPT_LIST][NAME_MAX + 1] = {"s-30", "s-20", "s-10"}; /* lacks s-40 */
-	char d[FD_CKPT_LIST][NAME_MAX + 1] = {"s-50", "s-40", "s-20"}; /* lacks s-30 */
-	char e[FD_CKPT_LIST][NAME_MAX + 1] = {"other-2", "other-1"};
-	char out[NAME_MAX + 1], tiny[3];
-	char(*one[])[NAME_MAX + 1] = {a};
-	char(*same[])[NAME_MAX + 1] = {a, b};
-	char(*lacking[])[NAME_MAX + 1] = {a, b, c, d};
-	char(*none[])[NAME_MAX + 1] = {a, e};
-	int cnt[] = {4, 4, 3, 3}, cnt_e[] = {4, 2}, cnt_0[] = {4, 0}, cnt_00[] = {0, 4};
-
-	CHECK_EQ_INT(fd_ckpt_common(one, cnt, 1, out, sizeof(out)), 1);
-	CHECK_STREQ(out, "s-40");
-	CHECK_EQ_INT(fd_ckpt_common(same, cnt, 2, out, sizeof(out)), 1);
-	CHECK_STREQ(out, "s-40");
-	/* with c, which lacks s-40: s-30; with d too, which lacks s-30: s-20 */
-	CHECK_EQ_INT(fd_ckpt_common(lacking, cnt, 3, out, sizeof(out)), 1);
-	CHECK_STREQ(out, "s-30");
-	CHECK_EQ_INT(fd_ckpt_common(lacking, cnt, 4, out, sizeof(out)), 1);
-	CHECK_STREQ(out, "s-20");
-	/* node 0's order decides: d's s-50 is newer but only d has it */
-	lacking[0] = d;
-	lacking[3] = a;
-	CHECK_EQ_INT(fd_ckpt_common(lacking, (int[]){3, 4, 3, 4}, 4, out, sizeof(out)), 1);
-	CHECK_STREQ(out, "s-20");
-	/* nothing in common */
-	strcpy(out, "stale");
-	CHECK_EQ_INT(fd_ckpt_common(none, cnt_e, 2, out, sizeof(out)), 0);
-	CHECK_STREQ(out, "");
-	/* empty lists: a node with no checkpoint, node 0 with none, no nodes */
-	strcpy(out, "stale");
-	CHECK_EQ_INT(fd_ckpt_common(same, cnt_0, 2, out, sizeof(out)), 0);
-	CHECK_STREQ(out, "");
-	CHECK_EQ_INT(fd_ckpt_common(same, cnt_00, 2, out, sizeof(out)), 0);
-	CHECK_STREQ(out, "");
-	CHECK_EQ_INT(fd_ckpt_common(same, cnt, 0, out, sizeof(out)), 0);
-	CHECK_STREQ(out, "");
-	/* a name that does not fit is an error, never a cut name */
-	CHECK_EQ_INT(fd_ckpt_common(same, cnt, 2, tiny, sizeof(tiny)), -ENAMETOOLONG);
-	CHECK_STREQ(tiny, "");
-}
-
 static char *joined(char **v)
 {
 	static char buf[512];
@@ -508,10 +463,11 @@ static void decide(void)
 	/* a stall: restart from what the node sees */
 	n.failure = FD_FAIL_STALL;
 	n.max_step = 25;
-	strcpy(n.checkpoint, "/ck/20");
+	strcpy(n.ckpts[0], "20");
+	n.nckpts = 1;
 	fd_group_decide(&n, 1, &pol, &h, &d);
 	CHECK_EQ_INT(d.verdict, FD_RESTART);
-	CHECK_STREQ(d.checkpoint, "/ck/20");
+	CHECK_STREQ(d.checkpoint, "20");
 	CHECK_EQ_INT(h.restarts, 1);
 	/* it hangs at the same place again: one strike, still a restart */
 	fd_group_decide(&n, 1, &pol, &h, &d);
@@ -526,7 +482,7 @@ static void decide(void)
 	memset(&h, 0, sizeof(h));
 	for (int i = 0; i < 3; i++) {
 		n.max_step = 30 + 10 * i;
-		snprintf(n.checkpoint, sizeof(n.checkpoint), "/ck/%d", 20 + 10 * i);
+		snprintf(n.ckpts[0], sizeof(n.ckpts[0]), "%d", 20 + 10 * i);
 		fd_group_decide(&n, 1, &pol, &h, &d);
 		CHECK_EQ_INT(d.verdict, FD_RESTART);
 		CHECK_EQ_INT(h.no_progress, 0);
@@ -584,7 +540,6 @@ const struct unit_test run_tests[] = {
     {"run: checkpoint list, incomplete entries never listed", ckpt_list_incomplete},
     {"run: checkpoint list, ties in version order", ckpt_list_ties},
     {"run: checkpoint list, DeepSpeed's tag once", ckpt_list_deepspeed},
-    {"run: checkpoint common to every node", ckpt_common},
     {"run: {resume} in the command", resume_argv},
     {"run: {resume} twice, and after a flag that is not a resume flag", resume_argv_edges},
     {"run: group decision", decide},

@@ -1,0 +1,335 @@
+/*
+ * frame.c - the group's frame codec and its payloads (see frame.h). Nothing here reads a
+ * socket or a clock.
+ */
+#include "frame.h"
+#include "sha256.h"
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void mac(const struct fd_token *tok, const uint8_t *hdr, const void *payload, size_t len,
+		uint8_t out[FD_FRAME_MAC])
+{
+	uint8_t full[32];
+
+	fd_hmac_sha256_2(tok->b, tok->n, hdr, 24, payload, len, full);
+	memcpy(out, full, FD_FRAME_MAC);
+}
+
+long fd_frame_build(uint8_t *out, size_t cap, int type, uint32_t node, uint32_t gen, uint32_t round,
+		    const void *payload, size_t len, const struct fd_token *tok)
+{
+	if (len > FD_FRAME_MAX || cap < FD_FRAME_HDR + len)
+		return -EMSGSIZE;
+	be32(out, FD_FRAME_MAGIC);
+	out[4] = FD_FRAME_VERSION;
+	out[5] = (uint8_t)type;
+	out[6] = out[7] = 0;
+	be32(out + 8, node);
+	be32(out + 12, gen);
+	be32(out + 16, round);
+	be32(out + 20, (uint32_t)len);
+	if (len)
+		memmove(out + FD_FRAME_HDR, payload, len);
+	mac(tok, out, out + FD_FRAME_HDR, len, out + 24);
+	return (long)(FD_FRAME_HDR + len);
+}
+
+long fd_frame_parse(const uint8_t *buf, size_t n, const struct fd_token *tok, struct fd_frame *f)
+{
+	uint8_t want[FD_FRAME_MAC];
+	uint32_t len;
+
+	/* What can be judged from a partial header is judged at once: a stray client (an HTTP
+	 * probe, a port scanner) is dropped on its first bytes. */
+	if (n >= 4 && get32(buf) != FD_FRAME_MAGIC)
+		return -EPROTO;
+	if (n >= 5 && buf[4] != FD_FRAME_VERSION)
+		return -EPROTO;
+	if (n < FD_FRAME_HDR)
+		return 0;
+	if (buf[6] || buf[7] || buf[5] == 0 || buf[5] >= FR_TYPE_MAX)
+		return -EPROTO;
+	len = get32(buf + 20);
+	if (len > FD_FRAME_MAX)
+		return -EMSGSIZE;
+	if (n < FD_FRAME_HDR + (size_t)len)
+		return 0;
+	mac(tok, buf, buf + FD_FRAME_HDR, len, want);
+	if (!fd_ct_equal(want, buf + 24, FD_FRAME_MAC))
+		return -EBADMSG;
+	f->type = buf[5];
+	f->node = get32(buf + 8);
+	f->gen = get32(buf + 12);
+	f->round = get32(buf + 16);
+	f->len = len;
+	f->payload = buf + FD_FRAME_HDR;
+	return (long)(FD_FRAME_HDR + len);
+}
+
+const char *fd_frame_type_name(int type)
+{
+	static const char *const names[] = {
+	    [FR_HELLO] = "HELLO",	[FR_WELCOME] = "WELCOME", [FR_BEAT] = "BEAT",
+	    [FR_STATE] = "STATE",	[FR_HALT] = "HALT",	  [FR_STOP] = "STOP",
+	    [FR_DECISION] = "DECISION",
+	};
+
+	return type > 0 && type < FR_TYPE_MAX ? names[type] : "?";
+}
+
+/* ---- fields ------------------------------------------------------------------------------ */
+
+static uint8_t *room(struct fd_wire *w, size_t k)
+{
+	uint8_t *p;
+
+	if (w->err || w->cap - w->n < k) {
+		w->err = 1;
+		return NULL;
+	}
+	p = w->p + w->n;
+	w->n += k;
+	return p;
+}
+
+static const uint8_t *take(struct fd_wire *w, size_t k)
+{
+	const uint8_t *p;
+
+	if (w->err || w->cap - w->n < k) {
+		w->err = 1;
+		return NULL;
+	}
+	p = w->rp + w->n;
+	w->n += k;
+	return p;
+}
+
+void wire_u8(struct fd_wire *w, uint8_t v)
+{
+	uint8_t *p = room(w, 1);
+
+	if (p)
+		*p = v;
+}
+
+void wire_u16(struct fd_wire *w, uint16_t v)
+{
+	uint8_t *p = room(w, 2);
+
+	if (p) {
+		p[0] = (uint8_t)(v >> 8);
+		p[1] = (uint8_t)v;
+	}
+}
+
+void wire_u32(struct fd_wire *w, uint32_t v)
+{
+	uint8_t *p = room(w, 4);
+
+	if (p)
+		be32(p, v);
+}
+
+void wire_u64(struct fd_wire *w, uint64_t v)
+{
+	wire_u32(w, (uint32_t)(v >> 32));
+	wire_u32(w, (uint32_t)v);
+}
+
+void wire_str(struct fd_wire *w, const char *s)
+{
+	size_t k = strlen(s);
+	uint8_t *p;
+
+	if (k > UINT16_MAX) {
+		w->err = 1;
+		return;
+	}
+	wire_u16(w, (uint16_t)k);
+	p = room(w, k);
+	if (p)
+		memcpy(p, s, k);
+}
+
+uint8_t wire_get_u8(struct fd_wire *w)
+{
+	const uint8_t *p = take(w, 1);
+
+	return p ? *p : 0;
+}
+
+uint16_t wire_get_u16(struct fd_wire *w)
+{
+	const uint8_t *p = take(w, 2);
+
+	return p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+}
+
+uint32_t wire_get_u32(struct fd_wire *w)
+{
+	const uint8_t *p = take(w, 4);
+
+	return p ? get32(p) : 0;
+}
+
+uint64_t wire_get_u64(struct fd_wire *w)
+{
+	uint64_t hi = wire_get_u32(w);
+
+	return hi << 32 | wire_get_u32(w);
+}
+
+void wire_get_str(struct fd_wire *w, char *out, size_t len)
+{
+	size_t k = wire_get_u16(w);
+	const uint8_t *p = take(w, k);
+
+	*out = '\0';
+	if (!p)
+		return;
+	if (k >= len || memchr(p, '\0', k)) {
+		w->err = 1;
+		return;
+	}
+	memcpy(out, p, k);
+	out[k] = '\0';
+}
+
+static struct fd_wire writer(uint8_t *out, size_t cap)
+{
+	return (struct fd_wire){.p = out, .cap = cap};
+}
+
+static struct fd_wire reader(const uint8_t *p, size_t n)
+{
+	return (struct fd_wire){.rp = p, .cap = n};
+}
+
+/* A reader that took every byte and nothing more: 0, else -EBADMSG. */
+static int done(const struct fd_wire *w)
+{
+	return w->err || w->n != w->cap ? -EBADMSG : 0;
+}
+
+/* ---- payloads ---------------------------------------------------------------------------- */
+
+size_t fd_hello_put(uint8_t *out, size_t cap, const struct fd_hello *h)
+{
+	struct fd_wire w = writer(out, cap);
+
+	wire_u32(&w, h->nnodes);
+	wire_u32(&w, h->pid);
+	wire_str(&w, h->host);
+	return w.err ? 0 : w.n;
+}
+
+int fd_hello_get(const uint8_t *p, size_t n, struct fd_hello *h)
+{
+	struct fd_wire w = reader(p, n);
+
+	h->nnodes = wire_get_u32(&w);
+	h->pid = wire_get_u32(&w);
+	wire_get_str(&w, h->host, sizeof(h->host));
+	return done(&w);
+}
+
+size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s)
+{
+	struct fd_wire w = writer(out, cap);
+	int k = s->nckpts < 0 ? 0 : s->nckpts > FD_GROUP_CKPTS ? FD_GROUP_CKPTS : s->nckpts;
+
+	wire_u32(&w, (uint32_t)s->failure);
+	wire_u32(&w, (uint32_t)s->status);
+	wire_u8(&w, (uint8_t) !!s->ended);
+	wire_u32(&w, (uint32_t)s->stop_signal);
+	wire_u64(&w, (uint64_t)s->max_step);
+	wire_u8(&w, (uint8_t)k);
+	for (int i = 0; i < k; i++)
+		wire_str(&w, s->ckpts[i]);
+	wire_str(&w, s->detail);
+	return w.err ? 0 : w.n;
+}
+
+int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s)
+{
+	struct fd_wire w = reader(p, n);
+
+	s->failure = (int)wire_get_u32(&w);
+	s->status = (int)wire_get_u32(&w);
+	s->ended = wire_get_u8(&w);
+	s->stop_signal = (int)wire_get_u32(&w);
+	s->max_step = (int64_t)wire_get_u64(&w);
+	s->nckpts = wire_get_u8(&w);
+	if (s->nckpts > FD_GROUP_CKPTS)
+		return -EBADMSG;
+	for (int i = 0; i < s->nckpts; i++)
+		wire_get_str(&w, s->ckpts[i], sizeof(s->ckpts[i]));
+	wire_get_str(&w, s->detail, sizeof(s->detail));
+	/* values a peer could not have meant are refused, not clamped */
+	if (s->failure < FD_FAIL_NONE || s->failure > FD_FAIL_LAUNCH || s->status < 0 ||
+	    s->status > 255 || s->stop_signal < 0 || s->stop_signal > 64 || s->ended > 1)
+		return -EBADMSG;
+	return done(&w);
+}
+
+size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d)
+{
+	struct fd_wire w = writer(out, cap);
+
+	wire_u8(&w, (uint8_t)d->verdict);
+	wire_u8(&w, (uint8_t)d->stop_why);
+	wire_u8(&w, (uint8_t)d->failure);
+	wire_u32(&w, (uint32_t)d->node);
+	wire_u32(&w, (uint32_t)d->status);
+	wire_u32(&w, (uint32_t)d->stop_signal);
+	wire_u32(&w, (uint32_t)d->restarts);
+	wire_u32(&w, (uint32_t)d->no_progress);
+	wire_u64(&w, (uint64_t)d->last_max_step);
+	wire_str(&w, d->checkpoint);
+	wire_u32(&w, d->gen);
+	wire_str(&w, d->why);
+	return w.err ? 0 : w.n;
+}
+
+int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d)
+{
+	struct fd_wire w = reader(p, n);
+
+	memset(d, 0, sizeof(*d));
+	d->verdict = wire_get_u8(&w);
+	d->stop_why = wire_get_u8(&w);
+	d->failure = wire_get_u8(&w);
+	d->node = (int)wire_get_u32(&w);
+	d->status = (int)wire_get_u32(&w);
+	d->stop_signal = (int)wire_get_u32(&w);
+	d->restarts = (int)wire_get_u32(&w);
+	d->no_progress = (int)wire_get_u32(&w);
+	d->last_max_step = (int64_t)wire_get_u64(&w);
+	wire_get_str(&w, d->checkpoint, sizeof(d->checkpoint));
+	d->gen = wire_get_u32(&w);
+	wire_get_str(&w, d->why, sizeof(d->why));
+	if (d->verdict > FD_STOP || d->stop_why > FD_STOP_PEER_LOST ||
+	    d->failure > FD_FAIL_LAUNCH || d->node < -1 || d->status < 0 || d->status > 255 ||
+	    d->stop_signal < 0 || d->stop_signal > 64 || d->restarts < 0 || d->no_progress < 0 ||
+	    strchr(d->checkpoint, '/') || !strcmp(d->checkpoint, "..") ||
+	    !strcmp(d->checkpoint, "."))
+		return -EBADMSG;
+	return done(&w);
+}

@@ -1,0 +1,115 @@
+/*
+ * frame.h - the frames the agents of a multi-node group exchange over TCP (docs/architecture.md,
+ * "The node group", "Frames"). Pure functions: no socket, no clock, so the codec is unit tested
+ * and fuzzed on its own.
+ *
+ * A frame is a fixed 40-byte header and a payload of at most FD_FRAME_MAX bytes, every integer
+ * big-endian:
+ *
+ *    0  magic "FDGF"          12  generation  u32
+ *    4  version u8 (1)        16  round       u32
+ *    5  type u8               20  payload length u32
+ *    6  flags u16 (0)         24  MAC, 16 bytes: HMAC-SHA256(token, bytes 0-23 || payload)
+ *    8  sender's node u32     40  payload
+ *
+ * The MAC proves the sender holds the job's token without the token crossing the wire, and
+ * covers every header field, so a frame cannot be moved to another node, generation or round.
+ * A parse never trusts the length before the MAC is checked only in one way: a length over
+ * FD_FRAME_MAX is refused at once, so a forged header cannot make the reader buffer 4 GiB.
+ */
+#ifndef FD_FRAME_H
+#define FD_FRAME_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "group.h"
+
+#define FD_FRAME_MAGIC	 0x46444746u /* "FDGF" */
+#define FD_FRAME_VERSION 1
+#define FD_FRAME_HDR	 40
+#define FD_FRAME_MAC	 16
+#define FD_FRAME_MAX	 65536 /* payload bytes */
+#define FD_TOKEN_MAX	 256
+
+enum fd_frame_type {
+	FR_HELLO = 1, /* member -> coordinator: who I am */
+	FR_WELCOME,   /* coordinator -> member: you are in, at this generation */
+	FR_BEAT,      /* either way, every --peer-interval: I am alive */
+	FR_STATE,     /* member -> coordinator: my state for this round (grp_submit) */
+	FR_HALT,      /* member -> coordinator: I am stopping my attempt, for this reason */
+	FR_STOP,      /* coordinator -> member: stop your attempt and report (a peer failed) */
+	FR_DECISION,  /* coordinator -> member: the group's decision for this round */
+	FR_TYPE_MAX,
+};
+
+struct fd_frame {
+	int type;
+	uint32_t node, gen, round;
+	uint32_t len;
+	const uint8_t *payload; /* into the parsed buffer */
+};
+
+/* The token that signs frames: the bytes and their length (at most FD_TOKEN_MAX). */
+struct fd_token {
+	uint8_t b[FD_TOKEN_MAX];
+	size_t n;
+};
+
+/*
+ * Parses the frame at the start of buf[0..n). Returns the bytes it takes (> 0), 0 when more
+ * bytes are needed, or: -EPROTO (not a frame: magic, version, flags, unknown type), -EMSGSIZE
+ * (a payload over FD_FRAME_MAX), -EBADMSG (the MAC does not match: another job's token, a
+ * forged or altered frame). A byte stream has no resynchronisation: any error ends the
+ * connection.
+ */
+long fd_frame_parse(const uint8_t *buf, size_t n, const struct fd_token *tok, struct fd_frame *f);
+
+/* Writes header and payload into out (FD_FRAME_HDR + len bytes). The bytes written or -EMSGSIZE. */
+long fd_frame_build(uint8_t *out, size_t cap, int type, uint32_t node, uint32_t gen, uint32_t round,
+		    const void *payload, size_t len, const struct fd_token *tok);
+
+const char *fd_frame_type_name(int type);
+
+/* ---- payloads ---------------------------------------------------------------------------- */
+
+/* A writer and a reader of big-endian fields; a short buffer sets err, nothing overflows. */
+struct fd_wire {
+	uint8_t *p;
+	const uint8_t *rp;
+	size_t n, cap;
+	int err;
+};
+
+void wire_u8(struct fd_wire *w, uint8_t v);
+void wire_u16(struct fd_wire *w, uint16_t v);
+void wire_u32(struct fd_wire *w, uint32_t v);
+void wire_u64(struct fd_wire *w, uint64_t v);
+void wire_str(struct fd_wire *w, const char *s); /* u16 length, bytes */
+uint8_t wire_get_u8(struct fd_wire *w);
+uint16_t wire_get_u16(struct fd_wire *w);
+uint32_t wire_get_u32(struct fd_wire *w);
+uint64_t wire_get_u64(struct fd_wire *w);
+/* A string into out (NUL-terminated); one holding a NUL or longer than len-1 sets err. */
+void wire_get_str(struct fd_wire *w, char *out, size_t len);
+
+struct fd_hello {
+	uint32_t nnodes;
+	uint32_t pid;
+	char host[256];
+};
+
+/* HELLO, WELCOME (nnodes only), HALT (failure and signal in a node state) */
+size_t fd_hello_put(uint8_t *out, size_t cap, const struct fd_hello *h);
+int fd_hello_get(const uint8_t *p, size_t n, struct fd_hello *h);
+
+/* STATE: a node's state (fd_node_state) with its checkpoint list and its detail text. */
+size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s);
+int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s);
+
+/* DECISION and STOP: an fd_decision. */
+size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d);
+int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d);
+
+#endif

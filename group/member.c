@@ -1,0 +1,310 @@
+/*
+ * member.c - a node other than 0 in the TCP star: it connects to the coordinator (again and
+ * again until --join-timeout, since node 0 may start later), says HELLO, sends its state each
+ * round and applies what comes back. A coordinator that closes or falls silent ends the job
+ * on this node with the peer-lost code (docs/architecture.md, "The node group").
+ */
+#define _GNU_SOURCE
+#include "loop.h"
+#include "tcp.h"
+#include "util.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void coordinator_lost(struct tcp *t, const char *how)
+{
+	struct fd_decision d = {.verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = 0};
+
+	conn_free(t->up);
+	t->up = NULL;
+	if (t->over)
+		return;
+	t->over = 1;
+	d.gen = t->gen;
+	snprintf(d.why, sizeof(d.why), "the coordinator, node 0 (%s), lost: %s", t->coord_host,
+		 how);
+	tcp_event(t, "lost", 0, t->coord_host, "%s", d.why);
+	tcp_deliver(t, &d, 1);
+}
+
+static int send_state(struct tcp *t, int type, const struct fd_node_state *s)
+{
+	uint8_t buf[FD_FRAME_MAX];
+	size_t n = fd_state_put(buf, sizeof(buf), s);
+
+	if (!n)
+		return -EMSGSIZE;
+	return conn_send(t->up, type, buf, n);
+}
+
+static void on_coord_frame(struct conn *c, const struct fd_frame *f)
+{
+	struct tcp *t = c->t;
+	struct fd_decision d;
+	char why[128];
+
+	if (f->node != 0) {
+		snprintf(why, sizeof(why), "a frame from node %u on the coordinator's connection",
+			 f->node);
+		t->rejected++;
+		tcp_event(t, "rejected", 0, t->coord_host, "refused %s", why);
+		return;
+	}
+	switch (f->type) {
+	case FR_BEAT:
+		return;
+	case FR_WELCOME:
+		if (t->welcomed)
+			break;
+		t->welcomed = 1;
+		t->gen = f->gen;
+		t->round = f->round;
+		tcp_event(t, "joined", t->g->rank, t->my_host,
+			  "node %d joined the group of %d at %s:%d", t->g->rank, t->conf.nnodes,
+			  t->coord_host, t->conf.coord_port);
+		if (t->mine_queued) {
+			t->mine_queued = 0;
+			if (send_state(t, FR_STATE, &t->mine))
+				c->closing = 1;
+		}
+		return;
+	case FR_STOP:
+	case FR_DECISION:
+		if (!t->welcomed || fd_decision_get(f->payload, f->len, &d))
+			break;
+		if (f->type == FR_STOP) {
+			if (f->gen == t->gen && f->round == t->round && t->g->cb.on_halt)
+				t->g->cb.on_halt(t->g->ctx, &d);
+			return;
+		}
+		if (f->round != t->round && d.stop_why != FD_STOP_PEER_LOST)
+			break;
+		t->round++;
+		t->gen = d.gen;
+		if (d.verdict == FD_STOP)
+			t->over = 1;
+		if (d.verdict == FD_RESTART)
+			tcp_event(t, "go", -1, "", "generation %u: restarting from %s", t->gen,
+				  *d.checkpoint ? d.checkpoint : "the start");
+		tcp_deliver(t, &d, !t->submitted);
+		t->submitted = 0;
+		return;
+	default:
+		break;
+	}
+	snprintf(why, sizeof(why), "an unexpected or malformed %s (generation %u round %u)",
+		 fd_frame_type_name(f->type), f->gen, f->round);
+	t->rejected++;
+	tcp_event(t, "rejected", 0, t->coord_host, "refused %s", why);
+}
+
+static void on_coord(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	struct tcp *t = c->t;
+	const char *why = NULL;
+	int r = 0;
+
+	if (c->node < 0 || (events & EPOLLOUT)) {
+		if (c->node < 0) { /* the connect finished, or failed */
+			int e = 0;
+			socklen_t el = sizeof(e);
+
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
+			if (!e && !(events & EPOLLOUT))
+				return; /* not finished yet */
+			if (e) {
+				if (!t->welcomed && !t->addr_err_said) {
+					tcp_event(t, "waiting", 0, t->coord_host,
+						  "coordinator %s:%d not reachable yet (%s): "
+						  "retrying until --join-timeout",
+						  t->coord_host, t->conf.coord_port, strerror(e));
+					t->addr_err_said = 1;
+				}
+				conn_free(c);
+				t->up = NULL;
+				return;
+			}
+			c->node = 0;
+			c->want_out = 0;
+			fd_loop_mod(l, fd, EPOLLIN);
+			{
+				struct fd_hello h = {.nnodes = (uint32_t)t->conf.nnodes,
+						     .pid = (uint32_t)getpid()};
+				uint8_t buf[512];
+				size_t n;
+
+				fd_strlcpy(h.host, t->my_host, sizeof(h.host));
+				n = fd_hello_put(buf, sizeof(buf), &h);
+				r = conn_send(c, FR_HELLO, buf, n);
+			}
+		} else {
+			r = conn_flush(c);
+		}
+	}
+	if (!r && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->node == 0)
+		r = conn_read(c, on_coord_frame, &why);
+	if (!r && !c->closing)
+		return;
+	if (!t->welcomed && !t->over) {
+		/* refused before the welcome: not a loss; tried again until --join-timeout */
+		if (r == -EBADMSG || r == -EPROTO)
+			tcp_event(t, "rejected", 0, t->coord_host,
+				  "the coordinator at %s:%d speaks %s", t->coord_host,
+				  t->conf.coord_port, conn_err_name(r));
+		conn_free(c);
+		t->up = NULL;
+		return;
+	}
+	coordinator_lost(t, why ? why : conn_err_name(r ? r : -EPIPE));
+}
+
+/* One try at reaching the coordinator: a non-blocking connect, finished in on_coord. */
+static void try_connect(struct tcp *t)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
+	char port[16];
+	int r, fd;
+
+	snprintf(port, sizeof(port), "%d", t->conf.coord_port);
+	/* A name that does not resolve yet (the index-0 pod not up) is retried like a refusal.
+	 * getaddrinfo blocks: the resolver's own timeouts bound it. */
+	r = getaddrinfo(t->coord_host, port, &hints, &res);
+	if (r) {
+		if (!t->addr_err_said) {
+			tcp_event(t, "waiting", 0, t->coord_host,
+				  "coordinator %s:%d not resolvable yet (%s): retrying until "
+				  "--join-timeout",
+				  t->coord_host, t->conf.coord_port, gai_strerror(r));
+			t->addr_err_said = 1;
+		}
+		return;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(res);
+		return;
+	}
+	conn_sockopts(t, fd);
+	r = connect(fd, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (r && errno != EINPROGRESS) {
+		close(fd);
+		return;
+	}
+	t->up = conn_new(t, fd);
+	if (!t->up) {
+		close(fd);
+		return;
+	}
+	t->up->node = -1; /* -1: connecting; 0: connected */
+	t->up->want_out = 1;
+	if (fd_loop_add(t->g->loop, fd, EPOLLOUT | EPOLLIN, on_coord, t->up)) {
+		conn_free(t->up);
+		t->up = NULL;
+	}
+}
+
+void member_timer(struct tcp *t, int64_t now)
+{
+	int64_t silent = t->conf.peer_timeout_ms * 1000000;
+	char how[64];
+
+	if (t->over)
+		return;
+	if (!t->welcomed) {
+		if (now - t->start > t->conf.join_timeout_ms * 1000000) {
+			struct fd_decision d = {
+			    .verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = 0};
+
+			t->over = 1;
+			snprintf(d.why, sizeof(d.why),
+				 "the coordinator, node 0 (%s:%d), never answered within "
+				 "--join-timeout",
+				 t->coord_host, t->conf.coord_port);
+			tcp_event(t, "join_timeout", 0, t->coord_host, "%s", d.why);
+			conn_free(t->up);
+			t->up = NULL;
+			tcp_deliver(t, &d, 1);
+			return;
+		}
+		if (!t->up && now >= t->next_connect) {
+			t->next_connect = now + (int64_t)CONNECT_RETRY_MS * 1000000;
+			try_connect(t);
+		}
+		return;
+	}
+	if (t->up && t->up->closing) {
+		coordinator_lost(t, "not reading (its send queue is full)");
+		return;
+	}
+	if (t->up && now - t->up->last_rx > silent) {
+		snprintf(how, sizeof(how), "silent %.1f s", (double)(now - t->up->last_rx) / 1e9);
+		coordinator_lost(t, how);
+		return;
+	}
+	if (t->up && now >= t->next_beat) {
+		if (conn_send(t->up, FR_BEAT, NULL, 0))
+			t->up->closing = 1;
+		t->next_beat = now + t->conf.peer_interval_ms * 1000000;
+	}
+}
+
+int64_t member_next(struct tcp *t)
+{
+	if (!t->welcomed && !t->up && t->next_connect < t->next_beat)
+		return t->next_connect;
+	return t->next_beat;
+}
+
+int member_submit(struct tcp *t, const struct fd_node_state *mine)
+{
+	if (t->over)
+		return -EPIPE;
+	t->submitted = 1;
+	if (!t->welcomed || !t->up) {
+		t->mine = *mine;
+		t->mine_queued = 1;
+		return 0;
+	}
+	if (send_state(t, FR_STATE, mine))
+		t->up->closing = 1; /* the timer says it */
+	return 0;
+}
+
+void member_halt(struct tcp *t, int failure, int stop_signal, const char *detail)
+{
+	struct fd_node_state s = {.failure = failure, .stop_signal = stop_signal};
+
+	if (t->over || !t->welcomed || !t->up)
+		return;
+	fd_strlcpy(s.detail, detail, sizeof(s.detail));
+	if (send_state(t, FR_HALT, &s))
+		t->up->closing = 1;
+}
+
+int member_open(struct tcp *t, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	t->next_connect = t->start;
+	try_connect(t);
+	t->next_connect = t->start + (int64_t)CONNECT_RETRY_MS * 1000000;
+	return 0;
+}
+
+void member_close(struct tcp *t)
+{
+	if (t->up) {
+		conn_flush_blocking(t->up, 1000);
+		conn_free(t->up);
+		t->up = NULL;
+	}
+}

@@ -1,0 +1,113 @@
+/*
+ * tcp.h - the TCP star's private parts, shared by its three files: conn.c (one connection:
+ * sockets, buffers, frames in and out), coord.c (node 0, which decides) and member.c (every
+ * other node). docs/architecture.md, "The node group".
+ */
+#ifndef FD_GROUP_TCP_H
+#define FD_GROUP_TCP_H
+
+#include "frame.h"
+#include "group.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONN_OUT_MAX	 (4u << 20) /* queued for a peer that does not read: it is lost */
+#define HELLO_WAIT_MS	 5000	    /* a connection that says nothing is dropped */
+#define CONNECT_RETRY_MS 250	    /* a member retries an unreachable coordinator this often */
+#define DELIVER_MAX	 4
+
+struct tcp;
+
+struct conn {
+	struct tcp *t;
+	int fd;
+	int node; /* -1 until its HELLO (coordinator side) */
+	char host[256];
+	uint32_t pid;
+	int64_t last_rx, opened;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	uint8_t *out;
+	size_t out_len, out_cap;
+	int want_out; /* EPOLLOUT is on */
+	int closing;  /* an error ended it: close after this dispatch */
+};
+
+/* The decisions waiting for the loop to hand them to the supervisor (an eventfd). */
+struct delivery {
+	struct fd_decision d;
+	int stop; /* on_stop rather than on_decision */
+};
+
+struct tcp {
+	struct fd_group *g;
+	struct fd_group_conf conf; /* strings below are owned copies */
+	char coord_host[256], exclude_file[4096];
+	char **hosts;
+	struct fd_token tok;
+	char my_host[256];
+
+	uint32_t gen, round;
+	int64_t start, next_beat;
+	int over;      /* the final decision was made or received: closes are expected */
+	int submitted; /* this node's state awaits the decision */
+	long rejected; /* frames and connections refused (forged, stale, malformed) */
+
+	struct delivery queue[DELIVER_MAX];
+	int nqueue;
+
+	/* coordinator */
+	int lfd;
+	struct conn **by_node; /* [nnodes]; [0] unused: node 0 is this process */
+	struct conn **pending; /* accepted, no HELLO yet */
+	int npending, cap_pending;
+	int joined; /* members with a HELLO, node 0 not counted */
+	struct fd_node_state *states;
+	unsigned char *have;
+	int nhave, halted;
+	int formed_said;
+
+	/* member */
+	struct conn *up; /* to the coordinator */
+	int welcomed;
+	int64_t next_connect;
+	struct fd_node_state mine; /* a submit made before the coordinator answered */
+	int mine_queued;
+	int addr_err_said;
+};
+
+/* conn.c */
+struct conn *conn_new(struct tcp *t, int fd);
+void conn_free(struct conn *c);
+int conn_send(struct conn *c, int type, const void *payload, size_t len);
+/* Reads what is there and hands each whole frame to on_frame; -errno or 0 (EOF: -EPIPE). */
+int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_frame *),
+	      const char **why);
+int conn_flush(struct conn *c);
+void conn_flush_blocking(struct conn *c, int64_t ms);
+void conn_sockopts(struct tcp *t, int fd);
+const char *conn_err_name(int err);
+
+/* group-wide */
+void tcp_event(struct tcp *t, const char *name, int node, const char *host, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void tcp_deliver(struct tcp *t, const struct fd_decision *d, int stop);
+const char *tcp_host_of(struct tcp *t, int node);
+
+/* coord.c, member.c */
+int coord_open(struct tcp *t, char *err, size_t errlen);
+int coord_submit(struct tcp *t, const struct fd_node_state *mine);
+void coord_halt(struct tcp *t, int failure, int stop_signal, const char *detail);
+void coord_timer(struct tcp *t, int64_t now);
+int64_t coord_next(struct tcp *t);
+void coord_close(struct tcp *t);
+
+int member_open(struct tcp *t, char *err, size_t errlen);
+int member_submit(struct tcp *t, const struct fd_node_state *mine);
+void member_halt(struct tcp *t, int failure, int stop_signal, const char *detail);
+void member_timer(struct tcp *t, int64_t now);
+int64_t member_next(struct tcp *t);
+void member_close(struct tcp *t);
+
+#endif

@@ -1,0 +1,81 @@
+# group-lib.sh - helpers for the node group's tests (sourced after lib.sh): agents on
+# loopback, each a node by flags, all in one job by a shared token.
+
+export FLIGHTDECK_TOKEN="test-token-$$"
+
+# free_port: a TCP port nobody listens on now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+PORT=$(free_port)
+
+# agent NODE NNODES ARGS... -- COMMAND: one node's flightdeck run in the background; its
+# stdout, stderr, events and exit status in $TMP/n$NODE.{out,err,ev,rc}; its pid in $TMP/n$NODE.pid
+agent() {
+	node=$1 nn=$2
+	shift 2
+	rm -f "$TMP/n$node.rc" "$TMP/n$node.ev"
+	(
+		rc=0
+		"$FLIGHTDECK" run --node-rank "$node" --nnodes "$nn" --coordinator "127.0.0.1:$PORT" \
+			--peer-interval 0.2s --peer-timeout 3s --join-timeout 30s \
+			--preflight none --grace 1 --backoff 0.2 --kill-wait 3 \
+			--events "$TMP/n$node.ev" "$@" >"$TMP/n$node.out" 2>"$TMP/n$node.err" || rc=$?
+		echo "$rc" >"$TMP/n$node.rc"
+	) &
+	echo $! >"$TMP/n$node.sub"
+}
+
+# agent_pid NODE: the flightdeck process of that node (the subshell's child)
+agent_pid() {
+	pgrep -P "$(cat "$TMP/n$1.sub")" -x flightdeck | head -1
+}
+
+# wait_agents SECONDS NODE...: every listed node has exited within SECONDS
+wait_agents() {
+	limit=$1
+	shift
+	i=0
+	for n in "$@"; do
+		while [ ! -s "$TMP/n$n.rc" ]; do
+			i=$((i + 1))
+			[ "$i" -le $((limit * 10)) ] || { dump_agents "$@"; fail "node $n still running after ${limit}s"; }
+			sleep 0.1
+		done
+	done
+}
+
+dump_agents() {
+	for n in "$@"; do
+		echo "--- node $n (rc $(cat "$TMP/n$n.rc" 2>/dev/null))"
+		tail -n 30 "$TMP/n$n.err" 2>/dev/null
+	done
+}
+
+# expect_agent_rc NODE CODE
+expect_agent_rc() {
+	rc=$(cat "$TMP/n$1.rc")
+	[ "$rc" -eq "$2" ] || { dump_agents "$1"; fail "node $1 exited $rc, expected $2"; }
+}
+
+# node_event NODE JQ-FILTER: how many events of that node match
+node_event() {
+	[ -f "$TMP/n$1.ev" ] || { echo 0; return; }
+	jq -c "select($2)" "$TMP/n$1.ev" | wc -l
+}
+
+expect_node_event() {
+	n=$(node_event "$1" "$2")
+	[ "$n" -ge 1 ] || { dump_agents "$1"; fail "node $1: no event matching '$2'"; }
+}
+
+kill_agents() {
+	for f in "$TMP"/n*.sub; do
+		[ -f "$f" ] || continue
+		p=$(pgrep -P "$(cat "$f")" -x flightdeck | head -1)
+		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
+	done
+	return 0
+}
+trap 'kill_agents; rm -rf "$TMP"' EXIT

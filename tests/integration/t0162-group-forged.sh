@@ -1,0 +1,68 @@
+#!/bin/sh
+# Strangers at the coordinator's port: bytes that are not frames, a HELLO signed with another
+# token, an oversized header, a truncated frame, a correctly signed HELLO of an earlier
+# generation, one for a job of another size. Each is refused and counted (an event
+# "rejected"), and the group is unharmed: node 1, starting 2 s late (inside --join-timeout,
+# no false alarm), joins and the job finishes on both nodes.
+. "$TESTS_DIR/integration/lib.sh"
+. "$TESTS_DIR/integration/group-lib.sh"
+
+cat >"$TMP/stranger.py" <<'PY'
+import hashlib, hmac, socket, struct, sys, time
+
+port, token, what = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
+
+def frame(typ, node, gen, rnd, payload, key=token, length=None):
+    n = len(payload) if length is None else length
+    hdr = struct.pack(">IBBHIIII", 0x46444746, 1, typ, 0, node, gen, rnd, n)
+    mac = hmac.new(key, hdr + payload, hashlib.sha256).digest()[:16]
+    return hdr + mac + payload
+
+def hello(nnodes, host=b"stranger"):
+    return struct.pack(">IIH", nnodes, 4242, len(host)) + host
+
+data = {
+    "garbage": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "token": frame(1, 1, 0, 0, hello(2), key=b"another-job"),
+    "oversized": frame(1, 1, 0, 0, b"", length=0x7FFFFFFF),
+    "truncated": frame(1, 1, 0, 0, hello(2))[:30],
+    "generation": frame(1, 1, 5, 0, hello(2)),
+    "size": frame(1, 1, 0, 0, hello(64)),
+}[what]
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+try:
+    while s.recv(4096):
+        pass
+except OSError:
+    pass
+PY
+
+cat >"$TMP/job.sh" <<'JOB'
+#!/bin/sh
+for i in 1 2 3 4 5 6 7 8 9 10; do "$FLIGHTDECK" beat --step "$i"; sleep 0.1; done
+JOB
+chmod +x "$TMP/job.sh"
+export FLIGHTDECK
+
+agent 0 2 --stall-timeout 5s -- "$TMP/job.sh"
+sleep 0.5
+for w in garbage token oversized truncated generation size; do
+	python3 "$TMP/stranger.py" "$PORT" "$FLIGHTDECK_TOKEN" "$w" || fail "the stranger ($w) could not connect"
+done
+sleep 1.5
+agent 1 2 --stall-timeout 5s -- "$TMP/job.sh"
+wait_agents 30 0 1
+expect_agent_rc 0 0
+expect_agent_rc 1 0
+n=$(node_event 0 '.event=="group" and .group=="rejected"')
+[ "$n" -eq 6 ] || { cat "$TMP/n0.ev"; fail "expected 6 rejections, got $n"; }
+for pat in "not a flightdeck frame" "signed with another token" "an oversized frame" \
+	"connection closed inside a frame" "rejoins from an earlier generation" "but this job has 2 nodes"; do
+	grep -q "$pat" "$TMP/n0.err" || { dump_agents 0; fail "no rejection says '$pat'"; }
+done
+[ "$(node_event 0 '.event=="group" and (.group=="lost" or .group=="join_timeout")')" -eq 0 ] || fail "a false alarm"
+expect_node_event 0 '.event=="group" and .group=="joined" and .node==1'
+ok "6 strangers refused and counted, each saying why; node 1 joined 2 s late; both finished with 0"
