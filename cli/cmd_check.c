@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "commands.h"
+#include "group_cli.h"
 #include "config.h"
 #include "kmsg.h"
 #include "report.h"
@@ -27,7 +28,7 @@
 struct check_cli {
 	int level; /* enum fd_level */
 	int areas[FD_AREA_COUNT];
-	int json, list, quiet;
+	int json, list, quiet, job;
 	const char *prom, *node;
 };
 
@@ -100,6 +101,13 @@ static const struct fd_opt check_rows[] = {
      .type = FD_OPT_FLAG,
      .off = CLI(quiet)},
     {.name = "list", .help = "list the checks and exit", .type = FD_OPT_FLAG, .off = CLI(list)},
+    {.name = "job",
+     .help = "judge the whole job, one check per node (srun --ntasks-per-node=1):\n"
+	     "the verdicts go to node 0, which prints one table of every unfit\n"
+	     "node and writes --exclude-file; every node exits 0 when all are fit,\n"
+	     "69 when any is not, 75 when a node is lost (the group's flags below)",
+     .type = FD_OPT_FLAG,
+     .off = CLI(job)},
     {.name = "show-config",
      .help = "print the effective thresholds as a config file and exit",
      .type = FD_OPT_SHOW},
@@ -170,6 +178,20 @@ static void prom_no_verdict(const struct check_cli *cli, double t_wall, int ret)
 	fd_report_prom_error(cli->prom, &meta, reason, err, sizeof(err));
 }
 
+/* --job: this node's failures, one "check code subject" line each, to the whole job. */
+static int job_verdict(const struct fd_group_conf *conf, const struct fd_report *rep)
+{
+	char detail[FD_DETAIL_MAX] = "";
+	size_t k = 0;
+
+	for (size_t i = 0; i < rep->n && k + 80 < sizeof(detail); i++)
+		if (rep->v[i].status == FD_FAIL)
+			k += (size_t)snprintf(
+			    detail + k, sizeof(detail) - k, "%s %s %s\n", rep->v[i].check,
+			    rep->v[i].code ? rep->v[i].code : "-", rep->v[i].subject);
+	return fd_group_check_job(conf, fd_report_verdict(rep) == FD_FAIL, detail);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct fd_config cfg;
@@ -178,14 +200,20 @@ int cmd_check(int argc, char **argv)
 	struct fd_probe_ctx ctx = {0};
 	size_t ntun;
 	const struct fd_opt *tun = fd_config_rows(&ntun);
+	struct fd_group_flags gf = {0};
+	struct fd_group_conf gconf = {0};
 	struct fd_opt_table tables[] = {
 	    {NULL, check_rows, FD_ARRAY_SIZE(check_rows), &cli},
 	    {"thresholds and fact roots (also --config keys; durations take s/m/h, sizes K/M/G or\n"
 	     "KiB/MiB/GiB):",
 	     tun, ntun, &cfg},
+	    {"the node group, with --job (one flightdeck per node; node 0 gathers the verdicts):",
+	     fd_group_rows, fd_group_nrows, &gf},
 	};
-	struct fd_opt_parser p = {
-	    .cmd = "check", .tables = tables, .n_tables = 2, .default_config = 1};
+	struct fd_opt_parser p = {.cmd = "check",
+				  .tables = tables,
+				  .n_tables = FD_ARRAY_SIZE(tables),
+				  .default_config = 1};
 	enum fd_level level;
 	int ret = FD_EXIT_USAGE, prom_tried = 0;
 	char err[1024], host[256];
@@ -194,6 +222,7 @@ int cmd_check(int argc, char **argv)
 	for (int a = 0; a < FD_AREA_COUNT; a++)
 		cli.areas[a] = 1;
 	fd_opt_defaults(tables, 1);
+	fd_opt_defaults(tables + 2, 1);
 	fd_config_init(&cfg);
 	ret = fd_opt_main(&p, argc, argv, usage);
 	if (ret >= 0)
@@ -213,6 +242,14 @@ int cmd_check(int argc, char **argv)
 		fd_opt_show(stdout, tables, FD_ARRAY_SIZE(tables));
 		ret = 0;
 		goto out;
+	}
+	if (cli.job || gf.print_group) {
+		int r = fd_group_resolve(&gf, &gconf);
+
+		if (r) {
+			ret = r > 0 ? 0 : FD_EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (check_dir("sysfs-root", cfg.sysfs_root) || check_dir("proc-root", cfg.proc_root))
 		goto out;
@@ -287,6 +324,8 @@ int cmd_check(int argc, char **argv)
 		fd_err("%s", err);
 		ret = FD_EXIT_CANT_RUN;
 	}
+	if (cli.job && ret != FD_EXIT_CANT_RUN)
+		ret = job_verdict(&gconf, &rep);
 out:
 	if (cli.prom && !prom_tried &&
 	    (ret == FD_EXIT_USAGE || ret == FD_EXIT_CANT_RUN || ret > 128))

@@ -5,24 +5,17 @@
  * struct fd_run_opts (supervisor/run.h) is what the supervisor gets.
  */
 #include "commands.h"
-#include "frame.h"
-#include "hostlist.h"
-#include "ident.h"
+#include "group_cli.h"
 #include "opts.h"
 #include "run.h"
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern char **environ;
 
 #define RUN(f) offsetof(struct fd_run_opts, f)
 
@@ -311,97 +304,6 @@ static const struct fd_opt restart_rows[] = {
      KEY},
 };
 
-static const struct fd_opt group_rows[] = {
-    {.name = "node-rank",
-     .metavar = "N",
-     .help = "this node's place in the job, 0 = the coordinator [from Slurm,\n"
-	     "JOB_COMPLETION_INDEX, NODE_RANK or Open MPI; else 0]",
-     .type = FD_OPT_UINT,
-     .def = "auto",
-     .min = 0,
-     .max = 65535,
-     .off = RUN(node_rank),
-     .word = "auto",
-     .word_val = -1},
-    {.name = "nnodes",
-     .metavar = "N",
-     .help = "nodes in the job [SLURM_NNODES, FLIGHTDECK_NNODES, NNODES, Open MPI; else 1]",
-     .type = FD_OPT_UINT,
-     .def = "auto",
-     .min = 1,
-     .max = 65536,
-     .off = RUN(nnodes),
-     .word = "auto",
-     .word_val = -1},
-    {.name = "coordinator",
-     .metavar = "HOST[:PORT]",
-     .help = "where node 0's flightdeck listens [first host of SLURM_JOB_NODELIST,\n"
-	     "FLIGHTDECK_COORDINATOR, MASTER_ADDR; port 29471]",
-     .type = FD_OPT_STRING,
-     .off = RUN(coordinator),
-     KEY},
-    {.name = "bind",
-     .metavar = "ADDR",
-     .help = "node 0 listens on this address only [every address]",
-     .type = FD_OPT_STRING,
-     .off = RUN(bind),
-     KEY},
-    {.name = "token-file",
-     .metavar = "FILE",
-     .help = "the job's secret that signs every frame (or FLIGHTDECK_TOKEN); the same\n"
-	     "on every node, e.g. a Kubernetes Secret or a file in the job's directory",
-     .type = FD_OPT_STRING,
-     .off = RUN(token_file),
-     KEY},
-    {.name = "token-from-job",
-     .help = "derive the token from SLURM_JOB_ID, or POD_NAMESPACE and\n"
-	     "FLIGHTDECK_JOB_NAME (guessable: anyone who can reach the port and\n"
-	     "knows the job id can join; for trusted networks)",
-     .type = FD_OPT_FLAG,
-     .off = RUN(token_from_job),
-     KEY},
-    {.name = "peer-interval",
-     .metavar = "DUR",
-     .help = "how often the nodes beat to each other",
-     .type = FD_OPT_DURATION,
-     .def = "1s",
-     .min = 10,
-     .max = 3600000,
-     .off = RUN(peer_interval_ms),
-     KEY},
-    {.name = "peer-timeout",
-     .metavar = "DUR",
-     .help = "a node silent this long, or whose connection closes, is lost: every\n"
-	     "node stops and exits 75",
-     .type = FD_OPT_DURATION,
-     .def = "10s",
-     .min = 100,
-     .max = 86400000,
-     .off = RUN(peer_timeout_ms),
-     KEY},
-    {.name = "join-timeout",
-     .metavar = "DUR",
-     .help = "every node must have joined this long after its start; the missing\n"
-	     "are named and every node exits 75",
-     .type = FD_OPT_DURATION,
-     .def = "5m",
-     DUR_POS,
-     .off = RUN(join_timeout_ms),
-     KEY},
-    {.name = "exclude-file",
-     .metavar = "FILE",
-     .help = "node 0 writes the unfit nodes' hosts here in Slurm hostlist form,\n"
-	     "for sbatch --exclude",
-     .type = FD_OPT_STRING,
-     .off = RUN(exclude_file),
-     KEY},
-    {.name = "print-group",
-     .help = "print this node's place in the group, and where each value came\n"
-	     "from, then exit",
-     .type = FD_OPT_FLAG,
-     .off = RUN(print_group)},
-};
-
 static const struct fd_opt telling_rows[] = {
     {.name = "events",
      .metavar = "FILE",
@@ -452,11 +354,6 @@ static const struct fd_opt_table run_tables[] = {
 	heartbeat_rows),
     TABLE("detection:", detection_rows),
     TABLE("kill and restart:", restart_rows),
-    TABLE("the node group (one flightdeck per node; node 0 decides for all):\n"
-	  "  A failure on any node stops every node; they restart together from the newest\n"
-	  "  checkpoint complete on every node, within one --max-restarts. With one node\n"
-	  "  (the default) nothing is opened.",
-	  group_rows),
     TABLE("telling people:", telling_rows),
     TABLE("configuration:", config_rows),
 };
@@ -496,144 +393,27 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 	    "  128+N  flightdeck was told to stop by signal N\n");
 }
 
-/* The job's token: a file (a Kubernetes Secret's mount is a symlink: followed), never a FIFO. */
-static int read_token(const char *path, uint8_t *out, size_t *n)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	uint8_t b[FD_TOKEN_MAX + 1];
-	struct stat st;
-	ssize_t k;
-
-	if (fd < 0) {
-		fd_err("--token-file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		fd_err("--token-file %s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	k = read(fd, b, sizeof(b));
-	close(fd);
-	if (k < 0) {
-		fd_err("--token-file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (k > 0 && (b[k - 1] == '\n' || b[k - 1] == '\r' || b[k - 1] == ' '))
-		k--;
-	if (k == 0 || k > FD_TOKEN_MAX) {
-		fd_err("--token-file %s: %s", path,
-		       k ? "longer than 256 bytes" : "empty (a token is 1 to 256 bytes)");
-		return -1;
-	}
-	memcpy(out, b, (size_t)k);
-	*n = (size_t)k;
-	return 0;
-}
-
-static int job_token(const struct fd_run_opts *o, uint8_t *tok, size_t *n)
-{
-	const char *env = getenv("FLIGHTDECK_TOKEN"), *id, *ns, *name;
-	char b[FD_TOKEN_MAX + 1];
-
-	if (o->token_file)
-		return read_token(o->token_file, tok, n);
-	if (env && *env) {
-		*n = strlen(env) > FD_TOKEN_MAX ? FD_TOKEN_MAX : strlen(env);
-		memcpy(tok, env, *n);
-		return 0;
-	}
-	if (!o->token_from_job) {
-		fd_err("run: a group of several nodes needs a shared token: --token-file FILE, "
-		       "FLIGHTDECK_TOKEN, or --token-from-job");
-		return -1;
-	}
-	id = getenv("SLURM_JOB_ID");
-	ns = getenv("POD_NAMESPACE");
-	name = getenv("FLIGHTDECK_JOB_NAME");
-	if (id && *id) {
-		const char *cl = getenv("SLURM_CLUSTER_NAME");
-
-		snprintf(b, sizeof(b), "flightdeck:slurm:%s:%s", cl ? cl : "", id);
-	} else if (name && *name) {
-		snprintf(b, sizeof(b), "flightdeck:k8s:%s:%s", ns ? ns : "", name);
-	} else {
-		fd_err(
-		    "run: --token-from-job: neither SLURM_JOB_ID nor FLIGHTDECK_JOB_NAME is set");
-		return -1;
-	}
-	*n = strlen(b);
-	memcpy(tok, b, *n);
-	return 0;
-}
-
-/*
- * Who this node is in the group, and how the group is reached: flags, then the scheduler's
- * environment (group/ident.c). 0, or -1 after saying why.
- */
-static int resolve_group(struct fd_run_opts *o)
-{
-	static uint8_t token[FD_TOKEN_MAX];
-	static char **hosts;
-	struct fd_ident id;
-	struct fd_ident_in in = {.node_rank = o->node_rank,
-				 .nnodes = o->nnodes,
-				 .coordinator = o->coordinator,
-				 .envp = environ};
-	char err[512], desc[2048];
-	const char *nl = getenv("SLURM_JOB_NODELIST");
-	size_t nh = 0;
-
-	if (fd_ident_resolve(&in, &id, err, sizeof(err))) {
-		fd_err("run: %s", err);
-		return -1;
-	}
-	if (o->print_group) {
-		fd_ident_describe(&id, desc, sizeof(desc));
-		fputs(desc, stdout);
-		return 0;
-	}
-	o->group.node = id.node_rank;
-	o->group.nnodes = id.nnodes;
-	if (id.nnodes < 2)
-		return 0;
-	if (job_token(o, token, &o->group.token_len))
-		return -1;
-	o->group.token = token;
-	o->group.coord_host = strdup(id.coord_host);
-	o->group.coord_port = id.coord_port;
-	o->group.bind_host = o->bind;
-	o->group.peer_interval_ms = o->peer_interval_ms;
-	o->group.peer_timeout_ms = o->peer_timeout_ms;
-	o->group.join_timeout_ms = o->join_timeout_ms;
-	o->group.exclude_file = o->exclude_file;
-	/* the job's hosts name the nodes that never joined */
-	if (nl && !fd_hostlist_expand(nl, &hosts, &nh, 65536)) {
-		o->group.hosts = hosts;
-		o->group.nhosts = (int)nh;
-	}
-	if (o->peer_timeout_ms <= o->peer_interval_ms) {
-		fd_err("run: --peer-timeout must be longer than --peer-interval");
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct fd_run_opts o = {0};
-	struct fd_opt_table tables[FD_ARRAY_SIZE(run_tables)];
+	struct fd_group_flags gf = {0};
+	/* the run tables with the group's section, which has its own struct, before "telling" */
+	struct fd_opt_table tables[FD_ARRAY_SIZE(run_tables) + 1];
 	struct fd_opt_parser p = {.cmd = "run",
 				  .default_config = 1,
 				  .tables = tables,
 				  .n_tables = FD_ARRAY_SIZE(tables),
 				  /* options end at the first word of the command */
 				  .stop_at_word = 1};
-	int ret = FD_RUN_USAGE;
+	int ret = FD_RUN_USAGE, r;
 
-	memcpy(tables, run_tables, sizeof(tables));
-	for (size_t i = 0; i < FD_ARRAY_SIZE(tables); i++)
-		tables[i].obj = &o;
+	for (size_t i = 0, k = 0; i < FD_ARRAY_SIZE(run_tables); i++) {
+		if (run_tables[i].rows == telling_rows)
+			tables[k++] = (struct fd_opt_table){FD_GROUP_HEADING, fd_group_rows,
+							    fd_group_nrows, &gf};
+		tables[k] = run_tables[i];
+		tables[k++].obj = &o;
+	}
 	fd_opt_defaults(tables, FD_ARRAY_SIZE(tables));
 	ret = fd_opt_main(&p, argc, argv, usage);
 	if (ret >= 0)
@@ -644,10 +424,9 @@ int cmd_run(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (resolve_group(&o))
-		goto out;
-	if (o.print_group) {
-		ret = 0;
+	r = fd_group_resolve(&gf, &o.group);
+	if (r) {
+		ret = r > 0 ? 0 : FD_RUN_USAGE; /* printed (--print-group), or said why */
 		goto out;
 	}
 	if (p.optind >= argc) {

@@ -248,7 +248,8 @@ void sup_on_group_event(void *ctx, const char *name, int node, const char *host,
 	struct sv *s = ctx;
 	cJSON *o = sup_fields("group", name);
 
-	sup_say(s, "group: %s", line);
+	if (strcmp(name, "lost")) /* a loss is said with the stop it brings (sup_on_stop) */
+		sup_say(s, "group: %s", line);
 	if (o) {
 		if (node >= 0)
 			cJSON_AddNumberToObject(o, "node", node);

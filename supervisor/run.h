@@ -57,15 +57,7 @@ struct fd_run_opts {
 	int pty;		 /* --pty: the command's stdout and stderr are a pseudo-terminal */
 	long long heartbeat_uid; /* --heartbeat-uid: this uid may beat too; -1 = none */
 
-	/* the node group: flags, then what cmd_run resolved from them and the environment */
-	int node_rank, nnodes; /* --node-rank, --nnodes; -1 = from the environment */
-	const char *coordinator;
-	const char *token_file;
-	int token_from_job;
-	int64_t peer_interval_ms, peer_timeout_ms, join_timeout_ms;
-	const char *exclude_file;
-	const char *bind;
-	int print_group;
+	/* the node group, as cmd_run resolved it from its flags and the environment */
 	struct fd_group_conf group; /* nnodes 0 or 1: the size-1 local group */
 };
 

@@ -1,0 +1,305 @@
+/*
+ * group_cli.c - the node group's flags and what they resolve to (see group_cli.h).
+ */
+#include "group_cli.h"
+#include "frame.h"
+#include "hostlist.h"
+#include "ident.h"
+#include "loop.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define GF(f)	offsetof(struct fd_group_flags, f)
+#define KEY	.flags = FD_OPT_KEY
+#define DUR_POS .min = 1, .max = FD_OPT_MS_MAX
+
+const struct fd_opt fd_group_rows[] = {
+    {.name = "node-rank",
+     .metavar = "N",
+     .help = "this node's place in the job, 0 = the coordinator [from Slurm,\n"
+	     "JOB_COMPLETION_INDEX, NODE_RANK or Open MPI; else 0]",
+     .type = FD_OPT_UINT,
+     .def = "auto",
+     .min = 0,
+     .max = 65535,
+     .off = GF(node_rank),
+     .word = "auto",
+     .word_val = -1},
+    {.name = "nnodes",
+     .metavar = "N",
+     .help = "nodes in the job [SLURM_NNODES, FLIGHTDECK_NNODES, NNODES, Open MPI; else 1]",
+     .type = FD_OPT_UINT,
+     .def = "auto",
+     .min = 1,
+     .max = 65536,
+     .off = GF(nnodes),
+     .word = "auto",
+     .word_val = -1},
+    {.name = "coordinator",
+     .metavar = "HOST[:PORT]",
+     .help = "where node 0's flightdeck listens [first host of SLURM_JOB_NODELIST,\n"
+	     "FLIGHTDECK_COORDINATOR, MASTER_ADDR; port 29471]",
+     .type = FD_OPT_STRING,
+     .off = GF(coordinator),
+     KEY},
+    {.name = "bind",
+     .metavar = "ADDR",
+     .help = "node 0 listens on this address only [every address]",
+     .type = FD_OPT_STRING,
+     .off = GF(bind),
+     KEY},
+    {.name = "token-file",
+     .metavar = "FILE",
+     .help = "the job's secret that signs every frame (or FLIGHTDECK_TOKEN); the same\n"
+	     "on every node, e.g. a Kubernetes Secret or a file in the job's directory",
+     .type = FD_OPT_STRING,
+     .off = GF(token_file),
+     KEY},
+    {.name = "token-from-job",
+     .help = "derive the token from SLURM_JOB_ID, or POD_NAMESPACE and\n"
+	     "FLIGHTDECK_JOB_NAME (guessable: anyone who can reach the port and\n"
+	     "knows the job id can join; for trusted networks)",
+     .type = FD_OPT_FLAG,
+     .off = GF(token_from_job),
+     KEY},
+    {.name = "peer-interval",
+     .metavar = "DUR",
+     .help = "how often the nodes beat to each other",
+     .type = FD_OPT_DURATION,
+     .def = "1s",
+     .min = 10,
+     .max = 3600000,
+     .off = GF(peer_interval_ms),
+     KEY},
+    {.name = "peer-timeout",
+     .metavar = "DUR",
+     .help = "a node silent this long, or whose connection closes, is lost: every\n"
+	     "node stops and exits 75",
+     .type = FD_OPT_DURATION,
+     .def = "10s",
+     .min = 100,
+     .max = 86400000,
+     .off = GF(peer_timeout_ms),
+     KEY},
+    {.name = "join-timeout",
+     .metavar = "DUR",
+     .help = "every node must have joined this long after its start; the missing\n"
+	     "are named and every node exits 75",
+     .type = FD_OPT_DURATION,
+     .def = "5m",
+     DUR_POS,
+     .off = GF(join_timeout_ms),
+     KEY},
+    {.name = "exclude-file",
+     .metavar = "FILE",
+     .help = "node 0 writes the unfit nodes' hosts here in Slurm hostlist form,\n"
+	     "for sbatch --exclude",
+     .type = FD_OPT_STRING,
+     .off = GF(exclude_file),
+     KEY},
+    {.name = "print-group",
+     .help = "print this node's place in the group, and where each value came\n"
+	     "from, then exit",
+     .type = FD_OPT_FLAG,
+     .off = GF(print_group)},
+};
+
+const size_t fd_group_nrows = FD_ARRAY_SIZE(fd_group_rows);
+
+/* The job's token: a file (a Kubernetes Secret's mount is a symlink: followed), never a FIFO. */
+static int read_token(const char *path, uint8_t *out, size_t *n)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	uint8_t b[FD_TOKEN_MAX + 1];
+	struct stat st;
+	ssize_t k;
+
+	if (fd < 0) {
+		fd_err("--token-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		fd_err("--token-file %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	k = read(fd, b, sizeof(b));
+	close(fd);
+	if (k < 0) {
+		fd_err("--token-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (k > 0 && (b[k - 1] == '\n' || b[k - 1] == '\r' || b[k - 1] == ' '))
+		k--;
+	if (k == 0 || k > FD_TOKEN_MAX) {
+		fd_err("--token-file %s: %s", path,
+		       k ? "longer than 256 bytes" : "empty (a token is 1 to 256 bytes)");
+		return -1;
+	}
+	memcpy(out, b, (size_t)k);
+	*n = (size_t)k;
+	return 0;
+}
+
+static int job_token(const struct fd_group_flags *o, uint8_t *tok, size_t *n)
+{
+	const char *env = getenv("FLIGHTDECK_TOKEN"), *id, *ns, *name;
+	char b[FD_TOKEN_MAX + 1];
+
+	if (o->token_file)
+		return read_token(o->token_file, tok, n);
+	if (env && *env) {
+		*n = strlen(env) > FD_TOKEN_MAX ? FD_TOKEN_MAX : strlen(env);
+		memcpy(tok, env, *n);
+		return 0;
+	}
+	if (!o->token_from_job) {
+		fd_err("a group of several nodes needs a shared token: --token-file FILE, "
+		       "FLIGHTDECK_TOKEN, or --token-from-job");
+		return -1;
+	}
+	id = getenv("SLURM_JOB_ID");
+	ns = getenv("POD_NAMESPACE");
+	name = getenv("FLIGHTDECK_JOB_NAME");
+	if (id && *id) {
+		const char *cl = getenv("SLURM_CLUSTER_NAME");
+
+		snprintf(b, sizeof(b), "flightdeck:slurm:%s:%s", cl ? cl : "", id);
+	} else if (name && *name) {
+		snprintf(b, sizeof(b), "flightdeck:k8s:%s:%s", ns ? ns : "", name);
+	} else {
+		fd_err(
+		    "run: --token-from-job: neither SLURM_JOB_ID nor FLIGHTDECK_JOB_NAME is set");
+		return -1;
+	}
+	*n = strlen(b);
+	memcpy(tok, b, *n);
+	return 0;
+}
+
+int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
+{
+	static uint8_t token[FD_TOKEN_MAX];
+	static char **hosts;
+	struct fd_ident id;
+	struct fd_ident_in in = {.node_rank = o->node_rank,
+				 .nnodes = o->nnodes,
+				 .coordinator = o->coordinator,
+				 .envp = environ};
+	char err[512], desc[2048];
+	const char *nl = getenv("SLURM_STEP_NODELIST"); /* the step's nodes, in node order */
+	size_t nh = 0;
+
+	if (!nl || !*nl)
+		nl = getenv("SLURM_JOB_NODELIST");
+	if (fd_ident_resolve(&in, &id, err, sizeof(err))) {
+		fd_err("%s", err);
+		return -1;
+	}
+	if (o->print_group) {
+		fd_ident_describe(&id, desc, sizeof(desc));
+		fputs(desc, stdout);
+		return 1;
+	}
+	/* sbatch's script runs on the first node only: its SLURM_NNODES counts nodes that no
+	 * flightdeck of this job will ever run on */
+	if (id.nnodes > 1 && !strcmp(id.size_src, "SLURM_NNODES") && !getenv("SLURM_STEP_ID"))
+		fd_err("warning: SLURM_NNODES=%d outside an srun step: every node needs its own "
+		       "flightdeck (srun --ntasks-per-node=1 flightdeck run ...), or node 0 waits "
+		       "--join-timeout for the others",
+		       id.nnodes);
+	conf->node = id.node_rank;
+	conf->nnodes = id.nnodes;
+	if (id.nnodes < 2)
+		return 0;
+	if (job_token(o, token, &conf->token_len))
+		return -1;
+	conf->token = token;
+	conf->coord_host = strdup(id.coord_host);
+	conf->coord_port = id.coord_port;
+	conf->bind_host = o->bind;
+	conf->peer_interval_ms = o->peer_interval_ms;
+	conf->peer_timeout_ms = o->peer_timeout_ms;
+	conf->join_timeout_ms = o->join_timeout_ms;
+	conf->exclude_file = o->exclude_file;
+	/* the job's hosts name the nodes that never joined */
+	if (nl && !fd_hostlist_expand(nl, &hosts, &nh, 65536)) {
+		conf->hosts = hosts;
+		conf->nhosts = (int)nh;
+	}
+	if (o->peer_timeout_ms <= o->peer_interval_ms) {
+		fd_err("--peer-timeout must be longer than --peer-interval");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- check --job ------------------------------------------------------------------------ */
+
+struct job_wait {
+	struct fd_loop *loop;
+	int done, code;
+};
+
+static void job_decision(void *ctx, const struct fd_decision *d)
+{
+	struct job_wait *w = ctx;
+
+	if (w->done)
+		return; /* the coordinator's close after its answer is no loss */
+	w->done = 1;
+	w->code = d->verdict == FD_CONTINUE ? 0 : fd_decision_exit_code(d);
+	if (d->verdict == FD_STOP && *d->why)
+		fd_err("%s", d->why);
+	fd_loop_stop(w->loop);
+}
+
+static void job_event(void *ctx, const char *name, int node, const char *host, const char *line)
+{
+	(void)ctx;
+	(void)node;
+	(void)host;
+	if (strcmp(name, "lost")) /* a loss is said with the decision it brings */
+		fd_err("group: %s", line);
+}
+
+int fd_group_check_job(const struct fd_group_conf *conf, int unfit, const char *detail)
+{
+	static const struct fd_group_callbacks cb = {
+	    .on_decision = job_decision, .on_stop = job_decision, .on_event = job_event};
+	struct fd_policy pol = {0};
+	struct fd_node_state me = {.node = conf->node, .max_step = -1};
+	struct fd_loop loop;
+	struct fd_group g = {0};
+	struct job_wait w = {.loop = &loop, .code = FD_RUN_INTERNAL};
+	char err[512] = "";
+	int r;
+
+	if (conf->nnodes < 2) /* a group of one: this node's verdict is the job's */
+		return unfit ? FD_RUN_PREFLIGHT : 0;
+	me.failure = unfit ? FD_FAIL_PREFLIGHT : FD_FAIL_NONE;
+	me.status = unfit ? FD_RUN_PREFLIGHT : 0;
+	fd_strlcpy(me.detail, detail, sizeof(me.detail));
+	r = fd_loop_init(&loop);
+	if (!r)
+		r = fd_group_tcp(&g, &loop, &pol, conf, &cb, &w, err, sizeof(err));
+	if (!r)
+		r = grp_submit(&g, &me);
+	if (!r)
+		r = fd_loop_run(&loop);
+	if (r && !w.done)
+		fd_err("check --job: %s", *err ? err : strerror(-r));
+	grp_close(&g);
+	fd_loop_close(&loop);
+	return w.done ? w.code : FD_RUN_INTERNAL;
+}

@@ -1,0 +1,49 @@
+/*
+ * group_cli.h - the node group's flags, shared by `flightdeck run` and `flightdeck check
+ * --job`: one table of rows (their own struct, so both commands embed the same section), and
+ * how they become an fd_group_conf (docs/architecture.md, "The node group").
+ */
+#ifndef FD_GROUP_CLI_H
+#define FD_GROUP_CLI_H
+
+#include "group.h"
+#include "opts.h"
+
+#include <stdint.h>
+
+struct fd_group_flags {
+	int node_rank, nnodes; /* --node-rank, --nnodes; -1 = from the environment */
+	const char *coordinator;
+	const char *bind;
+	const char *token_file;
+	int token_from_job;
+	int64_t peer_interval_ms, peer_timeout_ms, join_timeout_ms;
+	const char *exclude_file;
+	int print_group;
+};
+
+extern const struct fd_opt fd_group_rows[];
+extern const size_t fd_group_nrows;
+
+#define FD_GROUP_HEADING                                                                           \
+	"the node group (one flightdeck per node; node 0, the coordinator, decides for all):\n"    \
+	"  A failure on any node stops every node; they restart together from the newest\n"        \
+	"  checkpoint complete on every node, within one --max-restarts. A node lost ends\n"       \
+	"  the job on every node (exit 75). With one node (the default) nothing is opened."
+
+/*
+ * Who this node is in the group and how the group is reached: the flags, then the
+ * scheduler's environment (group/ident.c), the token. With --print-group, prints and returns
+ * 1. 0, or -1 after saying why on stderr.
+ */
+int fd_group_resolve(const struct fd_group_flags *f, struct fd_group_conf *conf);
+
+/*
+ * `flightdeck check --job`: this node's verdict (unfit, with one "check code subject" line
+ * per failure in detail) to the group, and the group's answer: 0 when every node is fit,
+ * 69 when any is unfit (node 0 prints the table and writes --exclude-file), 75 when a node
+ * is lost or never joins.
+ */
+int fd_group_check_job(const struct fd_group_conf *conf, int unfit, const char *detail);
+
+#endif
