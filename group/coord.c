@@ -115,7 +115,7 @@ static void decide(struct tcp *t)
 		tcp_event(t, "go", -1, "", "generation %u: every node restarts from %s", t->gen,
 			  *d.checkpoint ? d.checkpoint : "the start");
 	t->submitted = 0;
-	tcp_deliver(t, &d, 0);
+	tcp_deliver(t, &d, DELIVER_DECISION);
 }
 
 /*
@@ -140,8 +140,8 @@ static void halt_all(struct tcp *t, int node, int failure, int stop_signal, cons
 	tcp_event(t, "stop", node, tcp_host_of(t, node), "stopping every node: %s", d.why);
 	n = fd_decision_put(buf, sizeof(buf), &d);
 	send_all(t, FR_STOP, buf, n, node);
-	if (node != 0 && t->g->cb.on_halt)
-		t->g->cb.on_halt(t->g->ctx, &d);
+	if (node != 0)
+		tcp_deliver(t, &d, DELIVER_HALT);
 }
 
 static void take_state(struct tcp *t, int node, const struct fd_node_state *s)
@@ -340,7 +340,7 @@ static void lose(struct tcp *t, int node, const char *how)
 	tcp_event(t, "lost", node, tcp_host_of(t, node), "%s", d.why);
 	n = fd_decision_put(buf, sizeof(buf), &d);
 	send_all(t, FR_DECISION, buf, n, node);
-	tcp_deliver(t, &d, 1);
+	tcp_deliver(t, &d, DELIVER_STOP);
 }
 
 void coord_timer(struct tcp *t, int64_t now)

@@ -31,7 +31,7 @@ static void coordinator_lost(struct tcp *t, const char *how)
 	snprintf(d.why, sizeof(d.why), "the coordinator, node 0 (%s), lost: %s", t->coord_host,
 		 how);
 	tcp_event(t, "lost", 0, t->coord_host, "%s", d.why);
-	tcp_deliver(t, &d, 1);
+	tcp_deliver(t, &d, DELIVER_STOP);
 }
 
 static int send_state(struct tcp *t, int type, const struct fd_node_state *s)
@@ -80,8 +80,8 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 		if (!t->welcomed || fd_decision_get(f->payload, f->len, &d))
 			break;
 		if (f->type == FR_STOP) {
-			if (f->gen == t->gen && f->round == t->round && t->g->cb.on_halt)
-				t->g->cb.on_halt(t->g->ctx, &d);
+			if (f->gen == t->gen && f->round == t->round)
+				tcp_deliver(t, &d, DELIVER_HALT);
 			return;
 		}
 		if (f->round != t->round && d.stop_why != FD_STOP_PEER_LOST)
@@ -93,7 +93,7 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 		if (d.verdict == FD_RESTART)
 			tcp_event(t, "go", -1, "", "generation %u: restarting from %s", t->gen,
 				  *d.checkpoint ? d.checkpoint : "the start");
-		tcp_deliver(t, &d, !t->submitted);
+		tcp_deliver(t, &d, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
 		t->submitted = 0;
 		return;
 	default:
@@ -232,7 +232,7 @@ void member_timer(struct tcp *t, int64_t now)
 			tcp_event(t, "join_timeout", 0, t->coord_host, "%s", d.why);
 			conn_free(t->up);
 			t->up = NULL;
-			tcp_deliver(t, &d, 1);
+			tcp_deliver(t, &d, DELIVER_STOP);
 			return;
 		}
 		if (!t->up && now >= t->next_connect) {

@@ -43,14 +43,14 @@ const char *tcp_host_of(struct tcp *t, int node)
 	return "?";
 }
 
-void tcp_deliver(struct tcp *t, const struct fd_decision *d, int stop)
+void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind)
 {
 	uint64_t one = 1;
 
 	if (t->nqueue == DELIVER_MAX)
-		return; /* cannot happen: a round has one decision, a job one final stop */
+		return; /* cannot happen: a round has one decision and one halt, a job one stop */
 	t->queue[t->nqueue].d = *d;
-	t->queue[t->nqueue].stop = stop;
+	t->queue[t->nqueue].kind = kind;
 	t->nqueue++;
 	if (write(t->g->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
 		fd_err("node group: cannot wake the loop: %s", strerror(errno));
@@ -67,9 +67,11 @@ static void on_deliver(struct fd_loop *l, int fd, uint32_t events, void *arg)
 		struct delivery q = t->queue[0];
 
 		memmove(t->queue, t->queue + 1, (size_t)--t->nqueue * sizeof(t->queue[0]));
-		if (q.stop)
+		if (q.kind == DELIVER_STOP)
 			t->g->cb.on_stop(t->g->ctx, &q.d);
-		else
+		else if (q.kind == DELIVER_HALT && t->g->cb.on_halt)
+			t->g->cb.on_halt(t->g->ctx, &q.d);
+		else if (q.kind == DELIVER_DECISION)
 			t->g->cb.on_decision(t->g->ctx, &q.d);
 	}
 }

@@ -15,7 +15,7 @@
 #define CONN_OUT_MAX	 (4u << 20) /* queued for a peer that does not read: it is lost */
 #define HELLO_WAIT_MS	 5000	    /* a connection that says nothing is dropped */
 #define CONNECT_RETRY_MS 250	    /* a member retries an unreachable coordinator this often */
-#define DELIVER_MAX	 4
+#define DELIVER_MAX	 8
 
 struct tcp;
 
@@ -34,10 +34,20 @@ struct conn {
 	int closing;  /* an error ended it: close after this dispatch */
 };
 
-/* The decisions waiting for the loop to hand them to the supervisor (an eventfd). */
+/*
+ * What waits for the loop to hand it to the supervisor (an eventfd), in the order it came: a
+ * STOP read right after a DECISION must reach the supervisor after the launch that decision
+ * brings, or it would find nothing running and the new attempt would never be stopped.
+ */
+enum {
+	DELIVER_DECISION,
+	DELIVER_STOP,
+	DELIVER_HALT
+};
+
 struct delivery {
 	struct fd_decision d;
-	int stop; /* on_stop rather than on_decision */
+	int kind; /* DELIVER_*: on_decision, on_stop, on_halt */
 };
 
 struct tcp {
@@ -92,7 +102,7 @@ const char *conn_err_name(int err);
 /* group-wide */
 void tcp_event(struct tcp *t, const char *name, int node, const char *host, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-void tcp_deliver(struct tcp *t, const struct fd_decision *d, int stop);
+void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind);
 const char *tcp_host_of(struct tcp *t, int node);
 
 /* coord.c, member.c */

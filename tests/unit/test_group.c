@@ -3,8 +3,15 @@
  * yields, and the size-1 local group's asynchronous delivery.
  */
 #include "testhelp.h"
+#include "frame.h"
 #include "group.h"
 #include "loop.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -286,7 +293,115 @@ static void decide_common_checkpoint(void)
 	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_PEER_LOST);
 }
 
+/* ---- the TCP star's member, against a coordinator played by the test ---------------------- */
+
+struct order {
+	struct fd_loop *loop;
+	char seen[16];
+	int n;
+};
+
+static void ord_decision(void *ctx, const struct fd_decision *d)
+{
+	struct order *o = ctx;
+
+	o->seen[o->n++] = d->verdict == FD_CONTINUE ? 'C' : 'D';
+}
+
+static void ord_halt(void *ctx, const struct fd_decision *d)
+{
+	struct order *o = ctx;
+
+	o->seen[o->n++] = 'H';
+	fd_loop_stop(o->loop);
+}
+
+static void ord_stop(void *ctx, const struct fd_decision *d)
+{
+	struct order *o = ctx;
+
+	o->seen[o->n++] = 'S';
+	fd_loop_stop(o->loop);
+}
+
+static int64_t never(void *arg, int64_t now)
+{
+	return now + 200 * 1000000LL;
+}
+
+static void bail(struct fd_loop *l, int64_t now, void *arg)
+{
+	int64_t *end = arg;
+
+	if (now > *end)
+		fd_loop_stop(l); /* the test's own deadline */
+}
+
+/*
+ * A STOP that arrives in the same read as the DECISION letting the node launch must reach the
+ * supervisor after that decision, or it would find nothing running and the launch that follows
+ * would never be stopped.
+ */
+static void member_decision_then_halt(void)
+{
+	static const struct fd_group_callbacks cb = {
+	    .on_decision = ord_decision, .on_stop = ord_stop, .on_halt = ord_halt};
+	struct fd_token tok = {.b = "t", .n = 1};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd;
+	struct fd_group_conf conf = {.node = 1,
+				     .nnodes = 2,
+				     .coord_host = "127.0.0.1",
+				     .token = "t",
+				     .token_len = 1,
+				     .peer_interval_ms = 100,
+				     .peer_timeout_ms = 5000,
+				     .join_timeout_ms = 5000};
+	struct fd_policy pol = {0};
+	struct fd_loop l;
+	struct fd_group g;
+	struct order o = {.loop = &l};
+	struct fd_node_state me = {.node = 1, .max_step = -1};
+	struct fd_decision go = {.verdict = FD_CONTINUE, .node = -1}, stop = {.verdict = FD_STOP};
+	uint8_t buf[4096], pay[1024];
+	char err[256] = "";
+	int64_t end = fd_mono_ns() + 5000 * 1000000LL;
+	long n = 0;
+	size_t pn;
+
+	CHECK(lfd >= 0);
+	CHECK_EQ_INT(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ_INT(listen(lfd, 1), 0);
+	CHECK_EQ_INT(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
+	conf.coord_port = ntohs(a.sin_port);
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_loop_timer(&l, never, bail, &end), 0);
+	CHECK_EQ_INT(fd_group_tcp(&g, &l, &pol, &conf, &cb, &o, err, sizeof(err)), 0);
+	CHECK_EQ_INT(grp_submit(&g, &me), 0); /* the launch gate, before the coordinator answers */
+	cfd = accept(lfd, NULL, NULL);
+	CHECK(cfd >= 0);
+	/* WELCOME, then the gate's CONTINUE and a STOP in one write */
+	pn = fd_hello_put(pay, sizeof(pay), &(struct fd_hello){.nnodes = 2});
+	n += fd_frame_build(buf, sizeof(buf), FR_WELCOME, 0, 0, 0, pay, pn, &tok);
+	pn = fd_decision_put(pay, sizeof(pay), &go);
+	n += fd_frame_build(buf + n, sizeof(buf) - n, FR_DECISION, 0, 0, 0, pay, pn, &tok);
+	strcpy(stop.why, "node 0 (test): rank 0 exited 1");
+	pn = fd_decision_put(pay, sizeof(pay), &stop);
+	n += fd_frame_build(buf + n, sizeof(buf) - n, FR_STOP, 0, 0, 1, pay, pn, &tok);
+	/* all three before the member's loop has run at all: one read takes them */
+	CHECK_EQ_INT(write(cfd, buf, (size_t)n), n);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	o.seen[o.n] = '\0';
+	CHECK_STREQ(o.seen, "CH");
+	grp_close(&g);
+	fd_loop_close(&l);
+	close(cfd);
+	close(lfd);
+}
+
 const struct unit_test group_tests[] = {
+    {"group: a STOP read with the DECISION comes after it", member_decision_then_halt},
     {"group: the newest checkpoint complete on every node", decide_common_checkpoint},
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
     {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
