@@ -191,6 +191,7 @@ int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
 {
 	static uint8_t token[FD_TOKEN_MAX];
 	static char **hosts;
+	static char coord[sizeof(((struct fd_ident *)0)->coord_host)];
 	struct fd_ident id;
 	struct fd_ident_in in = {.node_rank = o->node_rank,
 				 .nnodes = o->nnodes,
@@ -225,7 +226,8 @@ int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
 	if (job_token(o, token, &conf->token_len))
 		return -1;
 	conf->token = token;
-	conf->coord_host = strdup(id.coord_host);
+	fd_strlcpy(coord, id.coord_host, sizeof(coord));
+	conf->coord_host = coord;
 	conf->coord_port = id.coord_port;
 	conf->bind_host = o->bind;
 	conf->peer_interval_ms = o->peer_interval_ms;
