@@ -30,11 +30,22 @@ static void drop_pending(struct tcp *t, int i)
 	t->pending[i] = t->pending[--t->npending];
 }
 
+/*
+ * Counted always, said for the first REJECT_SAID and then every REJECT_EVERY-th: an agent
+ * with the wrong token retries four times a second until --join-timeout, and a port scanner
+ * never stops; neither may flood stderr and the events log.
+ */
+#define REJECT_SAID 10
+#define REJECT_EVERY 100
+
 static void reject(struct tcp *t, struct conn *c, const char *why)
 {
 	t->rejected++;
-	tcp_event(t, "rejected", c->node, c->host, "refused a %s from %s: %s",
-		  c->node >= 0 ? "frame" : "connection", *c->host ? c->host : "a peer", why);
+	if (t->rejected > REJECT_SAID && t->rejected % REJECT_EVERY)
+		return;
+	tcp_event(t, "rejected", c->node, c->host, "refused a %s from %s: %s (%ld refused so far)",
+		  c->node >= 0 ? "frame" : "connection", *c->host ? c->host : "a peer", why,
+		  t->rejected);
 }
 
 static void send_all(struct tcp *t, int type, const void *p, size_t n, int except)

@@ -21,6 +21,12 @@ def frame(typ, node, gen, rnd, payload, key=token, length=None):
 def hello(nnodes, host=b"stranger"):
     return struct.pack(">IIH", nnodes, 4242, len(host)) + host
 
+if what == "flood":  # a port scanner: 150 connections of garbage
+    for _ in range(150):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"\x16\x03\x01\x02\x00")  # a TLS ClientHello's first bytes
+        s.close()
+    sys.exit(0)
 data = {
     "garbage": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
     "token": frame(1, 1, 0, 0, hello(2), key=b"another-job"),
@@ -66,3 +72,17 @@ done
 [ "$(node_event 0 '.event=="group" and (.group=="lost" or .group=="join_timeout")')" -eq 0 ] || fail "a false alarm"
 expect_node_event 0 '.event=="group" and .group=="joined" and .node==1'
 ok "6 strangers refused and counted, each saying why; node 1 joined 2 s late; both finished with 0"
+
+# a flood of strangers is counted, and said only now and then
+PORT=$(free_port)
+agent 0 2 --stall-timeout 5s -- "$TMP/job.sh"
+sleep 0.5
+python3 "$TMP/stranger.py" "$PORT" "$FLIGHTDECK_TOKEN" flood || fail "the flood could not connect"
+agent 1 2 --stall-timeout 5s -- "$TMP/job.sh"
+wait_agents 30 0 1
+expect_agent_rc 0 0
+expect_agent_rc 1 0
+n=$(node_event 0 '.event=="group" and .group=="rejected"')
+[ "$n" -eq 11 ] || fail "150 refusals made $n events, expected 11 (the first 10, then every 100th)"
+grep -q "(100 refused so far)" "$TMP/n0.err" || fail "the 100th refusal was not said with its count"
+ok "150 strangers: all refused, 11 lines said (the first 10 and the 100th, with the count)"
