@@ -35,7 +35,7 @@ static void drop_pending(struct tcp *t, int i)
  * with the wrong token retries four times a second until --join-timeout, and a port scanner
  * never stops; neither may flood stderr and the events log.
  */
-#define REJECT_SAID 10
+#define REJECT_SAID  10
 #define REJECT_EVERY 100
 
 static void reject(struct tcp *t, struct conn *c, const char *why)

@@ -169,6 +169,25 @@ const char *fd_fail_name(int failure)
 	return "none";
 }
 
+const char *fd_stop_why_name(int why)
+{
+	switch (why) {
+	case FD_STOP_FAILURE:
+		return "failure";
+	case FD_STOP_BUDGET:
+		return "budget";
+	case FD_STOP_NO_PROGRESS:
+		return "no_progress";
+	case FD_STOP_SIGNAL:
+		return "signal";
+	case FD_STOP_ENDED:
+		return "ended";
+	case FD_STOP_PEER_LOST:
+		return "peer_lost";
+	}
+	return "none";
+}
+
 int grp_submit(struct fd_group *g, const struct fd_node_state *mine)
 {
 	return g->ops->submit(g, mine);

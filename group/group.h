@@ -144,6 +144,8 @@ int fd_decision_exit_code(const struct fd_decision *d);
 
 /* "crash", "stall", ...: the failure's name in the events log. */
 const char *fd_fail_name(int failure);
+/* "ended", "signal", "peer_lost", ...: why a decision stopped the job, for the events log. */
+const char *fd_stop_why_name(int why);
 
 struct fd_loop;
 struct fd_group;

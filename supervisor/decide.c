@@ -171,6 +171,7 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 			give_up(s, d);
 		if (*d->why)
 			sup_say(s, "%s", d->why);
+		s->final = *d;
 		sup_finish(s, fd_decision_exit_code(d));
 		return;
 	default:
@@ -192,6 +193,7 @@ void sup_on_stop(void *ctx, const struct fd_decision *d)
 	if (s->have_peer_stop || s->phase == PH_DONE)
 		return;
 	s->peer_stop = *d;
+	s->final = *d;
 	s->have_peer_stop = 1;
 	if (*d->why)
 		sup_say(s, "%s: stopping this node (exit %d)", d->why, fd_decision_exit_code(d));

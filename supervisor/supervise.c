@@ -92,6 +92,12 @@ static void summary(struct sv *s, int say)
 		cJSON_AddNumberToObject(o, "peak_rss_kb", (double)peak_rss_kb());
 		/* this node's own view of the last attempt, as the events contract has it */
 		cJSON_AddStringToObject(o, "reason", fd_fail_name(s->att.fail));
+		/* and the decision that ended the job, for every node alike: why, and whose */
+		if (s->final.verdict == FD_STOP) {
+			cJSON_AddStringToObject(o, "stop", fd_stop_why_name(s->final.stop_why));
+			if (s->final.node >= 0)
+				cJSON_AddNumberToObject(o, "node", s->final.node);
+		}
 	}
 	sup_event(s, "exit", RANK_NONE, s->ranks.max_step, s->att.resume, s->exit_code, o);
 }

@@ -213,6 +213,7 @@ struct sv {
 
 	struct fd_group group;
 	struct fd_decision peer_stop; /* a stop a peer started (on_stop) */
+	struct fd_decision final;     /* the decision that ended the job; verdict 0: none */
 	int have_peer_stop;
 	int gate;		/* the submit before a launch: every node's preflight passed? */
 	int stop_signal;	/* a terminating signal flightdeck received */

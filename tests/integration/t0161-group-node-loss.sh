@@ -55,6 +55,7 @@ pkill -f "$TMP/job.sh kill-2" || true # its agent died with SIGKILL: nobody was 
 sleep 0.2
 no_leftovers "$TMP/job.sh kill-"
 expect_node_event 0 '.event=="group" and .group=="lost" and .node==2'
+expect_node_event 1 '.event=="exit" and .exit_code==75 and .stop=="peer_lost" and .node==2'
 ok "node 2's agent SIGKILLed: nodes 0 and 1 exited 75 in $took s, naming node 2; their jobs are gone"
 
 # --- the coordinator killed ------------------------------------------------------------------

@@ -25,5 +25,6 @@ ok "node 1 unfit: no node launched, every agent exited 69"
 grep -q "group: node 1 (.*): ib.port IB_PORT_DOWN mlx5_3/1" "$TMP/n0.err" || { dump_agents 0; fail "the coordinator's table does not name node 1, its check, code and port"; }
 grep -q "group: node [02] (.*): " "$TMP/n0.err" && fail "the table names a fit node"
 expect_node_event 0 '.event=="group" and .group=="unfit" and .node==1'
+expect_node_event 2 '.event=="exit" and .exit_code==69 and .stop=="failure" and .node==1'
 [ "$(cat "$TMP/exclude")" = "$(hostname)" ] || fail "the exclude file holds '$(cat "$TMP/exclude")', not this host"
 ok "the table names node 1: ib.port IB_PORT_DOWN mlx5_3/1; --exclude-file holds $(cat "$TMP/exclude")"
