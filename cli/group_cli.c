@@ -37,7 +37,8 @@ const struct fd_opt fd_group_rows[] = {
      .word_val = -1},
     {.name = "nnodes",
      .metavar = "N",
-     .help = "nodes in the job [SLURM_NNODES, FLIGHTDECK_NNODES, NNODES, Open MPI; else 1]",
+     .help = "nodes in the job [SLURM_NNODES, FLIGHTDECK_NNODES, NNODES,\n"
+	     "Open MPI; else 1]",
      .type = FD_OPT_UINT,
      .def = "auto",
      .min = 1,
@@ -47,8 +48,8 @@ const struct fd_opt fd_group_rows[] = {
      .word_val = -1},
     {.name = "coordinator",
      .metavar = "HOST[:PORT]",
-     .help = "where node 0's flightdeck listens [first host of SLURM_JOB_NODELIST,\n"
-	     "FLIGHTDECK_COORDINATOR, MASTER_ADDR; port 29471]",
+     .help = "where node 0's flightdeck listens [FLIGHTDECK_COORDINATOR, the\n"
+	     "step's first host, MASTER_ADDR; port 29471]",
      .type = FD_OPT_STRING,
      .off = GF(coordinator),
      KEY},
@@ -60,8 +61,9 @@ const struct fd_opt fd_group_rows[] = {
      KEY},
     {.name = "token-file",
      .metavar = "FILE",
-     .help = "the job's secret that signs every frame (or FLIGHTDECK_TOKEN); the same\n"
-	     "on every node, e.g. a Kubernetes Secret or a file in the job's directory",
+     .help = "the job's secret that signs every frame (or FLIGHTDECK_TOKEN);\n"
+	     "the same on every node: a Kubernetes Secret, a file in the job's\n"
+	     "directory",
      .type = FD_OPT_STRING,
      .off = GF(token_file),
      KEY},
