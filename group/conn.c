@@ -108,11 +108,9 @@ void conn_flush_blocking(struct conn *c, int64_t ms)
 	}
 }
 
-int conn_send(struct conn *c, int type, const void *payload, size_t len)
+/* Room for need more bytes in the write queue. 0 or -errno. */
+static int out_room(struct conn *c, size_t need)
 {
-	size_t need = FD_FRAME_HDR + len;
-	long n;
-
 	if (c->fd < 0 || c->closing)
 		return -EPIPE;
 	if (c->out_len + need > CONN_OUT_MAX)
@@ -129,6 +127,27 @@ int conn_send(struct conn *c, int type, const void *payload, size_t len)
 		c->out = p;
 		c->out_cap = cap;
 	}
+	return 0;
+}
+
+int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n)
+{
+	int r = out_room(c, n);
+
+	if (r)
+		return r;
+	memcpy(c->out + c->out_len, frame, n);
+	c->out_len += n;
+	return c->want_out ? 0 : conn_flush(c);
+}
+
+int conn_send(struct conn *c, int type, const void *payload, size_t len)
+{
+	long n;
+	int r = out_room(c, FD_FRAME_HDR + len);
+
+	if (r)
+		return r;
 	n = fd_frame_build(c->out + c->out_len, c->out_cap - c->out_len, type,
 			   (uint32_t)c->t->g->rank, c->t->gen, c->t->round, payload, len,
 			   &c->t->tok);

@@ -259,9 +259,16 @@ void member_timer(struct tcp *t, int64_t now)
 
 int64_t member_next(struct tcp *t)
 {
-	if (!t->welcomed && !t->up && t->next_connect < t->next_beat)
-		return t->next_connect;
-	return t->next_beat;
+	int64_t next = t->next_beat;
+
+	if (!t->welcomed && !t->up && t->next_connect < next)
+		next = t->next_connect;
+	if (!t->welcomed && t->start + t->conf.join_timeout_ms * 1000000 + 1 < next)
+		next = t->start + t->conf.join_timeout_ms * 1000000 + 1;
+	/* the coordinator silent: lost at its deadline, not at the next beat after it */
+	if (t->welcomed && t->up && t->up->last_rx + t->conf.peer_timeout_ms * 1000000 + 1 < next)
+		next = t->up->last_rx + t->conf.peer_timeout_ms * 1000000 + 1;
+	return next;
 }
 
 int member_submit(struct tcp *t, const struct fd_node_state *mine)

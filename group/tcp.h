@@ -91,6 +91,8 @@ struct tcp {
 struct conn *conn_new(struct tcp *t, int fd);
 void conn_free(struct conn *c);
 int conn_send(struct conn *c, int type, const void *payload, size_t len);
+/* Queues a frame already built (the same bytes for every member: signed once). */
+int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n);
 /* Reads what is there and hands each whole frame to on_frame; -errno or 0 (EOF: -EPIPE). */
 int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_frame *),
 	      const char **why);
