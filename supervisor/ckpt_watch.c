@@ -11,24 +11,36 @@
 #include <string.h>
 
 /*
+ * One scan of --checkpoint-dir, saying once a newer entry that is not complete. 1 with the
+ * scan, 0 with no directory, -errno.
+ */
+static int scan_dir(struct sv *s, struct fd_ckpt_scan *scan)
+{
+	int r;
+
+	if (!s->o->checkpoint_dir)
+		return 0;
+	r = fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, scan);
+	if (r)
+		return r;
+	if (*scan->skipped)
+		sup_say(s, "skipping %s: not complete (no completion marker)", scan->skipped);
+	return 1;
+}
+
+/*
  * The newest complete checkpoint under --checkpoint-dir into out ("" when none or no
  * directory), naming a newer one that is not complete. 0 or -errno.
  */
 int ckpt_newest(struct sv *s, char *out, size_t len)
 {
 	struct fd_ckpt_scan scan;
-	int r;
+	int r = scan_dir(s, &scan);
 
 	out[0] = '\0';
-	if (!s->o->checkpoint_dir)
-		return 0;
-	r = fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, &scan);
-	if (r)
-		return r;
-	if (*scan.skipped)
-		sup_say(s, "skipping %s: not complete (no completion marker)", scan.skipped);
-	fd_strlcpy(out, scan.newest, len);
-	return 0;
+	if (r > 0)
+		fd_strlcpy(out, scan.newest, len);
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -38,16 +50,11 @@ int ckpt_newest(struct sv *s, char *out, size_t len)
 int ckpt_list(struct sv *s, struct fd_node_state *me)
 {
 	struct fd_ckpt_scan scan;
-	int r;
+	int r = scan_dir(s, &scan);
 
 	me->nckpts = 0;
-	if (!s->o->checkpoint_dir)
-		return 0;
-	r = fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, &scan);
-	if (r)
+	if (r <= 0)
 		return r;
-	if (*scan.skipped)
-		sup_say(s, "skipping %s: not complete (no completion marker)", scan.skipped);
 	for (int i = 0; i < scan.nnames && i < FD_GROUP_CKPTS; i++)
 		fd_strlcpy(me->ckpts[i], scan.names[i], sizeof(me->ckpts[i]));
 	me->nckpts = scan.nnames < FD_GROUP_CKPTS ? scan.nnames : FD_GROUP_CKPTS;
