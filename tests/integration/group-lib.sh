@@ -46,10 +46,14 @@ wait_agents() {
 	done
 }
 
+# dump_agents NODE...: each node's own lines, then its command's last few: a torchrun's
+# tracebacks would otherwise push flightdeck's lines out of view
 dump_agents() {
 	for n in "$@"; do
 		echo "--- node $n (rc $(cat "$TMP/n$n.rc" 2>/dev/null))"
-		tail -n 30 "$TMP/n$n.err" 2>/dev/null
+		grep '^flightdeck: ' "$TMP/n$n.err" 2>/dev/null | tail -n 40
+		echo "--- node $n: the command's last lines on stderr"
+		grep -v '^flightdeck: ' "$TMP/n$n.err" 2>/dev/null | tail -n 8
 	done
 }
 
