@@ -47,7 +47,11 @@ wait_agents() {
 	for n in "$@"; do
 		while [ ! -s "$TMP/n$n.rc" ]; do
 			i=$((i + 1))
-			[ "$i" -le $((limit * 10)) ] || { dump_agents "$@"; fail "node $n still running after ${limit}s"; }
+			[ "$i" -le $((limit * 10)) ] || {
+				late=$n # dump_agents loops over n too
+				dump_agents "$@"
+				fail "node $late still running after ${limit}s"
+			}
 			sleep 0.1
 		done
 	done
