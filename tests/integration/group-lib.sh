@@ -11,17 +11,24 @@ free_port() {
 PORT=$(free_port)
 
 # agent NODE NNODES ARGS... -- COMMAND: one node's flightdeck run in the background; its
-# stdout, stderr, events and exit status in $TMP/n$NODE.{out,err,ev,rc}; its pid in $TMP/n$NODE.pid
+# stdout, stderr, events and exit status in $TMP/n$NODE.{out,err,ev,rc}; the subshell that waits
+# for it in $TMP/n$NODE.sub.
+# The coordinator is $COORDINATOR (127.0.0.1:$PORT when unset); with $AGENT_NETNS set the
+# agent runs in that network namespace (ip netns exec, which execs: the agent is still the
+# subshell's child).
 agent() {
 	node=$1 nn=$2
 	shift 2
 	rm -f "$TMP/n$node.rc" "$TMP/n$node.ev"
+	set -- "$FLIGHTDECK" run --node-rank "$node" --nnodes "$nn" \
+		--coordinator "${COORDINATOR:-127.0.0.1:$PORT}" \
+		--peer-interval 0.2s --peer-timeout 3s --join-timeout 30s \
+		--preflight none --grace 1 --backoff 0.2 --kill-wait 3 \
+		--events "$TMP/n$node.ev" "$@"
+	[ -n "${AGENT_NETNS:-}" ] && set -- ip netns exec "$AGENT_NETNS" "$@"
 	(
 		rc=0
-		"$FLIGHTDECK" run --node-rank "$node" --nnodes "$nn" --coordinator "127.0.0.1:$PORT" \
-			--peer-interval 0.2s --peer-timeout 3s --join-timeout 30s \
-			--preflight none --grace 1 --backoff 0.2 --kill-wait 3 \
-			--events "$TMP/n$node.ev" "$@" >"$TMP/n$node.out" 2>"$TMP/n$node.err" || rc=$?
+		"$@" >"$TMP/n$node.out" 2>"$TMP/n$node.err" || rc=$?
 		echo "$rc" >"$TMP/n$node.rc"
 	) &
 	echo $! >"$TMP/n$node.sub"
@@ -40,16 +47,24 @@ wait_agents() {
 	for n in "$@"; do
 		while [ ! -s "$TMP/n$n.rc" ]; do
 			i=$((i + 1))
-			[ "$i" -le $((limit * 10)) ] || { dump_agents "$@"; fail "node $n still running after ${limit}s"; }
+			[ "$i" -le $((limit * 10)) ] || {
+				late=$n # dump_agents loops over n too
+				dump_agents "$@"
+				fail "node $late still running after ${limit}s"
+			}
 			sleep 0.1
 		done
 	done
 }
 
+# dump_agents NODE...: each node's own lines, then its command's last few: a torchrun's
+# tracebacks would otherwise push flightdeck's lines out of view
 dump_agents() {
 	for n in "$@"; do
 		echo "--- node $n (rc $(cat "$TMP/n$n.rc" 2>/dev/null))"
-		tail -n 30 "$TMP/n$n.err" 2>/dev/null
+		grep '^flightdeck: ' "$TMP/n$n.err" 2>/dev/null | tail -n 40
+		echo "--- node $n: the command's last lines on stderr"
+		grep -v '^flightdeck: ' "$TMP/n$n.err" 2>/dev/null | tail -n 8
 	done
 }
 
