@@ -345,8 +345,11 @@ static void lose(struct tcp *t, int node, const char *how)
 {
 	struct fd_decision d = {.verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = node};
 	uint8_t buf[2048];
+	char host[256];
 	size_t n;
 
+	/* named by the host it said in its HELLO, which goes with its connection */
+	fd_strlcpy(host, tcp_host_of(t, node), sizeof(host));
 	if (node > 0 && t->by_node[node]) {
 		conn_free(t->by_node[node]);
 		t->by_node[node] = NULL;
@@ -356,8 +359,8 @@ static void lose(struct tcp *t, int node, const char *how)
 	t->over = 1;
 	d.gen = t->gen;
 	d.restarts = t->g->history.restarts;
-	snprintf(d.why, sizeof(d.why), "node %d (%s) lost: %s", node, tcp_host_of(t, node), how);
-	tcp_event(t, "lost", node, tcp_host_of(t, node), "%s", d.why);
+	snprintf(d.why, sizeof(d.why), "node %d (%s) lost: %s", node, host, how);
+	tcp_event(t, "lost", node, host, "%s", d.why);
 	n = fd_decision_put(buf, sizeof(buf), &d);
 	send_all(t, FR_DECISION, buf, n, node);
 	tcp_deliver(t, &d, DELIVER_STOP);

@@ -261,10 +261,13 @@ int64_t member_next(struct tcp *t)
 {
 	int64_t next = t->next_beat;
 
-	if (!t->welcomed && !t->up && t->next_connect < next)
-		next = t->next_connect;
-	if (!t->welcomed && t->start + t->conf.join_timeout_ms * 1000000 + 1 < next)
+	if (!t->welcomed) {
+		/* no beats before the welcome: the next try, or the end of the wait */
 		next = t->start + t->conf.join_timeout_ms * 1000000 + 1;
+		if (!t->up && t->next_connect < next)
+			next = t->next_connect;
+		return next;
+	}
 	/* the coordinator silent: lost at its deadline, not at the next beat after it */
 	if (t->welcomed && t->up && t->up->last_rx + t->conf.peer_timeout_ms * 1000000 + 1 < next)
 		next = t->up->last_rx + t->conf.peer_timeout_ms * 1000000 + 1;
