@@ -125,6 +125,7 @@ static void decide(struct tcp *t)
 		unfit_table(t);
 	if (d.verdict == FD_STOP)
 		t->over = 1;
+	t->running = d.verdict == FD_CONTINUE;
 	n = fd_decision_put(buf, sizeof(buf), &d);
 	/* the frame carries the round it answers; the next round starts after */
 	send_all(t, FR_DECISION, buf, n, -1);
@@ -139,6 +140,35 @@ static void decide(struct tcp *t)
 }
 
 /*
+ * A stop signal while no attempt runs anywhere (the group forming, the nodes in their
+ * preflight or at the gate, a backoff): nothing needs stopping, and waiting for every node's
+ * state could mean waiting for a node that never comes. The signal decides now, for every
+ * node that is here.
+ */
+static void stop_now(struct tcp *t, int node, int sig)
+{
+	struct fd_decision d = {.verdict = FD_STOP,
+				.stop_why = FD_STOP_SIGNAL,
+				.node = node,
+				.stop_signal = sig,
+				.last_max_step = -1};
+	uint8_t buf[2048];
+	size_t n;
+
+	t->over = 1;
+	d.gen = t->gen;
+	d.restarts = t->g->history.restarts;
+	snprintf(d.why, sizeof(d.why),
+		 "node %d (%s) was told to stop (signal %d) with no attempt running: every node "
+		 "stops",
+		 node, tcp_host_of(t, node), sig);
+	tcp_event(t, "stop", node, tcp_host_of(t, node), "%s", d.why);
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	send_all(t, FR_DECISION, buf, n, -1);
+	tcp_deliver(t, &d, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
+}
+
+/*
  * A node stops its attempt (its own failure, a stop signal): every other node is told to
  * stop too, once a round. Node 0 hears it through on_halt like the members.
  */
@@ -148,7 +178,13 @@ static void halt_all(struct tcp *t, int node, int failure, int stop_signal, cons
 	uint8_t buf[2048];
 	size_t n;
 
-	if (t->halted || t->over)
+	if (t->over)
+		return;
+	if (stop_signal && !t->running) {
+		stop_now(t, node, stop_signal);
+		return;
+	}
+	if (t->halted)
 		return;
 	t->halted = 1;
 	d.stop_signal = stop_signal;
@@ -176,7 +212,7 @@ static void take_state(struct tcp *t, int node, const struct fd_node_state *s)
 		halt_all(t, node, s->failure, s->stop_signal, s->detail);
 	else if (s->stop_signal)
 		halt_all(t, node, 0, s->stop_signal, s->detail);
-	if (t->nhave == t->conf.nnodes)
+	if (!t->over && t->nhave == t->conf.nnodes)
 		decide(t);
 }
 

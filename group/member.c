@@ -274,11 +274,34 @@ int64_t member_next(struct tcp *t)
 	return next;
 }
 
+/*
+ * Told to stop before the coordinator answered: nobody to tell, nothing launched; this node
+ * stops now rather than wait for --join-timeout (past the scheduler's patience).
+ */
+static void stop_alone(struct tcp *t, int sig)
+{
+	struct fd_decision d = {.verdict = FD_STOP,
+				.stop_why = FD_STOP_SIGNAL,
+				.node = t->g->rank,
+				.stop_signal = sig,
+				.last_max_step = -1};
+
+	t->over = 1;
+	snprintf(d.why, sizeof(d.why), "told to stop (signal %d) before the group formed", sig);
+	conn_free(t->up);
+	t->up = NULL;
+	tcp_deliver(t, &d, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
+}
+
 int member_submit(struct tcp *t, const struct fd_node_state *mine)
 {
 	if (t->over)
 		return -EPIPE;
 	t->submitted = 1;
+	if (!t->welcomed && mine->stop_signal) {
+		stop_alone(t, mine->stop_signal);
+		return 0;
+	}
 	if (!t->welcomed || !t->up) {
 		t->mine = *mine;
 		t->mine_queued = 1;
@@ -293,7 +316,13 @@ void member_halt(struct tcp *t, int failure, int stop_signal, const char *detail
 {
 	struct fd_node_state s = {.failure = failure, .stop_signal = stop_signal};
 
-	if (t->over || !t->welcomed || !t->up)
+	if (t->over)
+		return;
+	if (!t->welcomed && stop_signal) {
+		stop_alone(t, stop_signal);
+		return;
+	}
+	if (!t->welcomed || !t->up)
 		return;
 	fd_strlcpy(s.detail, detail, sizeof(s.detail));
 	if (send_state(t, FR_HALT, &s))

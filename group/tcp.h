@@ -72,7 +72,8 @@ struct tcp {
 	struct conn **by_node; /* [nnodes]; [0] unused: node 0 is this process */
 	struct conn **pending; /* accepted, no HELLO yet */
 	int npending, cap_pending;
-	int joined; /* members with a HELLO, node 0 not counted */
+	int joined;  /* members with a HELLO, node 0 not counted */
+	int running; /* the last decision launched attempts (CONTINUE) */
 	struct fd_node_state *states;
 	unsigned char *have;
 	int nhave, halted;

@@ -274,7 +274,12 @@ static void on_stop_signal(struct sv *s, int sig)
 	case PH_BACKOFF:
 		sup_submit(s, FD_FAIL_NONE, 0, 0); /* the stop signal decides */
 		break;
-	default: /* DECIDING: the decision, when it comes, sees the signal */
+	case PH_DECIDING:
+		/* the group may be waiting for a node that never comes: it hears of the signal
+		 * now, and with no attempt running anywhere the signal decides at once */
+		grp_halt(&s->group, FD_FAIL_NONE, sig, "told to stop");
+		break;
+	default: /* the decision, when it comes, sees the signal */
 		break;
 	}
 }
