@@ -248,8 +248,7 @@ static void sync_all(int n)
 	}
 }
 
-static void p2p_allreduce_once(int n, float **in, float **out, float ***peer_in,
-			       size_t count, int two_shot)
+static void p2p_allreduce_once(int n, float **out, float ***peer_in, size_t count, int two_shot)
 {
 	if (!two_shot) {
 		for (int d = 0; d < n; d++) {
@@ -334,7 +333,7 @@ static void bench_p2p(int n)
 			fill_kernel<<<grid_for(d), 256>>>(out[d], count, -1.0f);
 		}
 		sync_all(n);
-		p2p_allreduce_once(n, in, out, peer_in, count, two_shot);
+		p2p_allreduce_once(n, out, peer_in, count, two_shot);
 		unsigned long long wrong = 0;
 		for (int d = 0; d < n; d++) {
 			unsigned long long h = 0;
@@ -347,7 +346,7 @@ static void bench_p2p(int n)
 		double best = 1e30;
 		for (int it = 0; it < 6; it++) {
 			double t0 = now_s();
-			p2p_allreduce_once(n, in, out, peer_in, count, two_shot);
+			p2p_allreduce_once(n, out, peer_in, count, two_shot);
 			double t = now_s() - t0;
 			if (it > 0 && t < best) /* the first is a warm-up */
 				best = t;
