@@ -11,6 +11,20 @@
  *             "results": [{"bytes": 1073741824, "time_us": 4200.5, "algbw": 255.6,
  *                          "busbw": 447.3, "ok": true}]}}
  * GB/s are 1e9 bytes per second; busbw = algbw * 2(n-1)/n as nccl-tests computes it.
+ *
+ * Across nodes (flightdeck-gpubench --mpi under mpirun or srun, more than one rank; one GPU per
+ * rank) rank 0 alone prints a document of the same version whose nccl section says so:
+ *   {"version": 1, "gpus": [],
+ *    "p2p":  {"ran": false, "ngpus": 0, "reason": "--mpi measures only ...", "results": []},
+ *    "nccl": {"ran": true, "scope": "world", "ngpus": 16, "nranks": 16, "nodes": 2,
+ *             "reason": "", "results": [same shape as above]}}
+ *   "scope": "world" marks the one communicator over every rank of the job; a document without
+ *   "scope" is the single-node sweep of one process. "nranks" = "ngpus" = n of the busbw factor;
+ *   "nodes" counts the distinct hosts (MPI_Get_processor_name). A size's "time_us" is its
+ *   slowest rank's, and "ok" is false if any rank's sum had a wrong element. The per-GPU and
+ *   P2P measurements belong to each node's own single-process run. bw_parse() reads the nccl
+ *   section as usual and ignores "scope", "nranks" and "nodes" for now: flightdeck itself runs
+ *   gpubench without --mpi, and nothing judges a world document yet.
  */
 #ifndef FD_BW_H
 #define FD_BW_H

@@ -9,6 +9,9 @@
  *     sizes swept like all_reduce_perf, every element of the result checked, algbw and busbw
  *     by the nccl-tests formulas. Every wait is bounded by --timeout-ms: on the deadline the
  *     communicators are aborted (ncclCommAbort) instead of hanging, and the exit is non-zero.
+ *   With --mpi under mpirun or srun, across nodes: one rank per GPU, one NCCL communicator over
+ *     the whole job (ncclCommInitRank, the id sent by MPI), the same allreduce sweep; rank 0
+ *     prints the job's document (see "across nodes" below).
  *
  * The output contract is documented in checks/bw.h. flightdeck runs this program as a child
  * with its own deadline, so CUDA never runs inside flightdeck. Exit status: 0 measured;
@@ -22,18 +25,43 @@
 #if FD_HAVE_NCCL
 #include <nccl.h>
 #endif
+#ifndef FD_HAVE_MPI
+#define FD_HAVE_MPI 0
+#endif
+#if FD_HAVE_MPI
+#include "gpubench_mpi.h"
+#endif
 
 #define MAX_GPUS 16
 
+/*
+ * Under --mpi with more than one rank, who says which rank speaks ("rank 3 on gpu07: ") and a
+ * failure ends every rank of the job (MPI_Abort), so that no rank waits forever in MPI or NCCL
+ * for one that left. Alone, who is empty and a failure is exit().
+ */
+static char who[320];
+#if FD_HAVE_MPI
+static int world_job;
+#endif
+
+static void die(int code)
+{
+#if FD_HAVE_MPI
+	if (world_job)
+		gb_mpi_abort(code);
+#endif
+	exit(code);
+}
+
 /* Reports host:file:line and leaves with status 3, as nccl-tests' CUDACHECK does. */
-#define CUDACHECK(cmd)                                                                           \
-	do {                                                                                     \
-		cudaError_t e_ = (cmd);                                                          \
-		if (e_ != cudaSuccess) {                                                         \
-			fprintf(stderr, "flightdeck-gpubench: %s:%d: %s: %s\n", __FILE__, __LINE__, \
-				#cmd, cudaGetErrorString(e_));                                   \
-			exit(3);                                                                 \
-		}                                                                                \
+#define CUDACHECK(cmd)                                                                             \
+	do {                                                                                       \
+		cudaError_t e_ = (cmd);                                                            \
+		if (e_ != cudaSuccess) {                                                           \
+			fprintf(stderr, "flightdeck-gpubench: %s%s:%d: %s: %s\n", who, __FILE__,   \
+				__LINE__, #cmd, cudaGetErrorString(e_));                           \
+			die(3);                                                                    \
+		}                                                                                  \
 	} while (0)
 
 static long timeout_ms = 60000;
@@ -220,8 +248,7 @@ static void sync_all(int n)
 	}
 }
 
-static void p2p_allreduce_once(int n, float **in, float **out, float ***peer_in,
-			       size_t count, int two_shot)
+static void p2p_allreduce_once(int n, float **out, float ***peer_in, size_t count, int two_shot)
 {
 	if (!two_shot) {
 		for (int d = 0; d < n; d++) {
@@ -306,7 +333,7 @@ static void bench_p2p(int n)
 			fill_kernel<<<grid_for(d), 256>>>(out[d], count, -1.0f);
 		}
 		sync_all(n);
-		p2p_allreduce_once(n, in, out, peer_in, count, two_shot);
+		p2p_allreduce_once(n, out, peer_in, count, two_shot);
 		unsigned long long wrong = 0;
 		for (int d = 0; d < n; d++) {
 			unsigned long long h = 0;
@@ -319,7 +346,7 @@ static void bench_p2p(int n)
 		double best = 1e30;
 		for (int it = 0; it < 6; it++) {
 			double t0 = now_s();
-			p2p_allreduce_once(n, in, out, peer_in, count, two_shot);
+			p2p_allreduce_once(n, out, peer_in, count, two_shot);
 			double t = now_s() - t0;
 			if (it > 0 && t < best) /* the first is a warm-up */
 				best = t;
@@ -362,13 +389,13 @@ static int wait_all(int n, double deadline)
 				done = 0;
 			} else if (e != cudaSuccess) {
 				fprintf(stderr, "flightdeck-gpubench: GPU %d: %s\n", d, cudaGetErrorString(e));
-				exit(3);
+				die(3);
 			}
 			ncclResult_t async;
 			if (ncclCommGetAsyncError(comms[d], &async) == ncclSuccess && async != ncclSuccess) {
 				fprintf(stderr, "flightdeck-gpubench: NCCL on GPU %d: %s\n", d,
 					ncclGetErrorString(async));
-				exit(3);
+				die(3);
 			}
 		}
 		if (done)
@@ -378,7 +405,7 @@ static int wait_all(int n, double deadline)
 				ncclCommAbort(comms[d]);
 			fprintf(stderr, "flightdeck-gpubench: NCCL allreduce did not finish by the "
 					"deadline: communicators aborted\n");
-			exit(4);
+			die(4);
 		}
 	}
 }
@@ -472,24 +499,278 @@ static void bench_nccl(int n, double deadline)
 }
 #endif
 
+/* ---- across nodes: one rank per GPU under MPI (--mpi) --------------------------------------
+ *
+ * mpirun or srun starts one process per GPU and each takes the GPU of its local rank. Rank 0
+ * makes the NCCL id and MPI carries it to every rank; every rank joins one communicator over
+ * the whole job (ncclCommInitRank) and runs bench_nccl's sweep with its one GPU: the same
+ * sizes, every element checked, the nccl-tests formulas with n = the number of ranks. The
+ * communicator is nonblocking, so that its creation is bounded by the deadline like every
+ * wait after it, and ends in ncclCommAbort; a nonblocking call may return ncclInProgress before
+ * it has enqueued anything, so each is settled before the next. A size's time for the job is
+ * its slowest rank's, its wrong elements every rank's, both reduced on rank 0, which alone
+ * prints. Past the device check, any failure ends the whole job (die(): MPI_Abort).
+ */
+#if FD_HAVE_MPI && FD_HAVE_NCCL
+#define FD_NCCL_NONBLOCKING (NCCL_VERSION_CODE >= NCCL_VERSION(2, 14, 0))
+
+/*
+ * Until comm has done what it was given (and, with a stream, the stream has drained): a NCCL
+ * or CUDA error ends the job with 3, the deadline aborts the communicator and ends it with 4.
+ */
+static void world_wait(ncclComm_t comm, cudaStream_t stream, double deadline, const char *what)
+{
+	for (;;) {
+		ncclResult_t async = ncclSuccess, r = ncclCommGetAsyncError(comm, &async);
+		if (r != ncclSuccess || (async != ncclSuccess && async != ncclInProgress)) {
+			fprintf(stderr, "flightdeck-gpubench: %sNCCL, %s: %s\n", who, what,
+				ncclGetErrorString(r != ncclSuccess ? r : async));
+			die(3);
+		}
+		if (async == ncclSuccess) {
+			cudaError_t e = stream ? cudaStreamQuery(stream) : cudaSuccess;
+			if (e == cudaSuccess)
+				return;
+			if (e != cudaErrorNotReady) {
+				fprintf(stderr, "flightdeck-gpubench: %s%s: %s\n", who, what,
+					cudaGetErrorString(e));
+				die(3);
+			}
+		}
+		if (now_s() > deadline) {
+			ncclCommAbort(comm);
+			fprintf(stderr,
+				"flightdeck-gpubench: %sNCCL, %s: not finished by the deadline: "
+				"communicator aborted\n",
+				who, what);
+			die(4);
+		}
+	}
+}
+
+/* One in-place allreduce of count floats, settled (enqueued) before it returns. */
+static void world_allreduce(ncclComm_t comm, cudaStream_t stream, float *buf, size_t count,
+			    double deadline)
+{
+	ncclResult_t r = ncclAllReduce(buf, buf, count, ncclFloat, ncclSum, comm, stream);
+	if (r != ncclSuccess && r != ncclInProgress) {
+		fprintf(stderr, "flightdeck-gpubench: %sncclAllReduce: %s\n", who,
+			ncclGetErrorString(r));
+		die(3);
+	}
+	if (r == ncclInProgress)
+		world_wait(comm, NULL, deadline, "enqueuing the allreduce");
+}
+
+/* The sweep on rank w->rank's GPU dev; rank 0 leaves the nccl section in nccl_json. */
+static void bench_nccl_world(const struct gb_world *w, int dev, double deadline)
+{
+	struct {
+		int ok;
+		char why[128];
+		ncclUniqueId id;
+	} hello;
+	ncclComm_t comm;
+	cudaStream_t stream;
+	float *buf;
+	unsigned long long *bad;
+	size_t max_bytes = (size_t)(full ? 4096 : 1024) << 20, off = 0;
+	int n = w->size, grid;
+	ncclResult_t r;
+
+	CUDACHECK(cudaSetDevice(dev));
+	grid = grid_for(dev);
+	CUDACHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+	CUDACHECK(cudaMalloc(&buf, max_bytes));
+	CUDACHECK(cudaMalloc(&bad, sizeof(unsigned long long)));
+	memset(&hello, 0, sizeof(hello));
+	if (w->rank == 0) {
+		r = ncclGetUniqueId(&hello.id);
+		hello.ok = r == ncclSuccess;
+		snprintf(hello.why, sizeof(hello.why), "ncclGetUniqueId: %s",
+			 ncclGetErrorString(r));
+	}
+	gb_mpi_bcast(&hello, sizeof(hello)); /* every rank learns the outcome: none waits */
+	if (!hello.ok) {
+		if (w->rank == 0)
+			fprintf(stderr, "flightdeck-gpubench: %s%s\n", who, hello.why);
+		die(3);
+	}
+#if FD_NCCL_NONBLOCKING
+	ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+	config.blocking = 0;
+	r = ncclCommInitRankConfig(&comm, n, hello.id, w->rank, &config);
+#else
+	r = ncclCommInitRank(&comm, n, hello.id, w->rank); /* before 2.14: not bounded */
+#endif
+	if (r != ncclSuccess && r != ncclInProgress) {
+		fprintf(stderr, "flightdeck-gpubench: %sncclCommInitRank: %s\n", who,
+			ncclGetErrorString(r));
+		die(3);
+	}
+	world_wait(comm, NULL, deadline, "creating the communicator");
+	if (w->rank == 0)
+		off += (size_t)snprintf(
+		    nccl_json + off, sizeof(nccl_json) - off,
+		    "{\"ran\": true, \"scope\": \"world\", \"ngpus\": %d, "
+		    "\"nranks\": %d, \"nodes\": %d, \"reason\": \"\", \"results\": [",
+		    n, n, w->nodes);
+	int first = 1;
+	for (size_t bytes = 8 << 20; bytes <= max_bytes; bytes *= 4) {
+		size_t count = bytes / sizeof(float);
+		int iters = 10;
+		/* each rank contributes rank+1: n(n+1)/2 is exact in float up to 5792 ranks */
+		float want = (float)((double)n * (n + 1) / 2);
+		unsigned long long wrong = 0, wrong_all = 0;
+		double slowest = 0;
+
+		fill_kernel<<<grid, 256, 0, stream>>>(buf, count, (float)(w->rank + 1));
+		world_wait(comm, stream, deadline, "filling the buffer");
+		/* one in-place allreduce, checked exactly */
+		world_allreduce(comm, stream, buf, count, deadline);
+		world_wait(comm, stream, deadline, "allreduce");
+		CUDACHECK(cudaMemsetAsync(bad, 0, sizeof(wrong), stream));
+		verify_equal<<<grid, 256, 0, stream>>>(buf, count, want, bad);
+		CUDACHECK(
+		    cudaMemcpyAsync(&wrong, bad, sizeof(wrong), cudaMemcpyDeviceToHost, stream));
+		world_wait(comm, stream, deadline, "checking the sum");
+		/* timed: warm-up, then iters back to back (values grow; only time matters now) */
+		for (int warm = 0; warm < 2; warm++)
+			world_allreduce(comm, stream, buf, count, deadline);
+		world_wait(comm, stream, deadline, "allreduce");
+		double t0 = now_s();
+		for (int it = 0; it < iters; it++)
+			world_allreduce(comm, stream, buf, count, deadline);
+		world_wait(comm, stream, deadline, "allreduce");
+		gb_mpi_job_result((now_s() - t0) / iters, wrong, &slowest, &wrong_all);
+		if (w->rank != 0)
+			continue;
+		double algbw = (double)bytes / slowest / 1e9;
+		double busbw = algbw * 2.0 * (n - 1) / n;
+		off += (size_t)snprintf(nccl_json + off, sizeof(nccl_json) - off,
+					"%s{\"bytes\": %zu, \"time_us\": %.1f, \"algbw\": %.2f, "
+					"\"busbw\": %.2f, \"ok\": %s}",
+					first ? "" : ", ", bytes, slowest * 1e6, algbw, busbw,
+					wrong_all ? "false" : "true");
+		first = 0;
+	}
+	if (w->rank == 0)
+		snprintf(nccl_json + off, sizeof(nccl_json) - off, "]}");
+#if FD_NCCL_NONBLOCKING
+	r = ncclCommFinalize(comm); /* flushes what is still in flight, bounded like the rest */
+	if (r != ncclSuccess && r != ncclInProgress) {
+		fprintf(stderr, "flightdeck-gpubench: %sncclCommFinalize: %s\n", who,
+			ncclGetErrorString(r));
+		die(3);
+	}
+	world_wait(comm, NULL, deadline, "finalizing the communicator");
+#endif
+	ncclCommDestroy(comm);
+	CUDACHECK(cudaFree(buf));
+	CUDACHECK(cudaFree(bad));
+	CUDACHECK(cudaStreamDestroy(stream));
+}
+#endif
+
+#if FD_HAVE_MPI
+/*
+ * The job under --mpi with more than one rank; returns main's exit status. Every rank first
+ * says whether it has a GPU and all learn how many have none, so that each rank without one
+ * names itself on stderr and the whole job then exits 3 (no rank left waiting for the others).
+ */
+static int run_world(const struct gb_world *w, double deadline)
+{
+	int n = 0, dev = -1;
+	char why[160] = "";
+	cudaError_t e;
+
+	snprintf(who, sizeof(who), "rank %d on %s: ", w->rank, w->host);
+	if (!FD_HAVE_NCCL) {
+		if (w->rank == 0)
+			fprintf(stderr,
+				"flightdeck-gpubench: --mpi across %d ranks measures NCCL's "
+				"allreduce, and this build has no NCCL\n",
+				w->size);
+		return 2;
+	}
+	e = cudaGetDeviceCount(&n);
+	if (e != cudaSuccess || n == 0)
+		snprintf(why, sizeof(why), "no CUDA device: %s",
+			 e != cudaSuccess ? cudaGetErrorString(e) : "device count is 0");
+	else if (w->local_rank < n)
+		dev = w->local_rank;
+	else if (n == 1)
+		dev = 0; /* the launcher gave each rank its own (srun --gpus-per-task=1); if
+			  * the ranks share one GPU instead, NCCL refuses it (duplicate GPU) */
+	else
+		snprintf(why, sizeof(why), "no CUDA device for local rank %d: %d visible",
+			 w->local_rank, n);
+	if (dev < 0)
+		fprintf(stderr, "flightdeck-gpubench: %s%s\n", who, why);
+	int missing = gb_mpi_sum(dev < 0);
+	if (missing) {
+		if (w->rank == 0)
+			fprintf(stderr,
+				"flightdeck-gpubench: %d of %d ranks have no CUDA device: "
+				"nothing measured\n",
+				missing, w->size);
+		return 3;
+	}
+#if FD_HAVE_NCCL
+	world_job = 1;
+	bench_nccl_world(w, dev, deadline);
+	world_job = 0;
+	if (w->rank == 0)
+		printf("{\"version\": 1, \"gpus\": [], \"p2p\": {\"ran\": false, \"ngpus\": 0, "
+		       "\"reason\": \"--mpi measures only NCCL's allreduce across the job\", "
+		       "\"results\": []}, \"nccl\": %s}\n",
+		       nccl_json);
+#else
+	(void)deadline;
+#endif
+	return 0;
+}
+#endif
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: flightdeck-gpubench [--json] [--quick|--full] [--timeout-ms N]\n"
-		     "Measures HBM and host<->device bandwidth of every GPU and NCCL allreduce\n"
-		     "across them; prints one JSON document (see checks/bw.h). Exit: 0 measured,\n"
-		     "2 usage, 3 no CUDA device or a CUDA/NCCL error, 4 timeout.\n");
+	fputs("usage: flightdeck-gpubench [--json] [--quick|--full] [--timeout-ms N] [--mpi]\n"
+	      "Measures HBM and host<->device bandwidth of every GPU and NCCL allreduce\n"
+	      "across them; prints one JSON document (see checks/bw.h). Exit: 0 measured,\n"
+	      "2 usage, 3 no CUDA device or a CUDA/NCCL error, 4 timeout.\n"
+	      "\n"
+	      "  --quick         HBM buffers of 512 MiB, allreduce of 8 to 512 MiB (the default)\n"
+	      "  --full          HBM buffers of 2 GiB, allreduce of 8 MiB to 2 GiB\n"
+	      "  --timeout-ms N  NCCL's waits end N ms after the start (default 60000): on the\n"
+	      "                  deadline the communicators are aborted and the exit is 4\n"
+	      "  --mpi           across nodes, one rank per GPU, as nccl-tests runs:\n"
+	      "      mpirun -np 16 --map-by ppr:8:node flightdeck-gpubench --mpi\n"
+	      "      srun --mpi=pmix -N2 --ntasks-per-node=8 flightdeck-gpubench --mpi\n"
+	      "                  each rank takes the GPU of its local rank, one NCCL communicator\n"
+	      "                  spans the job, the allreduce sweep runs on it and rank 0 alone\n"
+	      "                  prints the document (\"nccl\": {\"scope\": \"world\", ...}); the\n"
+	      "                  time of a size is the slowest rank's. A rank without a GPU says\n"
+	      "                  so and the job exits 3; a failure or the deadline on any rank\n"
+	      "                  ends every rank (MPI_Abort). With one rank, the same as without\n"
+	      "                  --mpi. Without --mpi, MPI is never started, even under mpirun.\n"
+	      "\n",
+	      out);
+	fprintf(out, "This build: MPI %s, NCCL %s.\n",
+		FD_HAVE_MPI ? "yes" : "no (--mpi is refused)", FD_HAVE_NCCL ? "yes" : "no");
 }
 
 int main(int argc, char **argv)
 {
 	struct gpu_result r[MAX_GPUS];
-	int n = 0;
+	int n = 0, mpi = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--quick"))
 			continue;
 		if (!strcmp(argv[i], "--full")) {
 			full = 1;
+		} else if (!strcmp(argv[i], "--mpi")) {
+			mpi = 1;
 		} else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
 			char *end;
 			timeout_ms = strtol(argv[++i], &end, 10);
@@ -506,7 +787,25 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (mpi && !FD_HAVE_MPI) {
+		fprintf(stderr, "flightdeck-gpubench: --mpi: this build has no MPI (none was found "
+				"when it was built)\n");
+		return 2;
+	}
 	double deadline = now_s() + (double)timeout_ms / 1e3;
+#if FD_HAVE_MPI
+	if (mpi) {
+		struct gb_world w;
+		gb_mpi_init(&argc, &argv, &w);
+		if (w.size > 1) {
+			int rc = run_world(&w, deadline);
+			gb_mpi_finalize();
+			return rc;
+		}
+		/* one rank: the whole node, as without --mpi, MPI finalized at once */
+		gb_mpi_finalize();
+	}
+#endif
 	cudaError_t e = cudaGetDeviceCount(&n);
 	if (e != cudaSuccess || n == 0) {
 		fprintf(stderr, "flightdeck-gpubench: no CUDA device: %s\n",

@@ -18,6 +18,17 @@ for level in quick full; do
 		>"$OUT/gpubench-$level.json" 2>"$OUT/gpubench-$level.err"
 	echo "gpubench --$level: exit $?"
 done
+# --mpi: one rank per GPU of this node under mpirun (needs two GPUs: ranks cannot share one)
+ngpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+if command -v mpirun >/dev/null && [ "$ngpus" -ge 2 ] &&
+	./build-gpu/flightdeck-gpubench --help | grep -q '^This build: MPI yes'; then
+	timeout 600 mpirun --allow-run-as-root --oversubscribe -np "$ngpus" \
+		./build-gpu/flightdeck-gpubench --mpi --timeout-ms 300000 \
+		>"$OUT/gpubench-mpi.json" 2>"$OUT/gpubench-mpi.err"
+	echo "gpubench --mpi, $ngpus ranks: exit $?"
+else
+	echo "gpubench --mpi: not run ($ngpus GPUs, mpirun or MPI in gpubench missing)"
+fi
 start=$(date +%s.%N)
 ./build-gpu/flightdeck check --level standard --json >"$OUT/check-standard.json" 2>"$OUT/check-standard.err"
 echo "check --level standard: exit $?, $(echo "$(date +%s.%N) - $start" | bc) s"
