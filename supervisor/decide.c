@@ -60,11 +60,10 @@ void sup_submit_detail(struct sv *s, int failure, int status, const char *detail
  * checkpoints this node sees go with it, so the first launch of every node resumes from the
  * same one.
  */
-void sup_gate(struct sv *s, const char *detail)
+void sup_gate(struct sv *s)
 {
 	struct fd_node_state me = {0};
 
-	(void)detail;
 	if (!s->att.launches && ckpt_list(s, &me))
 		me.nckpts = 0;
 	s->gate = 1;

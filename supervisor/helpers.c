@@ -99,7 +99,7 @@ void helper_preflight(struct sv *s)
 	int n = 0, eno;
 
 	if (s->o->preflight == FD_PREFLIGHT_NONE) {
-		sup_gate(s, NULL);
+		sup_gate(s);
 		return;
 	}
 	argv[n++] = s->self_exe;
@@ -180,7 +180,7 @@ void helper_exited(struct sv *s)
 		return;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		sup_event(s, "preflight", RANK_NONE, -1, NULL, 0, sup_fields("verdict", "fit"));
-		sup_gate(s, NULL);
+		sup_gate(s);
 		return;
 	}
 	sup_say(s, "preflight: this node is unfit (flightdeck check %s, pid %d); not launching",

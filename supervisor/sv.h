@@ -249,7 +249,7 @@ void sup_on_decision(void *ctx, const struct fd_decision *d);
 void sup_on_stop(void *ctx, const struct fd_decision *d);
 void sup_on_halt(void *ctx, const struct fd_decision *d);
 void sup_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line);
-void sup_gate(struct sv *s, const char *detail);
+void sup_gate(struct sv *s);
 void sup_submit_detail(struct sv *s, int failure, int status, const char *detail);
 
 /* tree.c */
