@@ -304,6 +304,26 @@ static const struct fd_opt restart_rows[] = {
      KEY},
 };
 
+static const struct fd_opt native_rows[] = {
+    {.name = "nproc-per-node",
+     .metavar = "N",
+     .help = "start N copies of the command as the node's ranks, each with torchrun's\n"
+	     "environment (RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, a fresh\n"
+	     "MASTER_PORT per launch, ...): no torchrun needed; any rank failing\n"
+	     "stops the others; 0: the command is one process, as given",
+     .type = FD_OPT_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 1024,
+     .off = RUN(nproc_per_node),
+     KEY},
+    {.name = "prefix-output",
+     .help = "with --nproc-per-node: '[rankN]: ' before every line of each rank",
+     .type = FD_OPT_FLAG,
+     .off = RUN(prefix_output),
+     KEY},
+};
+
 static const struct fd_opt telling_rows[] = {
     {.name = "events",
      .metavar = "FILE",
@@ -354,6 +374,7 @@ static const struct fd_opt_table run_tables[] = {
 	heartbeat_rows),
     TABLE("detection:", detection_rows),
     TABLE("kill and restart:", restart_rows),
+    TABLE("native ranks (instead of torchrun; the command is the training script):", native_rows),
     TABLE("telling people:", telling_rows),
     TABLE("configuration:", config_rows),
 };
@@ -435,6 +456,15 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.checkpoint_max_age_ms && !o.checkpoint_dir) {
 		fd_err("run: --checkpoint-max-age needs --checkpoint-dir");
+		goto out;
+	}
+	if (o.nproc_per_node > 1 && o.pty) {
+		fd_err("run: --pty gives the command one terminal: not with --nproc-per-node %d",
+		       o.nproc_per_node);
+		goto out;
+	}
+	if (o.prefix_output && !o.nproc_per_node) {
+		fd_err("run: --prefix-output needs --nproc-per-node");
 		goto out;
 	}
 	if (o.backoff_max_ms < o.backoff_ms)

@@ -32,8 +32,11 @@ static void close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
-/* own_group: 1 its own process group, 2 its own session (and so its own group), 0 ours. */
-static pid_t fork_child(int own_group)
+/*
+ * own_group: 1 its own process group, 2 its own session (and so its own group), 3 the group
+ * join (another child's), 0 ours.
+ */
+static pid_t fork_child(int own_group, pid_t join)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	pid_t parent = getpid(), pid = fork();
@@ -44,6 +47,8 @@ static pid_t fork_child(int own_group)
 	 * only after the exec, so no kill(-pid) can come before its setsid. */
 	if (pid > 0 && own_group == 1)
 		setpgid(pid, pid);
+	if (pid > 0 && own_group == 3)
+		setpgid(pid, join);
 	if (pid != 0)
 		return pid;
 	/* the child: only async-signal-safe calls from here to exec */
@@ -55,6 +60,8 @@ static pid_t fork_child(int own_group)
 		setpgid(0, 0);
 	else if (own_group == 2)
 		setsid();
+	else if (own_group == 3)
+		setpgid(0, join);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* flightdeck died before the prctl */
 		_exit(127);
@@ -63,7 +70,7 @@ static pid_t fork_child(int own_group)
 
 pid_t fd_fork_group(void)
 {
-	return fork_child(1);
+	return fork_child(1, 0);
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -155,7 +162,7 @@ int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errle
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(e));
 		goto fail;
 	}
-	pid = fork_child(pty ? 2 : !sp->same_group);
+	pid = fork_child(pty ? 2 : sp->join_group > 0 ? 3 : !sp->same_group, sp->join_group);
 	if (pid < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot fork: %s", strerror(e));

@@ -46,6 +46,12 @@ struct fd_spawn {
 	 */
 	int capture_merged;
 	int pty;
+	/*
+	 * Added for native ranks (issue 13); 0 keeps the behaviour above. join_group: the child
+	 * joins this existing process group (rank 0's) instead of leading its own, so one
+	 * kill(-pgid) reaches every rank. Not with pty or same_group.
+	 */
+	pid_t join_group;
 	/* filled by fd_spawn_start */
 	pid_t pid;
 	int out_fd, err_fd; /* -1 unless capture */

@@ -101,4 +101,10 @@ void fd_pci_normalise(char *bdf);
 /* Copies at most len-1 bytes and always terminates; returns strlen(src). */
 size_t fd_strlcpy(char *dst, const char *src, size_t len);
 
+/*
+ * A TCP port free on this host now (bound to port 0 and let go): a new generation's store
+ * never meets the old one's port in TIME_WAIT. 0 when none can be had.
+ */
+int fd_free_tcp_port(void);
+
 #endif

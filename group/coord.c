@@ -126,6 +126,8 @@ static void decide(struct tcp *t)
 	if (d.verdict == FD_STOP)
 		t->over = 1;
 	t->running = d.verdict == FD_CONTINUE;
+	if (d.verdict == FD_CONTINUE)
+		d.master_port = fd_free_tcp_port(); /* native ranks' store, on this node */
 	n = fd_decision_put(buf, sizeof(buf), &d);
 	/* the frame carries the round it answers; the next round starts after */
 	send_all(t, FR_DECISION, buf, n, -1);

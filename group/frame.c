@@ -305,6 +305,7 @@ size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d)
 	wire_str(&w, d->checkpoint);
 	wire_u32(&w, d->gen);
 	wire_str(&w, d->why);
+	wire_u16(&w, (uint16_t)d->master_port);
 	return w.err ? 0 : w.n;
 }
 
@@ -325,6 +326,7 @@ int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d)
 	wire_get_str(&w, d->checkpoint, sizeof(d->checkpoint));
 	d->gen = wire_get_u32(&w);
 	wire_get_str(&w, d->why, sizeof(d->why));
+	d->master_port = wire_get_u16(&w);
 	if (d->verdict > FD_STOP || d->stop_why > FD_STOP_PEER_LOST ||
 	    d->failure > FD_FAIL_LAUNCH || d->node < -1 || d->status < 0 || d->status > 255 ||
 	    d->stop_signal < 0 || d->stop_signal > 64 || d->restarts < 0 || d->no_progress < 0 ||

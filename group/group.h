@@ -120,6 +120,7 @@ struct fd_decision {
 	/* the checkpoint's name where every node resumes from (FD_RESTART) or resumed from */
 	char checkpoint[NAME_MAX + 1];
 	uint32_t gen;	      /* the generation the decision opens (a restart's is one more) */
+	int master_port;      /* a CONTINUE's: the port native ranks' store uses on node 0; 0 */
 	char why[FD_WHY_MAX]; /* a transport's own words: which node was lost, and how */
 };
 

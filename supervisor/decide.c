@@ -156,6 +156,7 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 		}
 		if (!s->att.launches)
 			ckpt_path(s, d->checkpoint, s->att.resume, sizeof(s->att.resume));
+		s->att.master_port = d->master_port; /* node 0's pick for every node; 0: ours */
 		att_launch(s);
 		return;
 	case FD_RESTART:

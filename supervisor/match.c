@@ -100,10 +100,10 @@ size_t match_literal(const char *re, char *out, size_t cap)
 	return bl;
 }
 
-void match_line(struct sv *s, const char *p, size_t n)
+void match_line(struct sv *s, int rank, const char *p, size_t n)
 {
 	static char line[LINE_MAX_MATCH + 1];
-	struct fd_beat b = {.rank = RANK_OUTPUT, .step = -1};
+	struct fd_beat b = {.rank = rank, .step = -1};
 
 	if (!n)
 		return; /* the empty "line" between '\r' and '\n' */
@@ -126,7 +126,7 @@ static void carry(struct sup_stream *st, const char *p, size_t n)
 }
 
 /* Complete lines in [p, end), end being a line end itself. */
-static void match_lines(struct sv *s, const char *p, const char *end)
+static void match_lines(struct sv *s, int rank, const char *p, const char *end)
 {
 	const struct sup_output *o = &s->output;
 
@@ -147,7 +147,7 @@ static void match_lines(struct sv *s, const char *p, const char *end)
 		}
 		while (le < end && !is_eol(*le))
 			le++;
-		match_line(s, ls, (size_t)(le - ls));
+		match_line(s, rank, ls, (size_t)(le - ls));
 		p = le + 1;
 	}
 }
@@ -162,13 +162,13 @@ void match_scan(struct sup_stream *st, const char *p, size_t n)
 	carry(st, p, (size_t)(q - p));
 	if (q == end)
 		return;
-	match_line(st->s, st->line, st->len);
+	match_line(st->s, st->rank, st->line, st->len);
 	st->len = 0;
 	p = q + 1;
 	for (last = end; last > p && !is_eol(last[-1]); last--)
 		;
 	if (last > p) {
-		match_lines(st->s, p, last - 1);
+		match_lines(st->s, st->rank, p, last - 1);
 		p = last;
 	}
 	carry(st, p, (size_t)(end - p));

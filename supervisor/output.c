@@ -290,8 +290,12 @@ static void close_stream(struct sup_stream *st)
 	if (st->fd < 0)
 		return;
 	if (st->len && st->s->output.have_re)
-		match_line(st->s, st->line, st->len); /* the last line, without its line end */
+		match_line(st->s, st->rank, st->line, st->len); /* the last line, without its end */
 	st->len = 0;
+	if (*st->prefix && !st->bol) { /* a last line without its end: ended here */
+		sink_write(st->s, st->sink, "\n", 1);
+		st->bol = 1;
+	}
 	fd_loop_del(&st->s->loop, st->fd);
 	close(st->fd);
 	st->fd = -1;
@@ -307,33 +311,55 @@ static void pause_stream(struct sup_stream *st, int pause)
 
 static void resume_streams(struct sv *s, int64_t now)
 {
-	struct sup_stream *sts[] = {&s->output.out, &s->output.err};
+	for (int i = 0; i < s->output.nst; i++) {
+		struct sup_stream *st = &s->output.st[i];
 
-	for (size_t i = 0; i < FD_ARRAY_SIZE(sts); i++)
-		if (sts[i]->paused && !sink_full(sts[i]->sink, now))
-			pause_stream(sts[i], 0);
+		if (st->paused && !sink_full(st->sink, now))
+			pause_stream(st, 0);
+	}
 }
 
 /* The loop's timer: when a paused stream's reader will count as stuck. */
 static int64_t out_next(void *arg, int64_t now)
 {
 	struct sv *s = arg;
-	struct sup_stream *sts[] = {&s->output.out, &s->output.err};
 	int64_t t = INT64_MAX;
 
-	for (size_t i = 0; i < FD_ARRAY_SIZE(sts); i++)
-		if (sts[i]->paused && sts[i]->sink->len) {
-			int64_t at = sts[i]->sink->last_progress + (int64_t)OUT_STUCK_MS * MS;
+	for (int i = 0; i < s->output.nst; i++) {
+		struct sup_stream *st = &s->output.st[i];
+
+		if (st->paused && st->sink->len) {
+			int64_t at = st->sink->last_progress + (int64_t)OUT_STUCK_MS * MS;
 
 			if (at < t)
 				t = at;
 		}
+	}
 	return t;
 }
 
 static void out_timer(struct fd_loop *l, int64_t now, void *arg)
 {
 	resume_streams(arg, now);
+}
+
+/*
+ * --prefix-output: "[rankN]: " before every line of a rank, so that ranks sharing one
+ * terminal or file can be told apart (torchrun's --tee and log prefixes).
+ */
+static void write_prefixed(struct sup_stream *st, const char *p, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl + 1 - p) : n;
+
+		if (st->bol)
+			sink_write(st->s, st->sink, st->prefix, strlen(st->prefix));
+		sink_write(st->s, st->sink, p, k);
+		st->bol = !!nl;
+		p += k;
+		n -= k;
+	}
 }
 
 /* Pass through what is there, match its lines; the end closes the stream. force: read even
@@ -359,7 +385,10 @@ static void pump_stream(struct sup_stream *st, int force)
 			close_stream(st);
 			return;
 		}
-		sink_write(st->s, st->sink, buf, (size_t)n);
+		if (*st->prefix)
+			write_prefixed(st, buf, (size_t)n);
+		else
+			sink_write(st->s, st->sink, buf, (size_t)n);
 		if (st->s->output.have_re)
 			match_scan(st, buf, (size_t)n);
 	}
@@ -386,31 +415,58 @@ void out_init(struct sv *s)
 		o->merged = 1;
 		o->err_sink = &o->sink[0];
 	}
-	o->out = (struct sup_stream){.s = s, .fd = -1, .sink = &o->sink[0]};
-	o->err = (struct sup_stream){.s = s, .fd = -1, .sink = o->err_sink};
+	o->nst = 2 * (s->o->nproc_per_node > 1 ? s->o->nproc_per_node : 1);
+	o->st = calloc((size_t)o->nst, sizeof(*o->st));
+	if (!o->st)
+		o->nst = 0; /* out_watch says the output cannot be watched */
+	for (int i = 0; i < o->nst; i++)
+		o->st[i] = (struct sup_stream){
+		    .s = s, .fd = -1, .sink = i % 2 ? o->err_sink : &o->sink[0], .bol = 1};
 	if (s->o->progress_regex)
 		o->litlen = match_literal(s->o->progress_regex, o->lit, sizeof(o->lit));
 }
 
-/* Watches a launch's captured output (out_fd < 0: not captured; err_fd < 0: merged). */
-void out_watch(struct sv *s, int out_fd, int err_fd)
+/*
+ * Watches the captured output of a launch's local rank (out_fd < 0: not captured; err_fd < 0:
+ * merged). Without native ranks, local is 0 and its beats are the output's own (RANK_OUTPUT).
+ */
+void out_watch(struct sv *s, int local, int out_fd, int err_fd)
 {
 	struct sup_output *o = &s->output;
-	int r = 0;
+	struct sup_stream *out, *err;
+	int r = 0, rank = RANK_OUTPUT;
 
-	o->out.fd = out_fd;
-	o->err.fd = err_fd;
-	o->out.len = o->err.len = 0;
-	o->out.paused = o->err.paused = 0;
+	if (2 * local + 1 >= o->nst) {
+		if (out_fd >= 0)
+			close(out_fd);
+		if (err_fd >= 0)
+			close(err_fd);
+		sup_say(s, "cannot watch the output of local rank %d: out of memory", local);
+		return;
+	}
+	out = &o->st[2 * local];
+	err = &o->st[2 * local + 1];
+	if (s->o->nproc_per_node > 0)
+		rank = s->att.rank_base + local;
+	for (struct sup_stream *st = out; st <= err; st++) {
+		st->len = 0;
+		st->paused = 0;
+		st->bol = 1;
+		st->rank = rank;
+		if (s->o->prefix_output)
+			snprintf(st->prefix, sizeof(st->prefix), "[rank%d]: ", rank);
+	}
+	out->fd = out_fd;
+	err->fd = err_fd;
 	if (out_fd < 0)
 		return;
 	if (!o->timer_added && !fd_loop_timer(&s->loop, out_next, out_timer, s))
 		o->timer_added = 1;
 	fcntl(out_fd, F_SETPIPE_SZ, PIPE_WANT_SZ); /* a pty refuses: fine */
-	r = fd_loop_add(&s->loop, out_fd, EPOLLIN, pump, &o->out);
+	r = fd_loop_add(&s->loop, out_fd, EPOLLIN, pump, out);
 	if (!r && err_fd >= 0) {
 		fcntl(err_fd, F_SETPIPE_SZ, PIPE_WANT_SZ);
-		r = fd_loop_add(&s->loop, err_fd, EPOLLIN, pump, &o->err);
+		r = fd_loop_add(&s->loop, err_fd, EPOLLIN, pump, err);
 	}
 	if (r)
 		sup_say(s, "cannot watch the command's output: %s", strerror(-r));
@@ -419,12 +475,13 @@ void out_watch(struct sv *s, int out_fd, int err_fd)
 void out_close(struct sv *s)
 {
 	/* the tree is gone: what it wrote last is still in the pipe */
-	if (s->output.out.fd >= 0)
-		pump_stream(&s->output.out, 1);
-	if (s->output.err.fd >= 0)
-		pump_stream(&s->output.err, 1);
-	close_stream(&s->output.out);
-	close_stream(&s->output.err);
+	for (int i = 0; i < s->output.nst; i++) {
+		struct sup_stream *st = &s->output.st[i];
+
+		if (st->fd >= 0)
+			pump_stream(st, 1);
+		close_stream(st);
+	}
 }
 
 /* flightdeck's own line on stderr (events.c), through the sink once there is one. */
@@ -491,4 +548,7 @@ void out_fini(struct sv *s)
 		*k = (struct sup_sink){.fd = -1, .dead = 1};
 	}
 	s->output.err_sink = NULL;
+	free(s->output.st);
+	s->output.st = NULL;
+	s->output.nst = 0;
 }

@@ -219,12 +219,14 @@ void sup_on_timer(struct fd_loop *l, int64_t now, void *arg)
 static void on_sigchld(struct sv *s)
 {
 	struct sup_procs *p = &s->procs;
-	int was_child = p->child_done, was_helper = p->helper_done;
+	int was_child = p->child_done, was_helper = p->helper_done, was_failed = p->failed;
 	int stopping;
 
 	tree_reap(s);
 	if (p->child > 0 && p->child_done && !was_child)
 		att_child_exited(s);
+	else if (p->child > 0 && p->failed >= 0 && was_failed < 0)
+		att_rank_failed(s); /* one rank of several failed: the others are stopped */
 	stopping = s->phase == PH_STOPPING || s->phase == PH_KILLING;
 	if (p->helper > 0 && p->helper_done && !was_helper && !stopping)
 		helper_exited(s);

@@ -57,6 +57,10 @@ struct fd_run_opts {
 	int pty;		 /* --pty: the command's stdout and stderr are a pseudo-terminal */
 	long long heartbeat_uid; /* --heartbeat-uid: this uid may beat too; -1 = none */
 
+	/* native ranks: --nproc-per-node (0: the command is one process, as given) */
+	int nproc_per_node;
+	int prefix_output; /* --prefix-output: "[rankN]: " before each line of a rank */
+
 	/* the node group, as cmd_run resolved it from its flags and the environment */
 	struct fd_group_conf group; /* nnodes 0 or 1: the size-1 local group */
 };

@@ -248,13 +248,16 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->events_fd = -1;
 	s->helper_text.fd = -1;
 	s->procs.child = s->procs.helper = -1;
+	s->procs.failed = -1;
 	s->beats.hb.fd = -1;
 	s->group.efd = -1;
 	s->stack_sig = SIGRTMIN + STACK_SIGNAL_OFFSET;
 	s->start_ns = fd_mono_ns();
 	s->ckpt.start_wall = fd_wall_s();
 	s->job_deadline = o->timeout_ms ? fd_deadline_ns(s->start_ns, o->timeout_ms) : 0;
-	s->ranks.expected = o->ranks ? o->ranks : count_nproc(o->argv);
+	s->ranks.expected = o->ranks		? o->ranks
+			    : o->nproc_per_node ? o->nproc_per_node
+						: count_nproc(o->argv);
 	s->ranks.want_output = !!o->progress_regex;
 	s->ranks.want_file = !!o->heartbeat_file;
 	s->exit_code = FD_RUN_INTERNAL;

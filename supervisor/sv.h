@@ -111,7 +111,10 @@ struct sup_stream {
 	struct sup_sink *sink; /* where it passes through to */
 	int paused;	       /* not read while its sink waits for a slow reader */
 	char line[LINE_MAX_MATCH + 1];
-	size_t len; /* a longer line is matched on its first LINE_MAX_MATCH bytes */
+	size_t len;	 /* a longer line is matched on its first LINE_MAX_MATCH bytes */
+	int rank;	 /* whose beats its matches are: RANK_OUTPUT, or a native rank's */
+	char prefix[24]; /* --prefix-output: "[rank3]: " before each line; "" none */
+	int bol;	 /* the next byte starts a line */
 };
 
 /* output.c: the child's output, captured when --progress-regex reads it or with --pty */
@@ -123,7 +126,8 @@ struct sup_output {
 	struct sup_sink sink[2];   /* our stdout, our stderr */
 	struct sup_sink *err_sink; /* &sink[1], or &sink[0] when both are one file */
 	int merged;		   /* they are: the child gets one pipe for both */
-	struct sup_stream out, err;
+	struct sup_stream *st;	   /* a launch's: stdout and stderr of each local rank (2 each) */
+	int nst;
 	int timer_added;
 };
 
@@ -134,9 +138,20 @@ struct sup_sent {
 };
 
 /* tree.c: the processes flightdeck started, and how they ended */
+#define MAX_LOCAL_RANKS 1024 /* --nproc-per-node's bound */
+
 struct sup_procs {
+	/*
+	 * The command: one process, or with --nproc-per-node one per local rank, all in the
+	 * process group of the first (child). child_done: every one of them is reaped;
+	 * child_status: the first that failed's status, else the last one's (0).
+	 */
 	pid_t child;
 	int child_done, child_status;
+	pid_t *rank_pid; /* [nlocal]; rank_pid[0] == child */
+	int *rank_status;
+	int nlocal, left;
+	int failed;   /* the local rank that failed first (exited non-zero, or by a signal); -1 */
 	pid_t helper; /* the preflight or the GPU wait */
 	int helper_done, helper_status;
 	int walk_failed;  /* a /proc walk failed (said once) */
@@ -187,6 +202,8 @@ struct sup_attempt {
 	int launches, restarts;
 	int fail;		  /* FD_FAIL_* of this attempt, as this node saw it */
 	int peer_halt;		  /* stopped because another node's attempt failed */
+	int rank_base;		  /* the global rank of local rank 0 (native ranks) */
+	int master_port;	  /* MASTER_PORT of this attempt (native ranks) */
 	char what[FD_DETAIL_MAX]; /* this node's failure in its own words */
 	int64_t launch_ns;
 	char resume[PATH_MAX];
@@ -224,7 +241,7 @@ struct sv {
 
 /* match.c: lines of the child's output against --progress-regex */
 size_t match_literal(const char *re, char *out, size_t cap);
-void match_line(struct sv *s, const char *p, size_t n);
+void match_line(struct sv *s, int rank, const char *p, size_t n);
 void match_scan(struct sup_stream *st, const char *p, size_t n);
 
 /* phase.c */
@@ -241,6 +258,7 @@ void att_launch(struct sv *s);
 void att_fail(struct sv *s, int why, const char *what);
 void att_check_deadlines(struct sv *s, int64_t now);
 void att_child_exited(struct sv *s);
+void att_rank_failed(struct sv *s);
 
 /* decide.c */
 void sup_submit(struct sv *s, int failure, int status, int ended);
@@ -281,7 +299,7 @@ void beats_explain(const struct sv *s, char *what, size_t len);
 
 /* output.c */
 void out_init(struct sv *s);
-void out_watch(struct sv *s, int out_fd, int err_fd);
+void out_watch(struct sv *s, int local, int out_fd, int err_fd);
 void out_close(struct sv *s);
 void out_say(const struct sv *s, const char *line);
 void out_flush(struct sv *s, int idle_ms);

@@ -87,6 +87,10 @@ void tree_check_proc(struct sv *s)
 
 void tree_free(struct sv *s)
 {
+	free(s->procs.rank_pid);
+	free(s->procs.rank_status);
+	s->procs.rank_pid = NULL;
+	s->procs.rank_status = NULL;
 	free(s->procs.sent);
 	s->procs.sent = NULL;
 	s->procs.n_sent = s->procs.cap_sent = 0;
@@ -180,16 +184,39 @@ static void signal_tree(struct sv *s, int sig, int all)
 	}
 }
 
+/*
+ * A rank of the command reaped: the first to fail is remembered; the command is done once
+ * every rank is. 1 when p was one of them.
+ */
+static int tree_reap_rank(struct sv *s, pid_t p, int st)
+{
+	struct sup_procs *pr = &s->procs;
+
+	for (int i = 0; i < pr->nlocal; i++) {
+		if (pr->rank_pid[i] != p)
+			continue;
+		pr->rank_pid[i] = -1;
+		pr->rank_status[i] = st;
+		if (st != 0 && pr->failed < 0)
+			pr->failed = i;
+		if (--pr->left == 0) {
+			pr->child_done = 1;
+			pr->child_status = pr->failed >= 0 ? pr->rank_status[pr->failed] : st;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 void tree_reap(struct sv *s)
 {
 	int st;
 	pid_t p;
 
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (p == s->procs.child) {
-			s->procs.child_done = 1;
-			s->procs.child_status = st;
-		} else if (p == s->procs.helper) {
+		if (tree_reap_rank(s, p, st))
+			continue;
+		if (p == s->procs.helper) {
 			s->procs.helper_done = 1;
 			s->procs.helper_status = st;
 		}
@@ -253,6 +280,7 @@ static void give_up(struct sv *s, const struct fd_proc *procs, size_t n)
 	s->procs.child_done = 1;
 	s->procs.helper_done = 1;
 	s->procs.child = -1;
+	s->procs.nlocal = 0; /* a rank reaped after this is no news */
 	s->deadline = 0;
 	sup_tree_gone(s);
 }

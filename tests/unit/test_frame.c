@@ -135,6 +135,7 @@ static void payload_round_trips(void)
 	d.restarts = 2;
 	d.last_max_step = -1;
 	d.gen = 5;
+	d.master_port = 45678;
 	strcpy(d.checkpoint, "step-90");
 	strcpy(d.why, "node 3 (gpu04): rank 5 exited 137");
 	n = fd_decision_put(buf, sizeof(buf), &d);
@@ -150,7 +151,7 @@ static void payload_round_trips(void)
 	/* a string holding a NUL */
 	strcpy(d.checkpoint, "ok");
 	n = fd_decision_put(buf, sizeof(buf), &d);
-	buf[n - 2 - strlen(d.why) - 4 - 1] = '\0';
+	buf[n - 2 - 2 - strlen(d.why) - 4 - 1] = 0; /* the last byte of the checkpoint name */
 	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
 }
 
