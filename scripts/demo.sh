@@ -32,7 +32,7 @@ echo "== flightdeck explain IB_PORT_DOWN"
 echo
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/flightdeck-demo.XXXXXX")
-mkdir -p "$work/ckpt" "$work/ref"
+mkdir -p "$work/ckpt" "$work/ref" "$work/ckpt-native"
 TRAIN=scripts/demo/train.py
 # Debian's torchrun on Python 3.11 needs -r/-t/--log_dir given (a flag-parsing bug).
 TR=(/usr/bin/torchrun --nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1)
@@ -68,6 +68,24 @@ if cmp -s "$work/ref.sha" "$work/run.sha"; then
 	echo "== final parameters are bit-identical to the uninterrupted run: $(cat "$work/run.sha")"
 else
 	echo "== final parameters DIFFER from the uninterrupted run" >&2
+	exit 1
+fi
+echo
+echo "== the same job with flightdeck starting the 2 ranks itself (--nproc-per-node 2, no torchrun)"
+echo "   flightdeck run --nproc-per-node 2 --prefix-output --stall-timeout 5s ... -- python3 train.py ..."
+{
+	rc=0
+	"$FD" run --preflight none --nproc-per-node 2 --prefix-output --stall-timeout 5s \
+		--grace 5s --backoff 2s --checkpoint-dir "$work/ckpt-native" -- \
+		/usr/bin/python3 "$TRAIN" --ckpt-dir "$work/ckpt-native" --steps 60 \
+		--out "$work/native.sha" --stall-at 25 --resume {resume} || rc=$?
+	echo "$rc" >"$work/rc-native"
+} 2>&1 | grep --line-buffered -E '^flightdeck:|resumed from|final parameters|stopping itself|step [0-9]+ loss' || true
+echo "(exit status $(cat "$work/rc-native"))"
+if cmp -s "$work/ref.sha" "$work/native.sha"; then
+	echo "== native ranks: final parameters bit-identical to the uninterrupted torchrun run"
+else
+	echo "== native ranks: final parameters DIFFER from the uninterrupted run" >&2
 	exit 1
 fi
 echo "(everything is under $work)"
