@@ -22,7 +22,10 @@ frun --nproc-per-node 2 --prefix-output --stall-timeout 3 --checkpoint-dir "$TMP
 	/usr/bin/python3 "$TRAIN" --ckpt-dir "$TMP/ck" --steps 40 --out "$TMP/nat.sha" \
 	--stall-at 25 --stall-rank 1 --resume {resume}
 expect_rc 0
-expect_event '.event=="stall" and .rank==1'
+# both ranks last beat at step 24 (rank 0 then waits in all_reduce): either may be named
+# stalled; the post-mortem names rank 1, the stopped one
+expect_event '.event=="stall" and (.rank==0 or .rank==1) and .step==24'
+grep -q "rank 1 (pid [0-9]*) is stopped" "$TMP/err" || fail "the stopped rank 1 is not named"
 expect_event ".event==\"restart\" and .checkpoint==\"$TMP/ck/step-000020.pt\""
 grep -q "^\[rank0\]: resumed from $TMP/ck/step-000020.pt at step 20" "$TMP/out" ||
 	fail "rank 0's output is not prefixed, or it did not resume from step 20"
