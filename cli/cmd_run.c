@@ -211,6 +211,16 @@ static const struct fd_opt restart_rows[] = {
      DUR_POS,
      .off = RUN(kill_wait_ms),
      KEY},
+    {.name = "signal-dedupe",
+     .metavar = "DUR",
+     .help = "a SIGTERM/SIGINT/SIGHUP/SIGQUIT again within DUR of the first is the\n"
+	     "same request (Slurm's time limit sends two); a later one kills at\n"
+	     "once; 0: every repeat kills at once",
+     .type = FD_OPT_DURATION,
+     .def = "2s",
+     DUR_ZERO_OK,
+     .off = RUN(signal_dedupe_ms),
+     KEY},
     {.name = "max-restarts",
      .metavar = "N",
      .help = "relaunches before giving up",
@@ -396,12 +406,14 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 	    out,
 	    "\n"
 	    "Signals: SIGTERM, SIGINT, SIGHUP, SIGQUIT are passed to the command's process group\n"
-	    "with the same grace, each process getting one SIGTERM per stop; a repeat within 1 s\n"
-	    "is the same request (Slurm and timeout(1) send two), a later one kills at once; a\n"
-	    "signal ignored when flightdeck started (nohup) stays ignored. SIGUSR1/SIGUSR2\n"
-	    "(Slurm's --signal) are passed on and supervision goes on; while no command runs they\n"
-	    "are queued for the next launch. The command gets FLIGHTDECK_RESTART_COUNT and, when\n"
-	    "resuming, FLIGHTDECK_RESUME_FROM; PYTHONUNBUFFERED=1 unless it is set.\n"
+	    "with the same grace, each process getting one SIGTERM per stop; one again within\n"
+	    "--signal-dedupe (2 s) of the first is the same request (Slurm's time limit sends\n"
+	    "SIGTERM twice, tens of ms apart; scancel and timeout(1) may repeat it), a later one\n"
+	    "kills at once; a signal ignored when flightdeck started (nohup) stays ignored.\n"
+	    "SIGUSR1/SIGUSR2 (Slurm's --signal) are passed on and supervision goes on; while no\n"
+	    "command runs they are queued for the next launch. The command gets\n"
+	    "FLIGHTDECK_RESTART_COUNT and, when resuming, FLIGHTDECK_RESUME_FROM;\n"
+	    "PYTHONUNBUFFERED=1 unless it is set.\n"
 	    "\n"
 	    "exit status: the command's own when it ends by itself (128+N for signal N), else\n"
 	    "  2    usage error (bad flag or duration, unreadable --checkpoint-dir)\n"

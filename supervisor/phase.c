@@ -235,17 +235,23 @@ static void on_sigchld(struct sv *s)
 }
 
 /*
- * SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. Slurm and timeout(1)
- * send two within milliseconds: a repeat within SIGNAL_REPEAT_MS is the same request, and
- * only a later one means "now".
+ * SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. Schedulers repeat
+ * themselves: Slurm's time limit sends SIGTERM to the step and again through srun, tens of
+ * milliseconds apart; scancel and timeout(1) may repeat within a second or two. A repeat
+ * within --signal-dedupe of the first is the same request (escalating it would cut the
+ * trainer's save short); only a later one means "now". fd_deadline_ns saturates, so the
+ * largest --signal-dedupe is "never escalate", and 0 escalates every repeat.
  */
 static void on_stop_signal(struct sv *s, int sig)
 {
 	int64_t now = fd_mono_ns();
 
-	if (s->stop_signal && now - s->stop_signal_ns < SIGNAL_REPEAT_MS * MS) {
-		sup_say(s, "second %s within %d ms of the first: the same request",
-			sup_sig_name(sig), SIGNAL_REPEAT_MS);
+	if (s->stop_signal && now < fd_deadline_ns(s->stop_signal_ns, s->o->signal_dedupe_ms)) {
+		char d[32];
+
+		fd_fmt_duration(s->o->signal_dedupe_ms, d, sizeof(d));
+		sup_say(s, "second %s within %s of the first: the same request", sup_sig_name(sig),
+			d);
 		return;
 	}
 	sup_event(s, "signal", RANK_NONE, -1, NULL, -1, sup_fields("signal", sup_sig_name(sig)));

@@ -36,7 +36,8 @@ struct fd_run_opts {
 
 	/* kill and restart */
 	int64_t grace_ms;
-	int64_t kill_wait_ms; /* after SIGKILL, how long to wait for the tree to go */
+	int64_t kill_wait_ms;	  /* after SIGKILL, how long to wait for the tree to go */
+	int64_t signal_dedupe_ms; /* a stop signal again within this of the first: the same */
 	int max_restarts;
 	int no_progress_limit;
 	int64_t backoff_ms;

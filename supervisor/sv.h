@@ -47,7 +47,6 @@
 #define CKPT_CHECK_MAX_MS    60000  /* --checkpoint-max-age: look at least once a minute... */
 #define CKPT_CHECKS_PER_AGE  4	    /* ...or 4 times per max age */
 #define CKPT_SLICE_ENTRIES   256    /* directory entries looked at per wake-up of the loop */
-#define SIGNAL_REPEAT_MS     1000   /* a stop signal again within this: the same request */
 #define QUEUED_SIGNAL_MS     10000  /* a queued SIGUSR1/2 waits this long at most for a beat */
 #define EMERGENCY_ROUNDS     100    /* last-resort SIGKILL rounds, ... */
 #define EMERGENCY_ROUND_US   20000  /* ... this far apart: 2 s at most */
@@ -234,7 +233,7 @@ struct sv {
 	int have_peer_stop;
 	int gate;		/* the submit before a launch: every node's preflight passed? */
 	int stop_signal;	/* a terminating signal flightdeck received */
-	int64_t stop_signal_ns; /* when: a repeat within SIGNAL_REPEAT_MS is the same request */
+	int64_t stop_signal_ns; /* when: a repeat within --signal-dedupe is the same request */
 	int queued_usr;		/* SIGUSR1 (1), SIGUSR2 (2) received with no command running */
 	int exit_code;		/* set when the decision to exit is made */
 };

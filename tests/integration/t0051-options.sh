@@ -20,6 +20,7 @@ timeout = none
 ranks = 0
 grace = 25s
 kill-wait = 10s
+signal-dedupe = 2s
 max-restarts = 3
 backoff = 10s
 backoff-max = 5m

@@ -56,12 +56,12 @@ grep -q 'received SIGTERM: passing it to process group' "$TMP/err" || fail "no f
 no_leftovers "$MISBEHAVE ignore-term 100000"
 ok "SIGTERM to flightdeck: passed on, grace, SIGKILL, exit 143, nothing left"
 
-# SIGINT twice, the second after the 1 s window that makes a quick repeat the same request:
-# the second one kills at once. A background job of sh starts with SIGINT ignored, which
+# SIGINT twice, the second after the --signal-dedupe window (1 s here) that makes a quick
+# repeat the same request: the second one kills at once. A background job of sh starts with SIGINT ignored, which
 # flightdeck keeps ignoring (as nohup's SIGHUP), so it is started with SIGINT at its default.
 env --default-signal=INT true 2>/dev/null || skip "env --default-signal is not supported here"
 RC=0
-env --default-signal=INT "$FLIGHTDECK" run --preflight none --grace 60 -- sh -c "trap '' INT TERM; echo ready; while :; do sleep 0.1; done # deaf $TMP" \
+env --default-signal=INT "$FLIGHTDECK" run --preflight none --grace 60 --signal-dedupe 1s -- sh -c "trap '' INT TERM; echo ready; while :; do sleep 0.1; done # deaf $TMP" \
 	>"$TMP/out" 2>"$TMP/err" &
 fdpid=$!
 for _ in $(seq 50); do grep -q ready "$TMP/out" 2>/dev/null && break; sleep 0.1; done
