@@ -8,17 +8,13 @@
  */
 #define _GNU_SOURCE
 #include "report.h"
+#include "promfile.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define WIDTH 100
 
@@ -168,21 +164,6 @@ out:
 	return out;
 }
 
-/* Label values escape backslash, double quote and newline (exposition format). */
-static void prom_label(FILE *f, const char *v)
-{
-	fputc('"', f);
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fprintf(f, "\\%c", *v);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
-	}
-	fputc('"', f);
-}
-
 static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_report_meta *m)
 {
 	size_t count[4] = {0};
@@ -192,9 +173,9 @@ static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_rep
 	fputs("# HELP flightdeck_check_fit 1 when the node passed flightdeck check, else 0.\n"
 	      "# TYPE flightdeck_check_fit gauge\nflightdeck_check_fit{node=",
 	      f);
-	prom_label(f, m->node);
+	fd_prom_label(f, m->node);
 	fputs(",level=", f);
-	prom_label(f, m->level);
+	fd_prom_label(f, m->level);
 	fprintf(f, "} %d\n", fd_report_verdict(rep) != FD_FAIL);
 	fputs("# HELP flightdeck_check_findings Findings of the last check by status.\n"
 	      "# TYPE flightdeck_check_findings gauge\n",
@@ -210,11 +191,11 @@ static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_rep
 		if (x->status != FD_FAIL && x->status != FD_WARN)
 			continue;
 		fputs("flightdeck_check_problem{check=", f);
-		prom_label(f, x->check);
+		fd_prom_label(f, x->check);
 		fputs(",subject=", f);
-		prom_label(f, x->subject);
+		fd_prom_label(f, x->subject);
 		fputs(",code=", f);
-		prom_label(f, x->code ? x->code : "");
+		fd_prom_label(f, x->code ? x->code : "");
 		fprintf(f, ",status=\"%s\"} 1\n", fd_status_name(x->status));
 	}
 	fprintf(f,
@@ -242,16 +223,16 @@ static void prom_error_write(FILE *f, const struct prom_doc *d)
 	    "the check could not judge it (see flightdeck_check_error).\n"
 	    "# TYPE flightdeck_check_fit gauge\nflightdeck_check_fit{node=",
 	    f);
-	prom_label(f, d->m->node);
+	fd_prom_label(f, d->m->node);
 	fputs(",level=", f);
-	prom_label(f, d->m->level);
+	fd_prom_label(f, d->m->level);
 	fputs(
 	    "} NaN\n"
 	    "# HELP flightdeck_check_error 1 when the last check gave no verdict: usage (exit 2), "
 	    "could_not_run (exit 3), stopped (a signal).\n"
 	    "# TYPE flightdeck_check_error gauge\nflightdeck_check_error{reason=",
 	    f);
-	prom_label(f, d->reason);
+	fd_prom_label(f, d->reason);
 	fprintf(f,
 		"} 1\n"
 		"# HELP flightdeck_check_timestamp_seconds When the last check started.\n"
@@ -260,52 +241,34 @@ static void prom_error_write(FILE *f, const struct prom_doc *d)
 		d->m->timestamp);
 }
 
+/* The document in memory, then the one atomic replace that `run` uses too (core/promfile.h). */
 static int prom_atomic(const char *path, const struct prom_doc *d, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 32];
-	FILE *f = NULL;
-	int fd, rc = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int beside = 0, rc;
 
-	fd_strlcpy(dir, path, sizeof(dir));
-	if (fd_pathf(tmp, sizeof(tmp), "%s/.flightdeck-prom.XXXXXX", dirname(dir))) {
-		snprintf(err, errlen, "--prom-file %s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "--prom-file %s: cannot create a file beside it: %s", path,
-			 strerror(errno));
-		return rc;
-	}
-	/* mkstemp makes 0600; node_exporter may run as another user, and a file it cannot
-	 * read is a failed export, not a written one */
-	if (fchmod(fd, 0644)) {
-		rc = -errno;
-		close(fd);
-		goto fail;
-	}
-	f = fdopen(fd, "w");
 	if (!f) {
 		rc = -errno;
-		close(fd);
-		goto fail;
+		snprintf(err, errlen, "--prom-file %s: %s", path, strerror(-rc));
+		return rc;
 	}
 	if (d->reason)
 		prom_error_write(f, d);
 	else
 		prom_write(f, d->rep, d->m);
-	if (fflush(f) || ferror(f) || fsync(fileno(f)))
-		rc = -(errno ? errno : EIO);
+	rc = ferror(f) ? -ENOMEM : 0;
 	if (fclose(f) && !rc)
-		rc = -(errno ? errno : EIO);
-	if (!rc && rename(tmp, path))
-		rc = -errno;
+		rc = -ENOMEM;
 	if (!rc)
-		return 0;
-fail:
-	snprintf(err, errlen, "--prom-file %s: %s", path, strerror(-rc));
-	unlink(tmp);
+		rc = fd_prom_replace(path, text, len, 1, &beside);
+	free(text);
+	if (rc && beside)
+		snprintf(err, errlen, "--prom-file %s: cannot create a file beside it: %s", path,
+			 strerror(-rc));
+	else if (rc)
+		snprintf(err, errlen, "--prom-file %s: %s", path, strerror(-rc));
 	return rc;
 }
 
