@@ -147,19 +147,6 @@ static int check_dir(const char *flag, const char *path)
 	return 0;
 }
 
-static void node_name(char *out, size_t len, const char *given)
-{
-	const char *s = given ? given : getenv("SLURMD_NODENAME");
-
-	if (s && *s) {
-		fd_strlcpy(out, s, len);
-		return;
-	}
-	if (gethostname(out, len))
-		fd_strlcpy(out, "unknown", len);
-	out[len - 1] = '\0';
-}
-
 /*
  * A check that gave no verdict still rewrites --prom-file (NaN and the reason), so alerts see
  * a broken check instead of the last good result. Its own failure adds no second line: the
@@ -174,7 +161,7 @@ static void prom_no_verdict(const struct check_cli *cli, double t_wall, int ret)
 	struct fd_report_meta meta = {
 	    .node = host, .level = fd_level_name((enum fd_level)cli->level), .timestamp = t_wall};
 
-	node_name(host, sizeof(host), cli->node);
+	fd_node_name(host, sizeof(host), cli->node);
 	fd_report_prom_error(cli->prom, &meta, reason, err, sizeof(err));
 }
 
@@ -296,7 +283,7 @@ int cmd_check(int argc, char **argv)
 				      fd_area_name((enum fd_area)a), fd_level_name(level));
 	}
 
-	node_name(host, sizeof(host), cli.node);
+	fd_node_name(host, sizeof(host), cli.node);
 	struct fd_report_meta meta = {
 	    .node = host,
 	    .level = fd_level_name(level),

@@ -31,7 +31,7 @@ typedef int64_t (*fd_loop_next_fn)(void *arg, int64_t now);
 /* One signal taken from the signalfd. */
 typedef void (*fd_loop_signal_cb)(struct fd_loop *l, int sig, void *arg);
 
-#define FD_LOOP_MAX_TIMERS 4
+#define FD_LOOP_MAX_TIMERS 8
 
 struct fd_loop_file {
 	fd_loop_fd_cb cb; /* NULL: the slot is free */

@@ -378,6 +378,19 @@ void fd_fmt_bytes(uint64_t bytes, char *out, size_t len)
 		snprintf(out, len, "%.1f %s", v, names[i]);
 }
 
+void fd_node_name(char *out, size_t len, const char *given)
+{
+	const char *s = given ? given : getenv("SLURMD_NODENAME");
+
+	if (s && *s) {
+		fd_strlcpy(out, s, len);
+		return;
+	}
+	if (gethostname(out, len))
+		fd_strlcpy(out, "unknown", len);
+	out[len - 1] = '\0';
+}
+
 void fd_fmt_duration(int64_t ms, char *out, size_t len)
 {
 	if (ms < 1000)

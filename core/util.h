@@ -86,6 +86,12 @@ int64_t fd_dbl_to_i64(double v);
 int64_t fd_mono_ns(void);
 double fd_wall_s(void);
 
+/*
+ * The node's name in reports and textfiles: given (--node), else $SLURMD_NODENAME (what
+ * Slurm calls the node), else the hostname, else "unknown".
+ */
+void fd_node_name(char *out, size_t len, const char *given);
+
 /* "64.0 MiB", "1.2 TiB": binary units, one decimal. */
 void fd_fmt_bytes(uint64_t bytes, char *out, size_t len);
 

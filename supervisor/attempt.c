@@ -265,6 +265,7 @@ void att_check_deadlines(struct sv *s, int64_t now)
 			return;
 	} while (st.failure == FD_FAIL_STALL && rank_exited(s, ranks_find(&s->ranks, st.rank)));
 	beats_explain(s, st.what, sizeof(st.what));
+	s->att.stalls++;
 	sup_event(s, "stall", st.rank, st.step, NULL, -1, sup_fields("reason", st.reason));
 	att_fail(s, st.failure, st.what);
 }

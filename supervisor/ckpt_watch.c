@@ -23,6 +23,7 @@ static int scan_dir(struct sv *s, struct fd_ckpt_scan *scan)
 	r = fd_ckpt_newest(s->o->checkpoint_dir, s->o->checkpoint_marker, scan);
 	if (r)
 		return r;
+	prom_learn_ckpt(s, scan);
 	if (*scan->skipped)
 		sup_say(s, "skipping %s: not complete (no completion marker)", scan->skipped);
 	return 1;
@@ -105,12 +106,20 @@ static void judge_age(struct sv *s, const struct fd_ckpt_scan *scan)
 	sup_event(s, "checkpoint_overdue", RANK_NONE, s->ranks.max_step, scan->newest, -1, o);
 }
 
+/* The newest checkpoint's age is watched while the job runs: for --checkpoint-max-age, and
+ * for --prom-file's flightdeck_run_checkpoint_age_seconds. */
+int ckpt_watching(const struct sv *s)
+{
+	return s->o->checkpoint_dir && (s->o->checkpoint_max_age_ms || s->o->prom_file);
+}
+
 /*
  * The 68-hours-without-a-checkpoint incident: while the job runs, the newest complete
  * checkpoint must not grow older than --checkpoint-max-age. The scan runs in slices of
  * CKPT_SLICE_ENTRIES entries, one per wake-up of the loop, so a directory of 100k entries
  * (1-2 s of fstatat) never keeps the loop from the heartbeat socket for more than a slice;
- * a scan that is still walking asks to be woken again at once.
+ * a scan that is still walking asks to be woken again at once. --prom-file alone scans the
+ * same way, once every CKPT_CHECK_MAX_MS, for the age it exports.
  */
 void ckpt_age_check(struct sv *s, int64_t now)
 {
@@ -118,7 +127,7 @@ void ckpt_age_check(struct sv *s, int64_t now)
 	int64_t every = s->o->checkpoint_max_age_ms / CKPT_CHECKS_PER_AGE;
 	int r = 0;
 
-	if (every > CKPT_CHECK_MAX_MS)
+	if (!s->o->checkpoint_max_age_ms || every > CKPT_CHECK_MAX_MS)
 		every = CKPT_CHECK_MAX_MS;
 	if (!c->walking) {
 		r = fd_ckpt_walk_begin(&c->walk, s->o->checkpoint_dir, s->o->checkpoint_marker);
@@ -134,7 +143,10 @@ void ckpt_age_check(struct sv *s, int64_t now)
 		fd_ckpt_walk_end(&c->walk);
 	}
 	c->next_check = now + (every > 0 ? every : 1) * MS;
-	if (!r)
+	if (r)
+		return;
+	prom_learn_ckpt(s, &c->walk.out);
+	if (s->o->checkpoint_max_age_ms)
 		judge_age(s, &c->walk.out);
 }
 

@@ -41,6 +41,7 @@ void sup_event(struct sv *s, const char *name, int rank, int64_t step, const cha
 	cJSON *o;
 	int r;
 
+	prom_event(s); /* every event rewrites --prom-file */
 	if (s->events_fd < 0) {
 		cJSON_Delete(extra);
 		return;

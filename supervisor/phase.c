@@ -144,7 +144,7 @@ int64_t sup_next_wake(void *arg, int64_t now)
 		t = earlier(t, ranks_next_deadline(&s->ranks, s->o, s->att.launch_ns));
 		if (s->o->heartbeat_file)
 			t = earlier(t, s->beats.next_file_poll);
-		if (s->o->checkpoint_max_age_ms)
+		if (ckpt_watching(s))
 			t = earlier(t, s->ckpt.next_check);
 		break;
 	case PH_STACKS:
@@ -185,7 +185,7 @@ void sup_on_timer(struct fd_loop *l, int64_t now, void *arg)
 	case PH_RUNNING:
 		if (s->o->heartbeat_file && now >= s->beats.next_file_poll)
 			beats_poll_file(s, now);
-		if (s->o->checkpoint_max_age_ms && now >= s->ckpt.next_check)
+		if (ckpt_watching(s) && now >= s->ckpt.next_check)
 			ckpt_age_check(s, now);
 		att_check_deadlines(s, now); /* the attempt's own --timeout included */
 		return;

@@ -53,6 +53,7 @@ struct fd_run_opts {
 	/* telling people */
 	const char *events;
 	int quiet;
+	const char *prom_file; /* --prom-file: the node_exporter textfile */
 
 	/* added later */
 	int pty;		 /* --pty: the command's stdout and stderr are a pseudo-terminal */

@@ -223,6 +223,8 @@ static int open_loop(struct sv *s)
 		return r;
 	r = fd_loop_timer(&s->loop, sup_next_wake, sup_on_timer, s);
 	if (!r)
+		r = prom_open(s);
+	if (!r)
 		r = beats_watch(s);
 	if (!r && s->o->group.nnodes > 1) {
 		*err = '\0';
@@ -303,6 +305,7 @@ int fd_supervise(const struct fd_run_opts *o)
 out:
 	summary(s, 0); /* a set-up that failed: the events log still gets its exit event */
 done:
+	prom_final(s); /* likewise the textfile: up 0 and the exit code */
 	ckpt_watch_close(s);
 	out_close(s);
 	out_fini(s);

@@ -15,6 +15,7 @@
  *   stacks.c     asking stuck ranks for stacks, and reading them
  *   ckpt_watch.c the resume checkpoint and the --checkpoint-max-age watch
  *   events.c     the stderr line and the --events JSON lines
+ *   prom.c       the --prom-file textfile for node_exporter
  *   ranks.c      the rank table and the stall policy (pure, ranks.h)
  */
 #ifndef FD_SV_H
@@ -48,6 +49,8 @@
 #define CKPT_CHECKS_PER_AGE  4	    /* ...or 4 times per max age */
 #define CKPT_SLICE_ENTRIES   256    /* directory entries looked at per wake-up of the loop */
 #define QUEUED_SIGNAL_MS     10000  /* a queued SIGUSR1/2 waits this long at most for a beat */
+#define PROM_EVERY_MS	     5000   /* --prom-file: rewritten at least this often, ... */
+#define PROM_GAP_MS	     100    /* ... on every event, but a burst of them is one write */
 #define EMERGENCY_ROUNDS     100    /* last-resort SIGKILL rounds, ... */
 #define EMERGENCY_ROUND_US   20000  /* ... this far apart: 2 s at most */
 
@@ -196,9 +199,20 @@ struct sup_ckpt_age {
 	int warned_none;
 };
 
+/* prom.c: --prom-file */
+struct sup_prom {
+	char node[256];	  /* the node label */
+	int on;		  /* --prom-file given, its timer in the loop */
+	int64_t due;	  /* the next write */
+	int64_t last;	  /* the last one */
+	int failed;	  /* the last write failed (said once until one succeeds) */
+	double ckpt_time; /* the newest complete checkpoint's completion, Unix s; 0: none known */
+};
+
 /* attempt.c: this attempt and the count of them */
 struct sup_attempt {
 	int launches, restarts;
+	int stalls;		  /* attempts this node ended for a stall (startup included) */
 	int fail;		  /* FD_FAIL_* of this attempt, as this node saw it */
 	int peer_halt;		  /* stopped because another node's attempt failed */
 	int rank_base;		  /* the global rank of local rank 0 (native ranks) */
@@ -226,6 +240,7 @@ struct sv {
 	struct sup_beats beats;
 	struct sup_ckpt_age ckpt;
 	struct sup_helper_text helper_text;
+	struct sup_prom prom;
 
 	struct fd_group group;
 	struct fd_decision peer_stop; /* a stop a peer started (on_stop) */
@@ -313,8 +328,15 @@ void stacks_collect(struct sv *s);
 int ckpt_newest(struct sv *s, char *out, size_t len);
 int ckpt_list(struct sv *s, struct fd_node_state *me);
 void ckpt_path(struct sv *s, const char *name, char *out, size_t len);
+int ckpt_watching(const struct sv *s);
 void ckpt_age_check(struct sv *s, int64_t now);
 void ckpt_watch_close(struct sv *s);
+
+/* prom.c */
+int prom_open(struct sv *s);
+void prom_event(struct sv *s);
+void prom_learn_ckpt(struct sv *s, const struct fd_ckpt_scan *scan);
+void prom_final(struct sv *s);
 
 /* events.c */
 void sup_say(const struct sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -43,6 +43,7 @@ peer-timeout = 10s
 join-timeout = 5m
 exclude-file = 
 events = 
+prom-file = 
 quiet = 0
 EOF
 diff "$TMP/want" "$TMP/out" >"$TMP/diff" || fail "run --show-config: $(cat "$TMP/diff")"
