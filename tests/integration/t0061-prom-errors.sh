@@ -1,7 +1,7 @@
 #!/bin/sh
-# --prom-file on a check that could not give a verdict: a usage error (exit 2) or a could-not-run
-# (exit 3) rewrites the textfile with flightdeck_check_fit NaN and flightdeck_check_error{reason},
-# so the last good result never stays and looks current.
+# --prom-file on a check that could not give a verdict: a usage error (exit 2), a could-not-run
+# (exit 3) or a stopping signal rewrites the textfile with flightdeck_check_fit NaN and
+# flightdeck_check_error{reason}, so the last good result never stays and looks current.
 . "$TESTS_DIR/integration/lib.sh"
 
 mkdir "$TMP/prom"
@@ -43,3 +43,22 @@ run check $(fx healthy-ndr8) --counter-window 0 --node n1 --prom-file "$p"
 grep -q '^flightdeck_check_fit{node="n1",level="standard"} 1$' "$p" || fail "the next good run did not restore fit 1"
 grep -q 'flightdeck_check_error' "$p" && fail "the error metric stays after a good run"
 ok "an option error after --prom-file likewise; the next good run replaces it"
+
+# a check stopped by a signal (Slurm's SIGTERM to a HealthCheckProgram past its 60 s) while
+# gpubench hangs: the textfile says so too, not the last good verdict
+export STANDIN_SLEEP="3607.$$"
+STANDIN_MODE=hang "$FLIGHTDECK" check --counter-window 0 --node n1 $(fx no-rdma) --only bw \
+	--gpubench "$TESTS_DIR/helpers/gpubench-standin.sh" --gpubench-timeout 60s --prom-file "$p" \
+	>"$TMP/out" 2>"$TMP/err" &
+pid=$!
+for _ in $(seq 100); do pgrep -f "sleep $STANDIN_SLEEP" >/dev/null && break; sleep 0.05; done
+pgrep -f "sleep $STANDIN_SLEEP" >/dev/null || fail "the hanging stand-in did not start"
+kill -TERM "$pid"
+RC=0
+wait "$pid" || RC=$?
+expect_rc 143
+grep -q '^flightdeck_check_fit{node="n1",level="standard"} NaN$' "$p" || fail "a stopped check left the fit gauge: $(cat "$p")"
+grep -q '^flightdeck_check_error{reason="stopped"} 1$' "$p" || fail "no stopped error metric: $(cat "$p")"
+parseable
+[ "$(ls -A "$TMP/prom")" = flightdeck.prom ] || fail "temporary files left beside the textfile"
+ok "a check stopped by SIGTERM rewrites the textfile: fit NaN, error{reason=stopped}"
