@@ -16,6 +16,10 @@ PACKAGES=(
 	python3-torch			 # a real torchrun (CPU, gloo) for the demo and end-to-end test
 	openmpi-bin libopenmpi-dev	 # a real mpirun (t0106); the headers too: CMake's FindMPI
 					 # fails the configure on mpicc without them
+	prometheus prometheus-node-exporter # promtool and a real node_exporter (t0191), which
+					 # starts its own on a free port: the packages' services
+					 # (where systemd starts them) are not used
+	curl				 # t0191 scrapes that node_exporter
 )
 
 missing=()
