@@ -12,7 +12,11 @@ TORCHRUN=/usr/bin/torchrun
 TRAIN="$SRC_DIR/scripts/demo/train.py"
 
 mkdir -p "$TMP/ref" "$TMP/ck"
-"$TORCHRUN" --nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1 --log_dir "$TMP/logs" "$TRAIN" \
+# a static rendezvous on a free port: --standalone's fixed 29400 collides with another
+# torchrun test running beside this one
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$TORCHRUN" --nnodes=1 --node_rank=0 --nproc_per_node=2 --master_addr=127.0.0.1 \
+	--master_port="$port" -r 1 -t 1 --log_dir "$TMP/logs" "$TRAIN" \
 	--ckpt-dir "$TMP/ref" --steps 40 --out "$TMP/ref.sha" >"$TMP/ref.log" 2>&1 ||
 	{ cat "$TMP/ref.log"; fail "the uninterrupted torchrun run failed"; }
 ok "uninterrupted torchrun run: $(cut -c1-16 "$TMP/ref.sha")..."
