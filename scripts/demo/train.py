@@ -10,21 +10,39 @@ uninterrupted one.
 
 --stall-at N makes --stall-rank stop itself (SIGSTOP) at step N, on the first launch only
 (FLIGHTDECK_RESTART_COUNT=0): the other ranks then wait in all_reduce forever, the hang
-flightdeck exists to catch.
+flightdeck exists to catch. --crash-at N makes --crash-rank exit (os._exit(1), no cleanup)
+right after beating step N, on the first launch only: a rank dying under the others.
+
+FLIGHTDECK_DEMO_TIMING=1 prints "t NAME RANK RESTART UNIX-TIME" lines on stderr as the rank
+comes up (up: the script's first line runs; import_done; pg_init_done), for bench/recovery.sh;
+stdout and the digest are the same either way.
 """
 
-import argparse
-import hashlib
-import os
-import signal
-import sys
 import time
+
+T_UP = time.time()  # the first line run: from the launch to here, the interpreter starts
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import flightdeck_heartbeat as hb  # noqa: E402
 
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
+
+T_IMPORT = time.time()
+TIMING = os.environ.get("FLIGHTDECK_DEMO_TIMING") == "1"
+
+
+def timing(name, t):
+    if TIMING:
+        sys.stderr.write("t %s %s %s %.6f\n" % (name, os.environ.get("RANK", "0"),
+                                                os.environ.get("FLIGHTDECK_RESTART_COUNT", "0"), t))
+        sys.stderr.flush()
 
 
 def batch(step, rank):
@@ -48,11 +66,16 @@ def main():
     ap.add_argument("--step-time", type=float, default=0.05, help="seconds per step (sleep)")
     ap.add_argument("--stall-at", type=int, default=-1)
     ap.add_argument("--stall-rank", type=int, default=1)
+    ap.add_argument("--crash-at", type=int, default=-1)
+    ap.add_argument("--crash-rank", type=int, default=1)
     ap.add_argument("--out", default=None, help="rank 0 writes the final parameters' digest here")
     ap.add_argument("--beat-log", default=None, help="append 'rank step time' per beat")
     args = ap.parse_args()
 
+    timing("up", T_UP)
+    timing("import_done", T_IMPORT)
     dist.init_process_group("gloo")
+    timing("pg_init_done", time.time())
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
     torch.set_num_threads(1)
@@ -86,6 +109,9 @@ def main():
         if log:
             log.write("%d %d %.6f\n" % (rank, step, time.time()))
             log.flush()
+        if step == args.crash_at and rank == args.crash_rank and first_launch:
+            print("rank %d: crashing at step %d" % (rank, step), flush=True)
+            os._exit(1)
         if rank == 0 and step % 10 == 0:
             print("step %d loss %.6f" % (step, loss.item()), flush=True)
         if step % args.ckpt_every == 0:
