@@ -47,6 +47,15 @@ int stacks_ask(struct sv *s)
 	return asked;
 }
 
+/* A rank stopped by a signal (state T) cannot run its handler: waiting for it is waiting
+ * out all of --stack-wait for nothing. */
+static int cannot_dump(const struct sup_rank *r)
+{
+	struct fd_proc p;
+
+	return !fd_proc_read(r->pid, &p) && (p.state == 'T' || p.state == 't');
+}
+
 int stacks_ready(struct sv *s)
 {
 	char path[PATH_MAX];
@@ -56,8 +65,11 @@ int stacks_ready(struct sv *s)
 		if (!s->ranks.v[i].stack_asked)
 			continue;
 		if (stack_path(s, s->ranks.v[i].id, path, sizeof(path)) || stat(path, &st) ||
-		    st.st_size == 0)
+		    st.st_size == 0) {
+			if (cannot_dump(&s->ranks.v[i]))
+				continue;
 			return 0;
+		}
 	}
 	return 1;
 }

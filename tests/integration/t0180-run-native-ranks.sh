@@ -30,6 +30,9 @@ expect_rc 0
 # stalled; the post-mortem names rank 1, the stopped one
 expect_event '.event=="stall" and (.rank==0 or .rank==1) and .step==24'
 grep -q "rank 1 (pid [0-9]*) is stopped" "$TMP/err" || fail "the stopped rank 1 is not named"
+# a stopped rank cannot dump its stack: the stop does not wait out --stack-wait (5 s) for it
+wait_s=$(jq -s '([.[] | select(.event=="kill")][0].time) - ([.[] | select(.event=="stall")][0].time)' "$TMP/ev")
+awk -v w="$wait_s" 'BEGIN { exit !(w < 2) }' || fail "the stop waited $wait_s s for a stopped rank's stack"
 expect_event ".event==\"restart\" and .checkpoint==\"$TMP/ck/step-000020.pt\""
 grep -q "^\[rank0\]: resumed from $TMP/ck/step-000020.pt at step 20" "$TMP/out" ||
 	fail "rank 0's output is not prefixed, or it did not resume from step 20"
