@@ -142,6 +142,25 @@ static void decide(struct tcp *t)
 }
 
 /*
+ * A final decision made outside a round (a node lost, a signal with nothing running): said
+ * as an event naming d->node, sent to every member but except, and handed to this node.
+ */
+static void end_job(struct tcp *t, struct fd_decision *d, const char *event, const char *host,
+		    int except, int kind)
+{
+	uint8_t buf[2048];
+	size_t n;
+
+	t->over = 1;
+	d->gen = t->gen;
+	d->restarts = t->g->history.restarts;
+	tcp_event(t, event, d->node, host, "%s", d->why);
+	n = fd_decision_put(buf, sizeof(buf), d);
+	send_all(t, FR_DECISION, buf, n, except);
+	tcp_deliver(t, d, kind);
+}
+
+/*
  * A stop signal while no attempt runs anywhere (the group forming, the nodes in their
  * preflight or at the gate, a backoff): nothing needs stopping, and waiting for every node's
  * state could mean waiting for a node that never comes. The signal decides now, for every
@@ -154,20 +173,13 @@ static void stop_now(struct tcp *t, int node, int sig)
 				.node = node,
 				.stop_signal = sig,
 				.last_max_step = -1};
-	uint8_t buf[2048];
-	size_t n;
 
-	t->over = 1;
-	d.gen = t->gen;
-	d.restarts = t->g->history.restarts;
 	snprintf(d.why, sizeof(d.why),
 		 "node %d (%s) was told to stop (signal %d) with no attempt running: every node "
 		 "stops",
 		 node, tcp_host_of(t, node), sig);
-	tcp_event(t, "stop", node, tcp_host_of(t, node), "%s", d.why);
-	n = fd_decision_put(buf, sizeof(buf), &d);
-	send_all(t, FR_DECISION, buf, n, -1);
-	tcp_deliver(t, &d, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
+	end_job(t, &d, "stop", tcp_host_of(t, node), -1,
+		t->submitted ? DELIVER_DECISION : DELIVER_STOP);
 }
 
 /*
@@ -243,13 +255,13 @@ static void welcome(struct tcp *t, struct conn *c, const struct fd_frame *f)
 	if (f->gen != 0 || t->by_node[node] || t->over) {
 		char why[320];
 
-		snprintf(why, sizeof(why), "node %d %s", node,
-			 t->by_node[node] ? "has joined already, from this host"
-			 : t->over	  ? "comes after the job ended"
-					  : "rejoins from an earlier generation");
 		if (t->by_node[node])
 			snprintf(why, sizeof(why), "node %d has joined already, from %s", node,
 				 t->by_node[node]->host);
+		else
+			snprintf(why, sizeof(why), "node %d %s", node,
+				 t->over ? "comes after the job ended"
+					 : "rejoins from an earlier generation");
 		reject(t, c, why);
 		c->closing = 1;
 		return;
@@ -382,9 +394,7 @@ static void on_accept(struct fd_loop *l, int fd, uint32_t events, void *arg)
 static void lose(struct tcp *t, int node, const char *how)
 {
 	struct fd_decision d = {.verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = node};
-	uint8_t buf[2048];
 	char host[256];
-	size_t n;
 
 	/* named by the host it said in its HELLO, which goes with its connection */
 	fd_strlcpy(host, tcp_host_of(t, node), sizeof(host));
@@ -394,14 +404,8 @@ static void lose(struct tcp *t, int node, const char *how)
 	}
 	if (t->over)
 		return;
-	t->over = 1;
-	d.gen = t->gen;
-	d.restarts = t->g->history.restarts;
 	snprintf(d.why, sizeof(d.why), "node %d (%s) lost: %s", node, host, how);
-	tcp_event(t, "lost", node, host, "%s", d.why);
-	n = fd_decision_put(buf, sizeof(buf), &d);
-	send_all(t, FR_DECISION, buf, n, node);
-	tcp_deliver(t, &d, DELIVER_STOP);
+	end_job(t, &d, "lost", host, node, DELIVER_STOP);
 }
 
 void coord_timer(struct tcp *t, int64_t now)

@@ -18,20 +18,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/*
+ * This node ends the job on its own (its coordinator lost or never there, a signal before it
+ * answered): the connection goes, d is said (event, when named) and handed to this node.
+ */
+static void end_alone(struct tcp *t, struct fd_decision *d, const char *event, int kind)
+{
+	conn_free(t->up);
+	t->up = NULL;
+	t->over = 1;
+	d->gen = t->gen;
+	if (event)
+		tcp_event(t, event, 0, t->coord_host, "%s", d->why);
+	tcp_deliver(t, d, kind);
+}
+
 static void coordinator_lost(struct tcp *t, const char *how)
 {
 	struct fd_decision d = {.verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = 0};
 
-	conn_free(t->up);
-	t->up = NULL;
-	if (t->over)
+	if (t->over) {
+		conn_free(t->up);
+		t->up = NULL;
 		return;
-	t->over = 1;
-	d.gen = t->gen;
+	}
 	snprintf(d.why, sizeof(d.why), "the coordinator, node 0 (%s), lost: %s", t->coord_host,
 		 how);
-	tcp_event(t, "lost", 0, t->coord_host, "%s", d.why);
-	tcp_deliver(t, &d, DELIVER_STOP);
+	end_alone(t, &d, "lost", DELIVER_STOP);
 }
 
 static int send_state(struct tcp *t, int type, const struct fd_node_state *s)
@@ -224,15 +237,11 @@ void member_timer(struct tcp *t, int64_t now)
 			struct fd_decision d = {
 			    .verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = 0};
 
-			t->over = 1;
 			snprintf(d.why, sizeof(d.why),
 				 "the coordinator, node 0 (%s:%d), never answered within "
 				 "--join-timeout",
 				 t->coord_host, t->conf.coord_port);
-			tcp_event(t, "join_timeout", 0, t->coord_host, "%s", d.why);
-			conn_free(t->up);
-			t->up = NULL;
-			tcp_deliver(t, &d, DELIVER_STOP);
+			end_alone(t, &d, "join_timeout", DELIVER_STOP);
 			return;
 		}
 		if (!t->up && now >= t->next_connect) {
@@ -286,11 +295,8 @@ static void stop_alone(struct tcp *t, int sig)
 				.stop_signal = sig,
 				.last_max_step = -1};
 
-	t->over = 1;
 	snprintf(d.why, sizeof(d.why), "told to stop (signal %d) before the group formed", sig);
-	conn_free(t->up);
-	t->up = NULL;
-	tcp_deliver(t, &d, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
+	end_alone(t, &d, NULL, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
 }
 
 int member_submit(struct tcp *t, const struct fd_node_state *mine)

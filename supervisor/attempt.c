@@ -166,11 +166,9 @@ void att_launch(struct sv *s)
 	s->ckpt.next_check = s->att.launch_ns;
 	for (int i = 0; i < n; i++) {
 		if (launch_one(s, argv, i)) {
-			if (i == 0) {
-				s->att.launches--;
-				p->nlocal = 0;
-			}
-			p->nlocal = i; /* only those started are waited for */
+			if (i == 0)
+				s->att.launches--; /* nothing started */
+			p->nlocal = i;		   /* only those started are waited for */
 			fd_argv_free(argv);
 			return;
 		}
