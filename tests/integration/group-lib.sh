@@ -10,6 +10,11 @@ free_port() {
 
 PORT=$(free_port)
 
+# elapsed_since T0: seconds since T0 (date +%s.%N), one decimal
+elapsed_since() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
 # agent NODE NNODES ARGS... -- COMMAND: one node's flightdeck run in the background; its
 # stdout, stderr, events and exit status in $TMP/n$NODE.{out,err,ev,rc}; the subshell that waits
 # for it in $TMP/n$NODE.sub.

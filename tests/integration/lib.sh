@@ -93,6 +93,15 @@ expect_one_line_error() {
 	grep -q '^flightdeck: ' "$TMP/err" || fail "stderr line does not start with 'flightdeck: '"
 }
 
+# need_torch: skips unless Debian's torchrun and python3-torch are there; sets TORCHRUN and
+# TRAIN (the demo trainer)
+need_torch() {
+	TORCHRUN=/usr/bin/torchrun
+	[ -x "$TORCHRUN" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
+		skip "Debian's python3-torch is not installed (scripts/install-deps.sh installs it)"
+	TRAIN="$SRC_DIR/scripts/demo/train.py"
+}
+
 # ---- `flightdeck run` helpers ------------------------------------------------------------
 
 # frun ARGS...: flightdeck run with no preflight and short timers, events in $TMP/ev

@@ -5,10 +5,7 @@
 # from step 20, and the job finishes with parameters bit-identical to an uninterrupted run.
 . "$TESTS_DIR/integration/lib.sh"
 
-TORCHRUN=/usr/bin/torchrun
-[ -x "$TORCHRUN" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
-	skip "Debian's python3-torch is not installed (scripts/install-deps.sh installs it)"
-TRAIN="$SRC_DIR/scripts/demo/train.py"
+need_torch
 STALL=3
 
 # Python 3.11's torchrun needs -r/-t/--log_dir given (a flag-parsing bug with the defaults).

@@ -36,10 +36,6 @@ start3() {
 }
 
 # elapsed_since T0: seconds since T0 (date +%s.%N)
-elapsed_since() {
-	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
-}
-
 # --- a member killed with SIGKILL ----------------------------------------------------------
 start3 kill
 t0=$(date +%s.%N)

@@ -8,10 +8,7 @@
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/group-lib.sh"
 
-TORCHRUN=/usr/bin/torchrun
-[ -x "$TORCHRUN" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
-	skip "Debian's python3-torch is not installed (scripts/install-deps.sh installs it)"
-TRAIN="$SRC_DIR/scripts/demo/train.py"
+need_torch
 
 # torchrun_args NODE MASTER_PORT TAG: one node of a 2x2 job. Python 3.11's torchrun needs
 # -r/-t/--log_dir given (a flag-parsing bug with the defaults); each node logs apart.

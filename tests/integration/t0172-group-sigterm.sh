@@ -41,10 +41,6 @@ start3() {
 	sleep 0.5 # the peers beat each other a few times
 }
 
-elapsed_since() {
-	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
-}
-
 # expect_saved CASE SECONDS: every node's job saved, every agent exited 143 well within the
 # 5 s grace (nobody waited for a SIGKILL), no job left
 expect_saved() {

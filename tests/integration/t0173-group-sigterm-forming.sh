@@ -6,10 +6,6 @@
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/group-lib.sh"
 
-elapsed_since() {
-	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
-}
-
 # joined_two CASE: nodes 0 and 1 of 3 started and joined; node 2 never comes
 joined_two() {
 	for n in 0 1; do

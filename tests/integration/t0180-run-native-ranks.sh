@@ -6,10 +6,7 @@
 # progress regex is matched rank by rank; each launch gets a fresh MASTER_PORT.
 . "$TESTS_DIR/integration/lib.sh"
 
-TORCHRUN=/usr/bin/torchrun
-[ -x "$TORCHRUN" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
-	skip "Debian's python3-torch is not installed (scripts/install-deps.sh installs it)"
-TRAIN="$SRC_DIR/scripts/demo/train.py"
+need_torch
 
 mkdir -p "$TMP/ref" "$TMP/ck"
 # a static rendezvous on a free port: --standalone's fixed 29400 collides with another

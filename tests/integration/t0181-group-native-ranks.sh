@@ -7,10 +7,7 @@
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/group-lib.sh"
 
-TORCHRUN=/usr/bin/torchrun
-[ -x "$TORCHRUN" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
-	skip "Debian's python3-torch is not installed (scripts/install-deps.sh installs it)"
-TRAIN="$SRC_DIR/scripts/demo/train.py"
+need_torch
 
 mkdir -p "$TMP/ref" "$TMP/ck"
 ref_port=$(free_port)
