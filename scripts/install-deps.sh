@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - installs, from Debian's packages, what building and testing flightdeck
 # needs. Safe to run twice: it installs only what is missing, and runs apt-get update only
-# when something is.
+# when something is; it waits up to 10 minutes for another apt-get holding the lock.
 set -euo pipefail
 
 PACKAGES=(
@@ -34,5 +34,5 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

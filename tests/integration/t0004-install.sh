@@ -1,7 +1,7 @@
 #!/bin/sh
 # `cmake --install` into a fresh prefix: the binary, the heartbeat clients (C header, Python
-# module), the Prometheus alert rules and the docs, each usable from where it lands. ctest
-# passes BUILD_DIR.
+# module), the Prometheus alert rules, the example config, the systemd units and the docs, each
+# usable from where it lands. ctest passes BUILD_DIR.
 . "$TESTS_DIR/integration/lib.sh"
 : "${BUILD_DIR:?BUILD_DIR must point at the build tree}"
 command -v cmake >/dev/null 2>&1 || skip "cmake is not installed"
@@ -13,10 +13,12 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/python/flightdeck_heartbeat.py \
 	share/flightdeck/prometheus/flightdeck-rules.yml \
 	share/flightdeck/prometheus/flightdeck-rules.test.yml \
+	share/flightdeck/flightdeck.conf.example \
+	lib/systemd/system/flightdeck-check.service lib/systemd/system/flightdeck-check.timer \
 	share/doc/flightdeck/README.md share/doc/flightdeck/architecture.md; do
 	[ -s "$P/$f" ] || fail "cmake --install did not install $f: $(cat "$TMP/install.log")"
 done
-ok "cmake --install: the binary, the header, the python client, the alert rules, the docs"
+ok "cmake --install: the binary, the header, the python client, the alert rules, the example config, the systemd units, the docs"
 
 "$P/bin/flightdeck" version >"$TMP/out" 2>"$TMP/err" || fail "the installed flightdeck does not run"
 grep -q '^flightdeck ' "$TMP/out" || fail "the installed flightdeck version says: $(cat "$TMP/out")"
@@ -43,3 +45,42 @@ if command -v promtool >/dev/null 2>&1; then
 		>"$TMP/out" 2>&1 || fail "the installed alert rules fail their unit tests: $(cat "$TMP/out")"
 	ok "the installed alert rules pass promtool test rules where they land"
 fi
+
+# The example config, copied to where admins put it, is read as it is: every key commented out
+# at its default, so the effective values are the defaults.
+"$P/bin/flightdeck" check --config "$P/share/flightdeck/flightdeck.conf.example" --show-config \
+	>"$TMP/shown" 2>"$TMP/err" || fail "the installed example config is refused: $(cat "$TMP/err")"
+"$P/bin/flightdeck" run --config "$P/share/flightdeck/flightdeck.conf.example" --show-config \
+	>>"$TMP/shown" 2>"$TMP/err" || fail "run refuses the installed example config: $(cat "$TMP/err")"
+ok "the installed example config reads back through check and run"
+
+# The units: systemd's own parser (it says "ignoring" and still exits 0 on a bad line, so any
+# word from it fails), the service naming the binary of this prefix, and its command run as it
+# stands, writing the textfile where it says.
+U="$P/lib/systemd/system"
+grep -q "^ExecStart=$P/bin/flightdeck check " "$U/flightdeck-check.service" ||
+	fail "the installed service does not run $P/bin/flightdeck: $(grep ExecStart "$U/flightdeck-check.service")"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	systemd-analyze verify "$U/flightdeck-check.service" "$U/flightdeck-check.timer" >"$TMP/verify" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$TMP/verify")"
+	# only the words about our two files count: a container without systemd as PID 1
+	# may add lines about the host's own units
+	if grep -q 'flightdeck-check' "$TMP/verify"; then
+		fail "systemd-analyze finds fault with the units: $(grep flightdeck-check "$TMP/verify")"
+	fi
+	ok "systemd-analyze verify accepts the service and the timer"
+else
+	echo "skipped: systemd-analyze is not installed (the units' syntax was not verified)"
+fi
+mkdir -p "$TMP/textfiles"
+cmd=$(sed -n 's/^ExecStart=//p' "$U/flightdeck-check.service" |
+	sed 's|[$]{FLIGHTDECK_PROM_DIR}|'"$TMP/textfiles"'|')
+set +e
+# shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
+FLIGHTDECK_CONFIG=/dev/null $cmd >"$TMP/out" 2>"$TMP/err"
+rc=$?
+set -e
+[ "$rc" -le 1 ] || fail "the service's command exits $rc: $(cat "$TMP/err")"
+grep -q '^flightdeck_check_fit' "$TMP/textfiles/flightdeck.prom" ||
+	fail "the service's command wrote no textfile: $(ls "$TMP/textfiles")"
+ok "the service's command writes flightdeck.prom (exit $rc, a verdict)"
