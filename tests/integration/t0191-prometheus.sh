@@ -13,7 +13,7 @@ RULES="$SRC_DIR/scripts/prometheus"
 
 promtool check rules "$RULES/flightdeck-rules.yml" >"$TMP/out" 2>"$TMP/err" ||
 	fail "promtool check rules refused flightdeck-rules.yml"
-grep -q 'SUCCESS: 5 rules found' "$TMP/out" || fail "expected 5 rules: $(cat "$TMP/out")"
+grep -q 'SUCCESS: 6 rules found' "$TMP/out" || fail "expected 6 rules: $(cat "$TMP/out")"
 ok "promtool check rules: the 5 alert rules are valid"
 
 (cd "$TMP" && promtool test rules "$RULES/flightdeck-rules.test.yml") >"$TMP/out" 2>"$TMP/err" ||
