@@ -6,16 +6,20 @@
  */
 #define _GNU_SOURCE
 #include "loop.h"
+#include "spawn.h"
 #include "tcp.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /*
@@ -179,36 +183,15 @@ static void on_coord(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	coordinator_lost(t, why ? why : conn_err_name(r ? r : -EPIPE));
 }
 
-/* One try at reaching the coordinator: a non-blocking connect, finished in on_coord. */
-static void try_connect(struct tcp *t)
+/* A non-blocking connect to the coordinator at sa, finished in on_coord. */
+static void connect_to(struct tcp *t, const struct sockaddr *sa, socklen_t len)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
-	char port[16];
-	int r, fd;
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	snprintf(port, sizeof(port), "%d", t->conf.coord_port);
-	/* A name that does not resolve yet (the index-0 pod not up) is retried like a refusal.
-	 * getaddrinfo blocks: the resolver's own timeouts bound it. */
-	r = getaddrinfo(t->coord_host, port, &hints, &res);
-	if (r) {
-		if (!t->addr_err_said) {
-			tcp_event(t, "waiting", 0, t->coord_host,
-				  "coordinator %s:%d not resolvable yet (%s): retrying until "
-				  "--join-timeout",
-				  t->coord_host, t->conf.coord_port, gai_strerror(r));
-			t->addr_err_said = 1;
-		}
+	if (fd < 0)
 		return;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		freeaddrinfo(res);
-		return;
-	}
 	conn_sockopts(t, fd);
-	r = connect(fd, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	if (r && errno != EINPROGRESS) {
+	if (connect(fd, sa, len) && errno != EINPROGRESS) {
 		close(fd);
 		return;
 	}
@@ -223,6 +206,117 @@ static void try_connect(struct tcp *t)
 		conn_free(t->up);
 		t->up = NULL;
 	}
+}
+
+/* A name that does not resolve yet (the index-0 pod not up) is retried like a refusal. */
+static void not_resolvable(struct tcp *t, int gai)
+{
+	if (t->addr_err_said)
+		return;
+	tcp_event(t, "waiting", 0, t->coord_host,
+		  "coordinator %s:%d not resolvable yet (%s): retrying until --join-timeout",
+		  t->coord_host, t->conf.coord_port, gai_strerror(gai));
+	t->addr_err_said = 1;
+}
+
+/*
+ * The coordinator's name is looked up in a child process (fd_fork_group: its own group,
+ * default signals, SIGKILL when flightdeck dies), since getaddrinfo() cannot be interrupted
+ * and waits out the resolver's timeouts (2 x 5 s per nameserver by default, again on every
+ * retry) while cluster DNS does not answer yet: this loop must go on answering signals and
+ * counting --join-timeout. The child writes one struct resolved (under PIPE_BUF: one atomic
+ * write) and exits. flightdeck is one thread, so the child may call what it likes.
+ */
+struct resolved {
+	int32_t gai; /* 0 or getaddrinfo's EAI_ code */
+	uint32_t len;
+	struct sockaddr_storage addr;
+};
+
+static void resolver_done(struct tcp *t)
+{
+	fd_loop_del(t->g->loop, t->resolver_fd);
+	close(t->resolver_fd);
+	t->resolver_fd = -1;
+}
+
+static void on_resolved(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct tcp *t = arg;
+	struct resolved r;
+	ssize_t n = read(fd, &r, sizeof(r));
+
+	(void)l;
+	(void)events;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	resolver_done(t);
+	/* It has written or died (EOF): reaped here unless the supervisor's reaping got it
+	 * first; no rank runs before the welcome, so the pid cannot be anyone else's. */
+	while (waitpid(t->resolver, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(r))
+		r.gai = EAI_SYSTEM; /* killed before it answered: retried */
+	if (r.gai) {
+		not_resolvable(t, r.gai);
+		return;
+	}
+	if (!t->over && !t->welcomed && !t->up)
+		connect_to(t, (const struct sockaddr *)&r.addr, r.len);
+}
+
+static void start_resolver(struct tcp *t, const char *port)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
+	struct resolved r = {0};
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return;
+	pid = fd_fork_group();
+	if (pid == 0) {
+		close(p[0]);
+		r.gai = getaddrinfo(t->coord_host, port, &hints, &res);
+		if (!r.gai) {
+			r.len = res->ai_addrlen < sizeof(r.addr) ? res->ai_addrlen : sizeof(r.addr);
+			memcpy(&r.addr, res->ai_addr, r.len);
+		}
+		_exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return;
+	}
+	t->resolver = pid;
+	t->resolver_fd = p[0];
+	if (fd_loop_add(t->g->loop, p[0], EPOLLIN, on_resolved, t)) {
+		/* not back in the loop since the fork: nothing has reaped it, the pid is its */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(p[0]);
+		t->resolver_fd = -1;
+	}
+}
+
+/* One try at reaching the coordinator: an address at once, a name through the resolver. */
+static void try_connect(struct tcp *t)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST},
+			*res;
+	char port[16];
+
+	if (t->resolver_fd >= 0)
+		return; /* a lookup is under way */
+	snprintf(port, sizeof(port), "%d", t->conf.coord_port);
+	if (getaddrinfo(t->coord_host, port, &hints, &res)) {
+		start_resolver(t, port);
+		return;
+	}
+	connect_to(t, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
 }
 
 void member_timer(struct tcp *t, int64_t now)
@@ -347,6 +441,9 @@ int member_open(struct tcp *t, char *err, size_t errlen)
 
 void member_close(struct tcp *t)
 {
+	/* A lookup still under way: its write will fail (SIGPIPE), or our exit kill it. */
+	if (t->resolver_fd >= 0)
+		resolver_done(t);
 	if (t->up) {
 		conn_flush_blocking(t->up, 1000);
 		conn_free(t->up);

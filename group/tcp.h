@@ -86,6 +86,8 @@ struct tcp {
 	struct fd_node_state mine; /* a submit made before the coordinator answered */
 	int mine_queued;
 	int addr_err_said;
+	pid_t resolver;	 /* the child looking up coord_host, while resolver_fd >= 0 */
+	int resolver_fd; /* its pipe, -1 when no lookup is under way */
 };
 
 /* conn.c */
