@@ -247,6 +247,8 @@ void grp_halt(struct fd_group *g, int failure, int stop_signal, const char *what
  * the other side's on_world. 0, -EPIPE once the job is over, -ENOTSUP in a size-1 group.
  */
 int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m);
+/* The host of a node: what it said when it joined, else the job's node list, else "?". */
+const char *grp_host(struct fd_group *g, int node);
 /* Leaves the group and the loop; safe on a group that never opened. */
 void grp_close(struct fd_group *g);
 

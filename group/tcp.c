@@ -68,6 +68,11 @@ static void wake(struct tcp *t)
 		fd_err("node group: cannot wake the loop: %s", strerror(errno));
 }
 
+const char *grp_host(struct fd_group *g, int node)
+{
+	return g->tcp ? tcp_host_of(g->tcp, node) : "?";
+}
+
 void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind)
 {
 	struct delivery *q = queue_slot(t);
