@@ -54,8 +54,11 @@ for n in 0 1 2 3; do
 	expect_agent_rc $n 0
 	world $n '.status == "pass" and .value == "200.0 GB/s" and .expected == ">= 100 GB/s" and (.message | test("across 4 nodes \\(32 ranks\\)"))'
 done
+[ "$(ls "$TMP/w" | wc -l)" -eq 1 ] && [ "$(ls "$TMP"/w/world-* | wc -l)" -eq 4 ] ||
+	{ ls -R "$TMP/w"; fail "the four ranks did not meet under the one relayed id"; }
 sanitizer_clean 0 1 2 3
 ok "four fast nodes: the id relayed, one world of four, bw.world passes at 200 GB/s on every node"
+rm -rf "$TMP/w" && mkdir "$TMP/w"
 
 # ---- node 2 slow: halves, then each of the pair against a good node ------------------------
 PORT=$(free_port)
@@ -72,6 +75,7 @@ grep -q "group: node 2 (.*): bw.world BW_WORLD_LOW node 2" "$TMP/n0.err" || { du
 grep -q "re-testing nodes 0,1" "$TMP/n0.err" && grep -q "re-testing nodes 2,0" "$TMP/n0.err" ||
 	{ dump_agents 0; fail "node 0 did not re-test the halves, then node 2 against a good node"; }
 [ "$(grep -c 're-testing' "$TMP/n0.err")" -le 4 ] || fail "more sets than two rounds of two"
+[ "$(ls "$TMP/w" | wc -l)" -eq 5 ] || { ls -R "$TMP/w"; fail "not five worlds (the job, two halves, two pairs)"; }
 [ "$(cat "$TMP/exclude")" = "$(hostname)" ] || fail "the exclude file holds '$(cat "$TMP/exclude")'"
 sanitizer_clean 0 1 2 3
 ok "node 2 slow: named by bisection (3 rounds), its host in the table and the exclude file, every node exits 69"
@@ -91,6 +95,7 @@ el=$(elapsed_since "$t0")
 awk -v e="$el" 'BEGIN { exit !(e < 20) }' || fail "the hung id took ${el} s (the deadline is 3 s)"
 sleep 0.3
 no_leftovers "sleep $STANDIN_SLEEP"
+sanitizer_clean 0 1 2
 ok "rank 0 never prints the id: killed at the deadline, node 0 named (${el} s), no process left"
 
 # ---- a node's gpubench hangs after the id went out: the others give up, it is named ---------
@@ -105,7 +110,35 @@ for n in 0 1 2; do
 done
 sleep 0.3
 no_leftovers "sleep $STANDIN_SLEEP"
+sanitizer_clean 0 1 2
 ok "node 1's gpubench hangs in the world: killed at the deadline and named; its peers gave up; no process left"
+
+# ---- a node lost while the world runs: the others exit 75 and take their gpubench down -----
+PORT=$(free_port)
+export STANDIN_SLEEP="3606.$$"
+wnode 0 3 -- --gpubench-timeout 30s
+wnode 1 3 STANDIN_WORLD=hang -- --gpubench-timeout 30s
+wnode 2 3 -- --gpubench-timeout 30s
+i=0
+while ! pgrep -f "sleep $STANDIN_SLEEP" >/dev/null && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+pgrep -f "timeout-ms 27000 --quick --world 2/3" >/dev/null || { dump_agents 0 2; fail "node 2's gpubench is not running"; }
+t0=$(date +%s.%N)
+kill -9 "$(agent_pid 1)"
+wait_agents 20 0 2
+el=$(elapsed_since "$t0")
+expect_agent_rc 0 75
+expect_agent_rc 2 75
+grep -q "node 1 (.*) lost" "$TMP/n0.err" || { dump_agents 0; fail "node 0 does not name node 1"; }
+sleep 0.3
+no_leftovers "timeout-ms 27000 --quick --world"
+# node 1's stand-in died with its check (PR_SET_PDEATHSIG); its own sleep did not: ours to end
+for p in $(pgrep -f "sleep $STANDIN_SLEEP"); do kill "$p"; done
+sanitizer_clean 0 2
+ok "node 1 lost while the world runs: nodes 0 and 2 exit 75 in ${el} s naming it, their gpubench killed"
+export STANDIN_SLEEP="3605.$$"
 
 # ---- a node without a GPU: the allreduce cannot run, a skip (never a pass) -----------------
 PORT=$(free_port)
@@ -117,6 +150,7 @@ for n in 0 1 2; do
 	expect_agent_rc $n 0
 	world $n '.status == "skip" and (.message | test("node 1 .*no GPU"))'
 done
+sanitizer_clean 0 1 2
 ok "a node without a GPU: bw.world skipped on every node with the reason, exit 0"
 
 # ---- the real flightdeck-gpubench, built here without a GPU: skip "no GPU", never a pass ---
