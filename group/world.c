@@ -119,7 +119,6 @@ static int plan(struct fd_bisect *b)
 {
 	int *p = b->buf, g0 = good_node(b, 0), g1 = good_node(b, 1);
 
-	b->round++;
 	b->b_alone = 0;
 	if (b->nsus == 1) {
 		b->culprit[0] = b->suspects[0];
@@ -127,15 +126,19 @@ static int plan(struct fd_bisect *b)
 	}
 	if (b->nsus == 0)
 		return FB_NONE;
-	if (b->round >= b->max_rounds)
+	if (b->nsus == 2 && g0 < 0) { /* no node proven good to test either with */
+		b->culprit[0] = b->suspects[0];
+		b->culprit[1] = b->suspects[1];
+		return FB_PAIR;
+	}
+	if (b->round + 1 >= b->max_rounds)
 		return FB_ROUNDS;
+	b->round++; /* counts the rounds that run: an outcome found here needs none */
 	if (b->nsus == 2) {
 		int a = b->suspects[0], c = b->suspects[1];
 
 		b->culprit[0] = a;
 		b->culprit[1] = c;
-		if (g0 < 0)
-			return FB_PAIR;
 		p[0] = a;
 		p[1] = g0;
 		b->sets[0] = (struct fd_bisect_set){.nodes = p, .n = 2};

@@ -47,6 +47,15 @@ sanitizer_clean() {
 	done
 }
 
+run explain BW_WORLD_LOW
+expect_rc 0
+grep -q -- '--exclude-file' "$TMP/out" || fail "explain BW_WORLD_LOW gives no remedy"
+run explain bw_world_failed
+expect_rc 0
+run check --list
+grep -q '^bw.world  *bw  *standard ' "$TMP/out" || fail "check --list lacks bw.world"
+ok "bw.world is a row of the check table; its codes explain themselves"
+
 # ---- four fast nodes: one world of all four, a pass with its busbw -----------------------
 for n in 0 1 2 3; do wnode $n 4; done
 wait_agents 40 0 1 2 3

@@ -50,8 +50,10 @@ static int simulate(int n, const double *speed, struct fd_bisect *b, int *rounds
 		}
 		free(seen);
 		st = fd_bisect_next(b, res);
-		if (st != FB_MORE)
+		if (st != FB_MORE) {
+			CHECK_EQ_INT(b->round + 1, *rounds); /* the rounds it says ran did */
 			return st;
+		}
 		if (*rounds > 64) {
 			CHECK(!"the bisection does not end");
 			return -1;
