@@ -595,7 +595,6 @@ void bw_world_judge(const void *facts, const struct fd_config *cfg, struct fd_re
 	const struct bw_world_facts *f = facts;
 	double want = bw_world_floor(cfg);
 	char v[96], e[96], subj[64], m[256], named[160];
-	const char *code = f->ok ? "BW_WORLD_LOW" : "ALLREDUCE_WRONG";
 
 	if (f->state == BWW_NOT_JOB)
 		return;
@@ -624,7 +623,8 @@ void bw_world_judge(const void *facts, const struct fd_config *cfg, struct fd_re
 	}
 	if (f->outcome == BWW_NONE || f->outcome == BWW_ROUNDS) {
 		/* below, and no node to hold responsible: said, but no node is drained for it */
-		fd_report_addv(rep, "bw.world", FD_WARN, code, "job", v, e, "%s; %s", m,
+		fd_report_addv(rep, "bw.world", FD_WARN, f->ok ? "BW_WORLD_LOW" : "ALLREDUCE_WRONG",
+			       "job", v, e, "%s; %s", m,
 			       f->outcome == BWW_NONE
 				   ? "every half meets the floor: no single node is slow (the "
 				     "fabric at full scale?)"
@@ -645,5 +645,6 @@ void bw_world_judge(const void *facts, const struct fd_config *cfg, struct fd_re
 			 f->culprit[0], f->host[0], f->rounds, f->culprit_busbw,
 			 f->also_slow ? "; another half was below the floor too" : "");
 	}
-	fd_report_addv(rep, "bw.world", FD_FAIL, code, subj, v, e, "%s; %s", m, named);
+	fd_report_addv(rep, "bw.world", FD_FAIL, f->ok ? "BW_WORLD_LOW" : "ALLREDUCE_WRONG", subj,
+		       v, e, "%s; %s", m, named);
 }
