@@ -318,9 +318,14 @@ static void parse_collective(struct doc *d, const cJSON *o, struct bw_collective
 
 	if (!cJSON_IsObject(o))
 		return;
+	const cJSON *scope = cJSON_GetObjectItemCaseSensitive(o, "scope");
+
 	res = cJSON_GetObjectItemCaseSensitive(o, "results");
 	c->ran = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ran"));
 	c->ngpus = (int)num(d, o, "ngpus", 0, BW_MAX_INDEX, 1, 0);
+	c->world = cJSON_IsString(scope) && !strcmp(scope->valuestring, "world");
+	c->nranks = (int)num(d, o, "nranks", 0, BW_MAX_INDEX, 1, 0);
+	c->nodes = (int)num(d, o, "nodes", 0, BW_MAX_INDEX, 1, 0);
 	str(o, "reason", c->reason, sizeof(c->reason));
 	cJSON_ArrayForEach(r, res)
 	{
@@ -371,10 +376,16 @@ int bw_parse(const char *json, struct bw_facts *f)
 
 /* ---- probe and judge ----------------------------------------------------------------------- */
 
-static void default_path(char *out, size_t len)
+void bw_gpubench_path(const struct fd_config *cfg, char *out, size_t len)
 {
 	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n;
+
+	if (cfg->gpubench[0]) {
+		fd_strlcpy(out, cfg->gpubench, len);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0) {
 		fd_strlcpy(out, "flightdeck-gpubench", len);
@@ -396,10 +407,7 @@ int bw_probe(struct fd_probe_ctx *ctx, void *facts)
 	rc = gpu_pci_count(ctx, &f->pci_gpus);
 	if (rc || !f->pci_gpus)
 		return rc;
-	if (ctx->cfg->gpubench[0])
-		fd_strlcpy(f->path, ctx->cfg->gpubench, sizeof(f->path));
-	else
-		default_path(f->path, sizeof(f->path));
+	bw_gpubench_path(ctx->cfg, f->path, sizeof(f->path));
 	if (access(f->path, X_OK)) {
 		f->state = BW_NOT_BUILT;
 		snprintf(f->why, sizeof(f->why), "%s: %s (built only with the CUDA toolkit)",
@@ -475,10 +483,18 @@ static void judge_collective(const struct bw_collective *c, const char *check, c
 		       : (x && c->ngpus == 8)	 ? x->busbw8_min * BW_P2P_FRACTION
 						 : 0;
 	snprintf(v, sizeof(v), "%.1f GB/s", best->busbw);
-	snprintf(m, sizeof(m),
-		 "%s allreduce over %d GPUs, %.0f MB: algbw %.1f, busbw %.1f GB/s%s%s", what,
-		 c->ngpus, best->bytes / 1e6, best->algbw, best->busbw, c->reason[0] ? "; " : "",
-		 c->reason);
+	if (c->world) /* one communicator over the job: its nodes, not this node's GPUs */
+		snprintf(
+		    m, sizeof(m),
+		    "%s allreduce across %d node(s), %d ranks, %.0f MB: algbw %.1f, busbw %.1f "
+		    "GB/s%s%s",
+		    what, c->nodes, c->nranks ? c->nranks : c->ngpus, best->bytes / 1e6,
+		    best->algbw, best->busbw, c->reason[0] ? "; " : "", c->reason);
+	else
+		snprintf(m, sizeof(m),
+			 "%s allreduce over %d GPUs, %.0f MB: algbw %.1f, busbw %.1f GB/s%s%s",
+			 what, c->ngpus, best->bytes / 1e6, best->algbw, best->busbw,
+			 c->reason[0] ? "; " : "", c->reason);
 	if (want <= 0) {
 		fd_report_addv(rep, check, FD_PASS, NULL, what, v, "-", "%s", m);
 		return;
@@ -534,4 +550,101 @@ void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *
 	}
 	judge_collective(&f->nccl, "bw.nccl", "NCCL", f, cfg, rep);
 	judge_collective(&f->p2p, "bw.p2p", "custom P2P", f, cfg, rep);
+}
+
+/* ---- bw.world ------------------------------------------------------------------------------ */
+
+const struct bw_result *bw_largest(const struct bw_collective *c, int *ok)
+{
+	const struct bw_result *best = NULL;
+
+	*ok = 1;
+	for (size_t i = 0; i < c->n_results; i++) {
+		if (!c->results[i].ok)
+			*ok = 0;
+		if (!best || c->results[i].bytes > best->bytes)
+			best = &c->results[i];
+	}
+	return best;
+}
+
+double bw_world_floor(const struct fd_config *cfg)
+{
+	return cfg->expect_world_busbw > 0 ? cfg->expect_world_busbw : cfg->expect_busbw;
+}
+
+int bw_world_passes(const struct fd_config *cfg, double busbw, int ok)
+{
+	double want = bw_world_floor(cfg);
+
+	return ok && (want <= 0 || busbw >= want);
+}
+
+/* A plain check has no job: the group fills these facts in `check --job` (cli/world_cli.c). */
+int bw_world_probe(struct fd_probe_ctx *ctx, void *facts)
+{
+	struct bw_world_facts *f = facts;
+
+	(void)ctx;
+	f->state = BWW_NOT_JOB;
+	return 0;
+}
+
+void bw_world_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
+{
+	const struct bw_world_facts *f = facts;
+	double want = bw_world_floor(cfg);
+	char v[96], e[96], subj[64], m[256], named[160];
+
+	if (f->state == BWW_NOT_JOB)
+		return;
+	if (f->state == BWW_SKIP) {
+		fd_report_add(rep, "bw.world", FD_SKIP, NULL, "job",
+			      "the allreduce across %d nodes did not run: %s", f->nnodes, f->why);
+		return;
+	}
+	if (f->state == BWW_NODE_FAILED) {
+		snprintf(subj, sizeof(subj), "node %d (%.40s)", f->culprit[0], f->host[0]);
+		fd_report_addv(rep, "bw.world", FD_FAIL, "BW_WORLD_FAILED", subj, "failed",
+			       "a world document", "%s", f->why);
+		return;
+	}
+	snprintf(v, sizeof(v), "%.1f GB/s", f->busbw);
+	snprintf(e, sizeof(e), want > 0 ? ">= %.0f GB/s" : "-", want);
+	snprintf(
+	    m, sizeof(m),
+	    "NCCL allreduce across %d nodes (%d ranks), %.0f MB: algbw %.1f, busbw %.1f GB/s%s",
+	    f->nodes ? f->nodes : f->nnodes, f->nranks, f->bytes / 1e6, f->algbw, f->busbw,
+	    f->ok ? "" : ", wrong sums");
+	if (f->outcome == BWW_PASS) {
+		fd_report_addv(rep, "bw.world", FD_PASS, NULL, "job", v, e, "%s%s", m,
+			       want > 0 ? "" : " (no floor: --expect-world-busbw)");
+		return;
+	}
+	if (f->outcome == BWW_NONE || f->outcome == BWW_ROUNDS) {
+		/* below, and no node to hold responsible: said, but no node is drained for it */
+		fd_report_addv(rep, "bw.world", FD_WARN, f->ok ? "BW_WORLD_LOW" : "ALLREDUCE_WRONG",
+			       "job", v, e, "%s; %s", m,
+			       f->outcome == BWW_NONE
+				   ? "every half meets the floor: no single node is slow (the "
+				     "fabric at full scale?)"
+				   : "no node named within the round bound");
+		return;
+	}
+	if (f->outcome == BWW_PAIR) {
+		snprintf(subj, sizeof(subj), "nodes %d, %d", f->culprit[0], f->culprit[1]);
+		snprintf(named, sizeof(named),
+			 "one of node %d (%.40s) and node %d (%.40s): no node proven good to tell "
+			 "them apart",
+			 f->culprit[0], f->host[0], f->culprit[1], f->host[1]);
+	} else {
+		snprintf(subj, sizeof(subj), "node %d (%.40s)", f->culprit[0], f->host[0]);
+		snprintf(named, sizeof(named),
+			 "the slowest is node %d (%.40s), named in %d rounds (a set with it: %.1f "
+			 "GB/s)%s",
+			 f->culprit[0], f->host[0], f->rounds, f->culprit_busbw,
+			 f->also_slow ? "; another half was below the floor too" : "");
+	}
+	fd_report_addv(rep, "bw.world", FD_FAIL, f->ok ? "BW_WORLD_LOW" : "ALLREDUCE_WRONG", subj,
+		       v, e, "%s; %s", m, named);
 }

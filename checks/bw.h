@@ -22,9 +22,14 @@
  *   "scope" is the single-node sweep of one process. "nranks" = "ngpus" = n of the busbw factor;
  *   "nodes" counts the distinct hosts (MPI_Get_processor_name). A size's "time_us" is its
  *   slowest rank's, and "ok" is false if any rank's sum had a wrong element. The per-GPU and
- *   P2P measurements belong to each node's own single-process run. bw_parse() reads the nccl
- *   section as usual and ignores "scope", "nranks" and "nodes" for now: flightdeck itself runs
- *   gpubench without --mpi, and nothing judges a world document yet.
+ *   P2P measurements belong to each node's own single-process run.
+ *
+ * The world mode without MPI (flightdeck-gpubench --world R/N, one process per node with all
+ * its GPUs, driven by `check --job` through the node group) prints the same document on every
+ * process, "rank" added: each one's own view (its time of a size, its own sums checked), and
+ * flightdeck takes the slowest. Before the document, on stdout, one line each: rank 0 prints
+ * "nccl-id HEX" as soon as the id is made; a process without a GPU prints "no-gpu REASON" and
+ * exits 3. bw_parse() reads "scope", "nranks" and "nodes" into the nccl section.
  */
 #ifndef FD_BW_H
 #define FD_BW_H
@@ -59,6 +64,8 @@ struct bw_facts {
 	struct bw_gpu gpus[BW_MAX_GPUS];
 	struct bw_collective {
 		int ran, ngpus;
+		int world;	   /* "scope": "world": one communicator over the whole job */
+		int nranks, nodes; /* with world: its ranks and distinct hosts (0: not said) */
 		char reason[160];
 		size_t n_results;
 		struct bw_result results[BW_MAX_SIZES];
@@ -109,5 +116,53 @@ int bw_run_child_sig(char *const argv[], long timeout_ms, char **out, char *why,
 
 int bw_probe(struct fd_probe_ctx *ctx, void *facts);
 void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+/* The gpubench to run: --gpubench, else flightdeck-gpubench beside this flightdeck. */
+void bw_gpubench_path(const struct fd_config *cfg, char *out, size_t len);
+/* The nccl section's largest message (NULL: none); *ok 0 when any size summed wrong. */
+const struct bw_result *bw_largest(const struct bw_collective *c, int *ok);
+
+/* ---- bw.world: the allreduce across the job's nodes (check --job) ------------------------
+ *
+ * Gathered by the node group (cli/world_cli.c drives it from node 0: a set of nodes runs one
+ * gpubench each as one NCCL world, halves of a slow set are tested again until one node is
+ * named); judged here, a pure function of what the group found. In a plain `check` there is
+ * no job: the row gives no finding.
+ */
+enum {
+	BWW_NOT_JOB = 0, /* a plain check: nothing to say */
+	BWW_SKIP,	 /* could not run (no GPU, no gpubench on a node): why */
+	BWW_NODE_FAILED, /* a node's gpubench hung, never gave the id, failed: culprit[0] */
+	BWW_RAN,	 /* the whole job's set ran: outcome says what the bisection found */
+};
+
+enum {
+	BWW_PASS = 0, /* met the floor (or there is none) */
+	BWW_CULPRIT,  /* below: culprit[0] named by re-testing halves */
+	BWW_PAIR,     /* below: one of culprit[0], [1], no node proven good to tell them apart */
+	BWW_NONE,     /* below, but every half meets the floor: no single node */
+	BWW_ROUNDS,   /* below, and the round bound came before a node was named */
+};
+
+struct bw_world_facts {
+	int state, outcome;
+	int nnodes;	   /* the job's nodes */
+	int nranks, nodes; /* the whole job's world document */
+	double bytes, busbw, algbw;
+	int ok;		/* every size's sums verified, on every rank */
+	int culprit[2]; /* -1: none */
+	char host[2][64];
+	double culprit_busbw; /* the named node's test (a set with it) */
+	int rounds, max_rounds;
+	int also_slow; /* another half (or pair test) was below the floor too */
+	char why[256]; /* SKIP and NODE_FAILED: whose gpubench and what happened */
+};
+
+/* The floor a set's allreduce is judged by: --expect-world-busbw, else --expect-busbw; 0 none. */
+double bw_world_floor(const struct fd_config *cfg);
+/* A set's result passes: its sums verified and its busbw (its slowest rank's) at the floor. */
+int bw_world_passes(const struct fd_config *cfg, double busbw, int ok);
+int bw_world_probe(struct fd_probe_ctx *ctx, void *facts);
+void bw_world_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
 
 #endif

@@ -153,6 +153,20 @@ static const struct fd_code codes[] = {
      "Drain the node; run the benchmark again; replace the GPU if it repeats."},
     {"ALLREDUCE_WRONG", FAIL, "Allreduce produced a wrong result.",
      "Silent data corruption: the model trains on garbage.", "Drain the node; replace the GPU."},
+    {"BW_WORLD_LOW", FAIL,
+     "The NCCL allreduce across the job's nodes is below its floor; the slowest node is named.",
+     "A data-parallel step waits for the slowest link in the ring: one node with a degraded "
+     "NIC, a cable at a lower rate or a congested port slows every node of the job.",
+     "Exclude the named node (check --job wrote it to --exclude-file: sbatch --exclude) and "
+     "look at its NICs: `flightdeck check --only ib`, ibstat, port counters, the switch port; "
+     "without a named node, the fabric at full scale (congestion, routing) is the suspect."},
+    {"BW_WORLD_FAILED", FAIL,
+     "flightdeck-gpubench across nodes hung, never gave the NCCL id, or failed on this node.",
+     "NCCL that cannot form a communicator across nodes on an idle job hangs the training "
+     "job the same way, at its first collective.",
+     "Run `NCCL_DEBUG=INFO flightdeck-gpubench --world 0/2` and `--world 1/2 --nccl-id ID` by "
+     "hand on the node and a good one; check NCCL_SOCKET_IFNAME, NCCL_IB_HCA, firewalls "
+     "between the nodes and the kernel log for Xids."},
 
     /* --- host ---------------------------------------------------------------------------- */
     {"SHM_TOO_SMALL", FAIL, "/dev/shm is too small for training.",

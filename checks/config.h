@@ -39,9 +39,10 @@ struct fd_config {
 	/* bw */
 	char gpubench[PATH_MAX]; /* "" = flightdeck-gpubench beside the flightdeck binary */
 	int64_t gpubench_timeout_ms;
-	double expect_hbm_bw;	 /* GB/s; 0 = the table for the GPU model */
-	double expect_busbw;	 /* GB/s; 0 = the table (8 GPUs) */
-	double expect_p2p_busbw; /* GB/s; 0 = half the table's NCCL floor (8 GPUs) */
+	double expect_hbm_bw;	   /* GB/s; 0 = the table for the GPU model */
+	double expect_busbw;	   /* GB/s; 0 = the table (8 GPUs) */
+	double expect_p2p_busbw;   /* GB/s; 0 = half the table's NCCL floor (8 GPUs) */
+	double expect_world_busbw; /* GB/s, check --job across nodes; 0 = expect_busbw */
 
 	/* gpu */
 	int expect_gpus; /* -1 = however many NVIDIA PCI functions are present */

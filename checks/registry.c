@@ -60,6 +60,9 @@ static const struct fd_check checks[] = {
 	  gpu_release_xid, "Xid errors in the kernel log, by class and age"),
     CHECK("bw.gpubench", FD_AREA_BW, FD_LEVEL_STANDARD, struct bw_facts, bw_probe, bw_judge, NULL,
 	  "flightdeck-gpubench: HBM bandwidth, NCCL allreduce correctness and busbw"),
+    CHECK("bw.world", FD_AREA_BW, FD_LEVEL_STANDARD, struct bw_world_facts, bw_world_probe,
+	  bw_world_judge, NULL,
+	  "check --job: NCCL allreduce across the nodes, the slowest node named by bisection"),
 
     CHECK("memfit.fit", FD_AREA_MEMFIT, FD_LEVEL_QUICK, struct memfit_facts, memfit_probe,
 	  memfit_judge, NULL, "the job (--memfit) fits in the least free GPU's memory"),

@@ -59,8 +59,13 @@ static void print_collective(const char *what, const struct bw_collective *c)
 		       c->reason[0] ? c->reason : "no reason");
 		return;
 	}
-	printf("\n%s allreduce over %d GPU(s)%s%s\n", what, c->ngpus, c->reason[0] ? ": " : "",
-	       c->reason);
+	if (c->world) /* "scope": "world": one communicator across the job's nodes */
+		printf("\n%s allreduce across the job: %d rank(s) on %d node(s)%s%s\n", what,
+		       c->nranks ? c->nranks : c->ngpus, c->nodes, c->reason[0] ? ": " : "",
+		       c->reason);
+	else
+		printf("\n%s allreduce over %d GPU(s)%s%s\n", what, c->ngpus,
+		       c->reason[0] ? ": " : "", c->reason);
 	printf("  %14s %12s %10s %10s  %s\n", "bytes", "time (us)", "algbw GB/s", "busbw GB/s",
 	       "result");
 	for (size_t i = 0; i < c->n_results; i++) {

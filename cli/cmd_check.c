@@ -14,6 +14,7 @@
 #include "kmsg.h"
 #include "report.h"
 #include "util.h"
+#include "world.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -105,7 +106,9 @@ static const struct fd_opt check_rows[] = {
      .help = "judge the whole job, one check per node (srun --ntasks-per-node=1):\n"
 	     "the verdicts go to node 0, which prints one table of every unfit\n"
 	     "node and writes --exclude-file; every node exits 0 when all are fit,\n"
-	     "69 when any is not, 75 when a node is lost (the group's flags below)",
+	     "69 when any is not, 75 when a node is lost (the group's flags below);\n"
+	     "with area bw, then the NCCL allreduce across the nodes (bw.world),\n"
+	     "the slowest node named by re-testing halves",
      .type = FD_OPT_FLAG,
      .off = CLI(job)},
     {.name = "show-config",
@@ -165,18 +168,39 @@ static void prom_no_verdict(const struct check_cli *cli, double t_wall, int ret)
 	fd_report_prom_error(cli->prom, &meta, reason, err, sizeof(err));
 }
 
-/* --job: this node's failures, one "check code subject" line each, to the whole job. */
-static int job_verdict(const struct fd_group_conf *conf, const struct fd_report *rep)
+/*
+ * --job: this node's failures, one "check code subject" line each, to the whole job; then, when
+ * every node is fit and area bw runs at this level (node 0's say), the allreduce across the
+ * nodes, whose bw.world finding joins this node's report before it is printed.
+ */
+static int job_verdict(const struct fd_group_conf *conf, struct fd_report *rep,
+		       const struct fd_config *cfg, const struct check_cli *cli)
 {
 	char detail[FD_DETAIL_MAX] = "";
 	size_t k = 0;
+	const struct fd_check *world = NULL;
+	struct fd_job_world jw = {.cfg = cfg, .full = cli->level == FD_LEVEL_FULL};
+	struct fd_world_msg f;
+	int ret;
 
+	for (size_t i = 0; i < fd_check_count(); i++)
+		if (!strcmp(fd_check_at(i)->id, "bw.world"))
+			world = fd_check_at(i);
+	jw.want = world && cli->areas[world->area] && cli->level >= (int)world->level;
 	for (size_t i = 0; i < rep->n && k + 80 < sizeof(detail); i++)
 		if (rep->v[i].status == FD_FAIL)
 			k += (size_t)snprintf(
 			    detail + k, sizeof(detail) - k, "%s %s %s\n", rep->v[i].check,
 			    rep->v[i].code ? rep->v[i].code : "-", rep->v[i].subject);
-	return fd_group_check_job(conf, fd_report_verdict(rep) == FD_FAIL, detail);
+	ret = fd_group_check_job(conf, fd_report_verdict(rep) == FD_FAIL, detail, &jw, &f);
+	if (f.kind == FW_DONE) {
+		/* the code's name from the code table: a finding keeps the pointer */
+		const struct fd_code *c = f.code[0] ? fd_code_find(f.code) : NULL;
+
+		fd_report_addv(rep, "bw.world", (enum fd_status)f.status, c ? c->code : NULL,
+			       f.subject, f.value, f.expected, "%s", f.text);
+	}
+	return ret;
 }
 
 int cmd_check(int argc, char **argv)
@@ -202,7 +226,7 @@ int cmd_check(int argc, char **argv)
 				  .n_tables = FD_ARRAY_SIZE(tables),
 				  .default_config = 1};
 	enum fd_level level;
-	int ret = FD_EXIT_USAGE, prom_tried = 0;
+	int ret = FD_EXIT_USAGE, prom_tried = 0, job_ret = 0;
 	char err[1024], host[256];
 	double t_wall = fd_wall_s();
 
@@ -291,6 +315,8 @@ int cmd_check(int argc, char **argv)
 	    .timestamp = t_wall,
 	};
 	ret = fd_report_verdict(&rep) == FD_FAIL ? FD_EXIT_UNFIT : FD_EXIT_FIT;
+	if (cli.job) /* the job's verdict, and the allreduce across nodes, before the report */
+		job_ret = job_verdict(&gconf, &rep, &cfg, &cli);
 	if (cli.json) {
 		char *doc = fd_report_json(&rep, &meta);
 		if (!doc) {
@@ -312,7 +338,7 @@ int cmd_check(int argc, char **argv)
 		ret = FD_EXIT_CANT_RUN;
 	}
 	if (cli.job && ret != FD_EXIT_CANT_RUN)
-		ret = job_verdict(&gconf, &rep);
+		ret = job_ret;
 out:
 	if (cli.prom && !prom_tried &&
 	    (ret == FD_EXIT_USAGE || ret == FD_EXIT_CANT_RUN || ret > 128))

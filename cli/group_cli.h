@@ -6,8 +6,10 @@
 #ifndef FD_GROUP_CLI_H
 #define FD_GROUP_CLI_H
 
+#include "config.h"
 #include "group.h"
 #include "opts.h"
+#include "world.h"
 
 #include <stdint.h>
 
@@ -38,12 +40,23 @@ extern const size_t fd_group_nrows;
  */
 int fd_group_resolve(const struct fd_group_flags *f, struct fd_group_conf *conf);
 
+/* What `check --job` needs for the allreduce across nodes (cli/world_cli.c). */
+struct fd_job_world {
+	const struct fd_config *cfg; /* gpubench, its timeout, the floors */
+	int want;		     /* node 0: run it (area bw at level standard or above) */
+	int full;		     /* --level full: gpubench's larger sweep */
+};
+
 /*
  * `flightdeck check --job`: this node's verdict (unfit, with one "check code subject" line
  * per failure in detail) to the group, and the group's answer: 0 when every node is fit,
  * 69 when any is unfit (node 0 prints the table and writes --exclude-file), 75 when a node
- * is lost or never joins.
+ * is lost or never joins. When every node is fit and node 0 wants it, the allreduce across
+ * the nodes runs next (the slowest node named by bisection), and the verdicts go to node 0
+ * once more with it: *finding (kind FW_DONE) is then the job's bw.world finding for this
+ * node's report, unfit set on the node it names.
  */
-int fd_group_check_job(const struct fd_group_conf *conf, int unfit, const char *detail);
+int fd_group_check_job(const struct fd_group_conf *conf, int unfit, const char *detail,
+		       const struct fd_job_world *jw, struct fd_world_msg *finding);
 
 #endif

@@ -2,7 +2,8 @@
  * fuzz_frame.c - the node group's frames (group/frame.c), as they arrive from the network:
  * the input as a byte stream (parsed frame by frame, as a connection would), and as the
  * payload of a frame signed with the right token, so the payload decoders are reached past
- * the MAC. A payload that decodes must encode back to the same meaning.
+ * the MAC. A payload that decodes must encode back to the same meaning (the allreduce's WORLD
+ * payload included).
  */
 #include "frame.h"
 #include "fuzz.h"
@@ -14,6 +15,7 @@ static void payloads(const uint8_t *p, size_t n)
 	static uint8_t again[FD_FRAME_MAX];
 	static struct fd_node_state s, s2;
 	static struct fd_decision d, d2;
+	static struct fd_world_msg w, w2;
 	struct fd_hello h, h2;
 	size_t k;
 
@@ -34,6 +36,13 @@ static void payloads(const uint8_t *p, size_t n)
 	if (!fd_decision_get(p, n, &d)) {
 		k = fd_decision_put(again, sizeof(again), &d);
 		if (!k || fd_decision_get(again, k, &d2) || memcmp(&d, &d2, sizeof(d)))
+			abort();
+	}
+	if (!fd_world_get(p, n, &w)) {
+		k = fd_world_put(again, sizeof(again), &w);
+		if (!k || fd_world_get(again, k, &w2) || w.kind != w2.kind || w.set != w2.set ||
+		    w.rank != w2.rank || w.size != w2.size || w.busbw != w2.busbw ||
+		    w.bytes != w2.bytes || strcmp(w.id, w2.id) || strcmp(w.text, w2.text))
 			abort();
 	}
 }

@@ -299,6 +299,18 @@ static void on_member_frame(struct conn *c, const struct fd_frame *f)
 	}
 	if (f->type == FR_BEAT)
 		return; /* any frame is a sign of life; a late one of an older generation too */
+	if (f->type == FR_WORLD) { /* the allreduce's own sets order it, not the rounds */
+		struct fd_world_msg m;
+
+		if (f->gen != t->gen || fd_world_get(f->payload, f->len, &m)) {
+			snprintf(why, sizeof(why), "a malformed WORLD or one of generation %u",
+				 f->gen);
+			reject(t, c, why);
+			return;
+		}
+		tcp_deliver_world(t, c->node, &m);
+		return;
+	}
 	if (f->gen != t->gen || f->round != t->round) {
 		snprintf(why, sizeof(why), "a %s of generation %u round %u (now %u round %u)",
 			 fd_frame_type_name(f->type), f->gen, f->round, t->gen, t->round);
@@ -489,6 +501,27 @@ int coord_submit(struct tcp *t, const struct fd_node_state *mine)
 		return -EPIPE;
 	t->submitted = 1;
 	take_state(t, 0, mine);
+	return 0;
+}
+
+int coord_world(struct tcp *t, int to, const struct fd_world_msg *m)
+{
+	uint8_t buf[2048];
+	size_t n;
+
+	if (to < 0 || to >= t->conf.nnodes)
+		return -EINVAL;
+	if (to == 0) { /* this node takes part too: through the loop, like a member's */
+		tcp_deliver_world(t, 0, m);
+		return 0;
+	}
+	if (!t->by_node[to])
+		return -ENOTCONN;
+	n = fd_world_put(buf, sizeof(buf), m);
+	if (!n)
+		return -EMSGSIZE;
+	if (conn_send(t->by_node[to], FR_WORLD, buf, n))
+		t->by_node[to]->closing = 1; /* noticed on the next timer: lost */
 	return 0;
 }
 

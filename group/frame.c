@@ -87,7 +87,7 @@ const char *fd_frame_type_name(int type)
 	static const char *const names[] = {
 	    [FR_HELLO] = "HELLO",	[FR_WELCOME] = "WELCOME", [FR_BEAT] = "BEAT",
 	    [FR_STATE] = "STATE",	[FR_HALT] = "HALT",	  [FR_STOP] = "STOP",
-	    [FR_DECISION] = "DECISION",
+	    [FR_DECISION] = "DECISION", [FR_WORLD] = "WORLD",
 	};
 
 	return type > 0 && type < FR_TYPE_MAX ? names[type] : "?";
@@ -333,5 +333,81 @@ int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d)
 	    strchr(d->checkpoint, '/') || !strcmp(d->checkpoint, "..") ||
 	    !strcmp(d->checkpoint, "."))
 		return -EBADMSG;
+	return done(&w);
+}
+
+/* GB/s and bytes travel as whole thousandths and whole bytes: no float on the wire. */
+#define WORLD_MILLI_MAX 1e15 /* 1e12 GB/s: past any link */
+
+static uint64_t milli(double v)
+{
+	return v > 0 && v < WORLD_MILLI_MAX / 1000 ? (uint64_t)(v * 1000.0 + 0.5) : 0;
+}
+
+size_t fd_world_put(uint8_t *out, size_t cap, const struct fd_world_msg *m)
+{
+	struct fd_wire w = writer(out, cap);
+
+	wire_u8(&w, FD_WORLD_VERSION);
+	wire_u8(&w, (uint8_t)m->kind);
+	wire_u32(&w, m->set);
+	wire_u32(&w, (uint32_t)m->rank);
+	wire_u32(&w, (uint32_t)m->size);
+	wire_u32(&w, m->timeout_ms);
+	wire_u8(&w, (uint8_t) !!m->full);
+	wire_str(&w, m->id);
+	wire_u8(&w, (uint8_t)m->outcome);
+	wire_u8(&w, (uint8_t) !!m->ok);
+	wire_u32(&w, (uint32_t)m->nranks);
+	wire_u32(&w, (uint32_t)m->nodes);
+	wire_u64(&w, m->bytes > 0 && m->bytes < 1e18 ? (uint64_t)m->bytes : 0);
+	wire_u64(&w, milli(m->busbw));
+	wire_u64(&w, milli(m->algbw));
+	wire_u8(&w, (uint8_t)m->status);
+	wire_u8(&w, (uint8_t) !!m->unfit);
+	wire_str(&w, m->code);
+	wire_str(&w, m->subject);
+	wire_str(&w, m->value);
+	wire_str(&w, m->expected);
+	wire_str(&w, m->text);
+	return w.err ? 0 : w.n;
+}
+
+int fd_world_get(const uint8_t *p, size_t n, struct fd_world_msg *m)
+{
+	struct fd_wire w = reader(p, n);
+	uint8_t version = wire_get_u8(&w);
+	uint64_t busbw, algbw;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = wire_get_u8(&w);
+	m->set = wire_get_u32(&w);
+	m->rank = (int)wire_get_u32(&w);
+	m->size = (int)wire_get_u32(&w);
+	m->timeout_ms = wire_get_u32(&w);
+	m->full = wire_get_u8(&w);
+	wire_get_str(&w, m->id, sizeof(m->id));
+	m->outcome = wire_get_u8(&w);
+	m->ok = wire_get_u8(&w);
+	m->nranks = (int)wire_get_u32(&w);
+	m->nodes = (int)wire_get_u32(&w);
+	m->bytes = (double)wire_get_u64(&w);
+	busbw = wire_get_u64(&w);
+	algbw = wire_get_u64(&w);
+	m->status = wire_get_u8(&w);
+	m->unfit = wire_get_u8(&w);
+	wire_get_str(&w, m->code, sizeof(m->code));
+	wire_get_str(&w, m->subject, sizeof(m->subject));
+	wire_get_str(&w, m->value, sizeof(m->value));
+	wire_get_str(&w, m->expected, sizeof(m->expected));
+	wire_get_str(&w, m->text, sizeof(m->text));
+	if (version != FD_WORLD_VERSION || m->kind < FW_START || m->kind >= FW_KIND_MAX ||
+	    m->rank < 0 || m->size < 0 || m->size > 65536 || (m->size && m->rank >= m->size) ||
+	    m->full > 1 || m->outcome >= FWO_MAX || m->ok > 1 || m->nranks < 0 || m->nodes < 0 ||
+	    m->bytes >= 1e18 || busbw >= WORLD_MILLI_MAX || algbw >= WORLD_MILLI_MAX ||
+	    m->status > 3 || m->unfit > 1 || strspn(m->id, "0123456789abcdef") != strlen(m->id))
+		return -EBADMSG;
+	m->busbw = (double)busbw / 1000.0;
+	m->algbw = (double)algbw / 1000.0;
 	return done(&w);
 }

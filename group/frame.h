@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "group.h"
+#include "world.h"
 
 #define FD_FRAME_MAGIC	 0x46444746u /* "FDGF" */
 #define FD_FRAME_VERSION 1
@@ -41,6 +42,7 @@ enum fd_frame_type {
 	FR_HALT,      /* member -> coordinator: I am stopping my attempt, for this reason */
 	FR_STOP,      /* coordinator -> member: stop your attempt and report (a peer failed) */
 	FR_DECISION,  /* coordinator -> member: the group's decision for this round */
+	FR_WORLD,     /* either way: the allreduce across nodes (world.h), its payload versioned */
 	FR_TYPE_MAX,
 };
 
@@ -111,5 +113,13 @@ int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s);
 /* DECISION and STOP: an fd_decision. */
 size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d);
 int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d);
+
+/*
+ * WORLD: an fd_world_msg, after a version byte (FD_WORLD_VERSION; another is refused, so a
+ * payload laid out differently is never misread). Numbers the sender could not have meant (a
+ * rank past the size, an id that is not hex, a bandwidth past 1e12 GB/s) are refused.
+ */
+size_t fd_world_put(uint8_t *out, size_t cap, const struct fd_world_msg *m);
+int fd_world_get(const uint8_t *p, size_t n, struct fd_world_msg *m);
 
 #endif

@@ -199,6 +199,13 @@ void grp_halt(struct fd_group *g, int failure, int stop_signal, const char *what
 		g->ops->halt(g, failure, stop_signal, what);
 }
 
+int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m)
+{
+	if (!g->ops || !g->ops->world)
+		return -ENOTSUP;
+	return g->ops->world(g, to, m);
+}
+
 void grp_close(struct fd_group *g)
 {
 	if (g->ops)

@@ -150,6 +150,7 @@ const char *fd_stop_why_name(int why);
 
 struct fd_loop;
 struct fd_group;
+struct fd_world_msg;
 
 struct fd_group_callbacks {
 	/* The answer to a grp_submit. d is valid during the call only. */
@@ -167,6 +168,12 @@ struct fd_group_callbacks {
 	 * and a line saying it.
 	 */
 	void (*on_event)(void *ctx, const char *name, int node, const char *host, const char *line);
+	/*
+	 * A message of the allreduce across nodes (world.h) from node `from`: on node 0 from any
+	 * node (itself included), on the others from node 0. NULL: such messages are dropped
+	 * (`flightdeck run` takes no part). m is valid during the call only.
+	 */
+	void (*on_world)(void *ctx, int from, const struct fd_world_msg *m);
 };
 
 struct fd_group_ops {
@@ -176,6 +183,8 @@ struct fd_group_ops {
 	/* This node is stopping its attempt (a failure, a stop signal): tell the peers now,
 	 * before the tree is gone, so theirs stop too. NULL: nobody to tell. */
 	void (*halt)(struct fd_group *g, int failure, int stop_signal, const char *what);
+	/* A world message to node `to` (a member: to node 0 only). NULL: none can be sent. */
+	int (*world)(struct fd_group *g, int to, const struct fd_world_msg *m);
 	void (*close)(struct fd_group *g);
 };
 
@@ -232,6 +241,14 @@ int grp_submit(struct fd_group *g, const struct fd_node_state *mine);
  * why, in this node's words ("rank 3 silent for 12 s after step 40").
  */
 void grp_halt(struct fd_group *g, int failure, int stop_signal, const char *what);
+/*
+ * Sends an allreduce message (world.h) to node `to`; node 0 may send to any node, itself
+ * included (delivered through the loop like a peer's), a member only to node 0. It reaches
+ * the other side's on_world. 0, -EPIPE once the job is over, -ENOTSUP in a size-1 group.
+ */
+int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m);
+/* The host of a node: what it said when it joined, else the job's node list, else "?". */
+const char *grp_host(struct fd_group *g, int node);
 /* Leaves the group and the loop; safe on a group that never opened. */
 void grp_close(struct fd_group *g);
 

@@ -92,6 +92,14 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 				c->closing = 1;
 		}
 		return;
+	case FR_WORLD: {
+		struct fd_world_msg m;
+
+		if (!t->welcomed || f->gen != t->gen || fd_world_get(f->payload, f->len, &m))
+			break;
+		tcp_deliver_world(t, 0, &m);
+		return;
+	}
 	case FR_STOP:
 	case FR_DECISION:
 		if (!t->welcomed || fd_decision_get(f->payload, f->len, &d))
@@ -427,6 +435,21 @@ void member_halt(struct tcp *t, int failure, int stop_signal, const char *detail
 	fd_strlcpy(s.detail, detail, sizeof(s.detail));
 	if (send_state(t, FR_HALT, &s))
 		t->up->closing = 1;
+}
+
+int member_world(struct tcp *t, const struct fd_world_msg *m)
+{
+	uint8_t buf[2048];
+	size_t n;
+
+	if (!t->welcomed || !t->up)
+		return -ENOTCONN;
+	n = fd_world_put(buf, sizeof(buf), m);
+	if (!n)
+		return -EMSGSIZE;
+	if (conn_send(t->up, FR_WORLD, buf, n))
+		t->up->closing = 1; /* the timer says it */
+	return 0;
 }
 
 int member_open(struct tcp *t, char *err, size_t errlen)

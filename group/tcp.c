@@ -43,37 +43,91 @@ const char *tcp_host_of(struct tcp *t, int node)
 	return "?";
 }
 
-void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind)
+/* Room for one more delivery; 0 or -ENOMEM (then the delivery is dropped and said). */
+static struct delivery *queue_slot(struct tcp *t)
+{
+	if (t->nqueue == t->cap_queue) {
+		int cap = t->cap_queue ? t->cap_queue * 2 : 8;
+		struct delivery *q = realloc(t->queue, (size_t)cap * sizeof(*q));
+
+		if (!q) {
+			fd_err("node group: out of memory for a delivery");
+			return NULL;
+		}
+		t->queue = q;
+		t->cap_queue = cap;
+	}
+	return &t->queue[t->nqueue++];
+}
+
+static void wake(struct tcp *t)
 {
 	uint64_t one = 1;
 
-	if (t->nqueue == DELIVER_MAX)
-		return; /* cannot happen: a round has one decision and one halt, a job one stop */
-	t->queue[t->nqueue].d = *d;
-	t->queue[t->nqueue].kind = kind;
-	t->nqueue++;
 	if (write(t->g->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
 		fd_err("node group: cannot wake the loop: %s", strerror(errno));
 }
 
+const char *grp_host(struct fd_group *g, int node)
+{
+	return g->tcp ? tcp_host_of(g->tcp, node) : "?";
+}
+
+void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind)
+{
+	struct delivery *q = queue_slot(t);
+
+	if (!q)
+		return;
+	q->kind = kind;
+	q->from = d->node;
+	q->u.d = *d;
+	wake(t);
+}
+
+void tcp_deliver_world(struct tcp *t, int from, const struct fd_world_msg *m)
+{
+	struct delivery *q;
+
+	if (!t->g->cb.on_world)
+		return; /* nobody here takes part */
+	q = queue_slot(t);
+	if (!q)
+		return;
+	q->kind = DELIVER_WORLD;
+	q->from = from;
+	q->u.w = *m;
+	wake(t);
+}
+
+/*
+ * Hands every queued delivery over, in the order it came: a STOP read right after a
+ * DECISION reaches the supervisor after that decision, and a world message after the
+ * decision that opened its phase. A callback may queue more (a coordinator's message to
+ * itself): they are taken in the same pass, whose writes to the eventfd then find an empty
+ * queue on the next wake-up.
+ */
 static void on_deliver(struct fd_loop *l, int fd, uint32_t events, void *arg)
 {
 	struct tcp *t = arg;
 	uint64_t v;
+	int i = 0;
 
 	if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		return;
-	while (t->nqueue) {
-		struct delivery q = t->queue[0];
+	while (i < t->nqueue) {
+		struct delivery q = t->queue[i++];
 
-		memmove(t->queue, t->queue + 1, (size_t)--t->nqueue * sizeof(t->queue[0]));
 		if (q.kind == DELIVER_STOP)
-			t->g->cb.on_stop(t->g->ctx, &q.d);
+			t->g->cb.on_stop(t->g->ctx, &q.u.d);
 		else if (q.kind == DELIVER_HALT && t->g->cb.on_halt)
-			t->g->cb.on_halt(t->g->ctx, &q.d);
+			t->g->cb.on_halt(t->g->ctx, &q.u.d);
 		else if (q.kind == DELIVER_DECISION)
-			t->g->cb.on_decision(t->g->ctx, &q.d);
+			t->g->cb.on_decision(t->g->ctx, &q.u.d);
+		else if (q.kind == DELIVER_WORLD && t->g->cb.on_world)
+			t->g->cb.on_world(t->g->ctx, q.from, &q.u.w);
 	}
+	t->nqueue = 0; /* callbacks never close the group: they stop the loop */
 }
 
 static int64_t tcp_next(void *arg, int64_t now)
@@ -114,6 +168,17 @@ static void tcp_halt(struct fd_group *g, int failure, int stop_signal, const cha
 		member_halt(t, failure, stop_signal, detail ? detail : "");
 }
 
+static int tcp_world(struct fd_group *g, int to, const struct fd_world_msg *m)
+{
+	struct tcp *t = g->tcp;
+
+	if (t->over)
+		return -EPIPE;
+	if (g->rank == 0)
+		return coord_world(t, to, m);
+	return to == 0 ? member_world(t, m) : -EINVAL;
+}
+
 static void tcp_close(struct fd_group *g)
 {
 	struct tcp *t = g->tcp;
@@ -133,6 +198,7 @@ static void tcp_close(struct fd_group *g)
 		free(t->hosts[i]);
 	free(t->hosts);
 	fd_loop_untimer(g->loop, t);
+	free(t->queue);
 	t->g->ops = NULL;
 	g->tcp = NULL;
 	free(t);
@@ -142,6 +208,7 @@ static const struct fd_group_ops tcp_ops = {
     .name = "tcp",
     .submit = tcp_submit,
     .halt = tcp_halt,
+    .world = tcp_world,
     .close = tcp_close,
 };
 

@@ -15,7 +15,6 @@
 #define CONN_OUT_MAX	 (4u << 20) /* queued for a peer that does not read: it is lost */
 #define HELLO_WAIT_MS	 5000	    /* a connection that says nothing is dropped */
 #define CONNECT_RETRY_MS 250	    /* a member retries an unreachable coordinator this often */
-#define DELIVER_MAX	 8
 
 struct tcp;
 
@@ -42,12 +41,18 @@ struct conn {
 enum {
 	DELIVER_DECISION,
 	DELIVER_STOP,
-	DELIVER_HALT
+	DELIVER_HALT,
+	DELIVER_WORLD
 };
 
+/* Grows as needed: a round of the allreduce brings a RESULT from every node at once. */
 struct delivery {
-	struct fd_decision d;
-	int kind; /* DELIVER_*: on_decision, on_stop, on_halt */
+	int kind; /* DELIVER_*: on_decision, on_stop, on_halt, on_world */
+	int from; /* DELIVER_WORLD: the sender */
+	union {
+		struct fd_decision d;
+		struct fd_world_msg w;
+	} u;
 };
 
 struct tcp {
@@ -64,8 +69,8 @@ struct tcp {
 	int submitted; /* this node's state awaits the decision */
 	long rejected; /* frames and connections refused (forged, stale, malformed) */
 
-	struct delivery queue[DELIVER_MAX];
-	int nqueue;
+	struct delivery *queue;
+	int nqueue, cap_queue;
 
 	/* coordinator */
 	int lfd;
@@ -108,10 +113,12 @@ const char *conn_err_name(int err);
 void tcp_event(struct tcp *t, const char *name, int node, const char *host, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind);
+void tcp_deliver_world(struct tcp *t, int from, const struct fd_world_msg *m);
 const char *tcp_host_of(struct tcp *t, int node);
 
 /* coord.c, member.c */
 int coord_open(struct tcp *t, char *err, size_t errlen);
+int coord_world(struct tcp *t, int to, const struct fd_world_msg *m);
 int coord_submit(struct tcp *t, const struct fd_node_state *mine);
 void coord_halt(struct tcp *t, int failure, int stop_signal, const char *detail);
 void coord_timer(struct tcp *t, int64_t now);
@@ -119,6 +126,7 @@ int64_t coord_next(struct tcp *t);
 void coord_close(struct tcp *t);
 
 int member_open(struct tcp *t, char *err, size_t errlen);
+int member_world(struct tcp *t, const struct fd_world_msg *m);
 int member_submit(struct tcp *t, const struct fd_node_state *mine);
 void member_halt(struct tcp *t, int failure, int stop_signal, const char *detail);
 void member_timer(struct tcp *t, int64_t now);

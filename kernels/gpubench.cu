@@ -11,17 +11,21 @@
  *     communicators are aborted (ncclCommAbort) instead of hanging, and the exit is non-zero.
  *   With --mpi under mpirun or srun, across nodes: one rank per GPU, one NCCL communicator over
  *     the whole job (ncclCommInitRank, the id sent by MPI), the same allreduce sweep; rank 0
- *     prints the job's document (see "across nodes" below).
+ *     prints the job's document. With --world R/N (flightdeck check --job, no MPI): one
+ *     process per node driving all its GPUs, the id made by rank 0 and relayed by whoever
+ *     started the processes (--nccl-id); every process prints its view (see "across nodes").
  *
  * The output contract is documented in checks/bw.h. flightdeck runs this program as a child
  * with its own deadline, so CUDA never runs inside flightdeck. Exit status: 0 measured;
- * 2 usage; 3 no CUDA device or a CUDA error; 4 timeout.
+ * 2 usage; 3 no CUDA device ("no GPU") or a CUDA error; 4 timeout.
  */
+#include <ctype.h>
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #if FD_HAVE_NCCL
 #include <nccl.h>
 #endif
@@ -499,38 +503,61 @@ static void bench_nccl(int n, double deadline)
 }
 #endif
 
-/* ---- across nodes: one rank per GPU under MPI (--mpi) --------------------------------------
+/* ---- across nodes: one NCCL world over the job -----------------------------------------------
  *
- * mpirun or srun starts one process per GPU and each takes the GPU of its local rank. Rank 0
- * makes the NCCL id and MPI carries it to every rank; every rank joins one communicator over
- * the whole job (ncclCommInitRank) and runs bench_nccl's sweep with its one GPU: the same
- * sizes, every element checked, the nccl-tests formulas with n = the number of ranks. The
- * communicator is nonblocking, so that its creation is bounded by the deadline like every
- * wait after it, and ends in ncclCommAbort; a nonblocking call may return ncclInProgress before
- * it has enqueued anything, so each is settled before the next. A size's time for the job is
- * its slowest rank's, its wrong elements every rank's, both reduced on rank 0, which alone
- * prints. Past the device check, any failure ends the whole job (die(): MPI_Abort).
+ * Two ways in, one measurement (bench_nccl_world):
+ *   --mpi: mpirun or srun starts one process per GPU and each takes the GPU of its local rank;
+ *     rank 0 makes the NCCL id and MPI carries it to every rank; a size's time for the job is
+ *     its slowest rank's and its wrong elements every rank's, both reduced on rank 0, which
+ *     alone prints.
+ *   --world R/N (no MPI; flightdeck check --job starts it, one process per node): this
+ *     process drives every GPU of its node, world ranks R*G .. R*G+G-1 of N*G (G GPUs per
+ *     node, the same on every node: a node with another count never completes the
+ *     communicator and the deadline ends it). Rank 0 makes the id and prints "nccl-id HEX" at
+ *     once, then joins; the others are started with --nccl-id HEX once someone has relayed
+ *     it. Nothing carries results between processes, so every process prints the document
+ *     with its own view (its time of each size, its own sums checked): an allreduce ends
+ *     together on every rank, so each time already holds the slowest rank's pace, and
+ *     flightdeck takes the slowest document.
+ * Every rank joins one communicator over the whole job (ncclCommInitRankConfig, one per GPU
+ * inside a NCCL group) and runs bench_nccl's sweep: the same sizes, every element checked,
+ * the nccl-tests formulas with n = the number of ranks. The communicators are nonblocking, so
+ * that their creation is bounded by the deadline like every wait after it, and end in
+ * ncclCommAbort; a nonblocking call may return ncclInProgress before it has enqueued anything,
+ * so each is settled before the next. Past the device check, any failure ends the process
+ * (under --mpi the whole job: die(), MPI_Abort).
  */
-#if FD_HAVE_MPI && FD_HAVE_NCCL
+struct gb_run {
+	int rank, size;		/* processes in the world, this one's place */
+	int nodes;		/* for the document */
+	int ndev, devs[MAX_GPUS]; /* the GPUs this process drives */
+	int mpi;		/* results reduced over MPI, printed by rank 0 alone */
+};
+
+#if FD_HAVE_NCCL
 #define FD_NCCL_NONBLOCKING (NCCL_VERSION_CODE >= NCCL_VERSION(2, 14, 0))
 
 /*
- * Until comm has done what it was given (and, with a stream, the stream has drained): a NCCL
- * or CUDA error ends the job with 3, the deadline aborts the communicator and ends it with 4.
+ * Until every communicator has done what it was given (and, with streams, they have
+ * drained): a NCCL or CUDA error ends with 3, the deadline aborts the communicators and ends
+ * with 4.
  */
-static void world_wait(ncclComm_t comm, cudaStream_t stream, double deadline, const char *what)
+static void world_wait(ncclComm_t *comms, cudaStream_t *streams, int n, double deadline,
+		       const char *what)
 {
-	for (;;) {
-		ncclResult_t async = ncclSuccess, r = ncclCommGetAsyncError(comm, &async);
+	for (int d = 0; d < n;) {
+		ncclResult_t async = ncclSuccess, r = ncclCommGetAsyncError(comms[d], &async);
 		if (r != ncclSuccess || (async != ncclSuccess && async != ncclInProgress)) {
 			fprintf(stderr, "flightdeck-gpubench: %sNCCL, %s: %s\n", who, what,
 				ncclGetErrorString(r != ncclSuccess ? r : async));
 			die(3);
 		}
 		if (async == ncclSuccess) {
-			cudaError_t e = stream ? cudaStreamQuery(stream) : cudaSuccess;
-			if (e == cudaSuccess)
-				return;
+			cudaError_t e = streams ? cudaStreamQuery(streams[d]) : cudaSuccess;
+			if (e == cudaSuccess) {
+				d++; /* this one is done: the next */
+				continue;
+			}
 			if (e != cudaErrorNotReady) {
 				fprintf(stderr, "flightdeck-gpubench: %s%s: %s\n", who, what,
 					cudaGetErrorString(e));
@@ -538,83 +565,114 @@ static void world_wait(ncclComm_t comm, cudaStream_t stream, double deadline, co
 			}
 		}
 		if (now_s() > deadline) {
-			ncclCommAbort(comm);
+			for (int k = 0; k < n; k++)
+				ncclCommAbort(comms[k]);
 			fprintf(stderr,
 				"flightdeck-gpubench: %sNCCL, %s: not finished by the deadline: "
-				"communicator aborted\n",
+				"communicators aborted\n",
 				who, what);
 			die(4);
 		}
 	}
 }
 
-/* One in-place allreduce of count floats, settled (enqueued) before it returns. */
-static void world_allreduce(ncclComm_t comm, cudaStream_t stream, float *buf, size_t count,
-			    double deadline)
+/* One in-place allreduce of count floats on every GPU of this process, settled. */
+static void world_allreduce(ncclComm_t *comms, cudaStream_t *streams, float **bufs, int n,
+			    size_t count, double deadline)
 {
-	ncclResult_t r = ncclAllReduce(buf, buf, count, ncclFloat, ncclSum, comm, stream);
+	ncclResult_t r = ncclGroupStart();
+	for (int d = 0; d < n && r == ncclSuccess; d++) {
+		r = ncclAllReduce(bufs[d], bufs[d], count, ncclFloat, ncclSum, comms[d], streams[d]);
+		if (r == ncclInProgress)
+			r = ncclSuccess; /* enqueued at the group's end */
+	}
+	ncclResult_t e = ncclGroupEnd();
+	if (r == ncclSuccess)
+		r = e;
 	if (r != ncclSuccess && r != ncclInProgress) {
 		fprintf(stderr, "flightdeck-gpubench: %sncclAllReduce: %s\n", who,
 			ncclGetErrorString(r));
 		die(3);
 	}
 	if (r == ncclInProgress)
-		world_wait(comm, NULL, deadline, "enqueuing the allreduce");
+		world_wait(comms, NULL, n, deadline, "enqueuing the allreduce");
 }
 
-/* The sweep on rank w->rank's GPU dev; rank 0 leaves the nccl section in nccl_json. */
-static void bench_nccl_world(const struct gb_world *w, int dev, double deadline)
+/* id as hex (what rank 0 prints) and back: exactly 2 * NCCL_UNIQUE_ID_BYTES hex digits. */
+static void id_to_hex(const ncclUniqueId *id, char *out)
 {
-	struct {
-		int ok;
-		char why[128];
-		ncclUniqueId id;
-	} hello;
-	ncclComm_t comm;
-	cudaStream_t stream;
-	float *buf;
-	unsigned long long *bad;
+	const unsigned char *b = (const unsigned char *)id;
+	for (size_t i = 0; i < sizeof(*id); i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static int id_from_hex(const char *s, ncclUniqueId *id)
+{
+	unsigned char *b = (unsigned char *)id;
+	if (strlen(s) != 2 * sizeof(*id))
+		return -1;
+	for (size_t i = 0; i < sizeof(*id); i++) {
+		unsigned v;
+		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		b[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* The sweep over the world; the nccl section left in nccl_json (rank 0's under --mpi). */
+static void bench_nccl_world(const struct gb_run *w, const ncclUniqueId *id, double deadline)
+{
+	ncclComm_t comms[MAX_GPUS];
+	cudaStream_t streams[MAX_GPUS];
+	float *bufs[MAX_GPUS];
+	unsigned long long *bad[MAX_GPUS];
 	size_t max_bytes = (size_t)(full ? 4096 : 1024) << 20, off = 0;
-	int n = w->size, grid;
+	int g = w->ndev, n = w->size * g, speaks = !w->mpi || w->rank == 0;
 	ncclResult_t r;
 
-	CUDACHECK(cudaSetDevice(dev));
-	grid = grid_for(dev);
-	CUDACHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-	CUDACHECK(cudaMalloc(&buf, max_bytes));
-	CUDACHECK(cudaMalloc(&bad, sizeof(unsigned long long)));
-	memset(&hello, 0, sizeof(hello));
-	if (w->rank == 0) {
-		r = ncclGetUniqueId(&hello.id);
-		hello.ok = r == ncclSuccess;
-		snprintf(hello.why, sizeof(hello.why), "ncclGetUniqueId: %s",
-			 ncclGetErrorString(r));
-	}
-	gb_mpi_bcast(&hello, sizeof(hello)); /* every rank learns the outcome: none waits */
-	if (!hello.ok) {
-		if (w->rank == 0)
-			fprintf(stderr, "flightdeck-gpubench: %s%s\n", who, hello.why);
-		die(3);
+	for (int d = 0; d < g; d++) {
+		CUDACHECK(cudaSetDevice(w->devs[d]));
+		CUDACHECK(cudaStreamCreateWithFlags(&streams[d], cudaStreamNonBlocking));
+		CUDACHECK(cudaMalloc(&bufs[d], max_bytes));
+		CUDACHECK(cudaMalloc(&bad[d], sizeof(unsigned long long)));
 	}
 #if FD_NCCL_NONBLOCKING
 	ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
 	config.blocking = 0;
-	r = ncclCommInitRankConfig(&comm, n, hello.id, w->rank, &config);
-#else
-	r = ncclCommInitRank(&comm, n, hello.id, w->rank); /* before 2.14: not bounded */
 #endif
+	r = ncclGroupStart();
+	for (int d = 0; d < g && r == ncclSuccess; d++) {
+		CUDACHECK(cudaSetDevice(w->devs[d]));
+#if FD_NCCL_NONBLOCKING
+		r = ncclCommInitRankConfig(&comms[d], n, *id, w->rank * g + d, &config);
+#else
+		r = ncclCommInitRank(&comms[d], n, *id, w->rank * g + d); /* before 2.14: unbounded */
+#endif
+		if (r == ncclInProgress)
+			r = ncclSuccess;
+	}
+	ncclResult_t e = ncclGroupEnd();
+	if (r == ncclSuccess)
+		r = e;
 	if (r != ncclSuccess && r != ncclInProgress) {
 		fprintf(stderr, "flightdeck-gpubench: %sncclCommInitRank: %s\n", who,
 			ncclGetErrorString(r));
 		die(3);
 	}
-	world_wait(comm, NULL, deadline, "creating the communicator");
-	if (w->rank == 0)
-		off += (size_t)snprintf(
-		    nccl_json + off, sizeof(nccl_json) - off,
-		    "{\"ran\": true, \"scope\": \"world\", \"ngpus\": %d, "
-		    "\"nranks\": %d, \"nodes\": %d, \"reason\": \"\", \"results\": [",
-		    n, n, w->nodes);
+	world_wait(comms, NULL, g, deadline, "creating the communicator");
+	if (speaks) {
+		off += (size_t)snprintf(nccl_json + off, sizeof(nccl_json) - off,
+					"{\"ran\": true, \"scope\": \"world\", ");
+		if (!w->mpi)
+			off += (size_t)snprintf(nccl_json + off, sizeof(nccl_json) - off,
+						"\"rank\": %d, ", w->rank);
+		off += (size_t)snprintf(nccl_json + off, sizeof(nccl_json) - off,
+					"\"ngpus\": %d, \"nranks\": %d, \"nodes\": %d, "
+					"\"reason\": \"\", \"results\": [",
+					n, n, w->nodes);
+	}
 	int first = 1;
 	for (size_t bytes = 8 << 20; bytes <= max_bytes; bytes *= 4) {
 		size_t count = bytes / sizeof(float);
@@ -622,28 +680,44 @@ static void bench_nccl_world(const struct gb_world *w, int dev, double deadline)
 		/* each rank contributes rank+1: n(n+1)/2 is exact in float up to 5792 ranks */
 		float want = (float)((double)n * (n + 1) / 2);
 		unsigned long long wrong = 0, wrong_all = 0;
-		double slowest = 0;
+		double slowest = 0, t;
 
-		fill_kernel<<<grid, 256, 0, stream>>>(buf, count, (float)(w->rank + 1));
-		world_wait(comm, stream, deadline, "filling the buffer");
+		for (int d = 0; d < g; d++) {
+			CUDACHECK(cudaSetDevice(w->devs[d]));
+			fill_kernel<<<grid_for(w->devs[d]), 256, 0, streams[d]>>>(
+			    bufs[d], count, (float)(w->rank * g + d + 1));
+		}
+		world_wait(comms, streams, g, deadline, "filling the buffer");
 		/* one in-place allreduce, checked exactly */
-		world_allreduce(comm, stream, buf, count, deadline);
-		world_wait(comm, stream, deadline, "allreduce");
-		CUDACHECK(cudaMemsetAsync(bad, 0, sizeof(wrong), stream));
-		verify_equal<<<grid, 256, 0, stream>>>(buf, count, want, bad);
-		CUDACHECK(
-		    cudaMemcpyAsync(&wrong, bad, sizeof(wrong), cudaMemcpyDeviceToHost, stream));
-		world_wait(comm, stream, deadline, "checking the sum");
+		world_allreduce(comms, streams, bufs, g, count, deadline);
+		world_wait(comms, streams, g, deadline, "allreduce");
+		for (int d = 0; d < g; d++) {
+			unsigned long long h = 0;
+			CUDACHECK(cudaSetDevice(w->devs[d]));
+			CUDACHECK(cudaMemsetAsync(bad[d], 0, sizeof(h), streams[d]));
+			verify_equal<<<grid_for(w->devs[d]), 256, 0, streams[d]>>>(bufs[d], count,
+										     want, bad[d]);
+			CUDACHECK(cudaMemcpyAsync(&h, bad[d], sizeof(h), cudaMemcpyDeviceToHost,
+						  streams[d]));
+			world_wait(comms + d, streams + d, 1, deadline, "checking the sum");
+			wrong += h;
+		}
 		/* timed: warm-up, then iters back to back (values grow; only time matters now) */
 		for (int warm = 0; warm < 2; warm++)
-			world_allreduce(comm, stream, buf, count, deadline);
-		world_wait(comm, stream, deadline, "allreduce");
+			world_allreduce(comms, streams, bufs, g, count, deadline);
+		world_wait(comms, streams, g, deadline, "allreduce");
 		double t0 = now_s();
 		for (int it = 0; it < iters; it++)
-			world_allreduce(comm, stream, buf, count, deadline);
-		world_wait(comm, stream, deadline, "allreduce");
-		gb_mpi_job_result((now_s() - t0) / iters, wrong, &slowest, &wrong_all);
-		if (w->rank != 0)
+			world_allreduce(comms, streams, bufs, g, count, deadline);
+		world_wait(comms, streams, g, deadline, "allreduce");
+		t = (now_s() - t0) / iters;
+		slowest = t;
+		wrong_all = wrong;
+#if FD_HAVE_MPI
+		if (w->mpi)
+			gb_mpi_job_result(t, wrong, &slowest, &wrong_all);
+#endif
+		if (!speaks)
 			continue;
 		double algbw = (double)bytes / slowest / 1e9;
 		double busbw = algbw * 2.0 * (n - 1) / n;
@@ -654,23 +728,37 @@ static void bench_nccl_world(const struct gb_world *w, int dev, double deadline)
 					wrong_all ? "false" : "true");
 		first = 0;
 	}
-	if (w->rank == 0)
+	if (speaks)
 		snprintf(nccl_json + off, sizeof(nccl_json) - off, "]}");
 #if FD_NCCL_NONBLOCKING
-	r = ncclCommFinalize(comm); /* flushes what is still in flight, bounded like the rest */
-	if (r != ncclSuccess && r != ncclInProgress) {
-		fprintf(stderr, "flightdeck-gpubench: %sncclCommFinalize: %s\n", who,
-			ncclGetErrorString(r));
-		die(3);
+	for (int d = 0; d < g; d++) {
+		r = ncclCommFinalize(comms[d]); /* flushes what is in flight, bounded */
+		if (r != ncclSuccess && r != ncclInProgress) {
+			fprintf(stderr, "flightdeck-gpubench: %sncclCommFinalize: %s\n", who,
+				ncclGetErrorString(r));
+			die(3);
+		}
 	}
-	world_wait(comm, NULL, deadline, "finalizing the communicator");
+	world_wait(comms, NULL, g, deadline, "finalizing the communicator");
 #endif
-	ncclCommDestroy(comm);
-	CUDACHECK(cudaFree(buf));
-	CUDACHECK(cudaFree(bad));
-	CUDACHECK(cudaStreamDestroy(stream));
+	for (int d = 0; d < g; d++) {
+		ncclCommDestroy(comms[d]);
+		CUDACHECK(cudaSetDevice(w->devs[d]));
+		CUDACHECK(cudaFree(bufs[d]));
+		CUDACHECK(cudaFree(bad[d]));
+		CUDACHECK(cudaStreamDestroy(streams[d]));
+	}
 }
 #endif
+
+/* The document of a world: the nccl section only (per-GPU numbers are each node's own run). */
+static void print_world(const char *what)
+{
+	printf("{\"version\": 1, \"gpus\": [], \"p2p\": {\"ran\": false, \"ngpus\": 0, "
+	       "\"reason\": \"%s measures only NCCL's allreduce across the job\", "
+	       "\"results\": []}, \"nccl\": %s}\n",
+	       what, nccl_json);
+}
 
 #if FD_HAVE_MPI
 /*
@@ -678,7 +766,7 @@ static void bench_nccl_world(const struct gb_world *w, int dev, double deadline)
  * says whether it has a GPU and all learn how many have none, so that each rank without one
  * names itself on stderr and the whole job then exits 3 (no rank left waiting for the others).
  */
-static int run_world(const struct gb_world *w, double deadline)
+static int run_mpi_world(const struct gb_world *w, double deadline)
 {
 	int n = 0, dev = -1;
 	char why[160] = "";
@@ -717,14 +805,31 @@ static int run_world(const struct gb_world *w, double deadline)
 		return 3;
 	}
 #if FD_HAVE_NCCL
+	struct {
+		int ok;
+		char why[128];
+		ncclUniqueId id;
+	} hello;
+	struct gb_run run = {w->rank, w->size, w->nodes, 1, {dev}, 1};
+
 	world_job = 1;
-	bench_nccl_world(w, dev, deadline);
+	memset(&hello, 0, sizeof(hello));
+	if (w->rank == 0) {
+		ncclResult_t r = ncclGetUniqueId(&hello.id);
+		hello.ok = r == ncclSuccess;
+		snprintf(hello.why, sizeof(hello.why), "ncclGetUniqueId: %s",
+			 ncclGetErrorString(r));
+	}
+	gb_mpi_bcast(&hello, sizeof(hello)); /* every rank learns the outcome: none waits */
+	if (!hello.ok) {
+		if (w->rank == 0)
+			fprintf(stderr, "flightdeck-gpubench: %s%s\n", who, hello.why);
+		die(3);
+	}
+	bench_nccl_world(&run, &hello.id, deadline);
 	world_job = 0;
 	if (w->rank == 0)
-		printf("{\"version\": 1, \"gpus\": [], \"p2p\": {\"ran\": false, \"ngpus\": 0, "
-		       "\"reason\": \"--mpi measures only NCCL's allreduce across the job\", "
-		       "\"results\": []}, \"nccl\": %s}\n",
-		       nccl_json);
+		print_world("--mpi");
 #else
 	(void)deadline;
 #endif
@@ -732,9 +837,68 @@ static int run_world(const struct gb_world *w, double deadline)
 }
 #endif
 
+/*
+ * --world R/N without MPI; returns main's exit status. Without a GPU: "no-gpu REASON" on
+ * stdout (before any id, so rank 0 hands its peers nothing to wait on) and exit 3.
+ */
+static int run_world(int rank, int size, const char *idhex, double deadline)
+{
+	char host[256] = "?";
+	int n = 0;
+	cudaError_t e;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(who, sizeof(who), "rank %d of %d on %s: ", rank, size, host);
+	e = cudaGetDeviceCount(&n);
+	if (e != cudaSuccess || n == 0) {
+		const char *why = e != cudaSuccess ? cudaGetErrorString(e) : "device count is 0";
+		printf("no-gpu no CUDA device: %s\n", why);
+		fflush(stdout);
+		fprintf(stderr, "flightdeck-gpubench: %sno GPU: no CUDA device: %s\n", who, why);
+		return 3;
+	}
+#if FD_HAVE_NCCL
+	struct gb_run run = {rank, size, size, n > MAX_GPUS ? MAX_GPUS : n, {0}, 0};
+	ncclUniqueId id;
+	char hex[2 * sizeof(ncclUniqueId) + 1];
+
+	for (int d = 0; d < run.ndev; d++)
+		run.devs[d] = d;
+	if (idhex) {
+		if (id_from_hex(idhex, &id)) {
+			fprintf(stderr,
+				"flightdeck-gpubench: --nccl-id: not %zu hex digits (an "
+				"ncclUniqueId as rank 0 prints it)\n",
+				2 * sizeof(ncclUniqueId));
+			return 2;
+		}
+	} else {
+		ncclResult_t r = ncclGetUniqueId(&id);
+		if (r != ncclSuccess) {
+			fprintf(stderr, "flightdeck-gpubench: %sncclGetUniqueId: %s\n", who,
+				ncclGetErrorString(r));
+			return 3;
+		}
+		id_to_hex(&id, hex);
+		printf("nccl-id %s\n", hex); /* at once: the peers start only when it is relayed */
+		fflush(stdout);
+	}
+	bench_nccl_world(&run, &id, deadline);
+	print_world("--world");
+	return 0;
+#else
+	(void)idhex;
+	(void)deadline;
+	fprintf(stderr, "flightdeck-gpubench: --world measures NCCL's allreduce, and this build "
+			"has no NCCL\n");
+	return 2;
+#endif
+}
+
 static void usage(FILE *out)
 {
-	fputs("usage: flightdeck-gpubench [--json] [--quick|--full] [--timeout-ms N] [--mpi]\n"
+	fputs("usage: flightdeck-gpubench [--json] [--quick|--full] [--timeout-ms N]\n"
+	      "                           [--mpi | --world R/N [--nccl-id HEX]]\n"
 	      "Measures HBM and host<->device bandwidth of every GPU and NCCL allreduce\n"
 	      "across them; prints one JSON document (see checks/bw.h). Exit: 0 measured,\n"
 	      "2 usage, 3 no CUDA device or a CUDA/NCCL error, 4 timeout.\n"
@@ -753,6 +917,14 @@ static void usage(FILE *out)
 	      "                  so and the job exits 3; a failure or the deadline on any rank\n"
 	      "                  ends every rank (MPI_Abort). With one rank, the same as without\n"
 	      "                  --mpi. Without --mpi, MPI is never started, even under mpirun.\n"
+	      "  --world R/N     across nodes without MPI (flightdeck check --job drives it): this\n"
+	      "                  process is rank R of N processes, one per node, and drives every\n"
+	      "                  GPU of its node (world ranks R*G..R*G+G-1; every node must have\n"
+	      "                  the same G). Rank 0 without --nccl-id makes the NCCL id and prints\n"
+	      "                  \"nccl-id HEX\" on the first line at once, then joins; the others\n"
+	      "                  need it relayed: --nccl-id HEX. Every process prints the document\n"
+	      "                  with its own view. Without a GPU: \"no-gpu REASON\" and exit 3.\n"
+	      "  --nccl-id HEX   the id rank 0 printed (256 hex digits)\n"
 	      "\n",
 	      out);
 	fprintf(out, "This build: MPI %s, NCCL %s.\n",
@@ -762,7 +934,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	struct gpu_result r[MAX_GPUS];
-	int n = 0, mpi = 0;
+	int n = 0, mpi = 0, wrank = -1, wsize = 0;
+	const char *idhex = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--quick"))
@@ -771,6 +944,22 @@ int main(int argc, char **argv)
 			full = 1;
 		} else if (!strcmp(argv[i], "--mpi")) {
 			mpi = 1;
+		} else if (!strcmp(argv[i], "--world") && i + 1 < argc) {
+			char *end;
+			long r = strtol(argv[++i], &end, 10), sz = 0;
+			if (*end == '/')
+				sz = strtol(end + 1, &end, 10);
+			if (*end || r < 0 || sz < 1 || sz > 65536 || r >= sz) {
+				fprintf(stderr,
+					"flightdeck-gpubench: --world: invalid value '%s' (R/N: rank R "
+					"of N processes, 0 <= R < N)\n",
+					argv[i]);
+				return 2;
+			}
+			wrank = (int)r;
+			wsize = (int)sz;
+		} else if (!strcmp(argv[i], "--nccl-id") && i + 1 < argc) {
+			idhex = argv[++i];
 		} else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
 			char *end;
 			timeout_ms = strtol(argv[++i], &end, 10);
@@ -787,18 +976,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if ((wsize || idhex) && (mpi || !wsize || (wrank > 0 && !idhex))) {
+		fprintf(stderr, "flightdeck-gpubench: %s\n",
+			mpi     ? "--world and --mpi: one or the other"
+			: !wsize ? "--nccl-id goes with --world"
+				 : "--world R/N with R > 0 needs --nccl-id HEX, rank 0's id");
+		return 2;
+	}
 	if (mpi && !FD_HAVE_MPI) {
 		fprintf(stderr, "flightdeck-gpubench: --mpi: this build has no MPI (none was found "
 				"when it was built)\n");
 		return 2;
 	}
 	double deadline = now_s() + (double)timeout_ms / 1e3;
+	if (wsize)
+		return run_world(wrank, wsize, idhex, deadline);
 #if FD_HAVE_MPI
 	if (mpi) {
 		struct gb_world w;
 		gb_mpi_init(&argc, &argv, &w);
 		if (w.size > 1) {
-			int rc = run_world(&w, deadline);
+			int rc = run_mpi_world(&w, deadline);
 			gb_mpi_finalize();
 			return rc;
 		}

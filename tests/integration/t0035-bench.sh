@@ -43,3 +43,12 @@ expect_rc 2
 run bench --bogus
 expect_rc 2
 ok "nothing to measure: exit 3 with the reason; bad input: exit 2"
+
+# a gpubench that prints a world document (as --mpi's rank 0 does): shown as the job's
+STANDIN_MODE=world-doc run bench --sysfs-root "$SYS" --gpubench "$SI"
+expect_rc 0
+grep -q 'NCCL allreduce across the job: 16 rank(s) on 2 node(s)' "$TMP/out" || fail "the world document is not shown as the job's"
+grep -q '335.5  *verified' "$TMP/out" || fail "the world busbw is not shown"
+STANDIN_MODE=world-doc run bench --sysfs-root "$SYS" --gpubench "$SI" --json
+expect_finding '.check == "bw.nccl" and .status == "pass" and (.message | test("across 2 node\\(s\\), 16 ranks"))' 1
+ok "a world document: bench shows the job's ranks and nodes and its busbw"

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 
 static void arithmetic(void)
@@ -194,11 +195,119 @@ static void child(void)
 	      strstr(why, "could not be executed"));
 }
 
+/* A world document (--mpi's rank 0, or --world's every process): scope, ranks, nodes read. */
+static void parse_world(void)
+{
+	static struct bw_facts f;
+	const struct bw_result *best;
+	int ok;
+	const char *doc =
+	    "{\"version\": 1, \"gpus\": [], \"p2p\": {\"ran\": false, \"ngpus\": 0, "
+	    "\"reason\": \"world\", \"results\": []}, \"nccl\": {\"ran\": true, \"scope\": "
+	    "\"world\", \"rank\": 3, \"ngpus\": 32, \"nranks\": 32, \"nodes\": 4, \"reason\": "
+	    "\"\", \"results\": [{\"bytes\": 8388608, \"time_us\": 100, \"algbw\": 80, "
+	    "\"busbw\": 155, \"ok\": true}, {\"bytes\": 1073741824, \"time_us\": 9000, "
+	    "\"algbw\": 119.3, \"busbw\": 231.1, \"ok\": true}]}}";
+
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ_INT(bw_parse(doc, &f), 0);
+	CHECK(f.nccl.world);
+	CHECK_EQ_INT(f.nccl.nranks, 32);
+	CHECK_EQ_INT(f.nccl.nodes, 4);
+	best = bw_largest(&f.nccl, &ok);
+	CHECK(best && best->bytes == 1073741824 && best->busbw == 231.1);
+	CHECK(ok);
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ_INT(bw_parse("{\"version\": 1, \"gpus\": [], \"nccl\": {\"ran\": true, "
+			      "\"scope\": \"world\", \"nranks\": -2, \"results\": []}}",
+			      &f),
+		     -EINVAL);
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ_INT(bw_parse("{\"version\": 1, \"gpus\": [], \"nccl\": {\"ran\": true, "
+			      "\"ngpus\": 8, \"results\": []}}",
+			      &f),
+		     0);
+	CHECK(!f.nccl.world); /* no scope: this node's own sweep */
+}
+
+/* bw.world's judge: pure, from what the group found. */
+static void judge_world(void)
+{
+	struct fd_config cfg;
+	struct fd_report rep = {0};
+	struct bw_world_facts f = {.state = BWW_RAN,
+				   .outcome = BWW_PASS,
+				   .nnodes = 4,
+				   .nranks = 32,
+				   .nodes = 4,
+				   .bytes = 1073741824,
+				   .busbw = 200,
+				   .algbw = 114,
+				   .ok = 1,
+				   .culprit = {-1, -1}};
+	const struct fd_finding *x;
+
+	fd_config_init(&cfg);
+	f.state = BWW_NOT_JOB; /* a plain check: nothing */
+	bw_world_judge(&f, &cfg, &rep);
+	CHECK_EQ_INT(rep.n, 0);
+	f.state = BWW_RAN;
+	bw_world_judge(&f, &cfg, &rep); /* no floor: reported, a pass */
+	CHECK((x = find_check(&rep, "bw.world", FD_PASS)) && !strcmp(x->expected, "-"));
+	fd_report_free(&rep);
+	memset(&rep, 0, sizeof(rep));
+	cfg.expect_busbw = 100; /* --expect-world-busbw falls back to it */
+	CHECK(bw_world_floor(&cfg) == 100);
+	CHECK(bw_world_passes(&cfg, 150, 1) && !bw_world_passes(&cfg, 99, 1) &&
+	      !bw_world_passes(&cfg, 150, 0));
+	cfg.expect_world_busbw = 180;
+	CHECK(!bw_world_passes(&cfg, 150, 1));
+	f.outcome = BWW_CULPRIT;
+	f.busbw = 10;
+	f.culprit[0] = 2;
+	f.culprit_busbw = 10;
+	f.rounds = 3;
+	strcpy(f.host[0], "gpu07");
+	bw_world_judge(&f, &cfg, &rep);
+	x = find_code(&rep, "BW_WORLD_LOW");
+	CHECK(x && x->status == FD_FAIL);
+	CHECK(x && !strcmp(x->subject, "node 2 (gpu07)") && !strcmp(x->expected, ">= 180 GB/s"));
+	CHECK(x && strstr(x->message, "slowest is node 2 (gpu07)"));
+	fd_report_free(&rep);
+	memset(&rep, 0, sizeof(rep));
+	f.outcome = BWW_NONE; /* nobody to drain: a warning */
+	bw_world_judge(&f, &cfg, &rep);
+	CHECK(find_check(&rep, "bw.world", FD_WARN));
+	fd_report_free(&rep);
+	memset(&rep, 0, sizeof(rep));
+	f.ok = 0; /* wrong sums across the job */
+	f.outcome = BWW_CULPRIT;
+	bw_world_judge(&f, &cfg, &rep);
+	CHECK(find_code(&rep, "ALLREDUCE_WRONG"));
+	fd_report_free(&rep);
+	memset(&rep, 0, sizeof(rep));
+	f.state = BWW_NODE_FAILED;
+	strcpy(f.why, "node 2 (gpu07), rank 0 of 4: rank 0 printed no NCCL id within 3000 ms");
+	bw_world_judge(&f, &cfg, &rep);
+	x = find_code(&rep, "BW_WORLD_FAILED");
+	CHECK(x && !strcmp(x->subject, "node 2 (gpu07)"));
+	fd_report_free(&rep);
+	memset(&rep, 0, sizeof(rep));
+	f.state = BWW_SKIP;
+	strcpy(f.why, "node 1 (gpu03): no GPU");
+	bw_world_judge(&f, &cfg, &rep);
+	CHECK(find_check(&rep, "bw.world", FD_SKIP));
+	CHECK_EQ_INT(count_status(&rep, "bw.world", FD_PASS), 0);
+	fd_report_free(&rep);
+}
+
 const struct unit_test bw_tests[] = {
     {"bw: busbw formula and the expectation table", arithmetic},
     {"bw: gpubench document", parse},
     {"bw: judge", judge},
     {"bw: the supervised child", child},
     {"bw: numbers out of range in gpubench's document", parse_ranges},
+    {"bw: a world document: scope, ranks, nodes", parse_world},
+    {"bw.world: the judge of what the group found", judge_world},
     {NULL, NULL},
 };

@@ -1,0 +1,124 @@
+/*
+ * world.h - the job-wide NCCL allreduce that `flightdeck check --job` runs through the node
+ * group (docs/architecture.md, "The node group", "The allreduce across nodes"): the messages
+ * its agents exchange (carried by FR_WORLD frames, encoded in frame.c), and the bisection that
+ * names the slowest node, a pure function of the sets' results.
+ *
+ * A test set is a list of nodes that run one flightdeck-gpubench each, as one NCCL world: the
+ * coordinator asks the set's first node to start its gpubench as world rank 0 (START, no id);
+ * that gpubench makes the ncclUniqueId and prints it; the node sends it back (ID); the
+ * coordinator relays it to every other node of the set (START with the id); each reports its
+ * gpubench's result (RESULT). When the set's allreduce is below the floor, halves of the
+ * suspects are tested again (disjoint sets at the same time), and the slow half is recursed
+ * into until one node is left; the last pair is told apart by testing each against a node
+ * already proven good. The coordinator ends the phase with DONE to every node.
+ */
+#ifndef FD_WORLD_H
+#define FD_WORLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FD_WORLD_VERSION 1   /* the FR_WORLD payload's own version byte */
+#define FD_WORLD_ID_MAX	 257 /* an ncclUniqueId (128 bytes) as hex, and the NUL */
+#define FD_WORLD_TEXT	 512 /* a result's reason, a finding's message */
+
+enum fd_world_kind {
+	FW_START = 1, /* coordinator -> node: run gpubench as rank of size (id "" : make one) */
+	FW_ID,	      /* rank 0's node -> coordinator: the id its gpubench printed */
+	FW_RESULT,    /* node -> coordinator: what its gpubench measured, or why nothing */
+	FW_ABORT,     /* coordinator -> node: the set is decided; kill your gpubench */
+	FW_DONE,      /* coordinator -> node: the phase is over; the job's finding, yours */
+	FW_KIND_MAX,
+};
+
+/* What a node's gpubench gave (FW_RESULT). */
+enum fd_world_outcome {
+	FWO_RAN = 0, /* a world document: busbw, ok */
+	FWO_NO_GPU,  /* no CUDA device here: the test cannot run (a skip, never a pass) */
+	FWO_TIMEOUT, /* it gave up at its own deadline (waiting for its peers): not its fault */
+	FWO_HUNG,    /* killed at flightdeck's deadline: this node hangs */
+	FWO_NO_ID,   /* rank 0 never printed the id (or printed garbage) */
+	FWO_FAILED,  /* crashed, exited non-zero, printed no document, could not start */
+	FWO_ABORTED, /* killed because the coordinator said the set was decided */
+	FWO_MAX,
+};
+
+struct fd_world_msg {
+	int kind;
+	uint32_t
+	    set; /* the test set, unique within the phase: later messages of an old one are dropped */
+	/* START */
+	int rank, size;
+	uint32_t timeout_ms;	  /* gpubench's deadline, the same for every node of the set */
+	int full;		  /* --full's sweep */
+	char id[FD_WORLD_ID_MAX]; /* START (rank > 0) and ID: lowercase hex, nothing else */
+	/* RESULT */
+	int outcome; /* FWO_* */
+	int ok;	     /* every element of the sums verified */
+	int nranks, nodes;
+	double bytes, busbw, algbw; /* at the largest message; GB/s */
+	/* DONE: the job's finding, for every node's report; unfit: this node is named */
+	int status; /* enum fd_status of checks/ (pass, warn, fail, skip): a number here */
+	int unfit;
+	char code[32];
+	char subject[64];
+	char value[96];
+	char expected[96];
+	char text[FD_WORLD_TEXT]; /* RESULT: gpubench's reason; DONE: the finding's message */
+};
+
+const char *fd_world_kind_name(int kind);
+const char *fd_world_outcome_name(int outcome);
+
+/* ---- the bisection ------------------------------------------------------------------------ */
+
+#define FD_BISECT_SETS 2 /* at most two sets run at once: the halves, or a pair's two tests */
+
+enum fd_bisect_state {
+	FB_MORE = 0, /* the next round's sets are in b->sets */
+	FB_PASS,     /* the whole job's set passed */
+	FB_CULPRIT,  /* b->culprit[0] is the slowest node */
+	FB_PAIR,     /* one of b->culprit[0], [1]: no node proven good to tell them apart */
+	FB_NONE,     /* every half passes: no single node makes the job slow */
+	FB_ROUNDS,   /* the round bound was reached without naming a node */
+};
+
+struct fd_bisect_set {
+	int *nodes; /* into the state's buffer */
+	int n;
+};
+
+struct fd_bisect {
+	int n;		/* nodes in the job */
+	int round;	/* 0: the whole job */
+	int max_rounds; /* 1 + ceil(log2 n): the whole job, the halvings, the last pair */
+	int nsets;	/* sets to test this round */
+	struct fd_bisect_set sets[FD_BISECT_SETS];
+	int *buf;      /* n + FD_BISECT_SETS node numbers: the sets' members */
+	int *suspects; /* [n]: the slow set being narrowed */
+	int nsus;
+	unsigned char *good; /* [n]: in a set that passed */
+	int kind;	     /* what this round tests (world.c) */
+	int b_alone;	     /* halves: B had one node and no good partner: not tested */
+	int also_slow;	     /* both halves (or both pair tests) were below: the slower is named */
+	int culprit[2];
+};
+
+/* One set's result: passed (its allreduce met the floor and verified) and its busbw. */
+struct fd_bisect_result {
+	int pass;
+	double busbw;
+};
+
+/* Starts with the whole job, nodes 0..n-1, as round 0's one set. 0 or -ENOMEM / -EINVAL. */
+int fd_bisect_init(struct fd_bisect *b, int n);
+void fd_bisect_free(struct fd_bisect *b);
+/*
+ * Takes the results of this round's sets (res[i] for b->sets[i]) and plans the next round.
+ * Returns FB_MORE with b->sets filled, or the outcome (FB_PASS, FB_CULPRIT, ...).
+ */
+int fd_bisect_next(struct fd_bisect *b, const struct fd_bisect_result *res);
+const char *fd_bisect_state_name(int state);
+
+#endif
