@@ -51,11 +51,12 @@ if [ -n "$world" ]; then
 	dir=${STANDIN_WORLD_DIR:?}/world-$id
 	mkdir -p "$dir"
 	echo "${STANDIN_SPEED:-200}" >"$dir/$rank"
-	waited=0
+	# the clock, not a count of naps: on a loaded machine each turn of this loop takes far
+	# longer than its nap, and flightdeck kills at its own deadline just after this one
+	end=$(($(date +%s%3N) + tmo))
 	while [ "$(ls "$dir" | wc -l)" -lt "$size" ]; do
 		sleep 0.05
-		waited=$((waited + 50))
-		[ "$waited" -lt "$tmo" ] || { echo "gpubench-standin: rank $rank: peers never came" >&2; exit 4; }
+		[ "$(date +%s%3N)" -lt "$end" ] || { echo "gpubench-standin: rank $rank: peers never came" >&2; exit 4; }
 	done
 	min=$(sort -g "$dir"/* | head -1)
 	printf '{"version": 1, "gpus": [], "p2p": {"ran": false, "ngpus": 0, "reason": "world mode", "results": []}, '
