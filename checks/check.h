@@ -87,6 +87,12 @@ struct fd_finding *fd_report_addv(struct fd_report *rep, const char *check, enum
 void fd_report_free(struct fd_report *rep);
 /* Worst status over all findings: fail > warn > pass; a report of only skips is pass. */
 enum fd_status fd_report_verdict(const struct fd_report *rep);
+/*
+ * The failures in one line for a scheduler's drain reason: each failing code once, in report
+ * order, then the first failure's subject ("IB_PORT_DOWN,GPU_XID_FATAL mlx5_3/1"); codes that
+ * do not fit in len end as "+N". "" when nothing failed. Returns the length written.
+ */
+size_t fd_report_reason(const struct fd_report *rep, char *buf, size_t len);
 const char *fd_status_name(enum fd_status s);
 
 /*

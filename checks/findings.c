@@ -68,6 +68,42 @@ void fd_report_free(struct fd_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+size_t fd_report_reason(const struct fd_report *rep, char *buf, size_t len)
+{
+	const struct fd_finding *first = NULL;
+	size_t k = 0, left = 0;
+	char tail[96] = "";
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct fd_finding *f = &rep->v[i];
+		int seen = 0;
+
+		if (f->status != FD_FAIL || !f->code)
+			continue;
+		if (!first)
+			first = f;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = rep->v[j].status == FD_FAIL && rep->v[j].code &&
+			       !strcmp(rep->v[j].code, f->code);
+		if (seen)
+			continue;
+		/* room for this code, a "+N" for those after it, and the subject */
+		if (!left && k + strlen(f->code) + 1 + 8 + strlen(first->subject) + 2 < len)
+			k += (size_t)snprintf(buf + k, len - k, "%s%s", k ? "," : "", f->code);
+		else
+			left++;
+	}
+	if (!first)
+		return 0;
+	if (left)
+		snprintf(tail, sizeof(tail), "%s+%zu", k ? "," : "", left);
+	snprintf(buf + k, len - k, "%s %s", tail, first->subject);
+	return strlen(buf);
+}
+
 enum fd_status fd_report_verdict(const struct fd_report *rep)
 {
 	enum fd_status v = FD_PASS;

@@ -17,6 +17,7 @@
 #include "world.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ struct check_cli {
 	int level; /* enum fd_level */
 	int areas[FD_AREA_COUNT];
 	int json, list, quiet, job;
-	const char *prom, *node;
+	const char *prom, *node, *reason;
 };
 
 static int set_only(const struct fd_opt *o, void *obj, const char *s, char *err, size_t len)
@@ -84,6 +85,13 @@ static const struct fd_opt check_rows[] = {
      .help = "also write a node_exporter textfile to P (atomically)",
      .type = FD_OPT_STRING,
      .off = CLI(prom)},
+    {.name = "reason-file",
+     .metavar = "F",
+     .help = "write the verdict as one drain reason to F: 'flightdeck: CODE[,CODE]\n"
+	     "SUBJECT' when unfit, an empty file when fit (for scontrol's reason=;\n"
+	     "a regular file only: not a link, not a FIFO)",
+     .type = FD_OPT_STRING,
+     .off = CLI(reason)},
     {.name = "config",
      .metavar = "FILE",
      .help = "read thresholds as 'name = value' lines (names as below)\n"
@@ -166,6 +174,48 @@ static void prom_no_verdict(const struct check_cli *cli, double t_wall, int ret)
 
 	fd_node_name(host, sizeof(host), cli->node);
 	fd_report_prom_error(cli->prom, &meta, reason, err, sizeof(err));
+}
+
+/*
+ * --reason-file: the verdict in the one line a Slurm drain reason holds (scripts/slurm/ reads
+ * it). Written in place, never through a link (the prolog runs as root in a directory others
+ * may write) and never into a FIFO, which would block without a reader.
+ */
+static int write_reason(const char *path, const struct fd_report *rep)
+{
+	char line[200] = "";
+	size_t n = 0;
+	struct stat st;
+	int fd, r = 0;
+
+	if (fd_report_verdict(rep) == FD_FAIL) {
+		n = (size_t)snprintf(line, sizeof(line), "flightdeck: ");
+		n += fd_report_reason(rep, line + n, sizeof(line) - n - 1);
+		line[n++] = '\n';
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		fd_err("--reason-file %s: %s", path,
+		       errno == ELOOP	? "a symbolic link (refused)"
+		       : errno == ENXIO ? "a FIFO (refused)"
+					: strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		fd_err("--reason-file %s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (ftruncate(fd, 0) || write(fd, line, n) != (ssize_t)n) { /* a regular file: whole */
+		r = -errno;
+		fd_err("--reason-file %s: %s", path, strerror(errno));
+	}
+	if (close(fd) && !r) {
+		r = -errno;
+		fd_err("--reason-file %s: %s", path, strerror(errno));
+	}
+	return r;
 }
 
 /*
@@ -274,6 +324,23 @@ int cmd_check(int argc, char **argv)
 			goto out;
 	}
 
+	if (cli.reason) {
+		/* the same typo rule, and a link or FIFO refused before the checks spend time */
+		char dir[PATH_MAX];
+		struct stat st;
+
+		fd_strlcpy(dir, cli.reason, sizeof(dir));
+		if (check_dir("reason-file", dirname(dir)))
+			goto out;
+		if (!lstat(cli.reason, &st) && !S_ISREG(st.st_mode)) {
+			fd_err("--reason-file %s: not a regular file (%s)", cli.reason,
+			       S_ISLNK(st.st_mode)    ? "a symbolic link"
+			       : S_ISFIFO(st.st_mode) ? "a FIFO"
+						      : "not a file");
+			goto out;
+		}
+	}
+
 	/* --- run -------------------------------------------------------------------- */
 	int64_t t0 = fd_mono_ns();
 	int ran[FD_AREA_COUNT] = {0};
@@ -337,6 +404,8 @@ int cmd_check(int argc, char **argv)
 		fd_err("%s", err);
 		ret = FD_EXIT_CANT_RUN;
 	}
+	if (cli.reason && write_reason(cli.reason, &rep))
+		ret = FD_EXIT_CANT_RUN;
 	if (cli.job && ret != FD_EXIT_CANT_RUN)
 		ret = job_ret;
 out:

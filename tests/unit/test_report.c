@@ -240,6 +240,32 @@ static void probe_once(void)
 	fd_probe_ctx_release(&ctx);
 }
 
+/* The drain reason: failing codes once each, warnings left out, the overflow counted. */
+static void reason(void)
+{
+	struct fd_report rep = {0};
+	char buf[64];
+
+	sample(&rep);
+	fd_report_add(&rep, "ib.port", FD_FAIL, "IB_PHYS_DOWN", "mlx5_3/1", "no link");
+	fd_report_add(&rep, "ib.port", FD_FAIL, "IB_PORT_DOWN", "mlx5_4/1", "down too");
+	CHECK_EQ_INT((int)fd_report_reason(&rep, buf, sizeof(buf)),
+		     (int)strlen("IB_PORT_DOWN,IB_PHYS_DOWN mlx5_\"3\"/1"));
+	CHECK_STREQ(buf, "IB_PORT_DOWN,IB_PHYS_DOWN mlx5_\"3\"/1");
+	/* room for one code only: the other is "+1" */
+	fd_report_reason(&rep, buf, 40);
+	CHECK_STREQ(buf, "IB_PORT_DOWN,+1 mlx5_\"3\"/1");
+	/* room for none */
+	fd_report_reason(&rep, buf, 20);
+	CHECK(!strncmp(buf, "+2 ", 3));
+	CHECK(strlen(buf) < 20);
+	fd_report_free(&rep);
+	fd_report_add(&rep, "host.clock", FD_WARN, "CLOCK_UNSYNCED", "clock", "unsynced");
+	CHECK_EQ_INT((int)fd_report_reason(&rep, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "");
+	fd_report_free(&rep);
+}
+
 const struct unit_test report_tests[] = {
     {"codes: the table is complete and well formed", codes},
     {"registry: checks, areas, levels, verdicts", registry},
@@ -247,5 +273,6 @@ const struct unit_test report_tests[] = {
     {"report: JSON round trip", json},
     {"report: Prometheus textfile", prom},
     {"report: text table", text},
+    {"report: the drain reason line", reason},
     {NULL, NULL},
 };
