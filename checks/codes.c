@@ -180,7 +180,10 @@ static const struct fd_code codes[] = {
      "RDMA registers (pins) buffers; with a low RLIMIT_MEMLOCK NCCL fails to register "
      "memory or falls back to slower paths.",
      "Set `ulimit -l unlimited`: in Slurm, PropagateResourceLimitsExcept=MEMLOCK and "
-     "LimitMEMLOCK=infinity in slurmd's unit; in containers, --ulimit memlock=-1."},
+     "LimitMEMLOCK=infinity in slurmd's unit (`systemctl edit slurmd`, then restart it): "
+     "a Prolog or HealthCheckProgram runs with slurmd's own limit (8 MiB by default), so "
+     "until then this fails in every prolog of an RDMA node; in containers, --ulimit "
+     "memlock=-1."},
     {"CKPT_FS_LOW", WARN,
      "The checkpoint directory is on a shared filesystem that is full or low on space.",
      "The next checkpoint may fail to save, and a job that cannot save loses its progress at "

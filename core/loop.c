@@ -159,8 +159,14 @@ static void on_signalfd(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	struct signalfd_siginfo si;
 
 	/* One at a time, so a callback that stops the loop sees no further signal. */
-	while (!l->stop && read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+	while (!l->stop && read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int sent =
+		    si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE || si.ssi_code == SI_TKILL;
+
+		l->sig_sender = sent ? (pid_t)si.ssi_pid : 0;
 		l->sig_cb(l, (int)si.ssi_signo, l->sig_arg);
+		l->sig_sender = 0;
+	}
 }
 
 void fd_loop_untimer(struct fd_loop *l, void *arg)

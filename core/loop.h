@@ -54,6 +54,9 @@ struct fd_loop {
 	int ntimers;
 	fd_loop_signal_cb sig_cb;
 	void *sig_arg;
+	/* While a signal callback runs: the pid that sent it (kill, sigqueue, tgkill), 0 when the
+	 * kernel did or the sender is outside our pid namespace. */
+	pid_t sig_sender;
 };
 
 /* Creates the epoll set and the timerfd. 0 or -errno; fd_loop_close undoes either way. */

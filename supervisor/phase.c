@@ -16,6 +16,10 @@
 #include "util.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static const char *const phase_names[] = {
     [PH_PREFLIGHT] = "preflight", [PH_GPU_WAIT] = "gpu-wait", [PH_BACKOFF] = "backoff",
@@ -235,6 +239,37 @@ static void on_sigchld(struct sv *s)
 }
 
 /*
+ * Whether sender already gave this signal to every process of our tree. Slurm's slurmstepd
+ * signals every process of a step (time limit, scancel, preemption: SIGCONT and SIGTERM to
+ * each), so the trainer has it already and a second copy from us is what cut saves short
+ * (a Python handler entered twice). That holds for a task of an srun step (SLURM_STEP_ID
+ * set) and for anything below the batch script; the batch script itself may be signalled
+ * alone (--signal=B:..., scancel --batch), so there the signal is passed on as elsewhere.
+ */
+static int scheduler_signalled_all(const struct sv *s, pid_t sender, char *who, size_t len)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (sender <= 0 || s->procs.foreign_proc || !getenv("SLURM_JOB_ID"))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)sender);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strcmp(comm, "slurmstepd"))
+		return 0;
+	if (!getenv("SLURM_STEP_ID") && sender == getppid())
+		return 0; /* we are the batch script: maybe signalled alone */
+	snprintf(who, len, "%s (pid %d)", comm, (int)sender);
+	return 1;
+}
+
+/*
  * SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. Schedulers repeat
  * themselves: Slurm's time limit sends SIGTERM to the step and again through srun, tens of
  * milliseconds apart; scancel and timeout(1) may repeat within a second or two. A repeat
@@ -242,9 +277,10 @@ static void on_sigchld(struct sv *s)
  * trainer's save short); only a later one means "now". fd_deadline_ns saturates, so the
  * largest --signal-dedupe is "never escalate", and 0 escalates every repeat.
  */
-static void on_stop_signal(struct sv *s, int sig)
+static void on_stop_signal(struct sv *s, int sig, pid_t sender)
 {
 	int64_t now = fd_mono_ns();
+	char who[64];
 
 	if (s->stop_signal && now < fd_deadline_ns(s->stop_signal_ns, s->o->signal_dedupe_ms)) {
 		char d[32];
@@ -267,9 +303,17 @@ static void on_stop_signal(struct sv *s, int sig)
 	switch (s->phase) {
 	case PH_RUNNING:
 	case PH_STACKS:
+		grp_halt(&s->group, FD_FAIL_NONE, sig, "told to stop");
+		if (scheduler_signalled_all(s, sender, who, sizeof(who))) {
+			sup_say(s,
+				"received %s from %s, which sends it to every process of the "
+				"step: not passed on again; waiting up to --grace",
+				sup_sig_name(sig), who);
+			tree_begin_stop_delivered(s, sig);
+			break;
+		}
 		sup_say(s, "received %s: passing it to process group %d", sup_sig_name(sig),
 			(int)s->procs.child);
-		grp_halt(&s->group, FD_FAIL_NONE, sig, "told to stop");
 		tree_begin_stop(s, sig);
 		break;
 	case PH_STOPPING:
@@ -317,5 +361,5 @@ void sup_on_signal(struct fd_loop *l, int sig, void *arg)
 		sup_event(s, "signal", RANK_NONE, -1, NULL, -1, o);
 		return;
 	}
-	on_stop_signal(s, sig);
+	on_stop_signal(s, sig, l->sig_sender);
 }

@@ -289,6 +289,8 @@ int tree_signal(pid_t pid, int sig);
 int tree_status_code(int st);
 void tree_reap(struct sv *s);
 void tree_begin_stop(struct sv *s, int sig);
+/* The same, for a signal the scheduler gave every process of the tree itself: none sent. */
+void tree_begin_stop_delivered(struct sv *s, int sig);
 void tree_terminate(struct sv *s);
 void tree_begin_kill(struct sv *s);
 void tree_poll(struct sv *s);

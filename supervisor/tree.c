@@ -253,6 +253,26 @@ void tree_begin_stop(struct sv *s, int sig)
 	signal_tree(s, sig, s->procs.child_done);
 }
 
+/*
+ * A stop whose signal every process of the tree already had from the scheduler (Slurm's
+ * slurmstepd signals each process of the step): nothing is sent, everyone is counted as
+ * notified, and the grace runs as after tree_begin_stop. A process that appears later gets
+ * the notice from tree_poll, once.
+ */
+void tree_begin_stop_delivered(struct sv *s, int sig)
+{
+	static struct fd_proc procs[MAX_PROCS];
+	size_t n = 0;
+
+	sup_enter(s, PH_STOPPING);
+	s->procs.stop_sig = sig;
+	s->procs.group_sent = our_group(&s->procs) > 0;
+	s->procs.n_sent = 0;
+	if (!descendants(s, procs, MAX_PROCS, &n))
+		for (size_t i = 0; i < n; i++)
+			mark_sent(&s->procs, &procs[i]);
+}
+
 /* A failed attempt's SIGTERM, told in the events log. */
 void tree_terminate(struct sv *s)
 {
