@@ -1,0 +1,286 @@
+#!/bin/sh
+# scripts/slurm/ on a real Slurm (Debian's slurm-wlm 22.05: munged, slurmctld and slurmd on
+# this machine, one node, started here and stopped after): the Prolog drains an unfit node with
+# "flightdeck: CODES SUBJECT" and keeps its job off it; the HealthCheckProgram resumes the node
+# once the fault is gone, never resumes (nor re-reasons) a node an admin drained, and changes
+# nothing when flightdeck itself fails; the Epilog drains for an Xid logged during the job. A job
+# at its time limit and a cancelled one: the trainer gets SIGTERM once (Slurm's own; flightdeck
+# adds none) and its save completes within --grace. The sbatch example runs as shipped with the
+# demo trainer. Faults come from the fixture seams, through /etc/default/flightdeck-slurm's
+# stand-in file. Skipped with the reason when the daemons cannot start.
+. "$TESTS_DIR/integration/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "not root: slurmd and munged run as root here"
+for b in munged slurmctld slurmd sbatch scontrol sinfo srun; do
+	command -v "$b" >/dev/null 2>&1 || skip "$b is not installed (Debian: slurmctld slurmd slurm-client munge)"
+done
+
+D=$TMP/slurm
+mkdir -p "$D/state" "$D/spool" "$D/jobs"
+chmod 700 "$D"
+export SLURM_CONF="$D/slurm.conf"
+NODE=$(hostname -s)
+
+slurm_stop() {
+	scontrol shutdown >/dev/null 2>&1
+	for f in slurmctld slurmd munged; do
+		p=$(cat "$D/$f.pid" 2>/dev/null) && kill "$p" 2>/dev/null
+	done
+	sleep 0.5
+	for f in slurmctld slurmd munged; do
+		p=$(cat "$D/$f.pid" 2>/dev/null) && kill -9 "$p" 2>/dev/null
+	done
+	# what our jobs left: their steps' daemons and anything of ours
+	pkill -9 -f "slurmstepd.*$D" 2>/dev/null
+	pkill -9 -f "save-on-term.py $D" 2>/dev/null
+	return 0
+}
+trap 'slurm_stop; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM HUP
+
+dump() {
+	echo "--- sinfo"; sinfo -N -o '%N %T %E' 2>&1
+	echo "--- squeue"; squeue -o '%i %T %r' 2>&1
+	echo "--- slurmctld.log"; tail -n 15 "$D/slurmctld.log"
+	echo "--- slurmd.log"; tail -n 25 "$D/slurmd.log"
+	echo "--- syslog stand-in"; tail -n 15 "$D/fd.log" 2>/dev/null
+}
+sfail() { dump; fail "$@"; }
+
+# ---- the daemons ---------------------------------------------------------------------------
+head -c 1024 /dev/urandom >"$D/munge.key"
+chmod 400 "$D/munge.key"
+munged -f --key-file="$D/munge.key" --socket="$D/munge.sock" --log-file="$D/munged.log" \
+	--pid-file="$D/munged.pid" --seed-file="$D/munged.seed" 2>"$TMP/err" ||
+	skip "munged does not start: $(cat "$TMP/err")"
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+MEM=$(awk '/MemTotal/ { print int($2 / 1024 / 2) }' /proc/meminfo)
+for x in prolog epilog healthcheck; do
+	printf '#!/bin/sh\nFLIGHTDECK_SLURM_DEFAULTS=%s exec %s\n' "$D/defaults" \
+		"$SRC_DIR/scripts/slurm/flightdeck-$x.sh" >"$D/$x"
+	chmod +x "$D/$x"
+done
+cat >"$D/slurm.conf" <<EOF
+ClusterName=fdtest
+SlurmctldHost=$NODE(127.0.0.1)
+SlurmctldPort=$(port)
+SlurmdPort=$(port)
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$D/state
+SlurmdSpoolDir=$D/spool
+SlurmctldPidFile=$D/slurmctld.pid
+SlurmdPidFile=$D/slurmd.pid
+SlurmctldLogFile=$D/slurmctld.log
+SlurmdLogFile=$D/slurmd.log
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$D/munge.sock
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+MpiDefault=none
+SwitchType=switch/none
+KillWait=15
+MinJobAge=600
+Prolog=$D/prolog
+Epilog=$D/epilog
+HealthCheckProgram=$D/healthcheck
+HealthCheckInterval=0
+GresTypes=gpu
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$MEM Gres=gpu:8 State=UNKNOWN
+PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+EOF
+# eight GPUs for the scheduler's books (files standing for /dev/nvidia0-7), so the sbatch
+# example's --gpus-per-node=8 is granted as on a GPU node
+for g in 0 1 2 3 4 5 6 7; do : >"$D/gpu$g"; done
+echo "Name=gpu File=$D/gpu[0-7]" >"$D/gres.conf"
+
+# What the site's /etc/default/flightdeck-slurm would hold, with the fixture seams; fd.conf is
+# a link to the config of the moment (fit, unfit, broken); logger's lines go to fd.log.
+FX_FIT="sysfs-root = $FIXTURES/healthy-ndr8/sys
+proc-root = $FIXTURES/healthy-ndr8/proc
+kmsg = $D/kmsg.log
+gpubench = /nonexistent/flightdeck-gpubench"
+printf '[check]\n%s\n' "$FX_FIT" >"$D/fit.conf"
+printf '[check]\nsysfs-root = %s\nproc-root = %s\nkmsg = %s\n' "$FIXTURES/port-down/sys" \
+	"$FIXTURES/port-down/proc" "$D/kmsg.log" >"$D/unfit.conf"
+printf '[check]\nno-such-threshold = 1\n' >"$D/broken.conf"
+cp "$FIXTURES/empty.log" "$D/kmsg.log"
+ln -sf "$D/fit.conf" "$D/fd.conf"
+mkdir -p "$D/bin"
+printf '#!/bin/sh\nwhile [ $# -gt 1 ]; do shift; done\necho "$1" >>%s\n' "$D/fd.log" >"$D/bin/logger"
+chmod +x "$D/bin/logger"
+cat >"$D/defaults" <<EOF
+FLIGHTDECK_BIN=$FLIGHTDECK
+FLIGHTDECK_CONFIG=$D/fd.conf
+PATH=$D/bin:/usr/bin:/bin:/usr/sbin:/sbin
+export FLIGHTDECK_NVML_LIB=$FAKE_NVML_LIB FAKE_NVML_FIXTURE=$FAKE_NVML_FIXTURE
+EOF
+
+slurmctld -c -f "$D/slurm.conf" 2>"$TMP/err" || skip "slurmctld does not start: $(cat "$TMP/err")"
+slurmd -f "$D/slurm.conf" 2>"$TMP/err" || skip "slurmd does not start: $(cat "$TMP/err")"
+i=0
+until sinfo -h -N -o '%T' 2>/dev/null | grep -q '^idle'; do
+	i=$((i + 1))
+	[ $i -le 100 ] || skip "the node never came up idle: $(sinfo -h -N -o '%T %E' 2>&1; tail -n 5 "$D/slurmd.log")"
+	sleep 0.2
+done
+ok "a real Slurm on this machine: munged, slurmctld, slurmd; node $NODE idle"
+
+state() { scontrol show node "$NODE" -o | sed -n 's/.* State=\([^ ]*\).*/\1/p'; }
+reason() { scontrol show node "$NODE" -o | sed -n 's/.* Reason=\(.*\) \[[^]]*\]$/\1/p'; }
+job() { scontrol show job "$1" -o 2>/dev/null | sed -n "s/.* $2=\\([^ ]*\\).*/\\1/p"; }
+# wait_job JOB STATE SECONDS
+wait_job() {
+	i=0
+	until [ "$(job "$1" JobState)" = "$2" ]; do
+		i=$((i + 1))
+		[ $i -le $(($3 * 5)) ] || sfail "job $1 is $(job "$1" JobState) ($(job "$1" Reason)), not $2, after $3 s"
+		sleep 0.2
+	done
+}
+wait_file() {
+	i=0
+	until [ -e "$1" ]; do
+		i=$((i + 1))
+		[ $i -le $(($2 * 5)) ] || sfail "no $1 after $2 s"
+		sleep 0.2
+	done
+}
+SAVER="python3 -u $TESTS_DIR/helpers/save-on-term.py"
+RUN="$FLIGHTDECK run --preflight none --grace 25"
+cd "$D/jobs" || fail "no $D/jobs"
+
+# ---- a job at its time limit (1 min; slurmctld looks every 30 s), while the rest runs -------
+tl=$(sbatch --parsable --time=1 -o "$D/tl.out" --wrap "$RUN -- $SAVER $D/tl") || sfail "sbatch failed"
+wait_job "$tl" RUNNING 20
+wait_file "$D/tl.started" 20
+t_tl=$(date +%s)
+
+# ---- scancel of a job whose agent runs under srun, as the sbatch example does ---------------
+sc=$(sbatch --parsable -o "$D/sc.out" --wrap "srun $RUN -- $SAVER $D/sc") || sfail "sbatch failed"
+wait_file "$D/sc.started" 20
+scancel "$sc"
+wait_file "$D/sc.saved" 20
+wait_job "$sc" CANCELLED 30
+n=$(wc -l <"$D/sc.terms")
+[ "$n" -eq 1 ] || sfail "scancel: the trainer got SIGTERM $n times: $(cat "$D/sc.out")"
+grep -q "from slurmstepd .*not passed on again" "$D/sc.out" ||
+	sfail "flightdeck does not say Slurm signalled the step itself: $(cat "$D/sc.out")"
+ok "scancel: the trainer got SIGTERM once, from Slurm; its 4 s save completed"
+
+# ---- the Prolog: an unfit node is drained with the codes, the job kept off it ---------------
+ln -sf "$D/unfit.conf" "$D/fd.conf"
+bad=$(sbatch --parsable -o /dev/null --wrap true) || sfail "sbatch failed"
+i=0
+until state | grep -q DRAIN; do
+	i=$((i + 1))
+	[ $i -le 100 ] || sfail "the failing prolog did not drain the node (state $(state))"
+	sleep 0.2
+done
+r=$(reason)
+[ "$r" = "flightdeck: IB_PHYS_DOWN,IB_PORT_DOWN mlx5_3/1" ] ||
+	sfail "the drain reason is '$r', not flightdeck's codes"
+ok "Prolog, port down: node drained with reason '$r'"
+i=0
+until [ "$(job "$bad" JobState)" = PENDING ] && job "$bad" Reason | grep -q 'held'; do
+	i=$((i + 1))
+	[ $i -le 100 ] || sfail "job $bad: $(job "$bad" JobState) ($(job "$bad" Reason)), not requeued held"
+	sleep 0.2
+done
+[ ! -e "$D/bad.ran" ] || sfail "the job ran on the unfit node"
+ok "Prolog: the sbatch job did not run; it is requeued held ($(job "$bad" Reason))"
+scancel "$bad"
+
+# ---- the health check: fault still there, then repaired -------------------------------------
+"$D/healthcheck" 2>"$TMP/hc.err" || sfail "the health check exited non-zero: $(cat "$TMP/hc.err")"
+state | grep -q DRAIN || sfail "the health check resumed a node that is still unfit"
+ln -sf "$D/fit.conf" "$D/fd.conf"
+"$D/healthcheck" 2>"$TMP/hc.err" || sfail "the health check exited non-zero: $(cat "$TMP/hc.err")"
+state | grep -q DRAIN && sfail "the health check did not resume the repaired node: $(state) ($(reason))"
+grep -q "resumed $NODE, fit again (was: flightdeck: IB_PHYS_DOWN" "$D/fd.log" ||
+	sfail "the resume was not logged: $(cat "$D/fd.log")"
+ok "HealthCheckProgram: the node stays drained while unfit, resumed once repaired ($(state))"
+
+# ---- an admin's drain is theirs ---------------------------------------------------------------
+scontrol update nodename="$NODE" state=drain reason="fan replaced, burn-in (admin)"
+"$D/healthcheck" 2>/dev/null
+[ "$(reason)" = "fan replaced, burn-in (admin)" ] && state | grep -q DRAIN ||
+	sfail "fit: the health check touched an admin's drain: $(state) ($(reason))"
+ln -sf "$D/unfit.conf" "$D/fd.conf"
+"$D/healthcheck" 2>/dev/null
+[ "$(reason)" = "fan replaced, burn-in (admin)" ] ||
+	sfail "unfit: the health check replaced an admin's reason with '$(reason)'"
+grep -q "already drained by someone else (fan replaced" "$D/fd.log" ||
+	sfail "the health check did not log why it left the node alone: $(tail -n 3 "$D/fd.log")"
+scontrol update nodename="$NODE" state=resume
+ok "an admin's drain is never resumed nor re-reasoned by the health check"
+
+# ---- flightdeck's own failure is no verdict ----------------------------------------------------
+ln -sf "$D/broken.conf" "$D/fd.conf"
+"$D/healthcheck" 2>/dev/null
+state | grep -q DRAIN && sfail "a broken config drained the node: $(reason)"
+grep -q "health check: flightdeck check refused its configuration (exit 2)" "$D/fd.log" ||
+	sfail "the health check did not log flightdeck's own error: $(tail -n 3 "$D/fd.log")"
+ok "HealthCheckProgram: flightdeck's own error (exit 2) is logged, the node left as it is"
+
+# ---- the Epilog: an Xid during the job drains; the Xid from before it did not ----------------
+ln -sf "$D/fit.conf" "$D/fd.conf"
+# the fixture's clock: uptime 100000 s; an Xid 79 26 h before (outside the prolog's 24 h), one during the job
+echo "[5000.000000] NVRM: Xid (PCI:0000:3a:00): 79, pid=1, name=python, GPU has fallen off the bus." >"$D/kmsg.log"
+ep=$(sbatch --parsable -o /dev/null --wrap "sleep 2") || sfail "sbatch failed"
+wait_job "$ep" RUNNING 20
+echo "[99995.000000] NVRM: Xid (PCI:0000:3b:00): 79, pid=1, name=python, GPU has fallen off the bus." >>"$D/kmsg.log"
+wait_job "$ep" COMPLETED 30
+i=0
+until state | grep -q DRAIN; do
+	i=$((i + 1))
+	[ $i -le 50 ] || sfail "the epilog did not drain the node after an Xid during the job"
+	sleep 0.2
+done
+case "$(reason)" in
+"flightdeck: GPU_XID_FATAL 0000:3b:00"*) ;;
+*) sfail "the epilog's reason is '$(reason)', not the job's Xid" ;;
+esac
+ok "Epilog: an Xid 79 during the job drains the node ($(reason)); the older one did not count"
+cp "$FIXTURES/empty.log" "$D/kmsg.log"
+"$D/healthcheck" 2>/dev/null
+state | grep -q DRAIN && sfail "the health check did not resume after the Xid was cleared (reboot)"
+
+# ---- the sbatch example, as shipped, on the demo trainer ------------------------------------
+# (Debian's torchrun on Python 3.11 needs -r/-t/--log_dir given: a flag-parsing bug)
+if /usr/bin/python3 -c 'import torch' 2>/dev/null && command -v torchrun >/dev/null 2>&1; then
+	ex=$(TRAIN="$SRC_DIR/scripts/demo/train.py" TRAIN_ARGS="--steps 12 --out $D/ex.sha" \
+		TORCHRUN_ARGS="-r 1 -t 1 --log_dir $D/tlogs" \
+		CKPT_DIR="$D/ckpt" GPUS_PER_NODE=2 RDZV_PORT=$(port) FLIGHTDECK=$FLIGHTDECK \
+		FLIGHTDECK_CONFIG="$D/fit.conf" FLIGHTDECK_NVML_LIB=$FAKE_NVML_LIB \
+		sbatch --parsable --nodes=1 "$SRC_DIR/scripts/slurm/flightdeck-train.sbatch") ||
+		sfail "sbatch of the example failed"
+	i=0
+	while :; do
+		st=$(job "$ex" JobState)
+		case "$st" in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL) break ;; esac
+		i=$((i + 1))
+		[ $i -le 450 ] || sfail "the example job is still $st after 90 s: $(tail -n 20 "$D/jobs/train-$ex.out")"
+		sleep 0.2
+	done
+	[ "$st" = COMPLETED ] && [ -s "$D/ex.sha" ] ||
+		sfail "the example job ended $st ($(job "$ex" ExitCode)): $(tail -n 20 "$D/jobs/train-$ex.out")"
+	ok "the sbatch example ran the demo trainer to the end under flightdeck (2 ranks, torchrun c10d)"
+else
+	echo "skipped: the sbatch example needs torch (Debian: python3-torch)"
+fi
+
+# ---- the time limit: the whole grace, the save completes ---------------------------------------
+wait_file "$D/tl.saved" 120
+wait_job "$tl" TIMEOUT 30
+n=$(wc -l <"$D/tl.terms")
+[ "$n" -eq 1 ] || sfail "time limit: the trainer got SIGTERM $n times: $(cat "$D/tl.out")"
+ok "time limit after $(($(date +%s) - t_tl)) s: the trainer got SIGTERM once, its save completed ($(cat "$D/tl.saved") s)"
