@@ -21,7 +21,20 @@ chmod 700 "$D"
 export SLURM_CONF="$D/slurm.conf"
 NODE=$(hostname -s)
 
+# our slurmstepds: their working directory is under $D (the spool)
+our_stepds() {
+	for p in $(pgrep -x slurmstepd); do
+		case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$D"/*) echo "$p" ;; esac
+	done
+}
 slurm_stop() {
+	# a step daemon still reporting its job's end waits for slurmd forever once it is gone
+	i=0
+	while [ -n "$(our_stepds)" ] && [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.2
+	done
+	for p in $(our_stepds); do kill -9 "$p" 2>/dev/null; done
 	scontrol shutdown >/dev/null 2>&1
 	for f in slurmctld slurmd munged; do
 		p=$(cat "$D/$f.pid" 2>/dev/null) && kill "$p" 2>/dev/null
@@ -30,8 +43,7 @@ slurm_stop() {
 	for f in slurmctld slurmd munged; do
 		p=$(cat "$D/$f.pid" 2>/dev/null) && kill -9 "$p" 2>/dev/null
 	done
-	# what our jobs left: their steps' daemons and anything of ours
-	pkill -9 -f "slurmstepd.*$D" 2>/dev/null
+	for p in $(our_stepds); do kill -9 "$p" 2>/dev/null; done
 	pkill -9 -f "save-on-term.py $D" 2>/dev/null
 	return 0
 }
@@ -284,3 +296,7 @@ wait_job "$tl" TIMEOUT 30
 n=$(wc -l <"$D/tl.terms")
 [ "$n" -eq 1 ] || sfail "time limit: the trainer got SIGTERM $n times: $(cat "$D/tl.out")"
 ok "time limit after $(($(date +%s) - t_tl)) s: the trainer got SIGTERM once, its save completed ($(cat "$D/tl.saved") s)"
+
+slurm_stop
+[ -z "$(our_stepds)" ] || fail "slurmstepd processes of the test's jobs outlived the daemons: $(our_stepds)"
+ok "the daemons and every job's step daemon are gone"
