@@ -63,8 +63,9 @@ static const char *const level_words[] = {"quick", "standard", "full", NULL};
 static const struct fd_opt check_rows[] = {
     {.name = "level",
      .metavar = "L",
-     .help = "quick (job start, ~1 s), standard (Slurm prolog),\n"
-	     "full (returning a node to service)",
+     .help = "quick (every job start, a Slurm prolog or health check; ~1 s),\n"
+	     "standard (adds gpubench: a node returning to service),\n"
+	     "full (longer gpubench sweeps)",
      .type = FD_OPT_ENUM,
      .def = "standard",
      .off = CLI(level),

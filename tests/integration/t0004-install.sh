@@ -14,11 +14,24 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/prometheus/flightdeck-rules.yml \
 	share/flightdeck/prometheus/flightdeck-rules.test.yml \
 	share/flightdeck/flightdeck.conf.example \
+	share/flightdeck/slurm/flightdeck-slurm.sh share/flightdeck/slurm/flightdeck-train.sbatch \
 	lib/systemd/system/flightdeck-check.service lib/systemd/system/flightdeck-check.timer \
 	share/doc/flightdeck/README.md share/doc/flightdeck/architecture.md; do
 	[ -s "$P/$f" ] || fail "cmake --install did not install $f: $(cat "$TMP/install.log")"
 done
-ok "cmake --install: the binary, the header, the python client, the alert rules, the example config, the systemd units, the docs"
+for f in flightdeck-prolog.sh flightdeck-epilog.sh flightdeck-healthcheck.sh; do
+	[ -x "$P/share/flightdeck/slurm/$f" ] || fail "cmake --install did not install $f executable"
+done
+# the Slurm scripts find the binary installed beside them (slurmd gives them no PATH of ours)
+# (a script beside them, as slurmd runs the prolog: by its path, from /)
+printf '. "$(dirname "$0")/flightdeck-slurm.sh"\necho "$FLIGHTDECK_BIN"\n' >"$P/share/flightdeck/slurm/probe.sh"
+out=$(cd / && env -i PATH=/usr/bin:/bin FLIGHTDECK_SLURM_DEFAULTS=/nonexistent \
+	sh "$P/share/flightdeck/slurm/probe.sh" 2>&1) ||
+	fail "the installed flightdeck-slurm.sh does not source: $out"
+rm -f "$P/share/flightdeck/slurm/probe.sh"
+[ "$(cd "$(dirname "$out")" 2>/dev/null && pwd)" = "$P/bin" ] ||
+	fail "the installed Slurm scripts would run '$out', not $P/bin/flightdeck"
+ok "cmake --install: the binary, the header, the python client, the alert rules, the example config, the systemd units, the Slurm scripts, the docs"
 
 "$P/bin/flightdeck" version >"$TMP/out" 2>"$TMP/err" || fail "the installed flightdeck does not run"
 grep -q '^flightdeck ' "$TMP/out" || fail "the installed flightdeck version says: $(cat "$TMP/out")"
