@@ -120,7 +120,8 @@ static const struct fd_opt heartbeat_rows[] = {
     {.name = "progress-regex",
      .metavar = "RE",
      .help = "a line of output matching RE is a beat; its first group, if any,\n"
-	     "is the step ('step (\\d+)')",
+	     "is the step ('step (\\d+)'); a group (?<rank>\\d+) says whose line\n"
+	     "it is, (?<step>...) names the step ('rank (?<rank>\\d+) step (\\d+)')",
      .type = FD_OPT_STRING,
      .off = RUN(progress_regex),
      KEY},

@@ -8,7 +8,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fz_str(data, size), *nl = strchr(s, '\n'), err[256];
-	regex_t re;
+	struct fd_progress re;
 	int64_t step;
 
 	if (nl)
@@ -19,10 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (next)
 				*next++ = '\0';
-			fd_progress_match(&re, line, &step);
+			fd_progress_match(&re, line, &step, NULL);
 			line = next;
 		}
-		regfree(&re);
+		fd_progress_free(&re);
 	}
 	free(s);
 	return 0;

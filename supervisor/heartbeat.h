@@ -48,14 +48,27 @@ int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b);
 int fd_parse_digits(const char *s, size_t n, int64_t *out);
 
 /*
- * Compiles a --progress-regex. POSIX extended syntax, plus the Perl classes people write out
- * of habit (\d \s \w and their capitals), translated. The first group, when there is one, is
- * the step. err gets regerror's text on failure.
+ * A compiled --progress-regex: POSIX extended syntax, plus the Perl classes people write out
+ * of habit (\d \s \w and their capitals), translated, and two named groups:
+ * (?<rank>...) is whose line it is, (?<step>...) the step. Without a name the step is the
+ * first group that is not the rank's (an unnamed second group is no rank: it is often a total,
+ * "step (\d+)/(\d+)"). Group numbers count from 1; 0 is none.
  */
-int fd_progress_compile(regex_t *re, const char *pattern, char *err, size_t errlen);
+struct fd_progress {
+	regex_t re;
+	int step_group, rank_group;
+};
 
-/* Matches one output line; 1 and *step (or -1 with no group) on a match, 0 otherwise. */
-int fd_progress_match(const regex_t *re, const char *line, int64_t *step);
+/* Compiles pattern into p; err gets one line on failure (-EINVAL, -ENOMEM). */
+int fd_progress_compile(struct fd_progress *p, const char *pattern, char *err, size_t errlen);
+void fd_progress_free(struct fd_progress *p);
+
+/*
+ * Matches one output line: 1 on a match with *step (-1 without a step group) and, when rank
+ * is not NULL, *rank (-1 without a rank group, -2 when the rank group holds no number up to
+ * 2^24); 0 otherwise.
+ */
+int fd_progress_match(const struct fd_progress *p, const char *line, int64_t *step, int *rank);
 
 /* The socket: created in a fresh 0700 directory under $TMPDIR (or /tmp). */
 struct fd_hb_socket {

@@ -104,6 +104,7 @@ void match_line(struct sv *s, int rank, const char *p, size_t n)
 {
 	static char line[LINE_MAX_MATCH + 1];
 	struct fd_beat b = {.rank = rank, .step = -1};
+	int named;
 
 	if (!n)
 		return; /* the empty "line" between '\r' and '\n' */
@@ -111,8 +112,17 @@ void match_line(struct sv *s, int rank, const char *p, size_t n)
 		n = LINE_MAX_MATCH; /* a longer line is matched on its first bytes */
 	memcpy(line, p, n);
 	line[n] = '\0';
-	if (fd_progress_match(&s->output.re, line, &b.step))
-		ranks_beat(&s->ranks, &b, fd_mono_ns());
+	if (!fd_progress_match(&s->output.re, line, &b.step, &named))
+		return;
+	/* a native rank's stream says whose line it is; otherwise the rank group does */
+	if (rank == RANK_OUTPUT && named != -1) {
+		if (named < 0) {
+			s->output.no_rank++; /* a rank group that holds no rank: no one's beat */
+			return;
+		}
+		b.rank = named;
+	}
+	ranks_beat(&s->ranks, &b, fd_mono_ns());
 }
 
 static void carry(struct sup_stream *st, const char *p, size_t n)

@@ -49,7 +49,38 @@ struct re_xlate {
 	size_t k;
 	char *err;
 	size_t errlen;
+	int ngroups;		    /* groups opened so far */
+	int step_group, rank_group; /* named ones, 0 when not named */
 };
+
+/*
+ * "?<name>" at x->p, just after a group's '(': its number remembered under its name, the name dropped (ERE
+ * has no names). Only rank and step mean something here; anything else is refused.
+ */
+static int group_name(struct re_xlate *x)
+{
+	const char *name = x->p + 2, *end = strchr(name, '>');
+	size_t n = end ? (size_t)(end - name) : 0;
+	int *slot = NULL;
+
+	if (end && n == 4 && !memcmp(name, "rank", 4))
+		slot = &x->rank_group;
+	else if (end && n == 4 && !memcmp(name, "step", 4))
+		slot = &x->step_group;
+	if (!slot) {
+		snprintf(x->err, x->errlen,
+			 "unknown group name '%.*s' (known: (?<rank>...), (?<step>...))",
+			 end ? (int)(n > 32 ? 32 : n) : 8, name);
+		return -EINVAL;
+	}
+	if (*slot) {
+		snprintf(x->err, x->errlen, "two groups named %.4s", name);
+		return -EINVAL;
+	}
+	*slot = x->ngroups;
+	x->p = end + 1;
+	return 0;
+}
 
 static void put(struct re_xlate *x, const char *s, size_t n)
 {
@@ -199,6 +230,16 @@ static int xlate(struct re_xlate *x)
 			}
 			holds[++depth] = 0;
 			put(x, x->p++, 1);
+			x->ngroups++;
+			if (x->p[0] == '?' && x->p[1] != '<') {
+				snprintf(
+				    x->err, x->errlen,
+				    "(?...) groups other than (?<rank>...) and (?<step>...) are "
+				    "not supported");
+				return -EINVAL;
+			}
+			if (x->p[0] == '?' && group_name(x))
+				return -EINVAL;
 			prev = NONE;
 			break;
 		case ')':
@@ -227,12 +268,13 @@ static int xlate(struct re_xlate *x)
 	return 0;
 }
 
-int fd_progress_compile(regex_t *re, const char *pattern, char *err, size_t errlen)
+int fd_progress_compile(struct fd_progress *pr, const char *pattern, char *err, size_t errlen)
 {
 	size_t n = strlen(pattern);
 	struct re_xlate x = {.p = pattern, .err = err, .errlen = errlen};
 	int r;
 
+	memset(pr, 0, sizeof(*pr));
 	if (n > PROGRESS_RE_MAX) {
 		snprintf(err, errlen, "longer than %d bytes", PROGRESS_RE_MAX);
 		return -EINVAL;
@@ -245,28 +287,47 @@ int fd_progress_compile(regex_t *re, const char *pattern, char *err, size_t errl
 	r = xlate(&x);
 	if (r)
 		goto out;
-	r = regcomp(re, x.out, REG_EXTENDED);
+	r = regcomp(&pr->re, x.out, REG_EXTENDED);
 	if (r) {
-		regerror(r, re, err, errlen);
+		regerror(r, &pr->re, err, errlen);
 		r = -EINVAL;
+		goto out;
 	}
+	pr->rank_group = x.rank_group;
+	pr->step_group = x.step_group;
+	if (!pr->step_group) /* the first group that is not the rank's */
+		pr->step_group = x.rank_group == 1 ? (x.ngroups >= 2 ? 2 : 0) : (x.ngroups ? 1 : 0);
 out:
 	free(x.out);
 	return r;
 }
 
-int fd_progress_match(const regex_t *re, const char *line, int64_t *step)
+void fd_progress_free(struct fd_progress *pr)
 {
-	regmatch_t m[2];
+	regfree(&pr->re);
+}
 
-	if (regexec(re, line, 2, m, 0))
+/* Group g of line as a number: 0 and *v, or -1 (not there, not digits, too many). */
+static int group_number(const char *line, const regmatch_t *m, int g, int64_t *v)
+{
+	if (!g || m[g].rm_so < 0)
+		return -1;
+	return fd_parse_digits(line + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so), v) ? -1 : 0;
+}
+
+int fd_progress_match(const struct fd_progress *pr, const char *line, int64_t *step, int *rank)
+{
+	regmatch_t m[PROGRESS_RE_MAX / 2 + 2]; /* every group a pattern of that length can hold */
+	size_t nm = pr->re.re_nsub + 1 < FD_ARRAY_SIZE(m) ? pr->re.re_nsub + 1 : FD_ARRAY_SIZE(m);
+	int64_t v;
+
+	if (regexec(&pr->re, line, nm, m, 0))
 		return 0;
-	*step = -1;
-	if (re->re_nsub >= 1 && m[1].rm_so >= 0) {
-		int64_t v;
-
-		if (!fd_parse_digits(line + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so), &v))
-			*step = v;
-	}
+	*step = group_number(line, m, pr->step_group, &v) ? -1 : v;
+	if (rank)
+		*rank = !pr->rank_group				    ? -1
+			: group_number(line, m, pr->rank_group, &v) ? -2
+			: v > 1 << 24				    ? -2
+								    : (int)v;
 	return 1;
 }

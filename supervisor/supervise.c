@@ -80,6 +80,11 @@ static void summary(struct sv *s, int say)
 			"%llu past %d per sender per read",
 			(unsigned long long)hb->malformed, (unsigned long long)hb->foreign,
 			(unsigned long long)hb->dropped, FD_HB_PER_PID);
+	if (say && s->output.no_rank)
+		sup_say(s,
+			"ignored %llu output line(s) matching --progress-regex with no rank in "
+			"its rank group",
+			(unsigned long long)s->output.no_rank);
 	cJSON *o = cJSON_CreateObject();
 
 	if (o) {
@@ -123,6 +128,10 @@ static int open_inputs(struct sv *s)
 			return FD_RUN_USAGE;
 		}
 		s->output.have_re = 1;
+		/* with a rank group (and no native ranks) the lines are the ranks' own beats,
+		 * counted by --ranks, not one source of their own */
+		if (s->output.re.rank_group && o->nproc_per_node <= 0)
+			s->ranks.want_output = 0;
 	}
 	r = ckpt_newest(s, s->att.resume, sizeof(s->att.resume));
 	if (r) {
@@ -310,7 +319,7 @@ done:
 	out_close(s);
 	out_fini(s);
 	if (s->output.have_re)
-		regfree(&s->output.re);
+		fd_progress_free(&s->output.re);
 	grp_close(&s->group);
 	fd_hb_close(&s->beats.hb);
 	ranks_free(&s->ranks);

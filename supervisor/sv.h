@@ -121,9 +121,10 @@ struct sup_stream {
 
 /* output.c: the child's output, captured when --progress-regex reads it or with --pty */
 struct sup_output {
-	regex_t re;
+	struct fd_progress re;
 	int have_re;
-	char lit[64]; /* a literal every match contains: lines without it are not matched */
+	uint64_t no_rank; /* lines that matched with no rank in the rank group: no one's beat */
+	char lit[64];	  /* a literal every match contains: lines without it are not matched */
 	size_t litlen;
 	struct sup_sink sink[2];   /* our stdout, our stderr */
 	struct sup_sink *err_sink; /* &sink[1], or &sink[0] when both are one file */

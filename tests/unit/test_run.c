@@ -51,60 +51,107 @@ static void datagram(void)
 
 static void progress_regex(void)
 {
-	regex_t re;
+	struct fd_progress re;
 	char err[128];
 	int64_t step;
 
 	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "epoch 1 step 1200 loss 0.3", &step), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "epoch 1 step 1200 loss 0.3", &step, NULL), 1);
 	CHECK_EQ_INT(step, 1200);
-	CHECK_EQ_INT(fd_progress_match(&re, "loading shards", &step), 0);
-	regfree(&re);
+	CHECK_EQ_INT(fd_progress_match(&re, "loading shards", &step, NULL), 0);
+	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "^it\\s+\\w+", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "it   done", &step), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "it   done", &step, NULL), 1);
 	CHECK_EQ_INT(step, -1); /* no group: a beat without a step */
-	regfree(&re);
+	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "step (", err, sizeof(err)), -EINVAL);
 	CHECK(err[0] != '\0');
+}
+
+/* Named groups: (?<rank>...) says whose line it is; the step is named or the other group. */
+static void progress_regex_rank(void)
+{
+	struct fd_progress re;
+	char err[256];
+	int64_t step;
+	int rank;
+
+	CHECK_EQ_INT(
+	    fd_progress_compile(&re, "rank (?<rank>\\d+) step (?<step>\\d+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "rank 3 step 120", &step, &rank), 1);
+	CHECK_EQ_INT(rank, 3);
+	CHECK_EQ_INT(step, 120);
+	fd_progress_free(&re);
+	/* the rank named, the step the other group; mpirun --tag-output's prefix */
+	CHECK_EQ_INT(fd_progress_compile(&re, "^\\[1,(?<rank>\\d+)\\]<stdout>:.*step (\\d+)", err,
+					 sizeof(err)),
+		     0);
+	CHECK_EQ_INT(fd_progress_match(&re, "[1,2]<stdout>: step 7 loss 1.0", &step, &rank), 1);
+	CHECK_EQ_INT(rank, 2);
+	CHECK_EQ_INT(step, 7);
+	/* no number where the rank should be (99999999999 is past 2^24): -2 */
+	CHECK_EQ_INT(fd_progress_match(&re, "[1,99999999999]<stdout>: step 7", &step, &rank), 1);
+	CHECK_EQ_INT(rank, -2);
+	fd_progress_free(&re);
+	/* no names: group 1 is the step, a second group no rank (it is often a total) */
+	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)/(\\d+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "step 10/1000", &step, &rank), 1);
+	CHECK_EQ_INT(step, 10);
+	CHECK_EQ_INT(rank, -1);
+	fd_progress_free(&re);
+	/* the step named after an unnamed group */
+	CHECK_EQ_INT(fd_progress_compile(&re, "(epoch|ep) \\d+ it (?<step>\\d+)", err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(fd_progress_match(&re, "epoch 2 it 55", &step, NULL), 1);
+	CHECK_EQ_INT(step, 55);
+	fd_progress_free(&re);
+	/* refused, each with a line naming why */
+	const char *bad[] = {
+	    "(?<node>\\d+)", "(?<rank>\\d+) (?<rank>\\d+)", "(?:x)", "(?<rank", "(?=x)", NULL};
+	for (int i = 0; bad[i]; i++) {
+		err[0] = '\0';
+		CHECK_EQ_INT(fd_progress_compile(&re, bad[i], err, sizeof(err)), -EINVAL);
+		CHECK(err[0] != '\0' && !strchr(err, '\n'));
+	}
 }
 
 /* \d and friends next to escaped backslashes and inside brackets (issue 11, item 13). */
 static void progress_regex_classes(void)
 {
-	regex_t re;
+	struct fd_progress re;
 	char err[256];
 	int64_t step;
 
 	/* an escaped backslash, then a literal d */
 	CHECK_EQ_INT(fd_progress_compile(&re, "a\\\\d", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "a\\d", &step), 1);
-	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "a7", &step), 0);
-	regfree(&re);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\d", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step, NULL), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "a7", &step, NULL), 0);
+	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "a\\\\\\d", err, sizeof(err)), 0); /* \\ then \d */
-	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step), 1);
-	regfree(&re);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step, NULL), 1);
+	fd_progress_free(&re);
 	/* classes in a bracket expression */
 	CHECK_EQ_INT(fd_progress_compile(&re, "step=([\\d]+)", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "step=42", &step), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "step=42", &step, NULL), 1);
 	CHECK_EQ_INT(step, 42);
-	CHECK_EQ_INT(fd_progress_match(&re, "step=d", &step), 0);
-	regfree(&re);
+	CHECK_EQ_INT(fd_progress_match(&re, "step=d", &step, NULL), 0);
+	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "^[\\w\\s]+:([^\\s]+)$", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "it er_1 \t:77", &step), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "it er_1 \t:77", &step, NULL), 1);
 	CHECK_EQ_INT(step, 77);
-	CHECK_EQ_INT(fd_progress_match(&re, "it-er:77", &step), 0);
-	regfree(&re);
+	CHECK_EQ_INT(fd_progress_match(&re, "it-er:77", &step, NULL), 0);
+	fd_progress_free(&re);
 	/* a POSIX class and a literal ] first in a bracket are kept as they are */
 	CHECK_EQ_INT(fd_progress_compile(&re, "[]x[:digit:]]+$", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "a]x9", &step), 1);
-	regfree(&re);
+	CHECK_EQ_INT(fd_progress_match(&re, "a]x9", &step, NULL), 1);
+	fd_progress_free(&re);
 }
 
 /* Patterns that make regcomp take seconds and hundreds of MB are refused, with a reason. */
 static void progress_regex_bounds(void)
 {
-	regex_t re;
+	struct fd_progress re;
 	char err[256], big[600];
 	const char *nested[] = {"(a+)+", "(a*)*", "(.*){9}", "x(a|b+)*y", "((ab)*c)+", "(\\d+)+$",
 				"a{1000}{1000}", "a**", "(a?){30}", "(a*)\\1", "((a){9}){9}",
@@ -124,7 +171,7 @@ static void progress_regex_bounds(void)
 			printf("    '%s' was accepted\n", nested[i]);
 		CHECK_EQ_INT(rc, -EINVAL);
 		if (!rc)
-			regfree(&re);
+			fd_progress_free(&re);
 		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
 	}
 	/* quantified groups without a quantifier inside, and quantifiers in brackets, are fine */
@@ -136,7 +183,7 @@ static void progress_regex_bounds(void)
 			printf("    '%s' was refused: %s\n", fine[i], err);
 		CHECK_EQ_INT(rc, 0);
 		if (!rc)
-			regfree(&re);
+			fd_progress_free(&re);
 	}
 }
 
@@ -533,6 +580,7 @@ const struct unit_test run_tests[] = {
     {"run: heartbeat datagram", datagram},
     {"run: --progress-regex", progress_regex},
     {"run: --progress-regex classes and escapes", progress_regex_classes},
+    {"run: --progress-regex rank and step groups", progress_regex_rank},
     {"run: --progress-regex bounds", progress_regex_bounds},
     {"run: newest complete checkpoint", checkpoints},
     {"run: DeepSpeed latest", deepspeed},
