@@ -13,6 +13,7 @@
 #include "config.h"
 #include "kmsg.h"
 #include "report.h"
+#include "termlog.h"
 #include "util.h"
 #include "world.h"
 
@@ -31,7 +32,7 @@ struct check_cli {
 	int level; /* enum fd_level */
 	int areas[FD_AREA_COUNT];
 	int json, list, quiet, job;
-	const char *prom, *node, *reason;
+	const char *prom, *node, *reason, *termlog;
 };
 
 static int set_only(const struct fd_opt *o, void *obj, const char *s, char *err, size_t len)
@@ -93,6 +94,13 @@ static const struct fd_opt check_rows[] = {
 	     "a regular file only: not a link, not a FIFO)",
      .type = FD_OPT_STRING,
      .off = CLI(reason)},
+    {.name = "termination-log",
+     .metavar = "F",
+     .help = "at exit, the verdict, the node and the codes in at most 4096 bytes,\n"
+	     "for Kubernetes' terminationMessagePath (an init container); none: off\n"
+	     "[/dev/termination-log when it exists and is writable]",
+     .type = FD_OPT_STRING,
+     .off = CLI(termlog)},
     {.name = "config",
      .metavar = "FILE",
      .help = "read thresholds as 'name = value' lines (names as below)\n"
@@ -217,6 +225,32 @@ static int write_reason(const char *path, const struct fd_report *rep)
 		fd_err("--reason-file %s: %s", path, strerror(errno));
 	}
 	return r;
+}
+
+/* The termination message (--termination-log): the exit and what it means, the node, the
+ * codes of an unfit node. Its own failure is one line on stderr; the exit code stays. */
+static void termination_message(const struct check_cli *cli, const struct fd_report *rep, int ret)
+{
+	const char *path = fd_termlog_path(cli->termlog);
+	const char *what = ret == FD_EXIT_FIT	     ? "fit"
+			   : ret == FD_EXIT_UNFIT    ? "unfit"
+			   : ret == FD_EXIT_USAGE    ? "usage or configuration error"
+			   : ret == FD_EXIT_CANT_RUN ? "could not run"
+			   : ret == 69 /* --job */   ? "a node of the job is unfit"
+			   : ret == 75		     ? "a node of the job was lost"
+						     : "stopped by a signal";
+	char msg[FD_TERMLOG_MAX], host[256], codes[200], err[PATH_MAX + 128];
+	int n;
+
+	if (!path)
+		return;
+	fd_node_name(host, sizeof(host), cli->node);
+	n = snprintf(msg, sizeof(msg), "flightdeck check: exit %d (%s)\nnode: %s\nlevel: %s\n", ret,
+		     what, host, fd_level_name((enum fd_level)cli->level));
+	if (fd_report_reason(rep, codes, sizeof(codes)) && n > 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, "codes: %s\n", codes);
+	if (fd_termlog_write(path, msg, err, sizeof(err)))
+		fd_err("%s", err);
 }
 
 /*
@@ -410,6 +444,7 @@ int cmd_check(int argc, char **argv)
 	if (cli.job && ret != FD_EXIT_CANT_RUN)
 		ret = job_ret;
 out:
+	termination_message(&cli, &rep, ret);
 	if (cli.prom && !prom_tried &&
 	    (ret == FD_EXIT_USAGE || ret == FD_EXIT_CANT_RUN || ret > 128))
 		prom_no_verdict(&cli, t_wall, ret);

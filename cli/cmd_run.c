@@ -372,6 +372,14 @@ static const struct fd_opt telling_rows[] = {
      .type = FD_OPT_STRING,
      .off = RUN(prom_file),
      KEY},
+    {.name = "termination-log",
+     .metavar = "PATH",
+     .help = "at exit, why (exit code, failure, node, codes, checkpoint) in at most\n"
+	     "4096 bytes, for Kubernetes' terminationMessagePath; none: off\n"
+	     "[/dev/termination-log when it exists and is writable]",
+     .type = FD_OPT_STRING,
+     .off = RUN(termination_log),
+     KEY},
     {.name = "quiet",
      .short_name = 'q',
      .help = "no status lines on stderr (errors still go there)",

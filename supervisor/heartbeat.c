@@ -334,10 +334,12 @@ void fd_hb_close(struct fd_hb_socket *s)
 	s->fd = -1;
 	if (!s->dir[0])
 		return;
-	/* Only what flightdeck and its clients put here: the socket and stacks-*.txt. */
+	/* Only what flightdeck and its clients put here: the socket, stacks-*.txt and the
+	 * preflight's reason file. */
 	d = opendir(s->dir);
 	while (d && (de = readdir(d)))
-		if ((!strcmp(de->d_name, "hb.sock") || !strncmp(de->d_name, "stacks-", 7)) &&
+		if ((!strcmp(de->d_name, "hb.sock") || !strncmp(de->d_name, "stacks-", 7) ||
+		     !strcmp(de->d_name, "preflight.reason")) &&
 		    !fd_pathf(p, sizeof(p), "%s/%s", s->dir, de->d_name))
 			unlink(p);
 	if (d)

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +73,27 @@ static void unfit_detail(struct sv *s, int found)
 	sup_submit_detail(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, detail);
 }
 
+/* The unfit preflight's "CODE[,CODE] SUBJECT", from its --reason-file; "" without one. */
+static void read_codes(struct sv *s)
+{
+	char path[PATH_MAX], line[sizeof(s->att.codes) + 16] = "";
+	FILE *f;
+
+	s->att.codes[0] = '\0';
+	if (fd_pathf(path, sizeof(path), "%s/preflight.reason", s->beats.hb.dir))
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		const char *p = strncmp(line, "flightdeck: ", 12) ? line : line + 12;
+
+		fd_strlcpy(s->att.codes, p, sizeof(s->att.codes));
+		s->att.codes[strcspn(s->att.codes, "\n")] = '\0';
+	}
+	fclose(f);
+}
+
 /* The helper is gone: the rest of its text, then shown (unfit) or forgotten (fit). */
 static void text_done(struct sv *s, int show)
 {
@@ -93,9 +115,10 @@ static void text_done(struct sv *s, int show)
 void helper_preflight(struct sv *s)
 {
 	static const char *const levels[] = {"none", "quick", "standard"};
-	char *argv[12];
+	char *argv[14];
 	struct fd_spawn sp = {0};
 	char err[PATH_MAX + 128];
+	static char reason[PATH_MAX];
 	int n = 0, eno;
 
 	if (s->o->preflight == FD_PREFLIGHT_NONE) {
@@ -114,6 +137,13 @@ void helper_preflight(struct sv *s)
 	if (s->o->check_config) {
 		argv[n++] = "--config";
 		argv[n++] = (char *)s->o->check_config;
+	}
+	/* the codes, for the events log and the termination message */
+	if (s->beats.hb.dir[0] &&
+	    !fd_pathf(reason, sizeof(reason), "%s/preflight.reason", s->beats.hb.dir)) {
+		unlink(reason);
+		argv[n++] = "--reason-file";
+		argv[n++] = reason;
 	}
 	argv[n] = NULL;
 	sp.argv = argv;
@@ -185,8 +215,16 @@ void helper_exited(struct sv *s)
 	}
 	sup_say(s, "preflight: this node is unfit (flightdeck check %s, pid %d); not launching",
 		WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run", (int)h);
-	sup_event(s, "preflight", RANK_NONE, -1, NULL, tree_status_code(st),
-		  sup_fields("verdict", "unfit"));
+	read_codes(s);
+	/* this node's view of the attempt that never launched (the exit event's reason) */
+	s->att.fail = FD_FAIL_PREFLIGHT;
+	snprintf(s->att.what, sizeof(s->att.what), "flightdeck check %s%s%s",
+		 WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run",
+		 s->att.codes[0] ? ": " : "", s->att.codes);
+	cJSON *o = sup_fields("verdict", "unfit");
+	if (o && s->att.codes[0])
+		cJSON_AddStringToObject(o, "codes", s->att.codes);
+	sup_event(s, "preflight", RANK_NONE, -1, NULL, tree_status_code(st), o);
 	unfit_detail(s, WIFEXITED(st) && WEXITSTATUS(st) == 1);
 }
 

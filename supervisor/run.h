@@ -54,6 +54,9 @@ struct fd_run_opts {
 	const char *events;
 	int quiet;
 	const char *prom_file; /* --prom-file: the node_exporter textfile */
+	/* --termination-log: the Kubernetes termination message; NULL: /dev/termination-log
+	 * when it is there and writable; "none": none */
+	const char *termination_log;
 
 	/* added later */
 	int pty;		 /* --pty: the command's stdout and stderr are a pseudo-terminal */

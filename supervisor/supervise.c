@@ -11,11 +11,13 @@
  */
 #define _GNU_SOURCE
 #include "sv.h"
+#include "termlog.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,86 @@ static void summary(struct sv *s, int say)
 		}
 	}
 	sup_event(s, "exit", RANK_NONE, s->ranks.max_step, s->att.resume, s->exit_code, o);
+}
+
+/* What an exit code of run means, in the README's words. */
+static const char *exit_meaning(int code)
+{
+	switch (code) {
+	case 0:
+		return "the command finished";
+	case FD_RUN_USAGE:
+		return "usage error";
+	case FD_RUN_PREFLIGHT:
+		return "the preflight failed: a node is unfit";
+	case FD_RUN_PEER_LOST:
+		return "a node of the group was lost";
+	case FD_RUN_STALLED:
+		return "gave up: the job kept stalling";
+	case FD_RUN_TIMEOUT:
+		return "--timeout reached";
+	case FD_RUN_INTERNAL:
+		return "flightdeck itself failed";
+	case FD_RUN_NOEXEC:
+	case FD_RUN_NOTFOUND:
+		return "the command could not be executed";
+	}
+	return code > 128 ? "stopped by a signal" : "the command's own exit status";
+}
+
+/* Appends to the message; what does not fit is dropped (the writer cuts at a line end). */
+static void __attribute__((format(printf, 4, 5)))
+add(char *msg, size_t *k, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*k >= cap - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(msg + *k, cap - *k, fmt, ap);
+	va_end(ap);
+	*k = n < 0 ? *k : *k + (size_t)n >= cap ? cap - 1 : *k + (size_t)n;
+}
+
+/*
+ * The Kubernetes termination message (--termination-log): why this agent ended, in lines a
+ * person reads in `kubectl describe pod` and a controller can match (exit, node, failure,
+ * stop, codes, checkpoint). Its own failure is one line on stderr; the exit code stays.
+ */
+static void termination_message(struct sv *s)
+{
+	const char *path = fd_termlog_path(s->o->termination_log);
+	static char msg[FD_TERMLOG_MAX * 2];
+	char err[PATH_MAX + 128], host[256];
+	size_t k = 0, cap = sizeof(msg);
+
+	if (!path)
+		return;
+	fd_node_name(host, sizeof(host), NULL);
+	add(msg, &k, cap, "flightdeck run: exit %d (%s)\n", s->exit_code,
+	    exit_meaning(s->exit_code));
+	if (s->group.size > 1)
+		add(msg, &k, cap, "node: %d of %d (%s)\n", s->group.rank, s->group.size, host);
+	else
+		add(msg, &k, cap, "node: %s\n", host);
+	if (s->att.fail != FD_FAIL_NONE)
+		add(msg, &k, cap, "failure: %s%s%s\n", fd_fail_name(s->att.fail),
+		    s->att.what[0] ? ": " : "", s->att.what);
+	if (s->final.verdict == FD_STOP) {
+		add(msg, &k, cap, "stop: %s", fd_stop_why_name(s->final.stop_why));
+		if (s->final.node >= 0)
+			add(msg, &k, cap, ", node %d", s->final.node);
+		add(msg, &k, cap, "%s%s\n", s->final.why[0] ? ": " : "", s->final.why);
+	}
+	if (s->att.codes[0])
+		add(msg, &k, cap, "codes: %s\n", s->att.codes);
+	if (s->att.resume[0])
+		add(msg, &k, cap, "checkpoint: %s\n", s->att.resume);
+	add(msg, &k, cap, "launches: %d, restarts: %d, stalls: %d\n", s->att.launches,
+	    s->att.restarts, s->att.stalls);
+	if (fd_termlog_write(path, msg, err, sizeof(err)))
+		fd_err("%s", err);
 }
 
 /* The options' own files: the regex, the checkpoint directory, --events. 0 or exit code. */
@@ -315,6 +397,7 @@ out:
 	summary(s, 0); /* a set-up that failed: the events log still gets its exit event */
 done:
 	prom_final(s); /* likewise the textfile: up 0 and the exit code */
+	termination_message(s);
 	ckpt_watch_close(s);
 	out_close(s);
 	out_fini(s);

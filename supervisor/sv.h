@@ -219,6 +219,7 @@ struct sup_attempt {
 	int rank_base;		  /* the global rank of local rank 0 (native ranks) */
 	int master_port;	  /* MASTER_PORT of this attempt (native ranks) */
 	char what[FD_DETAIL_MAX]; /* this node's failure in its own words */
+	char codes[200]; /* an unfit preflight's codes and subject ("IB_PORT_DOWN mlx5_0/1") */
 	int64_t launch_ns;
 	char resume[PATH_MAX];
 };

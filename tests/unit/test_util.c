@@ -1,11 +1,17 @@
 /* test_util.c - the unit parsers of the CLI contract and the formatters. */
 #include "testhelp.h"
+#include "termlog.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void durations(void)
 {
@@ -158,7 +164,60 @@ static void formatting(void)
 	CHECK_STREQ(small, "abc");
 }
 
+/* The termination message: at most 4096 bytes, cut at a line end or a whole character, the
+ * file written in place; "none" and no default mean none. */
+static void termlog(void)
+{
+	char path[] = "/tmp/fd-termlog-XXXXXX", err[256], *big = malloc(10000), back[8192];
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	CHECK(fd >= 0 && big);
+	close(fd);
+	CHECK(fd_termlog_path("none") == NULL);
+	CHECK(fd_termlog_path("") == NULL);
+	CHECK_STREQ(fd_termlog_path("/x/y"), "/x/y");
+	/* lines of 100 bytes: cut after the 40th line, 4000 bytes */
+	for (int i = 0; i < 100; i++) {
+		memset(big + i * 100, 'a' + i % 26, 99);
+		big[i * 100 + 99] = '\n';
+	}
+	big[9999] = '\0';
+	CHECK_EQ_INT(fd_termlog_write(path, big, err, sizeof(err)), 0);
+	fd = open(path, O_RDONLY);
+	n = read(fd, back, sizeof(back));
+	close(fd);
+	CHECK_EQ_INT((int)n, 4000);
+	CHECK(back[3999] == '\n');
+	/* one line of two-byte characters: cut between two characters, at most 4096 bytes */
+	for (int i = 0; i + 1 < 9999; i += 2) {
+		big[i] = (char)0xc3;
+		big[i + 1] = (char)0xa9; /* e-acute */
+	}
+	big[9998] = '\0';
+	CHECK_EQ_INT(fd_termlog_write(path, big, err, sizeof(err)), 0);
+	fd = open(path, O_RDONLY);
+	n = read(fd, back, sizeof(back));
+	close(fd);
+	CHECK(n > 4000 && n <= FD_TERMLOG_MAX);
+	CHECK((n % 2) == 0);
+	/* a shorter message replaces a longer one whole */
+	CHECK_EQ_INT(fd_termlog_write(path, "short\n", err, sizeof(err)), 0);
+	fd = open(path, O_RDONLY);
+	n = read(fd, back, sizeof(back));
+	close(fd);
+	CHECK_EQ_INT((int)n, 6);
+	unlink(path);
+	/* a FIFO without a reader: refused at once, not waited on */
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+	CHECK(fd_termlog_write(path, "x\n", err, sizeof(err)) < 0);
+	CHECK(strstr(err, "FIFO") != NULL);
+	unlink(path);
+	free(big);
+}
+
 const struct unit_test util_tests[] = {
+    {"util: the termination message", termlog},
     {"util: durations", durations},
     {"util: sizes", sizes},
     {"util: counts", counts},
