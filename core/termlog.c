@@ -14,8 +14,8 @@
 
 const char *fd_termlog_path(const char *opt)
 {
-	if (opt)
-		return !*opt || !strcmp(opt, "none") ? NULL : opt;
+	if (opt && *opt) /* "" is unset, as --show-config writes it */
+		return strcmp(opt, "none") ? opt : NULL;
 	return access(FD_TERMLOG_DEFAULT, W_OK) ? NULL : FD_TERMLOG_DEFAULT;
 }
 

@@ -12,8 +12,8 @@
 #define FD_TERMLOG_DEFAULT "/dev/termination-log"
 
 /*
- * The file to write for --termination-log opt: opt itself; "none" or "" for none (NULL);
- * with no option (opt NULL), /dev/termination-log when it exists and is writable (inside a
+ * The file to write for --termination-log opt: opt itself; "none" for none (NULL); with no
+ * option (opt NULL or ""), /dev/termination-log when it exists and is writable (inside a
  * Kubernetes container), else none.
  */
 const char *fd_termlog_path(const char *opt);

@@ -44,6 +44,7 @@ join-timeout = 5m
 exclude-file = 
 events = 
 prom-file = 
+termination-log = 
 quiet = 0
 EOF
 diff "$TMP/want" "$TMP/out" >"$TMP/diff" || fail "run --show-config: $(cat "$TMP/diff")"
