@@ -15,7 +15,8 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/prometheus/flightdeck-rules.test.yml \
 	share/flightdeck/flightdeck.conf.example \
 	share/flightdeck/slurm/flightdeck-slurm.sh share/flightdeck/slurm/flightdeck-train.sbatch \
-	share/flightdeck/nhc/flightdeck.nhc \
+	share/flightdeck/nhc/flightdeck.nhc share/flightdeck/k8s/train-indexed-job.yaml \
+	share/flightdeck/k8s/train-preflight-init.yaml share/flightdeck/k8s/train-pytorchjob.yaml \
 	lib/systemd/system/flightdeck-check.service lib/systemd/system/flightdeck-check.timer \
 	share/doc/flightdeck/README.md share/doc/flightdeck/architecture.md; do
 	[ -s "$P/$f" ] || fail "cmake --install did not install $f: $(cat "$TMP/install.log")"
@@ -32,7 +33,7 @@ out=$(cd / && env -i PATH=/usr/bin:/bin FLIGHTDECK_SLURM_DEFAULTS=/nonexistent \
 rm -f "$P/share/flightdeck/slurm/probe.sh"
 [ "$(cd "$(dirname "$out")" 2>/dev/null && pwd)" = "$P/bin" ] ||
 	fail "the installed Slurm scripts would run '$out', not $P/bin/flightdeck"
-ok "cmake --install: the binary, the header, the python client, the alert rules, the example config, the systemd units, the Slurm scripts, the NHC check, the docs"
+ok "cmake --install: the binary, the header, the python client, the alert rules, the example config, the systemd units, the Slurm scripts, the NHC check, the Kubernetes manifests, the docs"
 
 "$P/bin/flightdeck" version >"$TMP/out" 2>"$TMP/err" || fail "the installed flightdeck does not run"
 grep -q '^flightdeck ' "$TMP/out" || fail "the installed flightdeck version says: $(cat "$TMP/out")"
