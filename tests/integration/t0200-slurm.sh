@@ -158,6 +158,15 @@ wait_job() {
 		sleep 0.2
 	done
 }
+# wait_drained SECONDS WHAT: the node is drained within SECONDS, else WHAT fails the test
+wait_drained() {
+	i=0
+	until state | grep -q DRAIN; do
+		i=$((i + 1))
+		[ $i -le $(($1 * 5)) ] || sfail "$2 (state $(state))"
+		sleep 0.2
+	done
+}
 wait_file() {
 	i=0
 	until [ -e "$1" ]; do
@@ -191,12 +200,7 @@ ok "scancel: the trainer got SIGTERM once, from Slurm; its 4 s save completed"
 # ---- the Prolog: an unfit node is drained with the codes, the job kept off it ---------------
 ln -sf "$D/unfit.conf" "$D/fd.conf"
 bad=$(sbatch --parsable -o /dev/null --wrap true) || sfail "sbatch failed"
-i=0
-until state | grep -q DRAIN; do
-	i=$((i + 1))
-	[ $i -le 100 ] || sfail "the failing prolog did not drain the node (state $(state))"
-	sleep 0.2
-done
+wait_drained 20 "the failing prolog did not drain the node"
 r=$(reason)
 [ "$r" = "flightdeck: IB_PHYS_DOWN,IB_PORT_DOWN mlx5_3/1" ] ||
 	sfail "the drain reason is '$r', not flightdeck's codes"
@@ -251,12 +255,7 @@ ep=$(sbatch --parsable -o /dev/null --wrap "sleep 2") || sfail "sbatch failed"
 wait_job "$ep" RUNNING 20
 echo "[99995.000000] NVRM: Xid (PCI:0000:3b:00): 79, pid=1, name=python, GPU has fallen off the bus." >>"$D/kmsg.log"
 wait_job "$ep" COMPLETED 30
-i=0
-until state | grep -q DRAIN; do
-	i=$((i + 1))
-	[ $i -le 50 ] || sfail "the epilog did not drain the node after an Xid during the job"
-	sleep 0.2
-done
+wait_drained 10 "the epilog did not drain the node after an Xid during the job"
 case "$(reason)" in
 "flightdeck: GPU_XID_FATAL 0000:3b:00"*) ;;
 *) sfail "the epilog's reason is '$(reason)', not the job's Xid" ;;
