@@ -13,6 +13,8 @@
 #                        more `flightdeck check` options for each script
 #   FLIGHTDECK_HEALTH_TIMEOUT  the health check's own deadline, seconds [45]: Slurm kills the
 #                        HealthCheckProgram at 60 s
+#   SLURM_CONF           slurm.conf for scontrol, where it is not at the default path:
+#                        slurmd gives a HealthCheckProgram no SLURM_CONF (a Prolog gets one)
 #   FLIGHTDECK_ON_ERROR  what the Prolog does when flightdeck itself fails (exit 2: a bad
 #                        config; 3: could not run): pass (log it and let the job run; the
 #                        default) or drain (drain with "flightdeck: error ...")
@@ -21,6 +23,7 @@ FD_DEFAULTS=${FLIGHTDECK_SLURM_DEFAULTS:-/etc/default/flightdeck-slurm}
 # shellcheck disable=SC1090 # the site's file
 [ -r "$FD_DEFAULTS" ] && . "$FD_DEFAULTS"
 [ -n "${FLIGHTDECK_CONFIG:-}" ] && export FLIGHTDECK_CONFIG
+[ -n "${SLURM_CONF:-}" ] && export SLURM_CONF
 PATH=${PATH:-/usr/bin:/bin}:/usr/sbin:/sbin:/usr/local/bin
 export PATH
 

@@ -133,6 +133,9 @@ cat >"$D/defaults" <<EOF
 FLIGHTDECK_BIN=$FLIGHTDECK
 FLIGHTDECK_CONFIG=$D/fd.conf
 PATH=$D/bin:/usr/bin:/bin:/usr/sbin:/sbin
+# this cluster's slurm.conf is not at the default path, and slurmd gives its health check
+# no SLURM_CONF (its prolog gets one): scontrol in the scripts must be told
+export SLURM_CONF=$D/slurm.conf
 export FLIGHTDECK_NVML_LIB=$FAKE_NVML_LIB FAKE_NVML_FIXTURE=$FAKE_NVML_FIXTURE
 EOF
 
@@ -288,6 +291,25 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null && command -v torchrun >/dev/n
 else
 	echo "skipped: the sbatch example needs torch (Debian: python3-torch)"
 fi
+
+# ---- slurmd itself runs the health check (its own environment, its interval), while the ----
+# ---- time-limited job still runs -----------------------------------------------------------
+state | grep -q DRAIN && sfail "the node is drained before slurmd's health check: $(reason)"
+ln -sf "$D/unfit.conf" "$D/fd.conf"
+sed -i 's/^HealthCheckInterval=0$/HealthCheckInterval=2/' "$D/slurm.conf"
+scontrol reconfigure || sfail "scontrol reconfigure failed"
+wait_drained 30 "slurmd's own run of the health check did not drain the unfit node"
+case "$(reason)" in flightdeck:*) ;; *) sfail "slurmd's health check drained with '$(reason)'" ;; esac
+ln -sf "$D/fit.conf" "$D/fd.conf"
+i=0
+while state | grep -q DRAIN; do
+	i=$((i + 1))
+	[ $i -le 150 ] || sfail "slurmd's own run of the health check did not resume the repaired node"
+	sleep 0.2
+done
+sed -i 's/^HealthCheckInterval=2$/HealthCheckInterval=0/' "$D/slurm.conf"
+scontrol reconfigure
+ok "slurmd runs the health check itself (HealthCheckInterval=2): drained while unfit, resumed once repaired"
 
 # ---- the time limit: the whole grace, the save completes ---------------------------------------
 wait_file "$D/tl.saved" 120
