@@ -237,9 +237,38 @@ static void not_resolvable(struct tcp *t, int gai)
  */
 struct resolved {
 	int32_t gai; /* 0 or getaddrinfo's EAI_ code */
-	uint32_t len;
-	struct sockaddr_storage addr;
+	uint32_t n;
+	uint32_t len[COORD_ADDRS];
+	struct sockaddr_storage addr[COORD_ADDRS];
 };
+
+/* getaddrinfo's answer, in its order, into r (the first COORD_ADDRS addresses). */
+static void keep_addrs(struct resolved *r, const struct addrinfo *res)
+{
+	for (r->n = 0; res && r->n < COORD_ADDRS; res = res->ai_next, r->n++) {
+		r->len[r->n] =
+		    res->ai_addrlen < sizeof(r->addr[0]) ? res->ai_addrlen : sizeof(r->addr[0]);
+		memcpy(&r->addr[r->n], res->ai_addr, r->len[r->n]);
+	}
+}
+
+/* The next address of the list, connected to; the list is used up after its last. */
+static void connect_next(struct tcp *t)
+{
+	int i = t->next_addr++;
+
+	connect_to(t, (const struct sockaddr *)&t->addrs[i], t->addr_len[i]);
+}
+
+static void take_addrs(struct tcp *t, const struct resolved *r)
+{
+	t->naddr = (int)(r->n < COORD_ADDRS ? r->n : COORD_ADDRS);
+	t->next_addr = 0;
+	for (int i = 0; i < t->naddr; i++) {
+		t->addr_len[i] = (socklen_t)r->len[i];
+		memcpy(&t->addrs[i], &r->addr[i], r->len[i]);
+	}
+}
 
 static void resolver_done(struct tcp *t)
 {
@@ -265,12 +294,15 @@ static void on_resolved(struct fd_loop *l, int fd, uint32_t events, void *arg)
 		;
 	if (n != (ssize_t)sizeof(r))
 		r.gai = EAI_SYSTEM; /* killed before it answered: retried */
+	if (!r.gai && !r.n)
+		r.gai = EAI_NONAME;
 	if (r.gai) {
 		not_resolvable(t, r.gai);
 		return;
 	}
+	take_addrs(t, &r);
 	if (!t->over && !t->welcomed && !t->up)
-		connect_to(t, (const struct sockaddr *)&r.addr, r.len);
+		connect_next(t);
 }
 
 static void start_resolver(struct tcp *t, const char *port)
@@ -286,10 +318,8 @@ static void start_resolver(struct tcp *t, const char *port)
 	if (pid == 0) {
 		close(p[0]);
 		r.gai = getaddrinfo(t->coord_host, port, &hints, &res);
-		if (!r.gai) {
-			r.len = res->ai_addrlen < sizeof(r.addr) ? res->ai_addrlen : sizeof(r.addr);
-			memcpy(&r.addr, res->ai_addr, r.len);
-		}
+		if (!r.gai)
+			keep_addrs(&r, res);
 		_exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
 	}
 	close(p[1]);
@@ -308,23 +338,35 @@ static void start_resolver(struct tcp *t, const char *port)
 	}
 }
 
-/* One try at reaching the coordinator: an address at once, a name through the resolver. */
+/*
+ * One try at reaching the coordinator: the next address of the last lookup; when every one was
+ * tried, a new lookup (the name may have moved: a pod rescheduled), an address given as digits
+ * at once, a name through the resolver.
+ */
 static void try_connect(struct tcp *t)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST},
 			*res;
+	struct resolved r = {0};
 	char port[16];
 
 	if (t->resolver_fd >= 0)
 		return; /* a lookup is under way */
+	if (t->next_addr < t->naddr) {
+		connect_next(t);
+		return;
+	}
 	snprintf(port, sizeof(port), "%d", t->conf.coord_port);
 	if (getaddrinfo(t->coord_host, port, &hints, &res)) {
 		start_resolver(t, port);
 		return;
 	}
-	connect_to(t, res->ai_addr, res->ai_addrlen);
+	keep_addrs(&r, res);
 	freeaddrinfo(res);
+	take_addrs(t, &r);
+	if (t->naddr)
+		connect_next(t);
 }
 
 void member_timer(struct tcp *t, int64_t now)

@@ -5,7 +5,8 @@
 # the resolver's timeouts (2 x 2 s here, 2 x 5 s by default, again on every retry). In a
 # network namespace whose resolv.conf (ip netns exec mounts /etc/netns/NS/resolv.conf) names a
 # nameserver on 127.0.0.1 that reads every query and answers none. And a name that resolves
-# (localhost, from /etc/hosts, through the same child) is joined as an address is.
+# (localhost, from /etc/hosts, through the same child) is joined as an address is; a name
+# whose first address the coordinator does not listen on is joined through its next one.
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/group-lib.sh"
 
@@ -35,6 +36,17 @@ ip netns add "$NS" 2>"$TMP/err" || skip "ip netns add failed (an unprivileged co
 ip -n "$NS" link set lo up || skip "cannot bring lo up in a network namespace"
 mkdir -p "/etc/netns/$NS"
 printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' >"/etc/netns/$NS/resolv.conf"
+# a name with both addresses, ::1 first (as a dual-stack cluster's DNS gives them)
+printf '::1 coord.test\n127.0.0.1 coord.test\n' >"/etc/netns/$NS/hosts"
+
+# the coordinator listens on IPv4 only (--bind): the member must go on to the name's next
+# address, not retry ::1 until --join-timeout
+AGENT_NETNS=$NS COORDINATOR=coord.test:$PORT agent 0 2 --bind 127.0.0.1 -- true
+AGENT_NETNS=$NS COORDINATOR=coord.test:$PORT agent 1 2 -- true
+wait_agents 20 0 1
+expect_agent_rc 0 0
+expect_agent_rc 1 0
+ok "a coordinator name giving ::1 first, node 0 on 127.0.0.1 only: the member tries the next address and joins"
 # the silent nameserver: without it the query meets a closed port and fails at once
 ip netns exec "$NS" python3 -c '
 import socket, sys
