@@ -3,7 +3,7 @@
  *
  * CUDA and NCCL never run inside flightdeck: a GPU that hangs a kernel, or an NCCL
  * communicator waiting for a peer, would hang the checker with it. gpubench runs as a child
- * (core/spawn.c: default signals, PR_SET_PDEATHSIG, exec errors reported) in flightdeck's
+ * (launcher/core/spawn.c: default signals, PR_SET_PDEATHSIG, exec errors reported) in flightdeck's
  * process group under a deadline, and only its JSON comes back.
  */
 #define _GNU_SOURCE
@@ -580,7 +580,7 @@ int bw_world_passes(const struct fd_config *cfg, double busbw, int ok)
 	return ok && (want <= 0 || busbw >= want);
 }
 
-/* A plain check has no job: the group fills these facts in `check --job` (cli/world_cli.c). */
+/* A plain check has no job: the group fills these facts in `check --job` (launcher/job/world_cli.c). */
 int bw_world_probe(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct bw_world_facts *f = facts;

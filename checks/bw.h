@@ -124,7 +124,7 @@ const struct bw_result *bw_largest(const struct bw_collective *c, int *ok);
 
 /* ---- bw.world: the allreduce across the job's nodes (check --job) ------------------------
  *
- * Gathered by the node group (cli/world_cli.c drives it from node 0: a set of nodes runs one
+ * Gathered by the node group (launcher/job/world_cli.c drives it from node 0: a set of nodes runs one
  * gpubench each as one NCCL world, halves of a slow set are tested again until one node is
  * named); judged here, a pure function of what the group found. In a plain `check` there is
  * no job: the row gives no finding.

@@ -1,5 +1,5 @@
 /*
- * config.c - the tunables of `check`: rows of the option layer (core/opts.h) over struct
+ * config.c - the tunables of `check`: rows of the option layer (launcher/core/opts.h) over struct
  * fd_config, with their types, defaults and bounds.
  *
  * Modelled on redis' config.c: one static table drives the command line, the config file,

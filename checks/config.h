@@ -2,7 +2,7 @@
  * config.h - thresholds, expectations and fact roots, in one typed table.
  *
  * Every tunable has one name, used both as a long option (--shm-min 1GiB) and as a key in a
- * --config file (shm-min = 1GiB); the rows are core/opts.h's, so the parsing, the error
+ * --config file (shm-min = 1GiB); the rows are launcher/core/opts.h's, so the parsing, the error
  * wording and the precedence (flags override the file) are the option layer's.
  */
 #ifndef FD_CONFIG_H
@@ -72,7 +72,7 @@ int fd_config_load(struct fd_config *cfg, const char *path, char *err, size_t er
 
 /*
  * The table itself, for the commands that parse these as options (check, bench) and for
- * --help and --show-config: rows of core/opts.h whose offsets point into struct fd_config.
+ * --help and --show-config: rows of launcher/core/opts.h whose offsets point into struct fd_config.
  */
 const struct fd_opt *fd_config_rows(size_t *n);
 

@@ -1,6 +1,6 @@
 /*
  * findings.c - the report every check appends to: findings, their statuses, the verdict.
- * Renderers (render/) read it; nothing here prints.
+ * Renderers (checks/render/) read it; nothing here prints.
  */
 #include "check.h"
 #include "util.h"

@@ -3,7 +3,7 @@
  * GPU's own slowdown threshold, clock event reasons, PCIe width, NVLink, leftover compute
  * processes, MIG mode, persistence.
  *
- * The probe asks the process's NVML session (hw/nvml.c) and copies every answer into plain facts; a
+ * The probe asks the process's NVML session (checks/hw/nvml.c) and copies every answer into plain facts; a
  * query the GPU does not support leaves -1 and the judge skips that part. The judge never
  * touches NVML, so tests build the facts by hand or through the fake library.
  */

@@ -1,7 +1,7 @@
 /*
  * memfit_args.c - the options that describe a training job to memfit, shared by
  * `flightdeck memfit` and the memfit area of `flightdeck check` (its `memfit` tunable holds
- * the same options as one string). The options are rows of core/opts.h; what they say is
+ * the same options as one string). The options are rows of launcher/core/opts.h; what they say is
  * resolved into a model and a job afterwards (presets first, then the shape flags).
  */
 #define _GNU_SOURCE

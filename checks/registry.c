@@ -114,7 +114,7 @@ int fd_level_parse(const char *name, enum fd_level *out)
 }
 
 /*
- * A probe read a hardware fact the kernel should never write (hw/sysfs.h, fd_attr_garbage):
+ * A probe read a hardware fact the kernel should never write (checks/hw/sysfs.h, fd_attr_garbage):
  * that is a finding about this node, not the operator's error, and the other checks still
  * run (docs/architecture.md, Contracts). ctx->err is "PATH: cannot parse 'TEXT' (...)".
  * Checks sharing one probe's facts (fd_probe_once) see the same failure: the first is the

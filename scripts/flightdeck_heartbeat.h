@@ -16,7 +16,7 @@
  * is a whole number, else 0, as flightdeck_heartbeat.py reads it. Not thread-safe: beat from
  * one thread.
  *
- * This is also the client of `flightdeck beat` (cli/cmd_beat.c), so the shell, C and the
+ * This is also the client of `flightdeck beat` (launcher/cli/cmd_beat.c), so the shell, C and the
  * datagram the supervisor parses agree: "rank=R", then " step=N" and/or " phase=P", or
  * " done=1".
  */

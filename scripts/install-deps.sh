@@ -10,7 +10,7 @@ PACKAGES=(
 	libibverbs-dev rdma-core ibverbs-utils infiniband-diags # the verbs probe (optional)
 	jq				 # integration tests read the JSON reports
 	clang-format			 # the format check in the test command
-	clang libclang-rt-14-dev	 # fuzz/run.sh: libFuzzer, ASan and UBSan runtimes
+	clang libclang-rt-14-dev	 # tests/fuzz/run.sh: libFuzzer, ASan and UBSan runtimes
 	bsdutils			 # script(1): the terminal-colour test
 	procps				 # pgrep: the run tests prove nothing is left behind
 	python3-torch			 # a real torchrun (CPU, gloo) for the demo and end-to-end test

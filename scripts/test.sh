@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - the test command: install what is needed, check formatting, build with
 # warnings as errors, run every test; then build again under AddressSanitizer and UBSan
-# and run every test again; then run each libFuzzer target of fuzz/ for 20 s. Exit status 0
+# and run every test again; then run each libFuzzer target of tests/fuzz/ for 20 s. Exit status 0
 # only when all of it passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ bash scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== format (clang-format --dry-run)"
-mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find launcher checks tests -name '*.[ch]')
+mapfile -t sources < <(git ls-files '*.c' '*.h')
 clang-format --dry-run -Werror "${sources[@]}"
 
 echo "== build (warnings are errors)"
@@ -28,4 +28,4 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:ha
 	ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
 echo "== fuzz (20 s per target)"
-bash fuzz/run.sh 20
+bash tests/fuzz/run.sh 20

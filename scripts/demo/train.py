@@ -14,7 +14,7 @@ flightdeck exists to catch. --crash-at N makes --crash-rank exit (os._exit(1), n
 right after beating step N, on the first launch only: a rank dying under the others.
 
 FLIGHTDECK_DEMO_TIMING=1 prints "t NAME RANK RESTART UNIX-TIME" lines on stderr as the rank
-comes up (up: the script's first line runs; import_done; pg_init_done), for bench/recovery.sh;
+comes up (up: the script's first line runs; import_done; pg_init_done), for tests/bench/recovery.sh;
 stdout and the digest are the same either way.
 """
 

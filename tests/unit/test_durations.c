@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The option layer's largest duration: 2562047 h (core/opts.h, FD_OPT_MS_MAX). */
+/* The option layer's largest duration: 2562047 h (launcher/core/opts.h, FD_OPT_MS_MAX). */
 #define MAX_MS (2562047LL * 3600000)
 /* A monotonic clock of a machine up for a year. */
 #define UPTIME_NS (365LL * 86400 * 1000000000)

@@ -1,5 +1,5 @@
 /*
- * test_hbsock.c - the heartbeat socket itself (supervisor/heartbeat.c): the per-sender rate
+ * test_hbsock.c - the heartbeat socket itself (launcher/supervisor/heartbeat.c): the per-sender rate
  * limit and its newest-beat rule (issue 11, item 11), driven by real datagrams from this
  * process.
  */

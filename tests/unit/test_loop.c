@@ -1,5 +1,5 @@
 /*
- * test_loop.c - core/loop.c: fd callbacks with their opaque pointer, interest changes,
+ * test_loop.c - launcher/core/loop.c: fd callbacks with their opaque pointer, interest changes,
  * deletion, the one timer armed at the owners' earliest deadline, signals through the
  * signalfd.
  */

@@ -1,5 +1,5 @@
 /*
- * test_nvml.c - the process's one NVML session (hw/nvml.c), against the fake library
+ * test_nvml.c - the process's one NVML session (checks/hw/nvml.c), against the fake library
  * (tests/helpers/fake_nvml.c): opened once for every caller, a failure remembered, shut down
  * once at the end.
  */

@@ -1,5 +1,5 @@
 /*
- * test_opts.c - the option layer (core/opts.c): every type parses, bounds refuse, the
+ * test_opts.c - the option layer (launcher/core/opts.c): every type parses, bounds refuse, the
  * config file loses to flags whatever their order, unknown keys name FILE:LINE, and what
  * --show-config prints reads back through --config to the same values.
  */

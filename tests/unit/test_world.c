@@ -1,5 +1,5 @@
 /*
- * test_world.c - the bisection that names the slowest node (group/world.c) as a pure
+ * test_world.c - the bisection that names the slowest node (launcher/group/world.c) as a pure
  * function: sets in, next sets out, driven by a simulated job whose allreduce runs at its
  * slowest member's speed; and the FR_WORLD payload's codec.
  */

@@ -1,0 +1,800 @@
+#!/usr/bin/env python3
+"""group_sim.py - the node group at scale: a real coordinator, up to 1023 simulated members.
+
+One process plays nodes 1..N-1 of a job: N-1 real TCP connections to a real coordinator
+(`flightdeck run --node-rank 0 --nnodes N`), each speaking the frames of launcher/group/frame.h, signed
+with the job's token, in the order launcher/group/member.c does: HELLO (generation 0, round 0); after
+the WELCOME the generation and round it carries; a gate STATE, then a STATE for every STOP of
+the current round; after each DECISION the round is one more and the generation the
+DECISION's; a RESTART is followed by the next gate STATE, sent once that DECISION is read on
+every connection (a real node gets there after its backoff and GPU wait). Every member beats
+every --peer-interval. A frame that does not parse, a DECISION of another round, a connection
+closed before the last DECISION, ROUND_WAIT_S with nothing but beats from the coordinator, or a
+`rejected` event in the coordinator's events log ends the run with exit 1.
+
+What is measured:
+ 1. Barrier rounds. The coordinator's command crashes at once (`sh -c 'exit 1'`, --max-restarts
+    R, --backoff 0, --gpu-release-timeout 0, --no-progress-limit 0, no preflight): every attempt
+    is a gate round (CONTINUE) and an end round (node 0's crash, STOP to every member, RESTART).
+    One member's STATE (node N-1's) is held back until HOLD_MS after the other members' are
+    all sent, so that node 0's own state (submitted after its GPU-wait helper, or after its
+    tree is gone) is in first and the number is the barrier's, not the supervisor's. Latency:
+    from that last STATE's send to the DECISION read on every member connection (and, beside
+    it, on the first). The one simulator reads all N-1 connections in turn, so its own reading
+    time is included: an upper bound on what N nodes, each reading one connection, would see.
+ 2. The coordinator's own CPU seconds (utime+stime of /proc/PID/stat, read from the zombie
+    before it is reaped, so nothing is missed) and peak RSS (VmHWM of /proc/PID/status, sampled)
+    over the whole run of (1), joins included.
+ 3. A lost node, with the group formed and `sleep 1000` running on node 0: one member closes its
+    connection, or one member stops beating (its socket left open); the time from the close (or
+    from that member's last frame) to the peer-lost DECISION (stop_why PEER_LOST) read on every
+    other connection, and to the coordinator's exit (75, seen through a pidfd).
+ 4. A stall on one of three real agents (`flightdeck run` each, on loopback): a job that beats
+    every 0.1 s and hangs on node 2 at step 12 on its first launch; from node 2's `stall` event
+    to the last node's `start` event of launch 2, and to the first beat of launch 2 on every node
+    (the job appends `date +%s.%N` to a file on each beat).
+
+Usage: group_sim.py FLIGHTDECK [--sizes 64,256,1024] [--restarts R] [--hold-ms MS]
+       [--loss-nodes N] [--skip-loss] [--skip-stall]
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import math
+import os
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+# launcher/group/frame.h
+MAGIC = 0x46444746  # "FDGF"
+VERSION = 1
+HDR = 40
+MAC_LEN = 16
+FRAME_MAX = 65536
+HELLO, WELCOME, BEAT, STATE, HALT, STOP, DECISION = range(1, 8)
+TYPE_NAMES = {HELLO: "HELLO", WELCOME: "WELCOME", BEAT: "BEAT", STATE: "STATE", HALT: "HALT",
+              STOP: "STOP", DECISION: "DECISION"}
+# launcher/group/group.h
+CONTINUE, RESTART, STOP_VERDICT = 0, 1, 2
+VERDICT_NAMES = {CONTINUE: "CONTINUE", RESTART: "RESTART", STOP_VERDICT: "STOP"}
+STOP_BUDGET, STOP_PEER_LOST = 2, 6  # enum fd_stop_why: FD_STOP_FAILURE = 1, ...
+RUN_PEER_LOST = 75
+
+ROUND_WAIT_S = 10.0  # a round whose DECISION has not reached every member by then: failure
+ROUNDS_WAIT_S = 60.0  # the whole round benchmark at one size
+JOIN_WAIT_S = 30.0
+FD_SPARE = 64  # descriptors besides the members' sockets, in either process
+TICK = os.sysconf("SC_CLK_TCK")
+HDR_STRUCT = struct.Struct(">IBBHIIII")
+# DECISION (fd_decision_put): verdict, stop_why, failure, node, status, stop_signal, restarts,
+# no_progress, last_max_step; then checkpoint (string), gen, why (string)
+DECISION_HEAD = struct.Struct(">BBBiIIIIq")
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def mac(token, hdr24, payload):
+    return hmac.digest(token, hdr24 + payload, hashlib.sha256)[:MAC_LEN]
+
+
+def frame(token, ftype, node, gen, rnd, payload=b""):
+    hdr = HDR_STRUCT.pack(MAGIC, VERSION, ftype, 0, node, gen, rnd, len(payload))
+    return hdr + mac(token, hdr, payload) + payload
+
+
+def parse(token, buf, off):
+    """(frame, bytes taken) for the frame at buf[off:], (None, 0) when more bytes are needed."""
+    n = len(buf) - off
+    if n < HDR:
+        return None, 0
+    magic, ver, ftype, flags, node, gen, rnd, plen = HDR_STRUCT.unpack_from(buf, off)
+    if magic != MAGIC or ver != VERSION or flags or ftype not in TYPE_NAMES:
+        raise ProtocolError("not a flightdeck frame from the coordinator")
+    if plen > FRAME_MAX:
+        raise ProtocolError("an oversized frame (%d bytes)" % plen)
+    if n < HDR + plen:
+        return None, 0
+    hdr = bytes(buf[off:off + 24])
+    payload = bytes(buf[off + HDR:off + HDR + plen])
+    if not hmac.compare_digest(mac(token, hdr, payload), bytes(buf[off + 24:off + HDR])):
+        raise ProtocolError("a frame whose MAC does not match the token")
+    return (ftype, node, gen, rnd, payload), HDR + plen
+
+
+def put_str(s):
+    b = s.encode()
+    return struct.pack(">H", len(b)) + b
+
+
+def hello_payload(nnodes, host):
+    return struct.pack(">II", nnodes, os.getpid()) + put_str(host)
+
+
+# STATE: failure, status, ended, stop_signal, max_step, nckpts, ckpts..., detail
+# (fd_state_put): a fit node at its gate, or a node whose attempt a peer's STOP ended.
+STATE_PAYLOAD = struct.pack(">IIBIqB", 0, 0, 0, 0, -1, 0) + put_str("")
+
+
+def get_str(p, off):
+    (k,) = struct.unpack_from(">H", p, off)
+    if off + 2 + k > len(p):
+        raise ProtocolError("a DECISION cut short")
+    return p[off + 2:off + 2 + k].decode(errors="replace"), off + 2 + k
+
+
+def decision_get(p):
+    try:
+        (verdict, stop_why, failure, node, status, stop_signal, restarts, no_progress,
+         last_max_step) = DECISION_HEAD.unpack_from(p, 0)
+        checkpoint, off = get_str(p, DECISION_HEAD.size)
+        (gen,) = struct.unpack_from(">I", p, off)
+        why, off = get_str(p, off + 4)
+    except struct.error:
+        raise ProtocolError("a malformed DECISION")
+    if off != len(p) or verdict > STOP_VERDICT or stop_why > STOP_PEER_LOST:
+        raise ProtocolError("a malformed DECISION")
+    return {"verdict": verdict, "stop_why": stop_why, "failure": failure, "node": node,
+            "restarts": restarts, "gen": gen, "why": why}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proc_cpu_s(pid):
+    """utime+stime of the process itself (not its children), in seconds; None when gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def proc_hwm_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class Coordinator:
+    """A real `flightdeck run --node-rank 0`, watched through a pidfd and /proc."""
+
+    def __init__(self, fd_bin, nnodes, port, token, tmp, extra, command):
+        self.ev = os.path.join(tmp, "coord%d.ev" % nnodes)
+        self.err_path = os.path.join(tmp, "coord%d.err" % nnodes)
+        env = dict(os.environ, FLIGHTDECK_TOKEN=token.decode())
+        argv = [fd_bin, "run", "--no-config", "--node-rank", "0", "--nnodes", str(nnodes),
+                "--coordinator", "127.0.0.1:%d" % port, "--bind", "127.0.0.1",
+                "--preflight", "none", "--events", self.ev] + extra + ["--"] + command
+        with open(self.err_path, "wb") as err:
+            self.p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        self.pidfd = os.pidfd_open(self.p.pid)
+        self.exited_at = None
+        self.cpu_s = None
+        self.hwm_kb = 0
+        self.rc = None
+
+    def sample(self):
+        h = proc_hwm_kb(self.p.pid)
+        if h:
+            self.hwm_kb = max(self.hwm_kb, h)
+
+    def on_exit(self):
+        """The process is a zombie now: its final CPU times, then reaped."""
+        self.exited_at = time.monotonic()
+        os.waitid(os.P_PID, self.p.pid, os.WEXITED | os.WNOWAIT)
+        self.cpu_s = proc_cpu_s(self.p.pid)
+        self.rc = self.p.wait()
+        os.close(self.pidfd)
+        self.pidfd = -1
+
+    def stop(self):
+        """Cleanup on every path: SIGTERM (its tree gets the grace), then SIGKILL."""
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
+
+    def events(self, name=None):
+        out = []
+        try:
+            with open(self.ev) as f:
+                for line in f:
+                    try:
+                        e = json.loads(line)
+                    except ValueError:
+                        continue
+                    if name is None or e.get("event") == name:
+                        out.append(e)
+        except OSError:
+            pass
+        return out
+
+    def tail(self, n=15):
+        try:
+            with open(self.err_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+
+class Member:
+    """One simulated node: its socket, its buffers, and where it is (generation, round)."""
+
+    __slots__ = ("node", "sock", "inbuf", "outbuf", "gen", "round", "welcomed", "over",
+                 "silent", "closed", "next_beat", "beat_key", "beat", "last_tx", "rx_at",
+                 "want_write")
+
+    def __init__(self, node, sock):
+        self.node = node
+        self.sock = sock
+        self.inbuf = bytearray()
+        self.outbuf = bytearray()
+        self.gen = self.round = 0
+        self.welcomed = self.over = self.silent = self.closed = False
+        self.next_beat = 0.0
+        self.beat_key = None
+        self.beat = b""
+        self.last_tx = 0.0
+        self.rx_at = 0.0
+        self.want_write = False
+
+
+class Round:
+    """One barrier round as the members see it."""
+
+    def __init__(self, rnd):
+        self.round = rnd
+        self.sent = 0  # members other than the anchor that sent their STATE
+        self.anchor_due = None
+        self.anchor_sent = None
+        self.arrivals = []
+        self.verdict = None
+
+
+class Sim:
+    """Nodes 1..N-1 in one epoll loop, with the coordinator's pidfd among their sockets."""
+
+    def __init__(self, token, nnodes, port, interval_s, coord, hold_s=0.0):
+        self.token = token
+        self.nnodes = nnodes
+        self.port = port
+        self.interval = interval_s
+        self.coord = coord
+        self.hold = hold_s
+        self.sel = selectors.EpollSelector()
+        self.members = []
+        self.beat_i = 0
+        self.rounds = {}
+        self.anchor = nnodes - 1
+        self.welcomed = 0
+        self.final = {}  # node -> (time, decision) of the final STOP DECISION
+        self.formed_at = None
+        self.deferred = []  # members whose gate STATE waits for the fan-out to end
+        self.progress_at = time.monotonic()  # the last frame other than a BEAT
+        self.sel.register(coord.pidfd, selectors.EVENT_READ, None)
+
+    # ---- joining --------------------------------------------------------------------------
+
+    def join(self):
+        deadline = time.monotonic() + JOIN_WAIT_S
+        t0 = None
+        for node in range(1, self.nnodes):
+            while True:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                try:
+                    s.connect(("127.0.0.1", self.port))
+                    break
+                except ConnectionRefusedError:
+                    s.close()
+                    if node > 1 or time.monotonic() > deadline or self.coord.p.poll() is not None:
+                        raise ProtocolError("cannot reach the coordinator on port %d"
+                                            % self.port)
+                    time.sleep(0.02)  # not listening yet
+            if t0 is None:
+                t0 = time.monotonic()
+            s.setblocking(False)
+            m = Member(node, s)
+            self.members.append(m)
+            self.sel.register(s, selectors.EVENT_READ, m)
+            self.send(m, frame(self.token, HELLO, node, 0, 0,
+                               hello_payload(self.nnodes, "sim-%d" % node)))
+        now = time.monotonic()
+        for i, m in enumerate(self.members):  # beats spread over one interval
+            m.next_beat = now + self.interval * i / len(self.members)
+        self.run_until(lambda: self.welcomed == len(self.members), JOIN_WAIT_S, "the WELCOMEs")
+        return self.formed_at - t0
+
+    # ---- sending --------------------------------------------------------------------------
+
+    def send(self, m, data):
+        if m.closed:
+            return
+        m.last_tx = time.monotonic()
+        if m.outbuf:
+            m.outbuf += data
+            return
+        try:
+            k = m.sock.send(data)
+        except BlockingIOError:
+            k = 0
+        except OSError as e:
+            raise ProtocolError("node %d: send: %s" % (m.node, e))
+        if k < len(data):
+            m.outbuf += data[k:]
+            if not m.want_write:
+                m.want_write = True
+                self.sel.modify(m.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, m)
+
+    def flush(self, m):
+        try:
+            k = m.sock.send(m.outbuf)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            raise ProtocolError("node %d: send: %s" % (m.node, e))
+        del m.outbuf[:k]
+        if not m.outbuf and m.want_write:
+            m.want_write = False
+            self.sel.modify(m.sock, selectors.EVENT_READ, m)
+
+    def beats(self, now):
+        ms = self.members
+        while ms and ms[self.beat_i].next_beat <= now:
+            m = ms[self.beat_i]
+            m.next_beat += self.interval
+            self.beat_i = (self.beat_i + 1) % len(ms)
+            if m.closed or m.silent or m.over or not m.welcomed:
+                continue
+            if m.beat_key != (m.gen, m.round):
+                m.beat_key = (m.gen, m.round)
+                m.beat = frame(self.token, BEAT, m.node, m.gen, m.round)
+            self.send(m, m.beat)
+
+    def next_beat(self):
+        return self.members[self.beat_i].next_beat if self.members else float("inf")
+
+    # ---- a member's state for the current round -------------------------------------------
+
+    def submit(self, m):
+        r = self.rounds.get(m.round)
+        if r is None:
+            r = self.rounds[m.round] = Round(m.round)
+        if m.node == self.anchor:
+            r.anchor_due = float("inf")  # held until every other member's is sent
+        else:
+            self.send(m, frame(self.token, STATE, m.node, m.gen, m.round, STATE_PAYLOAD))
+            r.sent += 1
+        if r.anchor_due == float("inf") and r.sent == len(self.members) - 1:
+            r.anchor_due = time.monotonic() + self.hold
+
+    def due_anchor(self, now):
+        for r in self.rounds.values():
+            if r.anchor_due is not None and r.anchor_sent is None and r.anchor_due <= now:
+                m = self.members[self.anchor - 1]
+                self.send(m, frame(self.token, STATE, m.node, m.gen, m.round, STATE_PAYLOAD))
+                r.anchor_sent = time.monotonic()
+
+    def next_anchor(self):
+        due = [r.anchor_due for r in self.rounds.values()
+               if r.anchor_due is not None and r.anchor_sent is None]
+        return min(due) if due else float("inf")
+
+    # ---- receiving --------------------------------------------------------------------------
+
+    def on_frame(self, m, f, at):
+        ftype, node, gen, rnd, payload = f
+        if node != 0:
+            raise ProtocolError("node %d: a frame from node %d on the coordinator's connection"
+                                % (m.node, node))
+        if ftype == BEAT:
+            return
+        self.progress_at = at
+        if ftype == WELCOME:
+            if m.welcomed:
+                raise ProtocolError("node %d: a second WELCOME" % m.node)
+            m.welcomed = True
+            m.gen, m.round = gen, rnd
+            self.welcomed += 1
+            if self.welcomed == len(self.members):
+                self.formed_at = at
+            self.submit(m)  # the gate: this node is fit
+            return
+        if ftype not in (STOP, DECISION) or not m.welcomed:
+            raise ProtocolError("node %d: an unexpected %s" % (m.node, TYPE_NAMES[ftype]))
+        d = decision_get(payload)
+        if ftype == STOP:
+            if gen == m.gen and rnd == m.round and not m.over:
+                self.submit(m)  # a peer failed: this node's attempt stops, its state goes up
+            return
+        if rnd != m.round and d["stop_why"] != STOP_PEER_LOST:
+            raise ProtocolError("node %d: a DECISION for round %d in round %d"
+                                % (m.node, rnd, m.round))
+        r = self.rounds.get(rnd)
+        if r is not None and d["stop_why"] != STOP_PEER_LOST:
+            if r.verdict is None:
+                r.verdict = (d["verdict"], d["gen"])
+            elif r.verdict != (d["verdict"], d["gen"]):
+                raise ProtocolError("round %d: members got different decisions" % rnd)
+            r.arrivals.append(at)
+        m.round += 1
+        m.gen = d["gen"]
+        if d["verdict"] == STOP_VERDICT:
+            m.over = True
+            self.final[m.node] = (at, d)
+        elif d["verdict"] == RESTART:
+            # The next attempt's gate, once this DECISION is read everywhere: a real node
+            # gets there after its backoff and GPU wait, not while the fan-out is going on.
+            self.deferred.append(m)
+        # CONTINUE: the attempt runs until a STOP
+
+    def on_readable(self, m, now):
+        try:
+            data = m.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            data, err = b"", e
+        else:
+            err = None
+        if not data:
+            self.sel.unregister(m.sock)
+            m.sock.close()
+            m.closed = True
+            if not m.over and not m.silent:
+                raise ProtocolError("node %d: the coordinator closed the connection before "
+                                    "its last DECISION (%s)" % (m.node, err or "EOF"))
+            return
+        m.inbuf += data
+        m.rx_at = now
+
+    def parse_all(self, m):
+        off = 0
+        while True:
+            f, k = parse(self.token, m.inbuf, off)
+            if not f:
+                break
+            off += k
+            self.on_frame(m, f, m.rx_at)
+        if off:
+            del m.inbuf[:off]
+
+    def run_until(self, cond, timeout, what):
+        deadline = time.monotonic() + timeout
+        next_sample = 0.0
+        while not cond():
+            now = time.monotonic()
+            if now > deadline:
+                raise ProtocolError("no %s within %.0f s" % (what, timeout))
+            if now - self.progress_at > ROUND_WAIT_S:
+                raise ProtocolError("waiting for the %s: nothing but beats from the "
+                                    "coordinator for %.0f s" % (what, ROUND_WAIT_S))
+            if now >= next_sample and self.coord.pidfd >= 0:
+                self.coord.sample()
+                next_sample = now + 0.2
+            self.beats(now)
+            self.due_anchor(now)
+            wait = min(self.next_beat(), self.next_anchor(), deadline, next_sample) - now
+            # Read every ready connection first, stamping each read, then parse: the MAC
+            # checks of one connection do not delay the time stamp of the next.
+            ready = []
+            for key, ev in self.sel.select(max(wait, 0)):
+                m = key.data
+                if m is None:
+                    if self.coord.exited_at is None:
+                        self.sel.unregister(self.coord.pidfd)
+                        self.coord.on_exit()
+                    continue
+                if ev & selectors.EVENT_WRITE:
+                    self.flush(m)
+                if ev & selectors.EVENT_READ:
+                    self.on_readable(m, time.monotonic())
+                    ready.append(m)
+            for m in ready:
+                self.parse_all(m)
+            if self.deferred and all(len(r.arrivals) == len(self.members)
+                                     for r in self.rounds.values() if r.anchor_sent):
+                for m in self.deferred:
+                    self.submit(m)
+                self.deferred = []
+
+    def idle(self, seconds):
+        end = time.monotonic() + seconds
+        self.run_until(lambda: time.monotonic() >= end, seconds + 1, "idle")
+
+    def close(self):
+        for m in self.members:
+            if not m.closed:
+                m.sock.close()
+                m.closed = True
+        self.sel.close()
+
+
+def pct(v, p):
+    """The nearest-rank percentile."""
+    v = sorted(v)
+    return v[max(0, math.ceil(p / 100.0 * len(v)) - 1)]
+
+
+def rejected(coord):
+    bad = [e for e in coord.events("group") if e.get("group") == "rejected"]
+    if bad:
+        return "the coordinator rejected %d frames or connections; first: %s" % (
+            len(bad), bad[0].get("detail"))
+    return None
+
+
+def check_rejected(coord):
+    why = rejected(coord)
+    if why:
+        raise ProtocolError(why)
+
+
+def failed(e, coord, what):
+    """A ProtocolError naming the run, what the coordinator refused and its last words."""
+    why = rejected(coord)
+    return ProtocolError("%s: %s%s\n--- the coordinator's stderr, last lines:\n%s"
+                         % (what, e, "; " + why if why and why not in str(e) else "",
+                            coord.tail()))
+
+
+def bench_rounds(fd_bin, nnodes, restarts, hold_s, tmp, token):
+    port = free_port()
+    extra = ["--max-restarts", str(restarts), "--backoff", "0", "--gpu-release-timeout", "0",
+             "--no-progress-limit", "0", "--peer-interval", "1s", "--peer-timeout", "10s",
+             "--join-timeout", "%ds" % JOIN_WAIT_S, "--grace", "1s"]
+    coord = Coordinator(fd_bin, nnodes, port, token, tmp, extra, ["sh", "-c", "exit 1"])
+    sim = Sim(token, nnodes, port, 1.0, coord, hold_s)
+    try:
+        t0 = time.monotonic()
+        formed = sim.join()
+        nm = len(sim.members)
+        # every round ends with its DECISION on every member; the final one with STOP
+        sim.run_until(lambda: len(sim.final) == nm, ROUNDS_WAIT_S, "final DECISION")
+        sim.run_until(lambda: coord.exited_at is not None, ROUND_WAIT_S, "coordinator exit")
+        wall = coord.exited_at - t0
+        stuck = [r.round for r in sim.rounds.values() if len(r.arrivals) < nm]
+        if stuck:
+            raise ProtocolError("round %d: the DECISION reached %d of %d members"
+                                % (stuck[0], len(sim.rounds[stuck[0]].arrivals), nm))
+        check_rejected(coord)
+        final = next(iter(sim.final.values()))[1]
+        if final["stop_why"] != STOP_BUDGET or coord.rc != 1:
+            raise ProtocolError("the job ended with stop_why %d, exit %s (expected "
+                                "--max-restarts spent, exit 1)" % (final["stop_why"], coord.rc))
+        lat, first = [], []
+        for r in sim.rounds.values():
+            lat.append(max(r.arrivals) - r.anchor_sent)
+            first.append(min(r.arrivals) - r.anchor_sent)
+        verdicts = [r.verdict[0] for r in sim.rounds.values()]
+        return {"nodes": nnodes, "rounds": len(lat), "formed": formed, "lat": lat,
+                "first": first, "cpu": coord.cpu_s, "hwm": coord.hwm_kb, "wall": wall,
+                "continue": verdicts.count(CONTINUE), "restart": verdicts.count(RESTART)}
+    except ProtocolError as e:
+        raise failed(e, coord, "%d nodes" % nnodes)
+    finally:
+        sim.close()
+        coord.stop()
+
+
+def bench_loss(fd_bin, nnodes, how, tmp, token, interval_s=0.2, timeout_s=2.0):
+    port = free_port()
+    extra = ["--peer-interval", "%gs" % interval_s, "--peer-timeout", "%gs" % timeout_s,
+             "--join-timeout", "%ds" % JOIN_WAIT_S, "--grace", "1s"]
+    coord = Coordinator(fd_bin, nnodes, port, token, tmp, extra, ["sleep", "1000"])
+    sim = Sim(token, nnodes, port, interval_s, coord)
+    try:
+        sim.join()
+        nm = len(sim.members)
+        gate = sim.rounds[0]
+        sim.run_until(lambda: len(gate.arrivals) == nm, ROUND_WAIT_S, "gate DECISION")
+        if gate.verdict[0] != CONTINUE:
+            raise ProtocolError("the gate decided %s" % VERDICT_NAMES[gate.verdict[0]])
+        sim.run_until(lambda: coord.events("start"), ROUND_WAIT_S, "launch on node 0")
+        sim.idle(0.5)  # the attempt runs, every member beating
+        victim = sim.members[nm // 2]
+        if how == "close":
+            victim.sock.close()
+            sim.sel.unregister(victim.sock)
+            victim.closed = True
+            t0 = time.monotonic()
+        else:
+            victim.silent = True
+            t0 = victim.last_tx  # its last frame: the coordinator's last sign of life from it
+        others = nm - 1
+        sim.run_until(lambda: len(sim.final) == others, timeout_s * 3 + ROUND_WAIT_S,
+                      "peer-lost DECISION")
+        sim.run_until(lambda: coord.exited_at is not None, ROUND_WAIT_S, "coordinator exit")
+        whys = {d["stop_why"] for _, d in sim.final.values()}
+        if whys != {STOP_PEER_LOST} or coord.rc != RUN_PEER_LOST:
+            raise ProtocolError("stop_why %s, exit %s (expected PEER_LOST %d, exit %d)"
+                                % (sorted(whys), coord.rc, STOP_PEER_LOST, RUN_PEER_LOST))
+        lost = [d for _, d in sim.final.values()][0]
+        if lost["node"] != victim.node:
+            raise ProtocolError("node %d was named lost, not node %d"
+                                % (lost["node"], victim.node))
+        check_rejected(coord)
+        return {"all": max(t for t, _ in sim.final.values()) - t0,
+                "first": min(t for t, _ in sim.final.values()) - t0,
+                "exit": coord.exited_at - t0, "why": lost["why"]}
+    except ProtocolError as e:
+        raise failed(e, coord, "%d nodes, a member %s" % (nnodes, how))
+    finally:
+        sim.close()
+        coord.stop()
+
+
+STALL_JOB = r"""#!/bin/sh
+# job.sh NODE LOG: a step every 0.1 s, each a beat and a line "NODE LAUNCH STEP TIME" in LOG;
+# node 2 hangs at step 12 on the first launch; a launch after a restart makes 5 steps and ends.
+node=$1 log=$2 step=0 last=1000
+[ "$FLIGHTDECK_RESTART_COUNT" = 0 ] || last=5
+while [ "$step" -lt "$last" ]; do
+	step=$((step + 1))
+	"$FLIGHTDECK" beat --step "$step"
+	echo "$node $FLIGHTDECK_RESTART_COUNT $step $(date +%s.%N)" >>"$log"
+	[ "$node" = 2 ] && [ "$FLIGHTDECK_RESTART_COUNT" = 0 ] && [ "$step" -eq 12 ] && sleep 1000
+	sleep 0.1
+done
+"""
+
+
+def bench_stall(fd_bin, tmp, token, stall="1s", grace="1s", backoff="0.2s"):
+    port = free_port()
+    job = os.path.join(tmp, "job.sh")
+    with open(job, "w") as f:
+        f.write(STALL_JOB)
+    os.chmod(job, 0o755)
+    env = dict(os.environ, FLIGHTDECK_TOKEN=token.decode(), FLIGHTDECK=fd_bin)
+    flags = ["--stall-timeout", stall, "--grace", grace, "--backoff", backoff,
+             "--gpu-release-timeout", "0", "--peer-interval", "0.2s", "--peer-timeout", "3s",
+             "--join-timeout", "30s", "--max-restarts", "1"]
+    agents = []
+    try:
+        for n in range(3):
+            log = os.path.join(tmp, "beats%d" % n)
+            ev = os.path.join(tmp, "n%d.ev" % n)
+            argv = [fd_bin, "run", "--no-config", "--node-rank", str(n), "--nnodes", "3",
+                    "--coordinator", "127.0.0.1:%d" % port, "--preflight", "none",
+                    "--events", ev] + flags + ["--", job, str(n), log]
+            with open(os.path.join(tmp, "n%d.err" % n), "wb") as err:
+                agents.append((subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
+                                                env=env), ev, log))
+        end = time.monotonic() + 60
+        for p, _, _ in agents:
+            p.wait(max(1, end - time.monotonic()))
+        rcs = [p.returncode for p, _, _ in agents]
+
+        def events(path, name):
+            with open(path) as f:
+                return [e for e in map(json.loads, f) if e.get("event") == name]
+
+        stalls = events(agents[2][1], "stall")
+        starts = [[e for e in events(ev, "start") if e.get("restart") == 1]
+                  for _, ev, _ in agents]
+        firsts = []
+        for _, _, log in agents:
+            with open(log) as f:
+                rows = [line.split() for line in f]
+            firsts.append(min((float(r[3]) for r in rows if r[1] == "1"), default=None))
+        if rcs != [0, 0, 0] or not stalls or not all(starts) or None in firsts:
+            raise ProtocolError("stall: exits %s, %d stall events, relaunches %s, new steps %s"
+                                % (rcs, len(stalls), [len(s) for s in starts], firsts))
+        t = stalls[0]["time"]
+        return {"relaunch": max(s[0]["time"] for s in starts) - t, "step": max(firsts) - t,
+                "stall": stall, "grace": grace, "backoff": backoff}
+    except subprocess.TimeoutExpired:
+        raise ProtocolError("stall: the agents did not finish within 60 s")
+    finally:
+        for p, _, _ in agents:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p, _, _ in agents:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description="the node group at scale")
+    ap.add_argument("flightdeck")
+    ap.add_argument("--sizes", default="64,256,1024")
+    ap.add_argument("--restarts", type=int, default=100,
+                    help="--max-restarts of the round benchmark: 2 rounds per attempt")
+    ap.add_argument("--hold-ms", type=float, default=10)
+    ap.add_argument("--loss-nodes", type=int, default=1024)
+    ap.add_argument("--skip-loss", action="store_true")
+    ap.add_argument("--skip-stall", action="store_true")
+    a = ap.parse_args()
+    sizes = [int(x) for x in a.sizes.split(",")]
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cleanup runs in the finally's
+    token = os.urandom(32).hex().encode()
+    tmp = tempfile.mkdtemp(prefix="flightdeck-group.")
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    most = soft - FD_SPARE  # the coordinator and the simulator each hold one fd per member
+    try:
+        print("node group on loopback: one process plays nodes 1..N-1 over N-1 TCP connections "
+              "to a real coordinator (open-file limit %d)" % soft)
+        print("barrier rounds: node 0 runs sh -c 'exit 1' with --max-restarts %d --backoff 0 "
+              "--gpu-release-timeout 0 --no-progress-limit 0, --peer-interval 1s "
+              "--peer-timeout 10s; the last STATE %g ms after the others"
+              % (a.restarts, a.hold_ms))
+        print("  %6s %7s %10s %8s %8s %8s %10s %11s %8s %9s"
+              % ("nodes", "rounds", "formed ms", "p50 ms", "p99 ms", "max ms", "first p50",
+                 "coord CPU s", "wall s", "VmHWM MB"))
+        for n in sizes:
+            if n > most:
+                print("  %6d skipped: the open-file limit %d is too low" % (n, soft))
+                continue
+            r = bench_rounds(a.flightdeck, n, a.restarts, a.hold_ms / 1000, tmp, token)
+            ms = [1000 * x for x in r["lat"]]
+            print("  %6d %7d %10.1f %8.2f %8.2f %8.2f %10.2f %11.2f %8.1f %9.1f"
+                  % (n, r["rounds"], 1000 * r["formed"], statistics.median(ms), pct(ms, 99),
+                     max(ms), 1000 * statistics.median(r["first"]), r["cpu"], r["wall"],
+                     r["hwm"] / 1024))
+            sys.stdout.flush()
+        print("  (a round: the last member's STATE sent -> the DECISION read on all N-1 "
+              "connections, 'first p50' on the first; coordinator CPU (utime+stime) and VmHWM "
+              "over the whole run, joins included; target p99 < 50 ms at 1024)")
+        if not a.skip_loss:
+            n = min(a.loss_nodes, most)
+            print("lost node, %d nodes, node 0 running sleep 1000, --peer-interval 0.2s "
+                  "--peer-timeout 2s:" % n)
+            for how, say, since in (("close", "a member closes its connection", "the close"),
+                                    ("silent", "a member stops beating, socket left open",
+                                     "its last frame")):
+                r = bench_loss(a.flightdeck, n, how, tmp, token)
+                print("  %s: the peer-lost DECISION read on all %d others %.1f ms after %s "
+                      "(first %.1f ms); node 0 exited 75 after %.1f ms"
+                      % (say, n - 2, 1000 * r["all"], since, 1000 * r["first"],
+                         1000 * r["exit"]))
+                sys.stdout.flush()
+        if not a.skip_stall:
+            r = bench_stall(a.flightdeck, tmp, token)
+            print("stall on node 2 of 3 real agents (--stall-timeout %s --grace %s --backoff %s "
+                  "--gpu-release-timeout 0): its stall event -> the last node relaunched "
+                  "%.0f ms, -> the first new step on every node %.0f ms"
+                  % (r["stall"], r["grace"], r["backoff"], 1000 * r["relaunch"],
+                     1000 * r["step"]))
+        return 0
+    except ProtocolError as e:
+        print("protocol failure: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
