@@ -580,13 +580,16 @@ int bw_world_passes(const struct fd_config *cfg, double busbw, int ok)
 	return ok && (want <= 0 || busbw >= want);
 }
 
-/* A plain check has no job: the group fills these facts in `check --job` (launcher/job/world_cli.c). */
+/* The job's finding, as node 0 judged it (launcher/job/allreduce_driver.c); none without a job. */
 int bw_world_probe(struct fd_probe_ctx *ctx, void *facts)
 {
 	struct bw_world_facts *f = facts;
 
-	(void)ctx;
 	f->state = BWW_NOT_JOB;
+	if (ctx->job && ctx->job->have_world) {
+		f->state = BWW_GIVEN;
+		f->given = ctx->job->world;
+	}
 	return 0;
 }
 
@@ -598,6 +601,18 @@ void bw_world_judge(const void *facts, const struct fd_config *cfg, struct fd_re
 
 	if (f->state == BWW_NOT_JOB)
 		return;
+	if (f->state == BWW_GIVEN) {
+		const struct fd_job_finding *g = &f->given;
+
+		/* only the codes this judge gives are taken from node 0's finding */
+		fd_report_addv(rep, "bw.world", (enum fd_status)g->status,
+			       !strcmp(g->code, "BW_WORLD_LOW")	     ? "BW_WORLD_LOW"
+			       : !strcmp(g->code, "ALLREDUCE_WRONG") ? "ALLREDUCE_WRONG"
+			       : !strcmp(g->code, "BW_WORLD_FAILED") ? "BW_WORLD_FAILED"
+								     : NULL,
+			       g->subject, g->value, g->expected, "%s", g->text);
+		return;
+	}
 	if (f->state == BWW_SKIP) {
 		fd_report_add(rep, "bw.world", FD_SKIP, NULL, "job",
 			      "the allreduce across %d nodes did not run: %s", f->nnodes, f->why);

@@ -126,17 +126,20 @@ const struct bw_result *bw_largest(const struct bw_collective *c, int *ok);
  *
  * Gathered by the node group (launcher/job/world_cli.c drives it from node 0: a set of nodes runs one
  * gpubench each as one NCCL world, halves of a slow set are tested again until one node is
- * named); judged here, a pure function of what the group found. In a plain `check` there is
- * no job: the row gives no finding.
+ * named); judged here, a pure function of what the group found. Node 0 judges those facts and
+ * sends the finding to every node; each node's bw.world row reads it from the probe context's
+ * job facts (state BWW_GIVEN). In a plain `check` there is no job: the row gives no finding.
  */
 enum {
 	BWW_NOT_JOB = 0, /* a plain check: nothing to say */
 	BWW_SKIP,	 /* could not run (no GPU, no gpubench on a node): why */
 	BWW_NODE_FAILED, /* a node's gpubench hung, never gave the id, failed: culprit[0] */
 	BWW_RAN,	 /* the whole job's set ran: outcome says what the bisection found */
+	BWW_GIVEN,	 /* node 0's finding, as every node's bw.world reads it: given */
 };
 
-enum {
+/* What the allreduce across the job found; launcher/job/bisect.c answers with these too. */
+enum bw_world_outcome {
 	BWW_PASS = 0, /* met the floor (or there is none) */
 	BWW_CULPRIT,  /* below: culprit[0] named by re-testing halves */
 	BWW_PAIR,     /* below: one of culprit[0], [1], no node proven good to tell them apart */
@@ -154,8 +157,9 @@ struct bw_world_facts {
 	char host[2][64];
 	double culprit_busbw; /* the named node's test (a set with it) */
 	int rounds, max_rounds;
-	int also_slow; /* another half (or pair test) was below the floor too */
-	char why[256]; /* SKIP and NODE_FAILED: whose gpubench and what happened */
+	int also_slow;		     /* another half (or pair test) was below the floor too */
+	char why[256];		     /* SKIP and NODE_FAILED: whose gpubench and what happened */
+	struct fd_job_finding given; /* GIVEN */
 };
 
 /* The floor a set's allreduce is judged by: --expect-world-busbw, else --expect-busbw; 0 none. */

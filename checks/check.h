@@ -103,8 +103,24 @@ const char *fd_status_name(enum fd_status s);
  * (a root or a --kmsg the operator named that cannot be read) `flightdeck check` prints and
  * exits 2.
  */
+/*
+ * What `check --job` learned from the whole job, for the checks judged on it (fd_check.job).
+ * Node 0 judges the allreduce across nodes and sends every node the same finding; each node's
+ * bw.world check reads it here.
+ */
+struct fd_job_finding {
+	int status; /* enum fd_status */
+	char code[32], subject[64], value[96], expected[96], text[512];
+};
+
+struct fd_job_facts {
+	int have_world; /* the allreduce across nodes ran and gave world */
+	struct fd_job_finding world;
+};
+
 struct fd_probe_ctx {
 	const struct fd_config *cfg;
+	const struct fd_job_facts *job; /* NULL: a plain check, no job */
 	enum fd_level level;
 	char err[FD_ERR_MAX];
 	struct fd_kmsg_log *kmsg; /* loaded once on first use, shared by the log checks */
@@ -131,7 +147,25 @@ struct fd_check {
 	void (*judge)(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
 	void (*release)(void *facts); /* may be NULL */
 	const char *summary;	      /* one line, for `flightdeck check --list` */
+	int job; /* judged on the job's facts (ctx->job): runs after the job's verdict */
 };
+
+/* Which checks a run takes: those of the areas marked, at or below the level. */
+struct fd_check_sel {
+	enum fd_level level;
+	int areas[FD_AREA_COUNT];
+};
+
+/*
+ * Runs every check of the selection whose job flag equals job, in table order. The node's own
+ * pass (job 0) also adds a skip finding for each selected area with no check at the level.
+ * Returns 0, or the first probe's error with ctx->err saying it (-ENOMEM: out of memory;
+ * -EINTR with ctx->signo: a signal stopped a probe's child; else an operator's error).
+ */
+int fd_checks_run(struct fd_probe_ctx *ctx, const struct fd_check_sel *sel, int job,
+		  struct fd_report *rep);
+/* Whether the selection takes a check judged on the job's facts. */
+int fd_checks_want_job(const struct fd_check_sel *sel);
 
 size_t fd_check_count(void);
 const struct fd_check *fd_check_at(size_t i);

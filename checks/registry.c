@@ -26,6 +26,12 @@
 		.id = id_, .area = area_, .level = level_, .facts_size = sizeof(type_),            \
 		.probe = probe_, .judge = judge_, .release = release_, .summary = summary_,        \
 	}
+/* A check judged on what the whole job found (check --job), after the job's verdict. */
+#define JOB_CHECK(id_, area_, level_, type_, probe_, judge_, summary_)                             \
+	{                                                                                          \
+		.id = id_, .area = area_, .level = level_, .facts_size = sizeof(type_),            \
+		.probe = probe_, .judge = judge_, .summary = summary_, .job = 1,                   \
+	}
 
 static const struct fd_check checks[] = {
     CHECK("host.shm", FD_AREA_HOST, FD_LEVEL_QUICK, struct shm_facts, host_probe_shm,
@@ -60,9 +66,9 @@ static const struct fd_check checks[] = {
 	  gpu_release_xid, "Xid errors in the kernel log, by class and age"),
     CHECK("bw.gpubench", FD_AREA_BW, FD_LEVEL_STANDARD, struct bw_facts, bw_probe, bw_judge, NULL,
 	  "flightdeck-gpubench: HBM bandwidth, NCCL allreduce correctness and busbw"),
-    CHECK("bw.world", FD_AREA_BW, FD_LEVEL_STANDARD, struct bw_world_facts, bw_world_probe,
-	  bw_world_judge, NULL,
-	  "check --job: NCCL allreduce across the nodes, the slowest node named by bisection"),
+    JOB_CHECK("bw.world", FD_AREA_BW, FD_LEVEL_STANDARD, struct bw_world_facts, bw_world_probe,
+	      bw_world_judge,
+	      "check --job: NCCL allreduce across the nodes, the slowest node named by bisection"),
 
     CHECK("memfit.fit", FD_AREA_MEMFIT, FD_LEVEL_QUICK, struct memfit_facts, memfit_probe,
 	  memfit_judge, NULL, "the job (--memfit) fits in the least free GPU's memory"),
@@ -155,8 +161,12 @@ int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_r
 
 	if (!facts)
 		return -ENOMEM;
-	/* A probe whose facts own nothing is shared: ib.port, ib.rate and ib.hca_env scan once. */
-	rc = c->release ? c->probe(ctx, facts) : fd_probe_once(ctx, c->probe, c->facts_size, facts);
+	/*
+	 * A probe whose facts own nothing is shared: ib.port, ib.rate and ib.hca_env scan once.
+	 * A job check's facts are the job's, which change once the job has answered: never kept.
+	 */
+	rc = c->release || c->job ? c->probe(ctx, facts)
+				  : fd_probe_once(ctx, c->probe, c->facts_size, facts);
 	if (rc == 0)
 		c->judge(facts, ctx->cfg, rep);
 	else if (rc == -EBADMSG)
@@ -165,6 +175,54 @@ int fd_check_run(const struct fd_check *c, struct fd_probe_ctx *ctx, struct fd_r
 		c->release(facts);
 	free(facts);
 	return rc;
+}
+
+static int selected(const struct fd_check *k, const struct fd_check_sel *sel)
+{
+	return sel->areas[k->area] && k->level <= sel->level;
+}
+
+int fd_checks_run(struct fd_probe_ctx *ctx, const struct fd_check_sel *sel, int job,
+		  struct fd_report *rep)
+{
+	int ran[FD_AREA_COUNT] = {0};
+
+	for (size_t i = 0; i < FD_ARRAY_SIZE(checks); i++) {
+		const struct fd_check *k = &checks[i];
+		int rc;
+
+		if (!selected(k, sel))
+			continue;
+		ran[k->area] = 1;
+		if (k->job != job)
+			continue;
+		ctx->err[0] = '\0';
+		rc = fd_check_run(k, ctx, rep);
+		if (rc == -ENOMEM || rep->oom) {
+			snprintf(ctx->err, sizeof(ctx->err), "check %s: out of memory", k->id);
+			return -ENOMEM;
+		}
+		if (rc) {
+			if (!ctx->err[0])
+				snprintf(ctx->err, sizeof(ctx->err), "%s", strerror(-rc));
+			return rc;
+		}
+	}
+	for (int a = 0; !job && a < FD_AREA_COUNT; a++)
+		if (sel->areas[a] && !ran[a])
+			fd_report_add(rep, fd_area_name((enum fd_area)a), FD_SKIP, NULL,
+				      fd_area_name((enum fd_area)a),
+				      "no %s checks at level %s in this version",
+				      fd_area_name((enum fd_area)a), fd_level_name(sel->level));
+	return 0;
+}
+
+int fd_checks_want_job(const struct fd_check_sel *sel)
+{
+	for (size_t i = 0; i < FD_ARRAY_SIZE(checks); i++)
+		if (checks[i].job && selected(&checks[i], sel))
+			return 1;
+	return 0;
 }
 
 int fd_probe_once(struct fd_probe_ctx *ctx, int (*probe)(struct fd_probe_ctx *ctx, void *facts),

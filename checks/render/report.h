@@ -39,6 +39,21 @@ int fd_report_prom(const char *path, const struct fd_report *rep, const struct f
 int fd_report_prom_error(const char *path, const struct fd_report_meta *m, const char *reason,
 			 char *err, size_t errlen);
 
+/*
+ * --reason-file: the verdict as the one line a Slurm drain reason holds ('flightdeck:
+ * CODE[,CODE] SUBJECT' when unfit, an empty file when fit; scripts/slurm/ reads it). The
+ * path check refuses a link or a FIFO before the checks spend time. 0 or -errno, err filled.
+ */
+int fd_reason_path_check(const char *path, char *err, size_t errlen);
+int fd_report_reason_file(const char *path, const struct fd_report *rep, char *err, size_t errlen);
+
+/*
+ * The termination message (--termination-log) of a check that ended with status: the exit
+ * and what it means, the node, the level, the codes of an unfit node. 0 or -errno, err filled.
+ */
+int fd_report_termination(const char *path, const struct fd_report *rep,
+			  const struct fd_report_meta *m, int status, char *err, size_t errlen);
+
 /* Writes text word-wrapped to `width` columns, each line indented by `indent` spaces. */
 void fd_wrap(FILE *out, const char *text, int indent, int width);
 

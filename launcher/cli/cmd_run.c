@@ -5,19 +5,17 @@
  * struct fd_run_opts (launcher/supervisor/run.h) is what the supervisor gets.
  */
 #include "commands.h"
-#include "group_cli.h"
+#include "job.h"
 #include "opts.h"
 #include "run.h"
 #include "util.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define RUN(f) offsetof(struct fd_run_opts, f)
 
@@ -94,24 +92,6 @@ static void fmt_hb_uid(const struct fd_opt *o, const void *obj, char *out, size_
 		snprintf(out, len, "none");
 	else
 		snprintf(out, len, "%lld", ro->heartbeat_uid);
-}
-
-/* A textfile in a directory that is not there is a typo: said before anything runs. */
-static int prom_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-
-	fd_strlcpy(dir, path, sizeof(dir));
-	if (stat(dirname(dir), &st)) {
-		fd_err("--prom-file %s: directory %s: %s", path, dir, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		fd_err("--prom-file %s: %s is not a directory", path, dir);
-		return -1;
-	}
-	return 0;
 }
 
 static const char *const preflight_words[] = {"none", "quick", "standard", NULL};
@@ -369,7 +349,7 @@ static const struct fd_opt telling_rows[] = {
      .help = "a node_exporter textfile, rewritten atomically on every event and\n"
 	     "every 5 s: up, each rank's last step and beat, launches, restarts,\n"
 	     "stalls, the checkpoint's age; the exit code at the end",
-     .type = FD_OPT_STRING,
+     .type = FD_OPT_OUTPATH,
      .off = RUN(prom_file),
      KEY},
     {.name = "termination-log",
@@ -516,8 +496,6 @@ int cmd_run(int argc, char **argv)
 		fd_err("run: --prefix-output needs --nproc-per-node");
 		goto out;
 	}
-	if (o.prom_file && prom_dir(o.prom_file))
-		goto out;
 	if (o.backoff_max_ms < o.backoff_ms)
 		o.backoff_max_ms = o.backoff_ms;
 	o.argv = argv + p.optind;

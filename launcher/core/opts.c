@@ -13,11 +13,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HELP_COL 26 /* width of "--name METAVAR" in --help before the help text */
@@ -203,6 +205,7 @@ int fd_opt_store(const struct fd_opt *o, void *obj, const char *v, char *err, si
 		num = d;
 		break;
 	case FD_OPT_STRING:
+	case FD_OPT_OUTPATH:
 		*(const char **)p = v;
 		return 0;
 	case FD_OPT_BUF:
@@ -257,6 +260,39 @@ store:
 	return 0;
 }
 
+/*
+ * An output file in a directory that is not there is a typo: said before anything runs. Judged
+ * on the final value, after the config file and the flags, so a flag that corrects the file's
+ * path is not refused for the file's.
+ */
+static int outpaths_ok(const struct fd_opt_parser *p)
+{
+	for (size_t k = 0; k < p->n_tables; k++)
+		for (size_t i = 0; i < p->tables[k].n; i++) {
+			const struct fd_opt *o = &p->tables[k].rows[i];
+			const char *v;
+			char dir[PATH_MAX];
+			struct stat st;
+
+			if (o->type != FD_OPT_OUTPATH)
+				continue;
+			v = *(const char *const *)((const char *)p->tables[k].obj + o->off);
+			if (!v)
+				continue;
+			fd_strlcpy(dir, v, sizeof(dir));
+			if (stat(dirname(dir), &st)) {
+				fd_err("--%s %s: directory %s: %s", o->name, v, dir,
+				       strerror(errno));
+				return 0;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				fd_err("--%s %s: %s is not a directory", o->name, v, dir);
+				return 0;
+			}
+		}
+	return 1;
+}
+
 int fd_opt_main(struct fd_opt_parser *p, int argc, char **argv, fd_opt_usage_fn usage)
 {
 	char err[512];
@@ -269,6 +305,8 @@ int fd_opt_main(struct fd_opt_parser *p, int argc, char **argv, fd_opt_usage_fn 
 		usage(stdout, p->tables, p->n_tables);
 		return 0;
 	}
+	if (!p->show_config && !outpaths_ok(p))
+		return FD_EXIT_USAGE;
 	return -1;
 }
 
@@ -352,7 +390,7 @@ static int load_line(struct fd_opt_parser *p, char *l, char *msg, size_t len)
 		snprintf(msg, len, "unknown setting '%s'", l);
 		return -ENOENT;
 	}
-	if (o->type == FD_OPT_STRING) {
+	if (o->type == FD_OPT_STRING || o->type == FD_OPT_OUTPATH) {
 		/* empty is "not given", as --show-config prints an unset string */
 		if (!*v) {
 			*(const char **)((char *)obj + o->off) = NULL;
@@ -675,6 +713,7 @@ void fd_opt_format(const struct fd_opt *o, const void *obj, char *out, size_t le
 		format_double(*(const double *)p, out, len);
 		break;
 	case FD_OPT_STRING:
+	case FD_OPT_OUTPATH:
 		snprintf(out, len, "%s", *(const char *const *)p ? *(const char *const *)p : "");
 		break;
 	case FD_OPT_BUF:

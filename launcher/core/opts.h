@@ -23,6 +23,7 @@ enum fd_opt_type {
 	FD_OPT_DOUBLE,	 /* double, a plain decimal number */
 	FD_OPT_GBPS,	 /* double, "400", "200G", "100 Gb/s" */
 	FD_OPT_STRING,	 /* const char *; NULL = not given */
+	FD_OPT_OUTPATH,	 /* const char *, a file to write: its directory must exist */
 	FD_OPT_BUF,	 /* char[cap], copied */
 	FD_OPT_ENUM,	 /* int: words[i] stands for base + i */
 	FD_OPT_INTLIST,	 /* int[cap] with a size_t count at off_n: "48,63,79" */

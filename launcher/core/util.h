@@ -17,14 +17,7 @@
 /* The size of an error-line buffer handed down to a layer that fills it (a probe's err). */
 #define FD_ERR_MAX 512
 
-/* Exit codes of `flightdeck check`, a contract scripts rely on (docs/architecture.md,
- * "Contracts"); `run` adds its own in run.h. */
-enum {
-	FD_EXIT_FIT = 0,
-	FD_EXIT_UNFIT = 1,
-	FD_EXIT_USAGE = 2,
-	FD_EXIT_CANT_RUN = 3,
-};
+#include "exits.h" /* the exit statuses, a contract scripts rely on */
 
 /* Prints "flightdeck: <message>" and a newline on stderr: the one-line error of the contract. */
 void fd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,8 @@
 #ifndef FD_GROUP_H
 #define FD_GROUP_H
 
+#include "exits.h"
+
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,19 +28,19 @@
 #define FD_WHY_MAX     256
 
 /*
- * Exit codes of `flightdeck run`. Otherwise it exits with the command's own status (128+N
- * when the command was killed by signal N), as a shell would. They live here because the
- * group's decision yields them (fd_decision_exit_code); run.h includes this header.
+ * Exit codes of `flightdeck run`, by the names the group's decision (fd_decision_exit_code)
+ * and the supervisor use; their meanings are core's table (exits.h). Otherwise run exits with
+ * the command's own status (128+N when the command was killed by signal N), as a shell would.
  */
 enum {
-	FD_RUN_USAGE = 2,      /* bad flags, unreadable checkpoint dir, ... (as `check`) */
-	FD_RUN_PREFLIGHT = 69, /* EX_UNAVAILABLE: this node failed the preflight; drain it */
-	FD_RUN_PEER_LOST = 75, /* EX_TEMPFAIL: a peer node was lost; requeue (TCP/MPI groups) */
-	FD_RUN_STALLED = 86,   /* gave up: the job kept stalling; restarts spent or no progress */
-	FD_RUN_TIMEOUT = 124,  /* --timeout reached, as timeout(1) */
-	FD_RUN_INTERNAL = 125, /* flightdeck itself failed, as timeout(1) */
-	FD_RUN_NOEXEC = 126,   /* the command cannot be executed */
-	FD_RUN_NOTFOUND = 127, /* the command was not found */
+	FD_RUN_USAGE = FD_EXIT_USAGE,
+	FD_RUN_PREFLIGHT = FD_EXIT_JOB_UNFIT,
+	FD_RUN_PEER_LOST = FD_EXIT_PEER_LOST,
+	FD_RUN_STALLED = FD_EXIT_STALLED,
+	FD_RUN_TIMEOUT = FD_EXIT_TIMEOUT,
+	FD_RUN_INTERNAL = FD_EXIT_INTERNAL,
+	FD_RUN_NOEXEC = FD_EXIT_NOEXEC,
+	FD_RUN_NOTFOUND = FD_EXIT_NOTFOUND,
 };
 
 /* What went wrong on a node, in rising gravity: of several, the gravest is decided on. */

@@ -1,8 +1,8 @@
 /*
  * world.h - the job-wide NCCL allreduce that `flightdeck check --job` runs through the node
  * group (docs/architecture.md, "The node group", "The allreduce across nodes"): the messages
- * its agents exchange (carried by FR_WORLD frames, encoded in frame.c), and the bisection that
- * names the slowest node, a pure function of the sets' results.
+ * its agents exchange (carried by FR_WORLD frames, encoded in frame.c). The bisection that
+ * names the slowest node is the job layer's (launcher/job/bisect.h).
  *
  * A test set is a list of nodes that run one flightdeck-gpubench each, as one NCCL world: the
  * coordinator asks the set's first node to start its gpubench as world rank 0 (START, no id);
@@ -70,55 +70,5 @@ struct fd_world_msg {
 
 const char *fd_world_kind_name(int kind);
 const char *fd_world_outcome_name(int outcome);
-
-/* ---- the bisection ------------------------------------------------------------------------ */
-
-#define FD_BISECT_SETS 2 /* at most two sets run at once: the halves, or a pair's two tests */
-
-enum fd_bisect_state {
-	FB_MORE = 0, /* the next round's sets are in b->sets */
-	FB_PASS,     /* the whole job's set passed */
-	FB_CULPRIT,  /* b->culprit[0] is the slowest node */
-	FB_PAIR,     /* one of b->culprit[0], [1]: no node proven good to tell them apart */
-	FB_NONE,     /* every half passes: no single node makes the job slow */
-	FB_ROUNDS,   /* the round bound was reached without naming a node */
-};
-
-struct fd_bisect_set {
-	int *nodes; /* into the state's buffer */
-	int n;
-};
-
-struct fd_bisect {
-	int n;		/* nodes in the job */
-	int round;	/* 0: the whole job */
-	int max_rounds; /* 1 + ceil(log2 n): the whole job, the halvings, the last pair */
-	int nsets;	/* sets to test this round */
-	struct fd_bisect_set sets[FD_BISECT_SETS];
-	int *buf;      /* n + FD_BISECT_SETS node numbers: the sets' members */
-	int *suspects; /* [n]: the slow set being narrowed */
-	int nsus;
-	unsigned char *good; /* [n]: in a set that passed */
-	int kind;	     /* what this round tests (world.c) */
-	int b_alone;	     /* halves: B had one node and no good partner: not tested */
-	int also_slow;	     /* both halves (or both pair tests) were below: the slower is named */
-	int culprit[2];
-};
-
-/* One set's result: passed (its allreduce met the floor and verified) and its busbw. */
-struct fd_bisect_result {
-	int pass;
-	double busbw;
-};
-
-/* Starts with the whole job, nodes 0..n-1, as round 0's one set. 0 or -ENOMEM / -EINVAL. */
-int fd_bisect_init(struct fd_bisect *b, int n);
-void fd_bisect_free(struct fd_bisect *b);
-/*
- * Takes the results of this round's sets (res[i] for b->sets[i]) and plans the next round.
- * Returns FB_MORE with b->sets filled, or the outcome (FB_PASS, FB_CULPRIT, ...).
- */
-int fd_bisect_next(struct fd_bisect *b, const struct fd_bisect_result *res);
-const char *fd_bisect_state_name(int state);
 
 #endif

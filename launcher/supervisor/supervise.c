@@ -109,31 +109,6 @@ static void summary(struct sv *s, int say)
 	sup_event(s, "exit", RANK_NONE, s->ranks.max_step, s->att.resume, s->exit_code, o);
 }
 
-/* What an exit code of run means, in the README's words. */
-static const char *exit_meaning(int code)
-{
-	switch (code) {
-	case 0:
-		return "the command finished";
-	case FD_RUN_USAGE:
-		return "usage error";
-	case FD_RUN_PREFLIGHT:
-		return "the preflight failed: a node is unfit";
-	case FD_RUN_PEER_LOST:
-		return "a node of the group was lost";
-	case FD_RUN_STALLED:
-		return "gave up: the job kept stalling";
-	case FD_RUN_TIMEOUT:
-		return "--timeout reached";
-	case FD_RUN_INTERNAL:
-		return "flightdeck itself failed";
-	case FD_RUN_NOEXEC:
-	case FD_RUN_NOTFOUND:
-		return "the command could not be executed";
-	}
-	return code > 128 ? "stopped by a signal" : "the command's own exit status";
-}
-
 /* Appends to the message; what does not fit is dropped (the writer cuts at a line end). */
 static void __attribute__((format(printf, 4, 5)))
 add(char *msg, size_t *k, size_t cap, const char *fmt, ...)
@@ -165,7 +140,7 @@ static void termination_message(struct sv *s)
 		return;
 	fd_node_name(host, sizeof(host), NULL);
 	add(msg, &k, cap, "flightdeck run: exit %d (%s)\n", s->exit_code,
-	    exit_meaning(s->exit_code));
+	    fd_exit_name("run", s->exit_code));
 	if (s->group.size > 1)
 		add(msg, &k, cap, "node: %d of %d (%s)\n", s->group.rank, s->group.size, host);
 	else

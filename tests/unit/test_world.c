@@ -1,11 +1,11 @@
 /*
- * test_world.c - the bisection that names the slowest node (launcher/group/world.c) as a pure
+ * test_world.c - the bisection that names the slowest node (launcher/job/bisect.c) as a pure
  * function: sets in, next sets out, driven by a simulated job whose allreduce runs at its
  * slowest member's speed; and the FR_WORLD payload's codec.
  */
 #include "testhelp.h"
 #include "frame.h"
-#include "world.h"
+#include "bisect.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -50,7 +50,7 @@ static int simulate(int n, const double *speed, struct fd_bisect *b, int *rounds
 		}
 		free(seen);
 		st = fd_bisect_next(b, res);
-		if (st != FB_MORE) {
+		if (st != FD_BISECT_MORE) {
 			CHECK_EQ_INT(b->round + 1, *rounds); /* the rounds it says ran did */
 			return st;
 		}
@@ -78,10 +78,10 @@ static void one_slow_named(void)
 			st = simulate(n, speed, &b, &rounds);
 			if (n == 3 && slow < 2) {
 				/* {0,1} is slow and no node is proven good: the pair is named */
-				CHECK_EQ_INT(st, FB_PAIR);
+				CHECK_EQ_INT(st, BWW_PAIR);
 				CHECK(b.culprit[0] == slow || b.culprit[1] == slow);
 			} else {
-				CHECK_EQ_INT(st, FB_CULPRIT);
+				CHECK_EQ_INT(st, BWW_CULPRIT);
 				CHECK_EQ_INT(b.culprit[0], slow);
 			}
 			CHECK(rounds <= 1 + log2n);
@@ -104,7 +104,7 @@ static void four_nodes_node2(void)
 	CHECK_EQ_INT(b.nsets, 1);
 	CHECK_EQ_INT(b.sets[0].n, 4);
 	r[0] = (struct fd_bisect_result){.pass = 0, .busbw = 10};
-	CHECK_EQ_INT(fd_bisect_next(&b, r), FB_MORE);
+	CHECK_EQ_INT(fd_bisect_next(&b, r), FD_BISECT_MORE);
 	CHECK_EQ_INT(b.nsets, 2); /* {0,1} and {2,3} at once */
 	CHECK_EQ_INT(b.sets[0].nodes[0], 0);
 	CHECK_EQ_INT(b.sets[0].nodes[1], 1);
@@ -112,7 +112,7 @@ static void four_nodes_node2(void)
 	CHECK_EQ_INT(b.sets[1].nodes[1], 3);
 	r[0] = (struct fd_bisect_result){.pass = 1, .busbw = 200};
 	r[1] = (struct fd_bisect_result){.pass = 0, .busbw = 10};
-	CHECK_EQ_INT(fd_bisect_next(&b, r), FB_MORE);
+	CHECK_EQ_INT(fd_bisect_next(&b, r), FD_BISECT_MORE);
 	/* the last pair: 2 with good node 0, 3 with good node 1 */
 	CHECK_EQ_INT(b.nsets, 2);
 	CHECK_EQ_INT(b.sets[0].nodes[0], 2);
@@ -121,7 +121,7 @@ static void four_nodes_node2(void)
 	CHECK_EQ_INT(b.sets[1].nodes[1], 1);
 	r[0] = (struct fd_bisect_result){.pass = 0, .busbw = speed[2]};
 	r[1] = (struct fd_bisect_result){.pass = 1, .busbw = speed[3]};
-	CHECK_EQ_INT(fd_bisect_next(&b, r), FB_CULPRIT);
+	CHECK_EQ_INT(fd_bisect_next(&b, r), BWW_CULPRIT);
 	CHECK_EQ_INT(b.culprit[0], 2);
 	fd_bisect_free(&b);
 }
@@ -133,10 +133,10 @@ static void pass_and_pair(void)
 	struct fd_bisect b;
 	int rounds;
 
-	CHECK_EQ_INT(simulate(8, fast, &b, &rounds), FB_PASS);
+	CHECK_EQ_INT(simulate(8, fast, &b, &rounds), BWW_PASS);
 	CHECK_EQ_INT(rounds, 1);
 	fd_bisect_free(&b);
-	CHECK_EQ_INT(simulate(2, two, &b, &rounds), FB_PAIR);
+	CHECK_EQ_INT(simulate(2, two, &b, &rounds), BWW_PAIR);
 	CHECK_EQ_INT(rounds, 1);
 	CHECK(b.culprit[0] == 1 || b.culprit[1] == 1);
 	fd_bisect_free(&b);
@@ -150,7 +150,7 @@ static void two_slow(void)
 	struct fd_bisect b;
 	int rounds;
 
-	CHECK_EQ_INT(simulate(8, speed, &b, &rounds), FB_CULPRIT);
+	CHECK_EQ_INT(simulate(8, speed, &b, &rounds), BWW_CULPRIT);
 	CHECK_EQ_INT(b.culprit[0], 6);
 	CHECK(b.also_slow);
 	CHECK(rounds <= b.max_rounds);
@@ -164,9 +164,9 @@ static void halves_pass(void)
 	struct fd_bisect_result r[2] = {{.pass = 0, .busbw = 40}};
 
 	CHECK_EQ_INT(fd_bisect_init(&b, 6), 0);
-	CHECK_EQ_INT(fd_bisect_next(&b, r), FB_MORE);
+	CHECK_EQ_INT(fd_bisect_next(&b, r), FD_BISECT_MORE);
 	r[0] = r[1] = (struct fd_bisect_result){.pass = 1, .busbw = 150};
-	CHECK_EQ_INT(fd_bisect_next(&b, r), FB_NONE);
+	CHECK_EQ_INT(fd_bisect_next(&b, r), BWW_NONE);
 	fd_bisect_free(&b);
 }
 

@@ -1,5 +1,5 @@
 /*
- * world_cli.h - the NCCL allreduce across nodes in `flightdeck check --job`
+ * allreduce.h - the NCCL allreduce across nodes in `flightdeck check --job`
  * (docs/architecture.md, "The node group", "The allreduce across nodes"). Two parts, both on
  * the check's event loop:
  *
@@ -11,8 +11,8 @@
  *     halves of a slow set, and ends the phase with the job's bw.world finding (checks/bw.c)
  *     sent to every node (DONE), each node told whether it is the one named.
  */
-#ifndef FD_WORLD_CLI_H
-#define FD_WORLD_CLI_H
+#ifndef FD_ALLREDUCE_H
+#define FD_ALLREDUCE_H
 
 #include "config.h"
 #include "group.h"
