@@ -1,6 +1,7 @@
 /*
- * cmd_explain.c - `flightdeck explain [CODE]`: the reason-code table for people.
- * Without a code it lists every code with its severity and title.
+ * cmd_explain.c - `flightdeck explain [CODE]`: the reason-code table and the exit-status table
+ * for people. Without a code it lists every reason code with its severity and title; a number
+ * is an exit status, explained for every command that gives it.
  */
 #include "check.h"
 #include "commands.h"
@@ -12,6 +13,40 @@
 #include <string.h>
 #include <strings.h>
 
+/* An exit status: its row for every command, from the one table (launcher/core/exits.c). */
+static int explain_exit(const char *arg)
+{
+	int code;
+	char line[512];
+
+	if (fd_parse_uint(arg, &code) || code > 255) {
+		fd_err("explain: exit status '%s' is not a number from 0 to 255", arg);
+		return FD_EXIT_USAGE;
+	}
+	printf("exit status %d\n", code);
+	for (size_t i = 0; i < fd_exit_count(); i++) {
+		const struct fd_exit *e = fd_exit_at(i);
+
+		if (e->code != code &&
+		    !(e->code == FD_EXIT_SIGNAL_BASE && code > FD_EXIT_SIGNAL_BASE))
+			continue;
+		snprintf(line, sizeof(line), "flightdeck %s: %s", e->cmd, e->meaning);
+		fd_wrap(stdout, line, 2, 100);
+		if (e->scheduler) {
+			snprintf(line, sizeof(line), "what to do: %s", e->scheduler);
+			fd_wrap(stdout, line, 4, 100);
+		}
+	}
+	if (code > FD_EXIT_SIGNAL_BASE)
+		printf("  (signal %d)\n", code - FD_EXIT_SIGNAL_BASE);
+	if (!fd_exit_find("run", code))
+		fd_wrap(stdout,
+			"flightdeck run: the training command's own exit status, when it ended by "
+			"itself",
+			2, 100);
+	return 0;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	if (argc > 2) {
@@ -19,9 +54,10 @@ int cmd_explain(int argc, char **argv)
 		return FD_EXIT_USAGE;
 	}
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: flightdeck explain [CODE]\n\n"
+		printf("usage: flightdeck explain [CODE | EXIT-STATUS]\n\n"
 		       "Prints what a reason code means, why it matters and what to do.\n"
-		       "Without CODE, lists every code.\n");
+		       "Without CODE, lists every code. A number is an exit status: what it\n"
+		       "means for each command that gives it (flightdeck explain 75).\n");
 		return 0;
 	}
 	if (argc == 1) {
@@ -31,6 +67,8 @@ int cmd_explain(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argv[1][0] >= '0' && argv[1][0] <= '9')
+		return explain_exit(argv[1]);
 	for (size_t i = 0; i < fd_code_count(); i++) {
 		const struct fd_code *c = fd_code_at(i);
 		if (strcasecmp(c->code, argv[1]) != 0)

@@ -2,9 +2,11 @@
  * main.c - flightdeck's entry point: one static table of commands (git's commands[]).
  *
  * Adding a command: write cmd_NAME(argc, argv) in launcher/cli/cmd_NAME.c, declare it in
- * commands.h, add it to the flightdeck target in CMakeLists.txt, add a row below and a paragraph to the usage text and the README.
+ * commands.h, add it to the cli layer's sources in CMakeLists.txt, add a row below, and give
+ * its exit statuses rows in launcher/core/exits.c and its manual a page in docs/.
  */
 #include "commands.h"
+#include "report.h"
 #include "util.h"
 #include "build_config.h"
 
@@ -26,6 +28,27 @@ static const struct command {
     {"gpu-wait", cmd_gpu_wait, NULL}, /* run's GPU wait, exec()ed by the supervisor */
 };
 
+/* The commands of the exit table in its order: the one after prev (NULL: the first). */
+static const char *next_cmd(const char *prev)
+{
+	int past = prev == NULL;
+
+	for (size_t i = 0; i < fd_exit_count(); i++) {
+		const char *c = fd_exit_at(i)->cmd;
+		int seen = 0;
+
+		if (!past) {
+			past = !strcmp(c, prev);
+			continue;
+		}
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(fd_exit_at(j)->cmd, c);
+		if (!seen)
+			return c;
+	}
+	return NULL;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(
@@ -42,27 +65,48 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
 		if (commands[i].summary)
 			fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fprintf(
-	    out,
-	    "\n"
-	    "exit codes of `check`:\n"
-	    "  0  fit (warnings allowed)         2  usage or configuration error\n"
-	    "  1  unfit: a check failed          3  could not run\n"
-	    "  128+N  stopped by signal N (its gpubench is taken down with it)\n"
-	    "\n"
-	    "exit codes of `run`: the command's own status when it ends by itself (128+N for\n"
-	    "signal N), else 2 usage, 69 preflight failed, 75 peer node lost, 86 gave up after\n"
-	    "stalls, 124 --timeout, 125 flightdeck failed, 126/127 command not executable/found.\n"
-	    "\n"
-	    "exit codes of `memfit`: 0 fits, 1 does not fit, 2 usage error, 3 cannot judge.\n"
-	    "exit codes of `bench`: 0 measured and within expectations, 1 a result wrong or\n"
-	    "below its floor, 2 usage error, 3 nothing to measure.\n"
-	    "\n"
-	    "`flightdeck COMMAND --help` describes each command; README.md has the details.\n");
+	fputs("\nexit codes (`flightdeck explain CODE` says more):\n", out);
+	for (const char *cmd = NULL, *prev = NULL; (cmd = next_cmd(prev)); prev = cmd) {
+		char line[1024];
+		size_t k = (size_t)snprintf(line, sizeof(line), "%s:", cmd);
+
+		for (size_t i = 0; i < fd_exit_count() && k < sizeof(line); i++) {
+			const struct fd_exit *e = fd_exit_at(i);
+
+			if (strcmp(e->cmd, cmd))
+				continue;
+			if (e->code == FD_EXIT_SIGNAL_BASE)
+				k += (size_t)snprintf(line + k, sizeof(line) - k, " 128+N %s;",
+						      e->name);
+			else
+				k += (size_t)snprintf(line + k, sizeof(line) - k, " %d %s;",
+						      e->code, e->name);
+		}
+		fd_wrap(out, line, 2, 90);
+	}
+	fputs("  run, when the command ends by itself: the command's own status (128+N for\n"
+	      "  signal N)\n"
+	      "\n"
+	      "`flightdeck COMMAND --help` describes each command; docs/ has the manuals.\n",
+	      out);
+}
+
+/* The command names, for the unknown-command line: from the table, never a copy of it. */
+static void command_names(char *out, size_t len)
+{
+	size_t k = 0;
+
+	*out = '\0';
+	for (size_t i = 0; i < FD_ARRAY_SIZE(commands) && k < len; i++)
+		if (commands[i].summary)
+			k += (size_t)snprintf(out + k, len - k, "%s%s", k ? ", " : "",
+					      commands[i].name);
 }
 
 int main(int argc, char **argv)
 {
+	char names[256];
+
 	if (argc < 2) {
 		usage(stderr);
 		return FD_EXIT_USAGE;
@@ -76,8 +120,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < FD_ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fd_err(
-	    "unknown command '%s' (commands: check, run, beat, memfit, bench, explain, version; see flightdeck --help)",
-	    argv[1]);
+	command_names(names, sizeof(names));
+	fd_err("unknown command '%s' (commands: %s; see flightdeck --help)", argv[1], names);
 	return FD_EXIT_USAGE;
 }
