@@ -254,17 +254,22 @@ static const struct fd_opt output_rows[] = {
      .help = "the presets and exit",
      .type = FD_OPT_FLAG,
      .off = CLI(a.list)},
-    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+    FD_OPT_HELP_ROW,
 };
 
 static void tables_of(struct memfit_cli *cli, struct fd_opt_table t[3])
 {
 	t[0] = (struct fd_opt_table){
-	    "the model (one of --model, --hf-config, the shape, --params):", model_rows,
-	    FD_ARRAY_SIZE(model_rows), cli};
-	t[1] = (struct fd_opt_table){"the job:", job_rows, FD_ARRAY_SIZE(job_rows), cli};
-	t[2] = (struct fd_opt_table){"the GPU and the output:", output_rows,
-				     FD_ARRAY_SIZE(output_rows), cli};
+	    .heading = "the model (one of --model, --hf-config, the shape, --params):",
+	    .rows = model_rows,
+	    .n = FD_ARRAY_SIZE(model_rows),
+	    .obj = cli};
+	t[1] = (struct fd_opt_table){
+	    .heading = "the job:", .rows = job_rows, .n = FD_ARRAY_SIZE(job_rows), .obj = cli};
+	t[2] = (struct fd_opt_table){.heading = "the GPU and the output:",
+				     .rows = output_rows,
+				     .n = FD_ARRAY_SIZE(output_rows),
+				     .obj = cli};
 }
 
 void fd_memfit_args_init(struct fd_memfit_args *a)

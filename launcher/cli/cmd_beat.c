@@ -48,7 +48,7 @@ static const struct fd_opt beat_rows[] = {
      .help = "this rank's work is over: a slow teardown after it is not a stall",
      .type = FD_OPT_FLAG,
      .off = offsetof(struct beat_cli, done)},
-    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+    FD_OPT_HELP_ROW,
 };
 
 static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
@@ -65,7 +65,7 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 int cmd_beat(int argc, char **argv)
 {
 	struct beat_cli cli = {.step = -1, .rank = flightdeck_rank(), .phase = -1};
-	struct fd_opt_table table = {NULL, beat_rows, FD_ARRAY_SIZE(beat_rows), &cli};
+	struct fd_opt_table table = {.rows = beat_rows, .n = FD_ARRAY_SIZE(beat_rows), .obj = &cli};
 	struct fd_opt_parser p = {.cmd = "beat", .tables = &table, .n_tables = 1};
 	const char *path = getenv("FLIGHTDECK_HEARTBEAT");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};

@@ -27,7 +27,7 @@ static const struct fd_opt bench_rows[] = {
      .help = "print the findings document of `check`",
      .type = FD_OPT_FLAG,
      .off = offsetof(struct bench_cli, json)},
-    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+    FD_OPT_HELP_ROW,
 };
 
 /* The thresholds bench takes: config.c's rows, so their parsing and bounds are check's. */
@@ -82,8 +82,11 @@ int cmd_bench(int argc, char **argv)
 	struct fd_opt tun[FD_ARRAY_SIZE(bench_tunables)];
 	struct fd_config cfg;
 	struct fd_opt_table tables[] = {
-	    {NULL, bench_rows, FD_ARRAY_SIZE(bench_rows), &cli},
-	    {"thresholds (as in `flightdeck check`):", tun, FD_ARRAY_SIZE(tun), &cfg},
+	    {.rows = bench_rows, .n = FD_ARRAY_SIZE(bench_rows), .obj = &cli},
+	    {.heading = "thresholds (as in `flightdeck check`):",
+	     .rows = tun,
+	     .n = FD_ARRAY_SIZE(tun),
+	     .obj = &cfg},
 	};
 	struct fd_opt_parser p = {.cmd = "bench", .tables = tables, .n_tables = 2};
 	struct fd_probe_ctx ctx = {0};
@@ -95,7 +98,7 @@ int cmd_bench(int argc, char **argv)
 	double t_wall = fd_wall_s();
 	size_t ntun;
 	const struct fd_opt *rows = fd_config_rows(&ntun);
-	struct fd_opt_table all = {NULL, rows, ntun, &cfg};
+	struct fd_opt_table all = {.rows = rows, .n = ntun, .obj = &cfg};
 
 	if (!f) {
 		fd_err("bench: out of memory");
@@ -103,7 +106,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	for (size_t i = 0; i < FD_ARRAY_SIZE(tun); i++) {
 		tun[i] = *fd_opt_find(&all, 1, bench_tunables[i], NULL);
-		tun[i].flags &= ~FD_OPT_KEY; /* bench reads no config file */
+		tun[i].flags |= FD_OPT_NOKEY; /* bench reads no config file */
 	}
 	/* tun[1], gpubench-timeout: a whole sweep, not check's 120 s preflight budget */
 	tun[1].def = "300s";

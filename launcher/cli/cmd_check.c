@@ -96,13 +96,8 @@ static const struct fd_opt check_rows[] = {
 	     "[/dev/termination-log when it exists and is writable]",
      .type = FD_OPT_STRING,
      .off = CLI(termlog)},
-    {.name = "config",
-     .metavar = "FILE",
-     .help = "read thresholds as 'name = value' lines (names as below)\n"
-	     "[default: $FLIGHTDECK_CONFIG or /etc/flightdeck/flightdeck.conf,\n"
-	     "when present]",
-     .type = FD_OPT_CONFIG},
-    {.name = "no-config", .help = "do not read the default config file", .type = FD_OPT_NOCONFIG},
+    FD_OPT_CONFIG_ROW("thresholds", "below"),
+    FD_OPT_NOCONFIG_ROW,
     {.name = "node",
      .metavar = "NAME",
      .help = "node name in the report (default: $SLURMD_NODENAME, hostname)",
@@ -123,10 +118,8 @@ static const struct fd_opt check_rows[] = {
 	     "the slowest node named by re-testing halves",
      .type = FD_OPT_FLAG,
      .off = CLI(job)},
-    {.name = "show-config",
-     .help = "print the effective thresholds as a config file and exit",
-     .type = FD_OPT_SHOW},
-    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+    FD_OPT_SHOW_ROW("thresholds"),
+    FD_OPT_HELP_ROW,
 };
 
 static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
@@ -268,12 +261,17 @@ int cmd_check(int argc, char **argv)
 	struct fd_group_flags gf = {0};
 	struct fd_group_conf gconf = {0};
 	struct fd_opt_table tables[] = {
-	    {NULL, check_rows, FD_ARRAY_SIZE(check_rows), &cli},
-	    {"thresholds and fact roots (also --config keys; durations take s/m/h, sizes K/M/G or\n"
-	     "KiB/MiB/GiB):",
-	     tun, ntun, &cfg},
-	    {"the node group, with --job (one flightdeck per node; node 0 gathers the verdicts):",
-	     fd_group_rows, fd_group_nrows, &gf},
+	    {.rows = check_rows, .n = FD_ARRAY_SIZE(check_rows), .obj = &cli, .args_only = 1},
+	    {.heading = "thresholds and fact roots (also --config keys; durations take s/m/h, "
+			"sizes K/M/G or\nKiB/MiB/GiB):",
+	     .rows = tun,
+	     .n = ntun,
+	     .obj = &cfg},
+	    {.heading = "the node group, with --job (one flightdeck per node; node 0 gathers the "
+			"verdicts):",
+	     .rows = fd_group_rows,
+	     .n = fd_group_nrows,
+	     .obj = &gf},
 	};
 	struct fd_opt_parser p = {.cmd = "check",
 				  .tables = tables,

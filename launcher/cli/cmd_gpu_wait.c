@@ -56,7 +56,7 @@ static const struct fd_opt gpu_wait_rows[] = {
      .min = 0,
      .max = FD_OPT_MS_MAX,
      .off = offsetof(struct gpu_wait_cli, timeout_ms)},
-    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+    FD_OPT_HELP_ROW,
 };
 
 static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
@@ -71,7 +71,8 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 int cmd_gpu_wait(int argc, char **argv)
 {
 	struct gpu_wait_cli cli = {0};
-	struct fd_opt_table table = {NULL, gpu_wait_rows, FD_ARRAY_SIZE(gpu_wait_rows), &cli};
+	struct fd_opt_table table = {
+	    .rows = gpu_wait_rows, .n = FD_ARRAY_SIZE(gpu_wait_rows), .obj = &cli};
 	struct fd_opt_parser p = {.cmd = "gpu-wait", .tables = &table, .n_tables = 1};
 	struct fd_nvml *n;
 	char why[256];

@@ -23,7 +23,6 @@
 #define DUR_ZERO_OK .min = 0, .max = FD_OPT_MS_MAX
 #define DUR_POS	    .min = 1, .max = FD_OPT_MS_MAX
 #define UINT_ANY    .min = 0, .max = INT_MAX
-#define KEY	    .flags = FD_OPT_KEY
 
 /* "auto" is a mode of its own (stall_auto), not a duration: a number turns it off again. */
 static int set_stall(const struct fd_opt *o, void *obj, const char *v, char *err, size_t len)
@@ -103,21 +102,18 @@ static const struct fd_opt heartbeat_rows[] = {
 	     "is the step ('step (\\d+)'); a group (?<rank>\\d+) says whose line\n"
 	     "it is, (?<step>...) names the step ('rank (?<rank>\\d+) step (\\d+)')",
      .type = FD_OPT_STRING,
-     .off = RUN(progress_regex),
-     KEY},
+     .off = RUN(progress_regex)},
     {.name = "heartbeat-file",
      .metavar = "PATH",
      .help = "its mtime changing is a beat",
      .type = FD_OPT_STRING,
-     .off = RUN(heartbeat_file),
-     KEY},
+     .off = RUN(heartbeat_file)},
     {.name = "pty",
      .help = "run the command with a pseudo-terminal as its stdout and stderr (for\n"
 	     "tools that buffer when they are not writing to a terminal); both come\n"
 	     "out on flightdeck's stdout",
      .type = FD_OPT_FLAG,
-     .off = RUN(pty),
-     KEY},
+     .off = RUN(pty)},
     {.name = "heartbeat-uid",
      .metavar = "UID|user",
      .help = "a job that drops privileges (setpriv, gosu, su) to this user may\n"
@@ -125,8 +121,7 @@ static const struct fd_opt heartbeat_rows[] = {
      .type = FD_OPT_STRING,
      .def = "none",
      .set = set_hb_uid,
-     .fmt = fmt_hb_uid,
-     KEY},
+     .fmt = fmt_hb_uid},
 };
 
 static const struct fd_opt detection_rows[] = {
@@ -140,8 +135,7 @@ static const struct fd_opt detection_rows[] = {
      DUR_POS,
      .off = RUN(stall_ms),
      .set = set_stall,
-     .fmt = fmt_stall,
-     KEY},
+     .fmt = fmt_stall},
     {.name = "stall-factor",
      .metavar = "X",
      .help = "auto: the deadline is X times the longest step interval",
@@ -149,32 +143,28 @@ static const struct fd_opt detection_rows[] = {
      .def = "5",
      .min = 1,
      .max = 1000,
-     .off = RUN(stall_factor),
-     KEY},
+     .off = RUN(stall_factor)},
     {.name = "stall-floor",
      .metavar = "DUR",
      .help = "auto: never a deadline shorter than DUR",
      .type = FD_OPT_DURATION,
      .def = "60s",
      DUR_POS,
-     .off = RUN(stall_floor_ms),
-     KEY},
+     .off = RUN(stall_floor_ms)},
     {.name = "startup-timeout",
      .metavar = "DUR",
      .help = "launch to each rank's first beat (model load, compile)",
      .type = FD_OPT_DURATION,
      .def = "20m",
      DUR_POS,
-     .off = RUN(startup_ms),
-     KEY},
+     .off = RUN(startup_ms)},
     {.name = "checkpoint-timeout",
      .metavar = "DUR",
      .help = "the deadline while a rank is in phase=checkpoint",
      .type = FD_OPT_DURATION,
      .def = "30m",
      DUR_POS,
-     .off = RUN(checkpoint_ms),
-     KEY},
+     .off = RUN(checkpoint_ms)},
     {.name = "timeout",
      .metavar = "DUR",
      .help = "the whole job's wall clock, restarts included; exit 124",
@@ -183,16 +173,14 @@ static const struct fd_opt detection_rows[] = {
      DUR_ZERO_OK,
      .off = RUN(timeout_ms),
      .word = "none",
-     .word_val = 0,
-     KEY},
+     .word_val = 0},
     {.name = "ranks",
      .metavar = "N",
      .help = "local ranks expected to beat; 0: torchrun's --nproc-per-node, else learn",
      .type = FD_OPT_UINT,
      .def = "0",
      UINT_ANY,
-     .off = RUN(ranks),
-     KEY},
+     .off = RUN(ranks)},
 };
 
 static const struct fd_opt restart_rows[] = {
@@ -202,16 +190,14 @@ static const struct fd_opt restart_rows[] = {
      .type = FD_OPT_DURATION,
      .def = "25s",
      DUR_ZERO_OK,
-     .off = RUN(grace_ms),
-     KEY},
+     .off = RUN(grace_ms)},
     {.name = "kill-wait",
      .metavar = "DUR",
      .help = "after SIGKILL, before survivors (state D) are named and left",
      .type = FD_OPT_DURATION,
      .def = "10s",
      DUR_POS,
-     .off = RUN(kill_wait_ms),
-     KEY},
+     .off = RUN(kill_wait_ms)},
     {.name = "signal-dedupe",
      .metavar = "DUR",
      .help = "a SIGTERM/SIGINT/SIGHUP/SIGQUIT again within DUR of the first is the\n"
@@ -220,32 +206,28 @@ static const struct fd_opt restart_rows[] = {
      .type = FD_OPT_DURATION,
      .def = "2s",
      DUR_ZERO_OK,
-     .off = RUN(signal_dedupe_ms),
-     KEY},
+     .off = RUN(signal_dedupe_ms)},
     {.name = "max-restarts",
      .metavar = "N",
      .help = "relaunches before giving up",
      .type = FD_OPT_UINT,
      .def = "3",
      UINT_ANY,
-     .off = RUN(max_restarts),
-     KEY},
+     .off = RUN(max_restarts)},
     {.name = "backoff",
      .metavar = "DUR",
      .help = "the wait before a relaunch, doubling each time",
      .type = FD_OPT_DURATION,
      .def = "10s",
      DUR_ZERO_OK,
-     .off = RUN(backoff_ms),
-     KEY},
+     .off = RUN(backoff_ms)},
     {.name = "backoff-max",
      .metavar = "DUR",
      .help = "the longest that wait gets",
      .type = FD_OPT_DURATION,
      .def = "5m",
      DUR_ZERO_OK,
-     .off = RUN(backoff_max_ms),
-     KEY},
+     .off = RUN(backoff_max_ms)},
     {.name = "no-progress-limit",
      .metavar = "N",
      .help = "give up after N restarts in a row that resumed from the same\n"
@@ -253,24 +235,21 @@ static const struct fd_opt restart_rows[] = {
      .type = FD_OPT_UINT,
      .def = "2",
      UINT_ANY,
-     .off = RUN(no_progress_limit),
-     KEY},
+     .off = RUN(no_progress_limit)},
     {.name = "gpu-release-timeout",
      .metavar = "DUR",
      .help = "wait for the GPUs to hold no process before relaunching",
      .type = FD_OPT_DURATION,
      .def = "60s",
      DUR_ZERO_OK,
-     .off = RUN(gpu_release_ms),
-     KEY},
+     .off = RUN(gpu_release_ms)},
     {.name = "stack-wait",
      .metavar = "DUR",
      .help = "how long stuck ranks get to dump their stacks",
      .type = FD_OPT_DURATION,
      .def = "5s",
      DUR_ZERO_OK,
-     .off = RUN(stack_wait_ms),
-     KEY},
+     .off = RUN(stack_wait_ms)},
     {.name = "preflight",
      .metavar = "none|quick|standard",
      .help = "`flightdeck check` before every launch",
@@ -279,20 +258,17 @@ static const struct fd_opt restart_rows[] = {
      .off = RUN(preflight),
      .words = preflight_words,
      .base = FD_PREFLIGHT_NONE,
-     .noun = "level",
-     KEY},
+     .noun = "level"},
     {.name = "check-config",
      .metavar = "FILE",
      .help = "a --config file for that preflight",
      .type = FD_OPT_STRING,
-     .off = RUN(check_config),
-     KEY},
+     .off = RUN(check_config)},
     {.name = "checkpoint-dir",
      .metavar = "DIR",
      .help = "where checkpoints are; never modified [none]",
      .type = FD_OPT_STRING,
-     .off = RUN(checkpoint_dir),
-     KEY},
+     .off = RUN(checkpoint_dir)},
     {.name = "checkpoint-max-age",
      .metavar = "DUR",
      .help = "warn (stderr, event checkpoint_overdue) when the newest\n"
@@ -302,8 +278,7 @@ static const struct fd_opt restart_rows[] = {
      DUR_ZERO_OK,
      .off = RUN(checkpoint_max_age_ms),
      .word = "off",
-     .word_val = 0,
-     KEY},
+     .word_val = 0},
     {.name = "checkpoint-marker",
      .metavar = "NAME",
      .help = "a checkpoint directory is complete when it holds NAME\n"
@@ -311,8 +286,7 @@ static const struct fd_opt restart_rows[] = {
 	     "*.pt/*.pth/*.ckpt/*.safetensors files]",
      .type = FD_OPT_STRING,
      .off = RUN(checkpoint_marker),
-     .set = set_marker,
-     KEY},
+     .set = set_marker},
 };
 
 static const struct fd_opt native_rows[] = {
@@ -326,13 +300,11 @@ static const struct fd_opt native_rows[] = {
      .def = "0",
      .min = 0,
      .max = 1024,
-     .off = RUN(nproc_per_node),
-     KEY},
+     .off = RUN(nproc_per_node)},
     {.name = "prefix-output",
      .help = "with --nproc-per-node: '[rankN]: ' before every line of each rank",
      .type = FD_OPT_FLAG,
-     .off = RUN(prefix_output),
-     KEY},
+     .off = RUN(prefix_output)},
 };
 
 static const struct fd_opt telling_rows[] = {
@@ -342,49 +314,38 @@ static const struct fd_opt telling_rows[] = {
 	     "crash, kill, restart, stacks, signal, step_back, output_dropped,\n"
 	     "checkpoint_overdue, exit)",
      .type = FD_OPT_STRING,
-     .off = RUN(events),
-     KEY},
+     .off = RUN(events)},
     {.name = "prom-file",
      .metavar = "PATH",
      .help = "a node_exporter textfile, rewritten atomically on every event and\n"
 	     "every 5 s: up, each rank's last step and beat, launches, restarts,\n"
 	     "stalls, the checkpoint's age; the exit code at the end",
      .type = FD_OPT_OUTPATH,
-     .off = RUN(prom_file),
-     KEY},
+     .off = RUN(prom_file)},
     {.name = "termination-log",
      .metavar = "PATH",
      .help = "at exit, why (exit code, failure, node, codes, checkpoint) in at most\n"
 	     "4096 bytes, for Kubernetes' terminationMessagePath; none: off\n"
 	     "[/dev/termination-log when it exists and is writable]",
      .type = FD_OPT_STRING,
-     .off = RUN(termination_log),
-     KEY},
+     .off = RUN(termination_log)},
     {.name = "quiet",
      .short_name = 'q',
      .help = "no status lines on stderr (errors still go there)",
      .type = FD_OPT_FLAG,
-     .off = RUN(quiet),
-     KEY},
+     .off = RUN(quiet)},
 };
 
 static const struct fd_opt config_rows[] = {
-    {.name = "config",
-     .metavar = "FILE",
-     .help = "read these options as 'name = value' lines (names as above);\n"
-	     "flags override the file [default: $FLIGHTDECK_CONFIG or\n"
-	     "/etc/flightdeck/flightdeck.conf, when present]",
-     .type = FD_OPT_CONFIG},
-    {.name = "no-config", .help = "do not read the default config file", .type = FD_OPT_NOCONFIG},
-    {.name = "show-config",
-     .help = "print the effective options as a config file and exit",
-     .type = FD_OPT_SHOW},
-    {.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP},
+    FD_OPT_CONFIG_ROW("these options", "above"),
+    FD_OPT_NOCONFIG_ROW,
+    FD_OPT_SHOW_ROW("options"),
+    FD_OPT_HELP_ROW,
 };
 
-#define TABLE(heading, rows)                                                                       \
+#define TABLE(heading_, rows_)                                                                     \
 	{                                                                                          \
-		heading, rows, FD_ARRAY_SIZE(rows), NULL                                           \
+		.heading = heading_, .rows = rows_, .n = FD_ARRAY_SIZE(rows_)                      \
 	}
 
 /* The sections of `run --help`, in order; obj is filled in by cmd_run. */
@@ -459,8 +420,10 @@ int cmd_run(int argc, char **argv)
 
 	for (size_t i = 0, k = 0; i < FD_ARRAY_SIZE(run_tables); i++) {
 		if (run_tables[i].rows == telling_rows)
-			tables[k++] = (struct fd_opt_table){FD_GROUP_HEADING, fd_group_rows,
-							    fd_group_nrows, &gf};
+			tables[k++] = (struct fd_opt_table){.heading = FD_GROUP_HEADING,
+							    .rows = fd_group_rows,
+							    .n = fd_group_nrows,
+							    .obj = &gf};
 		tables[k] = run_tables[i];
 		tables[k++].obj = &o;
 	}

@@ -327,6 +327,25 @@ void fd_opt_defaults(const struct fd_opt_table *t, size_t n_tables)
 					   sizeof(err));
 }
 
+int fd_opt_is_key(const struct fd_opt_table *t, const struct fd_opt *o)
+{
+	return !t->args_only && !(o->flags & FD_OPT_NOKEY) && o->type != FD_OPT_CONFIG &&
+	       o->type != FD_OPT_SHOW && o->type != FD_OPT_NOCONFIG && o->type != FD_OPT_HELP;
+}
+
+/* The key row of that name, in any of the parser's tables; NULL when there is none. */
+static const struct fd_opt *find_key(const struct fd_opt_parser *p, const char *name, void **obj)
+{
+	for (size_t k = 0; k < p->n_tables; k++)
+		for (size_t i = 0; i < p->tables[k].n; i++)
+			if (!strcmp(p->tables[k].rows[i].name, name) &&
+			    fd_opt_is_key(&p->tables[k], &p->tables[k].rows[i])) {
+				*obj = p->tables[k].obj;
+				return &p->tables[k].rows[i];
+			}
+	return NULL;
+}
+
 const struct fd_opt *fd_opt_find(const struct fd_opt_table *t, size_t n_tables, const char *name,
 				 void **obj)
 {
@@ -385,8 +404,8 @@ static int load_line(struct fd_opt_parser *p, char *l, char *msg, size_t len)
 	*eq = '\0';
 	l = trim(l);
 	v = trim(eq + 1);
-	o = fd_opt_find(p->tables, p->n_tables, l, &obj);
-	if (!o || !(o->flags & FD_OPT_KEY)) {
+	o = find_key(p, l, &obj);
+	if (!o) {
 		snprintf(msg, len, "unknown setting '%s'", l);
 		return -ENOENT;
 	}
@@ -782,7 +801,7 @@ void fd_opt_show(FILE *out, const struct fd_opt_table *t, size_t n_tables)
 
 	for (size_t k = 0; k < n_tables; k++)
 		for (size_t i = 0; i < t[k].n; i++) {
-			if (!(t[k].rows[i].flags & FD_OPT_KEY))
+			if (!fd_opt_is_key(&t[k], &t[k].rows[i]))
 				continue;
 			fd_opt_format(&t[k].rows[i], t[k].obj, v, sizeof(v));
 			fprintf(out, "%s = %s\n", t[k].rows[i].name, v);

@@ -34,7 +34,7 @@ enum fd_opt_type {
 };
 
 /* fd_opt.flags */
-#define FD_OPT_KEY   0x1 /* also a key of the --config file, printed by --show-config */
+#define FD_OPT_NOKEY 0x1 /* the command line only: not a key of the --config file */
 #define FD_OPT_ICASE 0x2 /* words (enum words, the special word) match in any case */
 #define FD_OPT_NODEF 0x4 /* --help shows no [default]: the help line says it */
 
@@ -67,7 +67,7 @@ struct fd_opt {
 	const char *noun;	  /* FD_OPT_ENUM errors: "unknown NOUN 'x'"; NULL: "value" */
 	fd_opt_set_fn set;	  /* special cases: replaces the type's store */
 	fd_opt_fmt_fn fmt;	  /* special cases: replaces the type's printer */
-	unsigned flags;		  /* FD_OPT_KEY, FD_OPT_ICASE, FD_OPT_NODEF */
+	unsigned flags;		  /* FD_OPT_NOKEY, FD_OPT_ICASE, FD_OPT_NODEF */
 };
 
 /* Rows that store into one struct, and the --help section they form. */
@@ -75,8 +75,44 @@ struct fd_opt_table {
 	const char *heading; /* printed before the rows ("detection:"); may hold prose lines */
 	const struct fd_opt *rows;
 	size_t n;
-	void *obj; /* the struct the rows' offsets point into */
+	void *obj;     /* the struct the rows' offsets point into */
+	int args_only; /* the command's own flags: no row is a --config key */
 };
+
+/*
+ * A row is a key of the --config file, under its flag's name, unless its table is args_only,
+ * the row is FD_OPT_NOKEY, or it is one of the parser's own (--config, --show-config,
+ * --no-config, --help).
+ */
+int fd_opt_is_key(const struct fd_opt_table *t, const struct fd_opt *o);
+
+/*
+ * The rows every command with a config file shares. WHAT is what the file holds ("options",
+ * "thresholds"), WHERE where --help lists their names ("above", "below").
+ */
+#define FD_OPT_CONFIG_ROW(what, where)                                                             \
+	{                                                                                          \
+		.name = "config", .metavar = "FILE",                                               \
+		.help = "read " what " as 'name = value' lines (names as " where ");\n"            \
+			"flags override the file [default: $FLIGHTDECK_CONFIG or\n"                \
+			"/etc/flightdeck/flightdeck.conf, when present]",                          \
+		.type = FD_OPT_CONFIG                                                              \
+	}
+#define FD_OPT_NOCONFIG_ROW                                                                        \
+	{                                                                                          \
+		.name = "no-config", .help = "do not read the default config file",                \
+		.type = FD_OPT_NOCONFIG                                                            \
+	}
+#define FD_OPT_SHOW_ROW(what)                                                                      \
+	{                                                                                          \
+		.name = "show-config",                                                             \
+		.help = "print the effective " what " as a config file and exit",                  \
+		.type = FD_OPT_SHOW                                                                \
+	}
+#define FD_OPT_HELP_ROW                                                                            \
+	{                                                                                          \
+		.name = "help", .short_name = 'h', .help = "this text", .type = FD_OPT_HELP        \
+	}
 
 struct fd_opt_parser {
 	const char *cmd; /* "run": names the command in "see flightdeck run --help" */
@@ -128,7 +164,7 @@ int fd_opt_main(struct fd_opt_parser *p, int argc, char **argv, fd_opt_usage_fn 
 /* Frees what a parse kept (config-file strings): after the last use of the struct. */
 void fd_opt_release(struct fd_opt_parser *p);
 
-/* Reads `key = value` lines ('#' comments) into the FD_OPT_KEY rows; "FILE:LINE: ..." errors,
+/* Reads `key = value` lines ('#' comments) into the rows that are keys (fd_opt_is_key); "FILE:LINE: ..." errors,
  * -ENOENT "unknown setting 'k'" for a key no row has. */
 int fd_opt_load(struct fd_opt_parser *p, const char *path, char *err, size_t len);
 
@@ -151,7 +187,7 @@ void fd_opt_format_ms(int64_t ms, char *out, size_t len);
 /* --help: each table's heading, then one line per row: option, metavar, help, [default]. */
 void fd_opt_help(FILE *out, const struct fd_opt_table *t, size_t n_tables);
 
-/* --show-config: "name = value" for every FD_OPT_KEY row, readable back by --config. */
+/* --show-config: "name = value" for every key row (fd_opt_is_key), readable back by --config. */
 void fd_opt_show(FILE *out, const struct fd_opt_table *t, size_t n_tables);
 
 #endif

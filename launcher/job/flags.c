@@ -19,7 +19,6 @@
 extern char **environ;
 
 #define GF(f)	offsetof(struct fd_group_flags, f)
-#define KEY	.flags = FD_OPT_KEY
 #define DUR_POS .min = 1, .max = FD_OPT_MS_MAX
 
 const struct fd_opt fd_group_rows[] = {
@@ -33,7 +32,8 @@ const struct fd_opt fd_group_rows[] = {
      .max = 65535,
      .off = GF(node_rank),
      .word = "auto",
-     .word_val = -1},
+     .word_val = -1,
+     .flags = FD_OPT_NOKEY}, /* differs per node: never a shared file's */
     {.name = "nnodes",
      .metavar = "N",
      .help = "nodes in the job [SLURM_NNODES, FLIGHTDECK_NNODES, NNODES,\n"
@@ -44,35 +44,32 @@ const struct fd_opt fd_group_rows[] = {
      .max = 65536,
      .off = GF(nnodes),
      .word = "auto",
-     .word_val = -1},
+     .word_val = -1,
+     .flags = FD_OPT_NOKEY},
     {.name = "coordinator",
      .metavar = "HOST[:PORT]",
      .help = "where node 0's flightdeck listens [FLIGHTDECK_COORDINATOR, the\n"
 	     "step's first host, MASTER_ADDR; port 29471]",
      .type = FD_OPT_STRING,
-     .off = GF(coordinator),
-     KEY},
+     .off = GF(coordinator)},
     {.name = "bind",
      .metavar = "ADDR",
      .help = "node 0 listens on this address only [every address]",
      .type = FD_OPT_STRING,
-     .off = GF(bind),
-     KEY},
+     .off = GF(bind)},
     {.name = "token-file",
      .metavar = "FILE",
      .help = "the job's secret that signs every frame (or FLIGHTDECK_TOKEN);\n"
 	     "the same on every node: a Kubernetes Secret, a file in the job's\n"
 	     "directory",
      .type = FD_OPT_STRING,
-     .off = GF(token_file),
-     KEY},
+     .off = GF(token_file)},
     {.name = "token-from-job",
      .help = "derive the token from SLURM_JOB_ID, or POD_NAMESPACE and\n"
 	     "FLIGHTDECK_JOB_NAME (guessable: anyone who can reach the port and\n"
 	     "knows the job id can join; for trusted networks)",
      .type = FD_OPT_FLAG,
-     .off = GF(token_from_job),
-     KEY},
+     .off = GF(token_from_job)},
     {.name = "peer-interval",
      .metavar = "DUR",
      .help = "how often the nodes beat to each other",
@@ -80,8 +77,7 @@ const struct fd_opt fd_group_rows[] = {
      .def = "1s",
      .min = 10,
      .max = 3600000,
-     .off = GF(peer_interval_ms),
-     KEY},
+     .off = GF(peer_interval_ms)},
     {.name = "peer-timeout",
      .metavar = "DUR",
      .help = "a node silent this long, or whose connection closes, is lost: every\n"
@@ -90,8 +86,7 @@ const struct fd_opt fd_group_rows[] = {
      .def = "10s",
      .min = 100,
      .max = 86400000,
-     .off = GF(peer_timeout_ms),
-     KEY},
+     .off = GF(peer_timeout_ms)},
     {.name = "join-timeout",
      .metavar = "DUR",
      .help = "every node must have joined this long after its start; the missing\n"
@@ -99,20 +94,19 @@ const struct fd_opt fd_group_rows[] = {
      .type = FD_OPT_DURATION,
      .def = "5m",
      DUR_POS,
-     .off = GF(join_timeout_ms),
-     KEY},
+     .off = GF(join_timeout_ms)},
     {.name = "exclude-file",
      .metavar = "FILE",
      .help = "node 0 writes the unfit nodes' hosts here in Slurm hostlist form,\n"
 	     "for sbatch --exclude",
      .type = FD_OPT_STRING,
-     .off = GF(exclude_file),
-     KEY},
+     .off = GF(exclude_file)},
     {.name = "print-group",
      .help = "print this node's place in the group, and where each value came\n"
 	     "from, then exit",
      .type = FD_OPT_FLAG,
-     .off = GF(print_group)},
+     .off = GF(print_group),
+     .flags = FD_OPT_NOKEY},
 };
 
 const size_t fd_group_nrows = FD_ARRAY_SIZE(fd_group_rows);
