@@ -2,7 +2,8 @@
  * main.c - flightdeck's entry point: one static table of commands (git's commands[]).
  *
  * Adding a command: write cmd_NAME(argc, argv) in launcher/cli/cmd_NAME.c, declare it in
- * commands.h, add it to the flightdeck target in CMakeLists.txt, add a row below and a paragraph to the usage text and the README.
+ * commands.h, add it to the flightdeck target in CMakeLists.txt, add a row below and a paragraph
+ * to the usage text, and a manual in docs/ (linked from the README).
  */
 #include "commands.h"
 #include "util.h"

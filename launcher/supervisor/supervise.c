@@ -109,7 +109,7 @@ static void summary(struct sv *s, int say)
 	sup_event(s, "exit", RANK_NONE, s->ranks.max_step, s->att.resume, s->exit_code, o);
 }
 
-/* What an exit code of run means, in the README's words. */
+/* What an exit code of run means, in the words of docs/run.md, "Exit codes". */
 static const char *exit_meaning(int code)
 {
 	switch (code) {
