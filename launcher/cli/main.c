@@ -3,7 +3,7 @@
  *
  * Adding a command: write cmd_NAME(argc, argv) in launcher/cli/cmd_NAME.c, declare it in
  * commands.h, add it to the cli layer's sources in CMakeLists.txt, add a row below, and give
- * its exit statuses rows in launcher/core/exits.c and its manual a page in docs/.
+ * its exit statuses rows in launcher/core/exits.c and its manual a page in docs/ (linked from the README).
  */
 #include "commands.h"
 #include "report.h"

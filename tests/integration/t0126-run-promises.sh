@@ -1,5 +1,5 @@
 #!/bin/sh
-# The README's promises about signals and exit codes that no other test holds to: SIGQUIT is
+# docs/run.md's promises about signals and exit codes that no other test holds to: SIGQUIT is
 # passed on like SIGTERM (exit 128+3), SIGUSR2 like SIGUSR1 (supervision goes on), a SIGKILLed
 # flightdeck takes its direct child with it (PR_SET_PDEATHSIG), and "flightdeck itself failed"
 # is exit 125 with the exit event still written.

@@ -8,7 +8,7 @@
 command -v bash >/dev/null 2>&1 || skip "bash is not installed (NHC needs it)"
 
 cat >"$TMP/nhc.conf" <<CONF
-# the line README and flightdeck.nhc give, with the fixture seams
+# the line docs/operators/nhc.md and flightdeck.nhc give, with the fixture seams
 * || check_flightdeck --level quick --no-config --kmsg $FIXTURES/empty.log --gpubench /nonexistent/gpubench
 CONF
 cat >"$TMP/nhc" <<'NHC'
