@@ -47,6 +47,21 @@ static int explain_exit(const char *arg)
 	return 0;
 }
 
+/* --exit-codes: the whole table, a tab-separated line a row (the docs are held to it). */
+static void list_exits(void)
+{
+	for (size_t i = 0; i < fd_exit_count(); i++) {
+		const struct fd_exit *e = fd_exit_at(i);
+
+		if (e->code == FD_EXIT_SIGNAL_BASE)
+			printf("%s\t128+N\t%s\t%s\n", e->cmd, e->meaning,
+			       e->scheduler ? e->scheduler : "");
+		else
+			printf("%s\t%d\t%s\t%s\n", e->cmd, e->code, e->meaning,
+			       e->scheduler ? e->scheduler : "");
+	}
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	if (argc > 2) {
@@ -57,7 +72,8 @@ int cmd_explain(int argc, char **argv)
 		printf("usage: flightdeck explain [CODE | EXIT-STATUS]\n\n"
 		       "Prints what a reason code means, why it matters and what to do.\n"
 		       "Without CODE, lists every code. A number is an exit status: what it\n"
-		       "means for each command that gives it (flightdeck explain 75).\n");
+		       "means for each command that gives it (flightdeck explain 75).\n"
+		       "--exit-codes lists every command's exit statuses, one per line.\n");
 		return 0;
 	}
 	if (argc == 1) {
@@ -69,6 +85,10 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (argv[1][0] >= '0' && argv[1][0] <= '9')
 		return explain_exit(argv[1]);
+	if (!strcmp(argv[1], "--exit-codes")) {
+		list_exits();
+		return 0;
+	}
 	for (size_t i = 0; i < fd_code_count(); i++) {
 		const struct fd_code *c = fd_code_at(i);
 		if (strcasecmp(c->code, argv[1]) != 0)

@@ -7,26 +7,15 @@
 #include <string.h>
 
 static const struct fd_exit exits[] = {
-    {"run", FD_EXIT_FIT, "the command finished", "the command ended by itself with status 0", NULL},
-    {"check", FD_EXIT_FIT, "fit", "fit: no check failed (warnings allowed)", NULL},
-    {"check", FD_EXIT_UNFIT, "unfit", "unfit: at least one check failed", "drain the node"},
-    {"check", FD_EXIT_USAGE, "usage or configuration error",
-     "usage or configuration error: what the operator gave", "fix the flags or the config file"},
-    {"check", FD_EXIT_CANT_RUN, "could not run",
-     "could not run (out of memory, a report that cannot be written)", NULL},
-    {"check", FD_EXIT_JOB_UNFIT, "a node of the job is unfit",
-     "with --job: a node of the job is unfit (node 0 names it)", "drain the named node"},
-    {"check", FD_EXIT_PEER_LOST, "a node of the job was lost",
-     "with --job: a node of the job was lost or never joined", "requeue"},
-    {"check", FD_EXIT_SIGNAL_BASE, "stopped by a signal",
-     "stopped by signal N (its gpubench is taken down with it)", NULL},
+    {"run", FD_EXIT_FIT, "the command finished",
+     "the command finished with status 0 (under --nproc-per-node: every rank exited 0)", NULL},
     {"run", FD_EXIT_USAGE, "usage error",
      "usage error: a bad flag or duration, an unreadable --checkpoint-dir, an --events file "
      "that cannot be opened",
      "fix the job"},
     {"run", FD_EXIT_JOB_UNFIT, "the preflight failed: a node is unfit",
      "the preflight failed: this node, or in a group any node, is unfit (EX_UNAVAILABLE)",
-     "drain the node; Kubernetes podFailurePolicy onExitCodes [69]: Ignore or FailJob"},
+     "drain the node; Kubernetes podFailurePolicy onExitCodes: [69] -> Ignore or FailJob"},
     {"run", FD_EXIT_PEER_LOST, "a node of the group was lost",
      "a node of the group was lost (connection closed, silent past --peer-timeout) or never "
      "joined (--join-timeout); every node of the job exits 75 and names it (EX_TEMPFAIL)",
@@ -42,6 +31,28 @@ static const struct fd_exit exits[] = {
     {"run", FD_EXIT_NOTFOUND, "the command was not found",
      "the command was not found; the reason is on stderr", "fix the job"},
     {"run", FD_EXIT_SIGNAL_BASE, "stopped by a signal", "flightdeck was told to stop by signal N",
+     NULL},
+    {"check", FD_EXIT_FIT, "fit", "fit: no check failed (warnings allowed)", NULL},
+    {"check", FD_EXIT_UNFIT, "unfit",
+     "unfit: at least one finding failed (a sysfs/proc value the kernel should never write, "
+     "such as an empty port state or a garbage rate, is a HW_FACT_MALFORMED failure naming the "
+     "file; the other checks still run)",
+     "drain the node (the Slurm Prolog and HealthCheckProgram do)"},
+    {"check", FD_EXIT_USAGE, "usage or configuration error",
+     "usage or configuration error, i.e. what the operator gave: an unknown flag, a malformed "
+     "value, an unreadable config file or root (one line on stderr names it)",
+     "fix the flags or the config file"},
+    {"check", FD_EXIT_CANT_RUN, "could not run",
+     "could not run (out of memory, the --prom-file write failed)", NULL},
+    {"check", FD_EXIT_JOB_UNFIT, "a node of the job is unfit",
+     "with --job: a node of the job is unfit (node 0 prints the table and writes "
+     "--exclude-file)",
+     "drain the named nodes; resubmit with sbatch --exclude"},
+    {"check", FD_EXIT_PEER_LOST, "a node of the job was lost",
+     "with --job: a node of the job was lost or never joined (--join-timeout)", "requeue"},
+    {"check", FD_EXIT_SIGNAL_BASE, "stopped by a signal",
+     "stopped by signal N (SIGTERM 143, SIGINT 130) while gpubench ran: gpubench and its "
+     "children were killed first",
      NULL},
     {"memfit", FD_EXIT_FIT, "fits", "the job fits", NULL},
     {"memfit", FD_EXIT_UNFIT, "does not fit", "the job does not fit", NULL},
