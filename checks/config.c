@@ -216,7 +216,8 @@ const struct fd_opt *fd_config_rows(size_t *n)
 
 static struct fd_opt_table table_of(struct fd_config *cfg)
 {
-	return (struct fd_opt_table){.heading = NULL, .rows = tunables, .n = FD_ARRAY_SIZE(tunables), .obj = cfg};
+	return (struct fd_opt_table){
+	    .heading = NULL, .rows = tunables, .n = FD_ARRAY_SIZE(tunables), .obj = cfg};
 }
 
 void fd_config_init(struct fd_config *cfg)
