@@ -34,7 +34,7 @@ struct fd_spawn {
 	int same_group;
 	int exec_path;
 	/*
-	 * Added for `run`'s output (issue 11); zero keeps the behaviour above. Both go with
+	 * For `run`'s output; zero keeps the behaviour above. Both go with
 	 * capture, and both leave err_fd at -1:
 	 * capture_merged: stdout and stderr share one pipe, out_fd, so what the child wrote
 	 *   comes back in the order it wrote it (for a user whose stdout and stderr are one file).
@@ -47,7 +47,7 @@ struct fd_spawn {
 	int capture_merged;
 	int pty;
 	/*
-	 * Added for native ranks (issue 13); 0 keeps the behaviour above. join_group: the child
+	 * For native ranks; 0 keeps the behaviour above. join_group: the child
 	 * joins this existing process group (rank 0's) instead of leading its own, so one
 	 * kill(-pgid) reaches every rank. Not with pty or same_group.
 	 */

@@ -1,7 +1,7 @@
 /*
- * attempt.c - one attempt of the command: launching it, judging it while it runs (the
- * --timeout, the ranks' stalls, a crash) and failing it. A failed attempt is stopped
- * (tree.c); once the tree is gone the group decides what comes next (decide.c).
+ * attempt.c - one attempt of the command: launching it and judging it while it runs (the
+ * --timeout, the ranks' stalls, a crash). Each function reports what it found; phase.c
+ * fails the attempt, stops the tree and asks the group what comes next.
  */
 #include "checkpoint.h"
 #include "proctree.h"
@@ -73,8 +73,11 @@ static void rank_env(struct sv *s, int i)
 	       getenv("FLIGHTDECK_RUN_ID") ? getenv("FLIGHTDECK_RUN_ID") : id, 1);
 }
 
-/* One local rank (or the whole command): started, watched. 0, or -1 after submitting. */
-static int launch_one(struct sv *s, char **argv, int i)
+/*
+ * One local rank (or the whole command): started, watched. 0, or -1 with *status the exit
+ * status a launch that started nothing ends with (rank 0), or what failed in what (rank > 0).
+ */
+static int launch_one(struct sv *s, char **argv, int i, int *status, char *what, size_t len)
 {
 	struct fd_spawn sp = {0};
 	char err[PATH_MAX + 128];
@@ -91,16 +94,9 @@ static int launch_one(struct sv *s, char **argv, int i)
 	sp.join_group = i > 0 ? s->procs.child : 0;
 	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
 		fd_err("%s", err);
-		if (i > 0) { /* the ranks already started go as a crashed attempt's would */
-			snprintf(err, sizeof(err), "local rank %d could not be started", i);
-			att_fail(s, FD_FAIL_CRASH, err);
-			return -1;
-		}
-		sup_submit(s, FD_FAIL_LAUNCH,
-			   !eno		   ? FD_RUN_INTERNAL
-			   : eno == ENOENT ? FD_RUN_NOTFOUND
-					   : FD_RUN_NOEXEC,
-			   0);
+		if (i > 0) /* the ranks already started go as a crashed attempt's would */
+			snprintf(what, len, "local rank %d could not be started", i);
+		*status = !eno ? FD_RUN_INTERNAL : eno == ENOENT ? FD_RUN_NOTFOUND : FD_RUN_NOEXEC;
 		return -1;
 	}
 	if (i == 0)
@@ -111,20 +107,20 @@ static int launch_one(struct sv *s, char **argv, int i)
 	return 0;
 }
 
-void att_launch(struct sv *s)
+enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 {
 	struct sup_procs *p = &s->procs;
 	int n = s->o->nproc_per_node > 0 ? s->o->nproc_per_node : 1;
 	char **argv;
 
+	*status = FD_RUN_INTERNAL;
 	beats_relaunch(s); /* a socket the last launch deleted is bound again */
 	if (!p->rank_pid) {
 		p->rank_pid = calloc((size_t)n, sizeof(*p->rank_pid));
 		p->rank_status = calloc((size_t)n, sizeof(*p->rank_status));
 		if (!p->rank_pid || !p->rank_status) {
 			sup_say(s, "out of memory starting %d ranks", n);
-			sup_submit(s, FD_FAIL_LAUNCH, FD_RUN_INTERNAL, 0);
-			return;
+			return ATT_NOT_STARTED;
 		}
 	}
 	/* Environment and argv are built here, before fork. */
@@ -146,8 +142,7 @@ void att_launch(struct sv *s)
 	argv = fd_resume_argv(s->o->argv, s->att.resume);
 	if (!argv) {
 		sup_say(s, "out of memory building the command line");
-		sup_submit(s, FD_FAIL_LAUNCH, FD_RUN_INTERNAL, 0);
-		return;
+		return ATT_NOT_STARTED;
 	}
 	p->nlocal = n;
 	p->left = 0;
@@ -160,17 +155,16 @@ void att_launch(struct sv *s)
 	*s->att.what = '\0';
 	ranks_reset(&s->ranks);
 	s->att.launch_ns = fd_mono_ns();
-	sup_enter(s, PH_RUNNING);
 	s->beats.file_seen = 0;
 	s->beats.next_file_poll = s->att.launch_ns;
 	s->ckpt.next_check = s->att.launch_ns;
 	for (int i = 0; i < n; i++) {
-		if (launch_one(s, argv, i)) {
+		if (launch_one(s, argv, i, status, what, len)) {
 			if (i == 0)
 				s->att.launches--; /* nothing started */
 			p->nlocal = i;		   /* only those started are waited for */
 			fd_argv_free(argv);
-			return;
+			return i ? ATT_RANK_NOT_STARTED : ATT_NOT_STARTED;
 		}
 	}
 	fd_argv_free(argv);
@@ -187,33 +181,7 @@ void att_launch(struct sv *s)
 		sup_say(s, "launch %d: process group %d", s->att.launches, (int)p->child);
 	sup_event(s, "start", RANK_NONE, -1, s->att.resume, -1, NULL);
 	s->att.master_port = 0; /* the next launch takes a fresh one */
-}
-
-/*
- * A failure of the running attempt: say what happened and what is done about it in one line,
- * record it, ask the ranks for their stacks, then stop the tree.
- */
-void att_fail(struct sv *s, int why, const char *what)
-{
-	char g[32];
-
-	s->att.fail = why;
-	fd_strlcpy(s->att.what, what, sizeof(s->att.what));
-	grp_halt(&s->group, why, 0, what); /* the other nodes stop theirs now, not after grace */
-	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
-	if (s->procs.child_done) {
-		sup_say(s, "%s", what);
-		tree_begin_stop(s, SIGTERM);
-		return;
-	}
-	sup_say(s, "%s: stopping process group %d (SIGTERM, %s grace)", what, (int)s->procs.child,
-		g);
-	/* A crash has no stuck rank to ask; a stall or a timeout may. */
-	if (why != FD_FAIL_CRASH && stacks_ask(s)) {
-		sup_enter(s, PH_STACKS);
-		return;
-	}
-	tree_terminate(s);
+	return ATT_STARTED;
 }
 
 /*
@@ -244,78 +212,71 @@ static int rank_exited(struct sv *s, struct sup_rank *r)
 	return 0;
 }
 
-void att_check_deadlines(struct sv *s, int64_t now)
+int att_check_deadlines(struct sv *s, int64_t now, char *what, size_t len)
 {
 	struct sup_stall st;
-	char d[32], what[256];
+	char d[32];
 
 	if (s->phase != PH_RUNNING)
-		return;
+		return FD_FAIL_NONE;
 	if (s->job_deadline && now >= s->job_deadline) {
 		fd_fmt_duration(s->o->timeout_ms, d, sizeof(d));
-		snprintf(what, sizeof(what), "the job ran past --timeout %s", d);
+		snprintf(what, len, "the job ran past --timeout %s", d);
 		sup_event(s, "timeout", RANK_NONE, s->ranks.max_step, NULL, -1, NULL);
-		att_fail(s, FD_FAIL_TIMEOUT, what);
-		return;
+		return FD_FAIL_TIMEOUT;
 	}
 	do {
 		if (!ranks_judge(&s->ranks, s->o, s->att.launch_ns, now, &st))
-			return;
+			return FD_FAIL_NONE;
 	} while (st.failure == FD_FAIL_STALL && rank_exited(s, ranks_find(&s->ranks, st.rank)));
 	beats_explain(s, st.what, sizeof(st.what));
 	s->att.stalls++;
 	sup_event(s, "stall", st.rank, st.step, NULL, -1, sup_fields("reason", st.reason));
-	att_fail(s, st.failure, st.what);
+	fd_strlcpy(what, st.what, len);
+	return st.failure;
 }
 
-/* The command ended: by itself (status 0: the job is done) or as a crash. */
 /*
  * With --nproc-per-node: a rank exited non-zero or was killed while others still run. As
- * torchrun does, that fails the attempt: the others are stopped (one SIGTERM, grace, SIGKILL),
- * and the rank and its status are named.
+ * torchrun does, that fails the attempt (the others are stopped), and the rank and its
+ * status are named in what. 1 when the attempt fails by it.
  */
-void att_rank_failed(struct sv *s)
+int att_rank_failed(struct sv *s, char *what, size_t len)
 {
 	struct sup_procs *p = &s->procs;
-	char what[96], line[160];
+	char st_what[96];
 	int st = p->rank_status[p->failed];
 
 	if (s->phase != PH_RUNNING && s->phase != PH_STACKS)
-		return;
-	sup_describe_status(st, what, sizeof(what));
-	snprintf(line, sizeof(line), "rank %d %s", s->att.rank_base + p->failed, what);
+		return 0;
+	sup_describe_status(st, st_what, sizeof(st_what));
+	snprintf(what, len, "rank %d %s", s->att.rank_base + p->failed, st_what);
 	sup_event(s, "crash", s->att.rank_base + p->failed, s->ranks.max_step, NULL,
 		  tree_status_code(st), NULL);
-	att_fail(s, FD_FAIL_CRASH, line);
+	return 1;
 }
 
-void att_child_exited(struct sv *s)
+/* The command ended while it ran: by itself (status 0: the job is done) or as a crash. */
+enum att_exit att_child_exited(struct sv *s, char *what, size_t len)
 {
-	char what[96], line[160];
+	char st_what[96];
 	int st = s->procs.child_status;
 
-	if (s->phase == PH_RUNNING || s->phase == PH_STACKS) {
-		if (st == 0) {
-			/* Its own status wins, even over a stall whose stacks were being read. */
-			s->att.fail = FD_FAIL_NONE;
-			if (s->o->nproc_per_node > 0)
-				sup_say(s, "all %d ranks exited with status 0", s->procs.nlocal);
-			else
-				sup_say(s, "the command exited with status 0");
-			tree_begin_stop(s, SIGTERM); /* stragglers it left behind */
-			return;
-		}
-		if (s->o->nproc_per_node > 0 && s->procs.failed >= 0) {
-			att_rank_failed(s);
-			return;
-		}
-		sup_event(s, "crash", RANK_NONE, s->ranks.max_step, NULL, tree_status_code(st),
-			  NULL);
-		sup_describe_status(st, what, sizeof(what));
-		snprintf(line, sizeof(line), "the command %s", what);
-		att_fail(s, FD_FAIL_CRASH, line);
-		return;
+	if (s->phase != PH_RUNNING && s->phase != PH_STACKS)
+		return ATT_EXIT_LATE;
+	if (st == 0) {
+		/* Its own status wins, even over a stall whose stacks were being read. */
+		s->att.fail = FD_FAIL_NONE;
+		if (s->o->nproc_per_node > 0)
+			sup_say(s, "all %d ranks exited with status 0", s->procs.nlocal);
+		else
+			sup_say(s, "the command exited with status 0");
+		return ATT_EXIT_OK;
 	}
-	if (s->phase == PH_STOPPING || s->phase == PH_KILLING)
-		tree_poll(s);
+	if (s->o->nproc_per_node > 0 && s->procs.failed >= 0)
+		return att_rank_failed(s, what, len) ? ATT_EXIT_CRASH : ATT_EXIT_LATE;
+	sup_event(s, "crash", RANK_NONE, s->ranks.max_step, NULL, tree_status_code(st), NULL);
+	sup_describe_status(st, st_what, sizeof(st_what));
+	snprintf(what, len, "the command %s", st_what);
+	return ATT_EXIT_CRASH;
 }

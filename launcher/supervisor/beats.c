@@ -46,8 +46,8 @@ static void take(struct sv *s, const struct fd_beat *b, int n, int64_t now)
  * One period of the per-sender rate limit (heartbeat.h, FD_HB_PER_PID). While datagrams keep
  * coming the socket is read again, for HB_DRAIN_SLICE_NS at most: under a flood the queue
  * refills as fast as it is read, and a slot freed promptly is one a healthy rank's sender,
- * waiting its 20 ms on the full queue, can take (issue 11: 64 flooding processes starved a
- * healthy rank into a stall). Beats are taken in arrival order, so a rank's newest beat is
+ * waiting its 20 ms on the full queue, can take (64 flooding processes can starve a
+ * healthy rank into a stall otherwise). Beats are taken in arrival order, so a rank's newest beat is
  * the one its state ends with; a rate-limited sender's newest beat comes last, from
  * fd_hb_flush.
  */

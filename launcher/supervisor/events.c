@@ -1,7 +1,7 @@
 /*
  * events.c - how the supervisor tells people: one "flightdeck: ..." line on stderr per
  * event, and one JSON line per event in --events, whose common fields are a contract
- * (docs/architecture.md, "Events").
+ * (docs/architecture.md, "Events"). The line and the event go on through s->sinks.
  */
 #define _GNU_SOURCE
 #include "jsonl.h"
@@ -28,7 +28,10 @@ void sup_say(const struct sv *s, const char *fmt, ...)
 	vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	strcat(buf, "\n");
-	out_say(s, buf); /* never blocks on a reader that stopped (output.c) */
+	if (s->sinks.line)
+		s->sinks.line(s, buf);
+	else
+		fputs(buf, stderr);
 }
 
 /*
@@ -41,7 +44,8 @@ void sup_event(struct sv *s, const char *name, int rank, int64_t step, const cha
 	cJSON *o;
 	int r;
 
-	prom_event(s); /* every event rewrites --prom-file */
+	if (s->sinks.event)
+		s->sinks.event(s);
 	if (s->events_fd < 0) {
 		cJSON_Delete(extra);
 		return;

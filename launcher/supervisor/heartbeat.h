@@ -78,7 +78,7 @@ struct fd_hb_socket {
 	uid_t uid;	  /* who may beat: flightdeck's own effective uid (and root) */
 	uint64_t foreign; /* datagrams from another uid, or without credentials */
 	uint64_t malformed;
-	/* Flood control (issue 11): per sender pid, at most FD_HB_PER_PID datagrams are read
+	/* Flood control: per sender pid, at most FD_HB_PER_PID datagrams are read
 	 * per period (fd_hb_period); the rest are counted here and not even parsed. */
 	uint64_t dropped;
 	unsigned read; /* datagrams the last fd_hb_recv took off the queue, valid or not */

@@ -3,7 +3,8 @@
  * (`flightdeck check`) and the GPU wait (`flightdeck gpu-wait`). Both are executions of
  * flightdeck itself, started through fd_spawn_start, so nothing in the supervisor can block
  * on a GPU and nothing but exec runs between fork and exec (docs/architecture.md,
- * "The supervisor").
+ * "The supervisor"). These functions start a helper and report what it said; phase.c
+ * decides what comes next.
  */
 #include "spawn.h"
 #include "sv.h"
@@ -45,14 +46,15 @@ static void text_read(struct fd_loop *l, int fd, uint32_t events, void *arg)
 
 /*
  * An unfit node's findings for the coordinator's table, one "check code subject" line per
- * FAIL row of check's text table (CHECK SUBJECT VALUE EXPECTED CODE), then the submit.
+ * FAIL row of check's text table (CHECK SUBJECT VALUE EXPECTED CODE).
  */
-static void unfit_detail(struct sv *s, int found)
+static void unfit_detail(struct sv *s, int found, char *detail, size_t len)
 {
-	char detail[FD_DETAIL_MAX] = "", *line, *save = NULL;
+	char *line, *save = NULL;
 	size_t k = 0;
 
-	for (line = strtok_r(s->helper_text.buf, "\n", &save); line && k + 80 < sizeof(detail);
+	*detail = '\0';
+	for (line = strtok_r(s->helper_text.buf, "\n", &save); line && k + 80 < len;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *tok[16], *tsave = NULL;
 		int n = 0;
@@ -63,14 +65,12 @@ static void unfit_detail(struct sv *s, int found)
 		     w = strtok_r(NULL, " ", &tsave))
 			tok[n++] = w;
 		if (n >= 3)
-			k += (size_t)snprintf(detail + k, sizeof(detail) - k, "%s %s %s\n", tok[0],
-					      tok[n - 1], tok[1]);
+			k += (size_t)snprintf(detail + k, len - k, "%s %s %s\n", tok[0], tok[n - 1],
+					      tok[1]);
 	}
 	if (!k)
-		snprintf(detail, sizeof(detail), "preflight %s\n",
-			 found ? "found failures" : "could not run");
+		snprintf(detail, len, "preflight %s\n", found ? "found failures" : "could not run");
 	s->helper_text.len = 0;
-	sup_submit_detail(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, detail);
 }
 
 /* The unfit preflight's "CODE[,CODE] SUBJECT", from its --reason-file; "" without one. */
@@ -112,7 +112,7 @@ static void text_done(struct sv *s, int show)
 		out_say(s, t->buf);
 }
 
-void helper_preflight(struct sv *s)
+enum helper_start helper_start_preflight(struct sv *s)
 {
 	static const char *const levels[] = {"none", "quick", "standard"};
 	char *argv[14];
@@ -121,10 +121,8 @@ void helper_preflight(struct sv *s)
 	static char reason[PATH_MAX];
 	int n = 0, eno;
 
-	if (s->o->preflight == FD_PREFLIGHT_NONE) {
-		sup_gate(s);
-		return;
-	}
+	if (s->o->preflight == FD_PREFLIGHT_NONE)
+		return HELPER_NOT_NEEDED;
 	argv[n++] = s->self_exe;
 	argv[n++] = "check";
 	argv[n++] = "--level";
@@ -154,8 +152,7 @@ void helper_preflight(struct sv *s)
 	sp.capture_stdout = s->o->quiet || s->group.size > 1;
 	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
 		sup_say(s, "preflight: %s", err);
-		sup_submit(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, 0);
-		return;
+		return HELPER_FAILED;
 	}
 	s->helper_text.len = 0;
 	s->helper_text.fd = sp.out_fd;
@@ -166,11 +163,10 @@ void helper_preflight(struct sv *s)
 	}
 	s->procs.helper = sp.pid;
 	s->procs.helper_done = 0;
-	sup_enter(s, PH_PREFLIGHT);
+	return HELPER_STARTED;
 }
 
-/* Before a relaunch: wait (bounded) until no GPU holds the old job's processes. */
-void helper_gpu_wait(struct sv *s)
+enum helper_start helper_start_gpu_wait(struct sv *s)
 {
 	char ms[32], err[PATH_MAX + 128];
 	char *argv[] = {s->self_exe, "gpu-wait", "--timeout", ms, NULL};
@@ -178,16 +174,14 @@ void helper_gpu_wait(struct sv *s)
 	int eno;
 
 	snprintf(ms, sizeof(ms), "%lldms", (long long)s->o->gpu_release_ms);
-	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
-		helper_preflight(s); /* the preflight judges the GPUs anyway */
-		return;
-	}
+	if (fd_spawn_start(&sp, &eno, err, sizeof(err)))
+		return HELPER_FAILED; /* the preflight judges the GPUs anyway */
 	s->procs.helper = sp.pid;
 	s->procs.helper_done = 0;
-	sup_enter(s, PH_GPU_WAIT);
+	return HELPER_STARTED;
 }
 
-void helper_exited(struct sv *s)
+enum helper_result helper_exited(struct sv *s, char *detail, size_t len)
 {
 	pid_t h = s->procs.helper;
 	int st = s->procs.helper_status;
@@ -195,23 +189,19 @@ void helper_exited(struct sv *s)
 	s->procs.helper = -1;
 	text_done(s, s->phase == PH_PREFLIGHT && !s->stop_signal &&
 			 (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !s->o->quiet));
-	if (s->stop_signal) {
-		sup_submit(s, FD_FAIL_NONE, 0, 0); /* the stop signal decides */
-		return;
-	}
+	if (s->stop_signal)
+		return HELPER_STOPPED;
 	if (s->phase == PH_GPU_WAIT) {
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
 			sup_say(s, "GPUs still hold compute processes after --gpu-release-timeout; "
 				   "the preflight will judge");
-		helper_preflight(s);
-		return;
+		return HELPER_GPUS_FREE;
 	}
 	if (s->phase != PH_PREFLIGHT)
-		return;
+		return HELPER_NOTHING;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		sup_event(s, "preflight", RANK_NONE, -1, NULL, 0, sup_fields("verdict", "fit"));
-		sup_gate(s);
-		return;
+		return HELPER_FIT;
 	}
 	sup_say(s, "preflight: this node is unfit (flightdeck check %s, pid %d); not launching",
 		WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run", (int)h);
@@ -225,16 +215,17 @@ void helper_exited(struct sv *s)
 	if (o && s->att.codes[0])
 		cJSON_AddStringToObject(o, "codes", s->att.codes);
 	sup_event(s, "preflight", RANK_NONE, -1, NULL, tree_status_code(st), o);
-	unfit_detail(s, WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	unfit_detail(s, WIFEXITED(st) && WEXITSTATUS(st) == 1, detail, len);
+	return HELPER_UNFIT;
 }
 
-/* NVML or a GPU test hung: never wedge on a helper. */
-void helper_check_deadline(struct sv *s, int64_t now)
+/* NVML or a GPU test hung: never wedge on a helper. 1 when it was past the deadline. */
+int helper_check_deadline(struct sv *s, int64_t now)
 {
 	if (!s->deadline || now < s->deadline || s->procs.helper <= 0)
-		return;
+		return 0;
 	sup_say(s, "the %s helper (pid %d) is past its deadline: killing it",
 		sup_phase_name(s->phase), (int)s->procs.helper);
 	tree_signal(-s->procs.helper, SIGKILL);
-	s->deadline = 0;
+	return 1;
 }

@@ -8,9 +8,12 @@
  *       +------ PREFLIGHT <- GPU_WAIT <- BACKOFF <- (group: RESTART) <------- DECIDING
  *                                                    (group: STOP) -> DONE
  *
- * sup_enter is the one place the phase changes, and it sets the phase's deadline, so a phase
- * and its bound cannot drift apart. The timer and the signals are dispatched on the phase
- * here; what each reaction does lives with its concern.
+ * Every transition is here, as systemd's service.c keeps every service_enter_*: enter() is
+ * the one place the phase changes, and it sets the phase's deadline, so a phase and its
+ * bound cannot drift apart. The mechanisms (tree.c, helpers.c, attempt.c) act and report
+ * what they found (the tree alive, gone or abandoned; a node fit, unfit or a helper failed;
+ * an attempt started, failed or ended); the group's decisions arrive here; one stop path
+ * serves a signal, a peer's stop and a lost peer. Which phase follows is decided here only.
  */
 #include "sv.h"
 #include "util.h"
@@ -64,12 +67,17 @@ static int64_t phase_limit_ms(const struct sv *s, enum sup_phase ph)
 	}
 }
 
-void sup_enter(struct sv *s, enum sup_phase ph)
+int64_t sup_phase_deadline(const struct sv *s, enum sup_phase ph, int64_t now)
 {
 	int64_t limit = phase_limit_ms(s, ph);
 
+	return limit >= 0 ? fd_deadline_ns(now, limit) : 0; /* saturates */
+}
+
+static void enter(struct sv *s, enum sup_phase ph)
+{
 	s->phase = ph;
-	s->deadline = limit >= 0 ? fd_deadline_ns(fd_mono_ns(), limit) : 0; /* saturates */
+	s->deadline = sup_phase_deadline(s, ph, fd_mono_ns());
 	if (ph == PH_DONE)
 		fd_loop_stop(&s->loop);
 }
@@ -77,7 +85,219 @@ void sup_enter(struct sv *s, enum sup_phase ph)
 void sup_finish(struct sv *s, int code)
 {
 	s->exit_code = code;
-	sup_enter(s, PH_DONE);
+	enter(s, PH_DONE);
+}
+
+/* ---- the tree: stopping, killing, gone ------------------------------------------------- */
+
+/* A peer lost: the collectives of this node's ranks will never complete; no long grace. */
+#define PEER_LOST_GRACE_MS 1000
+
+static void stop_tree(struct sv *s, int sig)
+{
+	enter(s, PH_STOPPING);
+	tree_stop(s, sig);
+}
+
+/* A failed attempt's SIGTERM, told in the events log. */
+static void terminate(struct sv *s)
+{
+	sup_event(s, "kill", RANK_NONE, -1, NULL, -1, sup_fields("signal", "SIGTERM"));
+	stop_tree(s, SIGTERM);
+}
+
+void sup_kill(struct sv *s)
+{
+	enter(s, PH_KILLING);
+	tree_kill(s);
+}
+
+static void tree_gone(struct sv *s);
+
+/* While stopping or killing: is the tree gone, or its grace over? */
+static void poll_tree(struct sv *s)
+{
+	switch (tree_poll(s)) {
+	case TREE_GONE:
+	case TREE_ABANDONED:
+		s->deadline = 0;
+		tree_gone(s);
+		return;
+	case TREE_GRACE_OVER:
+		sup_kill(s);
+		return;
+	case TREE_ALIVE:
+		return;
+	}
+}
+
+/* ---- the group: submitting, deciding ------------------------------------------------------ */
+
+static void submit(struct sv *s, struct fd_node_state *me)
+{
+	int r;
+
+	enter(s, PH_DECIDING);
+	r = grp_submit(&s->group, me);
+	if (r) {
+		fd_err("the node group did not take this node's state: %s", strerror(-r));
+		tree_emergency_kill(s);
+		sup_finish(s, FD_RUN_INTERNAL);
+	}
+}
+
+/*
+ * Tells the group what this node came to outside an attempt (a preflight, a launch, a
+ * timeout or a stop while waiting) and waits, in PH_DECIDING, for the decision; detail, when
+ * given, is this node's findings for the coordinator's table.
+ */
+static void submit_outcome(struct sv *s, int failure, int status, const char *detail)
+{
+	struct fd_node_state me = {0};
+
+	s->gate = 0;
+	if (detail)
+		fd_strlcpy(me.detail, detail, sizeof(me.detail));
+	dec_state(s, &me, failure, status, 0);
+	submit(s, &me);
+}
+
+/* This node is fit: it launches when every node is (the group's CONTINUE). */
+static void gate(struct sv *s)
+{
+	struct fd_node_state me = {0};
+
+	dec_gate(s, &me);
+	s->gate = 1;
+	submit(s, &me);
+}
+
+/* The tree of a stopped attempt is gone: a peer's stop decides, else the group does. */
+static void tree_gone(struct sv *s)
+{
+	struct fd_node_state me = {0};
+
+	if (s->have_peer_stop) {
+		sup_finish(s, fd_decision_exit_code(&s->peer_stop));
+		return;
+	}
+	s->gate = 0;
+	dec_attempt_over(s, &me);
+	submit(s, &me);
+}
+
+/* ---- between attempts: the helpers --------------------------------------------------------- */
+
+void sup_preflight(struct sv *s)
+{
+	switch (helper_start_preflight(s)) {
+	case HELPER_STARTED:
+		enter(s, PH_PREFLIGHT);
+		return;
+	case HELPER_NOT_NEEDED:
+		gate(s);
+		return;
+	case HELPER_FAILED:
+		submit_outcome(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, NULL);
+		return;
+	}
+}
+
+/* Before a relaunch: wait (bounded) until no GPU holds the old job's processes. */
+static void gpu_wait(struct sv *s)
+{
+	if (helper_start_gpu_wait(s) == HELPER_STARTED)
+		enter(s, PH_GPU_WAIT);
+	else
+		sup_preflight(s);
+}
+
+static void helper_done(struct sv *s)
+{
+	char detail[FD_DETAIL_MAX];
+
+	switch (helper_exited(s, detail, sizeof(detail))) {
+	case HELPER_STOPPED:
+		submit_outcome(s, FD_FAIL_NONE, 0, NULL); /* the stop signal decides */
+		return;
+	case HELPER_GPUS_FREE:
+		sup_preflight(s);
+		return;
+	case HELPER_FIT:
+		gate(s);
+		return;
+	case HELPER_UNFIT:
+		submit_outcome(s, FD_FAIL_PREFLIGHT, FD_RUN_PREFLIGHT, detail);
+		return;
+	case HELPER_NOTHING:
+		return;
+	}
+}
+
+/* ---- the attempt ------------------------------------------------------------------------ */
+
+/*
+ * A failure of the running attempt: say what happened and what is done about it in one line,
+ * record it, tell the other nodes at once, ask the ranks for their stacks, then stop the tree.
+ */
+static void fail_attempt(struct sv *s, int why, const char *what)
+{
+	char g[32];
+
+	s->att.fail = why;
+	fd_strlcpy(s->att.what, what, sizeof(s->att.what));
+	grp_halt(&s->group, why, 0, what); /* the other nodes stop theirs now, not after grace */
+	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
+	if (s->procs.child_done) {
+		sup_say(s, "%s", what);
+		stop_tree(s, SIGTERM);
+		return;
+	}
+	sup_say(s, "%s: stopping process group %d (SIGTERM, %s grace)", what, (int)s->procs.child,
+		g);
+	/* A crash has no stuck rank to ask; a stall or a timeout may. */
+	if (why != FD_FAIL_CRASH && stacks_ask(s)) {
+		enter(s, PH_STACKS);
+		return;
+	}
+	terminate(s);
+}
+
+static void launch(struct sv *s)
+{
+	char what[160] = "";
+	int status;
+
+	switch (att_launch(s, &status, what, sizeof(what))) {
+	case ATT_STARTED:
+		enter(s, PH_RUNNING);
+		return;
+	case ATT_RANK_NOT_STARTED: /* the ranks already started go as a crashed attempt's */
+		enter(s, PH_RUNNING);
+		fail_attempt(s, FD_FAIL_CRASH, what);
+		return;
+	case ATT_NOT_STARTED:
+		submit_outcome(s, FD_FAIL_LAUNCH, status, NULL);
+		return;
+	}
+}
+
+static void child_exited(struct sv *s)
+{
+	char what[160];
+
+	switch (att_child_exited(s, what, sizeof(what))) {
+	case ATT_EXIT_OK:
+		stop_tree(s, SIGTERM); /* stragglers it left behind */
+		return;
+	case ATT_EXIT_CRASH:
+		fail_attempt(s, FD_FAIL_CRASH, what);
+		return;
+	case ATT_EXIT_LATE:
+		if (s->phase == PH_STOPPING || s->phase == PH_KILLING)
+			poll_tree(s);
+		return;
+	}
 }
 
 static int64_t earlier(int64_t a, int64_t b)
@@ -174,9 +394,9 @@ static void job_timeout(struct sv *s)
 	if (s->procs.helper > 0 && !s->procs.helper_done) {
 		s->att.fail = FD_FAIL_TIMEOUT;
 		s->stop_signal = 0;
-		tree_begin_kill(s);
+		sup_kill(s);
 	} else {
-		sup_submit(s, FD_FAIL_TIMEOUT, FD_RUN_TIMEOUT, 0);
+		submit_outcome(s, FD_FAIL_TIMEOUT, FD_RUN_TIMEOUT, NULL);
 	}
 }
 
@@ -186,30 +406,38 @@ void sup_on_timer(struct fd_loop *l, int64_t now, void *arg)
 
 	beats_on_timer(s, now);
 	switch (s->phase) {
-	case PH_RUNNING:
+	case PH_RUNNING: {
+		char what[256];
+		int why;
+
 		if (s->o->heartbeat_file && now >= s->beats.next_file_poll)
 			beats_poll_file(s, now);
 		if (ckpt_watching(s) && now >= s->ckpt.next_check)
 			ckpt_age_check(s, now);
-		att_check_deadlines(s, now); /* the attempt's own --timeout included */
+		/* the attempt's own --timeout included */
+		why = att_check_deadlines(s, now, what, sizeof(what));
+		if (why != FD_FAIL_NONE)
+			fail_attempt(s, why, what);
 		return;
+	}
 	case PH_STACKS:
 		if (stacks_ready(s) || now >= s->deadline) {
 			stacks_collect(s);
-			tree_terminate(s);
+			terminate(s);
 		}
 		return;
 	case PH_STOPPING:
 	case PH_KILLING:
-		tree_poll(s);
+		poll_tree(s);
 		return;
 	case PH_BACKOFF:
 		if (now >= s->deadline)
-			helper_gpu_wait(s);
+			gpu_wait(s);
 		break;
 	case PH_GPU_WAIT:
 	case PH_PREFLIGHT:
-		helper_check_deadline(s, now);
+		if (helper_check_deadline(s, now))
+			s->deadline = 0; /* killed: its exit moves on */
 		break;
 	default:
 		return;
@@ -227,15 +455,20 @@ static void on_sigchld(struct sv *s)
 	int stopping;
 
 	tree_reap(s);
-	if (p->child > 0 && p->child_done && !was_child)
-		att_child_exited(s);
-	else if (p->child > 0 && p->failed >= 0 && was_failed < 0)
-		att_rank_failed(s); /* one rank of several failed: the others are stopped */
+	if (p->child > 0 && p->child_done && !was_child) {
+		child_exited(s);
+	} else if (p->child > 0 && p->failed >= 0 && was_failed < 0) {
+		char what[160];
+
+		/* one rank of several failed: the others are stopped */
+		if (att_rank_failed(s, what, sizeof(what)))
+			fail_attempt(s, FD_FAIL_CRASH, what);
+	}
 	stopping = s->phase == PH_STOPPING || s->phase == PH_KILLING;
 	if (p->helper > 0 && p->helper_done && !was_helper && !stopping)
-		helper_exited(s);
+		helper_done(s);
 	else if (stopping)
-		tree_poll(s);
+		poll_tree(s);
 }
 
 /*
@@ -269,6 +502,74 @@ static int scheduler_signalled_all(const struct sv *s, pid_t sender, char *who, 
 	return 1;
 }
 
+/* Why the job stops from outside its attempt: a signal to flightdeck, or a peer's stop. */
+struct stop_cause {
+	int sig;			/* the signal; 0: a peer's stop */
+	pid_t sender;			/* the signal's sender */
+	const struct fd_decision *peer; /* the peer's stop (a lost peer: FD_STOP_PEER_LOST) */
+};
+
+/*
+ * The one stop path, whatever the phase: a running tree is stopped with the usual grace (a
+ * lost peer's tree with a short one), a helper is killed, a wait ends. A signal is told to
+ * the group, which decides with it; a peer's stop is the group's decision already, applied
+ * once nothing of ours runs.
+ */
+static void stop(struct sv *s, const struct stop_cause *c)
+{
+	char who[64];
+
+	switch (s->phase) {
+	case PH_RUNNING:
+	case PH_STACKS:
+		if (c->peer) {
+			terminate(s);
+			/* a lost node leaves this node's collectives hanging: SIGKILL soon */
+			if (c->peer->stop_why == FD_STOP_PEER_LOST &&
+			    s->o->grace_ms > PEER_LOST_GRACE_MS)
+				s->deadline = fd_deadline_ns(fd_mono_ns(), PEER_LOST_GRACE_MS);
+			break;
+		}
+		grp_halt(&s->group, FD_FAIL_NONE, c->sig, "told to stop");
+		if (scheduler_signalled_all(s, c->sender, who, sizeof(who))) {
+			sup_say(s,
+				"received %s from %s, which sends it to every process of the "
+				"step: not passed on again; waiting up to --grace",
+				sup_sig_name(c->sig), who);
+			enter(s, PH_STOPPING);
+			tree_stop_delivered(s, c->sig);
+			break;
+		}
+		sup_say(s, "received %s: passing it to process group %d", sup_sig_name(c->sig),
+			(int)s->procs.child);
+		stop_tree(s, c->sig);
+		break;
+	case PH_STOPPING:
+		if (!c->peer)
+			tree_forward(s, c->sig);
+		break;
+	case PH_PREFLIGHT:
+	case PH_GPU_WAIT:
+		sup_kill(s);
+		break;
+	case PH_BACKOFF:
+		if (c->peer)
+			sup_finish(s, fd_decision_exit_code(c->peer));
+		else
+			submit_outcome(s, FD_FAIL_NONE, 0, NULL); /* the stop signal decides */
+		break;
+	case PH_DECIDING:
+		if (c->peer)
+			sup_finish(s, fd_decision_exit_code(c->peer));
+		else /* the group may be waiting for a node that never comes: it hears of the
+		      * signal now, and with no attempt running anywhere the signal decides */
+			grp_halt(&s->group, FD_FAIL_NONE, c->sig, "told to stop");
+		break;
+	default: /* killing already: tree_gone applies the decision; a decision sees the signal */
+		break;
+	}
+}
+
 /*
  * SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the job, with the same grace. Schedulers repeat
  * themselves: Slurm's time limit sends SIGTERM to the step and again through srun, tens of
@@ -280,8 +581,6 @@ static int scheduler_signalled_all(const struct sv *s, pid_t sender, char *who, 
 static void on_stop_signal(struct sv *s, int sig, pid_t sender)
 {
 	int64_t now = fd_mono_ns();
-	char who[64];
-
 	if (s->stop_signal && now < fd_deadline_ns(s->stop_signal_ns, s->o->signal_dedupe_ms)) {
 		char d[32];
 
@@ -293,47 +592,14 @@ static void on_stop_signal(struct sv *s, int sig, pid_t sender)
 	sup_event(s, "signal", RANK_NONE, -1, NULL, -1, sup_fields("signal", sup_sig_name(sig)));
 	if (s->stop_signal && s->phase != PH_DECIDING) {
 		sup_say(s, "second %s: killing everything now", sup_sig_name(sig));
-		tree_begin_kill(s);
+		sup_kill(s);
 		return;
 	}
 	if (!s->stop_signal) {
 		s->stop_signal = sig;
 		s->stop_signal_ns = now;
 	}
-	switch (s->phase) {
-	case PH_RUNNING:
-	case PH_STACKS:
-		grp_halt(&s->group, FD_FAIL_NONE, sig, "told to stop");
-		if (scheduler_signalled_all(s, sender, who, sizeof(who))) {
-			sup_say(s,
-				"received %s from %s, which sends it to every process of the "
-				"step: not passed on again; waiting up to --grace",
-				sup_sig_name(sig), who);
-			tree_begin_stop_delivered(s, sig);
-			break;
-		}
-		sup_say(s, "received %s: passing it to process group %d", sup_sig_name(sig),
-			(int)s->procs.child);
-		tree_begin_stop(s, sig);
-		break;
-	case PH_STOPPING:
-		tree_forward(s, sig);
-		break;
-	case PH_PREFLIGHT:
-	case PH_GPU_WAIT:
-		tree_begin_kill(s);
-		break;
-	case PH_BACKOFF:
-		sup_submit(s, FD_FAIL_NONE, 0, 0); /* the stop signal decides */
-		break;
-	case PH_DECIDING:
-		/* the group may be waiting for a node that never comes: it hears of the signal
-		 * now, and with no attempt running anywhere the signal decides at once */
-		grp_halt(&s->group, FD_FAIL_NONE, sig, "told to stop");
-		break;
-	default: /* the decision, when it comes, sees the signal */
-		break;
-	}
+	stop(s, &(struct stop_cause){.sig = sig, .sender = sender});
 }
 
 void sup_on_signal(struct fd_loop *l, int sig, void *arg)
@@ -362,4 +628,90 @@ void sup_on_signal(struct fd_loop *l, int sig, void *arg)
 		return;
 	}
 	on_stop_signal(s, sig, l->sig_sender);
+}
+
+/* ---- the group's answers ----------------------------------------------------------------- */
+
+void sup_on_decision(void *ctx, const struct fd_decision *d)
+{
+	struct sv *s = ctx;
+
+	if (s->phase != PH_DECIDING)
+		return; /* a peer's stop ended the wait already */
+	switch (d->verdict) {
+	case FD_CONTINUE:
+		if (!s->gate)
+			break;
+		s->gate = 0;
+		if (s->stop_signal) { /* told to stop while the nodes were gathering */
+			submit_outcome(s, FD_FAIL_NONE, 0, NULL);
+			return;
+		}
+		if (!s->att.launches)
+			ckpt_path(s, d->checkpoint, s->att.resume, sizeof(s->att.resume));
+		s->att.master_port = d->master_port; /* node 0's pick for every node; 0: ours */
+		launch(s);
+		return;
+	case FD_RESTART:
+		if (s->stop_signal) { /* told to stop while the group decided: that decides */
+			submit_outcome(s, FD_FAIL_NONE, 0, NULL);
+			return;
+		}
+		dec_restart(s, d);
+		enter(s, PH_BACKOFF);
+		return;
+	case FD_STOP:
+		if (d->stop_why == FD_STOP_BUDGET || d->stop_why == FD_STOP_NO_PROGRESS)
+			dec_give_up(s, d);
+		if (*d->why)
+			sup_say(s, "%s", d->why);
+		s->final = *d;
+		sup_finish(s, fd_decision_exit_code(d));
+		return;
+	default:
+		break;
+	}
+	/* nothing this node submits after an attempt leaves the job running */
+	sup_finish(s, FD_RUN_INTERNAL);
+}
+
+/* A peer stops the job, whatever this node is doing; its decision gives the exit status. */
+void sup_on_stop(void *ctx, const struct fd_decision *d)
+{
+	struct sv *s = ctx;
+
+	if (s->have_peer_stop || s->phase == PH_DONE)
+		return;
+	s->peer_stop = *d;
+	s->final = *d;
+	s->have_peer_stop = 1;
+	if (*d->why)
+		sup_say(s, "%s: stopping this node (exit %d)", d->why, fd_decision_exit_code(d));
+	else
+		sup_say(s, "node %d stops the job", d->node);
+	stop(s, &(struct stop_cause){.peer = &s->peer_stop});
+}
+
+/*
+ * Another node's attempt failed: this node's stops too (with the usual grace) and then
+ * submits, so the group decides once. A node already past its attempt has nothing to stop.
+ */
+void sup_on_halt(void *ctx, const struct fd_decision *d)
+{
+	struct sv *s = ctx;
+	char g[32];
+
+	if (s->phase != PH_RUNNING && s->phase != PH_STACKS)
+		return;
+	if (s->att.fail != FD_FAIL_NONE || s->stop_signal)
+		return; /* stopping for its own reason already */
+	s->att.peer_halt = 1;
+	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
+	if (s->procs.child_done) {
+		stop_tree(s, SIGTERM);
+		return;
+	}
+	sup_say(s, "%s: stopping process group %d too (SIGTERM, %s grace)", d->why,
+		(int)s->procs.child, g);
+	terminate(s);
 }

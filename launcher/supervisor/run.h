@@ -58,7 +58,6 @@ struct fd_run_opts {
 	 * when it is there and writable; "none": none */
 	const char *termination_log;
 
-	/* added later */
 	int pty;		 /* --pty: the command's stdout and stderr are a pseudo-terminal */
 	long long heartbeat_uid; /* --heartbeat-uid: this uid may beat too; -1 = none */
 

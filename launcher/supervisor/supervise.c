@@ -330,6 +330,8 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->ranks.want_file = !!o->heartbeat_file;
 	s->exit_code = FD_RUN_INTERNAL;
 	s->loop.ep = s->loop.tfd = s->loop.sfd = -1; /* fd_loop_close is safe before init */
+	s->sinks.line = out_say;		     /* never blocks on a reader that stopped */
+	s->sinks.event = prom_event;		     /* every event rewrites --prom-file */
 	out_init(s);
 
 	/* The inputs first: --events opens before anything else can fail. */
@@ -355,7 +357,7 @@ int fd_supervise(const struct fd_run_opts *o)
 		sup_say(s, "no heartbeat source given: stall detection starts with the first beat "
 			   "on FLIGHTDECK_HEARTBEAT");
 
-	helper_preflight(s);
+	sup_preflight(s);
 	r = fd_loop_run(&s->loop);
 	if (r) {
 		fd_err("epoll_wait: %s", strerror(-r));

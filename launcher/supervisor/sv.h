@@ -5,9 +5,9 @@
  *
  * The files, each owning one concern:
  *   supervise.c  set-up, the loop, tear-down, the summary
- *   phase.c      the phases: sup_enter, the one place the phase changes; timer and signals
- *   attempt.c    launching the command, judging it (stalls, crashes), failing it
- *   decide.c     what the node submits to the group, and acting on the group's decisions
+ *   phase.c      the phases: every transition, the timer and the signals; the group's answers
+ *   attempt.c    launching the command, judging it (stalls, crashes): reports to phase.c
+ *   decide.c     what the node submits to the group, and what it says of the decisions
  *   tree.c       signals to the process tree, reaping, waiting for the tree to be gone
  *   helpers.c    the preflight and GPU-wait helper children
  *   beats.c      the heartbeat socket (readiness or polled) and the heartbeat file
@@ -224,14 +224,25 @@ struct sup_attempt {
 	char resume[PATH_MAX];
 };
 
+/*
+ * Where events.c's words go once said: set up by supervise.c, so the file that says things
+ * calls no file that reports them (output.c writes the line without blocking; prom.c rewrites
+ * --prom-file after every event). A NULL sink: the line goes to stderr, the event nowhere.
+ */
+struct sup_sinks {
+	void (*line)(const struct sv *s, const char *line);
+	void (*event)(struct sv *s);
+};
+
 struct sv {
 	const struct fd_run_opts *o;
 	struct fd_loop loop;
+	struct sup_sinks sinks;
 	char self_exe[PATH_MAX];
 	int stack_sig;
 	int events_fd;
 
-	enum sup_phase phase; /* changed by sup_enter only */
+	enum sup_phase phase; /* changed in phase.c only (enter) */
 	int64_t deadline;     /* of the current phase: grace end, backoff end, ... ; 0 = none */
 	int64_t start_ns, job_deadline;
 
@@ -260,52 +271,84 @@ size_t match_literal(const char *re, char *out, size_t cap);
 void match_line(struct sv *s, int rank, const char *p, size_t n);
 void match_scan(struct sup_stream *st, const char *p, size_t n);
 
-/* phase.c */
-void sup_enter(struct sv *s, enum sup_phase ph);
+/* phase.c: every transition (see the file's comment) */
 void sup_finish(struct sv *s, int code);
+void sup_preflight(struct sv *s); /* the first step of a launch: the preflight, or the gate */
+void sup_kill(struct sv *s);	  /* SIGKILL to the whole tree, waiting --kill-wait */
 const char *sup_phase_name(enum sup_phase ph);
 int64_t sup_next_wake(void *arg, int64_t now);
 void sup_on_timer(struct fd_loop *l, int64_t now, void *arg);
 void sup_on_signal(struct fd_loop *l, int sig, void *arg);
 int64_t sup_backoff_ms(const struct sv *s);
-
-/* attempt.c */
-void att_launch(struct sv *s);
-void att_fail(struct sv *s, int why, const char *what);
-void att_check_deadlines(struct sv *s, int64_t now);
-void att_child_exited(struct sv *s);
-void att_rank_failed(struct sv *s);
-
-/* decide.c */
-void sup_submit(struct sv *s, int failure, int status, int ended);
-void sup_tree_gone(struct sv *s);
+/* When a phase entered at now ends (its bound); 0: no bound of its own. */
+int64_t sup_phase_deadline(const struct sv *s, enum sup_phase ph, int64_t now);
+/* the group's callbacks: its decision, a peer's stop, a peer's failed attempt */
 void sup_on_decision(void *ctx, const struct fd_decision *d);
 void sup_on_stop(void *ctx, const struct fd_decision *d);
 void sup_on_halt(void *ctx, const struct fd_decision *d);
-void sup_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line);
-void sup_gate(struct sv *s);
-void sup_submit_detail(struct sv *s, int failure, int status, const char *detail);
 
-/* tree.c */
+/* attempt.c: launching and judging an attempt; each reports, phase.c acts */
+enum att_launch {
+	ATT_STARTED,	      /* every local rank runs */
+	ATT_NOT_STARTED,      /* nothing started: *status is the launch's exit status */
+	ATT_RANK_NOT_STARTED, /* rank 0 runs, a later one could not start: what says which */
+};
+enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len);
+/* The failure a deadline brings (stall, startup, timeout) with what; FD_FAIL_NONE: none. */
+int att_check_deadlines(struct sv *s, int64_t now, char *what, size_t len);
+enum att_exit {
+	ATT_EXIT_OK,	/* the command ended by itself with status 0 */
+	ATT_EXIT_CRASH, /* it crashed, or a rank did: what says how */
+	ATT_EXIT_LATE,	/* not while the attempt ran: the stop under way goes on */
+};
+enum att_exit att_child_exited(struct sv *s, char *what, size_t len);
+int att_rank_failed(struct sv *s, char *what, size_t len);
+
+/* decide.c: what this node tells the group, and what it says of the answers */
+void dec_state(const struct sv *s, struct fd_node_state *me, int failure, int status, int ended);
+void dec_gate(struct sv *s, struct fd_node_state *me);
+void dec_attempt_over(struct sv *s, struct fd_node_state *me);
+void dec_give_up(struct sv *s, const struct fd_decision *d);
+void dec_restart(struct sv *s, const struct fd_decision *d);
+void sup_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line);
+
+/* tree.c: signals to the tree, reaping, and whether it is gone */
+enum tree_state {
+	TREE_ALIVE,	 /* something of it still runs */
+	TREE_GONE,	 /* the child reaped, no descendant alive */
+	TREE_GRACE_OVER, /* stopping, and --grace is over: SIGKILL next */
+	TREE_ABANDONED,	 /* killing, and --kill-wait is over: what survives is named and left */
+};
 int tree_signal(pid_t pid, int sig);
 int tree_status_code(int st);
 void tree_reap(struct sv *s);
-void tree_begin_stop(struct sv *s, int sig);
+void tree_stop(struct sv *s, int sig);
 /* The same, for a signal the scheduler gave every process of the tree itself: none sent. */
-void tree_begin_stop_delivered(struct sv *s, int sig);
-void tree_terminate(struct sv *s);
-void tree_begin_kill(struct sv *s);
-void tree_poll(struct sv *s);
+void tree_stop_delivered(struct sv *s, int sig);
+void tree_kill(struct sv *s);
+enum tree_state tree_poll(struct sv *s);
 void tree_emergency_kill(struct sv *s);
 void tree_forward(struct sv *s, int sig);
 void tree_check_proc(struct sv *s);
 void tree_free(struct sv *s);
 
-/* helpers.c */
-void helper_preflight(struct sv *s);
-void helper_gpu_wait(struct sv *s);
-void helper_exited(struct sv *s);
-void helper_check_deadline(struct sv *s, int64_t now);
+/* helpers.c: the preflight and the GPU wait, as children; each reports, phase.c acts */
+enum helper_start {
+	HELPER_STARTED,
+	HELPER_NOT_NEEDED, /* --preflight none: the node counts as fit */
+	HELPER_FAILED,	   /* could not start (said why) */
+};
+enum helper_result {
+	HELPER_STOPPED,	  /* a stop signal came meanwhile: it decides */
+	HELPER_GPUS_FREE, /* the GPU wait is over (released, or past its timeout: said) */
+	HELPER_FIT,
+	HELPER_UNFIT,	/* detail holds the findings for the coordinator's table */
+	HELPER_NOTHING, /* not in a helper's phase: nothing follows */
+};
+enum helper_start helper_start_preflight(struct sv *s);
+enum helper_start helper_start_gpu_wait(struct sv *s);
+enum helper_result helper_exited(struct sv *s, char *detail, size_t len);
+int helper_check_deadline(struct sv *s, int64_t now);
 
 /* beats.c */
 int beats_watch(struct sv *s);

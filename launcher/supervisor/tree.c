@@ -243,9 +243,8 @@ static int live_tree(struct sv *s, struct fd_proc *procs, size_t max, size_t *li
 	return 0;
 }
 
-void tree_begin_stop(struct sv *s, int sig)
+void tree_stop(struct sv *s, int sig)
 {
-	sup_enter(s, PH_STOPPING);
 	s->procs.stop_sig = sig; /* a new stop: everyone may have its one notice */
 	s->procs.group_sent = 0;
 	s->procs.n_sent = 0;
@@ -256,15 +255,14 @@ void tree_begin_stop(struct sv *s, int sig)
 /*
  * A stop whose signal every process of the tree already had from the scheduler (Slurm's
  * slurmstepd signals each process of the step): nothing is sent, everyone is counted as
- * notified, and the grace runs as after tree_begin_stop. A process that appears later gets
- * the notice from tree_poll, once.
+ * notified, and the grace runs as after tree_stop. A process that appears later gets the
+ * notice from tree_poll, once.
  */
-void tree_begin_stop_delivered(struct sv *s, int sig)
+void tree_stop_delivered(struct sv *s, int sig)
 {
 	static struct fd_proc procs[MAX_PROCS];
 	size_t n = 0;
 
-	sup_enter(s, PH_STOPPING);
 	s->procs.stop_sig = sig;
 	s->procs.group_sent = our_group(&s->procs) > 0;
 	s->procs.n_sent = 0;
@@ -273,16 +271,8 @@ void tree_begin_stop_delivered(struct sv *s, int sig)
 			mark_sent(&s->procs, &procs[i]);
 }
 
-/* A failed attempt's SIGTERM, told in the events log. */
-void tree_terminate(struct sv *s)
+void tree_kill(struct sv *s)
 {
-	sup_event(s, "kill", RANK_NONE, -1, NULL, -1, sup_fields("signal", "SIGTERM"));
-	tree_begin_stop(s, SIGTERM);
-}
-
-void tree_begin_kill(struct sv *s)
-{
-	sup_enter(s, PH_KILLING);
 	signal_tree(s, SIGKILL, 1);
 	sup_event(s, "kill", RANK_NONE, -1, NULL, -1, sup_fields("signal", "SIGKILL"));
 }
@@ -301,12 +291,14 @@ static void give_up(struct sv *s, const struct fd_proc *procs, size_t n)
 	s->procs.helper_done = 1;
 	s->procs.child = -1;
 	s->procs.nlocal = 0; /* a rank reaped after this is no news */
-	s->deadline = 0;
-	sup_tree_gone(s);
 }
 
-/* The tree is gone when the child has been reaped and no descendant is alive. */
-void tree_poll(struct sv *s)
+/*
+ * The tree is gone when the child has been reaped and no descendant is alive. While it is
+ * not, a stop's notice reaches stragglers and newcomers once each, and SIGKILL what survives
+ * it; the phase's deadline says when the grace, or the wait after SIGKILL, is over.
+ */
+enum tree_state tree_poll(struct sv *s)
 {
 	static struct fd_proc procs[MAX_PROCS];
 	size_t n;
@@ -317,26 +309,24 @@ void tree_poll(struct sv *s)
 	if ((p->child <= 0 || p->child_done) && (p->helper <= 0 || p->helper_done) && walked &&
 	    n == 0) {
 		out_close(s);
-		s->deadline = 0;
 		p->child = -1;
-		sup_tree_gone(s);
-		return;
+		return TREE_GONE;
 	}
 	if (s->phase == PH_STOPPING && now >= s->deadline) {
 		sup_say(s, "grace period over: SIGKILL to process group %d and %zu descendant(s)",
 			(int)p->child, n);
-		tree_begin_kill(s);
-		return;
+		return TREE_GRACE_OVER;
 	}
 	/* Stragglers outside the group, and newcomers, get the same notice: once each. */
 	if (s->phase == PH_STOPPING && p->child_done)
 		signal_tree(s, SIGTERM, 1);
 	if (s->phase == PH_KILLING && now >= s->deadline) {
 		give_up(s, procs, n);
-		return;
+		return TREE_ABANDONED;
 	}
 	if (s->phase == PH_KILLING)
 		signal_tree(s, SIGKILL, 1);
+	return TREE_ALIVE;
 }
 
 /*

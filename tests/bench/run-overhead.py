@@ -8,7 +8,7 @@ the same way from /proc/PID/stat (the process's own utime+stime, not its childre
 latency: a child beats, records the time of its last beat and hangs; latency is the `stall`
 event's time minus that, minus --stall-timeout.
 
-Targets (issue 4): under 1% of a core, under 8 MB RSS, latency under 0.5 s.
+Targets: under 1% of a core, under 8 MB RSS, latency under 0.5 s.
 Usage: run-overhead.py FLIGHTDECK [SECONDS] [RATE] [LATENCY_RUNS]
 """
 import json

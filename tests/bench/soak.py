@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""soak.py - does `flightdeck run` leak across restarts? (issue 11: 1000 restarts, flat numbers)
+"""soak.py - does `flightdeck run` leak across restarts? (1000 restarts: the numbers stay flat)
 
 A job that beats once through `flightdeck beat` and then crashes (exit 3) is restarted N times
 (--max-restarts N, --backoff 0, --no-progress-limit 0, no preflight). While it runs, the

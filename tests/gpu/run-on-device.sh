@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# run-on-device.sh - every GPU test and benchmark in one call, for the device machine (the
-# GPU-truth issue): build, then write under $OUT (default ./out) nvidia-smi's view, the
-# gpubench document, flightdeck check --only gpu,bw and the whole test suite's result.
+# run-on-device.sh - every GPU test and benchmark in one call, for the device machine: build,
+# then write under $OUT (default ./out) nvidia-smi's view, the gpubench document,
+# flightdeck check --only gpu,bw and the whole test suite's result.
 #   run: bash tests/gpu/run-on-device.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."

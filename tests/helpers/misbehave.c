@@ -24,7 +24,7 @@
  *   beat          one flightdeck_beat(STEPS) and exits 0 (STEPS -1: a beat without a step):
  *                 the header's datagram, compared with `flightdeck beat`'s (t0105)
  *   checkpoint    one flightdeck_checkpoint(STEPS) and exits 0
- * The signal and lifecycle modes (issue 11), ARG is an optional fourth argument:
+ * The signal and lifecycle modes, ARG is an optional fourth argument:
  *   save-term     beats STEPS steps, then sleeps silently; SIGTERM starts a save of ARG ms
  *                 (default 2000) that further SIGTERMs do not interrupt, then it prints
  *                 "sigterms=N saved" (N: SIGTERMs received) and exits 0
@@ -35,7 +35,7 @@
  *   step-reset    beats steps 1..STEPS, then 1..STEPS again (a per-epoch counter), exits 0
  *   rank-hang     beats STEPS steps; then the rank flightdeck_rank() reads (mpirun's, srun's)
  *                 that equals ARG hangs silently, the others keep making progress (t0106)
- * Socket abuse (issue 11):
+ * Socket abuse:
  *   flood-forever a hostile local process: never beats, sends flood()'s garbage in a tight
  *                 loop until killed (STEPS 1: MSG_DONTWAIT, never waiting on a full queue)
  * It prints "resumed from PATH" when FLIGHTDECK_RESUME_FROM is set.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # `flightdeck check` stopped by a signal while gpubench runs: Slurm kills a HealthCheckProgram
 # with SIGTERM after 60 s, an operator presses ^C. gpubench runs in check's own process group
-# (t0033), so a signal to check alone used to leave gpubench's children behind. check must kill
+# (t0033), so a signal to check alone could leave gpubench's children behind. check must kill
 # them, print one line and exit 128+N.
 . "$TESTS_DIR/integration/lib.sh"
 

@@ -19,7 +19,6 @@ ok "FLIGHTDECK_SYSFS_ROOT pointing nowhere"
 
 # A malformed hardware fact is a finding, not a usage error (docs/architecture.md,
 # Contracts): the check runs on to the end, the node's other findings are kept, exit 1.
-# (These four asserted exit 2 and no JSON before issue 11.)
 malformed() { # FILE-PATTERN TEXT: one HW_FACT_MALFORMED failure naming the file and the text
 	expect_rc 1
 	expect_finding ".code == \"HW_FACT_MALFORMED\" and .status == \"fail\" and

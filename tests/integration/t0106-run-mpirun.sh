@@ -1,7 +1,7 @@
 #!/bin/sh
 # A real mpirun (Open MPI) under `flightdeck run`: mpirun sets OMPI_COMM_WORLD_RANK and
 # PMIX_RANK, not torchrun's RANK, and the heartbeat clients read it, so four ranks beat as
-# ranks 0..3 and the one that hangs is named (issue 14). Skipped when Open MPI is absent or
+# ranks 0..3 and the one that hangs is named. Skipped when Open MPI is absent or
 # cannot start here (scripts/install-deps.sh installs openmpi-bin).
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"

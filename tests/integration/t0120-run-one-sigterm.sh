@@ -1,6 +1,6 @@
 #!/bin/sh
 # flightdeck run, stopping a tree whose direct child dies first: every process gets ONE
-# SIGTERM per stop, so a trainer that saves on SIGTERM finishes its save (issue 11, item 1).
+# SIGTERM per stop, so a trainer that saves on SIGTERM finishes its save.
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"
 command -v bash >/dev/null 2>&1 || skip "bash is not installed"

@@ -1,6 +1,5 @@
 #!/bin/sh
-# flightdeck run: a job that finished is not restarted, and its own status wins (issue 11,
-# item 3): a rank whose process has exited is gone, not stalled; a rank that sent its done
+# flightdeck run: a job that finished is not restarted, and its own status wins: a rank whose process has exited is gone, not stalled; a rank that sent its done
 # beat is never stalled; a command that exits 0 while its stacks are collected exits 0.
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"

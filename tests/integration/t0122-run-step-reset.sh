@@ -1,6 +1,6 @@
 #!/bin/sh
 # flightdeck run: a step counter that goes back (per epoch, a second phase) is progress, and
-# the decrease is said once per rank per attempt (issue 11, item 6).
+# the decrease is said once per rank per attempt.
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# flightdeck run and the signals it is sent (issue 11, item 7): a repeat within a second is
+# flightdeck run and the signals it is sent: a repeat within a second is
 # the same request (Slurm and timeout(1) send two within milliseconds), a signal its parent
 # ignored (nohup) stays ignored, and SIGUSR1 between launches is queued for the next one.
 . "$TESTS_DIR/integration/lib.sh"

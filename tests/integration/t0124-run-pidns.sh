@@ -1,6 +1,6 @@
 #!/bin/sh
 # flightdeck run as PID 1 of a new pid namespace whose /proc is still the outer one
-# (issue 11, item 12): every outer process would look like a descendant. flightdeck says
+#: every outer process would look like a descendant. flightdeck says
 # so once and signals only its own command's process group.
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"

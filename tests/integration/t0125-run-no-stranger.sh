@@ -1,5 +1,5 @@
 #!/bin/sh
-# flightdeck run never signals a process that is not ours (issue 11, item 2): once the
+# flightdeck run never signals a process that is not ours: once the
 # command (the process-group leader) is reaped, its group id may be reused by a stranger;
 # the grace that follows signals only the descendants found in /proc, never the old group.
 # The pid reuse is made to happen on purpose: in a fresh pid namespace (root), writing

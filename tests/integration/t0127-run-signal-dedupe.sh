@@ -1,5 +1,5 @@
 #!/bin/sh
-# Stop signals as schedulers send them (issue 14, item 1): Slurm's time limit sends SIGTERM
+# Stop signals as schedulers send them: Slurm's time limit sends SIGTERM
 # twice 37-67 ms apart, `timeout -s INT` and scancel may repeat within a second or two. A
 # repeat within --signal-dedupe (2 s) of the first is the same request and the grace is kept;
 # a repeat after it kills at once; --signal-dedupe 0 makes every repeat kill at once.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # flightdeck run: a reader that stops reading flightdeck's output never blocks the supervisor
-# (issue 11, items 4a and 15): output is buffered with a bound and drained non-blocking; past
+#: output is buffered with a bound and drained non-blocking; past
 # the bound the excess is dropped and the count said once; while the bound holds nothing is
 # lost, even when the stdout we were given is non-blocking.
 . "$TESTS_DIR/integration/lib.sh"

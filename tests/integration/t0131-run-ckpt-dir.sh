@@ -1,5 +1,5 @@
 #!/bin/sh
-# flightdeck run: the checkpoint directory is the user's (issue 11, items 4b and 15): a FIFO
+# flightdeck run: the checkpoint directory is the user's: a FIFO
 # named `latest` never blocks the scan; a symlink to a complete file inside the directory
 # counts, one pointing outside or dangling does not.
 . "$TESTS_DIR/integration/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # flightdeck run: a checkpoint directory of 100k entries, scanned again and again for
-# --checkpoint-max-age, never keeps the loop from reading beats (issue 11, item 4c): the job
+# --checkpoint-max-age, never keeps the loop from reading beats: the job
 # beats every 10 ms and every beat it sends is received.
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"

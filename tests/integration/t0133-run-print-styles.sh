@@ -1,5 +1,5 @@
 #!/bin/sh
-# flightdeck run: healthy jobs are not killed for how they print (issue 11, item 5): a `\r`
+# flightdeck run: healthy jobs are not killed for how they print: a `\r`
 # ends a line for --progress-regex (tqdm), the output passes through unchanged;
 # PYTHONUNBUFFERED=1 unless the user set it; --pty for tools that buffer by isatty.
 . "$TESTS_DIR/integration/lib.sh"

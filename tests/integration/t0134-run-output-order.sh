@@ -1,6 +1,6 @@
 #!/bin/sh
 # flightdeck run: with --progress-regex and stdout and stderr going to one file (`>out 2>&1`),
-# the command's lines keep their order (issue 11, item 15).
+# the command's lines keep their order.
 . "$TESTS_DIR/integration/lib.sh"
 
 job='i=1; while [ $i -le 2000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i + 1)); done'

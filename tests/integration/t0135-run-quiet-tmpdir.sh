@@ -1,5 +1,5 @@
 #!/bin/sh
-# flightdeck run (issue 11, item 15): `run -q` silences a fit preflight's table; a missing or
+# flightdeck run: `run -q` silences a fit preflight's table; a missing or
 # too long TMPDIR falls back to /tmp; whatever the failure, --events gets its exit event.
 . "$TESTS_DIR/integration/lib.sh"
 

@@ -1,6 +1,5 @@
 #!/bin/sh
-# host.ckpt on a shared checkpoint filesystem, and the default --disk-min-free (issue 11,
-# item 9): free space on NFS/Lustre/GPFS/... is the job's problem, not the node's, so it is a
+# host.ckpt on a shared checkpoint filesystem, and the default --disk-min-free: free space on NFS/Lustre/GPFS/... is the job's problem, not the node's, so it is a
 # warning (CKPT_FS_LOW, exit 0) and never drains the node; the default threshold scales with
 # the filesystem, min(20 GiB, 5 % of its size), so a small checkpoint filesystem can launch.
 . "$TESTS_DIR/integration/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# flightdeck run under a heartbeat flood (issue 11, item 11): 64 local processes flooding the
+# flightdeck run under a heartbeat flood: 64 local processes flooding the
 # socket with garbage must not starve a healthy rank's beats. The healthy rank beats every
 # 200 ms for 25 steps (5 s) under --stall-timeout 3: no stall, exit 0, and the flood is counted.
 . "$TESTS_DIR/integration/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# flightdeck run and a job that drops privileges (issue 11, item 8): under a root flightdeck,
+# flightdeck run and a job that drops privileges: under a root flightdeck,
 # `setpriv --reuid=nobody` cannot reach the 0700 heartbeat directory. Without
 # --heartbeat-uid the failure says why and names the flag; with it the job beats. A socket the
 # job deletes is recreated at the next launch, so later launches are supervised.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Values from outside that overflowed the arithmetic behind them (issue 11, item 13): each is
+# Values from outside that overflowed the arithmetic behind them: each is
 # now exit 2 with one line naming the field, or represented exactly. Never a signal.
 . "$TESTS_DIR/integration/lib.sh"
 

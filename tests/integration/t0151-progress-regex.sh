@@ -1,5 +1,5 @@
 #!/bin/sh
-# --progress-regex under abuse (issue 11, item 13): \d inside a bracket and after an escaped
+# --progress-regex under abuse: \d inside a bracket and after an escaped
 # backslash, and patterns that would make regcomp take seconds and hundreds of MB (exit 2).
 . "$TESTS_DIR/integration/lib.sh"
 

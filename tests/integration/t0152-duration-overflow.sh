@@ -1,6 +1,6 @@
 #!/bin/sh
 # The largest durations the options take (2562047 h: int64 nanoseconds) added to the clock
-# (issue 11, item 10): each saturates to "never" instead of wrapping negative and firing at
+#: each saturates to "never" instead of wrapping negative and firing at
 # once (a --timeout after 50 ms, an immediate stall, no grace).
 . "$TESTS_DIR/integration/lib.sh"
 : "${MISBEHAVE:?}"

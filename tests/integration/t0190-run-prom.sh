@@ -1,5 +1,5 @@
 #!/bin/sh
-# run --prom-file (issue 14, item 6): a node_exporter textfile rewritten atomically on every
+# run --prom-file: a node_exporter textfile rewritten atomically on every
 # event and every few seconds otherwise: up, each rank's last step and last beat, launches,
 # restarts and stalls, the newest checkpoint's age; up 0 and the exit code in the last write.
 . "$TESTS_DIR/integration/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The operators' Prometheus path on the real tools (issue 14, item 6): the shipped alert rules
+# The operators' Prometheus path on the real tools: the shipped alert rules
 # pass `promtool check rules` and their unit tests (`promtool test rules`); a live run's
 # textfile passes `promtool check metrics`; a real node_exporter, started here on a free
 # loopback port with its textfile collector on the run's directory, serves the run's

@@ -254,8 +254,12 @@ ok "HealthCheckProgram: flightdeck's own error (exit 2) is logged, the node left
 ln -sf "$D/fit.conf" "$D/fd.conf"
 # the fixture's clock: uptime 100000 s; an Xid 79 26 h before (outside the prolog's 24 h), one during the job
 echo "[5000.000000] NVRM: Xid (PCI:0000:3a:00): 79, pid=1, name=python, GPU has fallen off the bus." >"$D/kmsg.log"
-ep=$(sbatch --parsable -o /dev/null --wrap "sleep 2") || sfail "sbatch failed"
+# the batch script starts after the Prolog has finished (RUNNING may be said before it has, and
+# a Prolog run late under load would see the Xid meant for the Epilog): wait for the script
+ep=$(sbatch --parsable -o /dev/null --wrap "touch $D/ep.started; sleep 2") || sfail "sbatch failed"
 wait_job "$ep" RUNNING 20
+for _ in $(seq 200); do [ -e "$D/ep.started" ] && break; sleep 0.1; done
+[ -e "$D/ep.started" ] || sfail "the epilog test's job never started its script"
 echo "[99995.000000] NVRM: Xid (PCI:0000:3b:00): 79, pid=1, name=python, GPU has fallen off the bus." >>"$D/kmsg.log"
 wait_job "$ep" COMPLETED 30
 wait_drained 10 "the epilog did not drain the node after an Xid during the job"

@@ -57,7 +57,7 @@ static void parse(void)
 	free(f);
 }
 
-/* Numbers out of range in gpubench's document (issue 11, item 13): rejected, named. */
+/* Numbers out of range in gpubench's document: rejected, named. */
 static void parse_ranges(void)
 {
 	struct bw_facts *f = calloc(1, sizeof(*f));

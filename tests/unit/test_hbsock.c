@@ -1,6 +1,6 @@
 /*
  * test_hbsock.c - the heartbeat socket itself (launcher/supervisor/heartbeat.c): the per-sender rate
- * limit and its newest-beat rule (issue 11, item 11), driven by real datagrams from this
+ * limit and its newest-beat rule, driven by real datagrams from this
  * process.
  */
 #include "heartbeat.h"

@@ -53,7 +53,7 @@ static void load(void)
 	CHECK(fd_kmsg_load(path, &log, err, sizeof(err)) == -ENOENT && strstr(err, path));
 }
 
-/* Timestamps and uptimes that do not fit int64 microseconds or milliseconds (issue 11, 13). */
+/* Timestamps and uptimes that do not fit int64 microseconds or milliseconds. */
 static void overflow(void)
 {
 	struct fd_kmsg_line l;

@@ -217,7 +217,7 @@ static void lora_and_fit(void)
 	WITHIN(full.weights + full.grads + full.optimizer, 112e9, 0.01);
 }
 
-/* Products of outside values in 64 bits (issue 11, item 13): tp x pp x dp, 4 x hidden. */
+/* Products of outside values in 64 bits: tp x pp x dp, 4 x hidden. */
 static void overflow(void)
 {
 	struct fd_memfit_args a;

@@ -115,7 +115,7 @@ static void progress_regex_rank(void)
 	}
 }
 
-/* \d and friends next to escaped backslashes and inside brackets (issue 11, item 13). */
+/* \d and friends next to escaped backslashes and inside brackets. */
 static void progress_regex_classes(void)
 {
 	struct fd_progress re;

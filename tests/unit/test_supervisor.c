@@ -75,7 +75,7 @@ static void ranks_deadlines(void)
 	ranks_free(&t);
 }
 
-/* issue 11: a step that goes back, the done beat, a gone rank */
+/* A step that goes back, the done beat, a gone rank. */
 static void ranks_lifecycle(void)
 {
 	struct sup_ranks t = {.max_step = -1};

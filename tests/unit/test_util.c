@@ -75,7 +75,7 @@ static void int_lists(void)
 	CHECK(fd_parse_uint("99999999999", &x) == -ERANGE);
 }
 
-/* Above 2^63 a size or count used to wrap through llround (issue 11, item 13): exact or -ERANGE. */
+/* Above 2^63 a size or count used to wrap through llround: exact or -ERANGE. */
 static void above_2_63(void)
 {
 	uint64_t v = 0;
@@ -102,7 +102,7 @@ static void above_2_63(void)
 	CHECK(v == 12345678901234567890ULL);
 }
 
-/* Deadlines and products of durations saturate instead of wrapping (issue 11, item 10). */
+/* Deadlines and products of durations saturate instead of wrapping. */
 static void saturating(void)
 {
 	const int64_t max_ms = 2562047LL * 3600000; /* the option layer's largest duration */
