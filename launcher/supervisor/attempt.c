@@ -119,7 +119,7 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 		p->rank_pid = calloc((size_t)n, sizeof(*p->rank_pid));
 		p->rank_status = calloc((size_t)n, sizeof(*p->rank_status));
 		if (!p->rank_pid || !p->rank_status) {
-			sup_say(s, "out of memory starting %d ranks", n);
+			ev_say(s, "out of memory starting %d ranks", n);
 			return ATT_NOT_STARTED;
 		}
 	}
@@ -129,10 +129,10 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 		/* torchrun's default and its notice: N ranks each with every core's threads
 		 * would oversubscribe the node */
 		setenv("OMP_NUM_THREADS", "1", 1);
-		sup_say(s,
-			"OMP_NUM_THREADS=1 for each of the %d ranks (as torchrun sets it); set "
-			"it yourself to tune",
-			n);
+		ev_say(s,
+		       "OMP_NUM_THREADS=1 for each of the %d ranks (as torchrun sets it); set "
+		       "it yourself to tune",
+		       n);
 	}
 	if (s->o->nproc_per_node > 0) {
 		s->att.rank_base = s->group.rank * n;
@@ -141,7 +141,7 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 	}
 	argv = fd_resume_argv(s->o->argv, s->att.resume);
 	if (!argv) {
-		sup_say(s, "out of memory building the command line");
+		ev_say(s, "out of memory building the command line");
 		return ATT_NOT_STARTED;
 	}
 	p->nlocal = n;
@@ -169,17 +169,17 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 	}
 	fd_argv_free(argv);
 	if (s->o->nproc_per_node > 0)
-		sup_say(
-		    s, "launch %d: %d ranks (%d-%d of %d) in process group %d, MASTER_PORT %d%s%s",
-		    s->att.launches, n, s->att.rank_base, s->att.rank_base + n - 1,
-		    n * (s->group.size > 0 ? s->group.size : 1), (int)p->child, s->att.master_port,
-		    *s->att.resume ? ", resuming from " : "", s->att.resume);
+		ev_say(s,
+		       "launch %d: %d ranks (%d-%d of %d) in process group %d, MASTER_PORT %d%s%s",
+		       s->att.launches, n, s->att.rank_base, s->att.rank_base + n - 1,
+		       n * (s->group.size > 0 ? s->group.size : 1), (int)p->child,
+		       s->att.master_port, *s->att.resume ? ", resuming from " : "", s->att.resume);
 	else if (*s->att.resume)
-		sup_say(s, "launch %d: process group %d, resuming from %s", s->att.launches,
-			(int)p->child, s->att.resume);
+		ev_say(s, "launch %d: process group %d, resuming from %s", s->att.launches,
+		       (int)p->child, s->att.resume);
 	else
-		sup_say(s, "launch %d: process group %d", s->att.launches, (int)p->child);
-	sup_event(s, "start", RANK_NONE, -1, s->att.resume, -1, NULL);
+		ev_say(s, "launch %d: process group %d", s->att.launches, (int)p->child);
+	ev_emit(s, "start", RANK_NONE, -1, s->att.resume, -1, NULL);
 	s->att.master_port = 0; /* the next launch takes a fresh one */
 	return ATT_STARTED;
 }
@@ -203,10 +203,10 @@ static int rank_exited(struct sv *s, struct sup_rank *r)
 	    (!rc &&
 	     (p.state == 'Z' || p.state == 'X' || (r->pid_start && p.starttime != r->pid_start)))) {
 		r->gone = 1;
-		sup_say(s,
-			"rank %d (pid %d) has exited after step %lld: not a stall; the "
-			"command's exit status judges it",
-			r->id, (int)r->pid, (long long)r->step);
+		ev_say(s,
+		       "rank %d (pid %d) has exited after step %lld: not a stall; the "
+		       "command's exit status judges it",
+		       r->id, (int)r->pid, (long long)r->step);
 		return 1;
 	}
 	return 0;
@@ -222,7 +222,7 @@ int att_check_deadlines(struct sv *s, int64_t now, char *what, size_t len)
 	if (s->job_deadline && now >= s->job_deadline) {
 		fd_fmt_duration(s->o->timeout_ms, d, sizeof(d));
 		snprintf(what, len, "the job ran past --timeout %s", d);
-		sup_event(s, "timeout", RANK_NONE, s->ranks.max_step, NULL, -1, NULL);
+		ev_emit(s, "timeout", RANK_NONE, s->ranks.max_step, NULL, -1, NULL);
 		return FD_FAIL_TIMEOUT;
 	}
 	do {
@@ -231,7 +231,7 @@ int att_check_deadlines(struct sv *s, int64_t now, char *what, size_t len)
 	} while (st.failure == FD_FAIL_STALL && rank_exited(s, ranks_find(&s->ranks, st.rank)));
 	beats_explain(s, st.what, sizeof(st.what));
 	s->att.stalls++;
-	sup_event(s, "stall", st.rank, st.step, NULL, -1, sup_fields("reason", st.reason));
+	ev_emit(s, "stall", st.rank, st.step, NULL, -1, ev_fields("reason", st.reason));
 	fd_strlcpy(what, st.what, len);
 	return st.failure;
 }
@@ -249,10 +249,10 @@ int att_rank_failed(struct sv *s, char *what, size_t len)
 
 	if (s->phase != PH_RUNNING && s->phase != PH_STACKS)
 		return 0;
-	sup_describe_status(st, st_what, sizeof(st_what));
+	ev_describe_status(st, st_what, sizeof(st_what));
 	snprintf(what, len, "rank %d %s", s->att.rank_base + p->failed, st_what);
-	sup_event(s, "crash", s->att.rank_base + p->failed, s->ranks.max_step, NULL,
-		  tree_status_code(st), NULL);
+	ev_emit(s, "crash", s->att.rank_base + p->failed, s->ranks.max_step, NULL,
+		tree_status_code(st), NULL);
 	return 1;
 }
 
@@ -268,15 +268,15 @@ enum att_exit att_child_exited(struct sv *s, char *what, size_t len)
 		/* Its own status wins, even over a stall whose stacks were being read. */
 		s->att.fail = FD_FAIL_NONE;
 		if (s->o->nproc_per_node > 0)
-			sup_say(s, "all %d ranks exited with status 0", s->procs.nlocal);
+			ev_say(s, "all %d ranks exited with status 0", s->procs.nlocal);
 		else
-			sup_say(s, "the command exited with status 0");
+			ev_say(s, "the command exited with status 0");
 		return ATT_EXIT_OK;
 	}
 	if (s->o->nproc_per_node > 0 && s->procs.failed >= 0)
 		return att_rank_failed(s, what, len) ? ATT_EXIT_CRASH : ATT_EXIT_LATE;
-	sup_event(s, "crash", RANK_NONE, s->ranks.max_step, NULL, tree_status_code(st), NULL);
-	sup_describe_status(st, st_what, sizeof(st_what));
+	ev_emit(s, "crash", RANK_NONE, s->ranks.max_step, NULL, tree_status_code(st), NULL);
+	ev_describe_status(st, st_what, sizeof(st_what));
 	snprintf(what, len, "the command %s", st_what);
 	return ATT_EXIT_CRASH;
 }

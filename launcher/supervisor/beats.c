@@ -187,15 +187,15 @@ void beats_relaunch(struct sv *s)
 	if (!r && (r = beats_watch(s)))
 		snprintf(err, sizeof(err), "%s", strerror(-r));
 	if (r) {
-		sup_say(s,
-			"the heartbeat socket %s was removed and cannot be made again (%s): this "
-			"launch's beats cannot arrive",
-			b->hb.path, err);
+		ev_say(s,
+		       "the heartbeat socket %s was removed and cannot be made again (%s): this "
+		       "launch's beats cannot arrive",
+		       b->hb.path, err);
 		return;
 	}
 	b->poll = b->fast = b->idle = 0;
-	sup_say(s, "the heartbeat socket %s was removed during the last launch: made it again",
-		b->hb.path);
+	ev_say(s, "the heartbeat socket %s was removed during the last launch: made it again",
+	       b->hb.path);
 }
 
 /*

@@ -25,7 +25,7 @@ static int scan_dir(struct sv *s, struct fd_ckpt_scan *scan)
 		return r;
 	prom_learn_ckpt(s, scan);
 	if (*scan->skipped)
-		sup_say(s, "skipping %s: not complete (no completion marker)", scan->skipped);
+		ev_say(s, "skipping %s: not complete (no completion marker)", scan->skipped);
 	return 1;
 }
 
@@ -88,22 +88,22 @@ static void judge_age(struct sv *s, const struct fd_ckpt_scan *scan)
 	fd_fmt_duration(s->o->checkpoint_max_age_ms, l, sizeof(l));
 	if (*scan->newest) {
 		fd_strlcpy(c->warned, scan->newest, sizeof(c->warned));
-		sup_say(s,
-			"the newest complete checkpoint, %s, is %s old (--checkpoint-max-age %s): "
-			"a failure now loses all that training",
-			scan->newest, a, l);
+		ev_say(s,
+		       "the newest complete checkpoint, %s, is %s old (--checkpoint-max-age %s): "
+		       "a failure now loses all that training",
+		       scan->newest, a, l);
 	} else {
 		c->warned_none = 1;
-		sup_say(s,
-			"no complete checkpoint in %s after %s (--checkpoint-max-age %s): a "
-			"failure now loses all of this run",
-			s->o->checkpoint_dir, a, l);
+		ev_say(s,
+		       "no complete checkpoint in %s after %s (--checkpoint-max-age %s): a "
+		       "failure now loses all of this run",
+		       s->o->checkpoint_dir, a, l);
 	}
 	cJSON *o = cJSON_CreateObject();
 
 	if (o)
 		cJSON_AddNumberToObject(o, "age_s", age);
-	sup_event(s, "checkpoint_overdue", RANK_NONE, s->ranks.max_step, scan->newest, -1, o);
+	ev_emit(s, "checkpoint_overdue", RANK_NONE, s->ranks.max_step, scan->newest, -1, o);
 }
 
 /* The newest checkpoint's age is watched while the job runs: for --checkpoint-max-age, and

@@ -54,8 +54,8 @@ void dec_attempt_over(struct sv *s, struct fd_node_state *me)
 	if (!s->stop_signal) {
 		r = ckpt_list(s, me);
 		if (r)
-			sup_say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir,
-				strerror(-r));
+			ev_say(s, "cannot read --checkpoint-dir %s: %s", s->o->checkpoint_dir,
+			       strerror(-r));
 	}
 	fd_strlcpy(me->detail, s->att.what, sizeof(me->detail));
 	dec_state(s, me, fail, fail == FD_FAIL_CRASH ? tree_status_code(p->child_status) : 0, 0);
@@ -66,7 +66,7 @@ void dec_give_up(struct sv *s, const struct fd_decision *d)
 	char why[128];
 
 	if (d->stop_why == FD_STOP_BUDGET) {
-		sup_say(s, "giving up: --max-restarts %d spent", s->o->max_restarts);
+		ev_say(s, "giving up: --max-restarts %d spent", s->o->max_restarts);
 		return;
 	}
 	if (d->last_max_step >= 0)
@@ -74,8 +74,8 @@ void dec_give_up(struct sv *s, const struct fd_decision *d)
 			 (long long)d->last_max_step);
 	else
 		snprintf(why, sizeof(why), "failed the same way");
-	sup_say(s, "giving up: %d restarts in a row resumed from %s and %s", d->no_progress,
-		*d->checkpoint ? d->checkpoint : "the start", why);
+	ev_say(s, "giving up: %d restarts in a row resumed from %s and %s", d->no_progress,
+	       *d->checkpoint ? d->checkpoint : "the start", why);
 }
 
 void dec_restart(struct sv *s, const struct fd_decision *d)
@@ -88,20 +88,20 @@ void dec_restart(struct sv *s, const struct fd_decision *d)
 	s->att.restarts = d->restarts;
 	wait = sup_backoff_ms(s);
 	fd_fmt_duration(wait, b, sizeof(b));
-	sup_say(s, "restart %d of %d after a %s, in %s, from %s", s->att.restarts,
-		s->o->max_restarts, reason, b,
-		*s->att.resume ? s->att.resume : "the start (no complete checkpoint)");
-	sup_event(s, "restart", RANK_NONE, -1, s->att.resume, -1, sup_fields("reason", reason));
+	ev_say(s, "restart %d of %d after a %s, in %s, from %s", s->att.restarts,
+	       s->o->max_restarts, reason, b,
+	       *s->att.resume ? s->att.resume : "the start (no complete checkpoint)");
+	ev_emit(s, "restart", RANK_NONE, -1, s->att.resume, -1, ev_fields("reason", reason));
 }
 
 /* What the group did, said on stderr and in the events log, with the node named. */
-void sup_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line)
+void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line)
 {
 	struct sv *s = ctx;
-	cJSON *o = sup_fields("group", name);
+	cJSON *o = ev_fields("group", name);
 
 	if (strcmp(name, "lost")) /* a loss is said with the stop it brings (sup_on_stop) */
-		sup_say(s, "group: %s", line);
+		ev_say(s, "group: %s", line);
 	if (o) {
 		if (node >= 0)
 			cJSON_AddNumberToObject(o, "node", node);
@@ -109,5 +109,5 @@ void sup_on_group_event(void *ctx, const char *name, int node, const char *host,
 			cJSON_AddStringToObject(o, "host", host);
 		cJSON_AddStringToObject(o, "detail", line);
 	}
-	sup_event(s, "group", RANK_NONE, -1, NULL, -1, o);
+	ev_emit(s, "group", RANK_NONE, -1, NULL, -1, o);
 }

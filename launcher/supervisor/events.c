@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-void sup_say(const struct sv *s, const char *fmt, ...)
+void ev_say(const struct sv *s, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -38,8 +38,8 @@ void sup_say(const struct sv *s, const char *fmt, ...)
  * One JSON line in --events: time, event, restart, rank, step, checkpoint, exit_code always
  * present (null when they do not apply), then the event's own fields. Takes extra.
  */
-void sup_event(struct sv *s, const char *name, int rank, int64_t step, const char *ckpt,
-	       int exit_code, cJSON *extra)
+void ev_emit(struct sv *s, const char *name, int rank, int64_t step, const char *ckpt,
+	     int exit_code, cJSON *extra)
 {
 	cJSON *o;
 	int r;
@@ -79,10 +79,10 @@ void sup_event(struct sv *s, const char *name, int rank, int64_t step, const cha
 		cJSON_AddNullToObject(o, "exit_code");
 	r = fd_jsonl_write(s->events_fd, o);
 	if (r && r != -ENOMEM)
-		sup_say(s, "cannot write --events: %s", strerror(-r));
+		ev_say(s, "cannot write --events: %s", strerror(-r));
 }
 
-cJSON *sup_fields(const char *k1, const char *v1)
+cJSON *ev_fields(const char *k1, const char *v1)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -92,7 +92,7 @@ cJSON *sup_fields(const char *k1, const char *v1)
 }
 
 /* "SIGTERM": the name people grep for. */
-const char *sup_sig_name(int sig)
+const char *ev_sig_name(int sig)
 {
 	static char buf[16];
 	const char *abbrev = sigabbrev_np(sig);
@@ -104,7 +104,7 @@ const char *sup_sig_name(int sig)
 	return buf;
 }
 
-void sup_describe_status(int st, char *out, size_t len)
+void ev_describe_status(int st, char *out, size_t len)
 {
 	if (WIFEXITED(st))
 		snprintf(out, len, "exited with status %d", WEXITSTATUS(st));

@@ -151,7 +151,7 @@ enum helper_start helper_start_preflight(struct sv *s)
 	sp.stdout_to_stderr = !s->o->quiet && s->group.size < 2;
 	sp.capture_stdout = s->o->quiet || s->group.size > 1;
 	if (fd_spawn_start(&sp, &eno, err, sizeof(err))) {
-		sup_say(s, "preflight: %s", err);
+		ev_say(s, "preflight: %s", err);
 		return HELPER_FAILED;
 	}
 	s->helper_text.len = 0;
@@ -193,28 +193,28 @@ enum helper_result helper_exited(struct sv *s, char *detail, size_t len)
 		return HELPER_STOPPED;
 	if (s->phase == PH_GPU_WAIT) {
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
-			sup_say(s, "GPUs still hold compute processes after --gpu-release-timeout; "
-				   "the preflight will judge");
+			ev_say(s, "GPUs still hold compute processes after --gpu-release-timeout; "
+				  "the preflight will judge");
 		return HELPER_GPUS_FREE;
 	}
 	if (s->phase != PH_PREFLIGHT)
 		return HELPER_NOTHING;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		sup_event(s, "preflight", RANK_NONE, -1, NULL, 0, sup_fields("verdict", "fit"));
+		ev_emit(s, "preflight", RANK_NONE, -1, NULL, 0, ev_fields("verdict", "fit"));
 		return HELPER_FIT;
 	}
-	sup_say(s, "preflight: this node is unfit (flightdeck check %s, pid %d); not launching",
-		WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run", (int)h);
+	ev_say(s, "preflight: this node is unfit (flightdeck check %s, pid %d); not launching",
+	       WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run", (int)h);
 	read_codes(s);
 	/* this node's view of the attempt that never launched (the exit event's reason) */
 	s->att.fail = FD_FAIL_PREFLIGHT;
 	snprintf(s->att.what, sizeof(s->att.what), "flightdeck check %s%s%s",
 		 WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "found failures" : "could not run",
 		 s->att.codes[0] ? ": " : "", s->att.codes);
-	cJSON *o = sup_fields("verdict", "unfit");
+	cJSON *o = ev_fields("verdict", "unfit");
 	if (o && s->att.codes[0])
 		cJSON_AddStringToObject(o, "codes", s->att.codes);
-	sup_event(s, "preflight", RANK_NONE, -1, NULL, tree_status_code(st), o);
+	ev_emit(s, "preflight", RANK_NONE, -1, NULL, tree_status_code(st), o);
 	unfit_detail(s, WIFEXITED(st) && WEXITSTATUS(st) == 1, detail, len);
 	return HELPER_UNFIT;
 }
@@ -224,8 +224,8 @@ int helper_check_deadline(struct sv *s, int64_t now)
 {
 	if (!s->deadline || now < s->deadline || s->procs.helper <= 0)
 		return 0;
-	sup_say(s, "the %s helper (pid %d) is past its deadline: killing it",
-		sup_phase_name(s->phase), (int)s->procs.helper);
+	ev_say(s, "the %s helper (pid %d) is past its deadline: killing it",
+	       sup_phase_name(s->phase), (int)s->procs.helper);
 	tree_signal(-s->procs.helper, SIGKILL);
 	return 1;
 }

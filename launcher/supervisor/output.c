@@ -150,16 +150,16 @@ static void sink_report(struct sv *s, struct sup_sink *k)
 	k->dropping = 0;
 	if (!n)
 		return;
-	sup_say(s,
-		"dropped %llu bytes of the command's %s: the reader of flightdeck's %s did not "
-		"keep up (%d MiB buffered)",
-		(unsigned long long)n, k->name, k->name, OUT_BUF_MAX >> 20);
+	ev_say(s,
+	       "dropped %llu bytes of the command's %s: the reader of flightdeck's %s did not "
+	       "keep up (%d MiB buffered)",
+	       (unsigned long long)n, k->name, k->name, OUT_BUF_MAX >> 20);
 	o = cJSON_CreateObject();
 	if (o) {
 		cJSON_AddStringToObject(o, "stream", k->name);
 		cJSON_AddNumberToObject(o, "bytes", (double)n);
 	}
-	sup_event(s, "output_dropped", RANK_NONE, -1, NULL, -1, o);
+	ev_emit(s, "output_dropped", RANK_NONE, -1, NULL, -1, o);
 }
 
 static int sink_append(struct sup_sink *k, const char *p, size_t n)
@@ -441,7 +441,7 @@ void out_watch(struct sv *s, int local, int out_fd, int err_fd)
 			close(out_fd);
 		if (err_fd >= 0)
 			close(err_fd);
-		sup_say(s, "cannot watch the output of local rank %d: out of memory", local);
+		ev_say(s, "cannot watch the output of local rank %d: out of memory", local);
 		return;
 	}
 	out = &o->st[2 * local];
@@ -469,7 +469,7 @@ void out_watch(struct sv *s, int local, int out_fd, int err_fd)
 		r = fd_loop_add(&s->loop, err_fd, EPOLLIN, pump, err);
 	}
 	if (r)
-		sup_say(s, "cannot watch the command's output: %s", strerror(-r));
+		ev_say(s, "cannot watch the command's output: %s", strerror(-r));
 }
 
 void out_close(struct sv *s)

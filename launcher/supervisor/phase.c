@@ -102,7 +102,7 @@ static void stop_tree(struct sv *s, int sig)
 /* A failed attempt's SIGTERM, told in the events log. */
 static void terminate(struct sv *s)
 {
-	sup_event(s, "kill", RANK_NONE, -1, NULL, -1, sup_fields("signal", "SIGTERM"));
+	ev_emit(s, "kill", RANK_NONE, -1, NULL, -1, ev_fields("signal", "SIGTERM"));
 	stop_tree(s, SIGTERM);
 }
 
@@ -249,12 +249,12 @@ static void fail_attempt(struct sv *s, int why, const char *what)
 	grp_halt(&s->group, why, 0, what); /* the other nodes stop theirs now, not after grace */
 	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
 	if (s->procs.child_done) {
-		sup_say(s, "%s", what);
+		ev_say(s, "%s", what);
 		stop_tree(s, SIGTERM);
 		return;
 	}
-	sup_say(s, "%s: stopping process group %d (SIGTERM, %s grace)", what, (int)s->procs.child,
-		g);
+	ev_say(s, "%s: stopping process group %d (SIGTERM, %s grace)", what, (int)s->procs.child,
+	       g);
 	/* A crash has no stuck rank to ask; a stall or a timeout may. */
 	if (why != FD_FAIL_CRASH && stacks_ask(s)) {
 		enter(s, PH_STACKS);
@@ -314,13 +314,13 @@ static void say_noted(struct sv *s)
 	struct sup_rank *r;
 
 	while ((r = ranks_take_back(&s->ranks))) {
-		cJSON *o = sup_fields(NULL, NULL);
+		cJSON *o = ev_fields(NULL, NULL);
 
-		sup_say(s, "rank %d went back from step %lld to step %lld: counted as progress",
-			r->id, (long long)r->back_from, (long long)r->back_to);
+		ev_say(s, "rank %d went back from step %lld to step %lld: counted as progress",
+		       r->id, (long long)r->back_from, (long long)r->back_to);
 		if (o)
 			cJSON_AddNumberToObject(o, "from", (double)r->back_from);
-		sup_event(s, "step_back", r->id, r->back_to, NULL, -1, o);
+		ev_emit(s, "step_back", r->id, r->back_to, NULL, -1, o);
 	}
 }
 
@@ -343,12 +343,12 @@ static void deliver_queued(struct sv *s, int64_t now)
 
 		if (!(s->queued_usr & (1 << i)) || tree_signal(-pg, usr_sigs[i]))
 			continue;
-		sup_say(s, "delivered the queued %s to process group %d", sup_sig_name(usr_sigs[i]),
-			(int)pg);
-		o = sup_fields("signal", sup_sig_name(usr_sigs[i]));
+		ev_say(s, "delivered the queued %s to process group %d", ev_sig_name(usr_sigs[i]),
+		       (int)pg);
+		o = ev_fields("signal", ev_sig_name(usr_sigs[i]));
 		if (o)
 			cJSON_AddBoolToObject(o, "delivered", 1);
-		sup_event(s, "signal", RANK_NONE, -1, NULL, -1, o);
+		ev_emit(s, "signal", RANK_NONE, -1, NULL, -1, o);
 	}
 	s->queued_usr = 0;
 }
@@ -389,8 +389,8 @@ int64_t sup_next_wake(void *arg, int64_t now)
 /* --timeout outside an attempt: a helper is killed, a backoff ends. */
 static void job_timeout(struct sv *s)
 {
-	sup_say(s, "the job ran past --timeout while %s", sup_phase_name(s->phase));
-	sup_event(s, "timeout", RANK_NONE, -1, NULL, -1, NULL);
+	ev_say(s, "the job ran past --timeout while %s", sup_phase_name(s->phase));
+	ev_emit(s, "timeout", RANK_NONE, -1, NULL, -1, NULL);
 	if (s->procs.helper > 0 && !s->procs.helper_done) {
 		s->att.fail = FD_FAIL_TIMEOUT;
 		s->stop_signal = 0;
@@ -532,16 +532,16 @@ static void stop(struct sv *s, const struct stop_cause *c)
 		}
 		grp_halt(&s->group, FD_FAIL_NONE, c->sig, "told to stop");
 		if (scheduler_signalled_all(s, c->sender, who, sizeof(who))) {
-			sup_say(s,
-				"received %s from %s, which sends it to every process of the "
-				"step: not passed on again; waiting up to --grace",
-				sup_sig_name(c->sig), who);
+			ev_say(s,
+			       "received %s from %s, which sends it to every process of the "
+			       "step: not passed on again; waiting up to --grace",
+			       ev_sig_name(c->sig), who);
 			enter(s, PH_STOPPING);
 			tree_stop_delivered(s, c->sig);
 			break;
 		}
-		sup_say(s, "received %s: passing it to process group %d", sup_sig_name(c->sig),
-			(int)s->procs.child);
+		ev_say(s, "received %s: passing it to process group %d", ev_sig_name(c->sig),
+		       (int)s->procs.child);
 		stop_tree(s, c->sig);
 		break;
 	case PH_STOPPING:
@@ -585,13 +585,13 @@ static void on_stop_signal(struct sv *s, int sig, pid_t sender)
 		char d[32];
 
 		fd_fmt_duration(s->o->signal_dedupe_ms, d, sizeof(d));
-		sup_say(s, "second %s within %s of the first: the same request", sup_sig_name(sig),
-			d);
+		ev_say(s, "second %s within %s of the first: the same request", ev_sig_name(sig),
+		       d);
 		return;
 	}
-	sup_event(s, "signal", RANK_NONE, -1, NULL, -1, sup_fields("signal", sup_sig_name(sig)));
+	ev_emit(s, "signal", RANK_NONE, -1, NULL, -1, ev_fields("signal", ev_sig_name(sig)));
 	if (s->stop_signal && s->phase != PH_DECIDING) {
-		sup_say(s, "second %s: killing everything now", sup_sig_name(sig));
+		ev_say(s, "second %s: killing everything now", ev_sig_name(sig));
 		sup_kill(s);
 		return;
 	}
@@ -611,20 +611,20 @@ void sup_on_signal(struct fd_loop *l, int sig, void *arg)
 		return;
 	}
 	if (sig == SIGUSR1 || sig == SIGUSR2) {
-		cJSON *o = sup_fields("signal", sup_sig_name(sig));
+		cJSON *o = ev_fields("signal", ev_sig_name(sig));
 
 		if (s->procs.child > 0 && !s->procs.child_done) {
 			tree_signal(-s->procs.child, sig);
-			sup_say(s, "forwarded %s to process group %d", sup_sig_name(sig),
-				(int)s->procs.child);
+			ev_say(s, "forwarded %s to process group %d", ev_sig_name(sig),
+			       (int)s->procs.child);
 		} else { /* backoff, preflight, GPU wait: for the next launch */
 			s->queued_usr |= sig == SIGUSR1 ? 1 : 2;
-			sup_say(s, "%s while no command runs (%s): queued for the next launch",
-				sup_sig_name(sig), sup_phase_name(s->phase));
+			ev_say(s, "%s while no command runs (%s): queued for the next launch",
+			       ev_sig_name(sig), sup_phase_name(s->phase));
 			if (o)
 				cJSON_AddBoolToObject(o, "queued", 1);
 		}
-		sup_event(s, "signal", RANK_NONE, -1, NULL, -1, o);
+		ev_emit(s, "signal", RANK_NONE, -1, NULL, -1, o);
 		return;
 	}
 	on_stop_signal(s, sig, l->sig_sender);
@@ -664,7 +664,7 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 		if (d->stop_why == FD_STOP_BUDGET || d->stop_why == FD_STOP_NO_PROGRESS)
 			dec_give_up(s, d);
 		if (*d->why)
-			sup_say(s, "%s", d->why);
+			ev_say(s, "%s", d->why);
 		s->final = *d;
 		sup_finish(s, fd_decision_exit_code(d));
 		return;
@@ -686,9 +686,9 @@ void sup_on_stop(void *ctx, const struct fd_decision *d)
 	s->final = *d;
 	s->have_peer_stop = 1;
 	if (*d->why)
-		sup_say(s, "%s: stopping this node (exit %d)", d->why, fd_decision_exit_code(d));
+		ev_say(s, "%s: stopping this node (exit %d)", d->why, fd_decision_exit_code(d));
 	else
-		sup_say(s, "node %d stops the job", d->node);
+		ev_say(s, "node %d stops the job", d->node);
 	stop(s, &(struct stop_cause){.peer = &s->peer_stop});
 }
 
@@ -711,7 +711,7 @@ void sup_on_halt(void *ctx, const struct fd_decision *d)
 		stop_tree(s, SIGTERM);
 		return;
 	}
-	sup_say(s, "%s: stopping process group %d too (SIGTERM, %s grace)", d->why,
-		(int)s->procs.child, g);
+	ev_say(s, "%s: stopping process group %d too (SIGTERM, %s grace)", d->why,
+	       (int)s->procs.child, g);
 	terminate(s);
 }

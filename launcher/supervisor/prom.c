@@ -138,9 +138,9 @@ static void prom_write(struct sv *s, int final)
 		r = fd_prom_replace(s->o->prom_file, text, len, 0, NULL);
 	free(text);
 	if (r && !p->failed)
-		sup_say(s, "cannot write --prom-file %s: %s", s->o->prom_file, strerror(-r));
+		ev_say(s, "cannot write --prom-file %s: %s", s->o->prom_file, strerror(-r));
 	else if (!r && p->failed)
-		sup_say(s, "--prom-file %s written again", s->o->prom_file);
+		ev_say(s, "--prom-file %s written again", s->o->prom_file);
 	p->failed = !!r;
 }
 
@@ -177,7 +177,7 @@ int prom_open(struct sv *s)
 	return 0;
 }
 
-/* Something happened (sup_event): written at the next wake, PROM_GAP_MS after the last. */
+/* Something happened (ev_emit): written at the next wake, PROM_GAP_MS after the last. */
 void prom_event(struct sv *s)
 {
 	struct sup_prom *p = &s->prom;

@@ -95,7 +95,7 @@ int64_t rank_deadline(const struct fd_run_opts *o, const struct sup_rank *r)
 	return fd_deadline_ns(r->progress_ns, rank_limit_ms(o, r)); /* saturates: util.h */
 }
 
-int rank_watched(const struct sup_rank *r)
+int ranks_watched(const struct sup_rank *r)
 {
 	return !r->done && !r->gone;
 }
@@ -175,14 +175,14 @@ int64_t ranks_next_deadline(const struct sup_ranks *t, const struct fd_run_opts 
 	int64_t next = INT64_MAX;
 
 	for (size_t i = 0; i < t->n; i++)
-		if (rank_watched(&t->v[i]) && rank_deadline(o, &t->v[i]) < next)
+		if (ranks_watched(&t->v[i]) && rank_deadline(o, &t->v[i]) < next)
 			next = rank_deadline(o, &t->v[i]);
 	if (ranks_startup_pending(t) && fd_deadline_ns(launch_ns, o->startup_ms) < next)
 		next = fd_deadline_ns(launch_ns, o->startup_ms);
 	return next;
 }
 
-void rank_name(int id, char *out, size_t len)
+void ranks_name(int id, char *out, size_t len)
 {
 	if (id == RANK_OUTPUT)
 		snprintf(out, len, "the output (--progress-regex)");
@@ -201,7 +201,7 @@ static void describe_stall(const struct sup_ranks *t, const struct sup_rank *r, 
 	if (late > 1)
 		snprintf(others, sizeof(others), " (%d of %zu heartbeat sources stalled)", late,
 			 t->n);
-	rank_name(r->id, who, sizeof(who));
+	ranks_name(r->id, who, sizeof(who));
 	fd_fmt_duration((now - r->progress_ns) / NS_PER_MS, d, sizeof(d));
 	if (r->step >= 0)
 		snprintf(step, sizeof(step), " after step %lld", (long long)r->step);
@@ -225,7 +225,7 @@ int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t 
 	st->step = -1;
 	/* Of the ranks past their deadline, the one silent longest is named. */
 	for (size_t i = 0; i < t->n; i++) {
-		if (!rank_watched(&t->v[i]) || now < rank_deadline(o, &t->v[i]))
+		if (!ranks_watched(&t->v[i]) || now < rank_deadline(o, &t->v[i]))
 			continue;
 		late++;
 		if (!r || t->v[i].progress_ns < r->progress_ns)

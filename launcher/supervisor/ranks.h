@@ -67,7 +67,7 @@ struct sup_rank *ranks_add(struct sup_ranks *t, int id, int64_t now);
  */
 struct sup_rank *ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_t now);
 /* Whether r is judged for stalls: not after its done beat, not once its process is gone. */
-int rank_watched(const struct sup_rank *r);
+int ranks_watched(const struct sup_rank *r);
 /* A rank whose step went back and that was not said yet (r->back 1); NULL when none. */
 struct sup_rank *ranks_take_back(struct sup_ranks *t);
 /* How many real ranks (not the output or the file) have beaten. */
@@ -89,6 +89,6 @@ int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t 
 		int64_t now, struct sup_stall *st);
 
 /* "rank 3", "the output (--progress-regex)", "the heartbeat file" */
-void rank_name(int id, char *out, size_t len);
+void ranks_name(int id, char *out, size_t len);
 
 #endif

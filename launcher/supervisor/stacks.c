@@ -38,7 +38,7 @@ int stacks_ask(struct sv *s)
 		/* Remove last time's text so only a fresh dump counts. */
 		if (!stack_path(s, r->id, path, sizeof(path)) && truncate(path, 0) &&
 		    errno != ENOENT)
-			sup_say(s, "cannot empty %s: %s", path, strerror(errno));
+			ev_say(s, "cannot empty %s: %s", path, strerror(errno));
 		if (!fd_pid_signal_checked(r->pid, r->pid_start, s->stack_sig)) {
 			r->stack_asked = 1;
 			asked++;
@@ -75,7 +75,7 @@ int stacks_ready(struct sv *s)
 }
 
 /* 'File "/a/b/train.py", line 81 in main' -> "train.py:81 in main" */
-void stk_frame_short(const char *f, char *out, size_t len)
+void stacks_frame_short(const char *f, char *out, size_t len)
 {
 	const char *q = strchr(f + 6, '"'), *base = f + 6, *line;
 	int n = 0;
@@ -99,7 +99,7 @@ void stk_frame_short(const char *f, char *out, size_t len)
  * the innermost frame of the job's own code, and the innermost frame of all when that is in
  * a library ("train.py:81 in main (in distributed_c10d.py:1541 in all_reduce)").
  */
-void stk_innermost(const char *text, char *out, size_t len)
+void stacks_innermost(const char *text, char *out, size_t len)
 {
 	const char *p = strstr(text, "Current thread"), *first, *own = NULL;
 	char a[256], b[256];
@@ -121,12 +121,12 @@ void stk_innermost(const char *text, char *out, size_t len)
 		if (!strncmp(f + l, "\n\n", 2))
 			break; /* the end of this thread's stack */
 	}
-	stk_frame_short(first, a, sizeof(a));
+	stacks_frame_short(first, a, sizeof(a));
 	if (!own || own == first) {
 		snprintf(out, len, "%s", a);
 		return;
 	}
-	stk_frame_short(own, b, sizeof(b));
+	stacks_frame_short(own, b, sizeof(b));
 	snprintf(out, len, "%s (in %s)", b, a);
 }
 
@@ -136,15 +136,15 @@ static void no_dump(struct sv *s, const struct sup_rank *r)
 	struct fd_proc p;
 
 	if (fd_proc_read(r->pid, &p))
-		sup_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
+		ev_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
 	else if (p.state == 'T' || p.state == 't')
-		sup_say(s, "rank %d (pid %d) is stopped (state T): it cannot dump its stack", r->id,
-			(int)r->pid);
+		ev_say(s, "rank %d (pid %d) is stopped (state T): it cannot dump its stack", r->id,
+		       (int)r->pid);
 	else if (p.state == 'D')
-		sup_say(s, "rank %d (pid %d) is in uninterruptible sleep (state D): no stack",
-			r->id, (int)r->pid);
+		ev_say(s, "rank %d (pid %d) is in uninterruptible sleep (state D): no stack", r->id,
+		       (int)r->pid);
 	else
-		sup_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
+		ev_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
 }
 
 void stacks_collect(struct sv *s)
@@ -163,11 +163,10 @@ void stacks_collect(struct sv *s)
 		    n > 0) {
 			if (n > STACK_TEXT_MAX)
 				text[STACK_TEXT_MAX] = '\0';
-			stk_innermost(text, frame, sizeof(frame));
-			sup_say(s, "rank %d is at %s (whole stacks in the events log)", r->id,
-				frame);
-			sup_event(s, "stacks", r->id, r->step, NULL, -1,
-				  sup_fields("stacks", text));
+			stacks_innermost(text, frame, sizeof(frame));
+			ev_say(s, "rank %d is at %s (whole stacks in the events log)", r->id,
+			       frame);
+			ev_emit(s, "stacks", r->id, r->step, NULL, -1, ev_fields("stacks", text));
 		} else {
 			no_dump(s, r);
 		}

@@ -9,13 +9,13 @@
 #include <stddef.h>
 
 /* 'File "/a/b/train.py", line 81 in main' -> "train.py:81 in main"; else the line as is. */
-void stk_frame_short(const char *f, char *out, size_t len);
+void stacks_frame_short(const char *f, char *out, size_t len);
 
 /*
  * Where the thread the dump calls current is (most recent call first): the innermost frame of
  * the job's own code, and the innermost frame of all when that is in a library
  * ("train.py:81 in main (in distributed_c10d.py:1541 in all_reduce)").
  */
-void stk_innermost(const char *text, char *out, size_t len);
+void stacks_innermost(const char *text, char *out, size_t len);
 
 #endif

@@ -72,21 +72,21 @@ static void summary(struct sv *s, int say)
 	      ru.ru_stime.tv_usec / 1e6;
 	fd_fmt_duration((fd_mono_ns() - s->start_ns) / MS, b, sizeof(b));
 	if (say)
-		sup_say(s, "done: exit %d after %s, %d launch(es), %d restart(s), %llu beat(s)%s%s",
-			s->exit_code, b, s->att.launches, s->att.restarts,
-			(unsigned long long)s->ranks.beats,
-			*s->att.resume ? ", last resumed from " : "", s->att.resume);
+		ev_say(s, "done: exit %d after %s, %d launch(es), %d restart(s), %llu beat(s)%s%s",
+		       s->exit_code, b, s->att.launches, s->att.restarts,
+		       (unsigned long long)s->ranks.beats,
+		       *s->att.resume ? ", last resumed from " : "", s->att.resume);
 	if (say && (hb->malformed || hb->foreign || hb->dropped))
-		sup_say(s,
-			"ignored %llu malformed and %llu foreign heartbeat datagram(s), dropped "
-			"%llu past %d per sender per read",
-			(unsigned long long)hb->malformed, (unsigned long long)hb->foreign,
-			(unsigned long long)hb->dropped, FD_HB_PER_PID);
+		ev_say(s,
+		       "ignored %llu malformed and %llu foreign heartbeat datagram(s), dropped "
+		       "%llu past %d per sender per read",
+		       (unsigned long long)hb->malformed, (unsigned long long)hb->foreign,
+		       (unsigned long long)hb->dropped, FD_HB_PER_PID);
 	if (say && s->output.no_rank)
-		sup_say(s,
-			"ignored %llu output line(s) matching --progress-regex with no rank in "
-			"its rank group",
-			(unsigned long long)s->output.no_rank);
+		ev_say(s,
+		       "ignored %llu output line(s) matching --progress-regex with no rank in "
+		       "its rank group",
+		       (unsigned long long)s->output.no_rank);
 	cJSON *o = cJSON_CreateObject();
 
 	if (o) {
@@ -106,7 +106,7 @@ static void summary(struct sv *s, int say)
 				cJSON_AddNumberToObject(o, "node", s->final.node);
 		}
 	}
-	sup_event(s, "exit", RANK_NONE, s->ranks.max_step, s->att.resume, s->exit_code, o);
+	ev_emit(s, "exit", RANK_NONE, s->ranks.max_step, s->att.resume, s->exit_code, o);
 }
 
 /* Appends to the message; what does not fit is dropped (the writer cuts at a line end). */
@@ -252,7 +252,7 @@ static int hb_open_tmp(struct sv *s, char *err, size_t len)
 	setenv("TMPDIR", saved, 1);
 	free(saved);
 	if (!r)
-		sup_say(s, "%s: the heartbeat socket is under /tmp instead", first);
+		ev_say(s, "%s: the heartbeat socket is under /tmp instead", first);
 	return r;
 }
 
@@ -262,7 +262,7 @@ static int open_loop(struct sv *s)
 	static const struct fd_group_callbacks cb = {.on_decision = sup_on_decision,
 						     .on_stop = sup_on_stop,
 						     .on_halt = sup_on_halt,
-						     .on_event = sup_on_group_event};
+						     .on_event = dec_on_group_event};
 	struct fd_policy pol = {s->o->max_restarts, s->o->no_progress_limit};
 	char err[PATH_MAX + 128];
 	ssize_t n;
@@ -350,12 +350,11 @@ int fd_supervise(const struct fd_run_opts *o)
 	tree_check_proc(s);
 	/* Orphans of the job come to us, not to init, so they can be found and killed. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
-		sup_say(s,
-			"cannot become a child subreaper (%s): daemonised descendants may escape",
-			strerror(errno));
+		ev_say(s, "cannot become a child subreaper (%s): daemonised descendants may escape",
+		       strerror(errno));
 	if (!s->ranks.expected && !s->output.have_re && !o->heartbeat_file)
-		sup_say(s, "no heartbeat source given: stall detection starts with the first beat "
-			   "on FLIGHTDECK_HEARTBEAT");
+		ev_say(s, "no heartbeat source given: stall detection starts with the first beat "
+			  "on FLIGHTDECK_HEARTBEAT");
 
 	sup_preflight(s);
 	r = fd_loop_run(&s->loop);

@@ -310,7 +310,7 @@ void dec_gate(struct sv *s, struct fd_node_state *me);
 void dec_attempt_over(struct sv *s, struct fd_node_state *me);
 void dec_give_up(struct sv *s, const struct fd_decision *d);
 void dec_restart(struct sv *s, const struct fd_decision *d);
-void sup_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line);
+void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line);
 
 /* tree.c: signals to the tree, reaping, and whether it is gone */
 enum tree_state {
@@ -386,11 +386,11 @@ void prom_learn_ckpt(struct sv *s, const struct fd_ckpt_scan *scan);
 void prom_final(struct sv *s);
 
 /* events.c */
-void sup_say(const struct sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sup_event(struct sv *s, const char *name, int rank, int64_t step, const char *ckpt,
-	       int exit_code, cJSON *extra);
-cJSON *sup_fields(const char *k1, const char *v1);
-const char *sup_sig_name(int sig);
-void sup_describe_status(int st, char *out, size_t len);
+void ev_say(const struct sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ev_emit(struct sv *s, const char *name, int rank, int64_t step, const char *ckpt,
+	     int exit_code, cJSON *extra);
+cJSON *ev_fields(const char *k1, const char *v1);
+const char *ev_sig_name(int sig);
+void ev_describe_status(int st, char *out, size_t len);
 
 #endif

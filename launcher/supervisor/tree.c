@@ -49,10 +49,10 @@ static int descendants(struct sv *s, struct fd_proc *procs, size_t max, size_t *
 	if (rc) {
 		*n = 0;
 		if (!s->procs.walk_failed)
-			sup_say(s,
-				"cannot list the process tree in /proc: %s; the tree is "
-				"treated as alive until its deadline",
-				strerror(-rc));
+			ev_say(s,
+			       "cannot list the process tree in /proc: %s; the tree is "
+			       "treated as alive until its deadline",
+			       strerror(-rc));
 		s->procs.walk_failed = 1;
 		return rc;
 	}
@@ -78,11 +78,11 @@ void tree_check_proc(struct sv *s)
 	if (fd_parse_uint(buf, &pid) || pid == (int)getpid())
 		return;
 	s->procs.foreign_proc = 1;
-	sup_say(s,
-		"/proc belongs to another pid namespace (it shows me as pid %d, I am pid %d): "
-		"only the command's own process group is signalled; remount /proc (unshare "
-		"--mount-proc) so that escaped descendants can be found",
-		pid, (int)getpid());
+	ev_say(s,
+	       "/proc belongs to another pid namespace (it shows me as pid %d, I am pid %d): "
+	       "only the command's own process group is signalled; remount /proc (unshare "
+	       "--mount-proc) so that escaped descendants can be found",
+	       pid, (int)getpid());
 }
 
 void tree_free(struct sv *s)
@@ -274,19 +274,19 @@ void tree_stop_delivered(struct sv *s, int sig)
 void tree_kill(struct sv *s)
 {
 	signal_tree(s, SIGKILL, 1);
-	sup_event(s, "kill", RANK_NONE, -1, NULL, -1, sup_fields("signal", "SIGKILL"));
+	ev_emit(s, "kill", RANK_NONE, -1, NULL, -1, ev_fields("signal", "SIGKILL"));
 }
 
 /* Whatever survives SIGKILL past --kill-wait is named and given up on: never wedge here. */
 static void give_up(struct sv *s, const struct fd_proc *procs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		sup_say(s, "pid %d (%s) survives SIGKILL in state %c%s", (int)procs[i].pid,
-			procs[i].comm, procs[i].state,
-			procs[i].state == 'D' ? " (uninterruptible sleep, stuck in the kernel)"
-					      : "");
-	sup_event(s, "kill", RANK_NONE, -1, NULL, -1,
-		  sup_fields("message", "processes survive SIGKILL"));
+		ev_say(s, "pid %d (%s) survives SIGKILL in state %c%s", (int)procs[i].pid,
+		       procs[i].comm, procs[i].state,
+		       procs[i].state == 'D' ? " (uninterruptible sleep, stuck in the kernel)"
+					     : "");
+	ev_emit(s, "kill", RANK_NONE, -1, NULL, -1,
+		ev_fields("message", "processes survive SIGKILL"));
 	s->procs.child_done = 1;
 	s->procs.helper_done = 1;
 	s->procs.child = -1;
@@ -313,8 +313,8 @@ enum tree_state tree_poll(struct sv *s)
 		return TREE_GONE;
 	}
 	if (s->phase == PH_STOPPING && now >= s->deadline) {
-		sup_say(s, "grace period over: SIGKILL to process group %d and %zu descendant(s)",
-			(int)p->child, n);
+		ev_say(s, "grace period over: SIGKILL to process group %d and %zu descendant(s)",
+		       (int)p->child, n);
 		return TREE_GRACE_OVER;
 	}
 	/* Stragglers outside the group, and newcomers, get the same notice: once each. */

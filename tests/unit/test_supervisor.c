@@ -109,16 +109,16 @@ static void ranks_lifecycle(void)
 	struct fd_beat d = {.rank = 0, .step = -1, .done = 1};
 
 	ranks_beat(&t, &d, S(150));
-	CHECK(!rank_watched(r));
+	CHECK(!ranks_watched(r));
 	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(100000), &st), FD_FAIL_NONE);
 	CHECK_EQ_INT(ranks_next_deadline(&t, &o, 0), INT64_MAX);
 	beat(&t, 0, 3, S(160));
-	CHECK(rank_watched(r));
+	CHECK(ranks_watched(r));
 	/* gone: the same */
 	r->gone = 1;
 	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(100000), &st), FD_FAIL_NONE);
 	beat(&t, 0, 4, S(170));
-	CHECK(rank_watched(r));
+	CHECK(ranks_watched(r));
 	/* pid_beats: a process that beats more than once, counted per pid */
 	struct fd_beat p = {.rank = 0, .step = 5, .pid = 100};
 
@@ -225,27 +225,27 @@ static void stack_dumps(void)
 {
 	char out[512];
 
-	stk_innermost(dump, out, sizeof(out));
+	stacks_innermost(dump, out, sizeof(out));
 	CHECK_STREQ(out, "train.py:81 in step (in distributed_c10d.py:1541 in all_reduce)");
 	/* the job's own frame innermost: only it */
-	stk_innermost("Current thread 0x1 (most recent call first):\n"
-		      "  File \"/work/job/train.py\", line 7 in step\n"
-		      "  File \"/work/job/train.py\", line 12 in <module>\n",
-		      out, sizeof(out));
+	stacks_innermost("Current thread 0x1 (most recent call first):\n"
+			 "  File \"/work/job/train.py\", line 7 in step\n"
+			 "  File \"/work/job/train.py\", line 12 in <module>\n",
+			 out, sizeof(out));
 	CHECK_STREQ(out, "train.py:7 in step");
 	/* nothing but library frames in the current thread: the innermost of them */
-	stk_innermost("Current thread 0x1 (most recent call first):\n"
-		      "  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n"
-		      "\n"
-		      "Thread 0x2 (most recent call first):\n"
-		      "  File \"/work/job/train.py\", line 5 in loader\n",
-		      out, sizeof(out));
+	stacks_innermost("Current thread 0x1 (most recent call first):\n"
+			 "  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n"
+			 "\n"
+			 "Thread 0x2 (most recent call first):\n"
+			 "  File \"/work/job/train.py\", line 5 in loader\n",
+			 out, sizeof(out));
 	CHECK_STREQ(out, "threading.py:320 in wait");
-	stk_innermost("Fatal Python error: Aborted\n", out, sizeof(out));
+	stacks_innermost("Fatal Python error: Aborted\n", out, sizeof(out));
 	CHECK_STREQ(out, "(no frame in the dump)");
-	stk_frame_short("File \"/a/b/train.py\", line 81 in main\n", out, sizeof(out));
+	stacks_frame_short("File \"/a/b/train.py\", line 81 in main\n", out, sizeof(out));
 	CHECK_STREQ(out, "train.py:81 in main");
-	stk_frame_short("File \"train.py\" (truncated)\nFile \"x\", line 2", out, sizeof(out));
+	stacks_frame_short("File \"train.py\" (truncated)\nFile \"x\", line 2", out, sizeof(out));
 	CHECK_STREQ(out, "File \"train.py\" (truncated)");
 }
 
