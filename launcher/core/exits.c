@@ -92,14 +92,3 @@ const char *fd_exit_name(const char *cmd, int code)
 		return e->name;
 	return !strcmp(cmd, "run") ? "the command's own exit status" : "exit status";
 }
-
-const char *fd_exit_meaning(const char *cmd, int code)
-{
-	static char buf[32];
-	const struct fd_exit *e = fd_exit_find(cmd, code);
-
-	if (e)
-		return e->meaning;
-	snprintf(buf, sizeof(buf), "exit status %d", code);
-	return buf;
-}

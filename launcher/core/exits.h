@@ -41,7 +41,5 @@ const struct fd_exit *fd_exit_at(size_t i);
 const struct fd_exit *fd_exit_find(const char *cmd, int code);
 /* Its few words; for run, a code without a row is "the command's own exit status". */
 const char *fd_exit_name(const char *cmd, int code);
-/* Its meaning, or "exit status N" when the table has no row. */
-const char *fd_exit_meaning(const char *cmd, int code);
 
 #endif

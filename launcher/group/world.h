@@ -68,7 +68,5 @@ struct fd_world_msg {
 	char text[FD_WORLD_TEXT]; /* RESULT: gpubench's reason; DONE: the finding's message */
 };
 
-const char *fd_world_kind_name(int kind);
-const char *fd_world_outcome_name(int outcome);
 
 #endif
