@@ -129,15 +129,16 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 	    "usage: flightdeck check [--level quick|standard|full] [--only AREA[,AREA]] [--json]\n"
 	    "                        [--prom-file PATH] [--config FILE] [-q] [THRESHOLDS...]\n"
 	    "\n"
-	    "Proves this node fit to run a training job. Exit status: 0 fit (warnings allowed),\n"
-	    "1 unfit (a check failed), 2 usage or configuration error, 3 could not run.\n"
+	    "Proves this node fit to run a training job.\n"
 	    "\n");
 	fd_opt_help(out, t, n);
 	fprintf(
 	    out,
 	    "\nenvironment: FLIGHTDECK_SYSFS_ROOT, FLIGHTDECK_PROC_ROOT, FLIGHTDECK_KMSG "
 	    "and\nFLIGHTDECK_NVML_LIB (seams for tests), NCCL_SOCKET_IFNAME and NCCL_IB_HCA\n(checked when set), "
-	    "NO_COLOR.\n");
+	    "NO_COLOR.\n"
+	    "\nexit status (flightdeck explain N says more):\n");
+	fd_exit_print(out, "check");
 }
 
 static int check_dir(const char *flag, const char *path)

@@ -393,15 +393,9 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 	    "FLIGHTDECK_RESTART_COUNT and, when resuming, FLIGHTDECK_RESUME_FROM;\n"
 	    "PYTHONUNBUFFERED=1 unless it is set.\n"
 	    "\n"
-	    "exit status: the command's own when it ends by itself (128+N for signal N), else\n"
-	    "  2    usage error (bad flag or duration, unreadable --checkpoint-dir)\n"
-	    "  69   preflight failed: this node is unfit (EX_UNAVAILABLE)\n"
-	    "  75   a peer node was lost (EX_TEMPFAIL; multi-node groups)\n"
-	    "  86   gave up: the job kept stalling (--max-restarts or --no-progress-limit)\n"
-	    "       (after repeated crashes: the last crash's own status)\n"
-	    "  124  --timeout reached          125  flightdeck itself failed\n"
-	    "  126  COMMAND cannot be executed 127  COMMAND not found\n"
-	    "  128+N  flightdeck was told to stop by signal N\n");
+	    "exit status: the command's own when it ends by itself (128+N for signal N; after\n"
+	    "repeated crashes, the last crash's), else (flightdeck explain N says more):\n");
+	fd_exit_print(out, "run");
 }
 
 int cmd_run(int argc, char **argv)

@@ -92,3 +92,17 @@ const char *fd_exit_name(const char *cmd, int code)
 		return e->name;
 	return !strcmp(cmd, "run") ? "the command's own exit status" : "exit status";
 }
+
+void fd_exit_print(FILE *out, const char *cmd)
+{
+	for (size_t i = 0; i < fd_exit_count(); i++) {
+		const struct fd_exit *e = &exits[i];
+
+		if (strcmp(e->cmd, cmd))
+			continue;
+		if (e->code == FD_EXIT_SIGNAL_BASE)
+			fprintf(out, "  128+N  %s\n", e->name);
+		else
+			fprintf(out, "  %-6d %s\n", e->code, e->name);
+	}
+}

@@ -11,6 +11,7 @@
 #define FD_EXITS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum fd_exit_code {
 	FD_EXIT_FIT = 0,
@@ -39,6 +40,8 @@ size_t fd_exit_count(void);
 const struct fd_exit *fd_exit_at(size_t i);
 /* The row of cmd's code (a code above 128 finds the 128+N row); NULL when there is none. */
 const struct fd_exit *fd_exit_find(const char *cmd, int code);
+/* cmd's rows for a --help text: "  CODE   words", one a line. */
+void fd_exit_print(FILE *out, const char *cmd);
 /* Its few words; for run, a code without a row is "the command's own exit status". */
 const char *fd_exit_name(const char *cmd, int code);
 
