@@ -94,6 +94,7 @@ static void fmt_hb_uid(const struct fd_opt *o, const void *obj, char *out, size_
 }
 
 static const char *const preflight_words[] = {"none", "quick", "standard", NULL};
+static const char *const forwards_words[] = {"auto", "yes", "no", NULL};
 
 static const struct fd_opt heartbeat_rows[] = {
     {.name = "progress-regex",
@@ -191,6 +192,17 @@ static const struct fd_opt restart_rows[] = {
      .def = "25s",
      DUR_ZERO_OK,
      .off = RUN(grace_ms)},
+    {.name = "forwarding-launcher",
+     .metavar = "WHEN",
+     .help = "the command passes a stop signal on to its own workers: it gets\n"
+	     "the signal alone, so each worker hears it once (yes), or the whole\n"
+	     "process group gets it (no); auto: yes for torchrun, mpirun, mpiexec,\n"
+	     "srun, deepspeed, accelerate, python -m torch.distributed.run",
+     .type = FD_OPT_ENUM,
+     .def = "auto",
+     .off = RUN(forwarding_launcher),
+     .words = forwards_words,
+     .noun = "choice"},
     {.name = "kill-wait",
      .metavar = "DUR",
      .help = "after SIGKILL, before survivors (state D) are named and left",

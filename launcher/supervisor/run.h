@@ -19,6 +19,13 @@ enum fd_preflight {
 	FD_PREFLIGHT_STANDARD,
 };
 
+/* --forwarding-launcher: does the command pass a stop signal on to its own workers? */
+enum {
+	FD_FORWARDS_AUTO,
+	FD_FORWARDS_YES,
+	FD_FORWARDS_NO
+};
+
 struct fd_run_opts {
 	char **argv; /* the command, NULL-terminated */
 
@@ -38,6 +45,7 @@ struct fd_run_opts {
 	int64_t grace_ms;
 	int64_t kill_wait_ms;	  /* after SIGKILL, how long to wait for the tree to go */
 	int64_t signal_dedupe_ms; /* a stop signal again within this of the first: the same */
+	int forwarding_launcher;  /* FD_FORWARDS_*: whether the command passes stops on itself */
 	int max_restarts;
 	int no_progress_limit;
 	int64_t backoff_ms;

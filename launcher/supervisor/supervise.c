@@ -307,6 +307,26 @@ static int open_loop(struct sv *s)
 	return r;
 }
 
+/*
+ * A command that passes a stop signal on to its own workers is signalled alone. With
+ * --nproc-per-node the ranks are flightdeck's own, and there is no launcher between.
+ */
+static void set_launcher(struct sv *s)
+{
+	const char *name = tree_launcher_name(s->o->argv);
+
+	if (s->o->nproc_per_node > 0 || s->o->forwarding_launcher == FD_FORWARDS_NO)
+		return;
+	if (s->o->forwarding_launcher == FD_FORWARDS_YES && !name) {
+		const char *a0 = s->o->argv && s->o->argv[0] ? s->o->argv[0] : "the command";
+		const char *b = strrchr(a0, '/');
+
+		name = b ? b + 1 : a0;
+	}
+	if (name)
+		fd_strlcpy(s->procs.launcher, name, sizeof(s->procs.launcher));
+}
+
 int fd_supervise(const struct fd_run_opts *o)
 {
 	struct sv sv = {0}, *s = &sv;
@@ -317,6 +337,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	s->helper_text.fd = -1;
 	s->procs.child = s->procs.helper = -1;
 	s->procs.failed = -1;
+	set_launcher(s);
 	s->beats.hb.fd = -1;
 	s->group.efd = -1;
 	s->stack_sig = SIGRTMIN + STACK_SIGNAL_OFFSET;

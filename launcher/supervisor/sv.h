@@ -159,6 +159,12 @@ struct sup_procs {
 	int helper_done, helper_status;
 	int walk_failed;  /* a /proc walk failed (said once) */
 	int foreign_proc; /* /proc is another pid namespace's: no walk (tree_check_proc) */
+	/*
+	 * The command is a launcher that passes a stop signal on to its own workers (torchrun,
+	 * mpirun, srun, ...): a stop's signal goes to it alone, and its children count as told.
+	 * launcher: its name, for the messages; "" when it is not one.
+	 */
+	char launcher[32];
 	/* This stop: its signal, whether the group had it, and who had it one by one. */
 	int stop_sig, group_sent;
 	struct sup_sent *sent;
@@ -322,6 +328,12 @@ enum tree_state {
 int tree_signal(pid_t pid, int sig);
 int tree_status_code(int st);
 void tree_reap(struct sv *s);
+/*
+ * The name of a launcher that passes stop signals on to its own workers when argv starts one
+ * (torchrun, mpirun, mpiexec, srun, deepspeed, accelerate, `python -m torch.distributed.run`),
+ * else NULL. Pure: for the unit tests too.
+ */
+const char *tree_launcher_name(char *const *argv);
 void tree_stop(struct sv *s, int sig);
 /* The same, for a signal the scheduler gave every process of the tree itself: none sent. */
 void tree_stop_delivered(struct sv *s, int sig);

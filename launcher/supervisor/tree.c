@@ -149,6 +149,59 @@ static void mark_sent(struct sup_procs *p, const struct fd_proc *f)
 	p->sent[p->n_sent++] = (struct sup_sent){f->pid, f->starttime};
 }
 
+const char *tree_launcher_name(char *const *argv)
+{
+	static const char *const launchers[] = {"torchrun",   "mpirun", "mpiexec",   "orterun",
+						"prterun",    "srun",	"deepspeed", "accelerate",
+						"horovodrun", NULL};
+	static const char *const modules[] = {"torch.distributed.run", "torch.distributed.launch",
+					      "deepspeed.launcher.runner",
+					      "accelerate.commands.launch", NULL};
+	const char *b;
+
+	if (!argv || !argv[0])
+		return NULL;
+	b = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	for (size_t i = 0; launchers[i]; i++)
+		if (!strcmp(b, launchers[i]))
+			return launchers[i];
+	if (strncmp(b, "python", 6))
+		return NULL;
+	/* python[3[.11]] [-u ...] -m MODULE */
+	for (size_t k = 1; argv[k] && argv[k][0] == '-'; k++) {
+		if (strcmp(argv[k], "-m"))
+			continue;
+		for (size_t i = 0; argv[k + 1] && modules[i]; i++)
+			if (!strcmp(argv[k + 1], modules[i]))
+				return modules[i];
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * A stop's notice to a launcher that passes it on: to the launcher alone, its children
+ * (the workers it tells) counted as told, every other member of our group told once as the
+ * group's signal would have; SIGCONT to the group, so a stopped worker can act on the notice.
+ */
+static void signal_launcher(struct sv *s, pid_t pg, int sig, struct fd_proc *procs, size_t n,
+			    int walked)
+{
+	struct sup_procs *p = &s->procs;
+
+	tree_signal(p->child, sig);
+	p->group_sent = 1;
+	for (size_t i = 0; walked && i < n; i++) {
+		if (procs[i].pid == p->child || procs[i].state == 'Z' ||
+		    getpgid(procs[i].pid) != pg)
+			continue;
+		if (procs[i].ppid != p->child)
+			fd_proc_signal(&procs[i], sig);
+		mark_sent(p, &procs[i]);
+	}
+	tree_signal(-pg, SIGCONT);
+}
+
 /*
  * Sends sig to our group and, with all, to every descendant. SIGKILL goes every time it is
  * asked for; any other signal is a stop's notice, and a process that is saving a checkpoint
@@ -164,7 +217,9 @@ static void signal_tree(struct sv *s, int sig, int all)
 	size_t n = 0;
 
 	walked = (all || (once && pg > 0)) && !descendants(s, procs, MAX_PROCS, &n);
-	if (pg > 0 && (!once || !p->group_sent)) {
+	if (pg > 0 && once && *p->launcher && !p->group_sent && pg == p->child) {
+		signal_launcher(s, pg, sig, procs, n, walked);
+	} else if (pg > 0 && (!once || !p->group_sent)) {
 		send_group(pg, sig);
 		if (once) {
 			p->group_sent = 1;
@@ -248,6 +303,9 @@ void tree_stop(struct sv *s, int sig)
 	s->procs.stop_sig = sig; /* a new stop: everyone may have its one notice */
 	s->procs.group_sent = 0;
 	s->procs.n_sent = 0;
+	if (*s->procs.launcher && s->procs.child > 0 && !s->procs.child_done)
+		ev_say(s, "%s to %s (pid %d) alone: it passes it on to its workers",
+		       ev_sig_name(sig), s->procs.launcher, (int)s->procs.child);
 	/* The group first (so the trainer can checkpoint); stragglers outside it later. */
 	signal_tree(s, sig, s->procs.child_done);
 }

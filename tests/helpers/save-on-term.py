@@ -2,13 +2,16 @@
 """A trainer that saves on SIGTERM, for the scheduler tests: every SIGTERM it gets is one line
 in OUT.terms; the first starts a save of SAVE_S seconds (default 4), written in pieces to
 OUT.ckpt, and OUT.saved appears only when the save is whole; then it exits 0. A later
-SIGTERM during the save is counted and ignored: a scheduler that sends two would be seen."""
+SIGTERM during the save is counted and ignored: a scheduler that sends two would be seen.
+Under a launcher that starts several (torchrun), each writes OUT.rankN, N its LOCAL_RANK."""
 import os
 import signal
 import sys
 import time
 
 out = sys.argv[1]
+if "LOCAL_RANK" in os.environ:
+    out += ".rank" + os.environ["LOCAL_RANK"]
 save_s = float(os.environ.get("SAVE_S", "4"))
 terms = []
 
