@@ -1,6 +1,6 @@
 /*
  * test_frame.c - the node group's frames: the codec as a connection sees it (whole, partial,
- * forged, altered, oversized, not ours) and the payloads' round trips and refusals.
+ * forged, altered, oversized, not ours) and the payloads' round trips, refusals and versions.
  */
 #include "testhelp.h"
 #include "frame.h"
@@ -61,9 +61,11 @@ static void frame_not_ours(void)
 	/* an HTTP probe is refused on its first four bytes */
 	CHECK_EQ_INT(fd_frame_parse((const uint8_t *)"GET / HTTP/1.1\r\n", 16, &tok, &f), -EPROTO);
 	CHECK_EQ_INT(fd_frame_parse((const uint8_t *)"GET ", 4, &tok, &f), -EPROTO);
-	buf[4] = 2; /* a later version */
+	buf[4] = FD_FRAME_VERSION + 1; /* a later header */
 	CHECK_EQ_INT(fd_frame_parse(buf, (size_t)n, &tok, &f), -EPROTO);
-	buf[4] = 1;
+	buf[4] = 1; /* the header of payloads without their version byte */
+	CHECK_EQ_INT(fd_frame_parse(buf, 5, &tok, &f), -EPROTO);
+	buf[4] = FD_FRAME_VERSION;
 	buf[5] = 0; /* no such type */
 	CHECK_EQ_INT(fd_frame_parse(buf, (size_t)n, &tok, &f), -EPROTO);
 	buf[5] = FR_TYPE_MAX;
@@ -100,9 +102,10 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), 0);
 	CHECK_STREQ(h2.host, "gpu03");
 	CHECK_EQ_INT(h2.pid, 1234);
-	/* truncated or with trailing bytes: refused */
+	/* truncated: refused; a trailing byte (a later writer's field) is skipped */
 	CHECK_EQ_INT(fd_hello_get(buf, n - 1, &h2), -EBADMSG);
-	CHECK_EQ_INT(fd_hello_get(buf, n + 1, &h2), -EBADMSG);
+	CHECK_EQ_INT(fd_hello_get(buf, n + 1, &h2), 0);
+	CHECK_STREQ(h2.host, "gpu03");
 
 	s.failure = FD_FAIL_STALL;
 	s.status = 0;
@@ -155,10 +158,81 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
 }
 
+/*
+ * Every payload opens with its version byte: another version is refused before any field is
+ * read, an empty payload is cut short, and bytes after the known fields are skipped (a later
+ * writer's additive fields, docs/protocol.md "Changing").
+ */
+static void payload_versions(void)
+{
+	static uint8_t buf[FD_FRAME_MAX];
+	static struct fd_node_state s, s2;
+	static struct fd_world_msg m = {.kind = FW_DONE, .status = 1}, m2;
+	struct fd_decision d = {.verdict = FD_CONTINUE, .node = -1, .master_port = 29500}, d2;
+	struct fd_hello h = {.nnodes = 2, .pid = 7}, h2;
+	size_t n;
+
+	strcpy(h.host, "gpu01");
+	n = fd_hello_put(buf, sizeof(buf), &h);
+	CHECK_EQ_INT(buf[0], FD_HELLO_VERSION);
+	memcpy(buf + n, "\x01\x02\x03", 3);
+	CHECK_EQ_INT(fd_hello_get(buf, n + 3, &h2), 0);
+	CHECK_STREQ(h2.host, "gpu01");
+	CHECK_EQ_INT(fd_hello_get(buf, 0, &h2), -EBADMSG);
+	buf[0] = FD_HELLO_VERSION + 1;
+	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), -EPROTONOSUPPORT);
+	buf[0] = 0;
+	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), -EPROTONOSUPPORT);
+	/* a later version is refused even when it is only one byte long */
+	buf[0] = FD_HELLO_VERSION + 1;
+	CHECK_EQ_INT(fd_hello_get(buf, 1, &h2), -EPROTONOSUPPORT);
+
+	s.failure = FD_FAIL_CRASH;
+	s.status = 1;
+	s.nckpts = 1;
+	strcpy(s.ckpts[0], "step-4");
+	n = fd_state_put(buf, sizeof(buf), &s);
+	CHECK_EQ_INT(buf[0], FD_STATE_VERSION);
+	memcpy(buf + n, "\x00\x00\x00\x09", 4);
+	CHECK_EQ_INT(fd_state_get(buf, n + 4, &s2), 0);
+	CHECK_STREQ(s2.ckpts[0], "step-4");
+	CHECK_EQ_INT(s2.failure, FD_FAIL_CRASH);
+	buf[0] = FD_STATE_VERSION + 1;
+	CHECK_EQ_INT(fd_state_get(buf, n, &s2), -EPROTONOSUPPORT);
+
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(buf[0], FD_DECISION_VERSION);
+	memcpy(buf + n, "\xff", 1);
+	CHECK_EQ_INT(fd_decision_get(buf, n + 1, &d2), 0);
+	CHECK(!memcmp(&d, &d2, sizeof(d)));
+	buf[0] = FD_DECISION_VERSION + 1;
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EPROTONOSUPPORT);
+	/* cut anywhere before master_port, the last field: refused */
+	buf[0] = FD_DECISION_VERSION;
+	for (size_t k = 0; k < n; k++)
+		CHECK_EQ_INT(fd_decision_get(buf, k, &d2), -EBADMSG);
+
+	n = fd_world_put(buf, sizeof(buf), &m);
+	CHECK_EQ_INT(buf[0], FD_WORLD_VERSION);
+	memcpy(buf + n, "\x00\x05hello", 7);
+	CHECK_EQ_INT(fd_world_get(buf, n + 7, &m2), 0);
+	CHECK_EQ_INT(m2.kind, FW_DONE);
+	CHECK_EQ_INT(m2.status, 1);
+	buf[0] = FD_WORLD_VERSION + 1;
+	CHECK_EQ_INT(fd_world_get(buf, n, &m2), -EPROTONOSUPPORT);
+
+	CHECK_EQ_INT(fd_payload_version(FR_BEAT), 0);
+	CHECK_EQ_INT(fd_payload_version(FR_WELCOME), FD_HELLO_VERSION);
+	CHECK_EQ_INT(fd_payload_version(FR_HALT), FD_STATE_VERSION);
+	CHECK_EQ_INT(fd_payload_version(FR_STOP), FD_DECISION_VERSION);
+	CHECK_EQ_INT(fd_payload_version(FR_WORLD), FD_WORLD_VERSION);
+}
+
 const struct unit_test frame_tests[] = {
     {"frame: build and parse, whole and in pieces", frame_round_trip},
     {"frame: another token or any altered byte is refused", frame_forged},
     {"frame: not ours, unknown, oversized", frame_not_ours},
     {"frame: payloads round trip; truncated, odd values and paths refused", payload_round_trips},
+    {"frame: payload versions: another refused, trailing bytes skipped", payload_versions},
     {NULL, NULL},
 };
