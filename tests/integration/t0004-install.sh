@@ -18,7 +18,7 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/nhc/flightdeck.nhc share/flightdeck/k8s/train-indexed-job.yaml \
 	share/flightdeck/k8s/train-preflight-init.yaml share/flightdeck/k8s/train-pytorchjob.yaml \
 	lib/systemd/system/flightdeck-check.service lib/systemd/system/flightdeck-check.timer \
-	share/doc/flightdeck/README.md share/doc/flightdeck/architecture.md; do
+	share/doc/flightdeck/README.md share/doc/flightdeck/architecture.md share/doc/flightdeck/protocol.md; do
 	[ -s "$P/$f" ] || fail "cmake --install did not install $f: $(cat "$TMP/install.log")"
 done
 for f in flightdeck-prolog.sh flightdeck-epilog.sh flightdeck-healthcheck.sh; do
