@@ -889,12 +889,12 @@ def golden_one(path_json):
         if key not in fields or key not in want["fields"] or fields[key] != want["fields"][key]:
             raise ProtocolError("field %s decodes as %r, expected %r"
                                 % (key, fields.get(key), want["fields"].get(key)))
-    again = frame(token, ftype, node, gen, rnd, encode(ftype, fields))
-    if again != raw:
-        at = next((i for i, (a, b) in enumerate(zip(again, raw)) if a != b),
-                  min(len(again), len(raw)))
-        raise ProtocolError("re-encoded, it differs from byte %d on (%d bytes, the file %d)"
-                            % (at, len(again), len(raw)))
+    again = encode(ftype, fields)
+    if frame(token, ftype, node, gen, rnd, again) != raw:
+        at = next((i for i, (a, b) in enumerate(zip(again, payload)) if a != b),
+                  min(len(again), len(payload)))
+        raise ProtocolError("re-encoded, it differs from payload byte %d on (payload %d bytes, "
+                            "the file's %d)" % (at, len(again), len(payload)))
     # the rule for change: trailing bytes are skipped, another version is refused
     if ftype != BEAT:
         if decode(ftype, payload + b"\x00\x07later") != fields:
@@ -926,8 +926,9 @@ def golden(dirs):
         print("golden frames in %s:" % d)
         for n in names:
             try:
+                with open(os.path.join(d, n)) as f:
+                    seen.add(json.load(f)["type_code"])
                 ftype, line = golden_one(os.path.join(d, n))
-                seen.add(ftype)
                 print("  %-14s ok: %s" % (n[:-5] + ".bin", line))
             except (ProtocolError, OSError, ValueError, KeyError, struct.error) as e:
                 bad += 1

@@ -498,12 +498,17 @@ static void golden_compare(const struct golden *g, const uint8_t *frame, size_t 
 		unit_failed = 1;
 		return;
 	}
-	while (at < len && at < n && (uint8_t)file[at] == frame[at])
+	/* the payload first: a different payload changes the header's length and MAC too */
+	while (FD_FRAME_HDR + at < len && FD_FRAME_HDR + at < n &&
+	       (uint8_t)file[FD_FRAME_HDR + at] == frame[FD_FRAME_HDR + at])
 		at++;
-	if (at != len || at != n) {
-		printf("    %s: the codec's %s differs from byte %zu on (%zu bytes, the file %zu): "
-		       "a layout changed without a version bump? docs/protocol.md, \"Changing\"\n",
-		       path, fd_frame_type_name(g->type), at, n, len);
+	if (len != n || memcmp(file, frame, n)) {
+		printf(
+		    "    %s: the codec's %s differs from payload byte %zu on (payload %zu bytes, "
+		    "the file's %zu): a layout changed without a version bump? docs/protocol.md, "
+		    "\"Changing the protocol\"\n",
+		    path, fd_frame_type_name(g->type), at, n - FD_FRAME_HDR,
+		    len < FD_FRAME_HDR ? 0 : len - FD_FRAME_HDR);
 		unit_failed = 1;
 	}
 	free(file);
