@@ -359,6 +359,7 @@ static void on_member(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	struct conn *c = arg;
 	struct tcp *t = c->t;
 	const char *why = NULL;
+	char how[sizeof(c->why)];
 	int r = 0, was_pending = c->node < 0;
 
 	if (events & EPOLLOUT)
@@ -380,7 +381,9 @@ static void on_member(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	}
 	if (r == -EPROTO || r == -EMSGSIZE || r == -EBADMSG)
 		reject(t, c, conn_err_name(r));
-	lose(t, c->node, why ? why : *c->why ? c->why : conn_err_name(r ? r : -EPIPE));
+	/* a copy: lose() frees the connection, c->why with it */
+	fd_strlcpy(how, why ? why : *c->why ? c->why : conn_err_name(r ? r : -EPIPE), sizeof(how));
+	lose(t, c->node, how);
 }
 
 static void on_accept(struct fd_loop *l, int fd, uint32_t events, void *arg)

@@ -4,7 +4,9 @@
 # generation, one for a job of another size, one whose payload has a version this build does not
 # read (docs/protocol.md). Each is refused and counted (an event
 # "rejected"), and the group is unharmed: node 1, starting 2 s late (inside --join-timeout,
-# no false alarm), joins and the job finishes on both nodes.
+# no false alarm), joins and the job finishes on both nodes. Then peers that joined but speak
+# another payload version, a member's STATE and a coordinator's DECISION: each end is refused,
+# its connection ended and its peer lost (exit 75), the versions said.
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/group-lib.sh"
 
@@ -34,6 +36,28 @@ if what == "member-version":  # joins as node 1, then sends a STATE of another p
         buf += more
     gen, rnd = struct.unpack(">II", buf[12:20])
     s.sendall(frame(4, 1, gen, rnd, b"\x09" + bytes(30)))
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    sys.exit(0)
+if what == "coordinator-version":  # node 0 that welcomes, then decides in another version
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(1)
+    ls.settimeout(20)
+    s, _ = ls.accept()
+    s.settimeout(10)
+    buf = b""
+    while len(buf) < 40:
+        more = s.recv(4096)
+        if not more:
+            sys.exit("closed before its HELLO")
+        buf += more
+    s.sendall(frame(2, 0, 0, 0, hello(2, b"")))
+    s.sendall(frame(7, 0, 0, 0, b"\x09" + bytes(40)))
     try:
         while s.recv(4096):
             pass
@@ -119,3 +143,17 @@ expect_agent_rc 0 75
 grep -q "lost: a STATE of payload version 9, this build reads version 1" "$TMP/n0.err" ||
 	{ dump_agents 0; fail "the loss does not say the payload version"; }
 ok "a member speaking another STATE payload version: refused, lost (exit 75), the version said"
+
+# a coordinator whose DECISION has a payload version this build does not read: the member
+# refuses it, ends the connection and stops: the coordinator is lost (exit 75), said with why
+PORT=$(free_port)
+python3 "$TMP/stranger.py" "$PORT" "$FLIGHTDECK_TOKEN" coordinator-version &
+coord=$!
+sleep 0.3
+agent 1 2 --stall-timeout 5s -- "$TMP/job.sh"
+wait_agents 30 1
+wait "$coord" || fail "the stand-in coordinator failed"
+expect_agent_rc 1 75
+grep -q "lost: a DECISION of payload version 9, this build reads version 1" "$TMP/n1.err" ||
+	{ dump_agents 1; fail "the loss does not say the payload version"; }
+ok "a coordinator speaking another DECISION payload version: refused, lost (exit 75), the version said"
