@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -174,6 +175,22 @@ const char *conn_err_name(int err)
 		return "connection timed out";
 	}
 	return strerror(-err);
+}
+
+/*
+ * The peer runs a build that lays this payload out differently. Dropping such frames one by
+ * one would leave a round waiting for a state or a decision that never comes; ending the
+ * connection makes it a lost node, said with this reason, within a round trip.
+ */
+const char *conn_refuse_version(struct conn *c, const struct fd_frame *f)
+{
+	snprintf(c->why, sizeof(c->why),
+		 "a %s of payload version %u, this build reads version %d: the peer runs another "
+		 "flightdeck",
+		 fd_frame_type_name(f->type), f->len ? f->payload[0] : 0,
+		 fd_payload_version(f->type));
+	c->closing = 1;
+	return c->why;
 }
 
 /* Room for n more bytes in the input buffer, which never grows past one whole frame. */

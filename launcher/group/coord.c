@@ -236,9 +236,12 @@ static void welcome(struct tcp *t, struct conn *c, const struct fd_frame *f)
 	uint8_t buf[512];
 	size_t n;
 	int node = (int)f->node;
+	int r = f->type == FR_HELLO ? fd_hello_get(f->payload, f->len, &h) : -EBADMSG;
 
-	if (f->type != FR_HELLO || fd_hello_get(f->payload, f->len, &h)) {
-		reject(t, c, "the first frame is not a HELLO");
+	if (r) {
+		reject(t, c,
+		       r == -EPROTONOSUPPORT ? conn_refuse_version(c, f)
+					     : "the first frame is not a HELLO");
 		c->closing = 1;
 		return;
 	}
@@ -286,6 +289,7 @@ static void on_member_frame(struct conn *c, const struct fd_frame *f)
 	struct tcp *t = c->t;
 	struct fd_node_state s;
 	char why[128];
+	int r;
 
 	if (c->node < 0) {
 		welcome(t, c, f);
@@ -302,7 +306,12 @@ static void on_member_frame(struct conn *c, const struct fd_frame *f)
 	if (f->type == FR_WORLD) { /* the allreduce's own sets order it, not the rounds */
 		struct fd_world_msg m;
 
-		if (f->gen != t->gen || fd_world_get(f->payload, f->len, &m)) {
+		r = fd_world_get(f->payload, f->len, &m);
+		if (r == -EPROTONOSUPPORT) {
+			reject(t, c, conn_refuse_version(c, f));
+			return;
+		}
+		if (f->gen != t->gen || r) {
 			snprintf(why, sizeof(why), "a malformed WORLD or one of generation %u",
 				 f->gen);
 			reject(t, c, why);
@@ -318,7 +327,13 @@ static void on_member_frame(struct conn *c, const struct fd_frame *f)
 		return;
 	}
 	memset(&s, 0, sizeof(s));
-	if ((f->type != FR_STATE && f->type != FR_HALT) || fd_state_get(f->payload, f->len, &s)) {
+	r = f->type == FR_STATE || f->type == FR_HALT ? fd_state_get(f->payload, f->len, &s)
+						      : -EBADMSG;
+	if (r == -EPROTONOSUPPORT) {
+		reject(t, c, conn_refuse_version(c, f));
+		return;
+	}
+	if (r) {
 		snprintf(why, sizeof(why), "a malformed or unexpected %s",
 			 fd_frame_type_name(f->type));
 		reject(t, c, why);
@@ -344,6 +359,7 @@ static void on_member(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	struct conn *c = arg;
 	struct tcp *t = c->t;
 	const char *why = NULL;
+	char how[sizeof(c->why)];
 	int r = 0, was_pending = c->node < 0;
 
 	if (events & EPOLLOUT)
@@ -365,7 +381,9 @@ static void on_member(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	}
 	if (r == -EPROTO || r == -EMSGSIZE || r == -EBADMSG)
 		reject(t, c, conn_err_name(r));
-	lose(t, c->node, why ? why : conn_err_name(r ? r : -EPIPE));
+	/* a copy: lose() frees the connection, c->why with it */
+	fd_strlcpy(how, why ? why : *c->why ? c->why : conn_err_name(r ? r : -EPIPE), sizeof(how));
+	lose(t, c->node, how);
 }
 
 static void on_accept(struct fd_loop *l, int fd, uint32_t events, void *arg)

@@ -93,6 +93,24 @@ const char *fd_frame_type_name(int type)
 	return type > 0 && type < FR_TYPE_MAX ? names[type] : "?";
 }
 
+int fd_payload_version(int type)
+{
+	switch (type) {
+	case FR_HELLO:
+	case FR_WELCOME:
+		return FD_HELLO_VERSION;
+	case FR_STATE:
+	case FR_HALT:
+		return FD_STATE_VERSION;
+	case FR_STOP:
+	case FR_DECISION:
+		return FD_DECISION_VERSION;
+	case FR_WORLD:
+		return FD_WORLD_VERSION;
+	}
+	return 0;
+}
+
 /* ---- fields ------------------------------------------------------------------------------ */
 
 static uint8_t *room(struct fd_wire *w, size_t k)
@@ -222,10 +240,27 @@ static struct fd_wire reader(const uint8_t *p, size_t n)
 	return (struct fd_wire){.rp = p, .cap = n};
 }
 
-/* A reader that took every byte and nothing more: 0, else -EBADMSG. */
+/*
+ * A reader that found every field it knows: 0, else -EBADMSG. Bytes past them are fields a
+ * later writer added at the end of the same version, which this reader has no use for.
+ */
 static int done(const struct fd_wire *w)
 {
-	return w->err || w->n != w->cap ? -EBADMSG : 0;
+	return w->err ? -EBADMSG : 0;
+}
+
+/*
+ * The payload's leading version byte: 0 when it is want, -EBADMSG when there is none,
+ * -EPROTONOSUPPORT for another. Nothing after it is read then: another version may lay out
+ * every byte differently.
+ */
+static int version(struct fd_wire *w, uint8_t want)
+{
+	uint8_t v = wire_get_u8(w);
+
+	if (w->err)
+		return -EBADMSG;
+	return v == want ? 0 : -EPROTONOSUPPORT;
 }
 
 /* ---- payloads ---------------------------------------------------------------------------- */
@@ -234,6 +269,7 @@ size_t fd_hello_put(uint8_t *out, size_t cap, const struct fd_hello *h)
 {
 	struct fd_wire w = writer(out, cap);
 
+	wire_u8(&w, FD_HELLO_VERSION);
 	wire_u32(&w, h->nnodes);
 	wire_u32(&w, h->pid);
 	wire_str(&w, h->host);
@@ -243,7 +279,10 @@ size_t fd_hello_put(uint8_t *out, size_t cap, const struct fd_hello *h)
 int fd_hello_get(const uint8_t *p, size_t n, struct fd_hello *h)
 {
 	struct fd_wire w = reader(p, n);
+	int r = version(&w, FD_HELLO_VERSION);
 
+	if (r)
+		return r;
 	h->nnodes = wire_get_u32(&w);
 	h->pid = wire_get_u32(&w);
 	wire_get_str(&w, h->host, sizeof(h->host));
@@ -255,6 +294,7 @@ size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s)
 	struct fd_wire w = writer(out, cap);
 	int k = s->nckpts < 0 ? 0 : s->nckpts > FD_GROUP_CKPTS ? FD_GROUP_CKPTS : s->nckpts;
 
+	wire_u8(&w, FD_STATE_VERSION);
 	wire_u32(&w, (uint32_t)s->failure);
 	wire_u32(&w, (uint32_t)s->status);
 	wire_u8(&w, (uint8_t) !!s->ended);
@@ -270,7 +310,10 @@ size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s)
 int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s)
 {
 	struct fd_wire w = reader(p, n);
+	int r = version(&w, FD_STATE_VERSION);
 
+	if (r)
+		return r;
 	s->failure = (int)wire_get_u32(&w);
 	s->status = (int)wire_get_u32(&w);
 	s->ended = wire_get_u8(&w);
@@ -293,6 +336,7 @@ size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d)
 {
 	struct fd_wire w = writer(out, cap);
 
+	wire_u8(&w, FD_DECISION_VERSION);
 	wire_u8(&w, (uint8_t)d->verdict);
 	wire_u8(&w, (uint8_t)d->stop_why);
 	wire_u8(&w, (uint8_t)d->failure);
@@ -312,8 +356,11 @@ size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d)
 int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d)
 {
 	struct fd_wire w = reader(p, n);
+	int r;
 
 	memset(d, 0, sizeof(*d));
+	if ((r = version(&w, FD_DECISION_VERSION)))
+		return r;
 	d->verdict = wire_get_u8(&w);
 	d->stop_why = wire_get_u8(&w);
 	d->failure = wire_get_u8(&w);
@@ -376,10 +423,12 @@ size_t fd_world_put(uint8_t *out, size_t cap, const struct fd_world_msg *m)
 int fd_world_get(const uint8_t *p, size_t n, struct fd_world_msg *m)
 {
 	struct fd_wire w = reader(p, n);
-	uint8_t version = wire_get_u8(&w);
 	uint64_t busbw, algbw;
+	int r;
 
 	memset(m, 0, sizeof(*m));
+	if ((r = version(&w, FD_WORLD_VERSION)))
+		return r;
 	m->kind = wire_get_u8(&w);
 	m->set = wire_get_u32(&w);
 	m->rank = (int)wire_get_u32(&w);
@@ -401,9 +450,9 @@ int fd_world_get(const uint8_t *p, size_t n, struct fd_world_msg *m)
 	wire_get_str(&w, m->value, sizeof(m->value));
 	wire_get_str(&w, m->expected, sizeof(m->expected));
 	wire_get_str(&w, m->text, sizeof(m->text));
-	if (version != FD_WORLD_VERSION || m->kind < FW_START || m->kind >= FW_KIND_MAX ||
-	    m->rank < 0 || m->size < 0 || m->size > 65536 || (m->size && m->rank >= m->size) ||
-	    m->full > 1 || m->outcome >= FWO_MAX || m->ok > 1 || m->nranks < 0 || m->nodes < 0 ||
+	if (m->kind < FW_START || m->kind >= FW_KIND_MAX || m->rank < 0 || m->size < 0 ||
+	    m->size > 65536 || (m->size && m->rank >= m->size) || m->full > 1 ||
+	    m->outcome >= FWO_MAX || m->ok > 1 || m->nranks < 0 || m->nodes < 0 ||
 	    m->bytes >= 1e18 || busbw >= WORLD_MILLI_MAX || algbw >= WORLD_MILLI_MAX ||
 	    m->status > 3 || m->unfit > 1 || strspn(m->id, "0123456789abcdef") != strlen(m->id))
 		return -EBADMSG;

@@ -7,7 +7,7 @@
  * big-endian:
  *
  *    0  magic "FDGF"          12  generation  u32
- *    4  version u8 (1)        16  round       u32
+ *    4  version u8 (2)        16  round       u32
  *    5  type u8               20  payload length u32
  *    6  flags u16 (0)         24  MAC, 16 bytes: HMAC-SHA256(token, bytes 0-23 || payload)
  *    8  sender's node u32     40  payload
@@ -16,6 +16,11 @@
  * covers every header field, so a frame cannot be moved to another node, generation or round.
  * A parse never trusts the length before the MAC is checked only in one way: a length over
  * FD_FRAME_MAX is refused at once, so a forged header cannot make the reader buffer 4 GiB.
+ *
+ * docs/protocol.md is the specification, down to every payload's bytes. Each payload opens with
+ * its own version byte; a reader skips bytes after the fields it knows (a later writer's
+ * additive fields) and refuses a payload version it does not know (-EPROTONOSUPPORT), so a
+ * layout changed without a new version can never be misread.
  */
 #ifndef FD_FRAME_H
 #define FD_FRAME_H
@@ -28,11 +33,16 @@
 #include "world.h"
 
 #define FD_FRAME_MAGIC	 0x46444746u /* "FDGF" */
-#define FD_FRAME_VERSION 1
+#define FD_FRAME_VERSION 2	     /* the header's layout */
 #define FD_FRAME_HDR	 40
 #define FD_FRAME_MAC	 16
 #define FD_FRAME_MAX	 65536 /* payload bytes */
 #define FD_TOKEN_MAX	 256
+
+/* The payloads' own version bytes (WORLD's, FD_WORLD_VERSION, is in world.h). */
+#define FD_HELLO_VERSION    1 /* HELLO, WELCOME */
+#define FD_STATE_VERSION    1 /* STATE, HALT */
+#define FD_DECISION_VERSION 1 /* DECISION, STOP */
 
 enum fd_frame_type {
 	FR_HELLO = 1, /* member -> coordinator: who I am */
@@ -74,7 +84,16 @@ long fd_frame_build(uint8_t *out, size_t cap, int type, uint32_t node, uint32_t 
 
 const char *fd_frame_type_name(int type);
 
+/* The payload version this build writes and reads for a frame type; 0 for BEAT (no payload). */
+int fd_payload_version(int type);
+
 /* ---- payloads ---------------------------------------------------------------------------- */
+
+/*
+ * Every fd_*_get below returns 0, -EBADMSG (cut short, a string over its bound or holding a
+ * NUL, a value the sender could not have meant) or -EPROTONOSUPPORT (a payload version this
+ * build does not read: the peer runs another build). Bytes after the known fields are skipped.
+ */
 
 /* A writer and a reader of big-endian fields; a short buffer sets err, nothing overflows. */
 struct fd_wire {
@@ -102,11 +121,14 @@ struct fd_hello {
 	char host[256];
 };
 
-/* HELLO, WELCOME (nnodes only), HALT (failure and signal in a node state) */
+/* HELLO, and WELCOME (nnodes only, pid 0, host ""). */
 size_t fd_hello_put(uint8_t *out, size_t cap, const struct fd_hello *h);
 int fd_hello_get(const uint8_t *p, size_t n, struct fd_hello *h);
 
-/* STATE: a node's state (fd_node_state) with its checkpoint list and its detail text. */
+/*
+ * STATE: a node's state (fd_node_state) with its checkpoint list and its detail text; HALT
+ * (failure, stop signal and detail in a node state).
+ */
 size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s);
 int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s);
 
@@ -115,9 +137,8 @@ size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d);
 int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d);
 
 /*
- * WORLD: an fd_world_msg, after a version byte (FD_WORLD_VERSION; another is refused, so a
- * payload laid out differently is never misread). Numbers the sender could not have meant (a
- * rank past the size, an id that is not hex, a bandwidth past 1e12 GB/s) are refused.
+ * WORLD: an fd_world_msg. Numbers the sender could not have meant (a rank past the size, an id
+ * that is not hex, a bandwidth past 1e12 GB/s) are refused.
  */
 size_t fd_world_put(uint8_t *out, size_t cap, const struct fd_world_msg *m);
 int fd_world_get(const uint8_t *p, size_t n, struct fd_world_msg *m);

@@ -65,7 +65,9 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 {
 	struct tcp *t = c->t;
 	struct fd_decision d;
+	struct fd_hello h;
 	char why[128];
+	int r = 0;
 
 	if (f->node != 0) {
 		snprintf(why, sizeof(why), "a frame from node %u on the coordinator's connection",
@@ -78,7 +80,7 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 	case FR_BEAT:
 		return;
 	case FR_WELCOME:
-		if (t->welcomed)
+		if (t->welcomed || (r = fd_hello_get(f->payload, f->len, &h)))
 			break;
 		t->welcomed = 1;
 		t->gen = f->gen;
@@ -95,14 +97,14 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 	case FR_WORLD: {
 		struct fd_world_msg m;
 
-		if (!t->welcomed || f->gen != t->gen || fd_world_get(f->payload, f->len, &m))
+		if (!t->welcomed || (r = fd_world_get(f->payload, f->len, &m)) || f->gen != t->gen)
 			break;
 		tcp_deliver_world(t, 0, &m);
 		return;
 	}
 	case FR_STOP:
 	case FR_DECISION:
-		if (!t->welcomed || fd_decision_get(f->payload, f->len, &d))
+		if (!t->welcomed || (r = fd_decision_get(f->payload, f->len, &d)))
 			break;
 		if (f->type == FR_STOP) {
 			if (f->gen == t->gen && f->round == t->round)
@@ -123,6 +125,11 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 		return;
 	default:
 		break;
+	}
+	if (r == -EPROTONOSUPPORT) {
+		t->rejected++;
+		tcp_event(t, "rejected", 0, t->coord_host, "refused %s", conn_refuse_version(c, f));
+		return;
 	}
 	snprintf(why, sizeof(why), "an unexpected or malformed %s (generation %u round %u)",
 		 fd_frame_type_name(f->type), f->gen, f->round);
@@ -188,7 +195,7 @@ static void on_coord(struct fd_loop *l, int fd, uint32_t events, void *arg)
 		t->up = NULL;
 		return;
 	}
-	coordinator_lost(t, why ? why : conn_err_name(r ? r : -EPIPE));
+	coordinator_lost(t, why ? why : *c->why ? c->why : conn_err_name(r ? r : -EPIPE));
 }
 
 /* A non-blocking connect to the coordinator at sa, finished in on_coord. */

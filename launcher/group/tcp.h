@@ -31,8 +31,9 @@ struct conn {
 	size_t in_len, in_cap;
 	uint8_t *out;
 	size_t out_len, out_cap;
-	int want_out; /* EPOLLOUT is on */
-	int closing;  /* an error ended it: close after this dispatch */
+	int want_out;  /* EPOLLOUT is on */
+	int closing;   /* an error ended it: close after this dispatch */
+	char why[192]; /* why a frame read made this end close it; "" */
 };
 
 /*
@@ -115,6 +116,11 @@ int conn_flush(struct conn *c);
 void conn_flush_blocking(struct conn *c, int64_t ms);
 void conn_sockopts(struct tcp *t, int fd);
 const char *conn_err_name(int err);
+/*
+ * The frame's payload has a version this build does not read: says so in c->why, which it
+ * returns, and closes the connection after this dispatch (docs/protocol.md, "Changing").
+ */
+const char *conn_refuse_version(struct conn *c, const struct fd_frame *f);
 
 /* group-wide */
 void tcp_event(struct tcp *t, const char *name, int node, const char *host, const char *fmt, ...)

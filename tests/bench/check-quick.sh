@@ -3,14 +3,22 @@
 # 8-HCA NDR fixture, the IB counter window excluded (--counter-window 0: the window is a
 # deliberate sleep, 1 s by default). Target: under 50 ms. Beside it, the same checks as a
 # shell script (tests/bench/shell-equivalent.sh), for scale. Prints min / median / p95 / mean.
+# QUICK=1 (ctest's bench-quick-check-quick): 5 runs by default. $FLIGHTDECK names the binary
+# (nothing is built then), else build/flightdeck, built when missing; $FIXTURES a directory of
+# fixture trees (tests/fixtures/make-fixtures.sh) to use instead of making them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-RUNS=${1:-200}
-[ -x build/flightdeck ] || { cmake -S . -B build >/dev/null && cmake --build build -j >/dev/null; }
+if [ "${QUICK:-0}" = 1 ]; then RUNS=${1:-5}; else RUNS=${1:-200}; fi
+FD=${FLIGHTDECK:-$PWD/build/flightdeck}
+[ -n "${FLIGHTDECK:-}" ] || [ -x build/flightdeck ] || { cmake -S . -B build >/dev/null && cmake --build build -j >/dev/null; }
 FX=$(mktemp -d)
 trap 'rm -rf "$FX"' EXIT
-sh tests/fixtures/make-fixtures.sh "$FX"
-F=$FX/healthy-ndr8
+if [ -n "${FIXTURES:-}" ] && [ -d "$FIXTURES/healthy-ndr8" ]; then
+	F=$FIXTURES/healthy-ndr8 # the build's trees (ctest): making them takes seconds
+else
+	sh tests/fixtures/make-fixtures.sh "$FX"
+	F=$FX/healthy-ndr8
+fi
 : >"$FX/kmsg.log"
 cp tests/fixtures/kmsg/xid-app.kmsg "$FX/kmsg.log"
 
@@ -35,9 +43,9 @@ time_runs() {
 
 echo "flightdeck check --level quick, healthy 8-HCA NDR fixture + 8 GPUs, $RUNS runs (ms)"
 printf '%-44s %8s %8s %8s %8s\n' "" min median p95 mean
-time_runs "flightdeck check --level quick" ./build/flightdeck check --level quick --counter-window 0 \
+time_runs "flightdeck check --level quick" "$FD" check --level quick --counter-window 0 \
 	--sysfs-root "$F/sys" --proc-root "$F/proc" --kmsg "$FX/kmsg.log" --json
-time_runs "flightdeck check --level quick (text)" ./build/flightdeck check --level quick --counter-window 0 \
+time_runs "flightdeck check --level quick (text)" "$FD" check --level quick --counter-window 0 \
 	--sysfs-root "$F/sys" --proc-root "$F/proc" --kmsg "$FX/kmsg.log"
 time_runs "/bin/true (process start on this machine)" /bin/true
 time_runs "shell script doing the same reads" sh tests/bench/shell-equivalent.sh "$F/sys" "$F/proc" "$FX/kmsg.log"

@@ -34,8 +34,15 @@ What is measured:
     to the last node's `start` event of launch 2, and to the first beat of launch 2 on every node
     (the job appends `date +%s.%N` to a file on each beat).
 
+The frames (docs/protocol.md) are encoded and decoded here by a codec of its own, not the C one.
+--golden DIR... checks it against golden frames instead (tests/fixtures/frames, see its README):
+every NAME.bin is parsed with NAME.json's token, its header and fields compared with NAME.json,
+re-encoded to the same bytes; trailing bytes must be skipped and another payload version refused.
+Exit 1 on any difference.
+
 Usage: group_sim.py FLIGHTDECK [--sizes 64,256,1024] [--restarts R] [--hold-ms MS]
        [--loss-nodes N] [--skip-loss] [--skip-stall]
+       group_sim.py --golden DIR...
 """
 import argparse
 import hashlib
@@ -55,19 +62,22 @@ import sys
 import tempfile
 import time
 
-# launcher/group/frame.h
+# The frames of docs/protocol.md (launcher/group/frame.h, frame.c): a second implementation, so
+# the specification is checked by more than the C encoder (--golden).
 MAGIC = 0x46444746  # "FDGF"
-VERSION = 1
+VERSION = 2  # the header's layout
 HDR = 40
 MAC_LEN = 16
 FRAME_MAX = 65536
-HELLO, WELCOME, BEAT, STATE, HALT, STOP, DECISION = range(1, 8)
+HELLO, WELCOME, BEAT, STATE, HALT, STOP, DECISION, WORLD = range(1, 9)
 TYPE_NAMES = {HELLO: "HELLO", WELCOME: "WELCOME", BEAT: "BEAT", STATE: "STATE", HALT: "HALT",
-              STOP: "STOP", DECISION: "DECISION"}
+              STOP: "STOP", DECISION: "DECISION", WORLD: "WORLD"}
 # launcher/group/group.h
 CONTINUE, RESTART, STOP_VERDICT = 0, 1, 2
 VERDICT_NAMES = {CONTINUE: "CONTINUE", RESTART: "RESTART", STOP_VERDICT: "STOP"}
 STOP_BUDGET, STOP_PEER_LOST = 2, 6  # enum fd_stop_why: FD_STOP_FAILURE = 1, ...
+FAIL_LAUNCH = 6  # the last enum fd_fail
+CKPTS_MAX = 16  # FD_GROUP_CKPTS
 RUN_PEER_LOST = 75
 
 ROUND_WAIT_S = 10.0  # a round whose DECISION has not reached every member by then: failure
@@ -76,13 +86,64 @@ JOIN_WAIT_S = 30.0
 FD_SPARE = 64  # descriptors besides the members' sockets, in either process
 TICK = os.sysconf("SC_CLK_TCK")
 HDR_STRUCT = struct.Struct(">IBBHIIII")
-# DECISION (fd_decision_put): verdict, stop_why, failure, node, status, stop_signal, restarts,
-# no_progress, last_max_step; then checkpoint (string), gen, why (string)
-DECISION_HEAD = struct.Struct(">BBBiIIIIq")
+
+# Each payload: its version byte, then its fields in order, as (name, wire type). Wire types:
+# u8 u16 u32 (unsigned); i32, i64 (a u32 or u64 read as two's complement); count (a u64 of a
+# double, 0 unless in (0, 1e18)); milli (a u64 of whole thousandths of a double, 0 unless in
+# (0, 1e12)); ("str", N) (a u16 length and at most N bytes, no NUL); ("strs", K, N) (a u8 count,
+# at most K, of such strings).
+HELLO_FIELDS = [("nnodes", "u32"), ("pid", "u32"), ("host", ("str", 255))]
+STATE_FIELDS = [("failure", "i32"), ("status", "i32"), ("ended", "u8"), ("stop_signal", "i32"),
+                ("max_step", "i64"), ("ckpts", ("strs", CKPTS_MAX, 255)),
+                ("detail", ("str", 1023))]
+DECISION_FIELDS = [("verdict", "u8"), ("stop_why", "u8"), ("failure", "u8"), ("node", "i32"),
+                   ("status", "i32"), ("stop_signal", "i32"), ("restarts", "i32"),
+                   ("no_progress", "i32"), ("last_max_step", "i64"),
+                   ("checkpoint", ("str", 255)), ("gen", "u32"), ("why", ("str", 255)),
+                   ("master_port", "u16")]
+WORLD_FIELDS = [("kind", "u8"), ("set", "u32"), ("rank", "i32"), ("size", "i32"),
+                ("timeout_ms", "u32"), ("full", "u8"), ("id", ("str", 256)), ("outcome", "u8"),
+                ("ok", "u8"), ("nranks", "i32"), ("nodes", "i32"), ("bytes", "count"),
+                ("busbw", "milli"), ("algbw", "milli"), ("status", "u8"), ("unfit", "u8"),
+                ("code", ("str", 31)), ("subject", ("str", 63)), ("value", ("str", 95)),
+                ("expected", ("str", 95)), ("text", ("str", 511))]
+MILLI_MAX = 1e15  # thousandths: 1e12 GB/s, past any link
+
+
+def state_ok(v):
+    return (0 <= v["failure"] <= FAIL_LAUNCH and 0 <= v["status"] <= 255 and v["ended"] <= 1
+            and 0 <= v["stop_signal"] <= 64)
+
+
+def decision_ok(v):
+    return (v["verdict"] <= STOP_VERDICT and v["stop_why"] <= STOP_PEER_LOST and
+            v["failure"] <= FAIL_LAUNCH and v["node"] >= -1 and 0 <= v["status"] <= 255 and
+            0 <= v["stop_signal"] <= 64 and v["restarts"] >= 0 and v["no_progress"] >= 0 and
+            "/" not in v["checkpoint"] and v["checkpoint"] not in (".", ".."))
+
+
+def world_ok(v):
+    return (1 <= v["kind"] <= 5 and v["rank"] >= 0 and 0 <= v["size"] <= 65536 and
+            (v["size"] == 0 or v["rank"] < v["size"]) and v["full"] <= 1 and v["outcome"] < 7
+            and v["ok"] <= 1 and v["nranks"] >= 0 and v["nodes"] >= 0 and v["status"] <= 3 and
+            v["unfit"] <= 1 and all(c in "0123456789abcdef" for c in v["id"]))
+
+
+# type -> (payload name, its version, its fields, the reader's bounds on the values)
+PAYLOADS = {HELLO: ("HELLO", 1, HELLO_FIELDS, None), WELCOME: ("HELLO", 1, HELLO_FIELDS, None),
+            STATE: ("STATE", 1, STATE_FIELDS, state_ok), HALT: ("STATE", 1, STATE_FIELDS, state_ok),
+            STOP: ("DECISION", 1, DECISION_FIELDS, decision_ok),
+            DECISION: ("DECISION", 1, DECISION_FIELDS, decision_ok),
+            WORLD: ("WORLD", 1, WORLD_FIELDS, world_ok)}
+BOOLS = {"ended", "full", "ok", "unfit"}  # written as 0 or 1 whatever the value
 
 
 class ProtocolError(Exception):
     pass
+
+
+class UnknownVersion(ProtocolError):
+    """A payload version this reader does not read: the peer runs another build."""
 
 
 def mac(token, hdr24, payload):
@@ -113,40 +174,119 @@ def parse(token, buf, off):
     return (ftype, node, gen, rnd, payload), HDR + plen
 
 
-def put_str(s):
+def _put_str(s):
     b = s.encode()
+    if len(b) > 0xFFFF:
+        raise ValueError("a string over 65535 bytes")
     return struct.pack(">H", len(b)) + b
 
 
+def encode(ftype, v):
+    """The payload of a frame of type ftype from the values v (a dict named as in *_FIELDS)."""
+    if ftype == BEAT:
+        return b""
+    _, version, fields, _ = PAYLOADS[ftype]
+    out = [struct.pack(">B", version)]
+    for name, kind in fields:
+        x = v[name]
+        if name in BOOLS:
+            x = 1 if x else 0
+        if kind == "u8":
+            out.append(struct.pack(">B", x & 0xFF))
+        elif kind == "u16":
+            out.append(struct.pack(">H", x & 0xFFFF))
+        elif kind in ("u32", "i32"):
+            out.append(struct.pack(">I", x & 0xFFFFFFFF))
+        elif kind == "i64":
+            out.append(struct.pack(">Q", x & 0xFFFFFFFFFFFFFFFF))
+        elif kind == "count":
+            out.append(struct.pack(">Q", int(x) if 0 < x < 1e18 else 0))
+        elif kind == "milli":
+            out.append(struct.pack(">Q", int(x * 1000.0 + 0.5) if 0 < x < MILLI_MAX / 1000 else 0))
+        elif kind[0] == "str":
+            out.append(_put_str(x))
+        else:  # strs: the newest first, at most kind[1]
+            xs = x[:kind[1]]
+            out.append(struct.pack(">B", len(xs)))
+            out.extend(_put_str(s) for s in xs)
+    return b"".join(out)
+
+
+class _Reader:
+    def __init__(self, p, what):
+        self.p, self.off, self.what = p, 0, what
+
+    def take(self, k):
+        if self.off + k > len(self.p):
+            raise ProtocolError("a malformed %s (cut short at byte %d)" % (self.what, self.off))
+        b = self.p[self.off:self.off + k]
+        self.off += k
+        return b
+
+    def num(self, fmt):
+        s = struct.Struct(fmt)
+        return s.unpack(self.take(s.size))[0]
+
+    def string(self, most):
+        b = self.take(self.num(">H"))
+        if len(b) > most or b"\0" in b:
+            raise ProtocolError("a malformed %s (a string over %d bytes or holding a NUL)"
+                                % (self.what, most))
+        return b.decode(errors="replace")
+
+
+def decode(ftype, p):
+    """The values of a payload of type ftype, as the C reader gives them. Raises UnknownVersion
+    for a version this reader does not read, ProtocolError for a malformed payload; bytes after
+    the known fields are skipped (a later writer's additive fields)."""
+    if ftype == BEAT:
+        return {}  # no payload: whatever a BEAT carries is ignored
+    name, version, fields, ok = PAYLOADS[ftype]
+    r = _Reader(p, TYPE_NAMES[ftype])
+    got = r.num(">B")
+    if got != version:
+        raise UnknownVersion("a %s of payload version %d, this reader reads version %d"
+                             % (TYPE_NAMES[ftype], got, version))
+    v = {}
+    for fname, kind in fields:
+        if kind in ("u8", "u16", "u32"):
+            v[fname] = r.num({"u8": ">B", "u16": ">H", "u32": ">I"}[kind])
+        elif kind == "i32":
+            v[fname] = r.num(">i")
+        elif kind == "i64":
+            v[fname] = r.num(">q")
+        elif kind == "count":
+            v[fname] = r.num(">Q")
+            if v[fname] >= 1e18:
+                raise ProtocolError("a malformed %s (%s)" % (TYPE_NAMES[ftype], fname))
+        elif kind == "milli":
+            m = r.num(">Q")
+            if m >= MILLI_MAX:
+                raise ProtocolError("a malformed %s (%s)" % (TYPE_NAMES[ftype], fname))
+            v[fname] = m / 1000.0
+        elif kind[0] == "str":
+            v[fname] = r.string(kind[1])
+        else:
+            k = r.num(">B")
+            if k > kind[1]:
+                raise ProtocolError("a malformed %s (%d %s)" % (TYPE_NAMES[ftype], k, fname))
+            v[fname] = [r.string(kind[2]) for _ in range(k)]
+    if ok and not ok(v):
+        raise ProtocolError("a malformed %s (a value out of bounds)" % TYPE_NAMES[ftype])
+    return v
+
+
 def hello_payload(nnodes, host):
-    return struct.pack(">II", nnodes, os.getpid()) + put_str(host)
+    return encode(HELLO, {"nnodes": nnodes, "pid": os.getpid(), "host": host})
 
 
-# STATE: failure, status, ended, stop_signal, max_step, nckpts, ckpts..., detail
-# (fd_state_put): a fit node at its gate, or a node whose attempt a peer's STOP ended.
-STATE_PAYLOAD = struct.pack(">IIBIqB", 0, 0, 0, 0, -1, 0) + put_str("")
-
-
-def get_str(p, off):
-    (k,) = struct.unpack_from(">H", p, off)
-    if off + 2 + k > len(p):
-        raise ProtocolError("a DECISION cut short")
-    return p[off + 2:off + 2 + k].decode(errors="replace"), off + 2 + k
+# A fit node at its gate, or a node whose attempt a peer's STOP ended.
+STATE_PAYLOAD = encode(STATE, {"failure": 0, "status": 0, "ended": 0, "stop_signal": 0,
+                               "max_step": -1, "ckpts": [], "detail": ""})
 
 
 def decision_get(p):
-    try:
-        (verdict, stop_why, failure, node, status, stop_signal, restarts, no_progress,
-         last_max_step) = DECISION_HEAD.unpack_from(p, 0)
-        checkpoint, off = get_str(p, DECISION_HEAD.size)
-        (gen,) = struct.unpack_from(">I", p, off)
-        why, off = get_str(p, off + 4)
-    except struct.error:
-        raise ProtocolError("a malformed DECISION")
-    if off != len(p) or verdict > STOP_VERDICT or stop_why > STOP_PEER_LOST:
-        raise ProtocolError("a malformed DECISION")
-    return {"verdict": verdict, "stop_why": stop_why, "failure": failure, "node": node,
-            "restarts": restarts, "gen": gen, "why": why}
+    return decode(DECISION, p)
 
 
 def free_port():
@@ -726,9 +866,84 @@ def bench_stall(fd_bin, tmp, token, stall="1s", grace="1s", backoff="0.2s"):
                 p.wait()
 
 
+def golden_one(path_json):
+    """Checks one golden frame (NAME.bin beside NAME.json); returns (type, a line saying what
+    was checked). Raises ProtocolError naming the first difference."""
+    with open(path_json) as f:
+        want = json.load(f)
+    with open(path_json[:-len(".json")] + ".bin", "rb") as f:
+        raw = f.read()
+    token = want["token"].encode()
+    got, k = parse(token, raw, 0)
+    if not got or k != len(raw):
+        raise ProtocolError("not one whole frame (%d bytes, %d taken)" % (len(raw), k))
+    ftype, node, gen, rnd, payload = got
+    head = {"type_code": ftype, "node": node, "gen": gen, "round": rnd,
+            "payload_bytes": len(payload), "type": TYPE_NAMES[ftype],
+            "payload_version": payload[0] if payload else 0}
+    for key, v in head.items():
+        if want[key] != v:
+            raise ProtocolError("%s is %r, the file's values say %r" % (key, v, want[key]))
+    fields = decode(ftype, payload)
+    for key in sorted(set(fields) | set(want["fields"])):
+        if key not in fields or key not in want["fields"] or fields[key] != want["fields"][key]:
+            raise ProtocolError("field %s decodes as %r, expected %r"
+                                % (key, fields.get(key), want["fields"].get(key)))
+    again = encode(ftype, fields)
+    if frame(token, ftype, node, gen, rnd, again) != raw:
+        at = next((i for i, (a, b) in enumerate(zip(again, payload)) if a != b),
+                  min(len(again), len(payload)))
+        raise ProtocolError("re-encoded, it differs from payload byte %d on (payload %d bytes, "
+                            "the file's %d)" % (at, len(again), len(payload)))
+    # the rule for change: trailing bytes are skipped, another version is refused
+    if ftype != BEAT:
+        if decode(ftype, payload + b"\x00\x07later") != fields:
+            raise ProtocolError("trailing bytes changed what it decodes to")
+        try:
+            decode(ftype, bytes([payload[0] + 1]) + payload[1:])
+        except UnknownVersion:
+            pass
+        else:
+            raise ProtocolError("a payload of version %d was not refused" % (payload[0] + 1))
+    forged = bytearray(raw)
+    forged[24] ^= 1
+    try:
+        parse(token, forged, 0)
+    except ProtocolError:
+        pass
+    else:
+        raise ProtocolError("a frame with an altered MAC was accepted")
+    return ftype, ("%-8s %3d payload bytes, version %d: MAC, %d fields, re-encoded"
+                   % (TYPE_NAMES[ftype], len(payload), head["payload_version"], len(fields)))
+
+
+def golden(dirs):
+    """--golden: every NAME.json/NAME.bin pair of each directory, every frame type in each."""
+    bad = 0
+    for d in dirs:
+        names = sorted(n for n in os.listdir(d) if n.endswith(".json"))
+        seen = set()
+        print("golden frames in %s:" % d)
+        for n in names:
+            try:
+                with open(os.path.join(d, n)) as f:
+                    seen.add(json.load(f)["type_code"])
+                ftype, line = golden_one(os.path.join(d, n))
+                print("  %-14s ok: %s" % (n[:-5] + ".bin", line))
+            except (ProtocolError, OSError, ValueError, KeyError, struct.error) as e:
+                bad += 1
+                print("  %-14s FAIL: %s" % (n[:-5] + ".bin", e))
+        for t in sorted(set(TYPE_NAMES) - seen):
+            bad += 1
+            print("  FAIL: no golden %s frame checked" % TYPE_NAMES[t])
+    print("golden: %s" % ("every frame decoded, checked and re-encoded" if not bad
+                          else "%d failure(s)" % bad))
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description="the node group at scale")
-    ap.add_argument("flightdeck")
+    ap.add_argument("flightdeck", nargs="?")
     ap.add_argument("--sizes", default="64,256,1024")
     ap.add_argument("--restarts", type=int, default=100,
                     help="--max-restarts of the round benchmark: 2 rounds per attempt")
@@ -736,7 +951,13 @@ def main():
     ap.add_argument("--loss-nodes", type=int, default=1024)
     ap.add_argument("--skip-loss", action="store_true")
     ap.add_argument("--skip-stall", action="store_true")
+    ap.add_argument("--golden", nargs="+", metavar="DIR",
+                    help="check the golden frames in each DIR (tests/fixtures/frames) instead")
     a = ap.parse_args()
+    if a.golden:
+        return golden(a.golden)
+    if not a.flightdeck:
+        ap.error("the flightdeck binary is needed, except with --golden")
     sizes = [int(x) for x in a.sizes.split(",")]
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cleanup runs in the finally's

@@ -5,10 +5,12 @@
 #
 #   tests/bench/output-throughput.sh [FLIGHTDECK] [MB]
 #
-# The input is MB megabytes of 80-byte lines, a "step N" line every 100 lines.
+# The input is MB megabytes of 80-byte lines, a "step N" line every 100 lines. FLIGHTDECK is
+# $FLIGHTDECK when not given, else build/flightdeck. QUICK=1 (ctest's
+# bench-quick-output-throughput): 1 MB by default.
 set -eu
-FD=${1:-build/flightdeck}
-MB=${2:-200}
+FD=${1:-${FLIGHTDECK:-build/flightdeck}}
+if [ "${QUICK:-0}" = 1 ]; then MB=${2:-1}; else MB=${2:-200}; fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fd-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 

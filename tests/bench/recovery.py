@@ -26,6 +26,10 @@ under `flightdeck run --nproc-per-node 2` (native: flightdeck starts the ranks) 
 Every run's final parameters must equal an uninterrupted run's (the digest), every recovery
 run must exit 0 after exactly one restart: otherwise the bench exits 1. Timings are printed,
 never judged. Usage: recovery.py FLIGHTDECK [RUNS] [STEADY]
+
+QUICK=1 (ctest's bench-quick-recovery): RUNS 1 and STEADY 1 s by default, the native kind only
+(torchrun's agent would double the time), no uninterrupted run (the stall run's parameters must
+equal the crash run's instead), and a missing torch is a skip: exit 77, "skipped: ...".
 """
 import json
 import os
@@ -50,6 +54,8 @@ STEPS = 6
 # beats about 60 times a second, 0.004 about 95.
 STEADY_STEP_TIME = 0.004
 TIMING_RE = re.compile(r"^t (\w+) (\d+) (\d+) ([0-9.]+)$")
+KINDS = (("native", True), ("torchrun", False))
+QUICK = os.environ.get("QUICK") == "1"
 
 
 class Fail(Exception):
@@ -255,28 +261,37 @@ def timed(argv, n):
 
 def main():
     fd = os.path.abspath(sys.argv[1])
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    steady = float(sys.argv[3]) if len(sys.argv) > 3 else 15
-    if not (os.access(TORCHRUN, os.X_OK) and
-            subprocess.run([PY, "-c", "import torch"], stderr=subprocess.DEVNULL).returncode == 0):
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 1 if QUICK else 5
+    steady = float(sys.argv[3]) if len(sys.argv) > 3 else 1 if QUICK else 15
+    have_torch = os.access(PY, os.X_OK) and subprocess.run(
+        [PY, "-c", "import torch"], stderr=subprocess.DEVNULL).returncode == 0
+    if QUICK and not have_torch:
+        print("skipped: recovery.py needs %s with torch (scripts/install-deps.sh)" % PY)
+        return 77
+    if not (have_torch and (QUICK or os.access(TORCHRUN, os.X_OK))):
         print("recovery.py: needs %s with torch and %s (scripts/install-deps.sh)" % (PY, TORCHRUN))
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a running job is stopped first
     tmp = tempfile.mkdtemp(prefix="flightdeck-recovery.")
     base = ["--steps", str(STEPS), "--ckpt-every", "2", "--step-time", "0.02"]
-    kinds = (("native", True), ("torchrun", False))
+    kinds = KINDS[:1] if QUICK else KINDS
     try:
-        ref = Job(fd, tmp, "ref", True, [], base).run(60).check(None, 0)
-        with open(ref.sha) as f:
-            digest = f.read().strip()
+        digest = None
+        if not QUICK:
+            ref = Job(fd, tmp, "ref", True, [], base).run(60).check(None, 0)
+            with open(ref.sha) as f:
+                digest = f.read().strip()
 
-        crash = {k: [] for k, _ in kinds}
-        stall = {k: [] for k, _ in kinds}
+        crash = {k: [] for k, _ in KINDS}  # a kind not run shows "-"
+        stall = {k: [] for k, _ in KINDS}
         for i in range(runs):
             for k, native in kinds:
                 j = Job(fd, tmp, "crash-%s-%d" % (k, i), native, [],
                         base + ["--crash-at", str(AT), "--crash-rank", "1"])
                 crash[k].append(recovery(j.run(90).check(digest, 1), "crash"))
+                if digest is None:  # QUICK: the stall run must end where the crash run did
+                    with open(j.sha) as f:
+                        digest = f.read().strip()
         for i in range(runs):
             for k, native in kinds:
                 j = Job(fd, tmp, "stall-%s-%d" % (k, i), native,
@@ -293,23 +308,25 @@ def main():
         table("recovery from a crash of rank 1 at step %d, 2 ranks, --preflight none --backoff 0,"
               " %d runs each, seconds: median (min-max)" % (AT, runs), [
                   ("rank dies -> crash event (detection)",) +
-                  tuple(col(crash, k, "fail", "event") for k, _ in kinds),
+                  tuple(col(crash, k, "fail", "event") for k, _ in KINDS),
                   ("crash event -> tree gone (restart event)",) +
-                  tuple(col(crash, k, "event", "restart") for k, _ in kinds),
+                  tuple(col(crash, k, "event", "restart") for k, _ in KINDS),
                   ("restart -> launch (backoff 0, GPU wait)",) +
-                  tuple(col(crash, k, "restart", "start") for k, _ in kinds),
+                  tuple(col(crash, k, "restart", "start") for k, _ in KINDS),
                   ("launch -> trainer's first line",) +
-                  tuple(col(crash, k, "start", "up") for k, _ in kinds),
+                  tuple(col(crash, k, "start", "up") for k, _ in KINDS),
                   ("  -> import torch done",) +
-                  tuple(col(crash, k, "up", "import") for k, _ in kinds),
+                  tuple(col(crash, k, "up", "import") for k, _ in KINDS),
                   ("  -> process group initialised",) +
-                  tuple(col(crash, k, "import", "pg") for k, _ in kinds),
+                  tuple(col(crash, k, "import", "pg") for k, _ in KINDS),
                   ("  -> first new step",) +
-                  tuple(col(crash, k, "pg", "step") for k, _ in kinds),
+                  tuple(col(crash, k, "pg", "step") for k, _ in KINDS),
                   ("rank dies -> first new step (recovery)",) +
-                  tuple(col(crash, k, "fail", "step") for k, _ in kinds),
+                  tuple(col(crash, k, "fail", "step") for k, _ in KINDS),
               ], cols)
         for k, name in zip(("native", "torchrun"), cols):
+            if not crash[k]:
+                continue
             race = [x["pg"] - x["import"] for x in crash[k] + stall[k] if x["store_race"]]
             calm = [x["pg"] - x["import"] for x in crash[k] + stall[k] if not x["store_race"]]
             print("  %s: rank 1 was through import torch before rank 0 in %d of %d relaunches"
@@ -321,15 +338,15 @@ def main():
         table("a stall of rank 1 at step %d (SIGSTOP), --stall-timeout 2s, %d runs each, "
               "seconds: median (min-max)" % (AT, runs), [
                   ("last beat -> stall event (detection)",) +
-                  tuple(col(stall, k, "fail", "event") for k, _ in kinds),
+                  tuple(col(stall, k, "fail", "event") for k, _ in KINDS),
                   ("stall event -> SIGTERM (stacks, --stack-wait 1s)",) +
-                  tuple(col(stall, k, "event", "kill") for k, _ in kinds),
+                  tuple(col(stall, k, "event", "kill") for k, _ in KINDS),
                   ("SIGTERM -> tree gone (restart event)",) +
-                  tuple(col(stall, k, "kill", "restart") for k, _ in kinds),
+                  tuple(col(stall, k, "kill", "restart") for k, _ in KINDS),
                   ("restart -> first new step",) +
-                  tuple(col(stall, k, "restart", "step") for k, _ in kinds),
+                  tuple(col(stall, k, "restart", "step") for k, _ in KINDS),
                   ("stall event -> first new step",) +
-                  tuple(col(stall, k, "event", "step") for k, _ in kinds),
+                  tuple(col(stall, k, "event", "step") for k, _ in KINDS),
               ], cols)
         print("  rank 1 is stopped and never answers for its stacks: --stack-wait is waited out"
               " (5 s by default)")

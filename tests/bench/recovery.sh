@@ -14,7 +14,11 @@
 # Each run must exit 0 after one restart with the uninterrupted run's final parameters, else
 # exit 1; timings are printed, never judged. About 3.5 minutes on 2 cores. Needs
 # /usr/bin/python3 with torch and /usr/bin/torchrun (scripts/install-deps.sh).
+# QUICK=1 (ctest's bench-quick-recovery): 1 run, 1 s of steady state, native ranks only, about
+# 20 s; without torch it exits 77 ("skipped: ..."). $FLIGHTDECK names the binary (nothing is
+# built then), else build/flightdeck, built when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ -x build/flightdeck ] || { cmake -S . -B build >/dev/null && cmake --build build -j >/dev/null; }
-exec python3 tests/bench/recovery.py "$PWD/build/flightdeck" "$@"
+FD=${FLIGHTDECK:-$PWD/build/flightdeck}
+[ -n "${FLIGHTDECK:-}" ] || [ -x build/flightdeck ] || { cmake -S . -B build >/dev/null && cmake --build build -j >/dev/null; }
+exec python3 tests/bench/recovery.py "$FD" "$@"

@@ -10,6 +10,7 @@ event's time minus that, minus --stall-timeout.
 
 Targets: under 1% of a core, under 8 MB RSS, latency under 0.5 s.
 Usage: run-overhead.py FLIGHTDECK [SECONDS] [RATE] [LATENCY_RUNS]
+QUICK=1 (ctest's bench-quick-run-overhead): 2 s and 2 latency runs by default.
 """
 import json
 import os
@@ -56,9 +57,10 @@ def measure(argv, env=None):
 
 def main():
     fd = sys.argv[1]
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 60
+    quick = os.environ.get("QUICK") == "1"
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2 if quick else 60
     rate = float(sys.argv[3]) if len(sys.argv) > 3 else 1000
-    lat_runs = int(sys.argv[4]) if len(sys.argv) > 4 else 10
+    lat_runs = int(sys.argv[4]) if len(sys.argv) > 4 else 2 if quick else 10
     py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
     tmp = tempfile.mkdtemp(prefix="flightdeck-bench.")
     rows = []

@@ -7,6 +7,7 @@ supervisor itself is sampled from /proc: open file descriptors, VmRSS, and zombi
 (processes whose parent is flightdeck in state Z), each sample tagged with the restart count
 read from the events log. The first and last samples are printed side by side; flat numbers are
 the pass mark. Usage: soak.py FLIGHTDECK [RESTARTS]
+QUICK=1 (ctest's bench-quick-soak): 50 restarts by default.
 """
 import json
 import os
@@ -63,7 +64,7 @@ def restarts(ev):
 
 def main():
     fd = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 50 if os.environ.get("QUICK") == "1" else 1000
     tmp = tempfile.mkdtemp(prefix="flightdeck-soak.")
     ev = os.path.join(tmp, "ev.jsonl")
     job = "%s beat --step 1; exit 3" % fd

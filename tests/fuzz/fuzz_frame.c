@@ -3,7 +3,9 @@
  * the input as a byte stream (parsed frame by frame, as a connection would), and as the
  * payload of a frame signed with the right token, so the payload decoders are reached past
  * the MAC. A payload that decodes must encode back to the same meaning (the allreduce's WORLD
- * payload included).
+ * payload included). The seeds in tests/fuzz/corpus/frame are the golden frames' (a stream of
+ * all of them and a HELLO, signed with this token, and three payloads alone), written by
+ * FD_WRITE_CORPUS=1 tests/unit_tests 'frame: golden'.
  */
 #include "frame.h"
 #include "fuzz.h"

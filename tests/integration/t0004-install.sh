@@ -19,7 +19,8 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/k8s/train-preflight-init.yaml share/flightdeck/k8s/train-pytorchjob.yaml \
 	lib/systemd/system/flightdeck-check.service lib/systemd/system/flightdeck-check.timer \
 	share/doc/flightdeck/README.md share/doc/flightdeck/architecture.md \
-	share/doc/flightdeck/check.md share/doc/flightdeck/operators/slurm.md; do
+	share/doc/flightdeck/protocol.md share/doc/flightdeck/check.md \
+	share/doc/flightdeck/operators/slurm.md; do
 	[ -s "$P/$f" ] || fail "cmake --install did not install $f: $(cat "$TMP/install.log")"
 done
 for f in flightdeck-prolog.sh flightdeck-epilog.sh flightdeck-healthcheck.sh; do

@@ -1,11 +1,16 @@
 /*
  * test_frame.c - the node group's frames: the codec as a connection sees it (whole, partial,
- * forged, altered, oversized, not ours) and the payloads' round trips and refusals.
+ * forged, altered, oversized, not ours), the payloads' round trips, refusals and versions, and
+ * one frame of every type against the golden bytes in tests/fixtures/frames (docs/protocol.md).
  */
 #include "testhelp.h"
 #include "frame.h"
+#include "util.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 static const struct fd_token tok = {.b = "job-secret", .n = 10};
 static const struct fd_token other = {.b = "job-secreu", .n = 10};
@@ -61,9 +66,11 @@ static void frame_not_ours(void)
 	/* an HTTP probe is refused on its first four bytes */
 	CHECK_EQ_INT(fd_frame_parse((const uint8_t *)"GET / HTTP/1.1\r\n", 16, &tok, &f), -EPROTO);
 	CHECK_EQ_INT(fd_frame_parse((const uint8_t *)"GET ", 4, &tok, &f), -EPROTO);
-	buf[4] = 2; /* a later version */
+	buf[4] = FD_FRAME_VERSION + 1; /* a later header */
 	CHECK_EQ_INT(fd_frame_parse(buf, (size_t)n, &tok, &f), -EPROTO);
-	buf[4] = 1;
+	buf[4] = 1; /* the header of payloads without their version byte */
+	CHECK_EQ_INT(fd_frame_parse(buf, 5, &tok, &f), -EPROTO);
+	buf[4] = FD_FRAME_VERSION;
 	buf[5] = 0; /* no such type */
 	CHECK_EQ_INT(fd_frame_parse(buf, (size_t)n, &tok, &f), -EPROTO);
 	buf[5] = FR_TYPE_MAX;
@@ -100,9 +107,10 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), 0);
 	CHECK_STREQ(h2.host, "gpu03");
 	CHECK_EQ_INT(h2.pid, 1234);
-	/* truncated or with trailing bytes: refused */
+	/* truncated: refused; a trailing byte (a later writer's field) is skipped */
 	CHECK_EQ_INT(fd_hello_get(buf, n - 1, &h2), -EBADMSG);
-	CHECK_EQ_INT(fd_hello_get(buf, n + 1, &h2), -EBADMSG);
+	CHECK_EQ_INT(fd_hello_get(buf, n + 1, &h2), 0);
+	CHECK_STREQ(h2.host, "gpu03");
 
 	s.failure = FD_FAIL_STALL;
 	s.status = 0;
@@ -155,10 +163,434 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
 }
 
+/*
+ * Every payload opens with its version byte: another version is refused before any field is
+ * read, an empty payload is cut short, and bytes after the known fields are skipped (a later
+ * writer's additive fields, docs/protocol.md "Changing").
+ */
+static void payload_versions(void)
+{
+	static uint8_t buf[FD_FRAME_MAX];
+	static struct fd_node_state s, s2;
+	static struct fd_world_msg m = {.kind = FW_DONE, .status = 1}, m2;
+	struct fd_decision d = {.verdict = FD_CONTINUE, .node = -1, .master_port = 29500}, d2;
+	struct fd_hello h = {.nnodes = 2, .pid = 7}, h2;
+	size_t n;
+
+	strcpy(h.host, "gpu01");
+	n = fd_hello_put(buf, sizeof(buf), &h);
+	CHECK_EQ_INT(buf[0], FD_HELLO_VERSION);
+	memcpy(buf + n, "\x01\x02\x03", 3);
+	CHECK_EQ_INT(fd_hello_get(buf, n + 3, &h2), 0);
+	CHECK_STREQ(h2.host, "gpu01");
+	CHECK_EQ_INT(fd_hello_get(buf, 0, &h2), -EBADMSG);
+	buf[0] = FD_HELLO_VERSION + 1;
+	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), -EPROTONOSUPPORT);
+	buf[0] = 0;
+	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), -EPROTONOSUPPORT);
+	/* a later version is refused even when it is only one byte long */
+	buf[0] = FD_HELLO_VERSION + 1;
+	CHECK_EQ_INT(fd_hello_get(buf, 1, &h2), -EPROTONOSUPPORT);
+
+	s.failure = FD_FAIL_CRASH;
+	s.status = 1;
+	s.nckpts = 1;
+	strcpy(s.ckpts[0], "step-4");
+	n = fd_state_put(buf, sizeof(buf), &s);
+	CHECK_EQ_INT(buf[0], FD_STATE_VERSION);
+	memcpy(buf + n, "\x00\x00\x00\x09", 4);
+	CHECK_EQ_INT(fd_state_get(buf, n + 4, &s2), 0);
+	CHECK_STREQ(s2.ckpts[0], "step-4");
+	CHECK_EQ_INT(s2.failure, FD_FAIL_CRASH);
+	buf[0] = FD_STATE_VERSION + 1;
+	CHECK_EQ_INT(fd_state_get(buf, n, &s2), -EPROTONOSUPPORT);
+
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(buf[0], FD_DECISION_VERSION);
+	memcpy(buf + n, "\xff", 1);
+	CHECK_EQ_INT(fd_decision_get(buf, n + 1, &d2), 0);
+	CHECK(!memcmp(&d, &d2, sizeof(d)));
+	buf[0] = FD_DECISION_VERSION + 1;
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EPROTONOSUPPORT);
+	/* cut anywhere before master_port, the last field: refused */
+	buf[0] = FD_DECISION_VERSION;
+	for (size_t k = 0; k < n; k++)
+		CHECK_EQ_INT(fd_decision_get(buf, k, &d2), -EBADMSG);
+
+	n = fd_world_put(buf, sizeof(buf), &m);
+	CHECK_EQ_INT(buf[0], FD_WORLD_VERSION);
+	memcpy(buf + n, "\x00\x05hello", 7);
+	CHECK_EQ_INT(fd_world_get(buf, n + 7, &m2), 0);
+	CHECK_EQ_INT(m2.kind, FW_DONE);
+	CHECK_EQ_INT(m2.status, 1);
+	buf[0] = FD_WORLD_VERSION + 1;
+	CHECK_EQ_INT(fd_world_get(buf, n, &m2), -EPROTONOSUPPORT);
+
+	CHECK_EQ_INT(fd_payload_version(FR_BEAT), 0);
+	CHECK_EQ_INT(fd_payload_version(FR_WELCOME), FD_HELLO_VERSION);
+	CHECK_EQ_INT(fd_payload_version(FR_HALT), FD_STATE_VERSION);
+	CHECK_EQ_INT(fd_payload_version(FR_STOP), FD_DECISION_VERSION);
+	CHECK_EQ_INT(fd_payload_version(FR_WORLD), FD_WORLD_VERSION);
+}
+
+/* ---- golden frames ------------------------------------------------------------------------ */
+
+/*
+ * One frame of every type, with fixed values and a fixed token, against the bytes checked in
+ * under tests/fixtures/frames (NAME.bin) and the values beside them (NAME.json), which the
+ * second implementation, tests/bench/group_sim.py --golden, decodes too. A payload changed
+ * without a version bump fails here. After a deliberate change (a new version, an added field)
+ * FD_WRITE_GOLDEN=1 rewrites them (FD_WRITE_GOLDEN=DIR: into DIR, nothing compared), and
+ * FD_WRITE_CORPUS=1 rewrites the fuzz target's seeds in tests/fuzz/corpus/frame (or DIR).
+ */
+#define GOLDEN_TOKEN "flightdeck-golden-token"
+static const struct fd_token golden_tok = {.b = GOLDEN_TOKEN, .n = sizeof(GOLDEN_TOKEN) - 1};
+/* tests/fuzz/fuzz_frame.c's token: its seeds pass the MAC and reach the payload decoders */
+static const struct fd_token fuzz_tok = {.b = "fuzz-token", .n = 10};
+
+struct golden {
+	const char *name;
+	int type;
+	uint32_t node, gen, round;
+	uint8_t payload[2048];
+	size_t len;
+};
+
+static cJSON *hello_json(const struct fd_hello *h)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "nnodes", h->nnodes);
+	cJSON_AddNumberToObject(o, "pid", h->pid);
+	cJSON_AddStringToObject(o, "host", h->host);
+	return o;
+}
+
+static cJSON *state_json(const struct fd_node_state *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a;
+
+	cJSON_AddNumberToObject(o, "failure", s->failure);
+	cJSON_AddNumberToObject(o, "status", s->status);
+	cJSON_AddNumberToObject(o, "ended", s->ended);
+	cJSON_AddNumberToObject(o, "stop_signal", s->stop_signal);
+	cJSON_AddNumberToObject(o, "max_step", (double)s->max_step);
+	a = cJSON_AddArrayToObject(o, "ckpts");
+	for (int i = 0; i < s->nckpts; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(s->ckpts[i]));
+	cJSON_AddStringToObject(o, "detail", s->detail);
+	return o;
+}
+
+static cJSON *decision_json(const struct fd_decision *d)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "verdict", d->verdict);
+	cJSON_AddNumberToObject(o, "stop_why", d->stop_why);
+	cJSON_AddNumberToObject(o, "failure", d->failure);
+	cJSON_AddNumberToObject(o, "node", d->node);
+	cJSON_AddNumberToObject(o, "status", d->status);
+	cJSON_AddNumberToObject(o, "stop_signal", d->stop_signal);
+	cJSON_AddNumberToObject(o, "restarts", d->restarts);
+	cJSON_AddNumberToObject(o, "no_progress", d->no_progress);
+	cJSON_AddNumberToObject(o, "last_max_step", (double)d->last_max_step);
+	cJSON_AddStringToObject(o, "checkpoint", d->checkpoint);
+	cJSON_AddNumberToObject(o, "gen", d->gen);
+	cJSON_AddStringToObject(o, "why", d->why);
+	cJSON_AddNumberToObject(o, "master_port", d->master_port);
+	return o;
+}
+
+static cJSON *world_json(const struct fd_world_msg *m)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "kind", m->kind);
+	cJSON_AddNumberToObject(o, "set", m->set);
+	cJSON_AddNumberToObject(o, "rank", m->rank);
+	cJSON_AddNumberToObject(o, "size", m->size);
+	cJSON_AddNumberToObject(o, "timeout_ms", m->timeout_ms);
+	cJSON_AddNumberToObject(o, "full", m->full);
+	cJSON_AddStringToObject(o, "id", m->id);
+	cJSON_AddNumberToObject(o, "outcome", m->outcome);
+	cJSON_AddNumberToObject(o, "ok", m->ok);
+	cJSON_AddNumberToObject(o, "nranks", m->nranks);
+	cJSON_AddNumberToObject(o, "nodes", m->nodes);
+	cJSON_AddNumberToObject(o, "bytes", m->bytes);
+	cJSON_AddNumberToObject(o, "busbw", m->busbw);
+	cJSON_AddNumberToObject(o, "algbw", m->algbw);
+	cJSON_AddNumberToObject(o, "status", m->status);
+	cJSON_AddNumberToObject(o, "unfit", m->unfit);
+	cJSON_AddStringToObject(o, "code", m->code);
+	cJSON_AddStringToObject(o, "subject", m->subject);
+	cJSON_AddStringToObject(o, "value", m->value);
+	cJSON_AddStringToObject(o, "expected", m->expected);
+	cJSON_AddStringToObject(o, "text", m->text);
+	return o;
+}
+
+/* A payload as the C reader sees it, as the fields of NAME.json; NULL when it is refused. */
+static cJSON *decoded_json(int type, const uint8_t *p, size_t n)
+{
+	static struct fd_node_state s;
+	static struct fd_world_msg m;
+	struct fd_decision d;
+	struct fd_hello h;
+
+	memset(&s, 0, sizeof(s));
+	switch (type) {
+	case FR_HELLO:
+	case FR_WELCOME:
+		return fd_hello_get(p, n, &h) ? NULL : hello_json(&h);
+	case FR_STATE:
+	case FR_HALT:
+		return fd_state_get(p, n, &s) ? NULL : state_json(&s);
+	case FR_STOP:
+	case FR_DECISION:
+		return fd_decision_get(p, n, &d) ? NULL : decision_json(&d);
+	case FR_WORLD:
+		return fd_world_get(p, n, &m) ? NULL : world_json(&m);
+	}
+	return n ? NULL : cJSON_CreateObject(); /* BEAT */
+}
+
+/* The frames, in type order; each payload is written by the codec under test. */
+static int golden_set(struct golden *g)
+{
+	static struct fd_node_state st, halt;
+	static struct fd_world_msg w;
+	struct fd_hello hello = {.nnodes = 4, .pid = 4242}, welcome = {.nnodes = 4};
+	struct fd_decision stop = {
+	    .verdict = FD_STOP, .failure = FD_FAIL_STALL, .node = 2, .gen = 1};
+	struct fd_decision dec = {.verdict = FD_RESTART,
+				  .failure = FD_FAIL_CRASH,
+				  .node = 3,
+				  .status = 137,
+				  .restarts = 2,
+				  .no_progress = 1,
+				  .last_max_step = 40,
+				  .gen = 2,
+				  .master_port = 45678};
+	int n = 0;
+
+	strcpy(hello.host, "gpu03");
+	st.failure = FD_FAIL_CRASH;
+	st.status = 137;
+	st.stop_signal = 15;
+	st.max_step = 1234567890123LL;
+	st.nckpts = 2;
+	strcpy(st.ckpts[0], "step-90");
+	strcpy(st.ckpts[1], "step-80");
+	strcpy(st.detail, "rank 5 exited 137 at step 41");
+	halt.failure = FD_FAIL_STALL;
+	strcpy(halt.detail, "rank 3 silent for 12 s after step 40");
+	strcpy(stop.why, "node 2 (gpu02): rank 3 silent for 12 s after step 40");
+	strcpy(dec.checkpoint, "step-90");
+	strcpy(dec.why, "node 3 (gpu03): rank 5 exited 137");
+	w = (struct fd_world_msg){.kind = FW_RESULT,
+				  .set = 7,
+				  .rank = 1,
+				  .size = 4,
+				  .timeout_ms = 30000,
+				  .full = 1,
+				  .outcome = FWO_RAN,
+				  .ok = 1,
+				  .nranks = 32,
+				  .nodes = 4,
+				  .bytes = 1073741824.0,
+				  .busbw = 365.25,
+				  .algbw = 194.75,
+				  .status = 2,
+				  .unfit = 1};
+	strcpy(w.id, "00ff3a");
+	strcpy(w.code, "NCCL_BW_LOW");
+	strcpy(w.subject, "node 2");
+	strcpy(w.value, "365.2 GB/s");
+	strcpy(w.expected, ">= 400 GB/s");
+	strcpy(w.text, "gpubench ran");
+
+	g[n] = (struct golden){.name = "hello", .type = FR_HELLO, .node = 3, .gen = 0, .round = 0};
+	g[n].len = fd_hello_put(g[n].payload, sizeof(g[n].payload), &hello);
+	n++;
+	g[n] =
+	    (struct golden){.name = "welcome", .type = FR_WELCOME, .node = 0, .gen = 0, .round = 0};
+	g[n].len = fd_hello_put(g[n].payload, sizeof(g[n].payload), &welcome);
+	n++;
+	g[n++] = (struct golden){.name = "beat", .type = FR_BEAT, .node = 3, .gen = 1, .round = 2};
+	g[n] = (struct golden){.name = "state", .type = FR_STATE, .node = 3, .gen = 1, .round = 2};
+	g[n].len = fd_state_put(g[n].payload, sizeof(g[n].payload), &st);
+	n++;
+	g[n] = (struct golden){.name = "halt", .type = FR_HALT, .node = 2, .gen = 1, .round = 2};
+	g[n].len = fd_state_put(g[n].payload, sizeof(g[n].payload), &halt);
+	n++;
+	g[n] = (struct golden){.name = "stop", .type = FR_STOP, .node = 0, .gen = 1, .round = 2};
+	g[n].len = fd_decision_put(g[n].payload, sizeof(g[n].payload), &stop);
+	n++;
+	g[n] = (struct golden){
+	    .name = "decision", .type = FR_DECISION, .node = 0, .gen = 1, .round = 2};
+	g[n].len = fd_decision_put(g[n].payload, sizeof(g[n].payload), &dec);
+	n++;
+	g[n] = (struct golden){.name = "world", .type = FR_WORLD, .node = 2, .gen = 1, .round = 2};
+	g[n].len = fd_world_put(g[n].payload, sizeof(g[n].payload), &w);
+	n++;
+	return n;
+}
+
+/* NAME.json: the header's fields, the token, and the payload's fields as the reader gives them. */
+static cJSON *golden_doc(const struct golden *g)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "type", fd_frame_type_name(g->type));
+	cJSON_AddNumberToObject(o, "type_code", g->type);
+	cJSON_AddNumberToObject(o, "node", g->node);
+	cJSON_AddNumberToObject(o, "gen", g->gen);
+	cJSON_AddNumberToObject(o, "round", g->round);
+	cJSON_AddStringToObject(o, "token", GOLDEN_TOKEN);
+	cJSON_AddNumberToObject(o, "payload_version", fd_payload_version(g->type));
+	cJSON_AddNumberToObject(o, "payload_bytes", (double)g->len);
+	cJSON_AddItemToObject(o, "fields", decoded_json(g->type, g->payload, g->len));
+	return o;
+}
+
+/* FD_WRITE_GOLDEN and FD_WRITE_CORPUS: unset, "1" (the tree's own directory) or a directory. */
+static const char *write_dir(const char *var, const char *tree)
+{
+	const char *v = getenv(var);
+
+	if (!v || !*v)
+		return NULL;
+	return strcmp(v, "1") ? v : tree;
+}
+
+static int put_file(const char *dir, const char *name, const void *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+	int r = 0;
+
+	if (fd_pathf(path, sizeof(path), "%s/%s", dir, name))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	f = fopen(path, "wb");
+	if (!f)
+		return -errno;
+	if (fwrite(p, 1, n, f) != n)
+		r = -EIO;
+	if (fclose(f) && !r)
+		r = -errno;
+	return r;
+}
+
+static void golden_compare(const struct golden *g, const uint8_t *frame, size_t n, const cJSON *doc)
+{
+	char path[4096];
+	char *file = NULL;
+	size_t len = 0, at = 0;
+	cJSON *want;
+
+	snprintf(path, sizeof(path), "%s/frames/%s.bin", FD_TEST_FIXTURES, g->name);
+	if (fd_read_all(path, &file, &len)) {
+		printf("    %s: cannot read it (FD_WRITE_GOLDEN=1 writes it)\n", path);
+		unit_failed = 1;
+		return;
+	}
+	/* the payload first: a different payload changes the header's length and MAC too */
+	while (FD_FRAME_HDR + at < len && FD_FRAME_HDR + at < n &&
+	       (uint8_t)file[FD_FRAME_HDR + at] == frame[FD_FRAME_HDR + at])
+		at++;
+	if (len != n || memcmp(file, frame, n)) {
+		printf(
+		    "    %s: the codec's %s differs from payload byte %zu on (payload %zu bytes, "
+		    "the file's %zu): a layout changed without a version bump? docs/protocol.md, "
+		    "\"Changing the protocol\"\n",
+		    path, fd_frame_type_name(g->type), at, n - FD_FRAME_HDR,
+		    len < FD_FRAME_HDR ? 0 : len - FD_FRAME_HDR);
+		unit_failed = 1;
+	}
+	free(file);
+	snprintf(path, sizeof(path), "%s/frames/%s.json", FD_TEST_FIXTURES, g->name);
+	if (fd_read_all(path, &file, &len)) {
+		printf("    %s: cannot read it (FD_WRITE_GOLDEN=1 writes it)\n", path);
+		unit_failed = 1;
+		return;
+	}
+	want = cJSON_Parse(file);
+	if (!want || !cJSON_Compare(want, doc, 1)) {
+		printf(
+		    "    %s: the values differ from the codec's (FD_WRITE_GOLDEN=1 rewrites them)\n",
+		    path);
+		unit_failed = 1;
+	}
+	cJSON_Delete(want);
+	free(file);
+}
+
+static void golden_frames(void)
+{
+	static struct golden g[FR_TYPE_MAX];
+	static uint8_t frame[FD_FRAME_HDR + 2048], stream[FR_TYPE_MAX * sizeof(frame)];
+	const char *gdir = write_dir("FD_WRITE_GOLDEN", FD_TEST_FIXTURES "/frames");
+	const char *cdir = write_dir("FD_WRITE_CORPUS", FD_TEST_FIXTURES "/../fuzz/corpus/frame");
+	size_t slen = 0;
+	int n = golden_set(g);
+	char name[64];
+
+	CHECK_EQ_INT(n, FR_TYPE_MAX - 1); /* a new type needs its golden frame */
+	for (int i = 0; i < n; i++) {
+		long k = fd_frame_build(frame, sizeof(frame), g[i].type, g[i].node, g[i].gen,
+					g[i].round, g[i].payload, g[i].len, &golden_tok);
+		cJSON *doc = golden_doc(&g[i]);
+		char *text = cJSON_Print(doc);
+
+		CHECK(k > 0 && text);
+		CHECK(g[i].type == FR_BEAT || g[i].len > 0);
+		/* the C reader gives back what was written: the fields are the frame's meaning */
+		CHECK(cJSON_GetObjectItem(doc, "fields") &&
+		      !cJSON_IsNull(cJSON_GetObjectItem(doc, "fields")));
+		if (k <= 0 || !text) {
+			free(text);
+			cJSON_Delete(doc);
+			continue;
+		}
+		if (gdir) {
+			size_t tl = strlen(text);
+
+			text[tl] = '\n'; /* cJSON_Print's NUL: the file ends with a newline */
+			snprintf(name, sizeof(name), "%s.bin", g[i].name);
+			CHECK_EQ_INT(put_file(gdir, name, frame, (size_t)k), 0);
+			snprintf(name, sizeof(name), "%s.json", g[i].name);
+			CHECK_EQ_INT(put_file(gdir, name, text, tl + 1), 0);
+		} else {
+			golden_compare(&g[i], frame, (size_t)k, doc);
+		}
+		free(text);
+		cJSON_Delete(doc);
+		k = fd_frame_build(stream + slen, sizeof(stream) - slen, g[i].type, g[i].node,
+				   g[i].gen, g[i].round, g[i].payload, g[i].len, &fuzz_tok);
+		CHECK(k > 0);
+		if (cdir && k > 0 && g[i].type == FR_HELLO)
+			CHECK_EQ_INT(put_file(cdir, "hello-frame", stream + slen, (size_t)k), 0);
+		if (cdir &&
+		    (g[i].type == FR_STATE || g[i].type == FR_DECISION || g[i].type == FR_WORLD)) {
+			snprintf(name, sizeof(name), "%s-payload", g[i].name);
+			CHECK_EQ_INT(put_file(cdir, name, g[i].payload, g[i].len), 0);
+		}
+		slen += k > 0 ? (size_t)k : 0;
+	}
+	if (cdir)
+		CHECK_EQ_INT(put_file(cdir, "stream", stream, slen), 0);
+}
+
 const struct unit_test frame_tests[] = {
     {"frame: build and parse, whole and in pieces", frame_round_trip},
     {"frame: another token or any altered byte is refused", frame_forged},
     {"frame: not ours, unknown, oversized", frame_not_ours},
     {"frame: payloads round trip; truncated, odd values and paths refused", payload_round_trips},
+    {"frame: payload versions: another refused, trailing bytes skipped", payload_versions},
+    {"frame: golden frames of every type (tests/fixtures/frames)", golden_frames},
     {NULL, NULL},
 };
