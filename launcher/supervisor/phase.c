@@ -612,8 +612,18 @@ void sup_on_signal(struct fd_loop *l, int sig, void *arg)
 	}
 	if (sig == SIGUSR1 || sig == SIGUSR2) {
 		cJSON *o = ev_fields("signal", ev_sig_name(sig));
+		char who[64];
 
-		if (s->procs.child > 0 && !s->procs.child_done) {
+		if (s->procs.child > 0 && !s->procs.child_done &&
+		    scheduler_signalled_all(s, l->sig_sender, who, sizeof(who))) {
+			/* Slurm's --signal=USR1@T reaches every process of the step itself */
+			ev_say(s,
+			       "received %s from %s, which sends it to every process of the step: "
+			       "not passed on again",
+			       ev_sig_name(sig), who);
+			if (o)
+				cJSON_AddBoolToObject(o, "delivered", 0);
+		} else if (s->procs.child > 0 && !s->procs.child_done) {
 			tree_signal(-s->procs.child, sig);
 			ev_say(s, "forwarded %s to process group %d", ev_sig_name(sig),
 			       (int)s->procs.child);

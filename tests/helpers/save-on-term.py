@@ -3,7 +3,8 @@
 in OUT.terms; the first starts a save of SAVE_S seconds (default 4), written in pieces to
 OUT.ckpt, and OUT.saved appears only when the save is whole; then it exits 0. A later
 SIGTERM during the save is counted and ignored: a scheduler that sends two would be seen.
-Under a launcher that starts several (torchrun), each writes OUT.rankN, N its LOCAL_RANK."""
+Under a launcher that starts several (torchrun), each writes OUT.rankN, N its LOCAL_RANK.
+Every SIGUSR1 (Slurm's --signal warning) is one line in OUT.usr1, and the trainer goes on."""
 import os
 import signal
 import sys
@@ -32,7 +33,13 @@ def on_term(sig, frame):
     sys.exit(0)
 
 
+def on_usr1(sig, frame):
+    with open(out + ".usr1", "a") as f:
+        f.write("%.3f\n" % time.time())
+
+
 signal.signal(signal.SIGTERM, on_term)
+signal.signal(signal.SIGUSR1, on_usr1)
 with open(out + ".started", "w") as f:
     f.write("%d\n" % os.getpid())
 while True:

@@ -19,6 +19,7 @@ checkpoint-timeout = 30m
 timeout = none
 ranks = 0
 grace = 25s
+forwarding-launcher = auto
 kill-wait = 10s
 signal-dedupe = 2s
 max-restarts = 3

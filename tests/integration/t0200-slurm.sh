@@ -191,6 +191,17 @@ t_tl=$(date +%s)
 # ---- scancel of a job whose agent runs under srun, as the sbatch example does ---------------
 sc=$(sbatch --parsable -o "$D/sc.out" --wrap "srun $RUN -- $SAVER $D/sc") || sfail "sbatch failed"
 wait_file "$D/sc.started" 20
+# the time-limit warning's way (--signal=USR1@T): slurmstepd gives SIGUSR1 to every process of
+# the step; flightdeck does not pass it on again, and nothing restarts
+scancel --signal=USR1 "$sc"
+wait_file "$D/sc.usr1" 20
+sleep 1
+n=$(wc -l <"$D/sc.usr1")
+[ "$n" -eq 1 ] || sfail "scancel --signal=USR1: the trainer got SIGUSR1 $n times: $(cat "$D/sc.out")"
+grep -q "received SIGUSR1 from slurmstepd .*not passed on again" "$D/sc.out" ||
+	sfail "flightdeck does not say Slurm gave SIGUSR1 to the step itself: $(cat "$D/sc.out")"
+grep -q "restart" "$D/sc.out" && sfail "SIGUSR1 restarted the job: $(cat "$D/sc.out")"
+ok "scancel --signal=USR1: the trainer got SIGUSR1 once, from Slurm; supervision went on"
 scancel "$sc"
 wait_file "$D/sc.saved" 20
 wait_job "$sc" CANCELLED 30
