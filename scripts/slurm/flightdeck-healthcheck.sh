@@ -20,7 +20,7 @@
 fd_check "${FLIGHTDECK_HEALTH_TIMEOUT:-45}" -- --level quick -q ${FLIGHTDECK_HEALTH_ARGS:-}
 case "$FD_RC" in
 0) fd_resume_ours ;;
-1) fd_drain "$FD_REASON" ;;
+1) fd_drain "$FD_REASON" replace ;; # every area judged: the whole verdict
 *) fd_log err "$(fd_own_error "health check"): the node's state is left as it is" ;;
 esac
 exit 0

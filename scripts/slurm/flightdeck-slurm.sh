@@ -56,13 +56,41 @@ fd_node_reason() { fd_node_line | sed -n 's/.* Reason=\(.*\) \[[^]]*\]$/\1/p'; }
 fd_ours() { case "$1" in flightdeck:*) return 0 ;; esac; return 1; }
 fd_drained() { case "$(fd_node_state)" in *DRAIN* | *FAIL*) return 0 ;; esac; return 1; }
 
-# fd_drain REASON: drain this node, unless someone else already did (their reason stays)
+# fd_merge_reason OLD NEW: one flightdeck reason holding both, OLD's first: "flightdeck: CODES
+# SUBJECT[; CODES SUBJECT]...". NEW's codes that OLD has already are not repeated; the rest
+# come with NEW's subject. Cut to 250 bytes at a group's end (Slurm keeps the reason whole).
+fd_merge_reason() {
+	printf '%s\n%s\n' "${1#flightdeck: }" "${2#flightdeck: }" | awk '
+	NR == 1 { n = split($0, g, "; "); for (i = 1; i <= n; i++) { split(g[i], w, " "); m = split(w[1], c, ","); for (j = 1; j <= m; j++) have[c[j]] = 1 } out = $0 }
+	NR == 2 {
+		sp = index($0, " "); codes = sp ? substr($0, 1, sp - 1) : $0; subj = sp ? substr($0, sp) : ""
+		m = split(codes, c, ","); add = ""
+		for (j = 1; j <= m; j++) if (!(c[j] in have)) { add = add (add == "" ? "" : ",") c[j]; have[c[j]] = 1 }
+		if (add != "" && length("flightdeck: " out "; " add subj) <= 250) out = out "; " add subj
+		else if (add != "" && out == "") out = add subj
+	}
+	END { print "flightdeck: " out }'
+}
+
+# fd_drain REASON [replace]: drain this node, unless someone else already did (their reason
+# stays). A reason flightdeck set already is kept and REASON's new codes are added to it (the
+# Epilog's GPU finding must not erase the Prolog's InfiniBand one); with replace, REASON is
+# the whole verdict (the health check judges every area).
 fd_drain() {
 	fd_was=$(fd_node_reason)
 	if fd_drained && [ -n "$fd_was" ] && ! fd_ours "$fd_was"; then
 		fd_log warning "$FD_NODE is already drained by someone else ($fd_was): left as it is; flightdeck found: $1"
 		return 0
 	fi
+	fd_new=$1
+	if [ "${2:-}" != replace ] && fd_drained && fd_ours "$fd_was"; then
+		fd_new=$(fd_merge_reason "$fd_was" "$1")
+		[ "$fd_new" = "$fd_was" ] && {
+			fd_log notice "$FD_NODE is drained already for $fd_was: $1 adds nothing"
+			return 0
+		}
+	fi
+	set -- "$fd_new"
 	if scontrol update nodename="$FD_NODE" state=drain reason="$1"; then
 		fd_log err "drained $FD_NODE: $1"
 	else

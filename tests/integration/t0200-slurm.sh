@@ -229,6 +229,17 @@ done
 ok "Prolog: the sbatch job did not run; it is requeued held ($(job "$bad" Reason))"
 scancel "$bad"
 
+# ---- the Epilog on a node flightdeck drained already: its codes join the Prolog's -----------
+echo "[99995.000000] NVRM: Xid (PCI:0000:3b:00): 79, pid=1, name=python, GPU has fallen off the bus." >"$D/kmsg.log"
+"$D/epilog" 2>"$TMP/ep.err" || sfail "the epilog exited non-zero: $(cat "$TMP/ep.err")"
+r=$(reason)
+[ "$r" = "flightdeck: IB_PHYS_DOWN,IB_PORT_DOWN mlx5_3/1; GPU_XID_FATAL 0000:3b:00" ] ||
+	sfail "the epilog's reason replaced or lost the prolog's: '$r'"
+"$D/epilog" 2>"$TMP/ep.err" || sfail "the epilog exited non-zero: $(cat "$TMP/ep.err")"
+[ "$(reason)" = "$r" ] || sfail "a second epilog with the same finding changed the reason: '$(reason)'"
+cp "$FIXTURES/empty.log" "$D/kmsg.log"
+ok "Epilog after the Prolog: the reason keeps the InfiniBand codes and adds the Xid ('$r')"
+
 # ---- the health check: fault still there, then repaired -------------------------------------
 "$D/healthcheck" 2>"$TMP/hc.err" || sfail "the health check exited non-zero: $(cat "$TMP/hc.err")"
 state | grep -q DRAIN || sfail "the health check resumed a node that is still unfit"
@@ -268,7 +279,7 @@ echo "[5000.000000] NVRM: Xid (PCI:0000:3a:00): 79, pid=1, name=python, GPU has 
 # the batch script starts after the Prolog has finished (RUNNING may be said before it has, and
 # a Prolog run late under load would see the Xid meant for the Epilog): wait for the script
 ep=$(sbatch --parsable -o /dev/null --wrap "touch $D/ep.started; sleep 2") || sfail "sbatch failed"
-wait_job "$ep" RUNNING 20
+wait_job "$ep" RUNNING 60 # a loaded slurmd may be marked not responding a while
 for _ in $(seq 200); do [ -e "$D/ep.started" ] && break; sleep 0.1; done
 [ -e "$D/ep.started" ] || sfail "the epilog test's job never started its script"
 echo "[99995.000000] NVRM: Xid (PCI:0000:3b:00): 79, pid=1, name=python, GPU has fallen off the bus." >>"$D/kmsg.log"
