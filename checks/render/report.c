@@ -164,6 +164,17 @@ out:
 	return out;
 }
 
+/* Every sample names the node: an alert's text and a dashboard's row say where. */
+static void prom_timestamp(FILE *f, const struct fd_report_meta *m)
+{
+	fputs("# HELP flightdeck_check_timestamp_seconds When the last check started.\n"
+	      "# TYPE flightdeck_check_timestamp_seconds gauge\n"
+	      "flightdeck_check_timestamp_seconds{node=",
+	      f);
+	fd_prom_label(f, m->node);
+	fprintf(f, "} %.3f\n", m->timestamp);
+}
+
 static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_report_meta *m)
 {
 	size_t count[4] = {0};
@@ -180,9 +191,11 @@ static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_rep
 	fputs("# HELP flightdeck_check_findings Findings of the last check by status.\n"
 	      "# TYPE flightdeck_check_findings gauge\n",
 	      f);
-	for (int s = FD_PASS; s <= FD_SKIP; s++)
-		fprintf(f, "flightdeck_check_findings{status=\"%s\"} %zu\n",
-			fd_status_name((enum fd_status)s), count[s]);
+	for (int s = FD_PASS; s <= FD_SKIP; s++) {
+		fputs("flightdeck_check_findings{node=", f);
+		fd_prom_label(f, m->node);
+		fprintf(f, ",status=\"%s\"} %zu\n", fd_status_name((enum fd_status)s), count[s]);
+	}
 	fputs("# HELP flightdeck_check_problem One series per failing or warning finding.\n"
 	      "# TYPE flightdeck_check_problem gauge\n",
 	      f);
@@ -190,7 +203,9 @@ static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_rep
 		const struct fd_finding *x = &rep->v[i];
 		if (x->status != FD_FAIL && x->status != FD_WARN)
 			continue;
-		fputs("flightdeck_check_problem{check=", f);
+		fputs("flightdeck_check_problem{node=", f);
+		fd_prom_label(f, m->node);
+		fputs(",check=", f);
 		fd_prom_label(f, x->check);
 		fputs(",subject=", f);
 		fd_prom_label(f, x->subject);
@@ -198,14 +213,13 @@ static void prom_write(FILE *f, const struct fd_report *rep, const struct fd_rep
 		fd_prom_label(f, x->code ? x->code : "");
 		fprintf(f, ",status=\"%s\"} 1\n", fd_status_name(x->status));
 	}
-	fprintf(f,
-		"# HELP flightdeck_check_duration_seconds Wall time of the last check.\n"
-		"# TYPE flightdeck_check_duration_seconds gauge\n"
-		"flightdeck_check_duration_seconds %.3f\n"
-		"# HELP flightdeck_check_timestamp_seconds When the last check started.\n"
-		"# TYPE flightdeck_check_timestamp_seconds gauge\n"
-		"flightdeck_check_timestamp_seconds %.3f\n",
-		(double)m->duration_ms / 1e3, m->timestamp);
+	fputs("# HELP flightdeck_check_duration_seconds Wall time of the last check.\n"
+	      "# TYPE flightdeck_check_duration_seconds gauge\n"
+	      "flightdeck_check_duration_seconds{node=",
+	      f);
+	fd_prom_label(f, m->node);
+	fprintf(f, "} %.3f\n", (double)m->duration_ms / 1e3);
+	prom_timestamp(f, m);
 }
 
 /* What the atomic writer puts in the file: a check's report, or why there is none. */
@@ -230,15 +244,13 @@ static void prom_error_write(FILE *f, const struct prom_doc *d)
 	    "} NaN\n"
 	    "# HELP flightdeck_check_error 1 when the last check gave no verdict: usage (exit 2), "
 	    "could_not_run (exit 3), stopped (a signal).\n"
-	    "# TYPE flightdeck_check_error gauge\nflightdeck_check_error{reason=",
+	    "# TYPE flightdeck_check_error gauge\nflightdeck_check_error{node=",
 	    f);
+	fd_prom_label(f, d->m->node);
+	fputs(",reason=", f);
 	fd_prom_label(f, d->reason);
-	fprintf(f,
-		"} 1\n"
-		"# HELP flightdeck_check_timestamp_seconds When the last check started.\n"
-		"# TYPE flightdeck_check_timestamp_seconds gauge\n"
-		"flightdeck_check_timestamp_seconds %.3f\n",
-		d->m->timestamp);
+	fputs("} 1\n", f);
+	prom_timestamp(f, d->m);
 }
 
 /* The document in memory, then the one atomic replace that `run` uses too (launcher/core/promfile.h). */

@@ -162,14 +162,39 @@ static int check_dir(const char *flag, const char *path)
  * check instead of the last good result. Their own failure is one line on stderr; the exit
  * status stays.
  */
-static void say_exit(const struct check_cli *cli, const struct fd_report *rep, int ret,
-		     double t_wall, int prom_tried)
+/*
+ * A flag's value on the command line as given, for a parse that stopped before it (an unknown
+ * flag or a bad value first): a usage error still reaches --prom-file and --termination-log.
+ */
+static const char *given(int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (strncmp(argv[i], "--", 2) || strncmp(argv[i] + 2, name, n))
+			continue;
+		if (argv[i][2 + n] == '=')
+			return argv[i] + 3 + n;
+		if (!argv[i][2 + n] && i + 1 < argc)
+			return argv[i + 1];
+	}
+	return NULL;
+}
+
+static void say_exit(struct check_cli *cli, const struct fd_report *rep, int ret, double t_wall,
+		     int prom_tried, int argc, char **argv)
 {
 	const char *tl = fd_termlog_path(cli->termlog);
 	char host[256], err[PATH_MAX + 128];
 	struct fd_report_meta meta = {
 	    .node = host, .level = fd_level_name(cli->sel.level), .timestamp = t_wall};
 
+	if (ret == FD_EXIT_USAGE) {
+		cli->prom = cli->prom ? cli->prom : given(argc, argv, "prom-file");
+		cli->node = cli->node ? cli->node : given(argc, argv, "node");
+		if (!cli->termlog && given(argc, argv, "termination-log"))
+			tl = fd_termlog_path(given(argc, argv, "termination-log"));
+	}
 	fd_node_name(host, sizeof(host), cli->node);
 	if (tl && fd_report_termination(tl, rep, &meta, ret, err, sizeof(err)))
 		fd_err("%s", err);
@@ -334,7 +359,7 @@ int cmd_check(int argc, char **argv)
 	if (!ret)
 		ret = cli.job ? job_ret : fd_report_verdict(&rep) == FD_FAIL ? FD_EXIT_UNFIT : 0;
 out:
-	say_exit(&cli, &rep, ret, t_wall, prom_tried);
+	say_exit(&cli, &rep, ret, t_wall, prom_tried, argc, argv);
 	fd_probe_ctx_release(&ctx);
 	fd_report_free(&rep);
 	fd_opt_release(&p);

@@ -35,9 +35,9 @@ expect_rc 1
 p="$TMP/prom/flightdeck.prom"
 [ -f "$p" ] || fail "no textfile written"
 grep -q '^flightdeck_check_fit{node="gpu-node-17",level="standard"} 0$' "$p" || fail "fit gauge"
-grep -q '^flightdeck_check_problem{check="ib.port",subject="mlx5_3/1",code="IB_PORT_DOWN",status="fail"} 1$' "$p" ||
+grep -q '^flightdeck_check_problem{node="[^"]*",check="ib.port",subject="mlx5_3/1",code="IB_PORT_DOWN",status="fail"} 1$' "$p" ||
 	fail "problem series"
-grep -q '^flightdeck_check_findings{status="fail"} 2$' "$p" || fail "findings by status"
+grep -q '^flightdeck_check_findings{node="[^"]*",status="fail"} 2$' "$p" || fail "findings by status"
 grep -q '^# TYPE flightdeck_check_duration_seconds gauge$' "$p" || fail "TYPE line"
 [ "$(ls -A "$TMP/prom")" = flightdeck.prom ] || fail "temporary files left beside the textfile"
 [ "$(stat -c %a "$p")" = 644 ] || fail "textfile mode is not 0644"

@@ -24,6 +24,28 @@ for a in FlightdeckTrainingStalled FlightdeckNodeUnfit FlightdeckCheckBroken \
 done
 ok "promtool test rules: every alert has a unit test, and they pass"
 
+# The rules' tests feed the labels the binary writes: each flightdeck_check_* series of the
+# test file has the label names (instance and job aside, a scrape's) of the same metric in a
+# textfile the real binary wrote, for a verdict, an unfit node and a check that gave none.
+mkdir "$TMP/tf"
+"$FLIGHTDECK" check $(fx healthy-ndr8) --counter-window 0 --node g1 --prom-file "$TMP/tf/a.prom" >/dev/null 2>&1
+"$FLIGHTDECK" check $(fx port-down) --counter-window 0 --node g1 --prom-file "$TMP/tf/b.prom" >/dev/null 2>&1
+"$FLIGHTDECK" check $(fx healthy-ndr8) --node g1 --prom-file "$TMP/tf/c.prom" --level bogus >/dev/null 2>&1
+# labels_of FILE...: "metric label,label" for every sample, label names sorted
+labels_of() {
+	grep -h -o '^flightdeck_check_[a-z_]*{[^}]*}' "$@" | sed 's/="[^"]*"//g; s/[{}]/ /g' |
+		awk '{ n = split($2, l, ","); s = ""; for (i = 1; i <= n; i++) if (l[i] != "instance" && l[i] != "job") s = s (s == "" ? "" : ",") l[i]; print $1, s }' |
+		while read -r m l; do echo "$m $(echo "$l" | tr , '\n' | sort | paste -sd, -)"; done | sort -u
+}
+labels_of "$TMP/tf/"*.prom >"$TMP/bin.labels"
+grep -o "flightdeck_check_[a-z_]*{[^}]*}" "$RULES/flightdeck-rules.test.yml" >"$TMP/tf/test.txt"
+labels_of "$TMP/tf/test.txt" >"$TMP/test.labels"
+[ -s "$TMP/test.labels" ] || fail "no flightdeck_check_* series in the rules' test file"
+missing=$(comm -13 "$TMP/bin.labels" "$TMP/test.labels")
+[ -z "$missing" ] || fail "the rules' tests feed labels the binary never writes: $missing (it writes: $(tr '\n' ';' <"$TMP/bin.labels"))"
+grep -q '^flightdeck_check_error node,reason$' "$TMP/bin.labels" || fail "the error sample names no node: $(cat "$TMP/bin.labels")"
+ok "the rules' tests use the labels a real textfile has ($(wc -l <"$TMP/test.labels") series shapes)"
+
 # --- a live run, and a check beside it, in one textfile directory ---------------------------
 NE_PID= FD_PID=
 cleanup() {

@@ -43,6 +43,10 @@ check $(fx healthy-ndr8) --level quick -q --termination-log "$TL"
 expect_rc 0
 grep -q '^flightdeck check: exit 0 (fit)$' "$TL" && ! grep -q '^codes' "$TL" || fail "check, fit: $(cat "$TL")"
 ok "check: unfit with its codes, fit without (the file rewritten whole)"
+check $(fx healthy-ndr8) --no-such-flag --termination-log "$TL"
+expect_rc 2
+grep -q '^flightdeck check: exit 2 (usage or configuration error)$' "$TL" || fail "check, a bad flag first: $(cat "$TL")"
+ok "check: a bad flag before --termination-log still writes the message"
 
 # ---- hostile files: a FIFO nobody reads, a link, a missing directory --------------------------
 mkfifo "$TMP/fifo"
