@@ -23,7 +23,7 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/doc/flightdeck/operators/slurm.md; do
 	[ -s "$P/$f" ] || fail "cmake --install did not install $f: $(cat "$TMP/install.log")"
 done
-for f in flightdeck-prolog.sh flightdeck-epilog.sh flightdeck-healthcheck.sh; do
+for f in flightdeck-prolog.sh flightdeck-epilog.sh flightdeck-healthcheck.sh flightdeck-train.sbatch; do
 	[ -x "$P/share/flightdeck/slurm/$f" ] || fail "cmake --install did not install $f executable"
 done
 # the Slurm scripts find the binary installed beside them (slurmd gives them no PATH of ours)
@@ -35,6 +35,10 @@ out=$(cd / && env -i PATH=/usr/bin:/bin FLIGHTDECK_SLURM_DEFAULTS=/nonexistent \
 rm -f "$P/share/flightdeck/slurm/probe.sh"
 [ "$(cd "$(dirname "$out")" 2>/dev/null && pwd)" = "$P/bin" ] ||
 	fail "the installed Slurm scripts would run '$out', not $P/bin/flightdeck"
+# the sbatch example names the installed binary: sbatch runs a copy from slurmd's spool
+grep -q "^fd_installed=$P/bin/flightdeck\$" "$P/share/flightdeck/slurm/flightdeck-train.sbatch" ||
+	fail "the installed sbatch example does not name $P/bin/flightdeck: $(grep fd_installed= "$P/share/flightdeck/slurm/flightdeck-train.sbatch")"
+bash -n "$P/share/flightdeck/slurm/flightdeck-train.sbatch" || fail "the installed sbatch example is not valid bash"
 ok "cmake --install: the binary, the header, the python client, the alert rules, the example config, the systemd units, the Slurm scripts, the NHC check, the Kubernetes manifests, the docs"
 
 "$P/bin/flightdeck" version >"$TMP/out" 2>"$TMP/err" || fail "the installed flightdeck does not run"

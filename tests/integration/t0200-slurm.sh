@@ -295,13 +295,18 @@ cp "$FIXTURES/empty.log" "$D/kmsg.log"
 state | grep -q DRAIN && sfail "the health check did not resume after the Xid was cleared (reboot)"
 
 # ---- the sbatch example, as shipped, on the demo trainer ------------------------------------
-# (Debian's torchrun on Python 3.11 needs -r/-t/--log_dir given: a flag-parsing bug)
-if /usr/bin/python3 -c 'import torch' 2>/dev/null && command -v torchrun >/dev/null 2>&1; then
+# the installed copy (cmake --install into a prefix of its own), found binary and all: no
+# FLIGHTDECK= given
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+	cmake --install "$BUILD_DIR" --prefix "$D/prefix" >"$D/install.log" 2>&1 ||
+		sfail "cmake --install failed: $(tail -n 5 "$D/install.log")"
+	SB=$D/prefix/share/flightdeck/slurm/flightdeck-train.sbatch
+	[ -x "$SB" ] || sfail "the installed sbatch example is not executable"
 	ex=$(TRAIN="$SRC_DIR/scripts/demo/train.py" TRAIN_ARGS="--steps 12 --out $D/ex.sha" \
-		TORCHRUN_ARGS="-r 1 -t 1 --log_dir $D/tlogs" \
-		CKPT_DIR="$D/ckpt" GPUS_PER_NODE=2 RDZV_PORT=$(port) FLIGHTDECK=$FLIGHTDECK \
+		CKPT_DIR="$D/ckpt" GPUS_PER_NODE=2 PYTHON=/usr/bin/python3 \
+		FLIGHTDECK_ARGS="--stall-timeout 5m" \
 		FLIGHTDECK_CONFIG="$D/fit.conf" FLIGHTDECK_NVML_LIB=$FAKE_NVML_LIB \
-		sbatch --parsable --nodes=1 "$SRC_DIR/scripts/slurm/flightdeck-train.sbatch") ||
+		sbatch --parsable --nodes=1 "$SB") ||
 		sfail "sbatch of the example failed"
 	i=0
 	while :; do
@@ -313,7 +318,11 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null && command -v torchrun >/dev/n
 	done
 	[ "$st" = COMPLETED ] && [ -s "$D/ex.sha" ] ||
 		sfail "the example job ended $st ($(job "$ex" ExitCode)): $(tail -n 20 "$D/jobs/train-$ex.out")"
-	ok "the sbatch example ran the demo trainer to the end under flightdeck (2 ranks, torchrun c10d)"
+	grep -q "launch 1: 2 ranks" "$D/jobs/train-$ex.out" ||
+		sfail "the example did not start 2 ranks itself: $(tail -n 20 "$D/jobs/train-$ex.out")"
+	[ -s "/tmp/flightdeck-$ex.0.jsonl" ] || sfail "no events file /tmp/flightdeck-$ex.0.jsonl"
+	rm -f "/tmp/flightdeck-$ex.0.jsonl"
+	ok "the installed sbatch example ran the demo trainer to the end (2 ranks started by flightdeck, its own binary found)"
 else
 	echo "skipped: the sbatch example needs torch (Debian: python3-torch)"
 fi
