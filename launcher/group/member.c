@@ -6,20 +6,17 @@
  */
 #define _GNU_SOURCE
 #include "loop.h"
-#include "spawn.h"
+#include "resolve.h"
 #include "tcp.h"
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /*
@@ -227,31 +224,6 @@ static void not_resolvable(struct tcp *t, int gai)
 	t->addr_err_said = 1;
 }
 
-/*
- * The coordinator's name is looked up in a child process (fd_fork_group: its own group,
- * default signals, SIGKILL when flightdeck dies), since getaddrinfo() cannot be interrupted
- * and waits out the resolver's timeouts (2 x 5 s per nameserver by default, again on every
- * retry) while cluster DNS does not answer yet: this loop must go on answering signals and
- * counting --join-timeout. The child writes one struct resolved (under PIPE_BUF: one atomic
- * write) and exits. flightdeck is one thread, so the child may call what it likes.
- */
-struct resolved {
-	int32_t gai; /* 0 or getaddrinfo's EAI_ code */
-	uint32_t n;
-	uint32_t len[COORD_ADDRS];
-	struct sockaddr_storage addr[COORD_ADDRS];
-};
-
-/* getaddrinfo's answer, in its order, into r (the first COORD_ADDRS addresses). */
-static void keep_addrs(struct resolved *r, const struct addrinfo *res)
-{
-	for (r->n = 0; res && r->n < COORD_ADDRS; res = res->ai_next, r->n++) {
-		r->len[r->n] =
-		    res->ai_addrlen < sizeof(r->addr[0]) ? res->ai_addrlen : sizeof(r->addr[0]);
-		memcpy(&r->addr[r->n], res->ai_addr, r->len[r->n]);
-	}
-}
-
 /* The next address of the list, connected to; the list is used up after its last. */
 static void connect_next(struct tcp *t)
 {
@@ -260,9 +232,9 @@ static void connect_next(struct tcp *t)
 	connect_to(t, (const struct sockaddr *)&t->addrs[i], t->addr_len[i]);
 }
 
-static void take_addrs(struct tcp *t, const struct resolved *r)
+static void take_addrs(struct tcp *t, const struct resolve_addrs *r)
 {
-	t->naddr = (int)(r->n < COORD_ADDRS ? r->n : COORD_ADDRS);
+	t->naddr = (int)(r->n < RESOLVE_ADDRS ? r->n : RESOLVE_ADDRS);
 	t->next_addr = 0;
 	for (int i = 0; i < t->naddr; i++) {
 		t->addr_len[i] = (socklen_t)r->len[i];
@@ -270,100 +242,40 @@ static void take_addrs(struct tcp *t, const struct resolved *r)
 	}
 }
 
-static void resolver_done(struct tcp *t)
-{
-	fd_loop_del(t->g->loop, t->resolver_fd);
-	close(t->resolver_fd);
-	t->resolver_fd = -1;
-}
-
-static void on_resolved(struct fd_loop *l, int fd, uint32_t events, void *arg)
+/* The lookup's answer (resolve.c), from the loop. */
+static void on_resolved(void *arg, const struct resolve_addrs *r)
 {
 	struct tcp *t = arg;
-	struct resolved r;
-	ssize_t n = read(fd, &r, sizeof(r));
 
-	(void)l;
-	(void)events;
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	resolver_done(t);
-	/* It has written or died (EOF): reaped here unless the supervisor's reaping got it
-	 * first; no rank runs before the welcome, so the pid cannot be anyone else's. */
-	while (waitpid(t->resolver, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)sizeof(r))
-		r.gai = EAI_SYSTEM; /* killed before it answered: retried */
-	if (!r.gai && !r.n)
-		r.gai = EAI_NONAME;
-	if (r.gai) {
-		not_resolvable(t, r.gai);
+	if (r->gai) {
+		not_resolvable(t, r->gai);
 		return;
 	}
-	take_addrs(t, &r);
+	take_addrs(t, r);
 	if (!t->over && !t->welcomed && !t->up)
 		connect_next(t);
-}
-
-static void start_resolver(struct tcp *t, const char *port)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
-	struct resolved r = {0};
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
-		return;
-	pid = fd_fork_group();
-	if (pid == 0) {
-		close(p[0]);
-		r.gai = getaddrinfo(t->coord_host, port, &hints, &res);
-		if (!r.gai)
-			keep_addrs(&r, res);
-		_exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
-	}
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return;
-	}
-	t->resolver = pid;
-	t->resolver_fd = p[0];
-	if (fd_loop_add(t->g->loop, p[0], EPOLLIN, on_resolved, t)) {
-		/* not back in the loop since the fork: nothing has reaped it, the pid is its */
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(p[0]);
-		t->resolver_fd = -1;
-	}
 }
 
 /*
  * One try at reaching the coordinator: the next address of the last lookup; when every one was
  * tried, a new lookup (the name may have moved: a pod rescheduled), an address given as digits
- * at once, a name through the resolver.
+ * at once, a name through the resolver's child.
  */
 static void try_connect(struct tcp *t)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST},
-			*res;
-	struct resolved r = {0};
-	char port[16];
+	struct resolve_addrs r;
+	const char *call = "";
 
-	if (t->resolver_fd >= 0)
+	if (resolve_busy(&t->resolver))
 		return; /* a lookup is under way */
 	if (t->next_addr < t->naddr) {
 		connect_next(t);
 		return;
 	}
-	snprintf(port, sizeof(port), "%d", t->conf.coord_port);
-	if (getaddrinfo(t->coord_host, port, &hints, &res)) {
-		start_resolver(t, port);
+	if (resolve_numeric(t->coord_host, t->conf.coord_port, &r)) {
+		resolve_start(&t->resolver, t->coord_host, t->conf.coord_port, &call);
 		return;
 	}
-	keep_addrs(&r, res);
-	freeaddrinfo(res);
 	take_addrs(t, &r);
 	if (t->naddr)
 		connect_next(t);
@@ -498,6 +410,7 @@ int member_open(struct tcp *t, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
+	resolve_init(&t->resolver, t->g->loop, on_resolved, t);
 	t->next_connect = t->start;
 	try_connect(t);
 	t->next_connect = t->start + (int64_t)CONNECT_RETRY_MS * 1000000;
@@ -506,9 +419,7 @@ int member_open(struct tcp *t, char *err, size_t errlen)
 
 void member_close(struct tcp *t)
 {
-	/* A lookup still under way: its write will fail (SIGPIPE), or our exit kill it. */
-	if (t->resolver_fd >= 0)
-		resolver_done(t);
+	resolve_cancel(&t->resolver);
 	if (t->up) {
 		conn_flush_blocking(t->up, 1000);
 		conn_free(t->up);

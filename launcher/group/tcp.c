@@ -241,7 +241,7 @@ int fd_group_tcp(struct fd_group *g, struct fd_loop *loop, const struct fd_polic
 	t->g = g;
 	t->conf = *conf;
 	t->lfd = -1;
-	t->resolver_fd = -1;
+	t->resolver.fd = -1;
 	fd_strlcpy(t->coord_host, conf->coord_host ? conf->coord_host : "", sizeof(t->coord_host));
 	fd_strlcpy(t->exclude_file, conf->exclude_file ? conf->exclude_file : "",
 		   sizeof(t->exclude_file));

@@ -8,6 +8,7 @@
 
 #include "frame.h"
 #include "group.h"
+#include "resolve.h"
 
 #include <stdint.h>
 #include <sys/socket.h>
@@ -15,7 +16,6 @@
 
 #define CONN_OUT_MAX	 (4u << 20) /* queued for a peer that does not read: it is lost */
 #define HELLO_WAIT_MS	 5000	    /* a connection that says nothing is dropped */
-#define COORD_ADDRS	 8	    /* addresses of the coordinator's name kept and tried */
 #define CONNECT_RETRY_MS 250	    /* a member retries an unreachable coordinator this often */
 
 struct tcp;
@@ -93,12 +93,11 @@ struct tcp {
 	struct fd_node_state mine; /* a submit made before the coordinator answered */
 	int mine_queued;
 	int addr_err_said;
-	pid_t resolver;	 /* the child looking up coord_host, while resolver_fd >= 0 */
-	int resolver_fd; /* its pipe, -1 when no lookup is under way */
+	struct resolve resolver; /* the child looking up coord_host (resolve.c) */
 	/* the coordinator's addresses from the last lookup, tried in turn (a name may give ::1
 	 * first to a coordinator listening on IPv4 only); looked up again once all were tried */
-	struct sockaddr_storage addrs[COORD_ADDRS];
-	socklen_t addr_len[COORD_ADDRS];
+	struct sockaddr_storage addrs[RESOLVE_ADDRS];
+	socklen_t addr_len[RESOLVE_ADDRS];
 	int naddr, next_addr;
 };
 

@@ -6,14 +6,18 @@
 #include "frame.h"
 #include "group.h"
 #include "loop.h"
+#include "resolve.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,7 +404,105 @@ static void member_decision_then_halt(void)
 	close(lfd);
 }
 
+/* ---- the coordinator's name, looked up in a child (resolve.c) ------------------------------ */
+
+static void resolve_digits(void)
+{
+	struct resolve_addrs r;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&r.addr[0];
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&r.addr[0];
+
+	CHECK_EQ_INT(resolve_numeric("127.0.0.1", 29471, &r), 0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_INT(in->sin_family, AF_INET);
+	CHECK_EQ_INT(ntohs(in->sin_port), 29471);
+	CHECK_EQ_INT(in->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	CHECK_EQ_INT(resolve_numeric("::1", 7, &r), 0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_INT(in6->sin6_family, AF_INET6);
+	CHECK_EQ_INT(ntohs(in6->sin6_port), 7);
+	/* a name needs the child */
+	CHECK_EQ_INT(resolve_numeric("localhost", 7, &r), -EINVAL);
+	CHECK_EQ_INT(resolve_numeric("node0.example", 7, &r), -EINVAL);
+}
+
+struct looked_up {
+	struct fd_loop *loop;
+	int calls;
+	struct resolve_addrs r;
+};
+
+static void got_addrs(void *arg, const struct resolve_addrs *r)
+{
+	struct looked_up *u = arg;
+
+	u->calls++;
+	u->r = *r;
+	fd_loop_stop(u->loop);
+}
+
+/* The lowest descriptor free: with RLIMIT_NOFILE at it + k, only k more can be opened. */
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+static void set_nofile(rlim_t n)
+{
+	struct rlimit rl;
+
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = n;
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+/*
+ * A name is looked up in a child and answered through the loop; a lookup that cannot start
+ * (no descriptor left for its pipe) says which call failed and leaves nothing under way.
+ */
+static void resolve_child_lookup(void)
+{
+	struct fd_loop l;
+	struct looked_up u = {.loop = &l};
+	struct resolve rs;
+	const char *call = "";
+	int64_t end = fd_mono_ns() + 5000 * 1000000LL;
+	struct rlimit saved;
+
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_loop_timer(&l, never, bail, &end), 0);
+	resolve_init(&rs, &l, got_addrs, &u);
+	CHECK(!resolve_busy(&rs));
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	set_nofile((rlim_t)lowest_free_fd() + 1); /* one descriptor: a pipe needs two */
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), -EMFILE);
+	CHECK_STREQ(call, "pipe2");
+	CHECK(!resolve_busy(&rs));
+	set_nofile(saved.rlim_cur);
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), 0);
+	CHECK(resolve_busy(&rs));
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), -EBUSY);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(u.calls, 1);
+	CHECK_EQ_INT(u.r.gai, 0);
+	CHECK(u.r.n >= 1 && u.r.n <= RESOLVE_ADDRS);
+	CHECK(!resolve_busy(&rs));
+	/* a lookup cancelled is never answered */
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), 0);
+	resolve_cancel(&rs);
+	CHECK(!resolve_busy(&rs));
+	resolve_cancel(&rs);
+	fd_loop_close(&l);
+	CHECK_EQ_INT(u.calls, 1);
+}
+
 const struct unit_test group_tests[] = {
+    {"group: the coordinator's address given as digits", resolve_digits},
+    {"group: a name looked up in a child, through the loop", resolve_child_lookup},
     {"group: a STOP read with the DECISION comes after it", member_decision_then_halt},
     {"group: the newest checkpoint complete on every node", decide_common_checkpoint},
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
