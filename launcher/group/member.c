@@ -242,6 +242,20 @@ static void take_addrs(struct tcp *t, const struct resolve_addrs *r)
 	}
 }
 
+/*
+ * The lookup could not start (pipe2 or fork failed: out of descriptors or processes): said
+ * once a streak, and tried again at the next retry, as an unreachable coordinator is.
+ */
+static void lookup_failed(struct tcp *t, const char *call, int err)
+{
+	if (t->lookup_err_said)
+		return;
+	tcp_event(t, "waiting", 0, t->coord_host,
+		  "cannot look up coordinator %s:%d: %s failed (%s): retrying until --join-timeout",
+		  t->coord_host, t->conf.coord_port, call, strerror(-err));
+	t->lookup_err_said = 1;
+}
+
 /* The lookup's answer (resolve.c), from the loop. */
 static void on_resolved(void *arg, const struct resolve_addrs *r)
 {
@@ -273,7 +287,12 @@ static void try_connect(struct tcp *t)
 		return;
 	}
 	if (resolve_numeric(t->coord_host, t->conf.coord_port, &r)) {
-		resolve_start(&t->resolver, t->coord_host, t->conf.coord_port, &call);
+		int e = resolve_start(&t->resolver, t->coord_host, t->conf.coord_port, &call);
+
+		if (e)
+			lookup_failed(t, call, e);
+		else
+			t->lookup_err_said = 0;
 		return;
 	}
 	take_addrs(t, &r);

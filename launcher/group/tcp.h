@@ -93,6 +93,7 @@ struct tcp {
 	struct fd_node_state mine; /* a submit made before the coordinator answered */
 	int mine_queued;
 	int addr_err_said;
+	int lookup_err_said;	 /* the lookup's child could not be started; said */
 	struct resolve resolver; /* the child looking up coord_host (resolve.c) */
 	/* the coordinator's addresses from the last lookup, tried in turn (a name may give ::1
 	 * first to a coordinator listening on IPv4 only); looked up again once all were tried */

@@ -500,9 +500,123 @@ static void resolve_child_lookup(void)
 	CHECK_EQ_INT(u.calls, 1);
 }
 
+struct lookup_events {
+	struct fd_loop *loop;
+	char waiting[512];
+	int nwaiting;
+};
+
+static void note_event(void *ctx, const char *name, int node, const char *host, const char *line)
+{
+	struct lookup_events *e = ctx;
+
+	if (strcmp(name, "waiting") || !strstr(line, "look up"))
+		return;
+	e->nwaiting++;
+	snprintf(e->waiting, sizeof(e->waiting), "%s", line);
+}
+
+static void lookup_decision(void *ctx, const struct fd_decision *d)
+{
+}
+
+static void lookup_stop(void *ctx, const struct fd_decision *d)
+{
+	struct lookup_events *e = ctx;
+
+	fd_loop_stop(e->loop); /* --join-timeout: the retry never connected */
+}
+
+static void accepted(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	int *cfd = arg;
+
+	*cfd = accept(fd, NULL, NULL);
+	if (*cfd >= 0)
+		fd_loop_stop(l);
+}
+
+/* A listening socket on every loopback address (IPv6 dual-stack, else IPv4); its port. */
+static int listen_loopback(int *port)
+{
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_storage got;
+	socklen_t gl = sizeof(got);
+	int zero = 0, fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	if (fd >= 0 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+			bind(fd, (struct sockaddr *)&a6, sizeof(a6)))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
+			return -1;
+	}
+	if (listen(fd, 4) || getsockname(fd, (struct sockaddr *)&got, &gl))
+		return -1;
+	*port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+						: ((struct sockaddr_in *)&got)->sin_port);
+	return fd;
+}
+
+/*
+ * A member whose lookup child cannot be started (pipe2 fails: no descriptor left) says which
+ * call failed and why, once, and tries again at the next retry: once descriptors are back, it
+ * reaches the coordinator.
+ */
+static void member_lookup_fails_then_retries(void)
+{
+	static const struct fd_group_callbacks cb = {
+	    .on_decision = lookup_decision, .on_stop = lookup_stop, .on_event = note_event};
+	struct fd_group_conf conf = {.node = 1,
+				     .nnodes = 2,
+				     .coord_host = "localhost",
+				     .token = "t",
+				     .token_len = 1,
+				     .peer_interval_ms = 100,
+				     .peer_timeout_ms = 5000,
+				     .join_timeout_ms = 5000};
+	struct fd_policy pol = {0};
+	struct fd_loop l;
+	struct fd_group g;
+	struct lookup_events e = {.loop = &l};
+	struct rlimit saved;
+	char err[256] = "";
+	int64_t end = fd_mono_ns() + 5000 * 1000000LL;
+	int lfd, cfd = -1;
+
+	lfd = listen_loopback(&conf.coord_port);
+	CHECK(lfd >= 0);
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_loop_timer(&l, never, bail, &end), 0);
+	CHECK_EQ_INT(fd_loop_add(&l, lfd, EPOLLIN, accepted, &cfd), 0);
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	/* one descriptor left: the group's eventfd takes it, the lookup's pipe finds none */
+	set_nofile((rlim_t)lowest_free_fd() + 1);
+	CHECK_EQ_INT(fd_group_tcp(&g, &l, &pol, &conf, &cb, &e, err, sizeof(err)), 0);
+	set_nofile(saved.rlim_cur);
+	CHECK_EQ_INT(e.nwaiting, 1);
+	CHECK(strstr(e.waiting, "pipe2 failed") != NULL);
+	CHECK(strstr(e.waiting, strerror(EMFILE)) != NULL);
+	CHECK(strstr(e.waiting, "retrying until --join-timeout") != NULL);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK(cfd >= 0); /* the next try looked the name up and connected */
+	CHECK_EQ_INT(e.nwaiting, 1);
+	grp_close(&g);
+	fd_loop_close(&l);
+	if (cfd >= 0)
+		close(cfd);
+	close(lfd);
+}
+
 const struct unit_test group_tests[] = {
     {"group: the coordinator's address given as digits", resolve_digits},
     {"group: a name looked up in a child, through the loop", resolve_child_lookup},
+    {"group: a member whose lookup cannot start says so, retries",
+     member_lookup_fails_then_retries},
     {"group: a STOP read with the DECISION comes after it", member_decision_then_halt},
     {"group: the newest checkpoint complete on every node", decide_common_checkpoint},
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
