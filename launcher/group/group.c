@@ -1,5 +1,6 @@
 /*
- * group.c - the group decision, the exit status it yields, and the size-1 local transport.
+ * group.c - the group decision, the exit status it yields, what every transport shares (its
+ * opening, its events), and the size-1 local transport.
  */
 #define _GNU_SOURCE
 #include "group.h"
@@ -7,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -206,11 +208,55 @@ int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m)
 	return g->ops->world(g, to, m);
 }
 
+const char *grp_host(struct fd_group *g, int node)
+{
+	return g->ops && g->ops->host ? g->ops->host(g, node) : "?";
+}
+
 void grp_close(struct fd_group *g)
 {
 	if (g->ops)
 		g->ops->close(g);
 	g->ops = NULL;
+}
+
+/* ---- what every transport shares ------------------------------------------------------ */
+
+int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int size,
+	     struct fd_loop *loop, const struct fd_policy *pol, const struct fd_group_callbacks *cb,
+	     void *ctx)
+{
+	g->ops = ops;
+	g->rank = rank;
+	g->size = size;
+	g->policy = *pol;
+	g->loop = loop;
+	g->cb = *cb;
+	g->ctx = ctx;
+	if (gethostname(g->host, sizeof(g->host) - 1))
+		fd_strlcpy(g->host, "?", sizeof(g->host));
+	g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return g->efd < 0 ? -errno : 0;
+}
+
+void grp_vevent(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+		va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (g->cb.on_event)
+		g->cb.on_event(g->ctx, name, node, host ? host : "", line);
+}
+
+void grp_event(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+	       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	grp_vevent(g, name, node, host, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- the size-1 local transport ------------------------------------------------------- */
@@ -253,9 +299,15 @@ static void local_close(struct fd_group *g)
 	g->efd = -1;
 }
 
+static const char *local_host(struct fd_group *g, int node)
+{
+	return node == 0 ? g->host : "?";
+}
+
 static const struct fd_group_ops local_ops = {
     .name = "local",
     .submit = local_submit,
+    .host = local_host,
     .close = local_close,
 };
 
@@ -265,16 +317,9 @@ int fd_group_local(struct fd_group *g, struct fd_loop *loop, const struct fd_pol
 	int r;
 
 	memset(g, 0, sizeof(*g));
-	g->ops = &local_ops;
-	g->rank = 0;
-	g->size = 1;
-	g->policy = *pol;
-	g->loop = loop;
-	g->cb = *cb;
-	g->ctx = ctx;
-	g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (g->efd < 0)
-		return -errno;
+	r = grp_open(g, &local_ops, 0, 1, loop, pol, cb, ctx);
+	if (r)
+		return r;
 	r = fd_loop_add(loop, g->efd, EPOLLIN, local_ready, g);
 	if (r) {
 		close(g->efd);

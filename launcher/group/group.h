@@ -20,6 +20,7 @@
 #include "exits.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -187,6 +188,8 @@ struct fd_group_ops {
 	void (*halt)(struct fd_group *g, int failure, int stop_signal, const char *what);
 	/* A world message to node `to` (a member: to node 0 only). NULL: none can be sent. */
 	int (*world)(struct fd_group *g, int to, const struct fd_world_msg *m);
+	/* The host of a node, valid until the group closes. NULL: "?". */
+	const char *(*host)(struct fd_group *g, int node);
 	void (*close)(struct fd_group *g);
 };
 
@@ -198,11 +201,13 @@ struct fd_group {
 	struct fd_loop *loop;
 	struct fd_group_callbacks cb;
 	void *ctx;
-	/* the local transport: the decision waiting for the loop to deliver it */
+	char host[256]; /* this node's (gethostname), "?" */
+	/* every transport hands its deliveries over from the loop through this eventfd */
 	int efd;
+	/* the local transport: the decision waiting for the loop to deliver it */
 	int pending;
 	struct fd_decision decision;
-	void *tcp; /* the TCP transport's own state (tcp.c) */
+	void *tcp; /* the TCP star's own state: a coordinator's or a member's (tcp.h) */
 };
 
 /*
@@ -229,7 +234,7 @@ struct fd_group_conf {
 };
 
 /*
- * The TCP star (tcp.c): node 0 is the coordinator and decides; every other node holds one
+ * The TCP star (star.c): node 0 is the coordinator and decides; every other node holds one
  * connection to it. 0 or -errno, with a line in err.
  */
 int fd_group_tcp(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
@@ -253,5 +258,21 @@ int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m);
 const char *grp_host(struct fd_group *g, int node);
 /* Leaves the group and the loop; safe on a group that never opened. */
 void grp_close(struct fd_group *g);
+
+/* ---- for the transports (group.c) ---------------------------------------------------------- */
+
+/*
+ * What opening every transport shares: g's fields, this node's host name, and the eventfd
+ * through which the transport hands its deliveries over from the loop (it adds the eventfd
+ * to the loop with its own callback). g zeroed before. 0 or -errno.
+ */
+int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int size,
+	     struct fd_loop *loop, const struct fd_policy *pol, const struct fd_group_callbacks *cb,
+	     void *ctx);
+/* An event through on_event (nothing without one): a line, printf-style. */
+void grp_event(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+	       ...) __attribute__((format(printf, 5, 6)));
+void grp_vevent(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+		va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif
