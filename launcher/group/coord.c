@@ -1,13 +1,12 @@
 /*
  * coord.c - node 0 of the TCP star, the coordinator's transport: it listens, admits each
  * member once, collects every node's state for a round and makes the round's one decision
- * (fd_group_decide), for the whole job. A member that fails makes it stop every other node
- * first (STOP), so the group restarts together, from the same checkpoint. A member lost ends
- * the job for everyone with the one peer-lost code (docs/architecture.md, "The node group").
- * It uses the shared part (tcp.c, conn.c) only.
+ * (grp_decide, under the caller's policy), for the whole job. A member that fails makes it
+ * stop every other node first (STOP), so the group restarts together, from the same
+ * checkpoint. A member lost ends the job for everyone with the one peer-lost code
+ * (docs/architecture.md, "The node group"). It uses the shared part (tcp.c, conn.c) only.
  */
 #define _GNU_SOURCE
-#include "hostlist.h"
 #include "loop.h"
 #include "tcp.h"
 #include "util.h"
@@ -100,47 +99,6 @@ static void coord_send_all(struct coord *co, int type, const void *p, size_t n, 
 	}
 }
 
-/* The preflight table: one line per finding of every unfit node, and the exclude file. */
-static void coord_unfit_table(struct coord *co)
-{
-	char **bad = calloc((size_t)co->t.conf.nnodes, sizeof(*bad));
-	size_t nbad = 0;
-
-	for (int i = 0; i < co->t.conf.nnodes; i++) {
-		const struct fd_node_state *s = &co->states[i];
-		const char *host = coord_host_of(co, i);
-		char *line, *save = NULL, copy[FD_DETAIL_MAX];
-
-		if (s->failure != FD_FAIL_PREFLIGHT)
-			continue;
-		if (bad)
-			bad[nbad++] = (char *)host;
-		fd_strlcpy(copy, *s->detail ? s->detail : "unfit (no findings sent)", sizeof(copy));
-		for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			tcp_event(&co->t, "unfit", i, host, "node %d (%s): %s", i, host, line);
-	}
-	if (*co->t.exclude_file && bad && nbad) {
-		char list[8192];
-		FILE *f;
-
-		if (fd_hostlist_compress(bad, nbad, list, sizeof(list)) ||
-		    !(f = fopen(co->t.exclude_file, "w"))) {
-			tcp_event(&co->t, "unfit", -1, "", "cannot write --exclude-file %s: %s",
-				  co->t.exclude_file, strerror(errno));
-		} else {
-			fprintf(f, "%s\n", list);
-			if (fclose(f))
-				tcp_event(&co->t, "unfit", -1, "", "cannot write --exclude-file %s",
-					  co->t.exclude_file);
-			else
-				tcp_event(&co->t, "unfit", -1, "",
-					  "wrote %s to %s: sbatch --exclude=%s ... keeps them out",
-					  list, co->t.exclude_file, list);
-		}
-	}
-	free(bad);
-}
-
 /* Every node's state is in: the round's decision, for everyone. */
 static void coord_decide(struct coord *co)
 {
@@ -148,17 +106,13 @@ static void coord_decide(struct coord *co)
 	uint8_t buf[2048];
 	size_t n;
 
-	fd_group_decide(co->states, co->t.conf.nnodes, &co->t.g->policy, &co->t.g->history, &d);
+	grp_decide(co->t.g, co->states, &d);
 	if (d.verdict == FD_RESTART)
 		co->t.gen++;
 	d.gen = co->t.gen;
-	if (d.verdict == FD_STOP && d.failure == FD_FAIL_PREFLIGHT)
-		coord_unfit_table(co);
 	if (d.verdict == FD_STOP)
 		co->t.over = 1;
 	co->running = d.verdict == FD_CONTINUE;
-	if (d.verdict == FD_CONTINUE)
-		d.master_port = fd_free_tcp_port(); /* native ranks' store, on this node */
 	n = fd_decision_put(buf, sizeof(buf), &d);
 	/* the frame carries the round it answers; the next round starts after */
 	coord_send_all(co, FR_DECISION, buf, n, -1);

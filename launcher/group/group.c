@@ -1,14 +1,17 @@
 /*
  * group.c - the group decision, the exit status it yields, what every transport shares (its
- * opening, its events), and the size-1 local transport.
+ * opening, the deciding node's policy applied to a decision, events), and the size-1 local
+ * transport, which decides through the same grp_decide as the star's coordinator.
  */
 #define _GNU_SOURCE
 #include "group.h"
+#include "hostlist.h"
 #include "loop.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -259,6 +262,60 @@ void grp_event(struct fd_group *g, const char *name, int node, const char *host,
 	va_end(ap);
 }
 
+/* The unfit nodes' hosts in Slurm hostlist form, into the policy's exclude file. */
+static void grp_write_exclude(struct fd_group *g, char **bad, size_t nbad)
+{
+	const char *path = g->policy.exclude_file;
+	char list[8192];
+	FILE *f;
+
+	if (fd_hostlist_compress(bad, nbad, list, sizeof(list)) || !(f = fopen(path, "w"))) {
+		grp_event(g, "unfit", -1, "", "cannot write --exclude-file %s: %s", path,
+			  strerror(errno));
+		return;
+	}
+	fprintf(f, "%s\n", list);
+	if (fclose(f))
+		grp_event(g, "unfit", -1, "", "cannot write --exclude-file %s", path);
+	else
+		grp_event(g, "unfit", -1, "",
+			  "wrote %s to %s: sbatch --exclude=%s ... keeps them out", list, path,
+			  list);
+}
+
+/* The preflight table: one line per finding of every unfit node, and the exclude file. */
+static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *nodes)
+{
+	char **bad = calloc((size_t)g->size, sizeof(*bad));
+	size_t nbad = 0;
+
+	for (int i = 0; i < g->size; i++) {
+		const struct fd_node_state *s = &nodes[i];
+		const char *host = grp_host(g, i);
+		char *line, *save = NULL, copy[FD_DETAIL_MAX];
+
+		if (s->failure != FD_FAIL_PREFLIGHT)
+			continue;
+		if (bad)
+			bad[nbad++] = (char *)host;
+		fd_strlcpy(copy, *s->detail ? s->detail : "unfit (no findings sent)", sizeof(copy));
+		for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			grp_event(g, "unfit", i, host, "node %d (%s): %s", i, host, line);
+	}
+	if (g->policy.exclude_file && *g->policy.exclude_file && bad && nbad)
+		grp_write_exclude(g, bad, nbad);
+	free(bad);
+}
+
+void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d)
+{
+	fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
+	if (d->verdict == FD_STOP && d->failure == FD_FAIL_PREFLIGHT)
+		grp_unfit_table(g, nodes);
+	if (d->verdict == FD_CONTINUE && g->policy.master_port)
+		d->master_port = g->policy.master_port(); /* native ranks' store, on this node */
+}
+
 /* ---- the size-1 local transport ------------------------------------------------------- */
 
 /* The eventfd is readable: hand the decision made at submit time to the supervisor. */
@@ -281,7 +338,7 @@ static int local_submit(struct fd_group *g, const struct fd_node_state *mine)
 
 	if (g->pending)
 		return -EBUSY;
-	fd_group_decide(mine, 1, &g->policy, &g->history, &g->decision);
+	grp_decide(g, mine, &g->decision);
 	g->pending = 1;
 	if (write(g->efd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
 		g->pending = 0;

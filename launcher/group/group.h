@@ -77,9 +77,24 @@ struct fd_node_state {
 	char detail[FD_DETAIL_MAX]; /* the unfit preflight's findings, one per line; "" */
 };
 
+/*
+ * How the deciding node decides, set by the caller, so that every transport (the size-1 group,
+ * the star's coordinator) makes the same decision from the same states (grp_decide).
+ */
 struct fd_policy {
 	int max_restarts;      /* restarts allowed in all */
 	int no_progress_limit; /* give up after this many restarts in a row without progress */
+	/*
+	 * A CONTINUE's master_port: native ranks' store listens on the deciding node, so every
+	 * node must be told the same port. NULL: 0 (each node picks its own, if it needs one).
+	 */
+	int (*master_port)(void);
+	/*
+	 * Where the deciding node writes the unfit nodes' hosts (Slurm hostlist form, for sbatch
+	 * --exclude) when a preflight stops the job; NULL or "": nowhere. Read while the group
+	 * is open.
+	 */
+	const char *exclude_file;
 };
 
 /* What the deciding node remembers between decisions. Zero it before the first. */
@@ -228,7 +243,7 @@ struct fd_group_conf {
 	int64_t peer_interval_ms; /* --peer-interval: how often each side beats */
 	int64_t peer_timeout_ms;  /* --peer-timeout: a peer silent this long is lost */
 	int64_t join_timeout_ms;  /* --join-timeout: every node joined within this */
-	const char *exclude_file; /* node 0 writes unfit hosts here, in Slurm hostlist form */
+	const char *exclude_file; /* --exclude-file, for the caller's fd_policy (not read here) */
 	char *const *hosts;	  /* the job's hosts by node, when known (SLURM_JOB_NODELIST) */
 	int nhosts;
 };
@@ -269,6 +284,13 @@ void grp_close(struct fd_group *g);
 int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int size,
 	     struct fd_loop *loop, const struct fd_policy *pol, const struct fd_group_callbacks *cb,
 	     void *ctx);
+/*
+ * The deciding node's decision from every node's state (g->size of them), the same in every
+ * transport: fd_group_decide under g's policy and history, then the rest of the caller's
+ * policy: a preflight stop says the unfit nodes' table (an `unfit` event per finding, by
+ * grp_host) and writes its exclude_file; a CONTINUE carries its master_port.
+ */
+void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d);
 /* An event through on_event (nothing without one): a line, printf-style. */
 void grp_event(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
 	       ...) __attribute__((format(printf, 5, 6)));

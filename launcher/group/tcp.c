@@ -121,9 +121,7 @@ int tcp_init(struct tcp *t, struct fd_group *g, const struct fd_group_conf *conf
 	t->conf = *conf;
 	fd_strlcpy(t->coord_host, conf->coord_host ? conf->coord_host : "", sizeof(t->coord_host));
 	t->conf.coord_host = t->coord_host;
-	fd_strlcpy(t->exclude_file, conf->exclude_file ? conf->exclude_file : "",
-		   sizeof(t->exclude_file));
-	t->conf.exclude_file = t->exclude_file;
+	t->conf.exclude_file = NULL; /* the caller's policy's, not the transport's */
 	memcpy(t->tok.b, conf->token, conf->token_len);
 	t->tok.n = conf->token_len;
 	if (conf->nhosts > 0 && conf->hosts) {

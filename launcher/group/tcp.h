@@ -66,7 +66,7 @@ struct delivery {
 struct tcp {
 	struct fd_group *g;
 	struct fd_group_conf conf; /* strings below are owned copies */
-	char coord_host[256], exclude_file[4096];
+	char coord_host[256];
 	char **hosts;
 	struct fd_token tok;
 

@@ -179,7 +179,7 @@ static void decision_exit_codes(void)
 	/* a node whose command ended by itself stops the group with that status */
 	struct fd_node_state two[2] = {{.node = 0}, {.node = 1, .ended = 1, .status = 0}};
 	struct fd_group_history h = {0};
-	struct fd_policy pol = {1, 0};
+	struct fd_policy pol = {.max_restarts = 1};
 
 	fd_group_decide(two, 2, &pol, &h, &d);
 	CHECK_EQ_INT(d.verdict, FD_STOP);
@@ -240,6 +240,93 @@ static void local_async(void)
 	grp_close(&g);
 	grp_close(&g); /* twice is harmless */
 	fd_loop_close(&l);
+}
+
+struct policy_seen {
+	struct fd_loop *loop;
+	struct fd_decision d;
+	char unfit[4][256];
+	int nunfit;
+};
+
+static void policy_decision(void *ctx, const struct fd_decision *d)
+{
+	struct policy_seen *p = ctx;
+
+	p->d = *d;
+	fd_loop_stop(p->loop);
+}
+
+static void policy_event(void *ctx, const char *name, int node, const char *host, const char *line)
+{
+	struct policy_seen *p = ctx;
+
+	if (!strcmp(name, "unfit") && p->nunfit < 4)
+		snprintf(p->unfit[p->nunfit++], sizeof(p->unfit[0]), "%d %s", node, line);
+}
+
+static int picked_port(void)
+{
+	return 4242;
+}
+
+/*
+ * The size-1 group decides through the same grp_decide as the star's coordinator, under the
+ * caller's policy: a CONTINUE carries the policy's master port, an unfit node's findings are
+ * the table's lines and its host goes to the policy's exclude file.
+ */
+static void local_policy(void)
+{
+	static const struct fd_group_callbacks cb = {
+	    .on_decision = policy_decision, .on_stop = policy_decision, .on_event = policy_event};
+	char path[] = "/tmp/fd-unit-exclude-XXXXXX", host[256] = "", want[320], got[320] = "";
+	struct fd_policy pol = {.master_port = picked_port, .exclude_file = path};
+	struct fd_loop l;
+	struct fd_group g;
+	struct policy_seen p = {.loop = &l};
+	struct fd_node_state me = {.max_step = -1};
+	int fd = mkstemp(path);
+	FILE *f;
+
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_group_local(&g, &l, &pol, &cb, &p), 0);
+	CHECK_EQ_INT(grp_submit(&g, &me), 0);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(p.d.verdict, FD_CONTINUE);
+	CHECK_EQ_INT(p.d.master_port, 4242);
+	CHECK_EQ_INT(p.nunfit, 0);
+
+	me.failure = FD_FAIL_PREFLIGHT;
+	me.status = FD_RUN_PREFLIGHT;
+	strcpy(me.detail, "ib.port IB_PORT_DOWN mlx5_3/1\ngpu.ecc GPU_ECC_DBE 0000:17:00.0\n");
+	CHECK_EQ_INT(grp_submit(&g, &me), 0);
+	l.stop = 0;
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(fd_decision_exit_code(&p.d), FD_RUN_PREFLIGHT);
+	CHECK_EQ_INT(p.d.master_port, 0);
+	gethostname(host, sizeof(host) - 1);
+	CHECK_STREQ(grp_host(&g, 0), host);
+	CHECK_EQ_INT(p.nunfit, 3);
+	snprintf(want, sizeof(want), "0 node 0 (%s): ib.port IB_PORT_DOWN mlx5_3/1", host);
+	CHECK_STREQ(p.unfit[0], want);
+	snprintf(want, sizeof(want), "0 node 0 (%s): gpu.ecc GPU_ECC_DBE 0000:17:00.0", host);
+	CHECK_STREQ(p.unfit[1], want);
+	snprintf(want, sizeof(want), "-1 wrote %s to %s: sbatch --exclude=%s ... keeps them out",
+		 host, path, host);
+	CHECK_STREQ(p.unfit[2], want);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fgets(got, sizeof(got), f) != NULL);
+		fclose(f);
+	}
+	snprintf(want, sizeof(want), "%s\n", host);
+	CHECK_STREQ(got, want);
+	grp_close(&g);
+	fd_loop_close(&l);
+	unlink(path);
 }
 
 static void set_ckpts(struct fd_node_state *n, const char *const *names)
@@ -623,5 +710,6 @@ const struct unit_test group_tests[] = {
     {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
     {"group: exit status of a decision", decision_exit_codes},
     {"group: the local group decides asynchronously", local_async},
+    {"group: the local group decides under the caller's policy", local_policy},
     {NULL, NULL},
 };
