@@ -22,8 +22,9 @@
 #include <unistd.h>
 
 struct member {
-	struct tcp t;	 /* first: a connection's t is its member */
-	struct conn *up; /* to the coordinator */
+	struct tcp t;	      /* first: a connection's t is its member */
+	char coord_host[256]; /* the coordinator as it was named (conf.coord_host) */
+	struct conn *up;      /* to the coordinator */
 	int welcomed;
 	int64_t next_connect;
 	struct fd_node_state mine; /* a submit made before the coordinator answered */
@@ -54,7 +55,7 @@ static void member_end_alone(struct member *mb, struct fd_decision *d, const cha
 	mb->t.over = 1;
 	d->gen = mb->t.gen;
 	if (event)
-		tcp_event(&mb->t, event, 0, mb->t.coord_host, "%s", d->why);
+		tcp_event(&mb->t, event, 0, mb->coord_host, "%s", d->why);
 	tcp_deliver(&mb->t, d, kind);
 }
 
@@ -67,7 +68,7 @@ static void member_lost_coord(struct member *mb, const char *how)
 		mb->up = NULL;
 		return;
 	}
-	snprintf(d.why, sizeof(d.why), "the coordinator, node 0 (%s), lost: %s", mb->t.coord_host,
+	snprintf(d.why, sizeof(d.why), "the coordinator, node 0 (%s), lost: %s", mb->coord_host,
 		 how);
 	member_end_alone(mb, &d, "lost", DELIVER_STOP);
 }
@@ -92,7 +93,7 @@ static void member_on_frame(struct conn *c, const struct fd_frame *f)
 		snprintf(why, sizeof(why), "a frame from node %u on the coordinator's connection",
 			 f->node);
 		mb->t.rejected++;
-		tcp_event(&mb->t, "rejected", 0, mb->t.coord_host, "refused %s", why);
+		tcp_event(&mb->t, "rejected", 0, mb->coord_host, "refused %s", why);
 		return;
 	}
 	switch (f->type) {
@@ -106,7 +107,7 @@ static void member_on_frame(struct conn *c, const struct fd_frame *f)
 		mb->t.round = f->round;
 		tcp_event(&mb->t, "joined", mb->t.g->rank, mb->t.g->host,
 			  "node %d joined the group of %d at %s:%d", mb->t.g->rank,
-			  mb->t.conf.nnodes, mb->t.coord_host, mb->t.conf.coord_port);
+			  mb->t.conf.nnodes, mb->coord_host, mb->t.conf.coord_port);
 		if (mb->mine_queued) {
 			mb->mine_queued = 0;
 			if (member_send_state(mb, FR_STATE, &mb->mine))
@@ -148,7 +149,7 @@ static void member_on_frame(struct conn *c, const struct fd_frame *f)
 	snprintf(why, sizeof(why), "an unexpected or malformed %s (generation %u round %u)",
 		 fd_frame_type_name(f->type), f->gen, f->round);
 	mb->t.rejected++;
-	tcp_event(&mb->t, "rejected", 0, mb->t.coord_host, "refused %s", why);
+	tcp_event(&mb->t, "rejected", 0, mb->coord_host, "refused %s", why);
 }
 
 static void member_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg)
@@ -168,10 +169,10 @@ static void member_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg
 				return; /* not finished yet */
 			if (e) {
 				if (!mb->welcomed && !mb->addr_err_said) {
-					tcp_event(&mb->t, "waiting", 0, mb->t.coord_host,
+					tcp_event(&mb->t, "waiting", 0, mb->coord_host,
 						  "coordinator %s:%d not reachable yet (%s): "
 						  "retrying until --join-timeout",
-						  mb->t.coord_host, mb->t.conf.coord_port,
+						  mb->coord_host, mb->t.conf.coord_port,
 						  strerror(e));
 					mb->addr_err_said = 1;
 				}
@@ -203,8 +204,8 @@ static void member_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg
 	if (!mb->welcomed && !mb->t.over) {
 		/* refused before the welcome: not a loss; tried again until --join-timeout */
 		if (r == -EBADMSG || r == -EPROTO)
-			tcp_event(&mb->t, "rejected", 0, mb->t.coord_host,
-				  "the coordinator at %s:%d speaks %s", mb->t.coord_host,
+			tcp_event(&mb->t, "rejected", 0, mb->coord_host,
+				  "the coordinator at %s:%d speaks %s", mb->coord_host,
 				  mb->t.conf.coord_port, conn_err_name(r));
 		conn_free(c);
 		mb->up = NULL;
@@ -243,9 +244,9 @@ static void member_not_resolvable(struct member *mb, int gai)
 {
 	if (mb->addr_err_said)
 		return;
-	tcp_event(&mb->t, "waiting", 0, mb->t.coord_host,
+	tcp_event(&mb->t, "waiting", 0, mb->coord_host,
 		  "coordinator %s:%d not resolvable yet (%s): retrying until --join-timeout",
-		  mb->t.coord_host, mb->t.conf.coord_port, gai_strerror(gai));
+		  mb->coord_host, mb->t.conf.coord_port, gai_strerror(gai));
 	mb->addr_err_said = 1;
 }
 
@@ -275,9 +276,9 @@ static void member_lookup_failed(struct member *mb, const char *call, int err)
 {
 	if (mb->lookup_err_said)
 		return;
-	tcp_event(&mb->t, "waiting", 0, mb->t.coord_host,
+	tcp_event(&mb->t, "waiting", 0, mb->coord_host,
 		  "cannot look up coordinator %s:%d: %s failed (%s): retrying until --join-timeout",
-		  mb->t.coord_host, mb->t.conf.coord_port, call, strerror(-err));
+		  mb->coord_host, mb->t.conf.coord_port, call, strerror(-err));
 	mb->lookup_err_said = 1;
 }
 
@@ -311,9 +312,8 @@ static void member_try_connect(struct member *mb)
 		member_connect_next(mb);
 		return;
 	}
-	if (resolve_numeric(mb->t.coord_host, mb->t.conf.coord_port, &r)) {
-		int e =
-		    resolve_start(&mb->resolver, mb->t.coord_host, mb->t.conf.coord_port, &call);
+	if (resolve_numeric(mb->coord_host, mb->t.conf.coord_port, &r)) {
+		int e = resolve_start(&mb->resolver, mb->coord_host, mb->t.conf.coord_port, &call);
 
 		if (e)
 			member_lookup_failed(mb, call, e);
@@ -342,7 +342,7 @@ static void member_timer(struct fd_loop *l, int64_t now, void *arg)
 			snprintf(d.why, sizeof(d.why),
 				 "the coordinator, node 0 (%s:%d), never answered within "
 				 "--join-timeout",
-				 mb->t.coord_host, mb->t.conf.coord_port);
+				 mb->coord_host, mb->t.conf.coord_port);
 			member_end_alone(mb, &d, "join_timeout", DELIVER_STOP);
 			return;
 		}
@@ -475,7 +475,7 @@ static const char *member_host(struct fd_group *g, int node)
 	if (node == g->rank)
 		return g->host;
 	if (node == 0)
-		return mb->t.coord_host;
+		return mb->coord_host;
 	return tcp_listed_host(&mb->t, node);
 }
 
@@ -522,6 +522,9 @@ int member_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy 
 	g->tcp = mb;
 	if (!r)
 		r = tcp_init(&mb->t, g, conf);
+	fd_strlcpy(mb->coord_host, conf->coord_host ? conf->coord_host : "",
+		   sizeof(mb->coord_host));
+	mb->t.conf.coord_host = mb->coord_host;
 	if (!r)
 		r = fd_loop_timer(loop, member_next, member_timer, mb);
 	if (r) {

@@ -1,7 +1,7 @@
 /*
  * tcp.c - what both roles of the TCP star share and neither owns: the state every node keeps
- * (the job's names and token, generation and round), its events, and the delivery queue whose
- * eventfd hands every decision to the supervisor from the loop, never from inside the
+ * (the job's node list and token, generation and round), its events, and the delivery queue
+ * whose eventfd hands every decision to the supervisor from the loop, never from inside the
  * supervisor's own call (docs/architecture.md, "The node group"). It calls neither role.
  */
 #define _GNU_SOURCE
@@ -119,8 +119,7 @@ int tcp_init(struct tcp *t, struct fd_group *g, const struct fd_group_conf *conf
 {
 	t->g = g;
 	t->conf = *conf;
-	fd_strlcpy(t->coord_host, conf->coord_host ? conf->coord_host : "", sizeof(t->coord_host));
-	t->conf.coord_host = t->coord_host;
+	t->conf.coord_host = NULL;   /* a member's own copy (member.c) */
 	t->conf.exclude_file = NULL; /* the caller's policy's, not the transport's */
 	memcpy(t->tok.b, conf->token, conf->token_len);
 	t->tok.n = conf->token_len;

@@ -65,8 +65,7 @@ struct delivery {
  */
 struct tcp {
 	struct fd_group *g;
-	struct fd_group_conf conf; /* strings below are owned copies */
-	char coord_host[256];
+	struct fd_group_conf conf; /* hosts is an owned copy; coord_host a member's */
 	char **hosts;
 	struct fd_token tok;
 
