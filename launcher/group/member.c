@@ -520,19 +520,22 @@ int member_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy 
 	resolve_init(&mb->resolver, loop, member_on_resolved, mb);
 	r = grp_open(g, &member_ops, conf->node, conf->nnodes, loop, pol, cb, ctx);
 	g->tcp = mb;
-	if (!r)
-		r = tcp_init(&mb->t, g, conf);
+	if (r)
+		goto fail;
+	r = tcp_init(&mb->t, g, conf);
+	if (r)
+		goto fail;
 	fd_strlcpy(mb->coord_host, conf->coord_host ? conf->coord_host : "",
 		   sizeof(mb->coord_host));
 	mb->t.conf.coord_host = mb->coord_host;
-	if (!r)
-		r = fd_loop_timer(loop, member_next, member_timer, mb);
-	if (r) {
-		member_close(g);
-		return r;
-	}
+	r = fd_loop_timer(loop, member_next, member_timer, mb);
+	if (r)
+		goto fail;
 	mb->next_connect = mb->t.start;
 	member_try_connect(mb);
 	mb->next_connect = mb->t.start + (int64_t)CONNECT_RETRY_MS * 1000000;
 	return 0;
+fail:
+	member_close(g);
+	return r;
 }
