@@ -110,7 +110,7 @@ void conn_flush_blocking(struct conn *c, int64_t ms)
 }
 
 /* Room for need more bytes in the write queue. 0 or -errno. */
-static int out_room(struct conn *c, size_t need)
+static int conn_out_room(struct conn *c, size_t need)
 {
 	if (c->fd < 0 || c->closing)
 		return -EPIPE;
@@ -133,7 +133,7 @@ static int out_room(struct conn *c, size_t need)
 
 int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n)
 {
-	int r = out_room(c, n);
+	int r = conn_out_room(c, n);
 
 	if (r)
 		return r;
@@ -145,7 +145,7 @@ int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n)
 int conn_send(struct conn *c, int type, const void *payload, size_t len)
 {
 	long n;
-	int r = out_room(c, FD_FRAME_HDR + len);
+	int r = conn_out_room(c, FD_FRAME_HDR + len);
 
 	if (r)
 		return r;
@@ -194,7 +194,7 @@ const char *conn_refuse_version(struct conn *c, const struct fd_frame *f)
 }
 
 /* Room for n more bytes in the input buffer, which never grows past one whole frame. */
-static int in_room(struct conn *c, size_t n)
+static int conn_in_room(struct conn *c, size_t n)
 {
 	size_t cap = c->in_cap ? c->in_cap : 512;
 	uint8_t *p;
@@ -221,7 +221,7 @@ int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_fr
 	for (;;) {
 		size_t off = 0;
 		ssize_t n;
-		int r = in_room(c, 512);
+		int r = conn_in_room(c, 512);
 
 		if (r)
 			return r;

@@ -1,12 +1,17 @@
 /*
- * group.c - the group decision, the exit status it yields, and the size-1 local transport.
+ * group.c - the group decision, the exit status it yields, what every transport shares (its
+ * opening, the deciding node's policy applied to a decision, events), and the size-1 local
+ * transport, which decides through the same grp_decide as the star's coordinator.
  */
 #define _GNU_SOURCE
 #include "group.h"
+#include "hostlist.h"
 #include "loop.h"
 #include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -206,11 +211,109 @@ int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m)
 	return g->ops->world(g, to, m);
 }
 
+const char *grp_host(struct fd_group *g, int node)
+{
+	return g->ops && g->ops->host ? g->ops->host(g, node) : "?";
+}
+
 void grp_close(struct fd_group *g)
 {
 	if (g->ops)
 		g->ops->close(g);
 	g->ops = NULL;
+}
+
+/* ---- what every transport shares ------------------------------------------------------ */
+
+int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int size,
+	     struct fd_loop *loop, const struct fd_policy *pol, const struct fd_group_callbacks *cb,
+	     void *ctx)
+{
+	g->ops = ops;
+	g->rank = rank;
+	g->size = size;
+	g->policy = *pol;
+	g->loop = loop;
+	g->cb = *cb;
+	g->ctx = ctx;
+	if (gethostname(g->host, sizeof(g->host) - 1))
+		fd_strlcpy(g->host, "?", sizeof(g->host));
+	g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return g->efd < 0 ? -errno : 0;
+}
+
+void grp_vevent(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+		va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (g->cb.on_event)
+		g->cb.on_event(g->ctx, name, node, host ? host : "", line);
+}
+
+void grp_event(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+	       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	grp_vevent(g, name, node, host, fmt, ap);
+	va_end(ap);
+}
+
+/* The unfit nodes' hosts in Slurm hostlist form, into the policy's exclude file. */
+static void grp_write_exclude(struct fd_group *g, char **bad, size_t nbad)
+{
+	const char *path = g->policy.exclude_file;
+	char list[8192];
+	FILE *f;
+
+	if (fd_hostlist_compress(bad, nbad, list, sizeof(list)) || !(f = fopen(path, "w"))) {
+		grp_event(g, "unfit", -1, "", "cannot write --exclude-file %s: %s", path,
+			  strerror(errno));
+		return;
+	}
+	fprintf(f, "%s\n", list);
+	if (fclose(f))
+		grp_event(g, "unfit", -1, "", "cannot write --exclude-file %s", path);
+	else
+		grp_event(g, "unfit", -1, "",
+			  "wrote %s to %s: sbatch --exclude=%s ... keeps them out", list, path,
+			  list);
+}
+
+/* The preflight table: one line per finding of every unfit node, and the exclude file. */
+static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *nodes)
+{
+	char **bad = calloc((size_t)g->size, sizeof(*bad));
+	size_t nbad = 0;
+
+	for (int i = 0; i < g->size; i++) {
+		const struct fd_node_state *s = &nodes[i];
+		const char *host = grp_host(g, i);
+		char *line, *save = NULL, copy[FD_DETAIL_MAX];
+
+		if (s->failure != FD_FAIL_PREFLIGHT)
+			continue;
+		if (bad)
+			bad[nbad++] = (char *)host;
+		fd_strlcpy(copy, *s->detail ? s->detail : "unfit (no findings sent)", sizeof(copy));
+		for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			grp_event(g, "unfit", i, host, "node %d (%s): %s", i, host, line);
+	}
+	if (g->policy.exclude_file && *g->policy.exclude_file && bad && nbad)
+		grp_write_exclude(g, bad, nbad);
+	free(bad);
+}
+
+void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d)
+{
+	fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
+	if (d->verdict == FD_STOP && d->failure == FD_FAIL_PREFLIGHT)
+		grp_unfit_table(g, nodes);
+	if (d->verdict == FD_CONTINUE && g->policy.master_port)
+		d->master_port = g->policy.master_port(); /* native ranks' store, on this node */
 }
 
 /* ---- the size-1 local transport ------------------------------------------------------- */
@@ -235,7 +338,7 @@ static int local_submit(struct fd_group *g, const struct fd_node_state *mine)
 
 	if (g->pending)
 		return -EBUSY;
-	fd_group_decide(mine, 1, &g->policy, &g->history, &g->decision);
+	grp_decide(g, mine, &g->decision);
 	g->pending = 1;
 	if (write(g->efd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
 		g->pending = 0;
@@ -253,9 +356,15 @@ static void local_close(struct fd_group *g)
 	g->efd = -1;
 }
 
+static const char *local_host(struct fd_group *g, int node)
+{
+	return node == 0 ? g->host : "?";
+}
+
 static const struct fd_group_ops local_ops = {
     .name = "local",
     .submit = local_submit,
+    .host = local_host,
     .close = local_close,
 };
 
@@ -265,16 +374,9 @@ int fd_group_local(struct fd_group *g, struct fd_loop *loop, const struct fd_pol
 	int r;
 
 	memset(g, 0, sizeof(*g));
-	g->ops = &local_ops;
-	g->rank = 0;
-	g->size = 1;
-	g->policy = *pol;
-	g->loop = loop;
-	g->cb = *cb;
-	g->ctx = ctx;
-	g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (g->efd < 0)
-		return -errno;
+	r = grp_open(g, &local_ops, 0, 1, loop, pol, cb, ctx);
+	if (r)
+		return r;
 	r = fd_loop_add(loop, g->efd, EPOLLIN, local_ready, g);
 	if (r) {
 		close(g->efd);

@@ -20,6 +20,7 @@
 #include "exits.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,9 +77,24 @@ struct fd_node_state {
 	char detail[FD_DETAIL_MAX]; /* the unfit preflight's findings, one per line; "" */
 };
 
+/*
+ * How the deciding node decides, set by the caller, so that every transport (the size-1 group,
+ * the star's coordinator) makes the same decision from the same states (grp_decide).
+ */
 struct fd_policy {
 	int max_restarts;      /* restarts allowed in all */
 	int no_progress_limit; /* give up after this many restarts in a row without progress */
+	/*
+	 * A CONTINUE's master_port: native ranks' store listens on the deciding node, so every
+	 * node must be told the same port. NULL: 0 (each node picks its own, if it needs one).
+	 */
+	int (*master_port)(void);
+	/*
+	 * Where the deciding node writes the unfit nodes' hosts (Slurm hostlist form, for sbatch
+	 * --exclude) when a preflight stops the job; NULL or "": nowhere. Read while the group
+	 * is open.
+	 */
+	const char *exclude_file;
 };
 
 /* What the deciding node remembers between decisions. Zero it before the first. */
@@ -187,6 +203,8 @@ struct fd_group_ops {
 	void (*halt)(struct fd_group *g, int failure, int stop_signal, const char *what);
 	/* A world message to node `to` (a member: to node 0 only). NULL: none can be sent. */
 	int (*world)(struct fd_group *g, int to, const struct fd_world_msg *m);
+	/* The host of a node, valid until the group closes. NULL: "?". */
+	const char *(*host)(struct fd_group *g, int node);
 	void (*close)(struct fd_group *g);
 };
 
@@ -198,11 +216,13 @@ struct fd_group {
 	struct fd_loop *loop;
 	struct fd_group_callbacks cb;
 	void *ctx;
-	/* the local transport: the decision waiting for the loop to deliver it */
+	char host[256]; /* this node's (gethostname), "?" */
+	/* every transport hands its deliveries over from the loop through this eventfd */
 	int efd;
+	/* the local transport: the decision waiting for the loop to deliver it */
 	int pending;
 	struct fd_decision decision;
-	void *tcp; /* the TCP transport's own state (tcp.c) */
+	void *tcp; /* the TCP star's own state: a coordinator's or a member's (tcp.h) */
 };
 
 /*
@@ -223,13 +243,13 @@ struct fd_group_conf {
 	int64_t peer_interval_ms; /* --peer-interval: how often each side beats */
 	int64_t peer_timeout_ms;  /* --peer-timeout: a peer silent this long is lost */
 	int64_t join_timeout_ms;  /* --join-timeout: every node joined within this */
-	const char *exclude_file; /* node 0 writes unfit hosts here, in Slurm hostlist form */
+	const char *exclude_file; /* --exclude-file, for the caller's fd_policy (not read here) */
 	char *const *hosts;	  /* the job's hosts by node, when known (SLURM_JOB_NODELIST) */
 	int nhosts;
 };
 
 /*
- * The TCP star (tcp.c): node 0 is the coordinator and decides; every other node holds one
+ * The TCP star (star.c): node 0 is the coordinator and decides; every other node holds one
  * connection to it. 0 or -errno, with a line in err.
  */
 int fd_group_tcp(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
@@ -253,5 +273,28 @@ int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m);
 const char *grp_host(struct fd_group *g, int node);
 /* Leaves the group and the loop; safe on a group that never opened. */
 void grp_close(struct fd_group *g);
+
+/* ---- for the transports (group.c) ---------------------------------------------------------- */
+
+/*
+ * What opening every transport shares: g's fields, this node's host name, and the eventfd
+ * through which the transport hands its deliveries over from the loop (it adds the eventfd
+ * to the loop with its own callback). g zeroed before. 0 or -errno.
+ */
+int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int size,
+	     struct fd_loop *loop, const struct fd_policy *pol, const struct fd_group_callbacks *cb,
+	     void *ctx);
+/*
+ * The deciding node's decision from every node's state (g->size of them), the same in every
+ * transport: fd_group_decide under g's policy and history, then the rest of the caller's
+ * policy: a preflight stop says the unfit nodes' table (an `unfit` event per finding, by
+ * grp_host) and writes its exclude_file; a CONTINUE carries its master_port.
+ */
+void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d);
+/* An event through on_event (nothing without one): a line, printf-style. */
+void grp_event(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+	       ...) __attribute__((format(printf, 5, 6)));
+void grp_vevent(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
+		va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif

@@ -1,69 +1,91 @@
 /*
- * member.c - a node other than 0 in the TCP star: it connects to the coordinator (again and
- * again until --join-timeout, since node 0 may start later), says HELLO, sends its state each
- * round and applies what comes back. A coordinator that closes or falls silent ends the job
- * on this node with the peer-lost code (docs/architecture.md, "The node group").
+ * member.c - a node other than 0 in the TCP star, a member's transport: it connects to the
+ * coordinator (again and again until --join-timeout, since node 0 may start later), says
+ * HELLO, sends its state each round and applies what comes back. A coordinator that closes or
+ * falls silent ends the job on this node with the peer-lost code (docs/architecture.md, "The
+ * node group"). A name for the coordinator is looked up by resolve.c; the rest is the shared
+ * part (tcp.c, conn.c).
  */
 #define _GNU_SOURCE
 #include "loop.h"
-#include "spawn.h"
+#include "resolve.h"
 #include "tcp.h"
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+struct member {
+	struct tcp t;	      /* first: a connection's t is its member */
+	char coord_host[256]; /* the coordinator as it was named (conf.coord_host) */
+	struct conn *up;      /* to the coordinator */
+	int welcomed;
+	int64_t next_connect;
+	struct fd_node_state mine; /* a submit made before the coordinator answered */
+	int mine_queued;
+	int addr_err_said;
+	int lookup_err_said;	 /* the lookup's child could not be started; said */
+	struct resolve resolver; /* the child looking up the coordinator's name */
+	/* the coordinator's addresses from the last lookup, tried in turn (a name may give ::1
+	 * first to a coordinator listening on IPv4 only); looked up again once all were tried */
+	struct sockaddr_storage addrs[RESOLVE_ADDRS];
+	socklen_t addr_len[RESOLVE_ADDRS];
+	int naddr, next_addr;
+};
+
+static struct member *member_of(struct tcp *t)
+{
+	return (struct member *)t;
+}
 
 /*
  * This node ends the job on its own (its coordinator lost or never there, a signal before it
  * answered): the connection goes, d is said (event, when named) and handed to this node.
  */
-static void end_alone(struct tcp *t, struct fd_decision *d, const char *event, int kind)
+static void member_end_alone(struct member *mb, struct fd_decision *d, const char *event, int kind)
 {
-	conn_free(t->up);
-	t->up = NULL;
-	t->over = 1;
-	d->gen = t->gen;
+	conn_free(mb->up);
+	mb->up = NULL;
+	mb->t.over = 1;
+	d->gen = mb->t.gen;
 	if (event)
-		tcp_event(t, event, 0, t->coord_host, "%s", d->why);
-	tcp_deliver(t, d, kind);
+		tcp_event(&mb->t, event, 0, mb->coord_host, "%s", d->why);
+	tcp_deliver(&mb->t, d, kind);
 }
 
-static void coordinator_lost(struct tcp *t, const char *how)
+static void member_lost_coord(struct member *mb, const char *how)
 {
 	struct fd_decision d = {.verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = 0};
 
-	if (t->over) {
-		conn_free(t->up);
-		t->up = NULL;
+	if (mb->t.over) {
+		conn_free(mb->up);
+		mb->up = NULL;
 		return;
 	}
-	snprintf(d.why, sizeof(d.why), "the coordinator, node 0 (%s), lost: %s", t->coord_host,
+	snprintf(d.why, sizeof(d.why), "the coordinator, node 0 (%s), lost: %s", mb->coord_host,
 		 how);
-	end_alone(t, &d, "lost", DELIVER_STOP);
+	member_end_alone(mb, &d, "lost", DELIVER_STOP);
 }
 
-static int send_state(struct tcp *t, int type, const struct fd_node_state *s)
+static int member_send_state(struct member *mb, int type, const struct fd_node_state *s)
 {
 	uint8_t buf[FD_FRAME_MAX];
 	size_t n = fd_state_put(buf, sizeof(buf), s);
 
 	if (!n)
 		return -EMSGSIZE;
-	return conn_send(t->up, type, buf, n);
+	return conn_send(mb->up, type, buf, n);
 }
 
-static void on_coord_frame(struct conn *c, const struct fd_frame *f)
+static void member_on_frame(struct conn *c, const struct fd_frame *f)
 {
-	struct tcp *t = c->t;
+	struct member *mb = member_of(c->t);
 	struct fd_decision d;
 	struct fd_hello h;
 	char why[128];
@@ -72,75 +94,77 @@ static void on_coord_frame(struct conn *c, const struct fd_frame *f)
 	if (f->node != 0) {
 		snprintf(why, sizeof(why), "a frame from node %u on the coordinator's connection",
 			 f->node);
-		t->rejected++;
-		tcp_event(t, "rejected", 0, t->coord_host, "refused %s", why);
+		mb->t.rejected++;
+		tcp_event(&mb->t, "rejected", 0, mb->coord_host, "refused %s", why);
 		return;
 	}
 	switch (f->type) {
 	case FR_BEAT:
 		return;
 	case FR_WELCOME:
-		if (t->welcomed || (r = fd_hello_get(f->payload, f->len, &h)))
+		if (mb->welcomed || (r = fd_hello_get(f->payload, f->len, &h)))
 			break;
-		t->welcomed = 1;
-		t->gen = f->gen;
-		t->round = f->round;
-		tcp_event(t, "joined", t->g->rank, t->my_host,
-			  "node %d joined the group of %d at %s:%d", t->g->rank, t->conf.nnodes,
-			  t->coord_host, t->conf.coord_port);
-		if (t->mine_queued) {
-			t->mine_queued = 0;
-			if (send_state(t, FR_STATE, &t->mine))
+		mb->welcomed = 1;
+		mb->t.gen = f->gen;
+		mb->t.round = f->round;
+		tcp_event(&mb->t, "joined", mb->t.g->rank, mb->t.g->host,
+			  "node %d joined the group of %d at %s:%d", mb->t.g->rank,
+			  mb->t.conf.nnodes, mb->coord_host, mb->t.conf.coord_port);
+		if (mb->mine_queued) {
+			mb->mine_queued = 0;
+			if (member_send_state(mb, FR_STATE, &mb->mine))
 				c->closing = 1;
 		}
 		return;
 	case FR_WORLD: {
 		struct fd_world_msg m;
 
-		if (!t->welcomed || (r = fd_world_get(f->payload, f->len, &m)) || f->gen != t->gen)
+		if (!mb->welcomed || (r = fd_world_get(f->payload, f->len, &m)) ||
+		    f->gen != mb->t.gen)
 			break;
-		tcp_deliver_world(t, 0, &m);
+		tcp_deliver_world(&mb->t, 0, &m);
 		return;
 	}
 	case FR_STOP:
 	case FR_DECISION:
-		if (!t->welcomed || (r = fd_decision_get(f->payload, f->len, &d)))
+		if (!mb->welcomed || (r = fd_decision_get(f->payload, f->len, &d)))
 			break;
 		if (f->type == FR_STOP) {
-			if (f->gen == t->gen && f->round == t->round)
-				tcp_deliver(t, &d, DELIVER_HALT);
+			if (f->gen == mb->t.gen && f->round == mb->t.round)
+				tcp_deliver(&mb->t, &d, DELIVER_HALT);
 			return;
 		}
-		if (f->round != t->round && d.stop_why != FD_STOP_PEER_LOST)
+		if (f->round != mb->t.round && d.stop_why != FD_STOP_PEER_LOST)
 			break;
-		t->round++;
-		t->gen = d.gen;
+		mb->t.round++;
+		mb->t.gen = d.gen;
 		if (d.verdict == FD_STOP)
-			t->over = 1;
+			mb->t.over = 1;
 		if (d.verdict == FD_RESTART)
-			tcp_event(t, "go", -1, "", "generation %u: restarting from %s", t->gen,
-				  *d.checkpoint ? d.checkpoint : "the start");
-		tcp_deliver(t, &d, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
-		t->submitted = 0;
+			tcp_event(&mb->t, "go", -1, "", "generation %u: restarting from %s",
+				  mb->t.gen, *d.checkpoint ? d.checkpoint : "the start");
+		tcp_deliver(&mb->t, &d, mb->t.submitted ? DELIVER_DECISION : DELIVER_STOP);
+		mb->t.submitted = 0;
 		return;
 	default:
 		break;
 	}
 	if (r == -EPROTONOSUPPORT) {
-		t->rejected++;
-		tcp_event(t, "rejected", 0, t->coord_host, "refused %s", conn_refuse_version(c, f));
+		mb->t.rejected++;
+		tcp_event(&mb->t, "rejected", 0, mb->coord_host, "refused %s",
+			  conn_refuse_version(c, f));
 		return;
 	}
 	snprintf(why, sizeof(why), "an unexpected or malformed %s (generation %u round %u)",
 		 fd_frame_type_name(f->type), f->gen, f->round);
-	t->rejected++;
-	tcp_event(t, "rejected", 0, t->coord_host, "refused %s", why);
+	mb->t.rejected++;
+	tcp_event(&mb->t, "rejected", 0, mb->coord_host, "refused %s", why);
 }
 
-static void on_coord(struct fd_loop *l, int fd, uint32_t events, void *arg)
+static void member_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg)
 {
 	struct conn *c = arg;
-	struct tcp *t = c->t;
+	struct member *mb = member_of(c->t);
 	const char *why = NULL;
 	int r = 0;
 
@@ -153,27 +177,28 @@ static void on_coord(struct fd_loop *l, int fd, uint32_t events, void *arg)
 			if (!e && !(events & EPOLLOUT))
 				return; /* not finished yet */
 			if (e) {
-				if (!t->welcomed && !t->addr_err_said) {
-					tcp_event(t, "waiting", 0, t->coord_host,
+				if (!mb->welcomed && !mb->addr_err_said) {
+					tcp_event(&mb->t, "waiting", 0, mb->coord_host,
 						  "coordinator %s:%d not reachable yet (%s): "
 						  "retrying until --join-timeout",
-						  t->coord_host, t->conf.coord_port, strerror(e));
-					t->addr_err_said = 1;
+						  mb->coord_host, mb->t.conf.coord_port,
+						  strerror(e));
+					mb->addr_err_said = 1;
 				}
 				conn_free(c);
-				t->up = NULL;
+				mb->up = NULL;
 				return;
 			}
 			c->node = 0;
 			c->want_out = 0;
 			fd_loop_mod(l, fd, EPOLLIN);
 			{
-				struct fd_hello h = {.nnodes = (uint32_t)t->conf.nnodes,
+				struct fd_hello h = {.nnodes = (uint32_t)mb->t.conf.nnodes,
 						     .pid = (uint32_t)getpid()};
 				uint8_t buf[512];
 				size_t n;
 
-				fd_strlcpy(h.host, t->my_host, sizeof(h.host));
+				fd_strlcpy(h.host, mb->t.g->host, sizeof(h.host));
 				n = fd_hello_put(buf, sizeof(buf), &h);
 				r = conn_send(c, FR_HELLO, buf, n);
 			}
@@ -182,255 +207,194 @@ static void on_coord(struct fd_loop *l, int fd, uint32_t events, void *arg)
 		}
 	}
 	if (!r && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->node == 0)
-		r = conn_read(c, on_coord_frame, &why);
+		r = conn_read(c, member_on_frame, &why);
 	if (!r && !c->closing)
 		return;
-	if (!t->welcomed && !t->over) {
+	if (!mb->welcomed && !mb->t.over) {
 		/* refused before the welcome: not a loss; tried again until --join-timeout */
 		if (r == -EBADMSG || r == -EPROTO)
-			tcp_event(t, "rejected", 0, t->coord_host,
-				  "the coordinator at %s:%d speaks %s", t->coord_host,
-				  t->conf.coord_port, conn_err_name(r));
+			tcp_event(&mb->t, "rejected", 0, mb->coord_host,
+				  "the coordinator at %s:%d speaks %s", mb->coord_host,
+				  mb->t.conf.coord_port, conn_err_name(r));
 		conn_free(c);
-		t->up = NULL;
+		mb->up = NULL;
 		return;
 	}
-	coordinator_lost(t, why ? why : *c->why ? c->why : conn_err_name(r ? r : -EPIPE));
+	member_lost_coord(mb, why ? why : *c->why ? c->why : conn_err_name(r ? r : -EPIPE));
 }
 
-/* A non-blocking connect to the coordinator at sa, finished in on_coord. */
-static void connect_to(struct tcp *t, const struct sockaddr *sa, socklen_t len)
+/* A non-blocking connect to the coordinator at sa, finished in member_on_conn. */
+static void member_connect_to(struct member *mb, const struct sockaddr *sa, socklen_t len)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return;
-	conn_sockopts(t, fd);
+	conn_sockopts(&mb->t, fd);
 	if (connect(fd, sa, len) && errno != EINPROGRESS) {
 		close(fd);
 		return;
 	}
-	t->up = conn_new(t, fd);
-	if (!t->up) {
+	mb->up = conn_new(&mb->t, fd);
+	if (!mb->up) {
 		close(fd);
 		return;
 	}
-	t->up->node = -1; /* -1: connecting; 0: connected */
-	t->up->want_out = 1;
-	if (fd_loop_add(t->g->loop, fd, EPOLLOUT | EPOLLIN, on_coord, t->up)) {
-		conn_free(t->up);
-		t->up = NULL;
+	mb->up->node = -1; /* -1: connecting; 0: connected */
+	mb->up->want_out = 1;
+	if (fd_loop_add(mb->t.g->loop, fd, EPOLLOUT | EPOLLIN, member_on_conn, mb->up)) {
+		conn_free(mb->up);
+		mb->up = NULL;
 	}
 }
 
 /* A name that does not resolve yet (the index-0 pod not up) is retried like a refusal. */
-static void not_resolvable(struct tcp *t, int gai)
+static void member_not_resolvable(struct member *mb, int gai)
 {
-	if (t->addr_err_said)
+	if (mb->addr_err_said)
 		return;
-	tcp_event(t, "waiting", 0, t->coord_host,
+	tcp_event(&mb->t, "waiting", 0, mb->coord_host,
 		  "coordinator %s:%d not resolvable yet (%s): retrying until --join-timeout",
-		  t->coord_host, t->conf.coord_port, gai_strerror(gai));
-	t->addr_err_said = 1;
-}
-
-/*
- * The coordinator's name is looked up in a child process (fd_fork_group: its own group,
- * default signals, SIGKILL when flightdeck dies), since getaddrinfo() cannot be interrupted
- * and waits out the resolver's timeouts (2 x 5 s per nameserver by default, again on every
- * retry) while cluster DNS does not answer yet: this loop must go on answering signals and
- * counting --join-timeout. The child writes one struct resolved (under PIPE_BUF: one atomic
- * write) and exits. flightdeck is one thread, so the child may call what it likes.
- */
-struct resolved {
-	int32_t gai; /* 0 or getaddrinfo's EAI_ code */
-	uint32_t n;
-	uint32_t len[COORD_ADDRS];
-	struct sockaddr_storage addr[COORD_ADDRS];
-};
-
-/* getaddrinfo's answer, in its order, into r (the first COORD_ADDRS addresses). */
-static void keep_addrs(struct resolved *r, const struct addrinfo *res)
-{
-	for (r->n = 0; res && r->n < COORD_ADDRS; res = res->ai_next, r->n++) {
-		r->len[r->n] =
-		    res->ai_addrlen < sizeof(r->addr[0]) ? res->ai_addrlen : sizeof(r->addr[0]);
-		memcpy(&r->addr[r->n], res->ai_addr, r->len[r->n]);
-	}
+		  mb->coord_host, mb->t.conf.coord_port, gai_strerror(gai));
+	mb->addr_err_said = 1;
 }
 
 /* The next address of the list, connected to; the list is used up after its last. */
-static void connect_next(struct tcp *t)
+static void member_connect_next(struct member *mb)
 {
-	int i = t->next_addr++;
+	int i = mb->next_addr++;
 
-	connect_to(t, (const struct sockaddr *)&t->addrs[i], t->addr_len[i]);
+	member_connect_to(mb, (const struct sockaddr *)&mb->addrs[i], mb->addr_len[i]);
 }
 
-static void take_addrs(struct tcp *t, const struct resolved *r)
+static void member_take_addrs(struct member *mb, const struct resolve_addrs *r)
 {
-	t->naddr = (int)(r->n < COORD_ADDRS ? r->n : COORD_ADDRS);
-	t->next_addr = 0;
-	for (int i = 0; i < t->naddr; i++) {
-		t->addr_len[i] = (socklen_t)r->len[i];
-		memcpy(&t->addrs[i], &r->addr[i], r->len[i]);
+	mb->naddr = (int)(r->n < RESOLVE_ADDRS ? r->n : RESOLVE_ADDRS);
+	mb->next_addr = 0;
+	for (int i = 0; i < mb->naddr; i++) {
+		mb->addr_len[i] = (socklen_t)r->len[i];
+		memcpy(&mb->addrs[i], &r->addr[i], r->len[i]);
 	}
 }
 
-static void resolver_done(struct tcp *t)
+/*
+ * The lookup could not start (pipe2 or fork failed: out of descriptors or processes): said
+ * once a streak, and tried again at the next retry, as an unreachable coordinator is.
+ */
+static void member_lookup_failed(struct member *mb, const char *call, int err)
 {
-	fd_loop_del(t->g->loop, t->resolver_fd);
-	close(t->resolver_fd);
-	t->resolver_fd = -1;
+	if (mb->lookup_err_said)
+		return;
+	tcp_event(&mb->t, "waiting", 0, mb->coord_host,
+		  "cannot look up coordinator %s:%d: %s failed (%s): retrying until --join-timeout",
+		  mb->coord_host, mb->t.conf.coord_port, call, strerror(-err));
+	mb->lookup_err_said = 1;
 }
 
-static void on_resolved(struct fd_loop *l, int fd, uint32_t events, void *arg)
+/* The lookup's answer (resolve.c), from the loop. */
+static void member_on_resolved(void *arg, const struct resolve_addrs *r)
 {
-	struct tcp *t = arg;
-	struct resolved r;
-	ssize_t n = read(fd, &r, sizeof(r));
+	struct member *mb = arg;
 
-	(void)l;
-	(void)events;
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	resolver_done(t);
-	/* It has written or died (EOF): reaped here unless the supervisor's reaping got it
-	 * first; no rank runs before the welcome, so the pid cannot be anyone else's. */
-	while (waitpid(t->resolver, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)sizeof(r))
-		r.gai = EAI_SYSTEM; /* killed before it answered: retried */
-	if (!r.gai && !r.n)
-		r.gai = EAI_NONAME;
-	if (r.gai) {
-		not_resolvable(t, r.gai);
+	if (r->gai) {
+		member_not_resolvable(mb, r->gai);
 		return;
 	}
-	take_addrs(t, &r);
-	if (!t->over && !t->welcomed && !t->up)
-		connect_next(t);
-}
-
-static void start_resolver(struct tcp *t, const char *port)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
-	struct resolved r = {0};
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
-		return;
-	pid = fd_fork_group();
-	if (pid == 0) {
-		close(p[0]);
-		r.gai = getaddrinfo(t->coord_host, port, &hints, &res);
-		if (!r.gai)
-			keep_addrs(&r, res);
-		_exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
-	}
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return;
-	}
-	t->resolver = pid;
-	t->resolver_fd = p[0];
-	if (fd_loop_add(t->g->loop, p[0], EPOLLIN, on_resolved, t)) {
-		/* not back in the loop since the fork: nothing has reaped it, the pid is its */
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(p[0]);
-		t->resolver_fd = -1;
-	}
+	member_take_addrs(mb, r);
+	if (!mb->t.over && !mb->welcomed && !mb->up)
+		member_connect_next(mb);
 }
 
 /*
  * One try at reaching the coordinator: the next address of the last lookup; when every one was
  * tried, a new lookup (the name may have moved: a pod rescheduled), an address given as digits
- * at once, a name through the resolver.
+ * at once, a name through the resolver's child.
  */
-static void try_connect(struct tcp *t)
+static void member_try_connect(struct member *mb)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST},
-			*res;
-	struct resolved r = {0};
-	char port[16];
+	struct resolve_addrs r;
+	const char *call = "";
 
-	if (t->resolver_fd >= 0)
+	if (resolve_busy(&mb->resolver))
 		return; /* a lookup is under way */
-	if (t->next_addr < t->naddr) {
-		connect_next(t);
+	if (mb->next_addr < mb->naddr) {
+		member_connect_next(mb);
 		return;
 	}
-	snprintf(port, sizeof(port), "%d", t->conf.coord_port);
-	if (getaddrinfo(t->coord_host, port, &hints, &res)) {
-		start_resolver(t, port);
+	if (resolve_numeric(mb->coord_host, mb->t.conf.coord_port, &r)) {
+		int e = resolve_start(&mb->resolver, mb->coord_host, mb->t.conf.coord_port, &call);
+
+		if (e)
+			member_lookup_failed(mb, call, e);
+		else
+			mb->lookup_err_said = 0;
 		return;
 	}
-	keep_addrs(&r, res);
-	freeaddrinfo(res);
-	take_addrs(t, &r);
-	if (t->naddr)
-		connect_next(t);
+	member_take_addrs(mb, &r);
+	if (mb->naddr)
+		member_connect_next(mb);
 }
 
-void member_timer(struct tcp *t, int64_t now)
+static void member_timer(struct fd_loop *l, int64_t now, void *arg)
 {
-	int64_t silent = t->conf.peer_timeout_ms * 1000000;
+	struct member *mb = arg;
+	int64_t silent = mb->t.conf.peer_timeout_ms * 1000000;
 	char how[64];
 
-	if (t->over)
+	if (mb->t.over)
 		return;
-	if (!t->welcomed) {
-		if (now - t->start > t->conf.join_timeout_ms * 1000000) {
+	if (!mb->welcomed) {
+		if (now - mb->t.start > mb->t.conf.join_timeout_ms * 1000000) {
 			struct fd_decision d = {
 			    .verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = 0};
 
 			snprintf(d.why, sizeof(d.why),
 				 "the coordinator, node 0 (%s:%d), never answered within "
 				 "--join-timeout",
-				 t->coord_host, t->conf.coord_port);
-			end_alone(t, &d, "join_timeout", DELIVER_STOP);
+				 mb->coord_host, mb->t.conf.coord_port);
+			member_end_alone(mb, &d, "join_timeout", DELIVER_STOP);
 			return;
 		}
-		if (!t->up && now >= t->next_connect) {
-			t->next_connect = now + (int64_t)CONNECT_RETRY_MS * 1000000;
-			try_connect(t);
+		if (!mb->up && now >= mb->next_connect) {
+			mb->next_connect = now + (int64_t)CONNECT_RETRY_MS * 1000000;
+			member_try_connect(mb);
 		}
 		return;
 	}
-	if (t->up && t->up->closing) {
-		coordinator_lost(t, "not reading (its send queue is full)");
+	if (mb->up && mb->up->closing) {
+		member_lost_coord(mb, "not reading (its send queue is full)");
 		return;
 	}
-	if (t->up && now - t->up->last_rx > silent) {
-		snprintf(how, sizeof(how), "silent %.1f s", (double)(now - t->up->last_rx) / 1e9);
-		coordinator_lost(t, how);
+	if (mb->up && now - mb->up->last_rx > silent) {
+		snprintf(how, sizeof(how), "silent %.1f s", (double)(now - mb->up->last_rx) / 1e9);
+		member_lost_coord(mb, how);
 		return;
 	}
-	if (t->up && now >= t->next_beat) {
-		if (conn_send(t->up, FR_BEAT, NULL, 0))
-			t->up->closing = 1;
-		t->next_beat = now + t->conf.peer_interval_ms * 1000000;
+	if (mb->up && now >= mb->t.next_beat) {
+		if (conn_send(mb->up, FR_BEAT, NULL, 0))
+			mb->up->closing = 1;
+		mb->t.next_beat = now + mb->t.conf.peer_interval_ms * 1000000;
 	}
 }
 
-int64_t member_next(struct tcp *t)
+static int64_t member_next(void *arg, int64_t now)
 {
-	int64_t next = t->next_beat;
+	struct member *mb = arg;
+	int64_t next = mb->t.next_beat;
 
-	if (!t->welcomed) {
+	if (mb->t.over)
+		return INT64_MAX;
+	if (!mb->welcomed) {
 		/* no beats before the welcome: the next try, or the end of the wait */
-		next = t->start + t->conf.join_timeout_ms * 1000000 + 1;
-		if (!t->up && t->next_connect < next)
-			next = t->next_connect;
+		next = mb->t.start + mb->t.conf.join_timeout_ms * 1000000 + 1;
+		if (!mb->up && mb->next_connect < next)
+			next = mb->next_connect;
 		return next;
 	}
 	/* the coordinator silent: lost at its deadline, not at the next beat after it */
-	if (t->welcomed && t->up && t->up->last_rx + t->conf.peer_timeout_ms * 1000000 + 1 < next)
-		next = t->up->last_rx + t->conf.peer_timeout_ms * 1000000 + 1;
+	if (mb->welcomed && mb->up &&
+	    mb->up->last_rx + mb->t.conf.peer_timeout_ms * 1000000 + 1 < next)
+		next = mb->up->last_rx + mb->t.conf.peer_timeout_ms * 1000000 + 1;
 	return next;
 }
 
@@ -438,87 +402,149 @@ int64_t member_next(struct tcp *t)
  * Told to stop before the coordinator answered: nobody to tell, nothing launched; this node
  * stops now rather than wait for --join-timeout (past the scheduler's patience).
  */
-static void stop_alone(struct tcp *t, int sig)
+static void member_stop_alone(struct member *mb, int sig)
 {
 	struct fd_decision d = {.verdict = FD_STOP,
 				.stop_why = FD_STOP_SIGNAL,
-				.node = t->g->rank,
+				.node = mb->t.g->rank,
 				.stop_signal = sig,
 				.last_max_step = -1};
 
 	snprintf(d.why, sizeof(d.why), "told to stop (signal %d) before the group formed", sig);
-	end_alone(t, &d, NULL, t->submitted ? DELIVER_DECISION : DELIVER_STOP);
+	member_end_alone(mb, &d, NULL, mb->t.submitted ? DELIVER_DECISION : DELIVER_STOP);
 }
 
-int member_submit(struct tcp *t, const struct fd_node_state *mine)
+static int member_submit(struct fd_group *g, const struct fd_node_state *mine)
 {
-	if (t->over)
+	struct member *mb = g->tcp;
+
+	if (mb->t.submitted)
+		return -EBUSY;
+	if (mb->t.over)
 		return -EPIPE;
-	t->submitted = 1;
-	if (!t->welcomed && mine->stop_signal) {
-		stop_alone(t, mine->stop_signal);
+	mb->t.submitted = 1;
+	if (!mb->welcomed && mine->stop_signal) {
+		member_stop_alone(mb, mine->stop_signal);
 		return 0;
 	}
-	if (!t->welcomed || !t->up) {
-		t->mine = *mine;
-		t->mine_queued = 1;
+	if (!mb->welcomed || !mb->up) {
+		mb->mine = *mine;
+		mb->mine_queued = 1;
 		return 0;
 	}
-	if (send_state(t, FR_STATE, mine))
-		t->up->closing = 1; /* the timer says it */
+	if (member_send_state(mb, FR_STATE, mine))
+		mb->up->closing = 1; /* the timer says it */
 	return 0;
 }
 
-void member_halt(struct tcp *t, int failure, int stop_signal, const char *detail)
+static void member_halt(struct fd_group *g, int failure, int stop_signal, const char *detail)
 {
+	struct member *mb = g->tcp;
 	struct fd_node_state s = {.failure = failure, .stop_signal = stop_signal};
 
-	if (t->over)
+	if (mb->t.over)
 		return;
-	if (!t->welcomed && stop_signal) {
-		stop_alone(t, stop_signal);
+	if (!mb->welcomed && stop_signal) {
+		member_stop_alone(mb, stop_signal);
 		return;
 	}
-	if (!t->welcomed || !t->up)
+	if (!mb->welcomed || !mb->up)
 		return;
-	fd_strlcpy(s.detail, detail, sizeof(s.detail));
-	if (send_state(t, FR_HALT, &s))
-		t->up->closing = 1;
+	fd_strlcpy(s.detail, detail ? detail : "", sizeof(s.detail));
+	if (member_send_state(mb, FR_HALT, &s))
+		mb->up->closing = 1;
 }
 
-int member_world(struct tcp *t, const struct fd_world_msg *m)
+/* A member talks to node 0 only. */
+static int member_world(struct fd_group *g, int to, const struct fd_world_msg *m)
 {
+	struct member *mb = g->tcp;
 	uint8_t buf[2048];
 	size_t n;
 
-	if (!t->welcomed || !t->up)
+	if (mb->t.over)
+		return -EPIPE;
+	if (to != 0)
+		return -EINVAL;
+	if (!mb->welcomed || !mb->up)
 		return -ENOTCONN;
 	n = fd_world_put(buf, sizeof(buf), m);
 	if (!n)
 		return -EMSGSIZE;
-	if (conn_send(t->up, FR_WORLD, buf, n))
-		t->up->closing = 1; /* the timer says it */
+	if (conn_send(mb->up, FR_WORLD, buf, n))
+		mb->up->closing = 1; /* the timer says it */
 	return 0;
 }
 
-int member_open(struct tcp *t, char *err, size_t errlen)
+/* The host of a node: this one's, the coordinator's as it was named, else the job's list. */
+static const char *member_host(struct fd_group *g, int node)
 {
+	struct member *mb = g->tcp;
+
+	if (node == g->rank)
+		return g->host;
+	if (node == 0)
+		return mb->coord_host;
+	return tcp_listed_host(&mb->t, node);
+}
+
+static void member_close(struct fd_group *g)
+{
+	struct member *mb = g->tcp;
+
+	if (!mb)
+		return;
+	resolve_cancel(&mb->resolver);
+	if (mb->up) {
+		conn_flush_blocking(mb->up, 1000);
+		conn_free(mb->up);
+		mb->up = NULL;
+	}
+	fd_loop_untimer(g->loop, mb);
+	tcp_release(&mb->t);
+	free(mb);
+}
+
+static const struct fd_group_ops member_ops = {
+    .name = "tcp member",
+    .submit = member_submit,
+    .halt = member_halt,
+    .world = member_world,
+    .host = member_host,
+    .close = member_close,
+};
+
+int member_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
+	       const struct fd_group_conf *conf, const struct fd_group_callbacks *cb, void *ctx,
+	       char *err, size_t errlen)
+{
+	struct member *mb = calloc(1, sizeof(*mb));
+	int r;
+
 	(void)err;
 	(void)errlen;
-	t->next_connect = t->start;
-	try_connect(t);
-	t->next_connect = t->start + (int64_t)CONNECT_RETRY_MS * 1000000;
+	if (!mb)
+		return -ENOMEM;
+	mb->t.g = g;
+	resolve_init(&mb->resolver, loop, member_on_resolved, mb);
+	r = grp_open(g, &member_ops, conf->node, conf->nnodes, loop, pol, cb, ctx);
+	g->tcp = mb;
+	if (r)
+		goto fail;
+	r = tcp_init(&mb->t, g, conf);
+	if (r)
+		goto fail;
+	fd_strlcpy(mb->coord_host, conf->coord_host ? conf->coord_host : "",
+		   sizeof(mb->coord_host));
+	mb->t.conf.coord_host = mb->coord_host;
+	r = fd_loop_timer(loop, member_next, member_timer, mb);
+	if (r)
+		goto fail;
+	mb->next_connect = mb->t.start;
+	member_try_connect(mb);
+	mb->next_connect = mb->t.start + (int64_t)CONNECT_RETRY_MS * 1000000;
 	return 0;
-}
-
-void member_close(struct tcp *t)
-{
-	/* A lookup still under way: its write will fail (SIGPIPE), or our exit kill it. */
-	if (t->resolver_fd >= 0)
-		resolver_done(t);
-	if (t->up) {
-		conn_flush_blocking(t->up, 1000);
-		conn_free(t->up);
-		t->up = NULL;
-	}
+fail:
+	member_close(g);
+	return r;
 }

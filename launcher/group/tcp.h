@@ -1,7 +1,10 @@
 /*
- * tcp.h - the TCP star's private parts, shared by its three files: conn.c (one connection:
- * sockets, buffers, frames in and out), coord.c (node 0, which decides) and member.c (every
- * other node). docs/architecture.md, "The node group".
+ * tcp.h - the TCP star's private parts. The star is two transports behind the group's ops
+ * table, chosen once when the group is made (star.c): node 0's, the coordinator, which
+ * decides (coord.c), and every other node's, a member (member.c). Both stand on a shared part
+ * that knows neither: one connection's sockets, buffers and frames (conn.c), and what every
+ * node of the star keeps, its delivery queue and its events (tcp.c). docs/architecture.md,
+ * "The node group".
  */
 #ifndef FD_GROUP_TCP_H
 #define FD_GROUP_TCP_H
@@ -15,7 +18,6 @@
 
 #define CONN_OUT_MAX	 (4u << 20) /* queued for a peer that does not read: it is lost */
 #define HELLO_WAIT_MS	 5000	    /* a connection that says nothing is dropped */
-#define COORD_ADDRS	 8	    /* addresses of the coordinator's name kept and tried */
 #define CONNECT_RETRY_MS 250	    /* a member retries an unreachable coordinator this often */
 
 struct tcp;
@@ -58,13 +60,15 @@ struct delivery {
 	} u;
 };
 
+/*
+ * What every node of the star keeps. The first member of each role's own state (struct coord
+ * in coord.c, struct member in member.c), so a connection's t leads to its role's state.
+ */
 struct tcp {
 	struct fd_group *g;
-	struct fd_group_conf conf; /* strings below are owned copies */
-	char coord_host[256], exclude_file[4096];
+	struct fd_group_conf conf; /* hosts is an owned copy; coord_host a member's */
 	char **hosts;
 	struct fd_token tok;
-	char my_host[256];
 
 	uint32_t gen, round;
 	int64_t start, next_beat;
@@ -74,33 +78,6 @@ struct tcp {
 
 	struct delivery *queue;
 	int nqueue, cap_queue;
-
-	/* coordinator */
-	int lfd;
-	struct conn **by_node; /* [nnodes]; [0] unused: node 0 is this process */
-	struct conn **pending; /* accepted, no HELLO yet */
-	int npending, cap_pending;
-	int joined;  /* members with a HELLO, node 0 not counted */
-	int running; /* the last decision launched attempts (CONTINUE) */
-	struct fd_node_state *states;
-	unsigned char *have;
-	int nhave, halted;
-	int formed_said;
-
-	/* member */
-	struct conn *up; /* to the coordinator */
-	int welcomed;
-	int64_t next_connect;
-	struct fd_node_state mine; /* a submit made before the coordinator answered */
-	int mine_queued;
-	int addr_err_said;
-	pid_t resolver;	 /* the child looking up coord_host, while resolver_fd >= 0 */
-	int resolver_fd; /* its pipe, -1 when no lookup is under way */
-	/* the coordinator's addresses from the last lookup, tried in turn (a name may give ::1
-	 * first to a coordinator listening on IPv4 only); looked up again once all were tried */
-	struct sockaddr_storage addrs[COORD_ADDRS];
-	socklen_t addr_len[COORD_ADDRS];
-	int naddr, next_addr;
 };
 
 /* conn.c */
@@ -122,28 +99,29 @@ const char *conn_err_name(int err);
  */
 const char *conn_refuse_version(struct conn *c, const struct fd_frame *f);
 
-/* group-wide */
+/* tcp.c */
+/*
+ * The shared state of g's star from conf (g opened by grp_open), its eventfd in the loop.
+ * 0 or -errno; tcp_release undoes it, done or not.
+ */
+int tcp_init(struct tcp *t, struct fd_group *g, const struct fd_group_conf *conf);
+void tcp_release(struct tcp *t);
 void tcp_event(struct tcp *t, const char *name, int node, const char *host, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind);
 void tcp_deliver_world(struct tcp *t, int from, const struct fd_world_msg *m);
-const char *tcp_host_of(struct tcp *t, int node);
+/* A node's host from the job's node list, else "?". */
+const char *tcp_listed_host(struct tcp *t, int node);
 
-/* coord.c, member.c */
-int coord_open(struct tcp *t, char *err, size_t errlen);
-int coord_world(struct tcp *t, int to, const struct fd_world_msg *m);
-int coord_submit(struct tcp *t, const struct fd_node_state *mine);
-void coord_halt(struct tcp *t, int failure, int stop_signal, const char *detail);
-void coord_timer(struct tcp *t, int64_t now);
-int64_t coord_next(struct tcp *t);
-void coord_close(struct tcp *t);
-
-int member_open(struct tcp *t, char *err, size_t errlen);
-int member_world(struct tcp *t, const struct fd_world_msg *m);
-int member_submit(struct tcp *t, const struct fd_node_state *mine);
-void member_halt(struct tcp *t, int failure, int stop_signal, const char *detail);
-void member_timer(struct tcp *t, int64_t now);
-int64_t member_next(struct tcp *t);
-void member_close(struct tcp *t);
+/*
+ * The two roles, made by star.c only (g zeroed, conf checked), each opening g with its own
+ * ops table. 0 or -errno (err may say why), g closed again.
+ */
+int coord_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
+	      const struct fd_group_conf *conf, const struct fd_group_callbacks *cb, void *ctx,
+	      char *err, size_t errlen);
+int member_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *pol,
+	       const struct fd_group_conf *conf, const struct fd_group_callbacks *cb, void *ctx,
+	       char *err, size_t errlen);
 
 #endif

@@ -68,5 +68,4 @@ struct fd_world_msg {
 	char text[FD_WORLD_TEXT]; /* RESULT: gpubench's reason; DONE: the finding's message */
 };
 
-
 #endif

@@ -156,7 +156,8 @@ int fd_job_check(const struct fd_group_conf *conf, const struct fd_report *rep,
 						     .on_stop = job_decision,
 						     .on_event = job_event,
 						     .on_world = job_world};
-	struct fd_policy pol = {0};
+	/* check launches no ranks: no master port; node 0 writes --exclude-file */
+	struct fd_policy pol = {.exclude_file = conf->exclude_file};
 	struct fd_loop loop;
 	struct fd_group g = {0};
 	struct job_wait w = {.loop = &loop,

@@ -263,7 +263,11 @@ static int open_loop(struct sv *s)
 						     .on_stop = sup_on_stop,
 						     .on_halt = sup_on_halt,
 						     .on_event = dec_on_group_event};
-	struct fd_policy pol = {s->o->max_restarts, s->o->no_progress_limit};
+	/* one port for native ranks' store on node 0, told to every node with the launch */
+	struct fd_policy pol = {.max_restarts = s->o->max_restarts,
+				.no_progress_limit = s->o->no_progress_limit,
+				.master_port = fd_free_tcp_port,
+				.exclude_file = s->o->group.exclude_file};
 	char err[PATH_MAX + 128];
 	ssize_t n;
 	int r;

@@ -6,14 +6,18 @@
 #include "frame.h"
 #include "group.h"
 #include "loop.h"
+#include "resolve.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +179,7 @@ static void decision_exit_codes(void)
 	/* a node whose command ended by itself stops the group with that status */
 	struct fd_node_state two[2] = {{.node = 0}, {.node = 1, .ended = 1, .status = 0}};
 	struct fd_group_history h = {0};
-	struct fd_policy pol = {1, 0};
+	struct fd_policy pol = {.max_restarts = 1};
 
 	fd_group_decide(two, 2, &pol, &h, &d);
 	CHECK_EQ_INT(d.verdict, FD_STOP);
@@ -236,6 +240,93 @@ static void local_async(void)
 	grp_close(&g);
 	grp_close(&g); /* twice is harmless */
 	fd_loop_close(&l);
+}
+
+struct policy_seen {
+	struct fd_loop *loop;
+	struct fd_decision d;
+	char unfit[4][256];
+	int nunfit;
+};
+
+static void policy_decision(void *ctx, const struct fd_decision *d)
+{
+	struct policy_seen *p = ctx;
+
+	p->d = *d;
+	fd_loop_stop(p->loop);
+}
+
+static void policy_event(void *ctx, const char *name, int node, const char *host, const char *line)
+{
+	struct policy_seen *p = ctx;
+
+	if (!strcmp(name, "unfit") && p->nunfit < 4)
+		snprintf(p->unfit[p->nunfit++], sizeof(p->unfit[0]), "%d %s", node, line);
+}
+
+static int picked_port(void)
+{
+	return 4242;
+}
+
+/*
+ * The size-1 group decides through the same grp_decide as the star's coordinator, under the
+ * caller's policy: a CONTINUE carries the policy's master port, an unfit node's findings are
+ * the table's lines and its host goes to the policy's exclude file.
+ */
+static void local_policy(void)
+{
+	static const struct fd_group_callbacks cb = {
+	    .on_decision = policy_decision, .on_stop = policy_decision, .on_event = policy_event};
+	char path[] = "/tmp/fd-unit-exclude-XXXXXX", host[256] = "", want[320], got[320] = "";
+	struct fd_policy pol = {.master_port = picked_port, .exclude_file = path};
+	struct fd_loop l;
+	struct fd_group g;
+	struct policy_seen p = {.loop = &l};
+	struct fd_node_state me = {.max_step = -1};
+	int fd = mkstemp(path);
+	FILE *f;
+
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_group_local(&g, &l, &pol, &cb, &p), 0);
+	CHECK_EQ_INT(grp_submit(&g, &me), 0);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(p.d.verdict, FD_CONTINUE);
+	CHECK_EQ_INT(p.d.master_port, 4242);
+	CHECK_EQ_INT(p.nunfit, 0);
+
+	me.failure = FD_FAIL_PREFLIGHT;
+	me.status = FD_RUN_PREFLIGHT;
+	strcpy(me.detail, "ib.port IB_PORT_DOWN mlx5_3/1\ngpu.ecc GPU_ECC_DBE 0000:17:00.0\n");
+	CHECK_EQ_INT(grp_submit(&g, &me), 0);
+	l.stop = 0;
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(fd_decision_exit_code(&p.d), FD_RUN_PREFLIGHT);
+	CHECK_EQ_INT(p.d.master_port, 0);
+	gethostname(host, sizeof(host) - 1);
+	CHECK_STREQ(grp_host(&g, 0), host);
+	CHECK_EQ_INT(p.nunfit, 3);
+	snprintf(want, sizeof(want), "0 node 0 (%s): ib.port IB_PORT_DOWN mlx5_3/1", host);
+	CHECK_STREQ(p.unfit[0], want);
+	snprintf(want, sizeof(want), "0 node 0 (%s): gpu.ecc GPU_ECC_DBE 0000:17:00.0", host);
+	CHECK_STREQ(p.unfit[1], want);
+	snprintf(want, sizeof(want), "-1 wrote %s to %s: sbatch --exclude=%s ... keeps them out",
+		 host, path, host);
+	CHECK_STREQ(p.unfit[2], want);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fgets(got, sizeof(got), f) != NULL);
+		fclose(f);
+	}
+	snprintf(want, sizeof(want), "%s\n", host);
+	CHECK_STREQ(got, want);
+	grp_close(&g);
+	fd_loop_close(&l);
+	unlink(path);
 }
 
 static void set_ckpts(struct fd_node_state *n, const char *const *names)
@@ -400,12 +491,225 @@ static void member_decision_then_halt(void)
 	close(lfd);
 }
 
+/* ---- the coordinator's name, looked up in a child (resolve.c) ------------------------------ */
+
+static void resolve_digits(void)
+{
+	struct resolve_addrs r;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&r.addr[0];
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&r.addr[0];
+
+	CHECK_EQ_INT(resolve_numeric("127.0.0.1", 29471, &r), 0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_INT(in->sin_family, AF_INET);
+	CHECK_EQ_INT(ntohs(in->sin_port), 29471);
+	CHECK_EQ_INT(in->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	CHECK_EQ_INT(resolve_numeric("::1", 7, &r), 0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_INT(in6->sin6_family, AF_INET6);
+	CHECK_EQ_INT(ntohs(in6->sin6_port), 7);
+	/* a name needs the child */
+	CHECK_EQ_INT(resolve_numeric("localhost", 7, &r), -EINVAL);
+	CHECK_EQ_INT(resolve_numeric("node0.example", 7, &r), -EINVAL);
+}
+
+struct looked_up {
+	struct fd_loop *loop;
+	int calls;
+	struct resolve_addrs r;
+};
+
+static void got_addrs(void *arg, const struct resolve_addrs *r)
+{
+	struct looked_up *u = arg;
+
+	u->calls++;
+	u->r = *r;
+	fd_loop_stop(u->loop);
+}
+
+/* The lowest descriptor free: with RLIMIT_NOFILE at it + k, only k more can be opened. */
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+static void set_nofile(rlim_t n)
+{
+	struct rlimit rl;
+
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = n;
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+/*
+ * A name is looked up in a child and answered through the loop; a lookup that cannot start
+ * (no descriptor left for its pipe) says which call failed and leaves nothing under way.
+ */
+static void resolve_child_lookup(void)
+{
+	struct fd_loop l;
+	struct looked_up u = {.loop = &l};
+	struct resolve rs;
+	const char *call = "";
+	int64_t end = fd_mono_ns() + 5000 * 1000000LL;
+	struct rlimit saved;
+
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_loop_timer(&l, never, bail, &end), 0);
+	resolve_init(&rs, &l, got_addrs, &u);
+	CHECK(!resolve_busy(&rs));
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	set_nofile((rlim_t)lowest_free_fd() + 1); /* one descriptor: a pipe needs two */
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), -EMFILE);
+	CHECK_STREQ(call, "pipe2");
+	CHECK(!resolve_busy(&rs));
+	set_nofile(saved.rlim_cur);
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), 0);
+	CHECK(resolve_busy(&rs));
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), -EBUSY);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK_EQ_INT(u.calls, 1);
+	CHECK_EQ_INT(u.r.gai, 0);
+	CHECK(u.r.n >= 1 && u.r.n <= RESOLVE_ADDRS);
+	CHECK(!resolve_busy(&rs));
+	/* a lookup cancelled is never answered */
+	CHECK_EQ_INT(resolve_start(&rs, "localhost", 29471, &call), 0);
+	resolve_cancel(&rs);
+	CHECK(!resolve_busy(&rs));
+	resolve_cancel(&rs);
+	fd_loop_close(&l);
+	CHECK_EQ_INT(u.calls, 1);
+}
+
+struct lookup_events {
+	struct fd_loop *loop;
+	char waiting[512];
+	int nwaiting;
+};
+
+static void note_event(void *ctx, const char *name, int node, const char *host, const char *line)
+{
+	struct lookup_events *e = ctx;
+
+	if (strcmp(name, "waiting") || !strstr(line, "look up"))
+		return;
+	e->nwaiting++;
+	snprintf(e->waiting, sizeof(e->waiting), "%s", line);
+}
+
+static void lookup_decision(void *ctx, const struct fd_decision *d)
+{
+}
+
+static void lookup_stop(void *ctx, const struct fd_decision *d)
+{
+	struct lookup_events *e = ctx;
+
+	fd_loop_stop(e->loop); /* --join-timeout: the retry never connected */
+}
+
+static void accepted(struct fd_loop *l, int fd, uint32_t events, void *arg)
+{
+	int *cfd = arg;
+
+	*cfd = accept(fd, NULL, NULL);
+	if (*cfd >= 0)
+		fd_loop_stop(l);
+}
+
+/* A listening socket on every loopback address (IPv6 dual-stack, else IPv4); its port. */
+static int listen_loopback(int *port)
+{
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_storage got;
+	socklen_t gl = sizeof(got);
+	int zero = 0, fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	if (fd >= 0 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+			bind(fd, (struct sockaddr *)&a6, sizeof(a6)))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
+			return -1;
+	}
+	if (listen(fd, 4) || getsockname(fd, (struct sockaddr *)&got, &gl))
+		return -1;
+	*port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+						: ((struct sockaddr_in *)&got)->sin_port);
+	return fd;
+}
+
+/*
+ * A member whose lookup child cannot be started (pipe2 fails: no descriptor left) says which
+ * call failed and why, once, and tries again at the next retry: once descriptors are back, it
+ * reaches the coordinator.
+ */
+static void member_lookup_fails_then_retries(void)
+{
+	static const struct fd_group_callbacks cb = {
+	    .on_decision = lookup_decision, .on_stop = lookup_stop, .on_event = note_event};
+	struct fd_group_conf conf = {.node = 1,
+				     .nnodes = 2,
+				     .coord_host = "localhost",
+				     .token = "t",
+				     .token_len = 1,
+				     .peer_interval_ms = 100,
+				     .peer_timeout_ms = 5000,
+				     .join_timeout_ms = 5000};
+	struct fd_policy pol = {0};
+	struct fd_loop l;
+	struct fd_group g;
+	struct lookup_events e = {.loop = &l};
+	struct rlimit saved;
+	char err[256] = "";
+	int64_t end = fd_mono_ns() + 5000 * 1000000LL;
+	int lfd, cfd = -1;
+
+	lfd = listen_loopback(&conf.coord_port);
+	CHECK(lfd >= 0);
+	CHECK_EQ_INT(fd_loop_init(&l), 0);
+	CHECK_EQ_INT(fd_loop_timer(&l, never, bail, &end), 0);
+	CHECK_EQ_INT(fd_loop_add(&l, lfd, EPOLLIN, accepted, &cfd), 0);
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	/* one descriptor left: the group's eventfd takes it, the lookup's pipe finds none */
+	set_nofile((rlim_t)lowest_free_fd() + 1);
+	CHECK_EQ_INT(fd_group_tcp(&g, &l, &pol, &conf, &cb, &e, err, sizeof(err)), 0);
+	set_nofile(saved.rlim_cur);
+	CHECK_EQ_INT(e.nwaiting, 1);
+	CHECK(strstr(e.waiting, "pipe2 failed") != NULL);
+	CHECK(strstr(e.waiting, strerror(EMFILE)) != NULL);
+	CHECK(strstr(e.waiting, "retrying until --join-timeout") != NULL);
+	CHECK_EQ_INT(fd_loop_run(&l), 0);
+	CHECK(cfd >= 0); /* the next try looked the name up and connected */
+	CHECK_EQ_INT(e.nwaiting, 1);
+	grp_close(&g);
+	fd_loop_close(&l);
+	if (cfd >= 0)
+		close(cfd);
+	close(lfd);
+}
+
 const struct unit_test group_tests[] = {
+    {"group: the coordinator's address given as digits", resolve_digits},
+    {"group: a name looked up in a child, through the loop", resolve_child_lookup},
+    {"group: a member whose lookup cannot start says so, retries",
+     member_lookup_fails_then_retries},
     {"group: a STOP read with the DECISION comes after it", member_decision_then_halt},
     {"group: the newest checkpoint complete on every node", decide_common_checkpoint},
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
     {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
     {"group: exit status of a decision", decision_exit_codes},
     {"group: the local group decides asynchronously", local_async},
+    {"group: the local group decides under the caller's policy", local_policy},
     {NULL, NULL},
 };
