@@ -10,6 +10,9 @@ set -u
 KMSG_DIR="$TESTS_DIR/fixtures/kmsg"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/flightdeck-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
+# Every process this test starts inherits it: no_leftovers tells this test's processes from
+# those of a test running beside it (ctest -j) whose command lines look the same.
+export FD_TEST_TMP="$TMP"
 # Tests must not depend on the environment of whoever runs them.
 unset NCCL_SOCKET_IFNAME NCCL_IB_HCA FLIGHTDECK_SYSFS_ROOT FLIGHTDECK_PROC_ROOT FLIGHTDECK_KMSG
 # ... nor on a site config in /etc/flightdeck: the default file is one that is not there.
@@ -121,8 +124,12 @@ expect_event() {
 	[ "$n" -ge "${2:-1}" ] || fail "expected ${2:-1}+ events matching '$1', found $n: $(cat "$TMP/ev" 2>/dev/null)"
 }
 
-# no_leftovers PATTERN: no process whose command line matches PATTERN is alive
+# no_leftovers PATTERN: no process of this test whose command line matches PATTERN is alive
 no_leftovers() {
-	left=$(pgrep -f "$1" || true)
+	left=
+	for p in $(pgrep -f "$1" || true); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "FD_TEST_TMP=$TMP" && left="$left $p"
+	done
+	left=${left# }
 	[ -z "$left" ] || { ps -o pid,stat,args -p $(echo $left | tr ' ' ,) || true; fail "processes left behind: $left"; }
 }
