@@ -16,10 +16,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* "-" and /dev/stdout: the line goes to standard output (a link, were it opened as a path). */
+static int to_stdout(const char *path)
+{
+	return !strcmp(path, "-") || !strcmp(path, "/dev/stdout");
+}
+
 int fd_reason_path_check(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
+	if (to_stdout(path))
+		return 0;
 	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "--reason-file %s: not a regular file (%s)", path,
 			 S_ISLNK(st.st_mode)	? "a symbolic link"
@@ -45,6 +53,13 @@ int fd_report_reason_file(const char *path, const struct fd_report *rep, char *e
 		n = (size_t)snprintf(line, sizeof(line), "flightdeck: ");
 		n += fd_report_reason(rep, line + n, sizeof(line) - n - 1);
 		line[n++] = '\n';
+	}
+	if (to_stdout(path)) {
+		if (fwrite(line, 1, n, stdout) != n || fflush(stdout)) {
+			snprintf(err, errlen, "--reason-file %s: %s", path, strerror(errno));
+			return -EIO;
+		}
+		return 0;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 	if (fd < 0) {

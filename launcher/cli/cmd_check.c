@@ -86,7 +86,7 @@ static const struct fd_opt check_rows[] = {
      .metavar = "F",
      .help = "write the verdict as one drain reason to F: 'flightdeck: CODE[,CODE]\n"
 	     "SUBJECT' when unfit, an empty file when fit (for scontrol's reason=;\n"
-	     "a regular file only: not a link, not a FIFO)",
+	     "a regular file only: not a link, not a FIFO; - or /dev/stdout: stdout)",
      .type = FD_OPT_OUTPATH,
      .off = CLI(reason)},
     {.name = "termination-log",

@@ -15,6 +15,7 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/prometheus/flightdeck-rules.test.yml \
 	share/flightdeck/flightdeck.conf.example \
 	share/flightdeck/slurm/flightdeck-slurm.sh share/flightdeck/slurm/flightdeck-train.sbatch \
+	share/flightdeck/slurm/flightdeck-slurm.conf \
 	share/flightdeck/nhc/flightdeck.nhc share/flightdeck/k8s/train-indexed-job.yaml \
 	share/flightdeck/k8s/train-preflight-init.yaml share/flightdeck/k8s/train-pytorchjob.yaml \
 	lib/systemd/system/flightdeck-check.service lib/systemd/system/flightdeck-check.timer \

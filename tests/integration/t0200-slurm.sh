@@ -297,9 +297,9 @@ state | grep -q DRAIN && sfail "the health check did not resume after the Xid wa
 # ---- the sbatch example, as shipped, on the demo trainer ------------------------------------
 # the installed copy (cmake --install into a prefix of its own), found binary and all: no
 # FLIGHTDECK= given
+cmake --install "$BUILD_DIR" --prefix "$D/prefix" >"$D/install.log" 2>&1 ||
+	sfail "cmake --install failed: $(tail -n 5 "$D/install.log")"
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-	cmake --install "$BUILD_DIR" --prefix "$D/prefix" >"$D/install.log" 2>&1 ||
-		sfail "cmake --install failed: $(tail -n 5 "$D/install.log")"
 	SB=$D/prefix/share/flightdeck/slurm/flightdeck-train.sbatch
 	[ -x "$SB" ] || sfail "the installed sbatch example is not executable"
 	ex=$(TRAIN="$SRC_DIR/scripts/demo/train.py" TRAIN_ARGS="--steps 12 --out $D/ex.sha" \
@@ -352,6 +352,24 @@ wait_job "$tl" TIMEOUT 30
 n=$(wc -l <"$D/tl.terms")
 [ "$n" -eq 1 ] || sfail "time limit: the trainer got SIGTERM $n times: $(cat "$D/tl.out")"
 ok "time limit after $(($(date +%s) - t_tl)) s: the trainer got SIGTERM once, its save completed ($(cat "$D/tl.saved") s)"
+
+# ---- the installed slurm.conf fragment, included with one line: the real slurmctld takes it --
+FRAG=$D/prefix/share/flightdeck/slurm/flightdeck-slurm.conf
+[ -s "$FRAG" ] || sfail "cmake --install did not install flightdeck-slurm.conf"
+grep -q "^Prolog=$D/prefix/share/flightdeck/slurm/flightdeck-prolog.sh\$" "$FRAG" ||
+	sfail "the installed fragment does not name the installed Prolog: $(grep Prolog= "$FRAG")"
+sed -i '/^Prolog=/d; /^Epilog=/d; /^HealthCheckProgram=/d; /^HealthCheckInterval=/d; /^KillWait=/d' "$D/slurm.conf"
+echo "Include $FRAG" >>"$D/slurm.conf"
+scontrol reconfigure || sfail "slurmctld refused the slurm.conf that includes the fragment: $(tail -n 5 "$D/slurmctld.log")"
+scontrol show config >"$D/config" 2>&1 || sfail "scontrol show config failed"
+for kv in "Prolog *= $D/prefix/share/flightdeck/slurm/flightdeck-prolog.sh" \
+	"Epilog *= $D/prefix/share/flightdeck/slurm/flightdeck-epilog.sh" \
+	"HealthCheckProgram *= $D/prefix/share/flightdeck/slurm/flightdeck-healthcheck.sh" \
+	"HealthCheckInterval *= 300 sec" "HealthCheckNodeState *= ANY,CYCLE" "KillWait *= 90 sec" \
+	"RequeueExit *= 75"; do
+	grep -q "^$kv\$" "$D/config" || sfail "slurmctld's configuration lacks '$kv': $(grep -E 'Prolog|Epilog|HealthCheck|KillWait|RequeueExit' "$D/config")"
+done
+ok "one Include line of the installed fragment gives slurmctld the Prolog, Epilog, health check, KillWait and RequeueExit"
 
 slurm_stop
 [ -z "$(our_stepds)" ] || fail "slurmstepd processes of the test's jobs outlived the daemons: $(our_stepds)"
