@@ -365,7 +365,7 @@ scontrol show config >"$D/config" 2>&1 || sfail "scontrol show config failed"
 for kv in "Prolog *= $D/prefix/share/flightdeck/slurm/flightdeck-prolog.sh" \
 	"Epilog *= $D/prefix/share/flightdeck/slurm/flightdeck-epilog.sh" \
 	"HealthCheckProgram *= $D/prefix/share/flightdeck/slurm/flightdeck-healthcheck.sh" \
-	"HealthCheckInterval *= 300 sec" "HealthCheckNodeState *= ANY,CYCLE" "KillWait *= 90 sec" \
+	"HealthCheckInterval *= 300 sec" "HealthCheckNodeState *= CYCLE,ANY" "KillWait *= 90 sec" \
 	"RequeueExit *= 75"; do
 	grep -q "^$kv\$" "$D/config" || sfail "slurmctld's configuration lacks '$kv': $(grep -E 'Prolog|Epilog|HealthCheck|KillWait|RequeueExit' "$D/config")"
 done
