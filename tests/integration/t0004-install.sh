@@ -13,7 +13,7 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/python/flightdeck_heartbeat.py \
 	share/flightdeck/prometheus/flightdeck-rules.yml \
 	share/flightdeck/prometheus/flightdeck-rules.test.yml \
-	share/flightdeck/flightdeck.conf.example \
+	share/flightdeck/flightdeck.conf.example share/flightdeck/grafana/flightdeck-dashboard.json \
 	share/flightdeck/slurm/flightdeck-slurm.sh share/flightdeck/slurm/flightdeck-train.sbatch \
 	share/flightdeck/slurm/flightdeck-slurm.conf \
 	share/flightdeck/nhc/flightdeck.nhc share/flightdeck/k8s/train-indexed-job.yaml \
@@ -103,6 +103,6 @@ FLIGHTDECK_CONFIG=/dev/null $cmd >"$TMP/out" 2>"$TMP/err"
 rc=$?
 set -e
 [ "$rc" -le 1 ] || fail "the service's command exits $rc: $(cat "$TMP/err")"
-grep -q '^flightdeck_check_fit' "$TMP/textfiles/flightdeck.prom" ||
+grep -q '^flightdeck_check_fit' "$TMP/textfiles/flightdeck-check.prom" ||
 	fail "the service's command wrote no textfile: $(ls "$TMP/textfiles")"
-ok "the service's command writes flightdeck.prom (exit $rc, a verdict)"
+ok "the service's command writes flightdeck-check.prom (exit $rc, a verdict)"

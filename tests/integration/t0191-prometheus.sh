@@ -13,13 +13,14 @@ RULES="$SRC_DIR/scripts/prometheus"
 
 promtool check rules "$RULES/flightdeck-rules.yml" >"$TMP/out" 2>"$TMP/err" ||
 	fail "promtool check rules refused flightdeck-rules.yml"
-grep -q 'SUCCESS: 6 rules found' "$TMP/out" || fail "expected 6 rules: $(cat "$TMP/out")"
-ok "promtool check rules: the 5 alert rules are valid"
+grep -q 'SUCCESS: 9 rules found' "$TMP/out" || fail "expected 9 rules: $(cat "$TMP/out")"
+ok "promtool check rules: the 9 alert rules are valid"
 
 (cd "$TMP" && promtool test rules "$RULES/flightdeck-rules.test.yml") >"$TMP/out" 2>"$TMP/err" ||
 	fail "promtool test rules failed: $(cat "$TMP/out" "$TMP/err")"
 for a in FlightdeckTrainingStalled FlightdeckNodeUnfit FlightdeckCheckBroken \
-	FlightdeckRestartsClimbing FlightdeckCheckpointOverdue; do
+	FlightdeckRestartsClimbing FlightdeckCheckpointOverdue FlightdeckCheckStale \
+	FlightdeckRunGaveUp FlightdeckRunPreflightFailed FlightdeckRunNodeLost; do
 	grep -q "alertname: $a\$" "$RULES/flightdeck-rules.test.yml" || fail "no unit test for $a"
 done
 ok "promtool test rules: every alert has a unit test, and they pass"
@@ -148,3 +149,21 @@ scrape || fail "node_exporter stopped serving"
 grep -q -F -x 'flightdeck_run_up{node="prom-node"} 0' "$TMP/scrape" || fail "up 0 not served after the run"
 grep -q -F -x 'flightdeck_run_exit_code{node="prom-node"} 0' "$TMP/scrape" || fail "exit code not served after the run"
 ok "after the run node_exporter serves its last write: up 0, exit code 0"
+
+# The Grafana dashboard (scripts/grafana) loads, and every metric its panels and its node
+# variable ask for is one a real textfile has: the live run's, and checks that judged, found
+# a node unfit and gave no verdict (written at the top of this test)
+G=$SRC_DIR/scripts/grafana/flightdeck-dashboard.json
+jq -e '.panels | length > 5' "$G" >/dev/null || fail "the dashboard does not load as JSON with panels"
+jq -r '.panels[].targets[].expr, .templating.list[].query' "$G" | grep -o 'flightdeck_[a-z_]*' | sort -u >"$TMP/dash.metrics"
+cat "$TMP/scrape" "$TMP/tf/"*.prom | grep -o '^flightdeck_[a-z_]*' | sort -u >"$TMP/served.metrics"
+# the variable's regex names both textfiles' timestamp series
+sed -i '/^flightdeck_$/d' "$TMP/dash.metrics"
+unknown=$(comm -23 "$TMP/dash.metrics" "$TMP/served.metrics" | grep -v '^flightdeck_(check' || true)
+[ -z "$unknown" ] || fail "the dashboard asks for metrics no textfile has: $unknown"
+[ "$(wc -l <"$TMP/dash.metrics")" -ge 10 ] || fail "the dashboard names only $(wc -l <"$TMP/dash.metrics") metrics"
+for u in $(grep -o 'runbook_url: "[^"]*"' "$RULES/flightdeck-rules.yml" | sed 's/.*#//; s/"$//'); do
+	grep -qix "### $u" "$SRC_DIR/docs/operators/prometheus.md" ||
+		fail "runbook_url #$u has no section in docs/operators/prometheus.md"
+done
+ok "the Grafana dashboard loads; its $(wc -l <"$TMP/dash.metrics") metrics are the binary's; every runbook link has its section"
