@@ -39,7 +39,8 @@ fi
 FD_NODE=${SLURMD_NODENAME:-$(hostname -s)}
 FD_TAG=${FD_TAG:-flightdeck-slurm}
 
-# fd_log LEVEL MESSAGE: to syslog (daemon facility) and stderr (slurmd.log for a prolog)
+# fd_log LEVEL MESSAGE: to syslog (daemon facility) and stderr (slurmd.log keeps a failing
+# Prolog's; a health check's and an Epilog's go nowhere else)
 fd_log() {
 	fd_level=$1
 	shift
