@@ -568,19 +568,34 @@ static int coord_listen(struct coord *co, char *err, size_t errlen)
 			 co->t.conf.bind_host ? co->t.conf.bind_host : "*", port, gai_strerror(r));
 		return -EADDRNOTAVAIL;
 	}
-	/* every address: IPv6 first (dual-stack), else IPv4 */
-	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/*
+	 * Every address when no --bind is given: glibc's passive lookup lists 0.0.0.0 before ::,
+	 * and the first bind would leave IPv6 members out. So the IPv6 wildcard first, with
+	 * IPV6_V6ONLY off so that it takes IPv4 too (a dual-stack socket), then IPv4 alone where
+	 * the machine has no IPv6.
+	 */
+	for (int pass = 0; pass < 2 && co->lfd < 0; pass++) {
+		for (ai = res; ai; ai = ai->ai_next) {
+			int fd, off = 0;
 
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 4096)) {
-			co->lfd = fd;
-			break;
+			if ((ai->ai_family == AF_INET6) != (pass == 0))
+				continue;
+			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    0);
+			if (fd < 0) {
+				r = errno;
+				continue;
+			}
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (ai->ai_family == AF_INET6)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+			if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 4096)) {
+				co->lfd = fd;
+				break;
+			}
+			r = errno;
+			close(fd);
 		}
-		r = errno;
-		close(fd);
 	}
 	freeaddrinfo(res);
 	if (co->lfd < 0) {
