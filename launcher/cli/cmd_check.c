@@ -265,6 +265,32 @@ static int probe_failed(const struct fd_probe_ctx *ctx, int rc)
 	return rc == -EINTR && ctx->signo ? FD_EXIT_SIGNAL_BASE + ctx->signo : FD_EXIT_USAGE;
 }
 
+/*
+ * This node's checks, then with --job the job's verdict (the allreduce across nodes too) and
+ * the checks judged on it: 0, or the exit status of a probe that failed. *job_ret: the job's.
+ */
+static int judge(const struct check_cli *cli, const struct fd_group_conf *gconf,
+		 struct fd_probe_ctx *ctx, struct fd_job_facts *job, struct fd_report *rep,
+		 int *job_ret)
+{
+	int rc;
+
+	ctx->level = cli->sel.level;
+	if ((rc = fd_checks_run(ctx, &cli->sel, 0, rep)))
+		return probe_failed(ctx, rc);
+	if (cli->job) {
+		struct fd_job_world jw = {.cfg = ctx->cfg,
+					  .want = fd_checks_want_job(&cli->sel),
+					  .full = cli->sel.level == FD_LEVEL_FULL};
+
+		*job_ret = fd_job_check(gconf, rep, &jw, job);
+		ctx->job = job;
+	}
+	if ((rc = fd_checks_run(ctx, &cli->sel, 1, rep)))
+		return probe_failed(ctx, rc);
+	return 0;
+}
+
 static void list_checks(void)
 {
 	for (size_t i = 0; i < fd_check_count(); i++) {
@@ -331,24 +357,9 @@ int cmd_check(int argc, char **argv)
 	}
 	if (!inputs_ok(&cli, &cfg))
 		goto out;
-	ctx.level = cli.sel.level;
 	t0 = fd_mono_ns();
-	if ((rc = fd_checks_run(&ctx, &cli.sel, 0, &rep))) {
-		ret = probe_failed(&ctx, rc);
+	if ((ret = judge(&cli, &gconf, &ctx, &job, &rep, &job_ret)))
 		goto out;
-	}
-	if (cli.job) { /* the job's verdict, and the allreduce across nodes, before the report */
-		struct fd_job_world jw = {.cfg = &cfg,
-					  .want = fd_checks_want_job(&cli.sel),
-					  .full = cli.sel.level == FD_LEVEL_FULL};
-
-		job_ret = fd_job_check(&gconf, &rep, &jw, &job);
-		ctx.job = &job;
-	}
-	if ((rc = fd_checks_run(&ctx, &cli.sel, 1, &rep))) {
-		ret = probe_failed(&ctx, rc);
-		goto out;
-	}
 	fd_node_name(host, sizeof(host), cli.node);
 	struct fd_report_meta meta = {.node = host,
 				      .level = fd_level_name(cli.sel.level),
