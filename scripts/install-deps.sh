@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# install-deps.sh - installs, from Debian's packages, what building and testing flightdeck
-# needs. Safe to run twice: it installs only what is missing, and runs apt-get update only
+# install-deps.sh - installs, from Debian's packages and PyPI, what building and testing
+# flightdeck needs. Safe to run twice: it installs only what is missing, and runs apt-get update only
 # when something is; it waits up to 10 minutes for another apt-get holding the lock.
 set -euo pipefail
 
@@ -13,6 +13,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev	 # tests/fuzz/run.sh: libFuzzer, ASan and UBSan runtimes
 	bsdutils			 # script(1): the terminal-colour test
 	procps				 # pgrep: the run tests prove nothing is left behind
+	python3-venv			 # the Python environment of scripts/venv.sh (PyPI)
 	python3-torch			 # a real torchrun (CPU, gloo) for the demo and end-to-end test
 	openmpi-bin libopenmpi-dev	 # a real mpirun (t0106); the headers too: CMake's FindMPI
 					 # fails the configure on mpicc without them
@@ -30,13 +31,26 @@ missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-SUDO=
-if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-	SUDO=sudo
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+		SUDO=sudo
+	fi
+	echo "install-deps: installing ${missing[*]}"
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The Python environment (scripts/venv.sh) from PyPI: made once, and again only when
+# scripts/requirements.txt changes (its hash is kept beside it). Debian's python3, so the
+# environment does not depend on whichever python3 is first on PATH.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/venv.sh"
+want=$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)
+if [ "$(cat "$FD_VENV/.flightdeck-requirements" 2>/dev/null)" != "$want" ]; then
+	echo "install-deps: installing scripts/requirements.txt into $FD_VENV"
+	[ -x "$FD_VENV_PY" ] || /usr/bin/python3 -m venv "$FD_VENV"
+	"$FD_VENV_PY" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
+	echo "$want" >"$FD_VENV/.flightdeck-requirements"
+fi

@@ -105,6 +105,16 @@ need_torch() {
 	TRAIN="$SRC_DIR/scripts/demo/train.py"
 }
 
+# need_venv MODULE...: skips unless the Python environment of scripts/venv.sh imports each MODULE;
+# sets FD_VENV_PY to its python3
+need_venv() {
+	. "$SRC_DIR/scripts/venv.sh"
+	[ -x "$FD_VENV_PY" ] || skip "no Python environment at $FD_VENV (scripts/install-deps.sh makes it)"
+	for m in "$@"; do
+		"$FD_VENV_PY" -c "import $m" 2>/dev/null || skip "$FD_VENV lacks $m (scripts/install-deps.sh installs it)"
+	done
+}
+
 # ---- `flightdeck run` helpers ------------------------------------------------------------
 
 # frun ARGS...: flightdeck run with no preflight and short timers, events in $TMP/ev
