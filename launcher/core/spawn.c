@@ -12,7 +12,9 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -36,6 +38,55 @@ static void close_pair(int p[2])
  * own_group: 1 its own process group, 2 its own session (and so its own group), 3 the group
  * join (another child's), 0 ours.
  */
+/* The limit flightdeck was started with, once fd_nofile_reserve raised it; every child's. */
+static struct rlimit nofile_orig;
+static int nofile_raised;
+
+int fd_nofile_reserve(long need, char *err, size_t errlen)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0; /* nothing known: go on, accept() will say */
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= (rlim_t)need)
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)need) {
+		snprintf(err, errlen,
+			 "ulimit -n: %ld open files are needed, the hard limit is %llu: raise it "
+			 "(ulimit -Hn, systemd's LimitNOFILE=, /etc/security/limits.conf; under "
+			 "Slurm, the limit slurmd runs with)",
+			 need, (unsigned long long)rl.rlim_max);
+		return -EMFILE;
+	}
+	if (!nofile_raised) {
+		nofile_orig = rl;
+		nofile_raised = 1;
+	}
+	rl.rlim_cur = (rlim_t)need;
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		snprintf(err, errlen,
+			 "ulimit -n: cannot raise the open-file limit from %llu to %ld: %s",
+			 (unsigned long long)nofile_orig.rlim_cur, need, strerror(errno));
+		return -EMFILE;
+	}
+	return 0;
+}
+
+long fd_nofile_open_now(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	long n = 0;
+
+	if (!d)
+		return 64;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n > 2 ? n - 2 : n; /* "." and ".." */
+}
+
 static pid_t fork_child(int own_group, pid_t join)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
@@ -62,6 +113,8 @@ static pid_t fork_child(int own_group, pid_t join)
 		setsid();
 	else if (own_group == 3)
 		setpgid(0, join);
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &nofile_orig);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* flightdeck died before the prctl */
 		_exit(127);

@@ -13,6 +13,7 @@
 #ifndef FD_SPAWN_H
 #define FD_SPAWN_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 struct fd_spawn {
@@ -81,5 +82,16 @@ int fd_spawn_start(struct fd_spawn *sp, int *exec_errno, char *err, size_t errle
  * -errno of the /proc walk (the child itself is killed regardless).
  */
 int fd_spawn_kill(const struct fd_spawn *sp);
+
+/*
+ * Raises the soft limit of open files to need (up to the hard limit) for flightdeck itself:
+ * node 0 of a large group holds a connection per node. Every child is started with the limit
+ * flightdeck was started with, so the job sees the operator's limit, not ours (a select()
+ * loop breaks on descriptors past 1024). 0, or -EMFILE with a line in err naming
+ * `ulimit -n` when the hard limit is below need.
+ */
+int fd_nofile_reserve(long need, char *err, size_t errlen);
+/* The descriptors open in this process now (/proc/self/fd), or 64 when it cannot be read. */
+long fd_nofile_open_now(void);
 
 #endif

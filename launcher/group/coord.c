@@ -8,11 +8,14 @@
  */
 #define _GNU_SOURCE
 #include "loop.h"
+#include "spawn.h"
 #include "tcp.h"
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,18 +24,37 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/*
+ * Connections that have not said HELLO yet are capped, as sshd's MaxStartups caps
+ * unauthenticated ones: past the cap the oldest is dropped, so a flood of idle sockets (anyone
+ * who reaches the port can open them) cannot take the descriptors, and a real node, whose HELLO
+ * follows its connect at once, still gets in. Beside the members' and the pending ones,
+ * RESERVE_FDS stay free for the supervisor (the /proc walk of a kill, the checkpoint scan, a
+ * relaunch's pipes).
+ */
+#define PENDING_MAX	64
+#define RESERVE_FDS	64
+#define ACCEPT_PAUSE_MS 100 /* out of descriptors: accept nothing for this long */
+#define ACCEPT_PER_CALL 16  /* then the reads of those accepted (a HELLO) come first */
+
 struct coord {
 	struct tcp t; /* first: a connection's t is its coordinator */
 	int lfd;
 	struct conn **by_node; /* [nnodes]; [0] unused: node 0 is this process */
 	struct conn **pending; /* accepted, no HELLO yet */
-	int npending, cap_pending;
-	int joined;  /* members with a HELLO, node 0 not counted */
-	int running; /* the last decision launched attempts (CONTINUE) */
+	int npending;	       /* oldest first, at most PENDING_MAX */
+	int joined;	       /* members with a HELLO, node 0 not counted */
+	int running;	       /* the last decision launched attempts (CONTINUE) */
 	struct fd_node_state *states;
 	unsigned char *have;
 	int nhave, halted;
 	int formed_said;
+	int flags_compared;
+	long dropped;		   /* pending connections dropped for a newer one past the cap */
+	long accept_failed;	   /* accept() errors (out of descriptors, memory) */
+	int64_t accept_paused_end; /* the listening socket is out of the loop until then; 0 */
+	long token_refused;	   /* HELLOs signed with another token, and the last one's peer */
+	char token_refused_host[64];
 };
 
 static struct coord *coord_of(struct tcp *t)
@@ -52,10 +74,17 @@ static const char *coord_host_of(struct coord *co, int node)
 
 static void coord_lose(struct coord *co, int node, const char *how);
 
+static void coord_unpend_at(struct coord *co, int i)
+{
+	memmove(co->pending + i, co->pending + i + 1,
+		(size_t)(co->npending - i - 1) * sizeof(*co->pending));
+	co->npending--;
+}
+
 static void coord_drop_pending(struct coord *co, int i)
 {
 	conn_free(co->pending[i]);
-	co->pending[i] = co->pending[--co->npending];
+	coord_unpend_at(co, i);
 }
 
 /*
@@ -75,6 +104,68 @@ static void coord_reject(struct coord *co, struct conn *c, const char *why)
 		  "refused a %s from %s: %s (%ld refused so far)",
 		  c->node >= 0 ? "frame" : "connection", *c->host ? c->host : "a peer", why,
 		  co->t.rejected);
+}
+
+static void coord_end_job(struct coord *co, struct fd_decision *d, const char *event,
+			  const char *host, int except, int kind);
+
+/*
+ * The nodes' flags do not make one job (a node count that differs, a node number twice or out
+ * of range, another build): no requeue can cure it, so the job ends now on every node with
+ * the usage code, instead of 75 after --join-timeout.
+ */
+static void coord_end_config(struct coord *co, int node, const char *host, const char *why)
+{
+	struct fd_decision d = {.verdict = FD_STOP,
+				.stop_why = FD_STOP_CONFIG,
+				.node = node >= 0 && node < co->t.conf.nnodes ? node : -1,
+				.last_max_step = -1,
+				.max_restarts = co->t.g->policy.max_restarts,
+				.no_progress_limit = co->t.g->policy.no_progress_limit};
+
+	if (co->t.over)
+		return;
+	snprintf(d.why, sizeof(d.why), "%s: the nodes' flags do not make one job", why);
+	coord_end_job(co, &d, "config", host, -1,
+		      co->t.submitted ? DELIVER_DECISION : DELIVER_STOP);
+}
+
+/*
+ * A connection refused with its reason: logged (coord_reject), then told in a REFUSE before
+ * it is closed, so the member says why and exits at once instead of retrying until
+ * --join-timeout. A refusal that only a holder of the token could have caused (its HELLO
+ * passed the MAC) and that is the flags' fault ends the job (coord_end_config); one with
+ * another token cannot be told from a stranger's and ends nothing here.
+ */
+static void coord_refuse(struct coord *co, struct conn *c, int code, int node, const char *why)
+{
+	struct fd_refuse rf = {.code = code, .nnodes = (uint32_t)co->t.conf.nnodes};
+	uint8_t buf[512];
+	size_t n;
+
+	if (!*c->host) { /* no HELLO was read: named by its address */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char a[INET6_ADDRSTRLEN] = "";
+
+		if (!getpeername(c->fd, (struct sockaddr *)&ss, &sl) &&
+		    !getnameinfo((struct sockaddr *)&ss, sl, a, sizeof(a), NULL, 0, NI_NUMERICHOST))
+			fd_strlcpy(c->host, a, sizeof(c->host));
+	}
+	coord_reject(co, c, why);
+	fd_strlcpy(rf.why, why, sizeof(rf.why));
+	n = fd_refuse_put(buf, sizeof(buf), &rf);
+	if (n)
+		conn_send(c, FR_REFUSE, buf, n);
+	shutdown(c->fd, SHUT_WR);
+	c->closing = 1;
+	if (code == FD_REFUSE_TOKEN) {
+		co->token_refused++;
+		fd_strlcpy(co->token_refused_host, *c->host ? c->host : "a peer",
+			   sizeof(co->token_refused_host));
+	} else if (fd_refuse_is_config(code)) {
+		coord_end_config(co, node, c->host, why);
+	}
 }
 
 /*
@@ -99,6 +190,68 @@ static void coord_send_all(struct coord *co, int type, const void *p, size_t n, 
 	}
 }
 
+/* "--max-restarts 3" or "--stall-timeout 30 s" of a node, for a warning. */
+static void flag_text(const char *flag, int64_t v, int ms, char *out, size_t len)
+{
+	char b[32];
+
+	if (!ms)
+		snprintf(out, len, "%s %lld", flag, (long long)v);
+	else if (!v)
+		snprintf(out, len, "%s auto", flag);
+	else {
+		fd_fmt_duration(v, b, sizeof(b));
+		snprintf(out, len, "%s %s", flag, b);
+	}
+}
+
+/*
+ * The gate, once: the flags the group's decision depends on are node 0's, whatever a member
+ * was started with, and a node without --checkpoint-dir has no say in the common checkpoint.
+ * Where the nodes differ, a warning names both values, so that a member's own flags are not
+ * taken for the job's.
+ */
+static void coord_compare_flags(struct coord *co)
+{
+	const struct fd_node_state *z = &co->states[0];
+	int n = co->t.conf.nnodes, without = 0, first_without = -1;
+
+	for (int i = 1; i < n; i++) {
+		const struct fd_node_state *m = &co->states[i];
+		static const char *const names[] = {"--max-restarts", "--no-progress-limit",
+						    "--stall-timeout"};
+		int64_t mine[3], theirs[3];
+
+		if (!z->opts_known || !m->opts_known)
+			continue;
+		mine[0] = z->max_restarts, theirs[0] = m->max_restarts;
+		mine[1] = z->no_progress_limit, theirs[1] = m->no_progress_limit;
+		mine[2] = z->stall_timeout_ms, theirs[2] = m->stall_timeout_ms;
+		for (int k = 0; k < 3; k++) {
+			char a[64], b[64];
+
+			if (mine[k] == theirs[k])
+				continue;
+			flag_text(names[k], theirs[k], k == 2, a, sizeof(a));
+			flag_text(names[k], mine[k], k == 2, b, sizeof(b));
+			tcp_event(
+			    &co->t, "flags", i, coord_host_of(co, i),
+			    "warning: node %d (%s) has %s, node 0 has %s: node 0's applies to "
+			    "the group's decisions",
+			    i, coord_host_of(co, i), a, b);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (co->states[i].no_ckpt_dir && without++ == 0)
+			first_without = i;
+	if (without && without < n)
+		tcp_event(&co->t, "flags", first_without, coord_host_of(co, first_without),
+			  "warning: %d of %d nodes have no --checkpoint-dir (node %d, %s, first): "
+			  "they have no say in which checkpoint is common, and their ranks get no "
+			  "{resume}; give every node the same --checkpoint-dir",
+			  without, n, first_without, coord_host_of(co, first_without));
+}
+
 /* Every node's state is in: the round's decision, for everyone. */
 static void coord_decide(struct coord *co)
 {
@@ -106,6 +259,10 @@ static void coord_decide(struct coord *co)
 	uint8_t buf[2048];
 	size_t n;
 
+	if (!co->flags_compared) {
+		co->flags_compared = 1;
+		coord_compare_flags(co);
+	}
 	grp_decide(co->t.g, co->states, &d);
 	if (d.verdict == FD_RESTART)
 		co->t.gen++;
@@ -139,6 +296,8 @@ static void coord_end_job(struct coord *co, struct fd_decision *d, const char *e
 	co->t.over = 1;
 	d->gen = co->t.gen;
 	d->restarts = co->t.g->history.restarts;
+	d->max_restarts = co->t.g->policy.max_restarts;
+	d->no_progress_limit = co->t.g->policy.no_progress_limit;
 	tcp_event(&co->t, event, d->node, host, "%s", d->why);
 	n = fd_decision_put(buf, sizeof(buf), d);
 	coord_send_all(co, FR_DECISION, buf, n, except);
@@ -225,34 +384,49 @@ static void coord_welcome(struct coord *co, struct conn *c, const struct fd_fram
 	int r = f->type == FR_HELLO ? fd_hello_get(f->payload, f->len, &h) : -EBADMSG;
 
 	if (r) {
-		coord_reject(co, c,
-			     r == -EPROTONOSUPPORT ? conn_refuse_version(c, f)
-						   : "the first frame is not a HELLO");
-		c->closing = 1;
+		if (r == -EPROTONOSUPPORT) {
+			const char *why = conn_refuse_version(c, f);
+
+			c->closing = 0; /* for the REFUSE; coord_refuse closes it */
+			coord_refuse(co, c, FD_REFUSE_PROTOCOL, node, why);
+		} else {
+			coord_reject(co, c, "the first frame is not a HELLO");
+			c->closing = 1;
+		}
 		return;
 	}
 	fd_strlcpy(c->host, h.host, sizeof(c->host));
 	if ((int)h.nnodes != co->t.conf.nnodes || node < 1 || node >= co->t.conf.nnodes) {
-		char why[128];
+		char why[160];
 
-		snprintf(why, sizeof(why), "node %u of %u, but this job has %d nodes", f->node,
-			 h.nnodes, co->t.conf.nnodes);
-		coord_reject(co, c, why);
-		c->closing = 1;
+		if ((int)h.nnodes != co->t.conf.nnodes)
+			snprintf(why, sizeof(why),
+				 "node %u says --nnodes %u, node 0 has --nnodes %d", f->node,
+				 h.nnodes, co->t.conf.nnodes);
+		else
+			snprintf(why, sizeof(why),
+				 "node %u is not a node of a %d-node job (1 to %d)", f->node,
+				 co->t.conf.nnodes, co->t.conf.nnodes - 1);
+		coord_refuse(co, c,
+			     (int)h.nnodes != co->t.conf.nnodes ? FD_REFUSE_NNODES : FD_REFUSE_NODE,
+			     node, why);
 		return;
 	}
 	if (f->gen != 0 || co->by_node[node] || co->t.over) {
 		char why[320];
 
 		if (co->by_node[node])
-			snprintf(why, sizeof(why), "node %d has joined already, from %s", node,
-				 co->by_node[node]->host);
+			snprintf(
+			    why, sizeof(why),
+			    "node %d has joined already, from %s (pid %u): two agents have "
+			    "--node-rank %d (srun --ntasks-per-node above 1 starts one per task)",
+			    node, co->by_node[node]->host, co->by_node[node]->pid, node);
 		else
 			snprintf(why, sizeof(why), "node %d %s", node,
 				 co->t.over ? "comes after the job ended"
 					    : "rejoins from an earlier generation");
-		coord_reject(co, c, why);
-		c->closing = 1;
+		coord_refuse(co, c, co->by_node[node] ? FD_REFUSE_DUPLICATE : FD_REFUSE_LATE, node,
+			     why);
 		return;
 	}
 	c->node = node;
@@ -336,7 +510,7 @@ static void coord_unpend(struct coord *co, struct conn *c)
 {
 	for (int i = 0; i < co->npending; i++)
 		if (co->pending[i] == c) {
-			co->pending[i] = co->pending[--co->npending];
+			coord_unpend_at(co, i);
 			return;
 		}
 }
@@ -358,7 +532,11 @@ static void coord_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	if (!r && !c->closing)
 		return;
 	if (c->node < 0) { /* never admitted: a stranger, dropped */
-		if (r == -EPIPE && why)
+		if (r == -EBADMSG && !c->closing)
+			coord_refuse(co, c, FD_REFUSE_TOKEN, -1,
+				     "its HELLO is signed with another token (--token-file, "
+				     "FLIGHTDECK_TOKEN or --token-from-job differ)");
+		else if (r == -EPIPE && why)
 			coord_reject(co, c, why);
 		else if (r && r != -EPIPE)
 			coord_reject(co, c, conn_err_name(r));
@@ -373,26 +551,67 @@ static void coord_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg)
 	coord_lose(co, c->node, how);
 }
 
+/* Counted always, said like refusals: the first few, then every REJECT_EVERY-th. */
+static void coord_say_drop(struct coord *co, long count, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void coord_say_drop(struct coord *co, long count, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (count > REJECT_SAID && count % REJECT_EVERY)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	tcp_event(&co->t, "dropped", -1, "", "%s", line);
+}
+
+/*
+ * accept() failed for want of a resource (descriptors, memory): the listening socket stays
+ * readable, and accepting again at once would spin a core. It leaves the loop for
+ * ACCEPT_PAUSE_MS (the timer puts it back); the members already in are served meanwhile.
+ */
+static void coord_pause_accept(struct coord *co, int err)
+{
+	co->accept_failed++;
+	coord_say_drop(co, co->accept_failed,
+		       "cannot accept a connection: %s (%ld so far): accepting again in %d ms",
+		       err == EMFILE ? "too many open files (ulimit -n)" : strerror(err),
+		       co->accept_failed, ACCEPT_PAUSE_MS);
+	fd_loop_mod(co->t.g->loop, co->lfd, 0);
+	co->accept_paused_end = fd_mono_ns() + (int64_t)ACCEPT_PAUSE_MS * 1000000;
+}
+
 static void coord_on_accept(struct fd_loop *l, int fd, uint32_t events, void *arg)
 {
 	struct coord *co = arg;
 
-	for (;;) {
+	for (int k = 0; k < ACCEPT_PER_CALL; k++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
-		if (cfd < 0)
-			break;
-		if (co->npending == co->cap_pending) {
-			int cap = co->cap_pending ? co->cap_pending * 2 : 16;
-			struct conn **p = realloc(co->pending, (size_t)cap * sizeof(*p));
-
-			if (!p) {
-				close(cfd);
-				continue;
-			}
-			co->pending = p;
-			co->cap_pending = cap;
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				coord_pause_accept(co, errno);
+			/* EAGAIN: all taken; others (a connection reset before it was taken) are
+			 * the peer's and leave nothing readable behind */
+			return;
+		}
+		if (co->npending == PENDING_MAX) {
+			co->dropped++;
+			coord_say_drop(
+			    co, co->dropped,
+			    "%d connections without a HELLO: dropped the oldest, from %s "
+			    "(%ld dropped so far)",
+			    PENDING_MAX, *co->pending[0]->host ? co->pending[0]->host : "a peer",
+			    co->dropped);
+			conn_free(co->pending[0]);
+			memmove(co->pending, co->pending + 1,
+				(size_t)(co->npending - 1) * sizeof(*co->pending));
+			co->npending--;
 		}
 		conn_sockopts(&co->t, cfd);
 		c = conn_new(&co->t, cfd);
@@ -430,6 +649,10 @@ static void coord_timer(struct fd_loop *l, int64_t now, void *arg)
 	struct coord *co = arg;
 	int64_t silent = co->t.conf.peer_timeout_ms * 1000000;
 
+	if (co->accept_paused_end && now >= co->accept_paused_end) {
+		co->accept_paused_end = 0;
+		fd_loop_mod(l, co->lfd, EPOLLIN);
+	}
 	for (int i = 0; i < co->npending;) {
 		struct conn *c = co->pending[i];
 
@@ -476,6 +699,19 @@ static void coord_timer(struct fd_loop *l, int64_t now, void *arg)
 		tcp_event(&co->t, "join_timeout", first, coord_host_of(co, first),
 			  "--join-timeout: %d of %d nodes never joined: %s",
 			  co->t.conf.nnodes - 1 - co->joined, co->t.conf.nnodes, missing);
+		if (co->token_refused) {
+			/* a node that tried with another token: the job's tokens differ, and a
+			 * requeue (75) would meet the same refusal */
+			char why[FD_WHY_MAX];
+
+			snprintf(why, sizeof(why),
+				 "%ld HELLO(s) signed with another token, the last from %s, while "
+				 "%d node(s) never joined",
+				 co->token_refused, co->token_refused_host,
+				 co->t.conf.nnodes - 1 - co->joined);
+			coord_end_config(co, first, coord_host_of(co, first), why);
+			return;
+		}
 		coord_lose(co, first, "never joined within --join-timeout");
 		return;
 	}
@@ -502,6 +738,8 @@ static int64_t coord_next(void *arg, int64_t now)
 
 	if (co->npending && co->pending[0]->opened + (int64_t)HELLO_WAIT_MS * 1000000 < next)
 		next = co->pending[0]->opened + (int64_t)HELLO_WAIT_MS * 1000000 + 1;
+	if (co->accept_paused_end && co->accept_paused_end < next)
+		next = co->accept_paused_end;
 	return next;
 }
 
@@ -599,9 +837,14 @@ static int coord_listen(struct coord *co, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (co->lfd < 0) {
-		snprintf(err, errlen, "cannot listen on port %d (--coordinator): %s",
-			 co->t.conf.coord_port, strerror(r ? r : EADDRNOTAVAIL));
-		return -EADDRINUSE;
+		snprintf(err, errlen, "cannot listen on port %d (--coordinator): %s%s",
+			 co->t.conf.coord_port, strerror(r ? r : EADDRNOTAVAIL),
+			 r == EADDRINUSE
+			     ? ": another node 0 of this job listens there (two agents with "
+			       "--node-rank 0: srun --ntasks-per-node above 1?), or another "
+			       "program does"
+			     : "");
+		return r == EADDRNOTAVAIL ? -EADDRNOTAVAIL : -EADDRINUSE;
 	}
 	return fd_loop_add(co->t.g->loop, co->lfd, EPOLLIN, coord_on_accept, co);
 }
@@ -663,11 +906,16 @@ int coord_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *
 	co->by_node = calloc((size_t)n, sizeof(*co->by_node));
 	co->states = calloc((size_t)n, sizeof(*co->states));
 	co->have = calloc((size_t)n, 1);
-	if (!co->by_node || !co->states || !co->have) {
+	co->pending = calloc(PENDING_MAX, sizeof(*co->pending));
+	if (!co->by_node || !co->states || !co->have || !co->pending) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = fd_loop_timer(loop, coord_next, coord_timer, co);
+	/* a descriptor per member, the pending cap and the reserve, beside those open now */
+	r = fd_nofile_reserve(fd_nofile_open_now() + (n - 1) + PENDING_MAX + RESERVE_FDS, err,
+			      errlen);
+	if (!r)
+		r = fd_loop_timer(loop, coord_next, coord_timer, co);
 	if (!r)
 		r = coord_listen(co, err, errlen);
 	if (!r)

@@ -70,15 +70,15 @@ long fd_frame_parse(const uint8_t *buf, size_t n, const struct fd_token *tok, st
 		return -EMSGSIZE;
 	if (n < FD_FRAME_HDR + (size_t)len)
 		return 0;
-	mac(tok, buf, buf + FD_FRAME_HDR, len, want);
-	if (!fd_ct_equal(want, buf + 24, FD_FRAME_MAC))
-		return -EBADMSG;
 	f->type = buf[5];
 	f->node = get32(buf + 8);
 	f->gen = get32(buf + 12);
 	f->round = get32(buf + 16);
 	f->len = len;
 	f->payload = buf + FD_FRAME_HDR;
+	mac(tok, buf, buf + FD_FRAME_HDR, len, want);
+	if (!fd_ct_equal(want, buf + 24, FD_FRAME_MAC))
+		return -EBADMSG;
 	return (long)(FD_FRAME_HDR + len);
 }
 
@@ -87,7 +87,7 @@ const char *fd_frame_type_name(int type)
 	static const char *const names[] = {
 	    [FR_HELLO] = "HELLO",	[FR_WELCOME] = "WELCOME", [FR_BEAT] = "BEAT",
 	    [FR_STATE] = "STATE",	[FR_HALT] = "HALT",	  [FR_STOP] = "STOP",
-	    [FR_DECISION] = "DECISION", [FR_WORLD] = "WORLD",
+	    [FR_DECISION] = "DECISION", [FR_WORLD] = "WORLD",	  [FR_REFUSE] = "REFUSE",
 	};
 
 	return type > 0 && type < FR_TYPE_MAX ? names[type] : "?";
@@ -107,6 +107,8 @@ int fd_payload_version(int type)
 		return FD_DECISION_VERSION;
 	case FR_WORLD:
 		return FD_WORLD_VERSION;
+	case FR_REFUSE:
+		return FD_REFUSE_VERSION;
 	}
 	return 0;
 }
@@ -304,6 +306,12 @@ size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s)
 	for (int i = 0; i < k; i++)
 		wire_str(&w, s->ckpts[i]);
 	wire_str(&w, s->detail);
+	/* added in version 1: absent reads as 0 (fd_state_get) */
+	wire_u8(&w, (uint8_t) !!s->no_ckpt_dir);
+	wire_u8(&w, (uint8_t) !!s->opts_known);
+	wire_u32(&w, (uint32_t)s->max_restarts);
+	wire_u32(&w, (uint32_t)s->no_progress_limit);
+	wire_u64(&w, (uint64_t)s->stall_timeout_ms);
 	return w.err ? 0 : w.n;
 }
 
@@ -325,6 +333,20 @@ int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s)
 	for (int i = 0; i < s->nckpts; i++)
 		wire_get_str(&w, s->ckpts[i], sizeof(s->ckpts[i]));
 	wire_get_str(&w, s->detail, sizeof(s->detail));
+	/* Fields added in version 1 (docs/protocol.md, "Changing the protocol"): a payload that
+	 * ends before them reads as 0, "has a directory" and "options not sent". */
+	s->no_ckpt_dir = s->opts_known = s->max_restarts = s->no_progress_limit = 0;
+	s->stall_timeout_ms = 0;
+	if (!w.err && w.n < w.cap) {
+		s->no_ckpt_dir = wire_get_u8(&w);
+		s->opts_known = wire_get_u8(&w);
+		s->max_restarts = (int)wire_get_u32(&w);
+		s->no_progress_limit = (int)wire_get_u32(&w);
+		s->stall_timeout_ms = (int64_t)wire_get_u64(&w);
+		if (s->no_ckpt_dir > 1 || s->opts_known > 1 || s->max_restarts < 0 ||
+		    s->no_progress_limit < 0 || s->stall_timeout_ms < 0)
+			return -EBADMSG;
+	}
 	/* values a peer could not have meant are refused, not clamped */
 	if (s->failure < FD_FAIL_NONE || s->failure > FD_FAIL_LAUNCH || s->status < 0 ||
 	    s->status > 255 || s->stop_signal < 0 || s->stop_signal > 64 || s->ended > 1)
@@ -350,6 +372,8 @@ size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d)
 	wire_u32(&w, d->gen);
 	wire_str(&w, d->why);
 	wire_u16(&w, (uint16_t)d->master_port);
+	wire_u32(&w, (uint32_t)d->max_restarts);
+	wire_u32(&w, (uint32_t)d->no_progress_limit);
 	return w.err ? 0 : w.n;
 }
 
@@ -374,13 +398,48 @@ int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d)
 	d->gen = wire_get_u32(&w);
 	wire_get_str(&w, d->why, sizeof(d->why));
 	d->master_port = wire_get_u16(&w);
-	if (d->verdict > FD_STOP || d->stop_why > FD_STOP_PEER_LOST ||
-	    d->failure > FD_FAIL_LAUNCH || d->node < -1 || d->status < 0 || d->status > 255 ||
-	    d->stop_signal < 0 || d->stop_signal > 64 || d->restarts < 0 || d->no_progress < 0 ||
-	    strchr(d->checkpoint, '/') || !strcmp(d->checkpoint, "..") ||
-	    !strcmp(d->checkpoint, "."))
+	d->max_restarts = (int)wire_get_u32(&w);
+	d->no_progress_limit = (int)wire_get_u32(&w);
+	if (d->verdict > FD_STOP || d->stop_why > FD_STOP_CONFIG || d->max_restarts < 0 ||
+	    d->no_progress_limit < 0 || d->failure > FD_FAIL_LAUNCH || d->node < -1 ||
+	    d->status < 0 || d->status > 255 || d->stop_signal < 0 || d->stop_signal > 64 ||
+	    d->restarts < 0 || d->no_progress < 0 || strchr(d->checkpoint, '/') ||
+	    !strcmp(d->checkpoint, "..") || !strcmp(d->checkpoint, "."))
 		return -EBADMSG;
 	return done(&w);
+}
+
+size_t fd_refuse_put(uint8_t *out, size_t cap, const struct fd_refuse *r)
+{
+	struct fd_wire w = writer(out, cap);
+
+	wire_u8(&w, FD_REFUSE_VERSION);
+	wire_u8(&w, (uint8_t)r->code);
+	wire_u32(&w, r->nnodes);
+	wire_str(&w, r->why);
+	return w.err ? 0 : w.n;
+}
+
+int fd_refuse_get(const uint8_t *p, size_t n, struct fd_refuse *r)
+{
+	struct fd_wire w = reader(p, n);
+	int v = version(&w, FD_REFUSE_VERSION);
+
+	memset(r, 0, sizeof(*r));
+	if (v)
+		return v;
+	r->code = wire_get_u8(&w);
+	r->nnodes = wire_get_u32(&w);
+	wire_get_str(&w, r->why, sizeof(r->why));
+	if (r->code < FD_REFUSE_TOKEN || r->code > FD_REFUSE_CODE_MAX)
+		return -EBADMSG;
+	return done(&w);
+}
+
+int fd_refuse_is_config(int code)
+{
+	return code == FD_REFUSE_TOKEN || code == FD_REFUSE_NNODES || code == FD_REFUSE_NODE ||
+	       code == FD_REFUSE_DUPLICATE || code == FD_REFUSE_PROTOCOL;
 }
 
 /* GB/s and bytes travel as whole thousandths and whole bytes: no float on the wire. */

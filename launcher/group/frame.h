@@ -7,7 +7,7 @@
  * big-endian:
  *
  *    0  magic "FDGF"          12  generation  u32
- *    4  version u8 (2)        16  round       u32
+ *    4  version u8 (3)        16  round       u32
  *    5  type u8               20  payload length u32
  *    6  flags u16 (0)         24  MAC, 16 bytes: HMAC-SHA256(token, bytes 0-23 || payload)
  *    8  sender's node u32     40  payload
@@ -33,7 +33,7 @@
 #include "world.h"
 
 #define FD_FRAME_MAGIC	 0x46444746u /* "FDGF" */
-#define FD_FRAME_VERSION 2	     /* the header's layout */
+#define FD_FRAME_VERSION 3	     /* the header's layout and the frame types */
 #define FD_FRAME_HDR	 40
 #define FD_FRAME_MAC	 16
 #define FD_FRAME_MAX	 65536 /* payload bytes */
@@ -42,7 +42,8 @@
 /* The payloads' own version bytes (WORLD's, FD_WORLD_VERSION, is in world.h). */
 #define FD_HELLO_VERSION    1 /* HELLO, WELCOME */
 #define FD_STATE_VERSION    1 /* STATE, HALT */
-#define FD_DECISION_VERSION 1 /* DECISION, STOP */
+#define FD_DECISION_VERSION 2 /* DECISION, STOP */
+#define FD_REFUSE_VERSION   1 /* REFUSE */
 
 enum fd_frame_type {
 	FR_HELLO = 1, /* member -> coordinator: who I am */
@@ -53,6 +54,7 @@ enum fd_frame_type {
 	FR_STOP,      /* coordinator -> member: stop your attempt and report (a peer failed) */
 	FR_DECISION,  /* coordinator -> member: the group's decision for this round */
 	FR_WORLD,     /* either way: the allreduce across nodes (world.h), its payload versioned */
+	FR_REFUSE,    /* coordinator -> a connection it refuses: why, before it closes it */
 	FR_TYPE_MAX,
 };
 
@@ -73,8 +75,9 @@ struct fd_token {
  * Parses the frame at the start of buf[0..n). Returns the bytes it takes (> 0), 0 when more
  * bytes are needed, or: -EPROTO (not a frame: magic, version, flags, unknown type), -EMSGSIZE
  * (a payload over FD_FRAME_MAX), -EBADMSG (the MAC does not match: another job's token, a
- * forged or altered frame). A byte stream has no resynchronisation: any error ends the
- * connection.
+ * forged or altered frame; f then holds the header as it came, unproven, so that a member can
+ * tell a REFUSE signed with another token). A byte stream has no resynchronisation: any error
+ * ends the connection.
  */
 long fd_frame_parse(const uint8_t *buf, size_t n, const struct fd_token *tok, struct fd_frame *f);
 
@@ -135,6 +138,33 @@ int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s);
 /* DECISION and STOP: an fd_decision. */
 size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d);
 int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d);
+
+/* Why the coordinator refuses a connection (REFUSE's code). */
+enum fd_refuse_code {
+	FD_REFUSE_TOKEN = 1, /* its HELLO is signed with another token (this REFUSE is not: see
+				docs/protocol.md) */
+	FD_REFUSE_NNODES,    /* its --nnodes differs from the coordinator's */
+	FD_REFUSE_NODE,	     /* its --node-rank is not 1 to N-1 */
+	FD_REFUSE_DUPLICATE, /* its --node-rank has joined already: two agents for one node */
+	FD_REFUSE_LATE,	     /* the job ended, or it comes from an earlier generation */
+	FD_REFUSE_PROTOCOL,  /* its payload version is not this build's */
+	FD_REFUSE_CODE_MAX = FD_REFUSE_PROTOCOL,
+};
+
+struct fd_refuse {
+	int code;	 /* FD_REFUSE_* */
+	uint32_t nnodes; /* the coordinator's node count */
+	char why[256];	 /* the coordinator's words */
+};
+
+/* REFUSE: an fd_refuse. A code past FD_REFUSE_CODE_MAX is refused. */
+size_t fd_refuse_put(uint8_t *out, size_t cap, const struct fd_refuse *r);
+int fd_refuse_get(const uint8_t *p, size_t n, struct fd_refuse *r);
+/*
+ * A refusal that is the operator's to fix (flags, tokens or builds that differ): the member
+ * exits 2 on it, and so does the coordinator when the HELLO was signed with its token.
+ */
+int fd_refuse_is_config(int code);
 
 /*
  * WORLD: an fd_world_msg. Numbers the sender could not have meant (a rank past the size, an id

@@ -26,18 +26,26 @@ static int has_ckpt(const struct fd_node_state *n, const char *name)
 }
 
 /*
- * The newest checkpoint complete on every node, in node 0's order (newest first): a step one
- * node lacks, or holds torn, is skipped. "" when none is common.
+ * The newest checkpoint complete on every node that has a --checkpoint-dir, in the first such
+ * node's order (newest first): a step one of them lacks, or holds torn, is skipped. A node
+ * without a directory (trainers often save from rank 0 only) has no say: its empty list would
+ * veto every checkpoint and restart the job from scratch, over its own checkpoints. "" when
+ * none is common, or no node has a directory.
  */
 static const char *common_ckpt(const struct fd_node_state *nodes, int n)
 {
-	for (int i = 0; i < nodes[0].nckpts && i < FD_GROUP_CKPTS; i++) {
-		int k = 1;
+	const struct fd_node_state *first = NULL;
 
-		while (k < n && has_ckpt(&nodes[k], nodes[0].ckpts[i]))
+	for (int k = 0; k < n && !first; k++)
+		if (!nodes[k].no_ckpt_dir)
+			first = &nodes[k];
+	for (int i = 0; first && i < first->nckpts && i < FD_GROUP_CKPTS; i++) {
+		int k = 0;
+
+		while (k < n && (nodes[k].no_ckpt_dir || has_ckpt(&nodes[k], first->ckpts[i])))
 			k++;
 		if (k == n)
-			return nodes[0].ckpts[i];
+			return first->ckpts[i];
 	}
 	return "";
 }
@@ -83,6 +91,8 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 
 	memset(d, 0, sizeof(*d));
 	d->node = -1;
+	d->max_restarts = pol->max_restarts;
+	d->no_progress_limit = pol->no_progress_limit;
 	d->restarts = h->restarts;
 	d->no_progress = h->no_progress;
 	d->last_max_step = h->have_last ? h->last_max_step : -1;
@@ -141,6 +151,8 @@ int fd_decision_exit_code(const struct fd_decision *d)
 		return d->status;
 	case FD_STOP_PEER_LOST:
 		return FD_RUN_PEER_LOST;
+	case FD_STOP_CONFIG:
+		return FD_RUN_USAGE;
 	case FD_STOP_FAILURE:
 		if (d->failure == FD_FAIL_TIMEOUT)
 			return FD_RUN_TIMEOUT;
@@ -189,6 +201,8 @@ const char *fd_stop_why_name(int why)
 		return "ended";
 	case FD_STOP_PEER_LOST:
 		return "peer_lost";
+	case FD_STOP_CONFIG:
+		return "config";
 	}
 	return "none";
 }

@@ -75,6 +75,15 @@ struct fd_node_state {
 	char ckpts[FD_GROUP_CKPTS][NAME_MAX + 1];
 	int nckpts;
 	char detail[FD_DETAIL_MAX]; /* the unfit preflight's findings, one per line; "" */
+	/* the node has no --checkpoint-dir: it has no say in the common checkpoint */
+	int no_ckpt_dir;
+	/*
+	 * The options the deciding node's decision depends on, as this node was started with
+	 * them, for the gate's comparison (opts_known 0: not sent, nothing compared).
+	 */
+	int opts_known;
+	int max_restarts, no_progress_limit;
+	int64_t stall_timeout_ms;
 };
 
 /*
@@ -119,6 +128,7 @@ enum fd_stop_why {
 	FD_STOP_SIGNAL,	     /* a node's agent was told to stop (SIGTERM, SIGINT, ...) */
 	FD_STOP_ENDED,	     /* the command ended by itself: its status is the job's */
 	FD_STOP_PEER_LOST,   /* a node was lost (closed, silent, never joined): exit 75 */
+	FD_STOP_CONFIG,	     /* the nodes' flags do not make one job (a refused join): exit 2 */
 };
 
 /*
@@ -137,8 +147,10 @@ struct fd_decision {
 	int64_t last_max_step; /* the furthest step before the last restart; -1 */
 	/* the checkpoint's name where every node resumes from (FD_RESTART) or resumed from */
 	char checkpoint[NAME_MAX + 1];
-	uint32_t gen;	      /* the generation the decision opens (a restart's is one more) */
-	int master_port;      /* a CONTINUE's: the port native ranks' store uses on node 0; 0 */
+	uint32_t gen;	 /* the generation the decision opens (a restart's is one more) */
+	int master_port; /* a CONTINUE's: the port native ranks' store uses on node 0; 0 */
+	/* the deciding node's policy, which every node's messages say: not its own flags */
+	int max_restarts, no_progress_limit;
 	char why[FD_WHY_MAX]; /* a transport's own words: which node was lost, and how */
 };
 

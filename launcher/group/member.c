@@ -37,6 +37,8 @@ struct member {
 	struct sockaddr_storage addrs[RESOLVE_ADDRS];
 	socklen_t addr_len[RESOLVE_ADDRS];
 	int naddr, next_addr;
+	int refused; /* a REFUSE came: the job ends here with refusal (member_refused) */
+	struct fd_decision refusal;
 };
 
 static struct member *member_of(struct tcp *t)
@@ -73,6 +75,40 @@ static void member_lost_coord(struct member *mb, const char *how)
 	member_end_alone(mb, &d, "lost", DELIVER_STOP);
 }
 
+/*
+ * The coordinator refused this node (REFUSE): its flags or token do not make it part of this
+ * job, and retrying until --join-timeout would only turn that into 75 and a requeue into the
+ * same refusal. Said, and this node stops with the usage code (a job that had ended: 75).
+ * signed: the REFUSE passed the MAC; one with another token cannot, and is read as that.
+ */
+static void member_refused(struct member *mb, const struct fd_frame *f, int signed_ok)
+{
+	struct fd_decision d = {.verdict = FD_STOP, .stop_why = FD_STOP_CONFIG, .node = 0};
+	struct fd_refuse rf;
+
+	if (fd_refuse_get(f->payload, f->len, &rf) || (!signed_ok && rf.code != FD_REFUSE_TOKEN)) {
+		/* unreadable, or a claim nobody proved: a refusal like any other, retried */
+		tcp_event(&mb->t, "rejected", 0, mb->coord_host,
+			  "the coordinator at %s:%d refused this node (unreadable reason)",
+			  mb->coord_host, mb->t.conf.coord_port);
+		return;
+	}
+	if (rf.code == FD_REFUSE_TOKEN)
+		snprintf(d.why, sizeof(d.why),
+			 "the coordinator at %s:%d refused node %d: this node's token differs "
+			 "from node 0's (--token-file, FLIGHTDECK_TOKEN or --token-from-job)",
+			 mb->coord_host, mb->t.conf.coord_port, mb->t.g->rank);
+	else
+		snprintf(d.why, sizeof(d.why), "the coordinator at %s:%d refused node %d: %s",
+			 mb->coord_host, mb->t.conf.coord_port, mb->t.g->rank, rf.why);
+	if (!fd_refuse_is_config(rf.code))
+		d.stop_why = FD_STOP_PEER_LOST;
+	/* ended by member_on_conn, once the read that brought it is done with the connection */
+	mb->refusal = d;
+	mb->refused = 1;
+	mb->up->closing = 1;
+}
+
 static int member_send_state(struct member *mb, int type, const struct fd_node_state *s)
 {
 	uint8_t buf[FD_FRAME_MAX];
@@ -100,6 +136,11 @@ static void member_on_frame(struct conn *c, const struct fd_frame *f)
 	}
 	switch (f->type) {
 	case FR_BEAT:
+		return;
+	case FR_REFUSE:
+		if (mb->welcomed)
+			break;
+		member_refused(mb, f, 1);
 		return;
 	case FR_WELCOME:
 		if (mb->welcomed || (r = fd_hello_get(f->payload, f->len, &h)))
@@ -161,6 +202,19 @@ static void member_on_frame(struct conn *c, const struct fd_frame *f)
 	tcp_event(&mb->t, "rejected", 0, mb->coord_host, "refused %s", why);
 }
 
+/*
+ * The frame at the head of the input did not pass the MAC before the WELCOME: when it is a
+ * REFUSE, node 0 signed it with a token that is not this node's, and its reason is read as
+ * "the tokens differ" (member_refused).
+ */
+static void member_unsigned_refuse(struct member *mb, struct conn *c)
+{
+	struct fd_frame f;
+
+	if (fd_frame_parse(c->in, c->in_len, &mb->t.tok, &f) == -EBADMSG && f.type == FR_REFUSE)
+		member_refused(mb, &f, 0);
+}
+
 static void member_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg)
 {
 	struct conn *c = arg;
@@ -208,6 +262,14 @@ static void member_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg
 	}
 	if (!r && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->node == 0)
 		r = conn_read(c, member_on_frame, &why);
+	if (r == -EBADMSG && !mb->welcomed)
+		member_unsigned_refuse(mb, c);
+	if (mb->refused) {
+		member_end_alone(mb, &mb->refusal,
+				 mb->refusal.stop_why == FD_STOP_CONFIG ? "config" : "refused",
+				 mb->t.submitted ? DELIVER_DECISION : DELIVER_STOP);
+		return;
+	}
 	if (!r && !c->closing)
 		return;
 	if (!mb->welcomed && !mb->t.over) {

@@ -214,6 +214,20 @@ int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
 		       "flightdeck (srun --ntasks-per-node=1 flightdeck run ...), or node 0 waits "
 		       "--join-timeout for the others",
 		       id.nnodes);
+	/* srun --ntasks-per-node=8 starts eight agents per node, all with one SLURM_NODEID */
+	if (id.nnodes > 1 && !strcmp(id.rank_src, "SLURM_NODEID") && getenv("SLURM_STEP_ID")) {
+		const char *t = getenv("SLURM_NTASKS"), *n = getenv("SLURM_NNODES");
+		int tasks = 0, nodes = 0;
+
+		if (t && n && !fd_parse_uint(t, &tasks) && !fd_parse_uint(n, &nodes) && nodes > 0 &&
+		    tasks > nodes)
+			fd_err(
+			    "warning: SLURM_NTASKS=%d exceeds SLURM_NNODES=%d: this step starts "
+			    "more than one flightdeck per node, and all but one of each node's are "
+			    "refused (srun --ntasks-per-node=1 flightdeck run ...; flightdeck or "
+			    "torchrun starts the ranks)",
+			    tasks, nodes);
+	}
 	conf->node = id.node_rank;
 	conf->nnodes = id.nnodes;
 	if (id.nnodes < 2)

@@ -20,6 +20,12 @@ void dec_state(const struct sv *s, struct fd_node_state *me, int failure, int st
 	me->ended = ended;
 	me->stop_signal = s->stop_signal;
 	me->max_step = s->ranks.max_step;
+	me->no_ckpt_dir = !s->o->checkpoint_dir;
+	/* for the gate's comparison of the nodes' flags, on the deciding node */
+	me->opts_known = 1;
+	me->max_restarts = s->o->max_restarts;
+	me->no_progress_limit = s->o->no_progress_limit;
+	me->stall_timeout_ms = s->o->stall_auto ? 0 : s->o->stall_ms;
 }
 
 /*
@@ -66,7 +72,9 @@ void dec_give_up(struct sv *s, const struct fd_decision *d)
 	char why[128];
 
 	if (d->stop_why == FD_STOP_BUDGET) {
-		ev_say(s, "giving up: --max-restarts %d spent", s->o->max_restarts);
+		/* the deciding node's budget, which applies to every node */
+		ev_say(s, "giving up: --max-restarts %d spent%s", d->max_restarts,
+		       s->group.rank ? " (node 0's, which decides for the group)" : "");
 		return;
 	}
 	if (d->last_max_step >= 0)
@@ -88,9 +96,16 @@ void dec_restart(struct sv *s, const struct fd_decision *d)
 	s->att.restarts = d->restarts;
 	wait = sup_backoff_ms(s);
 	fd_fmt_duration(wait, b, sizeof(b));
-	ev_say(s, "restart %d of %d after a %s, in %s, from %s", s->att.restarts,
-	       s->o->max_restarts, reason, b,
-	       *s->att.resume ? s->att.resume : "the start (no complete checkpoint)");
+	if (!*s->att.resume && *d->checkpoint)
+		/* the other nodes resume from it; this one cannot name a path */
+		ev_say(s,
+		       "restart %d of %d after a %s, in %s: the group resumes from %s, which this "
+		       "node cannot pass on (no --checkpoint-dir: {resume} is empty here)",
+		       s->att.restarts, d->max_restarts, reason, b, d->checkpoint);
+	else
+		ev_say(s, "restart %d of %d after a %s, in %s, from %s", s->att.restarts,
+		       d->max_restarts, reason, b,
+		       *s->att.resume ? s->att.resume : "the start (no complete checkpoint)");
 	ev_emit(s, "restart", RANK_NONE, -1, s->att.resume, -1, ev_fields("reason", reason));
 }
 
@@ -100,7 +115,8 @@ void dec_on_group_event(void *ctx, const char *name, int node, const char *host,
 	struct sv *s = ctx;
 	cJSON *o = ev_fields("group", name);
 
-	if (strcmp(name, "lost")) /* a loss is said with the stop it brings (sup_on_stop) */
+	/* a loss or a refused job is said with the stop it brings (sup_on_stop) */
+	if (strcmp(name, "lost") && strcmp(name, "config"))
 		ev_say(s, "group: %s", line);
 	if (o) {
 		if (node >= 0)

@@ -301,6 +301,10 @@ static int open_loop(struct sv *s)
 		r = fd_group_tcp(&s->group, &s->loop, &pol, &s->o->group, &cb, s, err, sizeof(err));
 		if (r) {
 			fd_err("%s", err);
+			/* a port taken, an address not here, too few descriptors: the operator's to
+			 * fix, and a requeue would meet the same */
+			if (r == -EADDRINUSE || r == -EADDRNOTAVAIL || r == -EMFILE)
+				s->exit_code = FD_RUN_USAGE;
 			return r;
 		}
 	} else if (!r) {

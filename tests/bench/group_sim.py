@@ -65,17 +65,18 @@ import time
 # The frames of docs/protocol.md (launcher/group/frame.h, frame.c): a second implementation, so
 # the specification is checked by more than the C encoder (--golden).
 MAGIC = 0x46444746  # "FDGF"
-VERSION = 2  # the header's layout
+VERSION = 3  # the header's layout and the frame types
 HDR = 40
 MAC_LEN = 16
 FRAME_MAX = 65536
-HELLO, WELCOME, BEAT, STATE, HALT, STOP, DECISION, WORLD = range(1, 9)
+HELLO, WELCOME, BEAT, STATE, HALT, STOP, DECISION, WORLD, REFUSE = range(1, 10)
 TYPE_NAMES = {HELLO: "HELLO", WELCOME: "WELCOME", BEAT: "BEAT", STATE: "STATE", HALT: "HALT",
-              STOP: "STOP", DECISION: "DECISION", WORLD: "WORLD"}
+              STOP: "STOP", DECISION: "DECISION", WORLD: "WORLD", REFUSE: "REFUSE"}
 # launcher/group/group.h
 CONTINUE, RESTART, STOP_VERDICT = 0, 1, 2
 VERDICT_NAMES = {CONTINUE: "CONTINUE", RESTART: "RESTART", STOP_VERDICT: "STOP"}
-STOP_BUDGET, STOP_PEER_LOST = 2, 6  # enum fd_stop_why: FD_STOP_FAILURE = 1, ...
+STOP_BUDGET, STOP_PEER_LOST, STOP_CONFIG = 2, 6, 7  # enum fd_stop_why: FD_STOP_FAILURE = 1, ...
+REFUSE_CODE_MAX = 6  # enum fd_refuse_code: FD_REFUSE_TOKEN = 1 ... FD_REFUSE_PROTOCOL
 FAIL_LAUNCH = 6  # the last enum fd_fail
 CKPTS_MAX = 16  # FD_GROUP_CKPTS
 RUN_PEER_LOST = 75
@@ -91,16 +92,22 @@ HDR_STRUCT = struct.Struct(">IBBHIIII")
 # u8 u16 u32 (unsigned); i32, i64 (a u32 or u64 read as two's complement); count (a u64 of a
 # double, 0 unless in (0, 1e18)); milli (a u64 of whole thousandths of a double, 0 unless in
 # (0, 1e12)); ("str", N) (a u16 length and at most N bytes, no NUL); ("strs", K, N) (a u8 count,
-# at most K, of such strings).
+# at most K, of such strings). ADDED marks where the fields added to a version start: a payload
+# that ends there is an older writer's, and reads them as 0.
+ADDED = ("added", None)
 HELLO_FIELDS = [("nnodes", "u32"), ("pid", "u32"), ("host", ("str", 255))]
 STATE_FIELDS = [("failure", "i32"), ("status", "i32"), ("ended", "u8"), ("stop_signal", "i32"),
                 ("max_step", "i64"), ("ckpts", ("strs", CKPTS_MAX, 255)),
-                ("detail", ("str", 1023))]
+                ("detail", ("str", 1023)), ADDED, ("no_ckpt_dir", "u8"), ("opts_known", "u8"),
+                ("max_restarts", "i32"), ("no_progress_limit", "i32"),
+                ("stall_timeout_ms", "i64")]
 DECISION_FIELDS = [("verdict", "u8"), ("stop_why", "u8"), ("failure", "u8"), ("node", "i32"),
                    ("status", "i32"), ("stop_signal", "i32"), ("restarts", "i32"),
                    ("no_progress", "i32"), ("last_max_step", "i64"),
                    ("checkpoint", ("str", 255)), ("gen", "u32"), ("why", ("str", 255)),
-                   ("master_port", "u16")]
+                   ("master_port", "u16"), ("max_restarts", "i32"),
+                   ("no_progress_limit", "i32")]
+REFUSE_FIELDS = [("code", "u8"), ("nnodes", "u32"), ("why", ("str", 255))]
 WORLD_FIELDS = [("kind", "u8"), ("set", "u32"), ("rank", "i32"), ("size", "i32"),
                 ("timeout_ms", "u32"), ("full", "u8"), ("id", ("str", 256)), ("outcome", "u8"),
                 ("ok", "u8"), ("nranks", "i32"), ("nodes", "i32"), ("bytes", "count"),
@@ -112,14 +119,21 @@ MILLI_MAX = 1e15  # thousandths: 1e12 GB/s, past any link
 
 def state_ok(v):
     return (0 <= v["failure"] <= FAIL_LAUNCH and 0 <= v["status"] <= 255 and v["ended"] <= 1
-            and 0 <= v["stop_signal"] <= 64)
+            and 0 <= v["stop_signal"] <= 64 and v["no_ckpt_dir"] <= 1 and v["opts_known"] <= 1
+            and v["max_restarts"] >= 0 and v["no_progress_limit"] >= 0
+            and v["stall_timeout_ms"] >= 0)
 
 
 def decision_ok(v):
-    return (v["verdict"] <= STOP_VERDICT and v["stop_why"] <= STOP_PEER_LOST and
+    return (v["verdict"] <= STOP_VERDICT and v["stop_why"] <= STOP_CONFIG and
+            v["max_restarts"] >= 0 and v["no_progress_limit"] >= 0 and
             v["failure"] <= FAIL_LAUNCH and v["node"] >= -1 and 0 <= v["status"] <= 255 and
             0 <= v["stop_signal"] <= 64 and v["restarts"] >= 0 and v["no_progress"] >= 0 and
             "/" not in v["checkpoint"] and v["checkpoint"] not in (".", ".."))
+
+
+def refuse_ok(v):
+    return 1 <= v["code"] <= REFUSE_CODE_MAX
 
 
 def world_ok(v):
@@ -132,10 +146,12 @@ def world_ok(v):
 # type -> (payload name, its version, its fields, the reader's bounds on the values)
 PAYLOADS = {HELLO: ("HELLO", 1, HELLO_FIELDS, None), WELCOME: ("HELLO", 1, HELLO_FIELDS, None),
             STATE: ("STATE", 1, STATE_FIELDS, state_ok), HALT: ("STATE", 1, STATE_FIELDS, state_ok),
-            STOP: ("DECISION", 1, DECISION_FIELDS, decision_ok),
-            DECISION: ("DECISION", 1, DECISION_FIELDS, decision_ok),
-            WORLD: ("WORLD", 1, WORLD_FIELDS, world_ok)}
-BOOLS = {"ended", "full", "ok", "unfit"}  # written as 0 or 1 whatever the value
+            STOP: ("DECISION", 2, DECISION_FIELDS, decision_ok),
+            DECISION: ("DECISION", 2, DECISION_FIELDS, decision_ok),
+            WORLD: ("WORLD", 1, WORLD_FIELDS, world_ok),
+            REFUSE: ("REFUSE", 1, REFUSE_FIELDS, refuse_ok)}
+# written as 0 or 1 whatever the value
+BOOLS = {"ended", "full", "ok", "unfit", "no_ckpt_dir", "opts_known"}
 
 
 class ProtocolError(Exception):
@@ -188,7 +204,9 @@ def encode(ftype, v):
     _, version, fields, _ = PAYLOADS[ftype]
     out = [struct.pack(">B", version)]
     for name, kind in fields:
-        x = v[name]
+        if (name, kind) == ADDED:
+            continue
+        x = v.get(name, 0)
         if name in BOOLS:
             x = 1 if x else 0
         if kind == "u8":
@@ -248,7 +266,12 @@ def decode(ftype, p):
         raise UnknownVersion("a %s of payload version %d, this reader reads version %d"
                              % (TYPE_NAMES[ftype], got, version))
     v = {}
-    for fname, kind in fields:
+    for i, (fname, kind) in enumerate(fields):
+        if (fname, kind) == ADDED:
+            if r.off == len(p):  # an older writer's: the added fields read as 0
+                v.update((f, 0) for f, _ in fields[i + 1:])
+                break
+            continue
         if kind in ("u8", "u16", "u32"):
             v[fname] = r.num({"u8": ">B", "u16": ">H", "u32": ">I"}[kind])
         elif kind == "i32":

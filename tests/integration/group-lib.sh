@@ -15,6 +15,17 @@ elapsed_since() {
 	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 }
 
+# wait_for SECONDS COMMAND...: COMMAND succeeds within SECONDS (tried every 0.1 s)
+wait_for() {
+	tries=$(($1 * 10))
+	shift
+	while ! "$@" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 # agent NODE NNODES ARGS... -- COMMAND: one node's flightdeck run in the background; its
 # stdout, stderr, events and exit status in $TMP/n$NODE.{out,err,ev,rc}; the subshell that waits
 # for it in $TMP/n$NODE.sub.

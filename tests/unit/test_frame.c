@@ -120,6 +120,11 @@ static void payload_round_trips(void)
 	for (int i = 0; i < FD_GROUP_CKPTS; i++)
 		snprintf(s.ckpts[i], sizeof(s.ckpts[i]), "step-%d", 100 - i);
 	strcpy(s.detail, "rank 3 silent for 12 s after step 40");
+	s.no_ckpt_dir = 1;
+	s.opts_known = 1;
+	s.max_restarts = 7;
+	s.no_progress_limit = 2;
+	s.stall_timeout_ms = 90000;
 	n = fd_state_put(buf, sizeof(buf), &s);
 	CHECK(n > 0);
 	CHECK_EQ_INT(fd_state_get(buf, n, &s2), 0);
@@ -129,8 +134,18 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(s2.nckpts, FD_GROUP_CKPTS);
 	CHECK_STREQ(s2.ckpts[15], "step-85");
 	CHECK_STREQ(s2.detail, s.detail);
+	CHECK_EQ_INT(s2.no_ckpt_dir, 1);
+	CHECK_EQ_INT(s2.opts_known, 1);
+	CHECK_EQ_INT(s2.max_restarts, 7);
+	CHECK_EQ_INT(s2.no_progress_limit, 2);
+	CHECK(s2.stall_timeout_ms == 90000);
+	/* cut short: refused, but where the fields added to version 1 start (18 bytes from the
+	 * end), which reads as an older writer's payload: "has a directory", no options */
 	for (size_t k = 0; k < n; k++)
-		CHECK_EQ_INT(fd_state_get(buf, k, &s2), -EBADMSG);
+		CHECK_EQ_INT(fd_state_get(buf, k, &s2), k == n - 18 ? 0 : -EBADMSG);
+	CHECK_EQ_INT(fd_state_get(buf, n - 18, &s2), 0);
+	CHECK_EQ_INT(s2.no_ckpt_dir, 0);
+	CHECK_EQ_INT(s2.opts_known, 0);
 	/* values no agent sends */
 	s.failure = 99;
 	n = fd_state_put(buf, sizeof(buf), &s);
@@ -159,7 +174,8 @@ static void payload_round_trips(void)
 	/* a string holding a NUL */
 	strcpy(d.checkpoint, "ok");
 	n = fd_decision_put(buf, sizeof(buf), &d);
-	buf[n - 2 - 2 - strlen(d.why) - 4 - 1] = 0; /* the last byte of the checkpoint name */
+	/* the last byte of the checkpoint name: before gen, why, master_port and the policy */
+	buf[n - 8 - 2 - 2 - strlen(d.why) - 4 - 1] = 0;
 	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
 }
 
@@ -216,6 +232,26 @@ static void payload_versions(void)
 	buf[0] = FD_DECISION_VERSION;
 	for (size_t k = 0; k < n; k++)
 		CHECK_EQ_INT(fd_decision_get(buf, k, &d2), -EBADMSG);
+
+	{
+		struct fd_refuse rf = {.code = FD_REFUSE_DUPLICATE, .nnodes = 8}, rf2;
+
+		strcpy(rf.why, "node 1 has joined already");
+		n = fd_refuse_put(buf, sizeof(buf), &rf);
+		CHECK_EQ_INT(buf[0], FD_REFUSE_VERSION);
+		CHECK_EQ_INT(fd_refuse_get(buf, n, &rf2), 0);
+		CHECK_EQ_INT(rf2.code, FD_REFUSE_DUPLICATE);
+		CHECK_EQ_INT((int)rf2.nnodes, 8);
+		CHECK_STREQ(rf2.why, rf.why);
+		for (size_t k = 0; k < n; k++)
+			CHECK_EQ_INT(fd_refuse_get(buf, k, &rf2), -EBADMSG);
+		buf[1] = FD_REFUSE_CODE_MAX + 1; /* a reason this build does not know */
+		CHECK_EQ_INT(fd_refuse_get(buf, n, &rf2), -EBADMSG);
+		buf[0] = FD_REFUSE_VERSION + 1;
+		CHECK_EQ_INT(fd_refuse_get(buf, n, &rf2), -EPROTONOSUPPORT);
+		CHECK(fd_refuse_is_config(FD_REFUSE_NNODES) &&
+		      !fd_refuse_is_config(FD_REFUSE_LATE));
+	}
 
 	n = fd_world_put(buf, sizeof(buf), &m);
 	CHECK_EQ_INT(buf[0], FD_WORLD_VERSION);
@@ -280,6 +316,21 @@ static cJSON *state_json(const struct fd_node_state *s)
 	for (int i = 0; i < s->nckpts; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(s->ckpts[i]));
 	cJSON_AddStringToObject(o, "detail", s->detail);
+	cJSON_AddNumberToObject(o, "no_ckpt_dir", s->no_ckpt_dir);
+	cJSON_AddNumberToObject(o, "opts_known", s->opts_known);
+	cJSON_AddNumberToObject(o, "max_restarts", s->max_restarts);
+	cJSON_AddNumberToObject(o, "no_progress_limit", s->no_progress_limit);
+	cJSON_AddNumberToObject(o, "stall_timeout_ms", (double)s->stall_timeout_ms);
+	return o;
+}
+
+static cJSON *refuse_json(const struct fd_refuse *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "code", r->code);
+	cJSON_AddNumberToObject(o, "nnodes", r->nnodes);
+	cJSON_AddStringToObject(o, "why", r->why);
 	return o;
 }
 
@@ -300,6 +351,8 @@ static cJSON *decision_json(const struct fd_decision *d)
 	cJSON_AddNumberToObject(o, "gen", d->gen);
 	cJSON_AddStringToObject(o, "why", d->why);
 	cJSON_AddNumberToObject(o, "master_port", d->master_port);
+	cJSON_AddNumberToObject(o, "max_restarts", d->max_restarts);
+	cJSON_AddNumberToObject(o, "no_progress_limit", d->no_progress_limit);
 	return o;
 }
 
@@ -338,6 +391,7 @@ static cJSON *decoded_json(int type, const uint8_t *p, size_t n)
 	static struct fd_world_msg m;
 	struct fd_decision d;
 	struct fd_hello h;
+	struct fd_refuse r;
 
 	memset(&s, 0, sizeof(s));
 	switch (type) {
@@ -352,6 +406,8 @@ static cJSON *decoded_json(int type, const uint8_t *p, size_t n)
 		return fd_decision_get(p, n, &d) ? NULL : decision_json(&d);
 	case FR_WORLD:
 		return fd_world_get(p, n, &m) ? NULL : world_json(&m);
+	case FR_REFUSE:
+		return fd_refuse_get(p, n, &r) ? NULL : refuse_json(&r);
 	}
 	return n ? NULL : cJSON_CreateObject(); /* BEAT */
 }
@@ -372,7 +428,10 @@ static int golden_set(struct golden *g)
 				  .no_progress = 1,
 				  .last_max_step = 40,
 				  .gen = 2,
-				  .master_port = 45678};
+				  .master_port = 45678,
+				  .max_restarts = 3,
+				  .no_progress_limit = 2};
+	struct fd_refuse refuse = {.code = FD_REFUSE_NNODES, .nnodes = 4};
 	int n = 0;
 
 	strcpy(hello.host, "gpu03");
@@ -384,6 +443,12 @@ static int golden_set(struct golden *g)
 	strcpy(st.ckpts[0], "step-90");
 	strcpy(st.ckpts[1], "step-80");
 	strcpy(st.detail, "rank 5 exited 137 at step 41");
+	st.no_ckpt_dir = 1;
+	st.opts_known = 1;
+	st.max_restarts = 3;
+	st.no_progress_limit = 2;
+	st.stall_timeout_ms = 300000;
+	strcpy(refuse.why, "node 3 says --nnodes 8, node 0 has --nnodes 4");
 	halt.failure = FD_FAIL_STALL;
 	strcpy(halt.detail, "rank 3 silent for 12 s after step 40");
 	strcpy(stop.why, "node 2 (gpu02): rank 3 silent for 12 s after step 40");
@@ -434,6 +499,10 @@ static int golden_set(struct golden *g)
 	n++;
 	g[n] = (struct golden){.name = "world", .type = FR_WORLD, .node = 2, .gen = 1, .round = 2};
 	g[n].len = fd_world_put(g[n].payload, sizeof(g[n].payload), &w);
+	n++;
+	g[n] =
+	    (struct golden){.name = "refuse", .type = FR_REFUSE, .node = 0, .gen = 0, .round = 0};
+	g[n].len = fd_refuse_put(g[n].payload, sizeof(g[n].payload), &refuse);
 	n++;
 	return n;
 }
