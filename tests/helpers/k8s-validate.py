@@ -106,6 +106,14 @@ def check_pod(where, spec, problems, argvs):
                 elif not mode & 0o004 and "fsGroup" not in psc:
                     problems.append(f"{cw}: secret {m['name']} mode {mode:04o} needs the pod's "
                                     "fsGroup to be readable by a non-root user")
+        script = "\n".join(c.get("command", []))
+        if "flightdeck-label-node.sh" in script:
+            env = {e["name"]: e for e in c.get("env", [])}
+            if env.get("NODE_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get(
+                    "fieldPath") != "spec.nodeName":
+                problems.append(f"{cw}: NODE_NAME is not the pod's node (downward API)")
+            if not spec.get("serviceAccountName"):
+                problems.append(f"{cw}: labels nodes without a ServiceAccount of its own")
         argv = flightdeck_argv(c)
         if not argv:
             continue
@@ -239,8 +247,14 @@ def main():
             kind = doc["kind"]
             if kind == "Job":
                 check_job(where, doc, problems, argvs)
-            elif kind in ("DaemonSet",):
+            elif kind == "DaemonSet":
                 check_pod(where, doc["spec"]["template"]["spec"], problems, argvs)
+            elif kind == "ClusterRole":
+                for r in doc.get("rules", []):
+                    if (r.get("apiGroups") != [""] or r.get("resources") != ["nodes"]
+                            or not set(r.get("verbs", [])) <= {"get", "patch"}):
+                        problems.append(f"{where}: rule {r} grants more than get and patch "
+                                        "on nodes")
     for s in skipped:
         print(s)
     for argv in argvs:

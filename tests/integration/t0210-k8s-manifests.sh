@@ -78,7 +78,14 @@ broken $P pt-75 's/75) exit 203/75) exit 75/' "exit 75 (a node lost) is not mapp
 broken $P pt-misspelt 's/terminationGracePeriodSeconds: 90/terminationGracePeriodSecond: 90/' \
 	"Master: Kubernetes 1.26: template.spec: Additional properties are not allowed ('terminationGracePeriodSecond'"
 broken $P pt-replica 's/      replicas: 1/      replica: 1/' "fields a ReplicaSpec lacks: \['replica'\]"
-ok "broken copies are refused: schema (a misspelt, a mistyped, a misplaced field; a field 1.26 requires), grace, 86, /dev/shm, restartPolicy, FailIndex, the token's place and mode, the textfile, the affinity; the PyTorchJob's policy, 75, template and fields"
+N=flightdeck-node.yaml
+broken $N ds-misspelt 's/serviceAccountName: flightdeck-node/serviceAccount-Name: flightdeck-node/' \
+	"Additional properties are not allowed ('serviceAccount-Name'"
+broken $N rbac-more 's/verbs: \[get, patch\]/verbs: [get, patch, delete]/' "grants more than get and patch on nodes"
+broken $N rbac-kind 's/^kind: ClusterRoleBinding/kind: ClusterRoleBindin/' "ClusterRoleBindin"
+broken $N ds-node 's/fieldPath: spec.nodeName/fieldPath: metadata.name/' "NODE_NAME is not the pod's node"
+broken node-exporter.yaml ne-port 's/containerPort: 9100/containerPort: "9100"/' "'9100' is not of type 'integer'"
+ok "broken copies are refused: schema (a misspelt, a mistyped, a misplaced field; a field 1.26 requires), grace, 86, /dev/shm, restartPolicy, FailIndex, the token's place and mode, the textfile, the affinity; the PyTorchJob's policy, 75, template and fields; the DaemonSets and RBAC"
 
 # the flightdeck command lines, through the binary: flags and values must parse
 n=0
