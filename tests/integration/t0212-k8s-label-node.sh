@@ -14,7 +14,7 @@ command -v openssl >/dev/null 2>&1 || skip "openssl is not installed (Debian: op
 command -v curl >/dev/null 2>&1 || skip "curl is not installed (Debian: curl)"
 command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
 
-SRV= PID=
+PID=
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	rm -rf "$TMP"
