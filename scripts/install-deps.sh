@@ -20,8 +20,9 @@ PACKAGES=(
 	prometheus prometheus-node-exporter # promtool and a real node_exporter (t0191), which
 					 # starts its own on a free port: the packages' services
 					 # (where systemd starts them) are not used
-	curl				 # t0191 scrapes that node_exporter
-	yamllint python3-jsonschema	 # the Kubernetes manifests' checks (t0210)
+	curl				 # t0191 scrapes that node_exporter; t0212 PATCHes a fake API server
+	openssl				 # t0212: the fake API server's certificate
+	yamllint			 # the Kubernetes manifests' lint (t0210; their schemas are PyPI's)
 	slurmctld slurmd slurm-client munge # a real Slurm on localhost for the Slurm scripts
 					 # (t0200 starts its own daemons; the packages' services,
 					 # where systemd would start them, are not used)

@@ -18,6 +18,7 @@ for f in bin/flightdeck include/flightdeck_heartbeat.h \
 	share/flightdeck/slurm/flightdeck-slurm.conf \
 	share/flightdeck/nhc/flightdeck.nhc share/flightdeck/k8s/train-indexed-job.yaml \
 	share/flightdeck/k8s/train-preflight-init.yaml share/flightdeck/k8s/train-pytorchjob.yaml \
+	share/flightdeck/k8s/flightdeck-node.yaml share/flightdeck/k8s/node-exporter.yaml \
 	lib/systemd/system/flightdeck-check.service lib/systemd/system/flightdeck-check.timer \
 	share/doc/flightdeck/README.md share/doc/flightdeck/architecture.md \
 	share/doc/flightdeck/protocol.md share/doc/flightdeck/check.md \
@@ -27,6 +28,11 @@ done
 for f in flightdeck-prolog.sh flightdeck-epilog.sh flightdeck-healthcheck.sh flightdeck-train.sbatch; do
 	[ -x "$P/share/flightdeck/slurm/$f" ] || fail "cmake --install did not install $f executable"
 done
+[ -x "$P/share/flightdeck/k8s/flightdeck-label-node.sh" ] ||
+	fail "cmake --install did not install flightdeck-label-node.sh executable"
+# the node check's DaemonSet runs the script where an image with a /usr/local install has it
+grep -q "label=/usr/local/share/flightdeck/k8s/flightdeck-label-node.sh" "$P/share/flightdeck/k8s/flightdeck-node.yaml" ||
+	fail "flightdeck-node.yaml does not run the installed flightdeck-label-node.sh"
 # the Slurm scripts find the binary installed beside them (slurmd gives them no PATH of ours)
 # (a script beside them, as slurmd runs the prolog: by its path, from /)
 printf '. "$(dirname "$0")/flightdeck-slurm.sh"\necho "$FLIGHTDECK_BIN"\n' >"$P/share/flightdeck/slurm/probe.sh"
