@@ -234,11 +234,13 @@ static void coord_compare_flags(struct coord *co)
 				continue;
 			flag_text(names[k], theirs[k], k == 2, a, sizeof(a));
 			flag_text(names[k], mine[k], k == 2, b, sizeof(b));
-			tcp_event(
-			    &co->t, "flags", i, coord_host_of(co, i),
-			    "warning: node %d (%s) has %s, node 0 has %s: node 0's applies to "
-			    "the group's decisions",
-			    i, coord_host_of(co, i), a, b);
+			tcp_event(&co->t, "flags", i, coord_host_of(co, i),
+				  "warning: node %d (%s) has %s, node 0 has %s: %s", i,
+				  coord_host_of(co, i), a, b,
+				  k == 2
+				      ? "each node judges its own ranks by its own, so one stall "
+					"is caught sooner than another"
+				      : "node 0's applies to the group's decisions");
 		}
 	}
 	for (int i = 0; i < n; i++)
