@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "nvml.h"
 
 #define GPU_MAX_DEVS 64
 
@@ -64,7 +65,7 @@ const char *gpu_xid_name(int xid);
 
 struct gpu_nvml_dev {
 	char bus_id[32]; /* "0000:18:00.0", normalised to the sysfs form */
-	char name[96];
+	char name[FD_NVML_DEVICE_NAME_V2_BUFFER_SIZE];
 	int persistence;     /* 1 on, 0 off; -1 unknown (here and below: not supported) */
 	int ecc;	     /* current ECC mode */
 	long long ecc_unc;   /* volatile uncorrectable ECC errors */
@@ -83,7 +84,7 @@ struct gpu_nvml_facts {
 	int pci_gpus; /* NVIDIA GPUs in PCI sysfs: what NVML should see */
 	int rc;	      /* 0 loaded; else why is set */
 	char why[256];
-	char driver[80];
+	char driver[FD_NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE];
 	int cuda; /* CUDA version the driver supports, 12040 = 12.4; 0 unknown */
 	unsigned count;
 	struct gpu_nvml_dev dev[GPU_NVML_MAX];

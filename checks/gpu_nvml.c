@@ -17,12 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* NVML enum values used by the probe */
-#define NVML_TEMPERATURE_GPU		    0
-#define NVML_TEMPERATURE_THRESHOLD_SLOWDOWN 1
-#define NVML_MEMORY_ERROR_TYPE_UNCORRECTED  1
-#define NVML_VOLATILE_ECC		    0
-
 static void probe_device(struct fd_nvml *n, fd_nvmlDevice_t h, struct gpu_nvml_dev *d)
 {
 	struct fd_nvmlPciInfo pci;
@@ -45,8 +39,8 @@ static void probe_device(struct fd_nvml *n, fd_nvmlDevice_t h, struct gpu_nvml_d
 	if (n->DeviceGetEccMode && n->DeviceGetEccMode(h, &i1, &i2) == FD_NVML_SUCCESS)
 		d->ecc = i1;
 	if (n->DeviceGetTotalEccErrors &&
-	    n->DeviceGetTotalEccErrors(h, NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_VOLATILE_ECC,
-				       &ull) == FD_NVML_SUCCESS)
+	    n->DeviceGetTotalEccErrors(h, FD_NVML_MEMORY_ERROR_TYPE_UNCORRECTED,
+				       FD_NVML_VOLATILE_ECC, &ull) == FD_NVML_SUCCESS)
 		d->ecc_unc = (long long)ull;
 	if (n->DeviceGetRetiredPagesPendingStatus &&
 	    n->DeviceGetRetiredPagesPendingStatus(h, &i1) == FD_NVML_SUCCESS)
@@ -59,10 +53,10 @@ static void probe_device(struct fd_nvml *n, fd_nvmlDevice_t h, struct gpu_nvml_d
 		d->remap_failure = u4;
 	}
 	if (n->DeviceGetTemperature &&
-	    n->DeviceGetTemperature(h, NVML_TEMPERATURE_GPU, &u1) == FD_NVML_SUCCESS)
+	    n->DeviceGetTemperature(h, FD_NVML_TEMPERATURE_GPU, &u1) == FD_NVML_SUCCESS)
 		d->temp = (int)u1;
 	if (n->DeviceGetTemperatureThreshold &&
-	    n->DeviceGetTemperatureThreshold(h, NVML_TEMPERATURE_THRESHOLD_SLOWDOWN, &u1) ==
+	    n->DeviceGetTemperatureThreshold(h, FD_NVML_TEMPERATURE_THRESHOLD_SLOWDOWN, &u1) ==
 		FD_NVML_SUCCESS)
 		d->temp_slowdown = (int)u1;
 	if (n->DeviceGetClocksEventReasons &&

@@ -6,7 +6,7 @@
  *     #include "flightdeck_heartbeat.h"
  *     for (step = start; step < steps; step++) {
  *             train_step();
- *             flightdeck_beat(step);
+ *             flightdeck_beat_total(step, steps);   (or flightdeck_beat(step))
  *     }
  *     flightdeck_checkpoint(1); save(); flightdeck_checkpoint(0);
  *     flightdeck_done();      (the last step is behind: teardown is not a stall)
@@ -17,8 +17,8 @@
  * one thread.
  *
  * This is also the client of `flightdeck beat` (launcher/cli/cmd_beat.c), so the shell, C and the
- * datagram the supervisor parses agree: "rank=R", then " step=N" and/or " phase=P", or
- * " done=1".
+ * datagram the supervisor parses agree: "rank=R", then " step=N" (and " total=N") and/or
+ * " phase=P", or " done=1".
  */
 #ifndef FLIGHTDECK_HEARTBEAT_H
 #define FLIGHTDECK_HEARTBEAT_H
@@ -123,6 +123,24 @@ static inline void flightdeck_beat(long long step)
 
 	if (step >= 0)
 		snprintf(f, sizeof(f), "step=%lld", step);
+	flightdeck_hb_send_(f);
+}
+
+/*
+ * A heartbeat at step `step` of a job of `total` steps, counted from 0: once step reaches
+ * total - 1 the rank is past its last step, and what follows (teardown, a final save) gets
+ * `flightdeck run --teardown-timeout` instead of --stall-timeout. A total below 1 sends none,
+ * as flightdeck_beat does.
+ */
+static inline void flightdeck_beat_total(long long step, long long total)
+{
+	char f[64] = "";
+	int n = 0;
+
+	if (step >= 0)
+		n = snprintf(f, sizeof(f), "step=%lld", step);
+	if (total > 0)
+		snprintf(f + n, sizeof(f) - (size_t)n, "%stotal=%lld", n ? " " : "", total);
 	flightdeck_hb_send_(f);
 }
 

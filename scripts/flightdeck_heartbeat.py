@@ -7,11 +7,21 @@ set, so a training script can use it whether or not it runs under flightdeck.
 
     for step in range(start, steps):
         train_step()
-        hb.beat(step)                  # "rank=R step=N" on the socket
+        hb.beat(step, total=steps)     # "rank=R step=N total=T" on the socket
         if step % 100 == 0:
             with hb.checkpointing():   # a longer deadline while saving
                 save_checkpoint(step)
     hb.done()                          # optional: sent at exit anyway (atexit)
+
+or, the same loop with the beats and the done written for you:
+
+    for step in hb.steps(range(start, steps)):
+        train_step()
+
+With a total, flightdeck knows the last step: once the step reaches total - 1 (the last of
+range(total)), what follows (process-group teardown, dataloader workers, the final save) gets
+`flightdeck run --teardown-timeout` instead of --stall-timeout, and a hang there is still
+caught, later, and said to be past the last step.
 
 The first beat also registers Python's faulthandler on FLIGHTDECK_STACK_SIGNAL, so that before
 flightdeck kills a stalled job it can collect every thread's stack into its event log: the
@@ -33,7 +43,15 @@ import faulthandler
 import os
 import socket
 
-__all__ = ["beat", "checkpoint_begin", "checkpoint_end", "checkpointing", "done", "enabled"]
+__all__ = [
+    "beat",
+    "checkpoint_begin",
+    "checkpoint_end",
+    "checkpointing",
+    "done",
+    "enabled",
+    "steps",
+]
 
 _path = os.environ.get("FLIGHTDECK_HEARTBEAT")
 _sock = None
@@ -105,9 +123,50 @@ def _send(fields):
         pass  # flightdeck gone or busy: a missed beat is not worth crashing the training for
 
 
-def beat(step=None):
-    """One heartbeat; with a step, progress is the step advancing."""
-    _send("" if step is None else "step=%d" % int(step))
+def _total(value):
+    """A total as flightdeck reads it: a whole number of 1 to 18 digits."""
+    if isinstance(value, bool) or int(value) != value or not 1 <= value < 10**18:
+        raise ValueError("flightdeck_heartbeat: total must be a whole number from 1 to "
+                         "10**18 - 1, not %r" % (value,))
+    return int(value)
+
+
+def beat(step=None, total=None):
+    """One heartbeat; with a step, progress is the step advancing.
+
+    total: the job's steps, counted from 0 (range(total)): from step total - 1 on, the rank is
+    past its last step and its teardown gets --teardown-timeout instead of --stall-timeout.
+    """
+    fields = []
+    if step is not None:
+        fields.append("step=%d" % int(step))
+    if total is not None:
+        fields.append("total=%d" % _total(total))
+    _send(" ".join(fields))
+
+
+def steps(iterable, total=None):
+    """Yields the items of iterable, beating after each one, and sends done when it is exhausted.
+
+    The step beaten is the item itself when iterable is a range (its numbers are the steps:
+    steps(range(start, total)) resumes at start), else the item's index from 0. total defaults
+    to one past the range's last number, else to len(iterable) when it has one. Leaving the
+    loop early (break, an exception) sends no done: only a loop that ran to its end is over.
+    """
+    if isinstance(iterable, range):
+        numbers = iterable
+        if total is None and len(iterable) and iterable.step > 0:
+            total = iterable[-1] + 1
+    else:
+        numbers = None
+        if total is None and hasattr(iterable, "__len__"):
+            total = len(iterable) or None
+    if total is not None:
+        total = _total(total)
+    for index, item in enumerate(iterable):
+        yield item
+        beat(numbers[index] if numbers is not None else index, total=total)
+    done()
 
 
 def checkpoint_begin(step=None):

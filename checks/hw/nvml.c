@@ -22,39 +22,9 @@ struct sym {
 	int required;
 };
 
-#define S(field, req, ...)                                                                         \
-	{                                                                                          \
-		offsetof(struct fd_nvml, field), {__VA_ARGS__}, req                                \
-	}
+#define S(field, req, ...) {offsetof(struct fd_nvml, field), {__VA_ARGS__}, req},
 
-static const struct sym syms[] = {
-    S(Init, 1, "nvmlInit_v2", "nvmlInit"),
-    S(Shutdown, 1, "nvmlShutdown"),
-    S(ErrorString, 1, "nvmlErrorString"),
-    S(SystemGetDriverVersion, 1, "nvmlSystemGetDriverVersion"),
-    S(SystemGetCudaDriverVersion, 0, "nvmlSystemGetCudaDriverVersion_v2",
-      "nvmlSystemGetCudaDriverVersion"),
-    S(DeviceGetCount, 1, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"),
-    S(DeviceGetHandleByIndex, 1, "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"),
-    S(DeviceGetName, 1, "nvmlDeviceGetName"),
-    S(DeviceGetPciInfo, 1, "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2"),
-    S(DeviceGetPersistenceMode, 0, "nvmlDeviceGetPersistenceMode"),
-    S(DeviceGetEccMode, 0, "nvmlDeviceGetEccMode"),
-    S(DeviceGetTotalEccErrors, 0, "nvmlDeviceGetTotalEccErrors"),
-    S(DeviceGetRetiredPagesPendingStatus, 0, "nvmlDeviceGetRetiredPagesPendingStatus"),
-    S(DeviceGetRemappedRows, 0, "nvmlDeviceGetRemappedRows"),
-    S(DeviceGetTemperature, 0, "nvmlDeviceGetTemperature"),
-    S(DeviceGetTemperatureThreshold, 0, "nvmlDeviceGetTemperatureThreshold"),
-    S(DeviceGetClocksEventReasons, 0, "nvmlDeviceGetCurrentClocksEventReasons",
-      "nvmlDeviceGetCurrentClocksThrottleReasons"),
-    S(DeviceGetCurrPcieLinkWidth, 0, "nvmlDeviceGetCurrPcieLinkWidth"),
-    S(DeviceGetMaxPcieLinkWidth, 0, "nvmlDeviceGetMaxPcieLinkWidth"),
-    S(DeviceGetNvLinkState, 0, "nvmlDeviceGetNvLinkState"),
-    S(DeviceGetComputeRunningProcesses, 0, "nvmlDeviceGetComputeRunningProcesses_v3",
-      "nvmlDeviceGetComputeRunningProcesses_v2"),
-    S(DeviceGetMigMode, 0, "nvmlDeviceGetMigMode"),
-    S(DeviceGetMemoryInfo, 0, "nvmlDeviceGetMemoryInfo"),
-};
+static const struct sym syms[] = {FD_NVML_SYMBOLS(S)};
 
 int fd_nvml_open(struct fd_nvml *n, char *why, size_t len)
 {

@@ -14,7 +14,8 @@
 #include <sys/un.h>
 
 struct beat_cli {
-	int64_t step; /* -1: not given */
+	int64_t step;  /* -1: not given */
+	int64_t total; /* 0: not given */
 	int rank;
 	int phase; /* -1: not given */
 	int done;
@@ -30,6 +31,14 @@ static const struct fd_opt beat_rows[] = {
      .min = 0,
      .max = 9.2e18,
      .off = offsetof(struct beat_cli, step)},
+    {.name = "total",
+     .metavar = "N",
+     .help = "the job's steps: from step N-1 on, the rank is past its last step and\n"
+	     "its teardown gets `flightdeck run --teardown-timeout`",
+     .type = FD_OPT_UINT64,
+     .min = 1,
+     .max = 1e18 - 128, /* 18 digits, what the supervisor reads */
+     .off = offsetof(struct beat_cli, total)},
     {.name = "rank",
      .metavar = "R",
      .help = "the rank beating [the first whole number of $RANK, $OMPI_COMM_WORLD_RANK,\n"
@@ -53,12 +62,14 @@ static const struct fd_opt beat_rows[] = {
 
 static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 {
-	fprintf(out,
-		"usage: flightdeck beat [--step N] [--rank R] [--phase train|checkpoint] [--done]\n"
-		"\n"
-		"Sends one heartbeat to the `flightdeck run` supervising this job (the socket in\n"
-		"FLIGHTDECK_HEARTBEAT). Without that variable it does nothing and exits 0, so a\n"
-		"script can call it whether or not it runs under flightdeck.\n");
+	fprintf(
+	    out,
+	    "usage: flightdeck beat [--step N [--total N]] [--rank R] [--phase train|checkpoint]\n"
+	    "                      [--done]\n"
+	    "\n"
+	    "Sends one heartbeat to the `flightdeck run` supervising this job (the socket in\n"
+	    "FLIGHTDECK_HEARTBEAT). Without that variable it does nothing and exits 0, so a\n"
+	    "script can call it whether or not it runs under flightdeck.\n");
 	fd_opt_help(out, t, n);
 }
 
@@ -84,6 +95,9 @@ int cmd_beat(int argc, char **argv)
 	}
 	if (cli.step >= 0)
 		n = snprintf(fields, sizeof(fields), "step=%lld", (long long)cli.step);
+	if (cli.total > 0)
+		n += snprintf(fields + n, sizeof(fields) - (size_t)n, "%stotal=%lld", n ? " " : "",
+			      (long long)cli.total);
 	if (cli.phase >= 0)
 		n += snprintf(fields + n, sizeof(fields) - (size_t)n, "%sphase=%s", n ? " " : "",
 			      phase_words[cli.phase]);

@@ -231,7 +231,11 @@ int att_check_deadlines(struct sv *s, int64_t now, char *what, size_t len)
 	} while (st.failure == FD_FAIL_STALL && rank_exited(s, ranks_find(&s->ranks, st.rank)));
 	beats_explain(s, st.what, sizeof(st.what));
 	s->att.stalls++;
-	ev_emit(s, "stall", st.rank, st.step, NULL, -1, ev_fields("reason", st.reason));
+	cJSON *f = ev_fields("reason", st.reason);
+
+	if (f && st.total > 0) /* the rank's steps: with reason teardown, it was past the last */
+		cJSON_AddNumberToObject(f, "total", (double)st.total);
+	ev_emit(s, "stall", st.rank, st.step, NULL, -1, f);
 	fd_strlcpy(what, st.what, len);
 	return st.failure;
 }

@@ -38,7 +38,7 @@ int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b)
 	size_t i = 0;
 
 	memset(b, 0, sizeof(*b));
-	b->step = -1;
+	b->step = b->total = -1;
 	if (len > FD_HB_MAX_DATAGRAM)
 		return -EINVAL;
 	while (i < len) {
@@ -69,6 +69,9 @@ int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b)
 			have_rank = 1;
 		} else if (kl == 4 && !memcmp(k, "step", 4)) {
 			if (fd_parse_digits(val, vl, &b->step))
+				return -EINVAL;
+		} else if (kl == 5 && !memcmp(k, "total", 5)) {
+			if (fd_parse_digits(val, vl, &b->total) || !b->total)
 				return -EINVAL;
 		} else if (kl == 5 && !memcmp(k, "phase", 5)) {
 			if (vl == 10 && !memcmp(val, "checkpoint", 10))

@@ -24,11 +24,12 @@
 
 struct fd_beat {
 	int rank;
-	int64_t step; /* -1 when the beat carries none */
-	int phase;    /* FD_PHASE_* */
-	int stacks;   /* the sender registered a stack dump on FLIGHTDECK_STACK_SIGNAL */
-	pid_t pid;    /* from the kernel's credentials; 0 for the output and file sources */
-	int done;     /* done=1: the rank's work is over; what follows is never a stall */
+	int64_t step;  /* -1 when the beat carries none */
+	int phase;     /* FD_PHASE_* */
+	int stacks;    /* the sender registered a stack dump on FLIGHTDECK_STACK_SIGNAL */
+	pid_t pid;     /* from the kernel's credentials; 0 for the output and file sources */
+	int done;      /* done=1: the rank's work is over; what follows is never a stall */
+	int64_t total; /* total=N: the job's steps; -1 when the beat carries none */
 };
 
 enum {
@@ -38,9 +39,9 @@ enum {
 };
 
 /*
- * Parses "rank=<r> step=<n> [phase=checkpoint|train] [stacks=1] [done=1]" (fields separated by spaces,
- * any order; unknown keys are ignored so newer clients talk to older supervisors). rank is
- * required. Returns 0, or -EINVAL for a malformed datagram.
+ * Parses "rank=<r> step=<n> [total=<n>] [phase=checkpoint|train] [stacks=1] [done=1]" (fields
+ * separated by spaces, any order; unknown keys are ignored so newer clients talk to older
+ * supervisors). rank is required. Returns 0, or -EINVAL for a malformed datagram.
  */
 int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b);
 
@@ -49,14 +50,15 @@ int fd_parse_digits(const char *s, size_t n, int64_t *out);
 
 /*
  * A compiled --progress-regex: POSIX extended syntax, plus the Perl classes people write out
- * of habit (\d \s \w and their capitals), translated, and two named groups:
- * (?<rank>...) is whose line it is, (?<step>...) the step. Without a name the step is the
- * first group that is not the rank's (an unnamed second group is no rank: it is often a total,
- * "step (\d+)/(\d+)"). Group numbers count from 1; 0 is none.
+ * of habit (\d \s \w and their capitals), translated, and three named groups:
+ * (?<rank>...) is whose line it is, (?<step>...) the step, (?<total>...) the job's steps
+ * ("step 60/60"). Without a name the step is the first group that is not the rank's or the
+ * total's (an unnamed second group is no rank, nor a total: only a named group is). Group
+ * numbers count from 1; 0 is none.
  */
 struct fd_progress {
 	regex_t re;
-	int step_group, rank_group;
+	int step_group, rank_group, total_group;
 };
 
 /* Compiles pattern into p; err gets one line on failure (-EINVAL, -ENOMEM). */
@@ -66,9 +68,11 @@ void fd_progress_free(struct fd_progress *p);
 /*
  * Matches one output line: 1 on a match with *step (-1 without a step group) and, when rank
  * is not NULL, *rank (-1 without a rank group, -2 when the rank group holds no number up to
- * 2^24); 0 otherwise.
+ * 2^24), and when total is not NULL, *total (-1 without a total group or a number in it);
+ * 0 otherwise.
  */
-int fd_progress_match(const struct fd_progress *p, const char *line, int64_t *step, int *rank);
+int fd_progress_match(const struct fd_progress *p, const char *line, int64_t *step, int *rank,
+		      int64_t *total);
 
 /* The socket: created in a fresh 0700 directory under $TMPDIR (or /tmp). */
 struct fd_hb_socket {

@@ -103,7 +103,7 @@ size_t match_literal(const char *re, char *out, size_t cap)
 void match_line(struct sv *s, int rank, const char *p, size_t n)
 {
 	static char line[LINE_MAX_MATCH + 1];
-	struct fd_beat b = {.rank = rank, .step = -1};
+	struct fd_beat b = {.rank = rank, .step = -1, .total = -1};
 	int named;
 
 	if (!n)
@@ -112,7 +112,7 @@ void match_line(struct sv *s, int rank, const char *p, size_t n)
 		n = LINE_MAX_MATCH; /* a longer line is matched on its first bytes */
 	memcpy(line, p, n);
 	line[n] = '\0';
-	if (!fd_progress_match(&s->output.re, line, &b.step, &named))
+	if (!fd_progress_match(&s->output.re, line, &b.step, &named, &b.total))
 		return;
 	/* a native rank's stream says whose line it is; otherwise the rank group does */
 	if (rank == RANK_OUTPUT && named != -1) {

@@ -49,13 +49,13 @@ struct re_xlate {
 	size_t k;
 	char *err;
 	size_t errlen;
-	int ngroups;		    /* groups opened so far */
-	int step_group, rank_group; /* named ones, 0 when not named */
+	int ngroups;				 /* groups opened so far */
+	int step_group, rank_group, total_group; /* named ones, 0 when not named */
 };
 
 /*
  * "?<name>" at x->p, just after a group's '(': its number remembered under its name, the name dropped (ERE
- * has no names). Only rank and step mean something here; anything else is refused.
+ * has no names). Only rank, step and total mean something here; anything else is refused.
  */
 static int group_name(struct re_xlate *x)
 {
@@ -67,14 +67,17 @@ static int group_name(struct re_xlate *x)
 		slot = &x->rank_group;
 	else if (end && n == 4 && !memcmp(name, "step", 4))
 		slot = &x->step_group;
+	else if (end && n == 5 && !memcmp(name, "total", 5))
+		slot = &x->total_group;
 	if (!slot) {
 		snprintf(x->err, x->errlen,
-			 "unknown group name '%.*s' (known: (?<rank>...), (?<step>...))",
+			 "unknown group name '%.*s' (known: (?<rank>...), (?<step>...), "
+			 "(?<total>...))",
 			 end ? (int)(n > 32 ? 32 : n) : 8, name);
 		return -EINVAL;
 	}
 	if (*slot) {
-		snprintf(x->err, x->errlen, "two groups named %.4s", name);
+		snprintf(x->err, x->errlen, "two groups named %.*s", (int)n, name);
 		return -EINVAL;
 	}
 	*slot = x->ngroups;
@@ -232,10 +235,9 @@ static int xlate(struct re_xlate *x)
 			put(x, x->p++, 1);
 			x->ngroups++;
 			if (x->p[0] == '?' && x->p[1] != '<') {
-				snprintf(
-				    x->err, x->errlen,
-				    "(?...) groups other than (?<rank>...) and (?<step>...) are "
-				    "not supported");
+				snprintf(x->err, x->errlen,
+					 "(?...) groups other than (?<rank>...), (?<step>...) and "
+					 "(?<total>...) are not supported");
 				return -EINVAL;
 			}
 			if (x->p[0] == '?' && group_name(x))
@@ -295,8 +297,11 @@ int fd_progress_compile(struct fd_progress *pr, const char *pattern, char *err, 
 	}
 	pr->rank_group = x.rank_group;
 	pr->step_group = x.step_group;
-	if (!pr->step_group) /* the first group that is not the rank's */
-		pr->step_group = x.rank_group == 1 ? (x.ngroups >= 2 ? 2 : 0) : (x.ngroups ? 1 : 0);
+	pr->total_group = x.total_group;
+	/* the first group that is not the rank's or the total's */
+	for (int g = 1; !pr->step_group && g <= x.ngroups; g++)
+		if (g != x.rank_group && g != x.total_group)
+			pr->step_group = g;
 out:
 	free(x.out);
 	return r;
@@ -315,7 +320,8 @@ static int group_number(const char *line, const regmatch_t *m, int g, int64_t *v
 	return fd_parse_digits(line + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so), v) ? -1 : 0;
 }
 
-int fd_progress_match(const struct fd_progress *pr, const char *line, int64_t *step, int *rank)
+int fd_progress_match(const struct fd_progress *pr, const char *line, int64_t *step, int *rank,
+		      int64_t *total)
 {
 	regmatch_t m[PROGRESS_RE_MAX / 2 + 2]; /* every group a pattern of that length can hold */
 	size_t nm = pr->re.re_nsub + 1 < FD_ARRAY_SIZE(m) ? pr->re.re_nsub + 1 : FD_ARRAY_SIZE(m);
@@ -324,6 +330,8 @@ int fd_progress_match(const struct fd_progress *pr, const char *line, int64_t *s
 	if (regexec(&pr->re, line, nm, m, 0))
 		return 0;
 	*step = group_number(line, m, pr->step_group, &v) ? -1 : v;
+	if (total)
+		*total = group_number(line, m, pr->total_group, &v) || !v ? -1 : v;
 	if (rank)
 		*rank = !pr->rank_group				    ? -1
 			: group_number(line, m, pr->rank_group, &v) ? -2

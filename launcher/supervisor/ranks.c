@@ -71,11 +71,18 @@ int ranks_startup_pending(const struct sup_ranks *t)
 	       (t->want_file && !ranks_find(t, RANK_FILE)) || ranks_real(t) < t->expected;
 }
 
+int ranks_past_last(const struct sup_rank *r)
+{
+	return r->total > 0 && r->step >= r->total - 1;
+}
+
 int64_t rank_limit_ms(const struct fd_run_opts *o, const struct sup_rank *r)
 {
 	int64_t limit = o->stall_ms;
 
-	if (o->stall_auto) {
+	if (ranks_past_last(r)) {
+		limit = o->teardown_ms; /* teardown is no step: neither learned nor fixed */
+	} else if (o->stall_auto) {
 		if (r->nintervals < 2)
 			limit = o->startup_ms; /* still warming up: no intervals to learn from */
 		else {
@@ -160,6 +167,10 @@ struct sup_rank *ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_
 		r->phase = b->phase; /* entering or leaving a checkpoint is progress */
 		r->progress_ns = now;
 	}
+	if (b->total > 0 && b->total != r->total) {
+		r->total = b->total; /* a new total moves the deadline: it is news too */
+		r->progress_ns = now;
+	}
 	if (b->step >= 0) {
 		if (b->step != r->step)
 			step_changed(t, r, b->step, now);
@@ -193,10 +204,10 @@ void ranks_name(int id, char *out, size_t len)
 }
 
 /* "rank 3 silent for 12 s after step 40 (in a checkpoint) (2 of 4 heartbeat sources...)" */
-static void describe_stall(const struct sup_ranks *t, const struct sup_rank *r, int late,
-			   int64_t now, struct sup_stall *st)
+static void describe_stall(const struct sup_ranks *t, const struct fd_run_opts *o,
+			   const struct sup_rank *r, int late, int64_t now, struct sup_stall *st)
 {
-	char who[64], d[32], step[64] = "", others[64] = "";
+	char who[64], d[32], step[64] = "", others[64] = "", past[96] = "";
 
 	if (late > 1)
 		snprintf(others, sizeof(others), " (%d of %zu heartbeat sources stalled)", late,
@@ -205,12 +216,20 @@ static void describe_stall(const struct sup_ranks *t, const struct sup_rank *r, 
 	fd_fmt_duration((now - r->progress_ns) / NS_PER_MS, d, sizeof(d));
 	if (r->step >= 0)
 		snprintf(step, sizeof(step), " after step %lld", (long long)r->step);
+	if (ranks_past_last(r)) {
+		char td[32];
+
+		fd_fmt_duration(o->teardown_ms, td, sizeof(td));
+		snprintf(past, sizeof(past), " of %lld, past its last step (--teardown-timeout %s)",
+			 (long long)r->total, td);
+	}
 	/* Beats that keep coming while the step does not: alive, but going nowhere. */
-	snprintf(st->what, sizeof(st->what), "%s %s for %s%s%s%s", who,
+	snprintf(st->what, sizeof(st->what), "%s %s for %s%s%s%s%s", who,
 		 r->step >= 0 && now - r->last_ns < (now - r->progress_ns) / 2
 		     ? "still beats but made no progress"
 		     : "silent",
-		 d, step, r->phase == FD_PHASE_CHECKPOINT ? " (in a checkpoint)" : "", others);
+		 d, step, past, r->phase == FD_PHASE_CHECKPOINT ? " (in a checkpoint)" : "",
+		 others);
 }
 
 int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
@@ -232,11 +251,14 @@ int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t 
 			r = &t->v[i];
 	}
 	if (r) {
-		describe_stall(t, r, late, now, st);
+		describe_stall(t, o, r, late, now, st);
 		st->failure = FD_FAIL_STALL;
 		st->rank = r->id;
 		st->step = r->step;
-		st->reason = r->phase == FD_PHASE_CHECKPOINT ? "checkpoint" : "stall";
+		st->total = r->total;
+		st->reason = r->phase == FD_PHASE_CHECKPOINT ? "checkpoint"
+			     : ranks_past_last(r)	     ? "teardown"
+							     : "stall";
 		return st->failure;
 	}
 	if (now < fd_deadline_ns(launch_ns, o->startup_ms) || !ranks_startup_pending(t))

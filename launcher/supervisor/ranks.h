@@ -27,6 +27,7 @@ struct sup_rank {
 	int stacks, phase, stack_asked;
 	int64_t last_ns, progress_ns, step_ns;
 	int64_t step;		 /* -1: none reported yet */
+	int64_t total;		 /* the job's steps, from its latest beat that said; 0: not said */
 	int64_t max_interval_ns; /* the longest step-to-step interval, for --stall-timeout auto */
 	int nintervals;
 	int pid_beats; /* beats in a row from pid: more than one, a process that lives on */
@@ -48,11 +49,14 @@ struct sup_ranks {
 
 /* What ranks_judge found wrong. */
 struct sup_stall {
-	int failure;	    /* FD_FAIL_STALL or FD_FAIL_STARTUP; FD_FAIL_NONE when all is well */
-	int rank;	    /* the source named in the event, RANK_NONE for a startup failure */
-	int64_t step;	    /* its last step, -1 */
-	const char *reason; /* the stall event's reason: "stall", "checkpoint", "startup" */
-	char what[256];	    /* the line said on stderr */
+	int failure;  /* FD_FAIL_STALL or FD_FAIL_STARTUP; FD_FAIL_NONE when all is well */
+	int rank;     /* the source named in the event, RANK_NONE for a startup failure */
+	int64_t step; /* its last step, -1 */
+	/* the stall event's reason: "stall", "checkpoint", "teardown" (past the last step),
+	 * "startup" */
+	const char *reason;
+	int64_t total;	/* the stalled rank's total; 0 when it said none */
+	char what[256]; /* the line said on stderr */
 };
 
 /* Forgets the ranks of the last attempt (the memory is kept for the next). */
@@ -75,7 +79,12 @@ int ranks_real(const struct sup_ranks *t);
 /* Some configured source has not beaten yet: the startup deadline still applies. */
 int ranks_startup_pending(const struct sup_ranks *t);
 
-/* The silence a rank is allowed, in ms: fixed, learned (auto), or a checkpoint's. */
+/*
+ * Past its last step: the rank said a total and its step is at least total - 1, the last of
+ * range(total) counted from 0, or the one before the last counted from 1 ("step 59/60").
+ */
+int ranks_past_last(const struct sup_rank *r);
+/* The silence a rank is allowed, in ms: fixed, learned (auto), a teardown's or a checkpoint's. */
 int64_t rank_limit_ms(const struct fd_run_opts *o, const struct sup_rank *r);
 int64_t rank_deadline(const struct fd_run_opts *o, const struct sup_rank *r);
 /* The earliest rank or startup deadline of an attempt launched at launch_ns; INT64_MAX. */

@@ -36,8 +36,9 @@ struct fd_run_opts {
 	int64_t stall_floor_ms; /* ...but never below this */
 	int64_t startup_ms;	/* --startup-timeout: launch to a rank's first beat */
 	int64_t checkpoint_ms;	/* --checkpoint-timeout: while a rank says phase=checkpoint */
-	int64_t timeout_ms;	/* --timeout: the whole job's wall clock; 0 = none */
-	int ranks;		/* --ranks: local ranks expected to beat; 0 = learn them */
+	int64_t teardown_ms; /* --teardown-timeout: a rank past its last step (ranks_past_last) */
+	int64_t timeout_ms;  /* --timeout: the whole job's wall clock; 0 = none */
+	int ranks;	     /* --ranks: local ranks expected to beat; 0 = learn them */
 	const char *progress_regex;
 	const char *heartbeat_file;
 

@@ -9,7 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fz_str(data, size), *nl = strchr(s, '\n'), err[256];
 	struct fd_progress re;
-	int64_t step;
+	int64_t step, total;
+	int rank;
 
 	if (nl)
 		*nl = '\0';
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (next)
 				*next++ = '\0';
-			fd_progress_match(&re, line, &step, NULL);
+			fd_progress_match(&re, line, &step, &rank, &total);
 			line = next;
 		}
 		fd_progress_free(&re);

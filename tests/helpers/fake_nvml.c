@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OK	    0
-#define UNSUPPORTED 3
-#define INVALID	    2
-#define SMALL	    7
+#include "nvml.h" /* the layouts and return codes flightdeck expects */
+
+#define OK	    FD_NVML_SUCCESS
+#define UNSUPPORTED FD_NVML_ERROR_NOT_SUPPORTED
+#define INVALID	    FD_NVML_ERROR_INVALID_ARGUMENT
+#define SMALL	    FD_NVML_ERROR_INSUFFICIENT_SIZE
 
 static struct kv {
 	char key[64], val[128];
@@ -112,7 +114,7 @@ int nvmlInit_v2(void)
 	const char *v;
 	fake_nvml_inits++;
 	if (!getenv("FAKE_NVML_FIXTURE"))
-		return 9;
+		return FD_NVML_ERROR_DRIVER_NOT_LOADED;
 	return (v = get("init")) ? atoi(v) : OK;
 }
 
@@ -177,13 +179,7 @@ int nvmlDeviceGetName(void *dev, char *buf, unsigned len)
 	return OK;
 }
 
-struct pci_info {
-	char legacy[16];
-	unsigned domain, bus, device, pciDeviceId, pciSubSystemId;
-	char busId[32];
-};
-
-int nvmlDeviceGetPciInfo_v3(void *dev, struct pci_info *p)
+int nvmlDeviceGetPciInfo_v3(void *dev, struct fd_nvmlPciInfo *p)
 {
 	char def[32];
 	CHECKDEV(dev);
@@ -311,11 +307,7 @@ int nvmlDeviceGetMigMode(void *dev, unsigned *cur, unsigned *pend)
 	return r;
 }
 
-struct memory {
-	unsigned long long total, free, used;
-};
-
-int nvmlDeviceGetMemoryInfo(void *dev, struct memory *m)
+int nvmlDeviceGetMemoryInfo(void *dev, struct fd_nvmlMemory *m)
 {
 	unsigned long long total, used;
 	CHECKDEV(dev);

@@ -24,6 +24,7 @@
  *   beat          one flightdeck_beat(STEPS) and exits 0 (STEPS -1: a beat without a step):
  *                 the header's datagram, compared with `flightdeck beat`'s (t0105)
  *   checkpoint    one flightdeck_checkpoint(STEPS) and exits 0
+ *   beat-total    one flightdeck_beat_total(STEPS, INTERVAL) and exits 0 (t0105)
  * The signal and lifecycle modes, ARG is an optional fourth argument:
  *   save-term     beats STEPS steps, then sleeps silently; SIGTERM starts a save of ARG ms
  *                 (default 2000) that further SIGTERMs do not interrupt, then it prints
@@ -32,6 +33,9 @@
  *                 (FLIGHTDECK_STACK_SIGNAL) makes it exit 0 on its own, without a dump
  *   done-linger   beats STEPS steps, sends the done beat (flightdeck_done), lingers ARG ms
  *                 (default 3000) without beating, as a slow teardown would, and exits 0
+ *   total-linger  beats steps 0..STEPS-1 with the total STEPS (flightdeck_beat_total), then
+ *                 lingers ARG ms (default 3000) without beating, as a slow teardown after
+ *                 the last step would, and exits 0 (no done beat)
  *   step-reset    beats steps 1..STEPS, then 1..STEPS again (a per-epoch counter), exits 0
  *   rank-hang     beats STEPS steps; then the rank flightdeck_rank() reads (mpirun's, srun's)
  *                 that equals ARG hangs silently, the others keep making progress (t0106)
@@ -206,6 +210,15 @@ static int lifecycle(const char *mode, long steps, int interval, int arg)
 		printf("done\n");
 		return 0;
 	}
+	if (!strcmp(mode, "total-linger")) {
+		for (long s = 0; s < steps; s++) {
+			nap(interval);
+			flightdeck_beat_total(s, steps);
+		}
+		nap(arg > 0 ? arg : 3000);
+		printf("torn down\n");
+		return 0;
+	}
 	if (!strcmp(mode, "step-reset")) {
 		for (int round = 0; round < 2; round++)
 			for (long s = 1; s <= steps; s++) {
@@ -288,6 +301,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "checkpoint")) {
 		flightdeck_checkpoint((int)steps);
+		return 0;
+	}
+	if (!strcmp(mode, "beat-total")) {
+		flightdeck_beat_total(steps, interval);
 		return 0;
 	}
 	if (resume) {

@@ -16,6 +16,7 @@ stall-factor = 5
 stall-floor = 1m
 startup-timeout = 20m
 checkpoint-timeout = 30m
+teardown-timeout = 10m
 timeout = none
 ranks = 0
 grace = 25s

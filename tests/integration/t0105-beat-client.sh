@@ -96,6 +96,25 @@ RANK=1 OMPI_COMM_WORLD_RANK=2 pysame "rank=1 step=4"
 OMPI_COMM_WORLD_RANK=x PMIX_RANK=5 SLURM_PROCID=9 pysame "rank=5 step=4"
 ok "the python client: the same rank order"
 
+RANK=1 same "rank=1 step=59 total=60" --step 59 --total 60 -- beat-total 59 60
+RANK=1 same "rank=1 total=60" --total 60 -- beat-total -1 60
+RANK=1 same "rank=1 step=5" --step 5 -- beat-total 5 0
+ok "a total: the same datagram from both (flightdeck_beat_total)"
+
+recv 1
+PYTHONPATH="$SRC_DIR/scripts" RANK=1 "$PY" -c 'import flightdeck_heartbeat as hb; hb.beat(59, total=60)' ||
+	fail "the python client failed"
+wait "$RECV" || fail "the receiver got no datagram from the python client"
+[ "$(cat "$TMP/got")" = "rank=1 step=59 total=60" ] || fail "python's beat with a total sent '$(cat "$TMP/got")'"
+PYTHONPATH="$SRC_DIR/scripts" "$PY" -c 'import flightdeck_heartbeat as hb; hb.beat(1, total=0)' 2>"$TMP/err" &&
+	fail "the python client took total=0"
+grep -q 'ValueError: flightdeck_heartbeat: total must be a whole number from 1' "$TMP/err" ||
+	fail "total=0 is not refused by name: $(cat "$TMP/err")"
+run beat --step 1 --total 0
+expect_rc 2
+expect_one_line_error 'total'
+ok "the python client's total; total 0 is refused by both"
+
 RANK=1 same "rank=1 phase=checkpoint" --phase checkpoint -- checkpoint 1
 RANK=1 same "rank=1 phase=train" --phase train -- checkpoint 0
 ok "the checkpoint phase: the same datagram from both"

@@ -34,6 +34,21 @@ static void datagram(void)
 	CHECK_EQ_INT(b.stacks, 1);
 	CHECK_EQ_INT(PARSE("rank=1", &b), 0);
 	CHECK_EQ_INT(b.step, -1);
+	CHECK_EQ_INT(b.total, -1);
+	/* total=N: the job's steps, additive (an older supervisor skips it as unknown) */
+	CHECK_EQ_INT(PARSE("rank=2 step=59 total=60", &b), 0);
+	CHECK_EQ_INT(b.step, 59);
+	CHECK_EQ_INT(b.total, 60);
+	CHECK_EQ_INT(PARSE("total=1 rank=0", &b), 0);
+	CHECK_EQ_INT(b.total, 1);
+	CHECK_EQ_INT(b.step, -1);
+	CHECK_EQ_INT(PARSE("rank=1 step=3 total=0", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 step=3 total=", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 step=3 total=-5", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 step=3 total=6x", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 total=9999999999999999999", &b), -EINVAL);
+	CHECK_EQ_INT(PARSE("rank=1 total=999999999999999999", &b), 0);
+	CHECK_EQ_INT(b.total, 999999999999999999LL);
 	CHECK_EQ_INT(PARSE("rank=1 phase=train future=field", &b), 0);
 	CHECK_EQ_INT(b.phase, FD_PHASE_TRAIN);
 	/* malformed: counted and ignored by the caller */
@@ -56,12 +71,12 @@ static void progress_regex(void)
 	int64_t step;
 
 	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "epoch 1 step 1200 loss 0.3", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "epoch 1 step 1200 loss 0.3", &step, NULL, NULL), 1);
 	CHECK_EQ_INT(step, 1200);
-	CHECK_EQ_INT(fd_progress_match(&re, "loading shards", &step, NULL), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "loading shards", &step, NULL, NULL), 0);
 	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "^it\\s+\\w+", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "it   done", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "it   done", &step, NULL, NULL), 1);
 	CHECK_EQ_INT(step, -1); /* no group: a beat without a step */
 	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "step (", err, sizeof(err)), -EINVAL);
@@ -78,7 +93,7 @@ static void progress_regex_rank(void)
 
 	CHECK_EQ_INT(
 	    fd_progress_compile(&re, "rank (?<rank>\\d+) step (?<step>\\d+)", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "rank 3 step 120", &step, &rank), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "rank 3 step 120", &step, &rank, NULL), 1);
 	CHECK_EQ_INT(rank, 3);
 	CHECK_EQ_INT(step, 120);
 	fd_progress_free(&re);
@@ -86,33 +101,93 @@ static void progress_regex_rank(void)
 	CHECK_EQ_INT(fd_progress_compile(&re, "^\\[1,(?<rank>\\d+)\\]<stdout>:.*step (\\d+)", err,
 					 sizeof(err)),
 		     0);
-	CHECK_EQ_INT(fd_progress_match(&re, "[1,2]<stdout>: step 7 loss 1.0", &step, &rank), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "[1,2]<stdout>: step 7 loss 1.0", &step, &rank, NULL),
+		     1);
 	CHECK_EQ_INT(rank, 2);
 	CHECK_EQ_INT(step, 7);
 	/* no number where the rank should be (99999999999 is past 2^24): -2 */
-	CHECK_EQ_INT(fd_progress_match(&re, "[1,99999999999]<stdout>: step 7", &step, &rank), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "[1,99999999999]<stdout>: step 7", &step, &rank, NULL),
+		     1);
 	CHECK_EQ_INT(rank, -2);
 	fd_progress_free(&re);
 	/* no names: group 1 is the step, a second group no rank (it is often a total) */
 	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)/(\\d+)", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "step 10/1000", &step, &rank), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "step 10/1000", &step, &rank, NULL), 1);
 	CHECK_EQ_INT(step, 10);
 	CHECK_EQ_INT(rank, -1);
 	fd_progress_free(&re);
 	/* the step named after an unnamed group */
 	CHECK_EQ_INT(fd_progress_compile(&re, "(epoch|ep) \\d+ it (?<step>\\d+)", err, sizeof(err)),
 		     0);
-	CHECK_EQ_INT(fd_progress_match(&re, "epoch 2 it 55", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "epoch 2 it 55", &step, NULL, NULL), 1);
 	CHECK_EQ_INT(step, 55);
 	fd_progress_free(&re);
 	/* refused, each with a line naming why */
-	const char *bad[] = {
-	    "(?<node>\\d+)", "(?<rank>\\d+) (?<rank>\\d+)", "(?:x)", "(?<rank", "(?=x)", NULL};
+	const char *bad[] = {"(?<node>\\d+)",
+			     "(?<rank>\\d+) (?<rank>\\d+)",
+			     "(?<total>\\d+)/(?<total>\\d+)",
+			     "(?:x)",
+			     "(?<rank",
+			     "(?=x)",
+			     NULL};
 	for (int i = 0; bad[i]; i++) {
 		err[0] = '\0';
 		CHECK_EQ_INT(fd_progress_compile(&re, bad[i], err, sizeof(err)), -EINVAL);
 		CHECK(err[0] != '\0' && !strchr(err, '\n'));
 	}
+}
+
+/* (?<total>...): the job's steps, from "step 60/60" or tqdm's "60/60 [00:12<00:00, ...]". */
+static void progress_regex_total(void)
+{
+	struct fd_progress re;
+	char err[256];
+	int64_t step, total;
+	int rank;
+
+	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)/(?<total>\\d+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "step 60/60 loss 0.1", &step, &rank, &total), 1);
+	CHECK_EQ_INT(step, 60);
+	CHECK_EQ_INT(total, 60);
+	CHECK_EQ_INT(rank, -1);
+	CHECK_EQ_INT(fd_progress_match(&re, "step 7/60", &step, NULL, NULL), 1); /* not asked */
+	CHECK_EQ_INT(step, 7);
+	fd_progress_free(&re);
+	/* the total named first: the step is still the unnamed group */
+	CHECK_EQ_INT(fd_progress_compile(&re, "of (?<total>\\d+): (\\d+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "of 500: 42", &step, NULL, &total), 1);
+	CHECK_EQ_INT(step, 42);
+	CHECK_EQ_INT(total, 500);
+	fd_progress_free(&re);
+	/* tqdm, every group named, a rank too */
+	CHECK_EQ_INT(
+	    fd_progress_compile(&re, "^\\[rank(?<rank>\\d+)\\].* (?<step>\\d+)/(?<total>\\d+) \\[",
+				err, sizeof(err)),
+	    0);
+	CHECK_EQ_INT(fd_progress_match(&re,
+				       "[rank1]: 100%|##########| 60/60 [00:03<00:00, 19.9it/s]",
+				       &step, &rank, &total),
+		     1);
+	CHECK_EQ_INT(rank, 1);
+	CHECK_EQ_INT(step, 60);
+	CHECK_EQ_INT(total, 60);
+	fd_progress_free(&re);
+	/* a total group that holds no number, or 0, is no total; the step still counts */
+	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)/(?<total>\\w+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "step 5/many", &step, NULL, &total), 1);
+	CHECK_EQ_INT(step, 5);
+	CHECK_EQ_INT(total, -1);
+	CHECK_EQ_INT(fd_progress_match(&re, "step 5/0", &step, NULL, &total), 1);
+	CHECK_EQ_INT(total, -1);
+	fd_progress_free(&re);
+	/* without the group: no total */
+	CHECK_EQ_INT(fd_progress_compile(&re, "step (\\d+)/(\\d+)", err, sizeof(err)), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "step 60/60", &step, NULL, &total), 1);
+	CHECK_EQ_INT(total, -1);
+	fd_progress_free(&re);
+	/* the refusal names the known groups */
+	CHECK_EQ_INT(fd_progress_compile(&re, "(?<totl>\\d+)", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "(?<total>...)") != NULL);
 }
 
 /* \d and friends next to escaped backslashes and inside brackets. */
@@ -124,27 +199,27 @@ static void progress_regex_classes(void)
 
 	/* an escaped backslash, then a literal d */
 	CHECK_EQ_INT(fd_progress_compile(&re, "a\\\\d", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "a\\d", &step, NULL), 1);
-	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step, NULL), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "a7", &step, NULL), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\d", &step, NULL, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step, NULL, NULL), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "a7", &step, NULL, NULL), 0);
 	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "a\\\\\\d", err, sizeof(err)), 0); /* \\ then \d */
-	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "a\\7", &step, NULL, NULL), 1);
 	fd_progress_free(&re);
 	/* classes in a bracket expression */
 	CHECK_EQ_INT(fd_progress_compile(&re, "step=([\\d]+)", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "step=42", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "step=42", &step, NULL, NULL), 1);
 	CHECK_EQ_INT(step, 42);
-	CHECK_EQ_INT(fd_progress_match(&re, "step=d", &step, NULL), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "step=d", &step, NULL, NULL), 0);
 	fd_progress_free(&re);
 	CHECK_EQ_INT(fd_progress_compile(&re, "^[\\w\\s]+:([^\\s]+)$", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "it er_1 \t:77", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "it er_1 \t:77", &step, NULL, NULL), 1);
 	CHECK_EQ_INT(step, 77);
-	CHECK_EQ_INT(fd_progress_match(&re, "it-er:77", &step, NULL), 0);
+	CHECK_EQ_INT(fd_progress_match(&re, "it-er:77", &step, NULL, NULL), 0);
 	fd_progress_free(&re);
 	/* a POSIX class and a literal ] first in a bracket are kept as they are */
 	CHECK_EQ_INT(fd_progress_compile(&re, "[]x[:digit:]]+$", err, sizeof(err)), 0);
-	CHECK_EQ_INT(fd_progress_match(&re, "a]x9", &step, NULL), 1);
+	CHECK_EQ_INT(fd_progress_match(&re, "a]x9", &step, NULL, NULL), 1);
 	fd_progress_free(&re);
 }
 
@@ -581,6 +656,7 @@ const struct unit_test run_tests[] = {
     {"run: --progress-regex", progress_regex},
     {"run: --progress-regex classes and escapes", progress_regex_classes},
     {"run: --progress-regex rank and step groups", progress_regex_rank},
+    {"run: --progress-regex total group", progress_regex_total},
     {"run: --progress-regex bounds", progress_regex_bounds},
     {"run: newest complete checkpoint", checkpoints},
     {"run: DeepSpeed latest", deepspeed},

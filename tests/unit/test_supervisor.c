@@ -22,6 +22,7 @@ static const struct fd_run_opts opts = {
     .stall_floor_ms = 10000,
     .startup_ms = 120000,
     .checkpoint_ms = 600000,
+    .teardown_ms = 300000,
 };
 
 static void beat(struct sup_ranks *t, int rank, int64_t step, int64_t at)
@@ -72,6 +73,69 @@ static void ranks_deadlines(void)
 	CHECK_EQ_INT(t.n, 0);
 	CHECK_EQ_INT(t.max_step, -1);
 	CHECK(ranks_find(&t, 0) == NULL);
+	ranks_free(&t);
+}
+
+/* A total: from step total - 1 on, the rank is past its last step and gets --teardown-timeout. */
+static void ranks_teardown(void)
+{
+	struct sup_ranks t = {.max_step = -1};
+	struct fd_run_opts o = opts;
+	struct sup_stall st;
+	struct sup_rank *r;
+	struct fd_beat b = {.rank = 0, .step = 58, .total = 60};
+
+	ranks_beat(&t, &b, S(10));
+	r = ranks_find(&t, 0);
+	CHECK_EQ_INT(r->total, 60);
+	CHECK(!ranks_past_last(r));
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 30000);
+	beat(&t, 0, 59, S(20)); /* the last of range(60); the total is kept from before */
+	CHECK(ranks_past_last(r));
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 300000);
+	CHECK_EQ_INT(rank_deadline(&o, r), S(320));
+	/* past --stall-timeout, within --teardown-timeout: no stall */
+	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(20) + S(31), &st), FD_FAIL_NONE);
+	CHECK_EQ_INT(ranks_next_deadline(&t, &o, 0), S(320));
+	/* past it: a stall, said to be past the last step */
+	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(320), &st), FD_FAIL_STALL);
+	CHECK_STREQ(st.reason, "teardown");
+	CHECK_EQ_INT(st.total, 60);
+	CHECK_EQ_INT(st.step, 59);
+	CHECK(strstr(st.what,
+		     "after step 59 of 60, past its last step (--teardown-timeout 5.0 min)"));
+	/* auto learns nothing for teardown: the teardown limit still */
+	o.stall_auto = 1;
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 300000);
+	o.stall_auto = 0;
+	/* a final checkpoint may take the longer of the two */
+	struct fd_beat ck = {.rank = 0, .step = -1, .phase = FD_PHASE_CHECKPOINT};
+
+	ranks_beat(&t, &ck, S(30));
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 600000);
+	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(630), &st), FD_FAIL_STALL);
+	CHECK_STREQ(st.reason, "checkpoint");
+	ck.phase = FD_PHASE_TRAIN;
+	ranks_beat(&t, &ck, S(35));
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 300000);
+	/* a per-epoch counter going back to 0: training again, the stall timeout again */
+	beat(&t, 0, 0, S(40));
+	CHECK(!ranks_past_last(r));
+	CHECK_EQ_INT(rank_limit_ms(&o, r), 30000);
+	/* a step counted from 1 ("step 60/60") is past too, one step early at 59 */
+	b.step = 60;
+	ranks_beat(&t, &b, S(50));
+	CHECK(ranks_past_last(r));
+	/* a new total moves the deadline and can end the teardown */
+	b.step = -1;
+	b.total = 120;
+	ranks_beat(&t, &b, S(60));
+	CHECK(!ranks_past_last(r));
+	CHECK_EQ_INT(rank_deadline(&o, r), S(90));
+	/* a stall before the last step says nothing of a total */
+	CHECK_EQ_INT(ranks_judge(&t, &o, 0, S(90), &st), FD_FAIL_STALL);
+	CHECK_STREQ(st.reason, "stall");
+	CHECK(!strstr(st.what, "past its last step"));
 	ranks_free(&t);
 }
 
@@ -254,6 +318,7 @@ const struct unit_test supervisor_tests[] = {
     {"supervisor: which rank is stalled", ranks_stalls},
     {"supervisor: faulthandler dumps", stack_dumps},
     {"supervisor: a step back, done, gone", ranks_lifecycle},
+    {"supervisor: past the last step, the teardown timeout", ranks_teardown},
     {"supervisor: the stack signal is checked", stack_signal_checked},
     {NULL, NULL},
 };
