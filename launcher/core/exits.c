@@ -11,7 +11,9 @@ static const struct fd_exit exits[] = {
      "the command finished with status 0 (under --nproc-per-node: every rank exited 0)", NULL},
     {"run", FD_EXIT_USAGE, "usage error",
      "usage error: a bad flag or duration, an unreadable --checkpoint-dir, an --events file "
-     "that cannot be opened",
+     "that cannot be opened; in a group, nodes whose flags do not make one job (another "
+     "--nnodes, one --node-rank twice, another token or build), a coordinator port taken, an "
+     "open-file hard limit too small for the group (ulimit -n)",
      "fix the job"},
     {"run", FD_EXIT_JOB_UNFIT, "the preflight failed: a node is unfit",
      "the preflight failed: this node, or in a group any node, is unfit (EX_UNAVAILABLE)",

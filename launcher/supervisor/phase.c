@@ -260,6 +260,8 @@ static void fail_attempt(struct sv *s, int why, const char *what)
 		enter(s, PH_STACKS);
 		return;
 	}
+	if (why == FD_FAIL_STALL)
+		stacks_attribute(s); /* no stacks to wait for: the states alone */
 	terminate(s);
 }
 
@@ -423,6 +425,8 @@ void sup_on_timer(struct fd_loop *l, int64_t now, void *arg)
 	case PH_STACKS:
 		if (stacks_ready(s) || now >= s->deadline) {
 			stacks_collect(s);
+			if (s->att.fail == FD_FAIL_STALL)
+				stacks_attribute(s);
 			terminate(s);
 		}
 		return;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "stacks.h"
+#include "culprit.h"
 #include "proctree.h"
 #include "sv.h"
 #include "util.h"
@@ -159,11 +160,14 @@ void stacks_collect(struct sv *s)
 		if (!r->stack_asked)
 			continue;
 		r->stack_asked = 0;
+		r->stack_class = SC_NONE;
 		if (!stack_path(s, r->id, path, sizeof(path)) && !fd_read_all(path, &text, &n) &&
 		    n > 0) {
 			if (n > STACK_TEXT_MAX)
 				text[STACK_TEXT_MAX] = '\0';
 			stacks_innermost(text, frame, sizeof(frame));
+			r->stack_class = fd_stack_class(text);
+			fd_strlcpy(r->stack_where, frame, sizeof(r->stack_where));
 			ev_say(s, "rank %d is at %s (whole stacks in the events log)", r->id,
 			       frame);
 			ev_emit(s, "stacks", r->id, r->step, NULL, -1, ev_fields("stacks", text));
@@ -172,4 +176,85 @@ void stacks_collect(struct sv *s)
 		}
 		free(text);
 	}
+}
+
+/* /proc's word on a rank's process, checked to be the one that beat (pid_start). */
+static void rank_state(const struct sup_rank *r, struct fd_rank_evidence *e)
+{
+	struct fd_proc p;
+	char path[64], *w = NULL;
+	size_t n = 0;
+
+	e->state = RS_UNKNOWN;
+	if (r->pid <= 0)
+		return;
+	if (fd_proc_read(r->pid, &p) || (r->pid_start && p.starttime != r->pid_start)) {
+		e->state = RS_GONE;
+		return;
+	}
+	switch (p.state) {
+	case 'T':
+	case 't':
+		e->state = RS_STOPPED;
+		break;
+	case 'D':
+		e->state = RS_DISK;
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)r->pid);
+		if (!fd_read_all(path, &w, &n) && n && strcmp(w, "0"))
+			fd_strlcpy(e->wchan, w, sizeof(e->wchan));
+		free(w);
+		break;
+	case 'Z':
+	case 'X':
+		e->state = RS_ZOMBIE;
+		break;
+	default:
+		e->state = RS_RUNNING;
+	}
+}
+
+void stacks_attribute(struct sv *s)
+{
+	struct fd_rank_evidence *ev = calloc(s->ranks.n ? s->ranks.n : 1, sizeof(*ev));
+	struct fd_culprit v;
+	size_t n = 0;
+	cJSON *o, *a;
+
+	s->att.culprit[0] = '\0';
+	if (!ev)
+		return;
+	for (size_t i = 0; i < s->ranks.n; i++) {
+		const struct sup_rank *r = &s->ranks.v[i];
+		struct fd_rank_evidence *e = &ev[n];
+
+		if (r->id < 0 || r->done)
+			continue; /* a file or the output beats for no one process; done: not stuck */
+		e->rank = r->id;
+		e->pid = (int)r->pid;
+		rank_state(r, e);
+		if (r->gone)
+			e->state = RS_GONE;
+		e->stack = r->stack_class;
+		fd_strlcpy(e->where, r->stack_where, sizeof(e->where));
+		n++;
+	}
+	fd_culprit_judge(ev, n, &v);
+	free(ev);
+	if (n < 2)
+		return; /* one rank or none: the stall line named it already */
+	ev_say(s, "%s%s", v.confidence == FC_LIKELY ? "culprit (likely): " : "", v.line);
+	if (v.confidence == FC_LIKELY)
+		fd_strlcpy(s->att.culprit, v.line, sizeof(s->att.culprit));
+	o = ev_fields("confidence", v.confidence == FC_LIKELY ? "likely" : "unknown");
+	if (o) {
+		cJSON_AddStringToObject(o, "evidence", v.evidence);
+		a = cJSON_AddArrayToObject(o, "culprit");
+		for (int i = 0; a && i < v.nculprits; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(v.culprits[i]));
+		a = cJSON_AddArrayToObject(o, "victims");
+		for (int i = 0; a && i < v.nvictims; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(v.victims[i]));
+		cJSON_AddStringToObject(o, "detail", v.line);
+	}
+	ev_emit(s, "culprit", v.nculprits ? v.culprits[0] : RANK_NONE, -1, NULL, -1, o);
 }

@@ -99,6 +99,8 @@ static void summary(struct sv *s, int say)
 		cJSON_AddNumberToObject(o, "peak_rss_kb", (double)peak_rss_kb());
 		/* this node's own view of the last attempt, as the events contract has it */
 		cJSON_AddStringToObject(o, "reason", fd_fail_name(s->att.fail));
+		if (s->att.culprit[0]) /* the last stall's: the rank the others waited on */
+			cJSON_AddStringToObject(o, "culprit", s->att.culprit);
 		/* and the decision that ended the job, for every node alike: why, and whose */
 		if (s->final.verdict == FD_STOP) {
 			cJSON_AddStringToObject(o, "stop", fd_stop_why_name(s->final.stop_why));
@@ -156,6 +158,8 @@ static void termination_message(struct sv *s)
 	}
 	if (s->att.codes[0])
 		add(msg, &k, cap, "codes: %s\n", s->att.codes);
+	if (s->att.culprit[0])
+		add(msg, &k, cap, "culprit: %s\n", s->att.culprit);
 	if (s->att.resume[0])
 		add(msg, &k, cap, "checkpoint: %s\n", s->att.resume);
 	add(msg, &k, cap, "launches: %d, restarts: %d, stalls: %d\n", s->att.launches,

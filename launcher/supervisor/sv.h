@@ -228,6 +228,7 @@ struct sup_attempt {
 	char codes[200]; /* an unfit preflight's codes and subject ("IB_PORT_DOWN mlx5_0/1") */
 	int64_t launch_ns;
 	char resume[PATH_MAX];
+	char culprit[768]; /* the last stall's verdict (stacks_attribute); "" */
 };
 
 /*
@@ -382,6 +383,12 @@ void out_fini(struct sv *s);
 int stacks_ask(struct sv *s);
 int stacks_ready(struct sv *s);
 void stacks_collect(struct sv *s);
+/*
+ * The culprit of a stall, from every rank's process state and the stacks just collected
+ * (culprit.h): said in one line, a `culprit` event, kept for the exit event and the
+ * termination message.
+ */
+void stacks_attribute(struct sv *s);
 
 /* ckpt_watch.c */
 int ckpt_newest(struct sv *s, char *out, size_t len);

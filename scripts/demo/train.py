@@ -10,7 +10,8 @@ uninterrupted one.
 
 --stall-at N makes --stall-rank stop itself (SIGSTOP) at step N, on the first launch only
 (FLIGHTDECK_RESTART_COUNT=0): the other ranks then wait in all_reduce forever, the hang
-flightdeck exists to catch. --crash-at N makes --crash-rank exit (os._exit(1), no cleanup)
+flightdeck exists to catch. --stall-how loop hangs it in a Python loop instead, --stall-how
+sleep in a data load that never returns. --crash-at N makes --crash-rank exit (os._exit(1), no cleanup)
 right after beating step N, on the first launch only: a rank dying under the others.
 
 FLIGHTDECK_DEMO_TIMING=1 prints "t NAME RANK RESTART UNIX-TIME" lines on stderr as the rank
@@ -45,7 +46,9 @@ def timing(name, t):
         sys.stderr.flush()
 
 
-def batch(step, rank):
+def batch(step, rank, hang=False):
+    while hang:  # a data loader that never returns
+        time.sleep(3600)
     g = torch.Generator().manual_seed(1000003 * step + rank)
     x = torch.randn(32, 16, generator=g)
     y = x[:, :4].sum(dim=1, keepdim=True) * 0.5 + 0.1
@@ -66,6 +69,9 @@ def main():
     ap.add_argument("--step-time", type=float, default=0.05, help="seconds per step (sleep)")
     ap.add_argument("--stall-at", type=int, default=-1)
     ap.add_argument("--stall-rank", type=int, default=1)
+    ap.add_argument("--stall-how", choices=("stop", "loop", "sleep"), default="stop",
+                    help="how --stall-rank hangs: SIGSTOP; a Python loop outside any "
+                    "collective; a sleep while loading its batch")
     ap.add_argument("--crash-at", type=int, default=-1)
     ap.add_argument("--crash-rank", type=int, default=1)
     ap.add_argument("--out", default=None, help="rank 0 writes the final parameters' digest here")
@@ -94,9 +100,14 @@ def main():
 
     for step in range(start + 1, args.steps + 1):
         if step == args.stall_at and rank == args.stall_rank and first_launch:
-            print("rank %d: stopping itself at step %d" % (rank, step), flush=True)
-            os.kill(os.getpid(), signal.SIGSTOP)
-        x, y = batch(step, rank)
+            print("rank %d: stopping itself at step %d (%s)" % (rank, step, args.stall_how),
+                  flush=True)
+            if args.stall_how == "stop":
+                os.kill(os.getpid(), signal.SIGSTOP)
+            while args.stall_how == "loop":
+                pass
+        x, y = batch(step, rank, hang=args.stall_how == "sleep" and step == args.stall_at and
+                     rank == args.stall_rank and first_launch)
         opt.zero_grad()
         loss = torch.nn.functional.mse_loss(model(x), y)
         loss.backward()

@@ -4,6 +4,7 @@
  */
 #include "testhelp.h"
 #include "ranks.h"
+#include "culprit.h"
 #include "stacks.h"
 
 #include "proctree.h"
@@ -313,7 +314,79 @@ static void stack_dumps(void)
 	CHECK_STREQ(out, "File \"train.py\" (truncated)");
 }
 
+/* The verdict on a stall: states first, then stacks, else unknown (culprit.h). */
+static void culprit_verdicts(void)
+{
+	struct fd_rank_evidence ev[4] = {
+	    {.rank = 0, .pid = 10, .state = RS_RUNNING},
+	    {.rank = 1, .pid = 11, .state = RS_STOPPED},
+	    {.rank = 2, .pid = 12, .state = RS_RUNNING},
+	    {.rank = 3, .pid = 13, .state = RS_RUNNING},
+	};
+	struct fd_culprit v;
+
+	CHECK_EQ_INT(fd_stack_class(dump), SC_COLLECTIVE);
+	CHECK_EQ_INT(
+	    fd_stack_class("Current thread 0x1 (most recent call first):\n"
+			   "  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n"
+			   "  File \"/work/job/train.py\", line 5 in load\n"),
+	    SC_ELSEWHERE); /* a data loader's wait is no collective */
+	CHECK_EQ_INT(fd_stack_class("garbage"), SC_NONE);
+	CHECK_EQ_INT(fd_stack_class(NULL), SC_NONE);
+
+	for (int i = 0; i < 4; i++) {
+		ev[i].stack = SC_COLLECTIVE;
+		strcpy(ev[i].where,
+		       "train.py:104 in main (in distributed_c10d.py:1541 in all_reduce)");
+	}
+	ev[1].stack = SC_NONE; /* stopped: it could not dump */
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_EQ_INT(v.confidence, FC_LIKELY);
+	CHECK_STREQ(v.evidence, "state");
+	CHECK_EQ_INT(v.nculprits, 1);
+	CHECK_EQ_INT(v.culprits[0], 1);
+	CHECK_EQ_INT(v.nvictims, 3);
+	CHECK_STREQ(v.line, "rank 1 (pid 11) stopped (state T); ranks 0,2,3 wait for it at "
+			    "train.py:104 in main (in distributed_c10d.py:1541 in all_reduce)");
+
+	/* every rank can run: the one not in a collective, from the stacks */
+	ev[1].state = RS_RUNNING;
+	ev[2].stack = SC_ELSEWHERE;
+	strcpy(ev[2].where, "train.py:88 in load_batch");
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_STREQ(v.evidence, "stacks");
+	CHECK_EQ_INT(v.nculprits, 1);
+	CHECK_EQ_INT(v.culprits[0], 2);
+	CHECK(strstr(v.line, "rank 2 (pid 12) at train.py:88 in load_batch; ranks 0,1,3 wait") ==
+	      v.line);
+
+	/* a rank in D state, with where in the kernel */
+	ev[3].state = RS_DISK;
+	strcpy(ev[3].wchan, "nv_wait");
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_STREQ(v.evidence, "state");
+	CHECK_EQ_INT(v.culprits[0], 3);
+	CHECK(strstr(v.line, "in uninterruptible sleep (state D) in nv_wait") != NULL);
+
+	/* nothing tells them apart: unknown, never a guess */
+	ev[1].stack = ev[2].stack = SC_COLLECTIVE;
+	ev[3].state = RS_RUNNING;
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_EQ_INT(v.confidence, FC_UNKNOWN);
+	CHECK_EQ_INT(v.nculprits, 0);
+	CHECK(strstr(v.line, "every rank waits in a collective") != NULL);
+	for (int i = 0; i < 4; i++)
+		ev[i].state = RS_STOPPED; /* the whole job stopped (a ^Z): no one to blame */
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_EQ_INT(v.confidence, FC_UNKNOWN);
+	fd_culprit_judge(ev, 1, &v);
+	CHECK_EQ_INT(v.confidence, FC_UNKNOWN);
+	fd_culprit_judge(ev, 0, &v);
+	CHECK_EQ_INT(v.confidence, FC_UNKNOWN);
+}
+
 const struct unit_test supervisor_tests[] = {
+    {"supervisor: the culprit of a stall", culprit_verdicts},
     {"supervisor: rank deadlines", ranks_deadlines},
     {"supervisor: which rank is stalled", ranks_stalls},
     {"supervisor: faulthandler dumps", stack_dumps},

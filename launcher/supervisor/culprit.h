@@ -1,0 +1,72 @@
+/*
+ * culprit.h - which rank the others wait on, from the evidence a stall leaves: each rank's
+ * process state and, where it dumped one, its Python stack (docs/architecture.md, "The
+ * culprit"). In a synchronous job every rank goes quiet at once when one hangs, and the first
+ * deadline to expire names a rank that waits in a collective for the culprit. Pure functions,
+ * unit tested: the supervisor gathers the evidence (stacks.c) and says the verdict.
+ */
+#ifndef FD_CULPRIT_H
+#define FD_CULPRIT_H
+
+#include <stddef.h>
+
+#define CULPRIT_RANKS_MAX 64 /* the ranks a verdict names, each list */
+
+/* What /proc says of a rank's process. */
+enum fd_rank_state {
+	RS_UNKNOWN = 0, /* no pid known: a rank that beat through a file or the output */
+	RS_RUNNING,	/* R, S, I: not stopped */
+	RS_STOPPED,	/* T, t: stopped by a signal (SIGSTOP, a debugger): it runs nothing */
+	RS_DISK,	/* D: uninterruptible, in the kernel (a driver, a hung file system) */
+	RS_ZOMBIE,	/* Z: exited, not yet reaped */
+	RS_GONE,	/* no such process, or another one under its pid */
+};
+
+/* Where a rank's dumped stack says it is. */
+enum fd_stack_class {
+	SC_NONE = 0,   /* no dump */
+	SC_COLLECTIVE, /* waiting in a collective, a barrier, a Work.wait or a store get */
+	SC_ELSEWHERE,  /* anywhere else: data loading, a Python loop, I/O, a checkpoint save */
+};
+
+struct fd_rank_evidence {
+	int rank;
+	int pid;
+	int state;	 /* RS_* */
+	char wchan[48];	 /* with RS_DISK: where in the kernel; "" */
+	int stack;	 /* SC_* */
+	char where[192]; /* with a stack: "train.py:88 in load_batch (in ...)" */
+};
+
+enum fd_confidence {
+	FC_UNKNOWN = 0, /* no evidence tells one rank from another: nothing is guessed */
+	FC_LIKELY,	/* from process states, or from stacks */
+};
+
+struct fd_culprit {
+	int confidence; /* FC_* */
+	int culprits[CULPRIT_RANKS_MAX], nculprits;
+	int victims[CULPRIT_RANKS_MAX], nvictims;
+	const char *evidence; /* "state", "stacks", "none" */
+	char line[768];	      /* the verdict in one line, culprits first */
+};
+
+/*
+ * Classifies a faulthandler dump by the innermost frames of its current thread: a frame in
+ * torch.distributed (distributed_c10d.py, c10d_logger.py, a store, a rendezvous) or a Work's
+ * wait is SC_COLLECTIVE; a dump with frames elsewhere is SC_ELSEWHERE; no frame, SC_NONE.
+ */
+int fd_stack_class(const char *text);
+
+/*
+ * The verdict from n ranks' evidence. In order: ranks that cannot run (stopped, in D, exited,
+ * gone) beside ranks that can are the culprits; else, among the ranks that dumped a stack,
+ * those not waiting in a collective beside some that are; else unknown. Every rank not named
+ * a culprit is a victim.
+ */
+void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_culprit *out);
+
+/* "stopped (state T)", "in uninterruptible sleep (state D, in nfs_wait)", ... */
+const char *fd_rank_state_words(int state);
+
+#endif
