@@ -312,6 +312,9 @@ size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s)
 	wire_u32(&w, (uint32_t)s->max_restarts);
 	wire_u32(&w, (uint32_t)s->no_progress_limit);
 	wire_u64(&w, (uint64_t)s->stall_timeout_ms);
+	wire_u8(&w, (uint8_t) !!s->culprit_likely);
+	wire_u32(&w, (uint32_t)s->culprit_rank);
+	wire_str(&w, s->culprit);
 	return w.err ? 0 : w.n;
 }
 
@@ -343,6 +346,18 @@ int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s)
 		s->max_restarts = (int)wire_get_u32(&w);
 		s->no_progress_limit = (int)wire_get_u32(&w);
 		s->stall_timeout_ms = (int64_t)wire_get_u64(&w);
+	}
+	/* and after them, the culprit: absent reads as none */
+	s->culprit_likely = s->culprit_rank = 0;
+	s->culprit[0] = '\0';
+	if (!w.err && w.n < w.cap) {
+		s->culprit_likely = wire_get_u8(&w);
+		s->culprit_rank = (int)wire_get_u32(&w);
+		wire_get_str(&w, s->culprit, sizeof(s->culprit));
+		if (s->culprit_likely > 1 || s->culprit_rank < 0)
+			return -EBADMSG;
+	}
+	if (!w.err) {
 		if (s->no_ckpt_dir > 1 || s->opts_known > 1 || s->max_restarts < 0 ||
 		    s->no_progress_limit < 0 || s->stall_timeout_ms < 0)
 			return -EBADMSG;

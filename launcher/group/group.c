@@ -114,6 +114,13 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		d->node = worst->node;
 		d->status = worst->status;
 	}
+	/* A stall: every node's ranks went quiet at once, and the first deadline to expire is
+	 * noise. The node whose own evidence names one of its ranks the culprit is named. */
+	for (int i = 0; worst && worst->failure == FD_FAIL_STALL && i < n; i++)
+		if (nodes[i].culprit_likely) {
+			d->node = nodes[i].node;
+			break;
+		}
 	if (stop) { /* told to stop: no restart, whatever else happened */
 		d->verdict = FD_STOP;
 		d->stop_why = FD_STOP_SIGNAL;
@@ -324,6 +331,10 @@ static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *node
 void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d)
 {
 	fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
+	if (g->size > 1 && d->node >= 0 && d->node < g->size && nodes[d->node].culprit_likely &&
+	    !*d->why)
+		snprintf(d->why, sizeof(d->why), "the culprit: node %d (%s): %s", d->node,
+			 grp_host(g, d->node), nodes[d->node].culprit);
 	if (d->verdict == FD_STOP && d->failure == FD_FAIL_PREFLIGHT)
 		grp_unfit_table(g, nodes);
 	if (d->verdict == FD_CONTINUE && g->policy.master_port)

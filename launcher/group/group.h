@@ -84,6 +84,14 @@ struct fd_node_state {
 	int opts_known;
 	int max_restarts, no_progress_limit;
 	int64_t stall_timeout_ms;
+	/*
+	 * The node's verdict on a stall (the supervisor's culprit): 1 when one of its ranks is
+	 * likely the one every rank waits on, with that rank and the verdict's line. The deciding
+	 * node names that node, not the first whose deadline expired.
+	 */
+	int culprit_likely;
+	int culprit_rank;
+	char culprit[FD_WHY_MAX];
 };
 
 /*

@@ -152,6 +152,7 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 	s->att.launches++;
 	s->att.fail = FD_FAIL_NONE;
 	s->att.peer_halt = 0;
+	s->att.culprit_likely = 0; /* this attempt's stall has its own (the exit keeps the text) */
 	*s->att.what = '\0';
 	ranks_reset(&s->ranks);
 	s->att.launch_ns = fd_mono_ns();

@@ -65,6 +65,11 @@ void dec_attempt_over(struct sv *s, struct fd_node_state *me)
 	}
 	fd_strlcpy(me->detail, s->att.what, sizeof(me->detail));
 	dec_state(s, me, fail, fail == FD_FAIL_CRASH ? tree_status_code(p->child_status) : 0, 0);
+	/* this node's verdict on the stall, for the deciding node to name the right node */
+	me->culprit_likely = s->att.culprit_likely;
+	me->culprit_rank = s->att.culprit_likely ? s->att.culprit_rank : 0;
+	if (s->att.culprit_likely)
+		fd_strlcpy(me->culprit, s->att.culprit, sizeof(me->culprit));
 }
 
 void dec_give_up(struct sv *s, const struct fd_decision *d)
@@ -106,6 +111,8 @@ void dec_restart(struct sv *s, const struct fd_decision *d)
 		ev_say(s, "restart %d of %d after a %s, in %s, from %s", s->att.restarts,
 		       d->max_restarts, reason, b,
 		       *s->att.resume ? s->att.resume : "the start (no complete checkpoint)");
+	if (*d->why) /* the group's culprit, named by the deciding node */
+		ev_say(s, "%s", d->why);
 	ev_emit(s, "restart", RANK_NONE, -1, s->att.resume, -1, ev_fields("reason", reason));
 }
 

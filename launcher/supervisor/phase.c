@@ -425,7 +425,7 @@ void sup_on_timer(struct fd_loop *l, int64_t now, void *arg)
 	case PH_STACKS:
 		if (stacks_ready(s) || now >= s->deadline) {
 			stacks_collect(s);
-			if (s->att.fail == FD_FAIL_STALL)
+			if (s->att.fail == FD_FAIL_STALL || s->att.peer_halt)
 				stacks_attribute(s);
 			terminate(s);
 		}
@@ -727,5 +727,12 @@ void sup_on_halt(void *ctx, const struct fd_decision *d)
 	}
 	ev_say(s, "%s: stopping process group %d too (SIGTERM, %s grace)", d->why,
 	       (int)s->procs.child, g);
+	/* a stall elsewhere may be this node's doing: its ranks' stacks and states say */
+	if (d->failure == FD_FAIL_STALL && stacks_ask(s)) {
+		enter(s, PH_STACKS);
+		return;
+	}
+	if (d->failure == FD_FAIL_STALL)
+		stacks_attribute(s);
 	terminate(s);
 }

@@ -243,8 +243,11 @@ void stacks_attribute(struct sv *s)
 	if (n < 2)
 		return; /* one rank or none: the stall line named it already */
 	ev_say(s, "%s%s", v.confidence == FC_LIKELY ? "culprit (likely): " : "", v.line);
-	if (v.confidence == FC_LIKELY)
+	if (v.confidence == FC_LIKELY) {
 		fd_strlcpy(s->att.culprit, v.line, sizeof(s->att.culprit));
+		s->att.culprit_likely = 1;
+		s->att.culprit_rank = v.culprits[0];
+	}
 	o = ev_fields("confidence", v.confidence == FC_LIKELY ? "likely" : "unknown");
 	if (o) {
 		cJSON_AddStringToObject(o, "evidence", v.evidence);

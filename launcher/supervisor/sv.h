@@ -228,7 +228,8 @@ struct sup_attempt {
 	char codes[200]; /* an unfit preflight's codes and subject ("IB_PORT_DOWN mlx5_0/1") */
 	int64_t launch_ns;
 	char resume[PATH_MAX];
-	char culprit[768]; /* the last stall's verdict (stacks_attribute); "" */
+	char culprit[768];		  /* the last stall's verdict (stacks_attribute); "" */
+	int culprit_likely, culprit_rank; /* this attempt's: for the group's decision */
 };
 
 /*

@@ -100,7 +100,8 @@ STATE_FIELDS = [("failure", "i32"), ("status", "i32"), ("ended", "u8"), ("stop_s
                 ("max_step", "i64"), ("ckpts", ("strs", CKPTS_MAX, 255)),
                 ("detail", ("str", 1023)), ADDED, ("no_ckpt_dir", "u8"), ("opts_known", "u8"),
                 ("max_restarts", "i32"), ("no_progress_limit", "i32"),
-                ("stall_timeout_ms", "i64")]
+                ("stall_timeout_ms", "i64"), ADDED, ("culprit_likely", "u8"),
+                ("culprit_rank", "i32"), ("culprit", ("str", 255))]
 DECISION_FIELDS = [("verdict", "u8"), ("stop_why", "u8"), ("failure", "u8"), ("node", "i32"),
                    ("status", "i32"), ("stop_signal", "i32"), ("restarts", "i32"),
                    ("no_progress", "i32"), ("last_max_step", "i64"),
@@ -121,7 +122,8 @@ def state_ok(v):
     return (0 <= v["failure"] <= FAIL_LAUNCH and 0 <= v["status"] <= 255 and v["ended"] <= 1
             and 0 <= v["stop_signal"] <= 64 and v["no_ckpt_dir"] <= 1 and v["opts_known"] <= 1
             and v["max_restarts"] >= 0 and v["no_progress_limit"] >= 0
-            and v["stall_timeout_ms"] >= 0)
+            and v["stall_timeout_ms"] >= 0 and v["culprit_likely"] <= 1
+            and v["culprit_rank"] >= 0)
 
 
 def decision_ok(v):
@@ -151,7 +153,7 @@ PAYLOADS = {HELLO: ("HELLO", 1, HELLO_FIELDS, None), WELCOME: ("HELLO", 1, HELLO
             WORLD: ("WORLD", 1, WORLD_FIELDS, world_ok),
             REFUSE: ("REFUSE", 1, REFUSE_FIELDS, refuse_ok)}
 # written as 0 or 1 whatever the value
-BOOLS = {"ended", "full", "ok", "unfit", "no_ckpt_dir", "opts_known"}
+BOOLS = {"ended", "full", "ok", "unfit", "no_ckpt_dir", "opts_known", "culprit_likely"}
 
 
 class ProtocolError(Exception):
@@ -206,7 +208,7 @@ def encode(ftype, v):
     for name, kind in fields:
         if (name, kind) == ADDED:
             continue
-        x = v.get(name, 0)
+        x = v.get(name, "" if isinstance(kind, tuple) and kind[0] == "str" else 0)
         if name in BOOLS:
             x = 1 if x else 0
         if kind == "u8":
@@ -268,8 +270,9 @@ def decode(ftype, p):
     v = {}
     for i, (fname, kind) in enumerate(fields):
         if (fname, kind) == ADDED:
-            if r.off == len(p):  # an older writer's: the added fields read as 0
-                v.update((f, 0) for f, _ in fields[i + 1:])
+            if r.off == len(p):  # an older writer's: the added fields read as 0 (or "")
+                v.update((f, "" if isinstance(k, tuple) and k[0] == "str" else 0)
+                         for f, k in fields[i + 1:] if (f, k) != ADDED)
                 break
             continue
         if kind in ("u8", "u16", "u32"):

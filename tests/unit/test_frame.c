@@ -125,6 +125,9 @@ static void payload_round_trips(void)
 	s.max_restarts = 7;
 	s.no_progress_limit = 2;
 	s.stall_timeout_ms = 90000;
+	s.culprit_likely = 1;
+	s.culprit_rank = 5;
+	strcpy(s.culprit, "rank 5 (pid 9) stopped (state T)");
 	n = fd_state_put(buf, sizeof(buf), &s);
 	CHECK(n > 0);
 	CHECK_EQ_INT(fd_state_get(buf, n, &s2), 0);
@@ -139,11 +142,20 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(s2.max_restarts, 7);
 	CHECK_EQ_INT(s2.no_progress_limit, 2);
 	CHECK(s2.stall_timeout_ms == 90000);
-	/* cut short: refused, but where the fields added to version 1 start (18 bytes from the
-	 * end), which reads as an older writer's payload: "has a directory", no options */
+	CHECK_EQ_INT(s2.culprit_likely, 1);
+	CHECK_EQ_INT(s2.culprit_rank, 5);
+	CHECK_STREQ(s2.culprit, s.culprit);
+	/* cut short: refused, but where the fields added to version 1 start, which reads as an
+	 * older writer's payload: "has a directory", no options (the flags, 18 bytes), no
+	 * culprit (7 bytes and its line) */
+	size_t tail = 7 + strlen(s.culprit);
 	for (size_t k = 0; k < n; k++)
-		CHECK_EQ_INT(fd_state_get(buf, k, &s2), k == n - 18 ? 0 : -EBADMSG);
-	CHECK_EQ_INT(fd_state_get(buf, n - 18, &s2), 0);
+		CHECK_EQ_INT(fd_state_get(buf, k, &s2),
+			     k == n - tail - 18 || k == n - tail ? 0 : -EBADMSG);
+	CHECK_EQ_INT(fd_state_get(buf, n - tail, &s2), 0);
+	CHECK_EQ_INT(s2.culprit_likely, 0);
+	CHECK_EQ_INT(s2.opts_known, 1);
+	CHECK_EQ_INT(fd_state_get(buf, n - tail - 18, &s2), 0);
 	CHECK_EQ_INT(s2.no_ckpt_dir, 0);
 	CHECK_EQ_INT(s2.opts_known, 0);
 	/* values no agent sends */
@@ -321,6 +333,9 @@ static cJSON *state_json(const struct fd_node_state *s)
 	cJSON_AddNumberToObject(o, "max_restarts", s->max_restarts);
 	cJSON_AddNumberToObject(o, "no_progress_limit", s->no_progress_limit);
 	cJSON_AddNumberToObject(o, "stall_timeout_ms", (double)s->stall_timeout_ms);
+	cJSON_AddNumberToObject(o, "culprit_likely", s->culprit_likely);
+	cJSON_AddNumberToObject(o, "culprit_rank", s->culprit_rank);
+	cJSON_AddStringToObject(o, "culprit", s->culprit);
 	return o;
 }
 
@@ -448,6 +463,9 @@ static int golden_set(struct golden *g)
 	st.max_restarts = 3;
 	st.no_progress_limit = 2;
 	st.stall_timeout_ms = 300000;
+	st.culprit_likely = 1;
+	st.culprit_rank = 5;
+	strcpy(st.culprit, "rank 5 (pid 4247) stopped (state T)");
 	strcpy(refuse.why, "node 3 says --nnodes 8, node 0 has --nnodes 4");
 	halt.failure = FD_FAIL_STALL;
 	strcpy(halt.detail, "rank 3 silent for 12 s after step 40");
