@@ -103,6 +103,12 @@ static void document(FILE *f, const struct sv *s, int final)
 	    "Attempts this node stopped because a rank stalled or never started beating.", 0,
 	    s->att.stalls);
 	ranks(f, s, wall, mono);
+	if (s->att.culprit[0]) { /* the last stall's culprit: which rank the others waited on */
+		head(f, "flightdeck_run_culprit_info", "gauge",
+		     "1 for the rank the last stall's verdict names (the one the others waited on).");
+		rank_sample(f, s, "flightdeck_run_culprit_info", s->att.culprit_rank);
+		fputs("1\n", f);
+	}
 	if (s->prom.ckpt_time > 0)
 		one(f, s, "flightdeck_run_checkpoint_age_seconds", "gauge",
 		    "Seconds since the newest complete checkpoint under --checkpoint-dir was "

@@ -14,7 +14,8 @@ try() { # try HOW RANK: the demo job with rank RANK hung at step 5 by HOW
 	mkdir -p "$TMP/ck"
 	rc=0
 	timeout 120 "$FLIGHTDECK" run --preflight none --stall-timeout 3s --grace 2s --backoff 0.2 \
-		--stack-wait 5s --checkpoint-dir "$TMP/ck" --events "$TMP/ev" --termination-log "$TMP/term" -- \
+		--stack-wait 5s --checkpoint-dir "$TMP/ck" --events "$TMP/ev" --termination-log "$TMP/term" \
+		--prom-file "$TMP/run.prom" -- \
 		"$TORCHRUN" --nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1 --log_dir "$TMP/logs" \
 		"$TRAIN" --ckpt-dir "$TMP/ck" --steps 10 --stall-at 5 --stall-rank "$2" --stall-how "$1" \
 		--resume {resume} >"$TMP/out" 2>"$TMP/err" || rc=$?
@@ -28,6 +29,8 @@ try() { # try HOW RANK: the demo job with rank RANK hung at step 5 by HOW
 	jq -e "select(.event==\"exit\") | .culprit | startswith(\"rank $2 \")" "$TMP/ev" >/dev/null ||
 		fail "$1 rank $2: the exit event does not carry the culprit"
 	grep -q "^culprit: rank $2 " "$TMP/term" || { cat "$TMP/term"; fail "$1 rank $2: not in the termination message"; }
+	grep -q "^flightdeck_run_culprit_info{node=\"[^\"]*\",rank=\"$2\"} 1$" "$TMP/run.prom" ||
+		{ cat "$TMP/run.prom"; fail "$1 rank $2: no culprit sample in --prom-file"; }
 }
 
 try stop 0 state " stopped (state T)"
