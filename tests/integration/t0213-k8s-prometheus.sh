@@ -16,6 +16,7 @@ K8S="$SRC_DIR/scripts/k8s"
 
 PIDS=
 cleanup() {
+	: >"$TMP/finish" 2>/dev/null # the pods' jobs end; flightdeck is the background pid (exec)
 	for p in $PIDS; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	rm -rf "$TMP"
 }
@@ -56,16 +57,17 @@ while [ ! -e "$CTL/finish" ]; do
 done
 S
 export CTL="$TMP" FLIGHTDECK
-# pod POD: one pod of the job on node gpu-node-1, with the manifest's file and label
+# pod POD COMMAND...: one pod of the job on node gpu-node-1, with the manifest's file and label;
+# it execs flightdeck, so run it in a subshell (or with &: then $! is flightdeck itself)
 pod() {
 	name=$1
 	shift
-	SLURMD_NODENAME=$(kubelet "$name" gpu-node-1 "$NODE_LABEL") "$FLIGHTDECK" run --preflight none \
+	SLURMD_NODENAME=$(kubelet "$name" gpu-node-1 "$NODE_LABEL") exec "$FLIGHTDECK" run --preflight none \
 		--grace 1 --ranks 1 --prom-file "$(kubelet "$name" gpu-node-1 "$PROM_FILE")" -- "$@"
 }
 # a pod of index 0 that ended on this node (its last write: up 0, its exit code), then its retry
 # and the pod of index 1, both live on the same node
-pod train-0-aaaaa true >"$TMP/old.out" 2>&1 || fail "the first pod failed: $(cat "$TMP/old.out")"
+(pod train-0-aaaaa true) >"$TMP/old.out" 2>&1 || fail "the first pod failed: $(cat "$TMP/old.out")"
 pod train-0-bbbbb sh "$TMP/job.sh" >"$TMP/p0.out" 2>&1 &
 PIDS="$PIDS $!"
 pod train-1-ccccc sh "$TMP/job.sh" >"$TMP/p1.out" 2>&1 &
