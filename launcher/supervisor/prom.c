@@ -104,8 +104,9 @@ static void document(FILE *f, const struct sv *s, int final)
 	    s->att.stalls);
 	ranks(f, s, wall, mono);
 	if (s->att.culprit[0]) { /* the last stall's culprit: which rank the others waited on */
-		head(f, "flightdeck_run_culprit_info", "gauge",
-		     "1 for the rank the last stall's verdict names (the one the others waited on).");
+		head(
+		    f, "flightdeck_run_culprit_info", "gauge",
+		    "1 for the rank the last stall's verdict names (the one the others waited on).");
 		rank_sample(f, s, "flightdeck_run_culprit_info", s->att.culprit_rank);
 		fputs("1\n", f);
 	}
