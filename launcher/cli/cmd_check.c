@@ -100,7 +100,7 @@ static const struct fd_opt check_rows[] = {
     FD_OPT_NOCONFIG_ROW,
     {.name = "node",
      .metavar = "NAME",
-     .help = "node name in the report (default: $SLURMD_NODENAME, hostname)",
+     .help = "node name in the report (default: $FLIGHTDECK_NODE, $SLURMD_NODENAME, hostname)",
      .type = FD_OPT_STRING,
      .off = CLI(node)},
     {.name = "quiet",

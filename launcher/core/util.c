@@ -380,7 +380,10 @@ void fd_fmt_bytes(uint64_t bytes, char *out, size_t len)
 
 void fd_node_name(char *out, size_t len, const char *given)
 {
-	const char *s = given ? given : getenv("SLURMD_NODENAME");
+	const char *s = given ? given : getenv("FLIGHTDECK_NODE");
+
+	if (!s || !*s)
+		s = getenv("SLURMD_NODENAME");
 
 	if (s && *s) {
 		fd_strlcpy(out, s, len);

@@ -80,8 +80,9 @@ int64_t fd_mono_ns(void);
 double fd_wall_s(void);
 
 /*
- * The node's name in reports and textfiles: given (--node), else $SLURMD_NODENAME (what
- * Slurm calls the node), else the hostname, else "unknown".
+ * The node's name in reports and textfiles: given (--node), else $FLIGHTDECK_NODE (a
+ * Kubernetes manifest sets it to node/pod), else $SLURMD_NODENAME (what Slurm calls the
+ * node), else the hostname, else "unknown".
  */
 void fd_node_name(char *out, size_t len, const char *given);
 

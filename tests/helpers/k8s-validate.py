@@ -136,8 +136,8 @@ def check_pod(where, spec, problems, argvs):
             if env.get("POD_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get(
                     "fieldPath") != "metadata.name":
                 problems.append(f"{cw}: POD_NAME is not the pod's name (downward API)")
-            if "$(POD_NAME)" not in env.get("SLURMD_NODENAME", {}).get("value", ""):
-                problems.append(f"{cw}: the textfile's node label (SLURMD_NODENAME) does not "
+            if "$(POD_NAME)" not in env.get("FLIGHTDECK_NODE", {}).get("value", ""):
+                problems.append(f"{cw}: the textfile's node label (FLIGHTDECK_NODE) does not "
                                 "name the pod: two pods' files on one node would clash")
         if argv[1] == "run":
             grace = grace_of(argv)

@@ -43,6 +43,14 @@ grep -q '^# TYPE flightdeck_check_duration_seconds gauge$' "$p" || fail "TYPE li
 [ "$(stat -c %a "$p")" = 644 ] || fail "textfile mode is not 0644"
 ok "Prometheus textfile: written atomically, fit gauge, one series per problem"
 
+# the node label without --node: $FLIGHTDECK_NODE (a pod's node/pod), before $SLURMD_NODENAME
+FLIGHTDECK_NODE=gpu-node-1/train-0-x7k2p SLURMD_NODENAME=slurm-name \
+	"$FLIGHTDECK" check $(fx port-down) --counter-window 0 --prom-file "$p" >/dev/null 2>&1 || true
+grep -q '^flightdeck_check_fit{node="gpu-node-1/train-0-x7k2p",' "$p" || fail "FLIGHTDECK_NODE is not the label"
+SLURMD_NODENAME=slurm-name "$FLIGHTDECK" check $(fx port-down) --counter-window 0 --prom-file "$p" >/dev/null 2>&1 || true
+grep -q '^flightdeck_check_fit{node="slurm-name",' "$p" || fail "SLURMD_NODENAME is not the label"
+ok "the node label: --node, else FLIGHTDECK_NODE, else SLURMD_NODENAME"
+
 run check $(fx healthy-ndr8) --counter-window 0 --prom-file "$p"
 grep -q 'flightdeck_check_fit{.*} 1$' "$p" || fail "textfile not replaced on the next run"
 ok "the next run replaces it"

@@ -25,12 +25,12 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# what the manifests say: the run's --prom-file and SLURMD_NODENAME; node_exporter's arguments
+# what the manifests say: the run's --prom-file and FLIGHTDECK_NODE; node_exporter's arguments
 "$FD_VENV_PY" -c 'import sys, yaml
 docs = list(yaml.safe_load_all(open(sys.argv[1])))
 c = [d for d in docs if d["kind"] == "Job"][0]["spec"]["template"]["spec"]["containers"][0]
 print(c["command"][c["command"].index("--prom-file") + 1])
-print([e for e in c["env"] if e["name"] == "SLURMD_NODENAME"][0]["value"])
+print([e for e in c["env"] if e["name"] == "FLIGHTDECK_NODE"][0]["value"])
 ne = list(yaml.safe_load_all(open(sys.argv[2])))[0]["spec"]["template"]["spec"]["containers"][0]
 print("\n".join(ne["args"]))' "$K8S/train-indexed-job.yaml" "$K8S/node-exporter.yaml" >"$TMP/manifest" ||
 	fail "cannot read the manifests"
@@ -62,7 +62,7 @@ export CTL="$TMP" FLIGHTDECK
 pod() {
 	name=$1
 	shift
-	SLURMD_NODENAME=$(kubelet "$name" gpu-node-1 "$NODE_LABEL") exec "$FLIGHTDECK" run --preflight none \
+	FLIGHTDECK_NODE=$(kubelet "$name" gpu-node-1 "$NODE_LABEL") exec "$FLIGHTDECK" run --preflight none \
 		--grace 1 --ranks 1 --prom-file "$(kubelet "$name" gpu-node-1 "$PROM_FILE")" -- "$@"
 }
 # a pod of index 0 that ended on this node (its last write: up 0, its exit code), then its retry
