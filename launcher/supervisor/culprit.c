@@ -104,15 +104,25 @@ static void describe(const struct fd_rank_evidence *e, char *out, size_t len)
 		add(out, len, &k, " at %s", e->where);
 }
 
-static int is_culprit(const struct fd_rank_evidence *e, int by_state)
+enum {
+	BY_STATE = 1,
+	BY_PROGRESS,
+	BY_STACKS
+};
+
+static int is_culprit(const struct fd_rank_evidence *e, int by)
 {
-	return by_state ? cannot_run(e->state) : e->stack == SC_ELSEWHERE;
+	if (by == BY_STATE)
+		return cannot_run(e->state);
+	if (by == BY_PROGRESS)
+		return e->quiet == QUIET_YES;
+	return e->stack == SC_ELSEWHERE;
 }
 
 void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_culprit *out)
 {
-	size_t bad = 0, waiting = 0, elsewhere = 0, k = 0;
-	int by_state;
+	size_t bad = 0, waiting = 0, elsewhere = 0, quiet = 0, moving = 0, k = 0;
+	int by;
 	char d[512];
 
 	memset(out, 0, sizeof(*out));
@@ -121,9 +131,14 @@ void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_cul
 		bad += cannot_run(ev[i].state);
 		waiting += ev[i].stack == SC_COLLECTIVE;
 		elsewhere += ev[i].stack == SC_ELSEWHERE;
+		quiet += ev[i].quiet == QUIET_YES;
+		moving += ev[i].quiet == QUIET_NO;
 	}
-	by_state = bad > 0 && bad < n;
-	if (!by_state && !(waiting && elsewhere)) {
+	by = bad > 0 && bad < n	    ? BY_STATE
+	     : quiet && moving	    ? BY_PROGRESS
+	     : waiting && elsewhere ? BY_STACKS
+				    : 0;
+	if (!by) {
 		snprintf(out->line, sizeof(out->line),
 			 n < 2	    ? "culprit unknown: one rank, nothing to compare"
 			 : bad == n ? "culprit unknown: every rank is stopped, in D state or gone"
@@ -134,9 +149,9 @@ void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_cul
 		return;
 	}
 	out->confidence = FC_LIKELY;
-	out->evidence = by_state ? "state" : "stacks";
+	out->evidence = by == BY_STATE ? "state" : by == BY_PROGRESS ? "progress" : "stacks";
 	for (size_t i = 0; i < n; i++) {
-		int culprit = is_culprit(&ev[i], by_state);
+		int culprit = is_culprit(&ev[i], by);
 
 		if (culprit && out->nculprits < CULPRIT_RANKS_MAX)
 			out->culprits[out->nculprits++] = ev[i].rank;
@@ -145,7 +160,7 @@ void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_cul
 	}
 	/* the culprits first, each described; then who waits, and where the first one waits */
 	for (size_t i = 0; i < n; i++) {
-		if (!is_culprit(&ev[i], by_state))
+		if (!is_culprit(&ev[i], by))
 			continue;
 		describe(&ev[i], d, sizeof(d));
 		add(out->line, sizeof(out->line), &k, "%s%s", k ? "; " : "", d);
@@ -157,8 +172,11 @@ void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_cul
 	for (size_t i = 0; out->nvictims && i < n; i++) {
 		if (ev[i].rank != out->victims[0])
 			continue;
-		add(out->line, sizeof(out->line), &k, " %s",
-		    out->nvictims > 1 ? "wait for it" : "waits for it");
+		if (by == BY_PROGRESS)
+			add(out->line, sizeof(out->line), &k, " kept making progress");
+		else
+			add(out->line, sizeof(out->line), &k, " %s",
+			    out->nvictims > 1 ? "wait for it" : "waits for it");
 		if (ev[i].stack == SC_COLLECTIVE && *ev[i].where)
 			add(out->line, sizeof(out->line), &k, " at %s", ev[i].where);
 		break;

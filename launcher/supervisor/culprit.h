@@ -29,12 +29,24 @@ enum fd_stack_class {
 	SC_ELSEWHERE,  /* anywhere else: data loading, a Python loop, I/O, a checkpoint save */
 };
 
+/*
+ * Whether a rank kept making progress: QUIET_YES when it made none for over half as long as
+ * the quietest rank (in a synchronous job every rank goes quiet within a step of the culprit),
+ * QUIET_NO when it went on (it did not wait for the stalled one).
+ */
+enum {
+	QUIET_UNKNOWN = 0,
+	QUIET_YES,
+	QUIET_NO
+};
+
 struct fd_rank_evidence {
 	int rank;
 	int pid;
 	int state;	 /* RS_* */
 	char wchan[48];	 /* with RS_DISK: where in the kernel; "" */
 	int stack;	 /* SC_* */
+	int quiet;	 /* QUIET_* */
 	char where[192]; /* with a stack: "train.py:88 in load_batch (in ...)" */
 };
 
@@ -47,7 +59,7 @@ struct fd_culprit {
 	int confidence; /* FC_* */
 	int culprits[CULPRIT_RANKS_MAX], nculprits;
 	int victims[CULPRIT_RANKS_MAX], nvictims;
-	const char *evidence; /* "state", "stacks", "none" */
+	const char *evidence; /* "state", "progress", "stacks", "none" */
 	char line[768];	      /* the verdict in one line, culprits first */
 };
 
@@ -60,9 +72,9 @@ int fd_stack_class(const char *text);
 
 /*
  * The verdict from n ranks' evidence. In order: ranks that cannot run (stopped, in D, exited,
- * gone) beside ranks that can are the culprits; else, among the ranks that dumped a stack,
- * those not waiting in a collective beside some that are; else unknown. Every rank not named
- * a culprit is a victim.
+ * gone) beside ranks that can are the culprits; else quiet ranks beside ranks that kept making
+ * progress; else, among the ranks that dumped a stack, those not waiting in a collective beside
+ * some that are; else unknown. Every rank not named a culprit is a victim.
  */
 void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_culprit *out);
 

@@ -218,11 +218,16 @@ void stacks_attribute(struct sv *s)
 	struct fd_rank_evidence *ev = calloc(s->ranks.n ? s->ranks.n : 1, sizeof(*ev));
 	struct fd_culprit v;
 	size_t n = 0;
+	int64_t now = fd_mono_ns(), most = 0;
 	cJSON *o, *a;
 
 	s->att.culprit[0] = '\0';
 	if (!ev)
 		return;
+	for (size_t i = 0; i < s->ranks.n; i++)
+		if (s->ranks.v[i].id >= 0 && s->ranks.v[i].progress_ns > 0 &&
+		    now - s->ranks.v[i].progress_ns > most)
+			most = now - s->ranks.v[i].progress_ns;
 	for (size_t i = 0; i < s->ranks.n; i++) {
 		const struct sup_rank *r = &s->ranks.v[i];
 		struct fd_rank_evidence *e = &ev[n];
@@ -235,6 +240,9 @@ void stacks_attribute(struct sv *s)
 		if (r->gone)
 			e->state = RS_GONE;
 		e->stack = r->stack_class;
+		/* quiet for over half the quietest one's silence, or it went on without it */
+		if (r->progress_ns > 0 && most > (int64_t)1000000000)
+			e->quiet = now - r->progress_ns > most / 2 ? QUIET_YES : QUIET_NO;
 		fd_strlcpy(e->where, r->stack_where, sizeof(e->where));
 		n++;
 	}

@@ -368,6 +368,19 @@ static void culprit_verdicts(void)
 	CHECK_EQ_INT(v.culprits[0], 3);
 	CHECK(strstr(v.line, "in uninterruptible sleep (state D) in nv_wait") != NULL);
 
+	/* the others kept making progress: the quiet one, by progress (not a synchronous job) */
+	ev[1].stack = ev[2].stack = SC_COLLECTIVE;
+	ev[3].state = RS_RUNNING;
+	for (int i = 0; i < 4; i++)
+		ev[i].quiet = i == 2 ? QUIET_YES : QUIET_NO;
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_STREQ(v.evidence, "progress");
+	CHECK_EQ_INT(v.nculprits, 1);
+	CHECK_EQ_INT(v.culprits[0], 2);
+	CHECK(strstr(v.line, "ranks 0,1,3 kept making progress") != NULL);
+	for (int i = 0; i < 4; i++)
+		ev[i].quiet = QUIET_YES; /* all quiet: synchronous; nothing from progress */
+
 	/* nothing tells them apart: unknown, never a guess */
 	ev[1].stack = ev[2].stack = SC_COLLECTIVE;
 	ev[3].state = RS_RUNNING;
