@@ -167,7 +167,8 @@ static void say_skipped(const struct fd_group_history *h, struct fd_decision *d)
 			     "before any progress:",
 			     h->nskipped, FD_GROUP_FALLBACK);
 	for (int i = 0; i < h->nskipped && k < sizeof(d->why); i++)
-		k += (size_t)snprintf(d->why + k, sizeof(d->why) - k, " %s", h->skipped[i]);
+		k += (size_t)snprintf(d->why + k, sizeof(d->why) - k, "%s %s", i ? "," : "",
+				      h->skipped[i]);
 }
 
 /*

@@ -600,7 +600,7 @@ static void decide_fallback_gives_up(void)
 	CHECK_EQ_INT(d.verdict, FD_STOP);
 	CHECK_EQ_INT(d.stop_why, FD_STOP_BUDGET);
 	CHECK_EQ_INT(fd_decision_exit_code(&d), 1);
-	CHECK(strstr(d.why, "step-000030.pt step-000020.pt") != NULL);
+	CHECK(strstr(d.why, ": step-000030.pt, step-000020.pt") != NULL);
 }
 
 /* ---- the TCP star's member, against a coordinator played by the test ---------------------- */
