@@ -7,7 +7,7 @@
 ck="$TMP/ck"
 # The trainer: resumed from a checkpoint whose content is "corrupt" it dies at once, as a bad
 # torch.load would (exit 1, no beat); from the start it dies the same way when $TMP/bad-start
-# exists. Otherwise it beats from the resumed step to 45, saving step-NNNNNN.pt every 10
+# exists. Otherwise it loads for $LOAD_S seconds and beats from the resumed step to 45, saving step-NNNNNN.pt every 10
 # steps (written aside, renamed into place), and exits 0.
 cat >"$TMP/train.sh" <<'EOF'
 fd=$1 ck=$2 resume=${3:-}
@@ -21,6 +21,7 @@ elif [ -e "$ck.bad-start" ]; then
 	echo "cannot start" >&2
 	exit 1
 fi
+sleep "${LOAD_S:-0}" # loading the checkpoint
 s=$start
 while [ "$s" -lt 45 ]; do
 	s=$((s + 1))
@@ -98,3 +99,25 @@ grep -q 'fell back from 3 checkpoint(s), .*: step-000030.pt, step-000020.pt, ste
 [ "$(ev '.event=="restart" and .fallback_from != null')" -eq 3 ] || fail "expected 3 fallbacks"
 expect_event '.event=="exit" and .exit_code==1 and .stop=="budget"'
 ok "no checkpoint and not the start loads: falls back to the start, --max-restarts ends it"
+
+# Two nodes, each its own directory: node 1's copy of step-000030.pt is the corrupt one. Node 1
+# crashes on it, node 0 is stopped while it still loads; both fall back to step-000020.pt, and
+# both say so: the decision is node 0's, every node applies it.
+. "$TESTS_DIR/integration/group-lib.sh"
+export LOAD_S=2
+for n in 0 1; do
+	ck="$TMP/ck$n"
+	seed good good "$([ $n = 1 ] && echo corrupt || echo good)"
+	agent $n 2 --checkpoint-dir "$ck" -- sh "$TMP/train.sh" "$FLIGHTDECK" "$ck" {resume}
+done
+wait_agents 60 0 1
+for n in 0 1; do
+	ck="$TMP/ck$n"
+	expect_agent_rc $n 0
+	[ "$(launches)" = "step-000030.pt step-000030.pt step-000020.pt" ] ||
+		{ dump_agents $n; fail "node $n: expected launches from step-000030.pt twice, then step-000020.pt: $(launches)"; }
+	grep -q "restart 2 of 3 after a crash, in [^,]*, from $ck/step-000020.pt (step-000030.pt crashed the job 2 times before any progress: falling back)" "$TMP/n$n.err" ||
+		{ dump_agents $n; fail "node $n does not say the fallback"; }
+	expect_node_event $n ".event==\"restart\" and .fallback_from==\"step-000030.pt\" and .checkpoint==\"$ck/step-000020.pt\""
+done
+ok "two nodes: node 1's corrupt step-000030.pt makes both fall back to step-000020.pt, said on both"
