@@ -115,7 +115,11 @@ struct fd_policy {
 /* What the deciding node remembers between decisions. Zero it before the first. */
 struct fd_group_history {
 	int restarts;
-	int no_progress;       /* restarts in a row that resumed where the last one did */
+	/*
+	 * restarts in a row that resumed where the last one did and got no further, or that
+	 * crashed before any progress past the checkpoint they resumed from
+	 */
+	int no_progress;
 	int64_t last_max_step; /* the furthest step of the attempt before the last restart */
 	char last_resume[PATH_MAX];
 	int have_last;
