@@ -9,6 +9,7 @@
 #include "loop.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +26,24 @@ static int has_ckpt(const struct fd_node_state *n, const char *name)
 	return 0;
 }
 
+static int is_skipped(const struct fd_group_history *h, const char *name)
+{
+	for (int i = 0; h && i < h->nskipped; i++)
+		if (!strcmp(h->skipped[i], name))
+			return 1;
+	return 0;
+}
+
 /*
  * The newest checkpoint complete on every node that has a --checkpoint-dir, in the first such
- * node's order (newest first): a step one of them lacks, or holds torn, is skipped. A node
- * without a directory (trainers often save from rank 0 only) has no say: its empty list would
- * veto every checkpoint and restart the job from scratch, over its own checkpoints. "" when
- * none is common, or no node has a directory.
+ * node's order (newest first): a step one of them lacks, or holds torn, is skipped, and so is
+ * one the history fell back from (h may be NULL). A node without a directory (trainers often
+ * save from rank 0 only) has no say: its empty list would veto every checkpoint and restart
+ * the job from scratch, over its own checkpoints. "" when none is common, or no node has a
+ * directory.
  */
-static const char *common_ckpt(const struct fd_node_state *nodes, int n)
+static const char *common_ckpt(const struct fd_node_state *nodes, int n,
+			       const struct fd_group_history *h)
 {
 	const struct fd_node_state *first = NULL;
 
@@ -42,6 +53,8 @@ static const char *common_ckpt(const struct fd_node_state *nodes, int n)
 	for (int i = 0; first && i < first->nckpts && i < FD_GROUP_CKPTS; i++) {
 		int k = 0;
 
+		if (is_skipped(h, first->ckpts[i]))
+			continue;
 		while (k < n && (nodes[k].no_ckpt_dir || has_ckpt(&nodes[k], first->ckpts[i])))
 			k++;
 		if (k == n)
@@ -50,14 +63,151 @@ static const char *common_ckpt(const struct fd_node_state *nodes, int n)
 	return "";
 }
 
-/* The restart verdict for a failure a restart may cure (a crash, a stall). */
-static void decide_restart(const struct fd_node_state *nodes, int n, int64_t max_step,
+/* A run of decimal digits, at most 18 (so it fits): its value, else -1. */
+static int64_t digits_at(const char *p)
+{
+	int64_t v = 0;
+	int k = 0;
+
+	for (; isdigit((unsigned char)p[k]); k++) {
+		if (k == 18)
+			return -1;
+		v = v * 10 + (p[k] - '0');
+	}
+	return k ? v : -1;
+}
+
+int64_t fd_ckpt_name_step(const char *name)
+{
+	const char *p, *after = NULL, *only = NULL;
+	int runs = 0;
+
+	for (p = name; (p = strcasestr(p, "step")); p += 4)
+		after = p + 4;
+	if (after) {
+		after += strspn(after, "-_=");
+		if (isdigit((unsigned char)*after))
+			return digits_at(after);
+	}
+	for (p = name; *p; p++)
+		if (isdigit((unsigned char)*p) && (p == name || !isdigit((unsigned char)p[-1]))) {
+			runs++;
+			only = p;
+		}
+	return runs == 1 ? digits_at(only) : -1;
+}
+
+/* How a fallback's why says what the checkpoint did, by the failure decided on. */
+static const char *const fallback_verbs[] = {" crashed the job ", " failed the job at start-up "};
+static const char fallback_tail[] = " before any progress: falling back";
+
+int fd_decision_fallback(const struct fd_decision *d, char *name, size_t len)
+{
+	size_t n = strnlen(d->why, sizeof(d->why)), tl = sizeof(fallback_tail) - 1;
+	const char *at = NULL;
+
+	if (d->verdict != FD_RESTART || n < tl || strcmp(d->why + n - tl, fallback_tail))
+		return 0;
+	for (size_t v = 0; v < sizeof(fallback_verbs) / sizeof(*fallback_verbs); v++)
+		for (const char *p = d->why; (p = strstr(p, fallback_verbs[v])); p++)
+			if (!at || p > at)
+				at = p;
+	if (!at || at == d->why)
+		return 0;
+	snprintf(name, len, "%.*s", (int)(at - d->why), d->why);
+	return 1;
+}
+
+/* The skipped checkpoints whose step an attempt got past: the trainer may have saved them anew. */
+static void unskip_passed(struct fd_group_history *h, int64_t max_step)
+{
+	int k = 0;
+
+	for (int i = 0; i < h->nskipped; i++) {
+		int64_t step = fd_ckpt_name_step(h->skipped[i]);
+
+		if (step >= 0 && max_step > step)
+			continue;
+		if (k != i)
+			memcpy(h->skipped[k], h->skipped[i], sizeof(h->skipped[k]));
+		k++;
+	}
+	h->nskipped = k;
+}
+
+static void skip_ckpt(struct fd_group_history *h, const char *name)
+{
+	if (h->nskipped == FD_GROUP_CKPTS) { /* full: the oldest skip goes */
+		memmove(h->skipped[0], h->skipped[1], sizeof(h->skipped[0]) * (FD_GROUP_CKPTS - 1));
+		h->nskipped--;
+	}
+	fd_strlcpy(h->skipped[h->nskipped++], name, sizeof(h->skipped[0]));
+}
+
+/*
+ * Did the attempt that resumed from `from` get past it? A rank beat past its step (from the
+ * name; without one, any beat counts: the start is -1), or a newer checkpoint was saved.
+ */
+static int got_past(const char *from, int64_t max_step, const char *newest)
+{
+	int64_t step = *from ? fd_ckpt_name_step(from) : -1;
+
+	return max_step > step || strcmp(newest, from);
+}
+
+/* A stop after fallbacks names them: the checkpoints that may be corrupt. */
+static void say_skipped(const struct fd_group_history *h, struct fd_decision *d)
+{
+	size_t k;
+
+	if (!h->nskipped)
+		return;
+	k = (size_t)snprintf(d->why, sizeof(d->why),
+			     "fell back from %d checkpoint(s), each failed %d attempts in a row "
+			     "before any progress:",
+			     h->nskipped, FD_GROUP_FALLBACK);
+	for (int i = 0; i < h->nskipped && k < sizeof(d->why); i++)
+		k += (size_t)snprintf(d->why + k, sizeof(d->why) - k, "%s %s", i ? "," : "",
+				      h->skipped[i]);
+}
+
+/*
+ * The restart verdict for a failure a restart may cure (a crash, a stall). The attempt resumed
+ * from h->resume: when it is the FD_GROUP_FALLBACK-th in a row to crash (or never beat) before
+ * getting past that checkpoint, and that checkpoint would be chosen again, it is skipped and the
+ * restart resumes from the next older one complete on every node (or the start). Such an
+ * attempt counts toward --no-progress-limit like a restart that got no further, so a job that
+ * gets past none of them still ends.
+ */
+static void decide_restart(const struct fd_node_state *nodes, int n, int failure, int64_t max_step,
 			   const struct fd_policy *pol, struct fd_group_history *h,
 			   struct fd_decision *d)
 {
-	const char *ckpt = common_ckpt(nodes, n);
+	const char *ckpt;
+	int strike = 0, fallback = 0;
 
-	if (h->have_last && !strcmp(ckpt, h->last_resume) && max_step <= h->last_max_step)
+	unskip_passed(h, max_step);
+	ckpt = common_ckpt(nodes, n, h);
+	if ((failure == FD_FAIL_CRASH || failure == FD_FAIL_STARTUP) &&
+	    !got_past(h->resume, max_step, ckpt)) {
+		strike = 1;
+		if (h->strikes && !strcmp(h->struck, h->resume))
+			h->strikes++;
+		else {
+			fd_strlcpy(h->struck, h->resume, sizeof(h->struck));
+			h->strikes = 1;
+		}
+	} else {
+		h->strikes = 0;
+	}
+	if (strike && h->strikes >= FD_GROUP_FALLBACK && *h->resume) {
+		fallback = 1;
+		skip_ckpt(h, h->resume);
+		h->strikes = 0;
+		ckpt = common_ckpt(nodes, n, h);
+	}
+	if (h->have_last &&
+	    (strike || (!strcmp(ckpt, h->last_resume) && max_step <= h->last_max_step)))
 		h->no_progress++;
 	else
 		h->no_progress = 0;
@@ -69,11 +219,14 @@ static void decide_restart(const struct fd_node_state *nodes, int n, int64_t max
 	if (h->restarts >= pol->max_restarts) {
 		d->verdict = FD_STOP;
 		d->stop_why = FD_STOP_BUDGET;
+		say_skipped(h, d);
 		return;
 	}
 	if (pol->no_progress_limit > 0 && h->no_progress >= pol->no_progress_limit) {
 		d->verdict = FD_STOP;
 		d->stop_why = FD_STOP_NO_PROGRESS;
+		fd_strlcpy(d->checkpoint, h->resume, sizeof(d->checkpoint));
+		say_skipped(h, d);
 		return;
 	}
 	d->verdict = FD_RESTART;
@@ -81,6 +234,11 @@ static void decide_restart(const struct fd_node_state *nodes, int n, int64_t max
 	h->have_last = 1;
 	h->last_max_step = max_step;
 	fd_strlcpy(h->last_resume, ckpt, sizeof(h->last_resume));
+	if (fallback)
+		snprintf(d->why, sizeof(d->why), "%s%s%d times%s", h->resume,
+			 fallback_verbs[failure == FD_FAIL_STARTUP], FD_GROUP_FALLBACK,
+			 fallback_tail);
+	fd_strlcpy(h->resume, ckpt, sizeof(h->resume));
 }
 
 void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
@@ -130,7 +288,9 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 	}
 	if (!worst) {
 		/* where a first launch resumes from: the same place on every node */
-		fd_strlcpy(d->checkpoint, common_ckpt(nodes, n), sizeof(d->checkpoint));
+		fd_strlcpy(d->checkpoint, common_ckpt(nodes, n, NULL), sizeof(d->checkpoint));
+		if (!h->have_last && !ended) /* a later launch resumes where its restart said */
+			fd_strlcpy(h->resume, d->checkpoint, sizeof(h->resume));
 		if (ended) {
 			d->verdict = FD_STOP;
 			d->stop_why = FD_STOP_ENDED;
@@ -144,7 +304,7 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		d->stop_why = FD_STOP_FAILURE;
 		return;
 	}
-	decide_restart(nodes, n, max_step, pol, h, d);
+	decide_restart(nodes, n, worst->failure, max_step, pol, h, d);
 }
 
 int fd_decision_exit_code(const struct fd_decision *d)

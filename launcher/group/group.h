@@ -114,13 +114,34 @@ struct fd_policy {
 	const char *exclude_file;
 };
 
+/*
+ * Attempts in a row that resumed from one checkpoint and crashed (or never beat) before any
+ * progress past it, after which the group falls back to the next older one.
+ */
+#define FD_GROUP_FALLBACK 2
+
 /* What the deciding node remembers between decisions. Zero it before the first. */
 struct fd_group_history {
 	int restarts;
-	int no_progress;       /* restarts in a row that resumed where the last one did */
+	/*
+	 * restarts in a row that resumed where the last one did and got no further, or that
+	 * crashed before any progress past the checkpoint they resumed from
+	 */
+	int no_progress;
 	int64_t last_max_step; /* the furthest step of the attempt before the last restart */
 	char last_resume[PATH_MAX];
 	int have_last;
+	/* where the attempt now running resumed from: the first launch's, then each restart's */
+	char resume[NAME_MAX + 1];
+	/* attempts in a row that resumed from `struck` and crashed before any progress past it */
+	char struck[NAME_MAX + 1];
+	int strikes;
+	/*
+	 * The checkpoints fallen back from, oldest first: no restart resumes from them again
+	 * until an attempt gets past their step (the trainer may have saved it again since).
+	 */
+	char skipped[FD_GROUP_CKPTS][NAME_MAX + 1];
+	int nskipped;
 };
 
 enum fd_verdict {
@@ -165,13 +186,28 @@ struct fd_decision {
 /*
  * The decision, a pure function of every node's state, the policy and the history. In order:
  * a stop signal on any node stops everyone; else the gravest failure (the first node with it
- * is named); timeouts, preflight and launch failures stop; others restart from node 0's
- * checkpoint unless the budget is spent or restarts make no progress (counted once per
- * decision, however many nodes failed); a command that ended by itself stops with its status;
- * else continue.
+ * is named); timeouts, preflight and launch failures stop; others restart from the newest
+ * checkpoint complete on every node unless the budget is spent or restarts make no progress
+ * (counted once per decision, however many nodes failed); a command that ended by itself stops
+ * with its status; else continue. A checkpoint that FD_GROUP_FALLBACK attempts in a row
+ * resumed from and crashed on (FD_FAIL_CRASH, FD_FAIL_STARTUP) before any progress past it is
+ * skipped: the restart falls back to the next older one, or the start, and its why says so.
  */
 void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
 		     struct fd_group_history *h, struct fd_decision *d);
+
+/*
+ * The step a checkpoint's entry name gives: the number after "step" ("step-000030.pt",
+ * "global_step1200", "epoch=2-step=500.ckpt"), else the only number in it ("checkpoint-500");
+ * -1 when it gives none or is ambiguous.
+ */
+int64_t fd_ckpt_name_step(const char *name);
+
+/*
+ * A restart that falls back from a checkpoint says so in its why; this reads it back, for any
+ * node: 1 with the name fallen back from in name, else 0.
+ */
+int fd_decision_fallback(const struct fd_decision *d, char *name, size_t len);
 
 /*
  * The exit status of `flightdeck run` for a FD_STOP decision: 128+N for a stop signal, the

@@ -82,6 +82,11 @@ void dec_give_up(struct sv *s, const struct fd_decision *d)
 		       s->group.rank ? " (node 0's, which decides for the group)" : "");
 		return;
 	}
+	if (*d->why) { /* fell back: the restarts resumed from several checkpoints */
+		ev_say(s, "giving up: %d restarts in a row got nowhere, the last from %s",
+		       d->no_progress, *d->checkpoint ? d->checkpoint : "the start");
+		return;
+	}
 	if (d->last_max_step >= 0)
 		snprintf(why, sizeof(why), "got no further than step %lld",
 			 (long long)d->last_max_step);
@@ -94,26 +99,38 @@ void dec_give_up(struct sv *s, const struct fd_decision *d)
 void dec_restart(struct sv *s, const struct fd_decision *d)
 {
 	int64_t wait;
-	char b[32];
+	char b[32], from[NAME_MAX + 1], note[FD_WHY_MAX + 4] = "";
 	const char *reason = fd_fail_name(d->failure);
+	int fallback = fd_decision_fallback(d, from, sizeof(from));
+	cJSON *o;
 
 	ckpt_path(s, d->checkpoint, s->att.resume, sizeof(s->att.resume));
 	s->att.restarts = d->restarts;
 	wait = sup_backoff_ms(s);
 	fd_fmt_duration(wait, b, sizeof(b));
+	if (fallback) /* the deciding node's words: the same on every node */
+		snprintf(note, sizeof(note), " (%s)", d->why);
 	if (!*s->att.resume && *d->checkpoint)
 		/* the other nodes resume from it; this one cannot name a path */
 		ev_say(s,
 		       "restart %d of %d after a %s, in %s: the group resumes from %s, which this "
-		       "node cannot pass on (no --checkpoint-dir: {resume} is empty here)",
-		       s->att.restarts, d->max_restarts, reason, b, d->checkpoint);
+		       "node cannot pass on (no --checkpoint-dir: {resume} is empty here)%s",
+		       s->att.restarts, d->max_restarts, reason, b, d->checkpoint, note);
 	else
-		ev_say(s, "restart %d of %d after a %s, in %s, from %s", s->att.restarts,
+		ev_say(s, "restart %d of %d after a %s, in %s, from %s%s", s->att.restarts,
 		       d->max_restarts, reason, b,
-		       *s->att.resume ? s->att.resume : "the start (no complete checkpoint)");
-	if (*d->why) /* the group's culprit, named by the deciding node */
+		       *s->att.resume ? s->att.resume
+		       : fallback     ? "the start" /* older ones are there, all fallen back from */
+				      : "the start (no complete checkpoint)",
+		       note);
+	if (*d->why && !fallback) /* the group's culprit, named by the deciding node */
 		ev_say(s, "%s", d->why);
-	ev_emit(s, "restart", RANK_NONE, -1, s->att.resume, -1, ev_fields("reason", reason));
+	o = ev_fields("reason", reason);
+	if (o && fallback) {
+		cJSON_AddStringToObject(o, "fallback_from", from);
+		cJSON_AddStringToObject(o, "detail", d->why);
+	}
+	ev_emit(s, "restart", RANK_NONE, -1, s->att.resume, -1, o);
 }
 
 /* What the group did, said on stderr and in the events log, with the node named. */

@@ -384,6 +384,225 @@ static void decide_common_checkpoint(void)
 	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_PEER_LOST);
 }
 
+/* The step a checkpoint's name gives, for "no progress past it". */
+static void ckpt_name_steps(void)
+{
+	CHECK_EQ_INT(fd_ckpt_name_step("step-000030.pt"), 30);
+	CHECK_EQ_INT(fd_ckpt_name_step("global_step1200"), 1200);
+	CHECK_EQ_INT(fd_ckpt_name_step("epoch=2-step=500.ckpt"), 500);
+	CHECK_EQ_INT(fd_ckpt_name_step("checkpoint-500"), 500);
+	CHECK_EQ_INT(fd_ckpt_name_step("Step_7"), 7);
+	CHECK_EQ_INT(fd_ckpt_name_step("s-40"), 40);
+	CHECK_EQ_INT(fd_ckpt_name_step("model.safetensors"), -1);
+	CHECK_EQ_INT(fd_ckpt_name_step("run3-ckpt12"), -1);		 /* two numbers: which? */
+	CHECK_EQ_INT(fd_ckpt_name_step("laststep.pt"), -1);		 /* "step" with no number */
+	CHECK_EQ_INT(fd_ckpt_name_step("step-1234567890123456789"), -1); /* past int64 */
+}
+
+/* Every node's state after an attempt: the same list on each, max_step on node 1. */
+static void attempt_over(struct fd_node_state *v, int n, int failure, int64_t max_step,
+			 const char *const *names)
+{
+	for (int i = 0; i < n; i++) {
+		v[i].node = i;
+		v[i].failure = i == 1 ? failure : 0;
+		v[i].status = i == 1 && failure == FD_FAIL_CRASH ? 1 : 0;
+		v[i].max_step = i == 1 ? max_step : -1;
+		set_ckpts(&v[i], names);
+	}
+}
+
+/* A decision after one attempt, checked: its verdict, where it resumes, what it fell from. */
+#define DECIDE(v, n, pol, h, d, verdict_, ckpt_, from_)                                            \
+	do {                                                                                       \
+		char from[NAME_MAX + 1] = "";                                                      \
+		fd_group_decide(v, n, pol, h, d);                                                  \
+		CHECK_EQ_INT((d)->verdict, verdict_);                                              \
+		CHECK_STREQ((d)->checkpoint, ckpt_);                                               \
+		CHECK_EQ_INT(fd_decision_fallback(d, from, sizeof(from)), *(from_) != 0);          \
+		CHECK_STREQ(from, from_);                                                          \
+	} while (0)
+
+static const char *const three[] = {"step-000030.pt", "step-000020.pt", "step-000010.pt", NULL};
+
+/*
+ * A checkpoint that crashes the job on load: two crashes in a row from it before any progress
+ * past it, and the restart falls back to the next older one complete on every node, then the
+ * next, then the start; the start is never fallen back from.
+ */
+static void decide_fallback_crash_loop(void)
+{
+	struct fd_policy pol = {.max_restarts = 20};
+	struct fd_group_history h = {0};
+	struct fd_node_state v[3];
+	struct fd_decision d;
+
+	memset(v, 0, sizeof(v));
+	attempt_over(v, 3, 0, -1, three);
+	DECIDE(v, 3, &pol, &h, &d, FD_CONTINUE, "step-000030.pt", ""); /* the first launch */
+	attempt_over(v, 3, FD_FAIL_CRASH, -1, three);
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "step-000030.pt", ""); /* once may be a fluke */
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "step-000020.pt", "step-000030.pt");
+	CHECK_STREQ(d.why,
+		    "step-000030.pt crashed the job 2 times before any progress: falling back");
+	CHECK_EQ_INT(d.restarts, 2);
+	/* a beat at the resumed step itself is no progress past it */
+	attempt_over(v, 3, FD_FAIL_CRASH, 20, three);
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "step-000020.pt", "");
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "step-000010.pt", "step-000020.pt");
+	attempt_over(v, 3, FD_FAIL_CRASH, -1, three);
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "step-000010.pt", "");
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "", "step-000010.pt");
+	CHECK_EQ_INT(h.nskipped, 3);
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "", "");
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "", ""); /* nothing older than the start */
+	CHECK_EQ_INT(d.restarts, 8);
+	/* the fallbacks and the no-progress count: every one of them got nowhere */
+	CHECK_EQ_INT(d.no_progress, 7);
+
+	/* the same fallback for every node: the next older one that every node holds whole */
+	memset(&h, 0, sizeof(h));
+	attempt_over(v, 3, 0, -1, three);
+	set_ckpts(&v[2], (const char *[]){"step-000030.pt", "step-000010.pt", NULL});
+	DECIDE(v, 3, &pol, &h, &d, FD_CONTINUE, "step-000030.pt", "");
+	for (int i = 0; i < 3; i++)
+		v[i].failure = i == 2 ? FD_FAIL_CRASH : 0;
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	DECIDE(v, 3, &pol, &h, &d, FD_RESTART, "step-000010.pt", "step-000030.pt");
+	CHECK_EQ_INT(d.node, 2);
+}
+
+/* No fallback for a crash after progress, a newer save, a stall; a start-up failure is one. */
+static void decide_fallback_progress(void)
+{
+	struct fd_policy pol = {.max_restarts = 20};
+	struct fd_group_history h = {0};
+	struct fd_node_state v[2];
+	struct fd_decision d;
+
+	memset(v, 0, sizeof(v));
+	attempt_over(v, 2, 0, -1, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_CONTINUE, "step-000030.pt", "");
+	/* past step 30 before each crash: resumes from the newest every time */
+	attempt_over(v, 2, FD_FAIL_CRASH, 31, three);
+	for (int k = 0; k < 3; k++)
+		DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	/* a crash, then one after progress, then a crash: never two in a row */
+	attempt_over(v, 2, FD_FAIL_CRASH, -1, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	attempt_over(v, 2, FD_FAIL_CRASH, 35, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	attempt_over(v, 2, FD_FAIL_CRASH, -1, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	/* no beats at all, but a newer checkpoint saved: that is progress */
+	attempt_over(v, 2, FD_FAIL_CRASH, -1,
+		     (const char *[]){"step-000040.pt", "step-000030.pt", "step-000020.pt", NULL});
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000040.pt", "");
+	/* stalls before progress are --no-progress-limit's, not a fallback's */
+	attempt_over(v, 2, FD_FAIL_STALL, -1,
+		     (const char *[]){"step-000040.pt", "step-000030.pt", "step-000020.pt", NULL});
+	for (int k = 0; k < 3; k++)
+		DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000040.pt", "");
+	/* a rank that never beats, twice: falls back, said as such */
+	attempt_over(v, 2, FD_FAIL_STARTUP, -1,
+		     (const char *[]){"step-000040.pt", "step-000030.pt", "step-000020.pt", NULL});
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000040.pt", "");
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000030.pt", "step-000040.pt");
+	CHECK_STREQ(d.why, "step-000040.pt failed the job at start-up 2 times before any progress: "
+			   "falling back");
+	/* a name without a step: any beat is progress past it */
+	memset(&h, 0, sizeof(h));
+	attempt_over(v, 2, 0, -1, (const char *[]){"latest.pt", "older.pt", NULL});
+	DECIDE(v, 2, &pol, &h, &d, FD_CONTINUE, "latest.pt", "");
+	attempt_over(v, 2, FD_FAIL_CRASH, 3, (const char *[]){"latest.pt", "older.pt", NULL});
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "latest.pt", "");
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "latest.pt", "");
+	attempt_over(v, 2, FD_FAIL_CRASH, -1, (const char *[]){"latest.pt", "older.pt", NULL});
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "latest.pt", "");
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "older.pt", "latest.pt");
+}
+
+/*
+ * A checkpoint fallen back from stays skipped until an attempt gets past its step: by then the
+ * trainer may have saved it again, whole.
+ */
+static void decide_fallback_unskip(void)
+{
+	struct fd_policy pol = {.max_restarts = 20};
+	struct fd_group_history h = {0};
+	struct fd_node_state v[1];
+	struct fd_decision d;
+
+	memset(v, 0, sizeof(v));
+	attempt_over(v, 1, 0, -1, three);
+	DECIDE(v, 1, &pol, &h, &d, FD_CONTINUE, "step-000030.pt", "");
+	v[0].failure = FD_FAIL_CRASH;
+	DECIDE(v, 1, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	DECIDE(v, 1, &pol, &h, &d, FD_RESTART, "step-000020.pt", "step-000030.pt");
+	v[0].max_step = 28; /* progress, but not past 30: still skipped */
+	DECIDE(v, 1, &pol, &h, &d, FD_RESTART, "step-000020.pt", "");
+	CHECK_EQ_INT(h.nskipped, 1);
+	v[0].max_step = 33; /* past 30 (and step-000030.pt saved again): resumed from */
+	DECIDE(v, 1, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	CHECK_EQ_INT(h.nskipped, 0);
+
+	/* a decision that falls back from nothing reads as none */
+	struct fd_decision plain = {.verdict = FD_RESTART};
+	char from[NAME_MAX + 1] = "";
+
+	CHECK_EQ_INT(fd_decision_fallback(&plain, from, sizeof(from)), 0);
+	strcpy(plain.why, " crashed the job 2 times before any progress: falling back");
+	CHECK_EQ_INT(fd_decision_fallback(&plain, from, sizeof(from)), 0); /* no name */
+	strcpy(plain.why, "a b crashed the job 2 times before any progress: falling back");
+	plain.verdict = FD_STOP;
+	CHECK_EQ_INT(fd_decision_fallback(&plain, from, sizeof(from)), 0);
+	plain.verdict = FD_RESTART;
+	CHECK_EQ_INT(fd_decision_fallback(&plain, from, sizeof(from)), 1);
+	CHECK_STREQ(from, "a b");
+}
+
+/*
+ * Every checkpoint crashes: --no-progress-limit still ends the job (the fallbacks count as
+ * restarts that got nowhere), with the crash's status, naming the checkpoints skipped; without
+ * it, --max-restarts does.
+ */
+static void decide_fallback_gives_up(void)
+{
+	struct fd_policy pol = {.max_restarts = 3, .no_progress_limit = 2};
+	struct fd_group_history h = {0};
+	struct fd_node_state v[2];
+	struct fd_decision d;
+
+	memset(v, 0, sizeof(v));
+	attempt_over(v, 2, 0, -1, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_CONTINUE, "step-000030.pt", "");
+	attempt_over(v, 2, FD_FAIL_CRASH, -1, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000020.pt", "step-000030.pt");
+	CHECK_EQ_INT(d.no_progress, 1);
+	/* the stop names where the last attempt resumed from, and what was skipped */
+	DECIDE(v, 2, &pol, &h, &d, FD_STOP, "step-000020.pt", "");
+	CHECK_EQ_INT(d.stop_why, FD_STOP_NO_PROGRESS);
+	CHECK_EQ_INT(d.no_progress, 2);
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 1);
+	CHECK(strstr(d.why, "fell back from 1 checkpoint(s)") != NULL);
+	CHECK(strstr(d.why, ": step-000030.pt") != NULL);
+
+	pol.no_progress_limit = 0;
+	memset(&h, 0, sizeof(h));
+	attempt_over(v, 2, 0, -1, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_CONTINUE, "step-000030.pt", "");
+	attempt_over(v, 2, FD_FAIL_CRASH, -1, three);
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000030.pt", "");
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000020.pt", "step-000030.pt");
+	DECIDE(v, 2, &pol, &h, &d, FD_RESTART, "step-000020.pt", "");
+	fd_group_decide(v, 2, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_BUDGET);
+	CHECK_EQ_INT(fd_decision_exit_code(&d), 1);
+	CHECK(strstr(d.why, ": step-000030.pt, step-000020.pt") != NULL);
+}
+
 /* ---- the TCP star's member, against a coordinator played by the test ---------------------- */
 
 struct order {
@@ -706,6 +925,11 @@ const struct unit_test group_tests[] = {
      member_lookup_fails_then_retries},
     {"group: a STOP read with the DECISION comes after it", member_decision_then_halt},
     {"group: the newest checkpoint complete on every node", decide_common_checkpoint},
+    {"group: the step a checkpoint's name gives", ckpt_name_steps},
+    {"group: a crash loop on a checkpoint falls back, to the start", decide_fallback_crash_loop},
+    {"group: no fallback after progress, a newer save, a stall", decide_fallback_progress},
+    {"group: a skipped checkpoint is tried again past its step", decide_fallback_unskip},
+    {"group: every checkpoint crashes: the limits still end it", decide_fallback_gives_up},
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
     {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
     {"group: exit status of a decision", decision_exit_codes},
