@@ -9,6 +9,11 @@
 . "$TESTS_DIR/integration/lib.sh"
 need_torch
 
+# a port of its own for the rendezvous: --standalone's 29400 is shared with any other job here
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 try() { # try HOW RANK: the demo job with rank RANK hung at step 5 by HOW
 	rm -rf "$TMP/ck" "$TMP/ev" "$TMP/term"
 	mkdir -p "$TMP/ck"
@@ -16,7 +21,8 @@ try() { # try HOW RANK: the demo job with rank RANK hung at step 5 by HOW
 	timeout 120 "$FLIGHTDECK" run --preflight none --stall-timeout 3s --grace 2s --backoff 0.2 \
 		--stack-wait 5s --checkpoint-dir "$TMP/ck" --events "$TMP/ev" --termination-log "$TMP/term" \
 		--prom-file "$TMP/run.prom" -- \
-		"$TORCHRUN" --nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1 --log_dir "$TMP/logs" \
+		"$TORCHRUN" --nnodes=1 --nproc_per_node=2 --rdzv_backend=c10d \
+		--rdzv_endpoint="127.0.0.1:$(free_port)" --rdzv_id=t0137 -r 1 -t 1 --log_dir "$TMP/logs" \
 		"$TRAIN" --ckpt-dir "$TMP/ck" --steps 10 --stall-at 5 --stall-rank "$2" --stall-how "$1" \
 		--resume {resume} >"$TMP/out" 2>"$TMP/err" || rc=$?
 	[ "$rc" -eq 0 ] || { grep '^flightdeck:' "$TMP/err"; fail "$1 rank $2: exit $rc"; }
