@@ -2,8 +2,8 @@
 # demo.sh - the demo command: install what is needed, build, and run flightdeck's preflight
 # on this machine; show what an unfit node looks like, on the fixture of a node whose
 # InfiniBand port went down (the incident that hung a 4-node job for hours); then run a small
-# real torchrun training job under `flightdeck run`, with a stall injected, detected, killed
-# and resumed from its checkpoint to completion.
+# real torchrun training job (torch 2.x, CPU) under `flightdeck run`, with a stall injected,
+# detected, killed and resumed from its checkpoint to completion.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +34,10 @@ echo
 work=$(mktemp -d "${TMPDIR:-/tmp}/flightdeck-demo.XXXXXX")
 mkdir -p "$work/ckpt" "$work/ref" "$work/ckpt-native"
 TRAIN=scripts/demo/train.py
-# Debian's torchrun on Python 3.11 needs -r/-t/--log_dir given (a flag-parsing bug).
-TR=(/usr/bin/torchrun --nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1)
+# torch 2.x from the Python environment install-deps.sh made: its torchrun starts the workers
+# with its own python3, and so does flightdeck's --nproc-per-node below
+. scripts/venv.sh
+TR=("$FD_VENV/bin/torchrun" --nnodes=1 --nproc_per_node=2 --standalone)
 
 echo "== a reference run of the demo job, uninterrupted (torchrun, 2 workers, gloo, CPU)"
 "${TR[@]}" --log_dir "$work/logs-ref" "$TRAIN" --ckpt-dir "$work/ref" --steps 60 \
@@ -77,7 +79,7 @@ echo "   flightdeck run --nproc-per-node 2 --prefix-output --stall-timeout 5s ..
 	rc=0
 	"$FD" run --preflight none --nproc-per-node 2 --prefix-output --stall-timeout 5s \
 		--grace 5s --backoff 2s --checkpoint-dir "$work/ckpt-native" -- \
-		/usr/bin/python3 "$TRAIN" --ckpt-dir "$work/ckpt-native" --steps 60 \
+		"$FD_VENV_PY" "$TRAIN" --ckpt-dir "$work/ckpt-native" --steps 60 \
 		--out "$work/native.sha" --stall-at 25 --resume {resume} || rc=$?
 	echo "$rc" >"$work/rc-native"
 } 2>&1 | grep --line-buffered -E '^flightdeck:|resumed from|final parameters|stopping itself|step [0-9]+ loss' || true

@@ -35,6 +35,9 @@ earlier), or earlier by calling done(). A crash after it is still judged by the 
 The rank is the first whole number of $RANK (torchrun, torch.distributed),
 $OMPI_COMM_WORLD_RANK (Open MPI's mpirun), $PMI_RANK (MPICH, Intel MPI), $PMIX_RANK (PMIx),
 $SLURM_PROCID (srun) and $LOCAL_RANK, else 0, as flightdeck_heartbeat.h reads it.
+
+A Hugging Face Trainer or a Lightning Trainer gets all of this from a callback instead:
+flightdeck_callbacks, installed beside this module.
 """
 
 import atexit

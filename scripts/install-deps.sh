@@ -14,7 +14,8 @@ PACKAGES=(
 	bsdutils			 # script(1): the terminal-colour test
 	procps				 # pgrep: the run tests prove nothing is left behind
 	python3-venv			 # the Python environment of scripts/venv.sh (PyPI)
-	python3-torch			 # a real torchrun (CPU, gloo) for the demo and end-to-end test
+	python3-torch			 # Debian's torch 1.13 and /usr/bin/torchrun: t0111, t0200 (the
+					 # demo and the other torch tests use torch 2.x from the venv)
 	openmpi-bin libopenmpi-dev	 # a real mpirun (t0106); the headers too: CMake's FindMPI
 					 # fails the configure on mpicc without them
 	prometheus prometheus-node-exporter # promtool and a real node_exporter (t0191), which

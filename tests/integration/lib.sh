@@ -96,11 +96,23 @@ expect_one_line_error() {
 	grep -q '^flightdeck: ' "$TMP/err" || fail "stderr line does not start with 'flightdeck: '"
 }
 
-# need_torch: skips unless Debian's torchrun and python3-torch are there; sets TORCHRUN and
-# TRAIN (the demo trainer)
+# need_torch: skips unless the Python environment of scripts/venv.sh has torch 2.x; sets TORCHRUN
+# (its torchrun, whose workers run its python3), TORCH_PY (that python3, for ranks flightdeck
+# starts itself) and TRAIN (the demo trainer)
 need_torch() {
+	need_venv torch
+	TORCHRUN=$FD_VENV/bin/torchrun
+	TORCH_PY=$FD_VENV_PY
+	[ -x "$TORCHRUN" ] || skip "$FD_VENV has torch but no torchrun (scripts/install-deps.sh installs it)"
+	TRAIN="$SRC_DIR/scripts/demo/train.py"
+}
+
+# need_torch_debian: the same with Debian's python3-torch (1.13) and /usr/bin/torchrun, for the
+# test that keeps the older torch working
+need_torch_debian() {
 	TORCHRUN=/usr/bin/torchrun
-	[ -x "$TORCHRUN" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
+	TORCH_PY=/usr/bin/python3
+	[ -x "$TORCHRUN" ] && "$TORCH_PY" -c 'import torch' 2>/dev/null ||
 		skip "Debian's python3-torch is not installed (scripts/install-deps.sh installs it)"
 	TRAIN="$SRC_DIR/scripts/demo/train.py"
 }

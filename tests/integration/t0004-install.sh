@@ -10,7 +10,7 @@ P="$TMP/p"
 cmake --install "$BUILD_DIR" --prefix "$P" >"$TMP/install.log" 2>&1 ||
 	fail "cmake --install failed: $(tail -n 5 "$TMP/install.log")"
 for f in bin/flightdeck include/flightdeck_heartbeat.h \
-	share/flightdeck/python/flightdeck_heartbeat.py \
+	share/flightdeck/python/flightdeck_heartbeat.py share/flightdeck/python/flightdeck_callbacks.py \
 	share/flightdeck/prometheus/flightdeck-rules.yml \
 	share/flightdeck/prometheus/flightdeck-rules.test.yml \
 	share/flightdeck/flightdeck.conf.example share/flightdeck/grafana/flightdeck-dashboard.json \
@@ -65,7 +65,11 @@ if [ -n "$PY" ]; then
 	(cd "$TMP" && PYTHONPATH="$P/share/flightdeck/python" "$PY" -c \
 		'import flightdeck_heartbeat as hb, sys; sys.exit(not hb.__file__.startswith(sys.argv[1]))' "$P") ||
 		fail "the installed python client does not import from $P/share/flightdeck/python"
-	ok "the installed python client imports"
+	# the callbacks import their frameworks on first use only: without them, the module imports
+	(cd "$TMP" && PYTHONPATH="$P/share/flightdeck/python" "$PY" -c \
+		'import flightdeck_callbacks as cb, sys; sys.exit(not cb.__file__.startswith(sys.argv[1]) or "transformers" in sys.modules or "lightning" in sys.modules)' "$P") ||
+		fail "the installed flightdeck_callbacks does not import from $P/share/flightdeck/python, or imports a framework at once"
+	ok "the installed python client and callbacks import (no framework imported)"
 fi
 
 if command -v promtool >/dev/null 2>&1; then

@@ -1,16 +1,27 @@
 #!/bin/sh
-# End to end with a real torchrun (Debian's python3-torch, 1 node x 2 workers, gloo, CPU):
-# a deterministic job that checkpoints every 10 steps; rank 1 stops itself at step 25;
-# flightdeck detects the stall within --stall-timeout + 1 s, kills every process, resumes
+# End to end with a real torchrun (torch 2.x from the Python environment, 1 node x 2 workers,
+# gloo, CPU): a deterministic job that checkpoints every 10 steps; rank 1 stops itself at step
+# 25; flightdeck detects the stall within --stall-timeout + 1 s, kills every process, resumes
 # from step 20, and the job finishes with parameters bit-identical to an uninterrupted run.
+# With FD_TORCH=debian (t0111) the same on Debian's python3-torch 1.13.
 . "$TESTS_DIR/integration/lib.sh"
 
-need_torch
 STALL=3
+if [ "${FD_TORCH:-}" = debian ]; then
+	need_torch_debian
+	# torch 1.13's --standalone listens on the fixed port 29400, which a torchrun test beside
+	# this one may hold: a static rendezvous on a free port instead; and its torchrun on
+	# Python 3.11 needs -r/-t given (a flag-parsing bug with the defaults)
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	RDZV="--node_rank=0 --master_addr=127.0.0.1 --master_port=$port -r 1 -t 1"
+else
+	need_torch
+	RDZV=--standalone # torch 2.x: on a free port of its own
+fi
 
-# Python 3.11's torchrun needs -r/-t/--log_dir given (a flag-parsing bug with the defaults).
+# each run logs apart, which also names its torchrun for no_leftovers
 torchrun_args() {
-	echo "--nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1 --log_dir $TMP/logs-$1"
+	echo "--nnodes=1 --nproc_per_node=2 $RDZV --log_dir $TMP/logs-$1"
 }
 
 mkdir -p "$TMP/ref" "$TMP/ck"

@@ -11,10 +11,9 @@ need_torch
 T=$SRC_DIR/tests/helpers/save-on-term.py
 export SAVE_S=2
 
-# torchrun_job TAG: 2 workers that save for SAVE_S on SIGTERM (Python 3.11's torchrun needs
-# -r/-t/--log_dir given)
+# torchrun_job TAG: 2 workers that save for SAVE_S on SIGTERM
 torchrun_job() {
-	echo "$TORCHRUN --nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1 --log_dir $TMP/logs-$1 $T $TMP/$1"
+	echo "$TORCHRUN --nnodes=1 --nproc_per_node=2 --standalone --log_dir $TMP/logs-$1 $T $TMP/$1"
 }
 
 # check_workers TAG: each worker had one SIGTERM and saved whole

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The node group end to end with a real torchrun (Debian's python3-torch, gloo, CPU): two
+# The node group end to end with a real torchrun (torch 2.x, gloo, CPU): two
 # agents on loopback, each a node wrapping torchrun --nnodes=2 --nproc_per_node=2 (static
 # rendezvous at node 0's --master_addr/--master_port), both watching one --checkpoint-dir (a
 # shared filesystem: rank 0 saves). Global rank 3, on node 1, stops itself at step 25: node 1
@@ -10,11 +10,10 @@
 
 need_torch
 
-# torchrun_args NODE MASTER_PORT TAG: one node of a 2x2 job. Python 3.11's torchrun needs
-# -r/-t/--log_dir given (a flag-parsing bug with the defaults); each node logs apart.
+# torchrun_args NODE MASTER_PORT TAG: one node of a 2x2 job; each node logs apart.
 torchrun_args() {
 	echo "--nnodes=2 --node_rank=$1 --nproc_per_node=2 --master_addr=127.0.0.1" \
-		"--master_port=$2 -r 1 -t 1 --log_dir $TMP/logs-$3-$1"
+		"--master_port=$2 --log_dir $TMP/logs-$3-$1"
 }
 
 mkdir -p "$TMP/ref" "$TMP/ck"

@@ -13,14 +13,14 @@ mkdir -p "$TMP/ref" "$TMP/ck"
 # torchrun test running beside this one
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$TORCHRUN" --nnodes=1 --node_rank=0 --nproc_per_node=2 --master_addr=127.0.0.1 \
-	--master_port="$port" -r 1 -t 1 --log_dir "$TMP/logs" "$TRAIN" \
+	--master_port="$port" --log_dir "$TMP/logs" "$TRAIN" \
 	--ckpt-dir "$TMP/ref" --steps 40 --out "$TMP/ref.sha" >"$TMP/ref.log" 2>&1 ||
 	{ cat "$TMP/ref.log"; fail "the uninterrupted torchrun run failed"; }
 ok "uninterrupted torchrun run: $(cut -c1-16 "$TMP/ref.sha")..."
 
 # --- the trainer, native, stalled and resumed -----------------------------------------------
 frun --nproc-per-node 2 --prefix-output --stall-timeout 3 --checkpoint-dir "$TMP/ck" -- \
-	/usr/bin/python3 "$TRAIN" --ckpt-dir "$TMP/ck" --steps 40 --out "$TMP/nat.sha" \
+	"$TORCH_PY" "$TRAIN" --ckpt-dir "$TMP/ck" --steps 40 --out "$TMP/nat.sha" \
 	--stall-at 25 --stall-rank 1 --resume {resume}
 expect_rc 0
 # both ranks last beat at step 24 (rank 0 then waits in all_reduce): either may be named

@@ -13,7 +13,7 @@ mkdir -p "$TMP/ref" "$TMP/ck"
 ref_port=$(free_port)
 for k in 0 1; do
 	"$TORCHRUN" --nnodes=2 --node_rank=$k --nproc_per_node=2 --master_addr=127.0.0.1 \
-		--master_port="$ref_port" -r 1 -t 1 --log_dir "$TMP/logs-ref-$k" "$TRAIN" \
+		--master_port="$ref_port" --log_dir "$TMP/logs-ref-$k" "$TRAIN" \
 		--ckpt-dir "$TMP/ref" --steps 40 --out "$TMP/ref.sha" >"$TMP/ref$k.log" 2>&1 &
 	echo $! >"$TMP/ref$k.pid"
 done
@@ -27,7 +27,7 @@ for k in 0 1; do
 	stall=3s
 	[ $k -eq 0 ] && stall=20s
 	agent $k 2 --nproc-per-node 2 --stall-timeout $stall --checkpoint-dir "$TMP/ck" -- \
-		/usr/bin/python3 "$TRAIN" --ckpt-dir "$TMP/ck" --steps 40 --out "$TMP/nat.sha" \
+		"$TORCH_PY" "$TRAIN" --ckpt-dir "$TMP/ck" --steps 40 --out "$TMP/nat.sha" \
 		--stall-at 25 --stall-rank 3 --resume {resume}
 done
 wait_agents 90 0 1
