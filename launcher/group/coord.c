@@ -95,10 +95,16 @@ static void coord_drop_pending(struct coord *co, int i)
 #define REJECT_SAID  10
 #define REJECT_EVERY 100
 
+/* Whether the count-th of a kind is said: the first REJECT_SAID, then every REJECT_EVERY-th. */
+static int said_now(long count)
+{
+	return count <= REJECT_SAID || count % REJECT_EVERY == 0;
+}
+
 static void coord_reject(struct coord *co, struct conn *c, const char *why)
 {
 	co->t.rejected++;
-	if (co->t.rejected > REJECT_SAID && co->t.rejected % REJECT_EVERY)
+	if (!said_now(co->t.rejected))
 		return;
 	tcp_event(&co->t, "rejected", c->node, c->host,
 		  "refused a %s from %s: %s (%ld refused so far)",
@@ -562,7 +568,7 @@ static void coord_say_drop(struct coord *co, long count, const char *fmt, ...)
 	char line[256];
 	va_list ap;
 
-	if (count > REJECT_SAID && count % REJECT_EVERY)
+	if (!said_now(count))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
