@@ -178,8 +178,16 @@ static int reap(const struct fd_spawn *sp, int64_t deadline, int *status, int *s
 	}
 }
 
+/* How run_child treats the child: bw_run_tool's flags. */
+struct run_how {
+	int merged; /* stdout and stderr through one pipe */
+	int keep;   /* the output is kept whatever the exit status, given in status */
+	int status; /* with keep: as waitpid gives it */
+	size_t off; /* with keep: bytes of output */
+};
+
 static int run_child(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
-		     int *sig)
+		     int *sig, struct run_how *how)
 {
 	/*
 	 * gpubench stays in our process group: the supervisor runs `flightdeck check` in a
@@ -188,7 +196,7 @@ static int run_child(char *const argv[], long timeout_ms, char **out, char *why,
 	 * SIGINT to check, kill it and what it started through fd_spawn_kill. exec_path: the
 	 * path bw_probe checked is what runs.
 	 */
-	struct fd_spawn sp = {.argv = argv, .capture_stdout = 1, .same_group = 1, .exec_path = 1};
+	struct fd_spawn sp = {.argv = argv, .same_group = 1, .exec_path = 1};
 	int status, rc = 0, eno, eof = 0;
 	size_t cap = 16384, off = 0;
 	char *buf = malloc(cap), err[256];
@@ -197,6 +205,10 @@ static int run_child(char *const argv[], long timeout_ms, char **out, char *why,
 	*sig = 0;
 	if (!buf)
 		return -ENOMEM;
+	if (how && how->merged)
+		sp.capture = sp.capture_merged = 1;
+	else
+		sp.capture_stdout = 1;
 	rc = fd_spawn_start(&sp, &eno, err, sizeof(err));
 	if (rc) {
 		free(buf);
@@ -230,6 +242,12 @@ static int run_child(char *const argv[], long timeout_ms, char **out, char *why,
 		return rc;
 	}
 	buf[off] = '\0';
+	if (how && how->keep) {
+		how->status = status;
+		how->off = off;
+		*out = buf;
+		return 0;
+	}
 	if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFSIGNALED(status))
 			snprintf(why, len, "%s died of signal %d (%s)", argv[0], WTERMSIG(status),
@@ -258,8 +276,29 @@ int bw_run_child_sig(char *const argv[], long timeout_ms, char **out, char *why,
 		snprintf(why, len, "cannot create a pipe: %s", strerror(-rc));
 		return rc;
 	}
-	rc = run_child(argv, timeout_ms, out, why, len, sig);
+	rc = run_child(argv, timeout_ms, out, why, len, sig, NULL);
 	stop_disarm(&w);
+	return rc;
+}
+
+int bw_run_tool(char *const argv[], long timeout_ms, char **out, size_t *outlen, int *status,
+		char *why, size_t len, int *sig)
+{
+	struct run_how how = {.merged = 1, .keep = 1};
+	struct stop_watch w;
+	int rc;
+
+	rc = stop_arm(&w);
+	if (rc) {
+		snprintf(why, len, "cannot create a pipe: %s", strerror(-rc));
+		return rc;
+	}
+	rc = run_child(argv, timeout_ms, out, why, len, sig, &how);
+	stop_disarm(&w);
+	if (!rc) {
+		*outlen = how.off;
+		*status = how.status;
+	}
 	return rc;
 }
 

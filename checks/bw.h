@@ -114,6 +114,16 @@ int bw_run_child(char *const argv[], long timeout_ms, char **out, char *why, siz
 int bw_run_child_sig(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
 		     int *sig);
 
+/*
+ * For a tool whose failures are told in its output (perftest's ib_write_bw): stdout and
+ * stderr through one pipe, and the output kept whatever the exit status. Returns 0 when the
+ * tool exited, with *out (malloc'd, NUL-terminated, *outlen bytes before the NUL: it may hold
+ * NULs) and *status as waitpid gives it; otherwise as bw_run_child_sig (-ETIMEDOUT, -EINTR
+ * with *sig, -ECHILD when it could not be executed), nothing kept.
+ */
+int bw_run_tool(char *const argv[], long timeout_ms, char **out, size_t *outlen, int *status,
+		char *why, size_t len, int *sig);
+
 int bw_probe(struct fd_probe_ctx *ctx, void *facts);
 void bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
 

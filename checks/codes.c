@@ -47,6 +47,22 @@ static const struct fd_code codes[] = {
      "the bandwidth, or falls back to sockets.",
      "Compare NCCL_IB_HCA with `ls /sys/class/infiniband` (device names change between "
      "driver versions and with udev rules); fix the variable in the job script or image."},
+    {"IB_BW_LOW", FAIL, "RDMA write bandwidth in loopback is far below the port's own rate.",
+     "A port can be ACTIVE at full rate and still move data slowly: a marginal cable that "
+     "retransmits, a HCA whose PCIe link trained narrow or slow, firmware trouble, a GPU "
+     "too far from the HCA for GPUDirect RDMA. Every collective across nodes then runs at "
+     "that speed: the job is slow or times out, with no error anywhere.",
+     "Run `ib_write_bw -d DEV -i PORT --report_gbits` against a known-good node to tell the "
+     "link from the HCA; check the HCA's PCIe link (`lspci -vv`: LnkSta against LnkCap), "
+     "`mlxlink -d DEV` for the cable, and `nvidia-smi topo -m` for GPU memory; make sure "
+     "nothing else used the port meanwhile; drain the node until it is fixed."},
+    {"IB_BW_FAILED", FAIL, "The RDMA write bandwidth test could not run on a port.",
+     "ib_write_bw that hangs, crashes or cannot open a device that sysfs lists means the "
+     "verbs stack NCCL uses is broken on this node: rdma-core's provider missing, a driver "
+     "mismatch after an update, a hung HCA.",
+     "Read the finding's line; run `ibv_devinfo` and `ib_write_bw -d DEV` by hand; check "
+     "that rdma-core matches the kernel driver (MLNX_OFED or inbox), restart openibd or "
+     "reboot; drain the node until the test runs."},
     {"IB_VERBS_MISMATCH", WARN, "libibverbs reports a port state different from sysfs.",
      "The verbs layer is what NCCL uses; a disagreement means a driver or firmware problem.",
      "Compare `ibv_devinfo -v` with `ibstat`; restart openibd or reload the driver."},

@@ -16,10 +16,11 @@
 #define OFF(f) offsetof(struct fd_config, f)
 
 /* Bounds shared by the rows below: the type's whole range unless a row says otherwise. */
-#define DUR_ANY	 .min = 0, .max = FD_OPT_MS_MAX
-#define SIZE_ANY .min = 0, .max = 1.8446744073709552e19
-#define UINT_ANY .min = 0, .max = INT_MAX
-#define GBPS_ANY .min = 0, .max = 1e6
+#define DUR_ANY	     .min = 0, .max = FD_OPT_MS_MAX
+#define SIZE_ANY     .min = 0, .max = 1.8446744073709552e19
+#define UINT_ANY     .min = 0, .max = INT_MAX
+#define GBPS_ANY     .min = 0, .max = 1e6
+#define DUR_MAX_ONLY .max = FD_OPT_MS_MAX
 
 /* Default Xid classes (docs/architecture.md, "Reference numbers"). Operators disagree on
  * 63/68/92: tunable. */
@@ -114,6 +115,47 @@ static const struct fd_opt tunables[] = {
      .def = "24h",
      DUR_ANY,
      .off = OFF(flap_window_ms)},
+    {.name = "ib-write-bw",
+     .metavar = "PATH",
+     .help = "perftest's ib_write_bw for the RDMA bandwidth test (ib.bw, level\n"
+	     "standard); a name without '/' is looked up in PATH",
+     .type = FD_OPT_BUF,
+     .def = "ib_write_bw",
+     .off = OFF(ib_write_bw),
+     .cap = PATH_MAX},
+    {.name = "ib-bw-min",
+     .metavar = "PCT",
+     .help = "RDMA write in loopback from host memory below this % of the port's\n"
+	     "rate fails (IB_BW_LOW)",
+     .type = FD_OPT_DOUBLE,
+     .def = "90",
+     .min = 0,
+     .max = 100,
+     .off = OFF(ib_bw_min)},
+    {.name = "ib-bw-gpu-min",
+     .metavar = "PCT",
+     .help = "the same from GPU memory (GPUDirect RDMA; perftest built with CUDA)",
+     .type = FD_OPT_DOUBLE,
+     .def = "80",
+     .min = 0,
+     .max = 100,
+     .off = OFF(ib_bw_gpu_min)},
+    {.name = "ib-bw-duration",
+     .metavar = "DUR",
+     .help = "how long each port's RDMA write test runs (whole seconds)",
+     .type = FD_OPT_DURATION,
+     .def = "2s",
+     .min = 1000,
+     .max = 3600000,
+     .off = OFF(ib_bw_duration_ms)},
+    {.name = "ib-bw-timeout",
+     .metavar = "DUR",
+     .help = "kill one port's RDMA write test (a hung HCA) after this long",
+     .type = FD_OPT_DURATION,
+     .def = "20s",
+     .min = 1000,
+     DUR_MAX_ONLY,
+     .off = OFF(ib_bw_timeout_ms)},
     {.name = "expect-gpus",
      .metavar = "N",
      .help = "expected GPU count; auto = the NVIDIA PCI functions found",

@@ -35,6 +35,11 @@ struct fd_config {
 	int64_t counter_window_ms; /* 0 = read counters once, do not judge growth */
 	int ib_flap_max;	   /* link-down events in flap_window before failing */
 	int64_t flap_window_ms;
+	char ib_write_bw[PATH_MAX]; /* perftest's; a bare name is looked up in PATH */
+	double ib_bw_min;	    /* % of the port's rate, RDMA write from host memory */
+	double ib_bw_gpu_min;	    /* % of the port's rate, from GPU memory */
+	int64_t ib_bw_duration_ms;  /* one loopback test (ib_write_bw -D, whole seconds) */
+	int64_t ib_bw_timeout_ms;   /* kill one port's test (a hung HCA) after this long */
 
 	/* bw */
 	char gpubench[PATH_MAX]; /* "" = flightdeck-gpubench beside the flightdeck binary */

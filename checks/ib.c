@@ -247,7 +247,7 @@ static int no_rdma(const struct ib_facts *f, const char *check, struct fd_report
  * With NCCL_IB_HCA set, ports it does not select are not the job's business: an unused
  * second port of a dual-port HCA is usually uncabled on purpose.
  */
-static int port_selected(const struct ib_facts *f, const struct ib_port *p)
+int ib_port_selected(const struct ib_facts *f, const struct ib_port *p)
 {
 	struct fd_nccl_list l;
 
@@ -267,7 +267,7 @@ void ib_judge_port(const void *facts, const struct fd_config *cfg, struct fd_rep
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ib_port *p = &f->ports[i];
 		port_name(f, p, name, sizeof(name));
-		if (!port_selected(f, p)) {
+		if (!ib_port_selected(f, p)) {
 			fd_report_add(rep, "ib.port", FD_SKIP, NULL, name,
 				      "not selected by NCCL_IB_HCA=%s", f->hca_env);
 			continue;
@@ -315,7 +315,7 @@ void ib_judge_rate(const void *facts, const struct fd_config *cfg, struct fd_rep
 		double want = cfg->expect_ib_rate;
 		const char *why = "--expect-ib-rate";
 
-		if (p->state != IB_STATE_ACTIVE || !port_selected(f, p))
+		if (p->state != IB_STATE_ACTIVE || !ib_port_selected(f, p))
 			continue; /* judged (or skipped) by ib.port */
 		if (want <= 0) {
 			/* The best active sibling of the same link layer sets the bar. */
@@ -323,7 +323,7 @@ void ib_judge_rate(const void *facts, const struct fd_config *cfg, struct fd_rep
 			    p->link_layer[0] == 'E' ? "best Ethernet port" : "best InfiniBand port";
 			for (size_t j = 0; j < f->n; j++) {
 				const struct ib_port *q = &f->ports[j];
-				if (q->state == IB_STATE_ACTIVE && port_selected(f, q) &&
+				if (q->state == IB_STATE_ACTIVE && ib_port_selected(f, q) &&
 				    strcmp(q->link_layer, p->link_layer) == 0 && q->rate > want)
 					want = q->rate;
 			}
@@ -363,7 +363,7 @@ void ib_judge_hca_env(const void *facts, const struct fd_config *cfg, struct fd_
 		return;
 	}
 	for (size_t i = 0; i < f->n; i++)
-		selected += port_selected(f, &f->ports[i]);
+		selected += ib_port_selected(f, &f->ports[i]);
 	if (!l.exclude) {
 		/* Every entry must name something: NCCL silently drops ones that do not. */
 		for (size_t e = 0; e < l.n; e++) {
@@ -420,7 +420,7 @@ void ib_judge_counters(const void *facts, const struct fd_config *cfg, struct fd
 		size_t goff = 0, toff = 0;
 
 		port_name(f, p, name, sizeof(name));
-		if (!port_selected(f, p))
+		if (!ib_port_selected(f, p))
 			continue;
 		for (int k = 0; k < IB_NCTR; k++) {
 			int64_t a = p->ctr[0][k], b = p->ctr[1][k];

@@ -65,6 +65,9 @@ void ib_judge_hca_env(const void *facts, const struct fd_config *cfg, struct fd_
 void ib_judge_counters(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
 void ib_judge_flap(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
 
+/* With NCCL_IB_HCA set, whether it selects the port (unset: every port). */
+int ib_port_selected(const struct ib_facts *f, const struct ib_port *p);
+
 /* Counts link-down events for each device in the log lines (exposed for unit tests). */
 struct fd_kmsg_log;
 void ib_count_flaps(struct ib_facts *f, const struct fd_kmsg_log *log, int64_t window_ms);
@@ -83,5 +86,42 @@ struct ib_verbs_facts {
 };
 int ib_probe_verbs(struct fd_probe_ctx *ctx, void *facts);
 void ib_judge_verbs(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+/*
+ * RDMA write bandwidth in loopback per active port (checks/ib_bw.c): perftest's ib_write_bw
+ * run as a server and a client on the same HCA port, host memory always, GPU memory too when
+ * perftest was built with CUDA and a GPU is present; judged against the port's own rate.
+ */
+#define IB_BW_MAX_RUNS (IB_MAX_PORTS * 2)
+
+enum {
+	IBBW_MEASURED,	 /* gbps holds the client's average */
+	IBBW_FAILED,	 /* it could not measure: why */
+	IBBW_NOT_ACTIVE, /* the port is not ACTIVE with its link up: ib.port says why */
+};
+
+struct ib_bw_run {
+	char dev[32];
+	int port;
+	double rate;	 /* the port's rate, Gb/s */
+	int gpu;	 /* GPU memory (GPUDirect RDMA) rather than host memory */
+	char gpu_id[32]; /* the GPU: its PCI address, or "0" (CUDA's numbering) */
+	int state;
+	double gbps;
+	char why[256];
+};
+
+struct ib_bw_facts {
+	int present;	 /* sysfs lists RDMA ports */
+	int no_tool;	 /* ib_write_bw is not there: skip with why */
+	char tool[4096]; /* the ib_write_bw that ran */
+	char why[256];
+	int cuda;     /* its --help lists --use_cuda */
+	int cuda_bus; /* ...and --use_cuda_bus_id */
+	size_t n;
+	struct ib_bw_run runs[IB_BW_MAX_RUNS];
+};
+int ib_bw_probe(struct fd_probe_ctx *ctx, void *facts);
+void ib_bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
 
 #endif

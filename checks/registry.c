@@ -55,6 +55,8 @@ static const struct fd_check checks[] = {
 	  NULL, "link-down events in the kernel log"),
     CHECK("ib.verbs", FD_AREA_IB, FD_LEVEL_STANDARD, struct ib_verbs_facts, ib_probe_verbs,
 	  ib_judge_verbs, NULL, "libibverbs opens each device and agrees with sysfs"),
+    CHECK("ib.bw", FD_AREA_IB, FD_LEVEL_STANDARD, struct ib_bw_facts, ib_bw_probe, ib_bw_judge,
+	  NULL, "RDMA write bandwidth in loopback per port (perftest's ib_write_bw)"),
     CHECK("ib.counters", FD_AREA_IB, FD_LEVEL_QUICK, struct ib_facts, ib_probe_counters,
 	  ib_judge_counters, NULL, "port error counters do not grow across --counter-window"),
 

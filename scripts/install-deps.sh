@@ -8,6 +8,7 @@ PACKAGES=(
 	build-essential cmake pkg-config # the build
 	libcjson-dev			 # JSON reports (required)
 	libibverbs-dev rdma-core ibverbs-utils infiniband-diags # the verbs probe (optional)
+	perftest			 # ib_write_bw: t0024 runs the real one up to "no device"
 	jq				 # integration tests read the JSON reports
 	clang-format			 # the format check in the test command
 	clang libclang-rt-14-dev	 # tests/fuzz/run.sh: libFuzzer, ASan and UBSan runtimes

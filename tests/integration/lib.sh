@@ -41,10 +41,11 @@ skip() {
 
 # fx NAME: the seam flags for fixture NAME (sysfs and proc roots, an empty kernel log). A
 # fixture node has no real GPU to run flightdeck-gpubench on, so none is given unless a test
-# passes its own --gpubench after these flags (the last one wins).
+# passes its own --gpubench after these flags (the last one wins). Nor has it an RDMA device
+# for ib_write_bw: none is given either (t0024 passes its stand-in).
 fx() {
 	echo "--sysfs-root $FIXTURES/$1/sys --proc-root $FIXTURES/$1/proc --kmsg $FIXTURES/empty.log" \
-		"--gpubench /nonexistent/flightdeck-gpubench"
+		"--gpubench /nonexistent/flightdeck-gpubench --ib-write-bw /nonexistent/ib_write_bw"
 }
 
 # run ARGS...: runs flightdeck; stdout in $TMP/out, stderr in $TMP/err, status in $RC

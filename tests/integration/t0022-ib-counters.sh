@@ -5,7 +5,7 @@
 # A private copy, since the test writes a counter in the middle of the window.
 cp -a "$FIXTURES/healthy-ndr8" "$TMP/node"
 ctr="$TMP/node/sys/devices/pci0000:00/0000:9c:00.0/infiniband/mlx5_4/ports/1/counters"
-args="--sysfs-root $TMP/node/sys --proc-root $TMP/node/proc --kmsg $FIXTURES/empty.log --only ib"
+args="--sysfs-root $TMP/node/sys --proc-root $TMP/node/proc --kmsg $FIXTURES/empty.log --only ib --ib-write-bw /nonexistent/ib_write_bw"
 
 RC=0
 "$FLIGHTDECK" check --json $args --counter-window 0.6s >"$TMP/out" 2>"$TMP/err" || RC=$?

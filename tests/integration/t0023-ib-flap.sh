@@ -2,7 +2,7 @@
 # Link-down events in the kernel log, attributed by device, PCI address or netdev name.
 . "$TESTS_DIR/integration/lib.sh"
 
-base="--sysfs-root $FIXTURES/healthy-ndr8/sys --proc-root $FIXTURES/healthy-ndr8/proc --only ib"
+base="--sysfs-root $FIXTURES/healthy-ndr8/sys --proc-root $FIXTURES/healthy-ndr8/proc --only ib --ib-write-bw /nonexistent/ib_write_bw"
 
 check $base --kmsg "$KMSG_DIR/ib-flap.dmesg"
 expect_rc 1

@@ -1,6 +1,7 @@
 /* test_ib.c - the InfiniBand judges and the link-flap attribution. */
 #include "ib.h"
 #include "kmsg.h"
+#include "perftest.h"
 #include "sysfs.h"
 #include "testhelp.h"
 
@@ -263,7 +264,140 @@ static void malformed(void)
 	fd_probe_ctx_release(&ctx);
 }
 
+/* A fixture of tests/fixtures/perftest/ parsed; its kind returned, r filled. */
+static enum pt_kind parse_fixture(const char *name, struct pt_result *r)
+{
+	char path[512], buf[8192];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/perftest/%s", FD_TEST_FIXTURES, name);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+	}
+	return pt_parse(buf, n, r);
+}
+
+static void perftest_outputs(void)
+{
+	struct pt_result r;
+
+	CHECK_EQ_INT(parse_fixture("client-gbits.txt", &r), PT_REPORT);
+	CHECK(r.bytes == 1048576 && r.iters == 93630 && r.gbps > 392.70 && r.gbps < 392.72);
+	CHECK(r.peak_gbps == 0 && !r.mbs);
+	CHECK_EQ_INT(parse_fixture("server-gbits.txt", &r), PT_REPORT);
+	CHECK(r.gbps > 392.70 && r.gbps < 392.72);
+	CHECK_EQ_INT(parse_fixture("client-gbits-slow.txt", &r), PT_REPORT);
+	CHECK(r.gbps > 176.01 && r.gbps < 176.03);
+	/* MiB/s: 46698.02 * 2^20 * 8 / 1e9 */
+	CHECK_EQ_INT(parse_fixture("client-mbs.txt", &r), PT_REPORT);
+	CHECK(r.mbs && r.bytes == 65536 && r.gbps > 391.73 && r.gbps < 391.75);
+	CHECK_EQ_INT(parse_fixture("client-roce-cpu-util.txt", &r), PT_REPORT);
+	CHECK(r.gbps > 96.44 && r.gbps < 96.46);
+	CHECK_EQ_INT(parse_fixture("client-all-sizes.txt", &r), PT_REPORT);
+	CHECK(r.bytes == 8388608 && r.gbps > 392.97 && r.gbps < 392.99);
+
+	/* the real binary's own words, captured on this machine, and the source's */
+	CHECK_EQ_INT(parse_fixture("no-device.txt", &r), PT_NO_DEVICE);
+	CHECK(!strcmp(r.line, "Did not detect devices"));
+	CHECK_EQ_INT(parse_fixture("no-device-client.txt", &r), PT_NO_DEVICE);
+	CHECK_EQ_INT(parse_fixture("device-not-found.txt", &r), PT_DEVICE_NOT_FOUND);
+	CHECK(!strcmp(r.line, "IB device mlx5_9 not found"));
+	CHECK_EQ_INT(parse_fixture("refused.txt", &r), PT_REFUSED);
+	CHECK(!strcmp(r.line, "Couldn't connect to 127.0.0.1:18515"));
+	CHECK_EQ_INT(parse_fixture("port-busy.txt", &r), PT_PORT_BUSY);
+	CHECK_EQ_INT(parse_fixture("truncated.txt", &r), PT_NO_REPORT);
+	CHECK(strstr(r.line, "not numbers") != NULL);
+	CHECK(parse_fixture("help.txt", &r) != PT_REPORT); /* a help is no report */
+}
+
+static void perftest_hostile(void)
+{
+	static const char hdr[] = " #bytes     #iterations    BW peak[Gb/sec]    BW average[Gb/sec]"
+				  "   MsgRate[Mpps]\n";
+	struct pt_result r;
+	char buf[1024];
+
+	CHECK_EQ_INT(pt_parse(NULL, 10, &r), PT_NO_REPORT);
+	CHECK_EQ_INT(pt_parse("", 0, &r), PT_NO_REPORT);
+	CHECK(!strcmp(r.line, "no output at all"));
+	CHECK_EQ_INT(pt_parse("hello\nworld\n", 12, &r), PT_NO_REPORT);
+	/* inf, nan, signs, exponents and hex are not perftest's numbers */
+	static const char *const bad[] = {"inf",  "nan",    "-1.0", "1e3",
+					  "0x10", "12.3.4", "",	    "392.7x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s 1048576    100   0.00   %s   0.04\n", hdr, bad[i]);
+		CHECK(pt_parse(buf, strlen(buf), &r) == PT_NO_REPORT);
+	}
+	/* past any port's rate: refused, with the row named */
+	snprintf(buf, sizeof(buf), "%s 1048576    100   0.00   9000.00   0.04\n", hdr);
+	CHECK_EQ_INT(pt_parse(buf, strlen(buf), &r), PT_NO_REPORT);
+	CHECK(strstr(r.line, "past any port") != NULL);
+	/* a NUL byte and control characters never reach the report's text */
+	static const char ctl[] = "Couldn't\0 connect to \x1b[31mx:1\n";
+	CHECK_EQ_INT(pt_parse(ctl, sizeof(ctl) - 1, &r), PT_ERROR);
+	CHECK(!strchr(r.line, 0x1b));
+	/* units it does not know */
+	snprintf(buf, sizeof(buf), " #bytes  BW average[TB/sec]\n 1 1 1 1 1\n");
+	CHECK_EQ_INT(pt_parse(buf, strlen(buf), &r), PT_NO_REPORT);
+	/* an error line wins over a half-written table */
+	snprintf(buf, sizeof(buf),
+		 "%s 10485\n Failed to complete run_iter_bw function successfully\n", hdr);
+	CHECK_EQ_INT(pt_parse(buf, strlen(buf), &r), PT_ERROR);
+	CHECK(strstr(r.line, "run_iter_bw") != NULL);
+	CHECK(pt_help_has_cuda("--use_cuda=<id>", 15) && !pt_help_has_cuda("--use_cud", 9));
+}
+
+static void bw_judged(void)
+{
+	struct ib_bw_facts *f = calloc(1, sizeof(*f));
+	struct fd_report rep = {0};
+	const struct fd_finding *x;
+
+	fd_config_init(&cfg);
+	ib_bw_judge(f, &cfg, &rep);
+	CHECK(find_check(&rep, "ib.bw", FD_SKIP) != NULL);
+	fd_report_free(&rep);
+
+	f->present = 1;
+	f->n = 4;
+	for (int i = 0; i < 4; i++) {
+		snprintf(f->runs[i].dev, sizeof(f->runs[i].dev), "mlx5_%d", i);
+		f->runs[i].port = 1;
+		f->runs[i].rate = 400;
+		f->runs[i].state = IBBW_MEASURED;
+		f->runs[i].gbps = 392.7;
+	}
+	f->runs[1].gbps = 359.9; /* just below 90 % */
+	f->runs[2].state = IBBW_FAILED;
+	strcpy(f->runs[2].why, "ib_write_bw did not finish");
+	f->runs[3].gpu = 1;
+	f->runs[3].gbps = 321; /* GPU memory: 80 % */
+	ib_bw_judge(f, &cfg, &rep);
+	x = find_code(&rep, "IB_BW_LOW");
+	CHECK(x && !strcmp(x->subject, "mlx5_1/1") && !strcmp(x->value, "359.9 Gb/s"));
+	CHECK(x && !strcmp(x->expected, ">= 360.0 Gb/s"));
+	x = find_code(&rep, "IB_BW_FAILED");
+	CHECK(x && !strcmp(x->subject, "mlx5_2/1") && strstr(x->message, "did not finish"));
+	CHECK_EQ_INT(count_status(&rep, "ib.bw", FD_PASS), 2);
+	CHECK(fd_code_find("IB_BW_LOW") && fd_code_find("IB_BW_FAILED"));
+	fd_report_free(&rep);
+
+	cfg.ib_bw_gpu_min = 90;
+	ib_bw_judge(f, &cfg, &rep);
+	x = find_code(&rep, "IB_BW_LOW");
+	CHECK_EQ_INT(count_status(&rep, "ib.bw", FD_FAIL), 3);
+	fd_report_free(&rep);
+	free(f);
+}
+
 const struct unit_test ib_tests[] = {
+    {"ib: perftest's outputs", perftest_outputs},
+    {"ib: perftest output that is not perftest's", perftest_hostile},
+    {"ib: RDMA write bandwidth judged against the port's rate", bw_judged},
     {"ib: port state and physical state", ports},
     {"ib: rate against siblings and expectation", rates},
     {"ib: NCCL_IB_HCA", hca_env},
