@@ -150,6 +150,10 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 	p->child_done = 0;
 	p->child_status = 0;
 	s->att.launches++;
+	if (s->att.fail != FD_FAIL_NONE) { /* --prom-file keeps the latest failure's why */
+		s->prom.last_fail = s->att.fail;
+		fd_strlcpy(s->prom.last_codes, s->att.codes, sizeof(s->prom.last_codes));
+	}
 	s->att.fail = FD_FAIL_NONE;
 	s->att.peer_halt = 0;
 	s->att.culprit_likely = 0; /* this attempt's stall has its own (the exit keeps the text) */

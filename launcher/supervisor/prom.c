@@ -84,6 +84,40 @@ static void ranks(FILE *f, const struct sv *s, double wall, int64_t mono)
 	}
 }
 
+/*
+ * The latest failure this node saw (this attempt's, else the one before the restart) as labels,
+ * for alerts and dashboards that say why: failure (stall, startup, crash, timeout, preflight,
+ * launch), and for an unfit preflight its reason codes and subject ("IB_PORT_DOWN,IB_PHYS_DOWN",
+ * "mlx5_3/1"), as `flightdeck explain` takes them.
+ */
+static void failure(FILE *f, const struct sv *s)
+{
+	int fail = s->att.fail != FD_FAIL_NONE ? s->att.fail : s->prom.last_fail;
+	const char *codes = s->att.fail != FD_FAIL_NONE ? s->att.codes : s->prom.last_codes;
+	char code[200];
+	const char *subj;
+	size_t n;
+
+	if (fail == FD_FAIL_NONE)
+		return;
+	if (fail != FD_FAIL_PREFLIGHT)
+		codes = "";
+	n = strcspn(codes, " ");
+	fd_strlcpy(code, codes, n + 1 < sizeof(code) ? n + 1 : sizeof(code));
+	subj = codes[n] ? codes + n + 1 : "";
+	head(f, "flightdeck_run_last_failure_info", "gauge",
+	     "1 for the latest failure this node saw: failure, and an unfit preflight's codes and "
+	     "subject.");
+	sample(f, s, "flightdeck_run_last_failure_info");
+	fputs(",failure=", f);
+	fd_prom_label(f, fd_fail_name(fail));
+	fputs(",codes=", f);
+	fd_prom_label(f, code);
+	fputs(",subject=", f);
+	fd_prom_label(f, subj);
+	fputs("} 1\n", f);
+}
+
 static void document(FILE *f, const struct sv *s, int final)
 {
 	double wall = fd_wall_s();
@@ -110,6 +144,7 @@ static void document(FILE *f, const struct sv *s, int final)
 		rank_sample(f, s, "flightdeck_run_culprit_info", s->att.culprit_rank);
 		fputs("1\n", f);
 	}
+	failure(f, s);
 	if (s->prom.ckpt_time > 0)
 		one(f, s, "flightdeck_run_checkpoint_age_seconds", "gauge",
 		    "Seconds since the newest complete checkpoint under --checkpoint-dir was "

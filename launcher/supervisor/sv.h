@@ -214,6 +214,8 @@ struct sup_prom {
 	int64_t last;	  /* the last one */
 	int failed;	  /* the last write failed (said once until one succeeds) */
 	double ckpt_time; /* the newest complete checkpoint's completion, Unix s; 0: none known */
+	int last_fail;	  /* FD_FAIL_* of the latest failed attempt before this one */
+	char last_codes[200]; /* ...and its preflight's codes and subject (sup_attempt.codes) */
 };
 
 /* attempt.c: this attempt and the count of them */

@@ -70,6 +70,7 @@ wait_for "$p" '^flightdeck_run_last_step{node="n7",rank="1"} [0-9]'
 [ "$(val 'flightdeck_run_restarts_total{node="n7"}')" = 0 ] || fail "restarts_total: $(cat "$p")"
 [ "$(val 'flightdeck_run_stalls_total{node="n7"}')" = 0 ] || fail "stalls_total: $(cat "$p")"
 grep -q '^flightdeck_run_exit_code' "$p" && fail "an exit code while the run goes on"
+grep -q '^flightdeck_run_last_failure_info' "$p" && fail "a failure before any failed"
 age=$(val 'flightdeck_run_checkpoint_age_seconds{node="n7"}')
 [ -n "$age" ] && [ "${age%.*}" -ge 100 ] && [ "${age%.*}" -le 160 ] ||
 	fail "checkpoint age '$age', the checkpoint completed 100 s ago"
@@ -99,6 +100,8 @@ wait_for "$p" '^flightdeck_run_launches_total{node="n7"} 2$' 100
 [ "$(val 'flightdeck_run_stalls_total{node="n7"}')" = 1 ] || fail "stalls_total after a stall: $(cat "$p")"
 [ "$(val 'flightdeck_run_restarts_total{node="n7"}')" = 1 ] || fail "restarts_total after a restart: $(cat "$p")"
 [ "$(val 'flightdeck_run_up{node="n7"}')" = 1 ] || fail "up is not 1 after the restart"
+[ "$(val 'flightdeck_run_last_failure_info{node="n7",failure="stall",codes="",subject=""}')" = 1 ] ||
+	fail "the stall is not the latest failure after the restart: $(grep failure "$p")"
 age=$(val 'flightdeck_run_checkpoint_age_seconds{node="n7"}')
 [ -n "$age" ] && [ "${age%.*}" -le 30 ] || fail "checkpoint age '$age' after step-000010.pt was saved"
 well_formed
@@ -113,6 +116,17 @@ expect_rc 0
 [ "$(val 'flightdeck_run_launches_total{node="n7"}')" = 2 ] || fail "launches_total in the last write"
 well_formed
 ok "the last write: up 0, exit code 0, the counters kept"
+
+# --- an unfit preflight: its codes and subject as labels, beside exit code 69 ------------------
+rm -f "$p"
+FLIGHTDECK_SYSFS_ROOT="$FIXTURES/port-down/sys" FLIGHTDECK_PROC_ROOT="$FIXTURES/port-down/proc" \
+	FLIGHTDECK_KMSG="$FIXTURES/empty.log" SLURMD_NODENAME=n7 run run --preflight quick --prom-file "$p" -- true
+expect_rc 69
+[ "$(val 'flightdeck_run_exit_code{node="n7"}')" = 69 ] || fail "exit code 69 not written: $(cat "$p")"
+grep -q '^flightdeck_run_last_failure_info{node="n7",failure="preflight",codes="IB_[A-Z_,]*",subject="mlx5_3/1"} 1$' "$p" ||
+	fail "the preflight's codes are not labels: $(grep failure "$p")"
+well_formed
+ok "an unfit preflight: flightdeck_run_last_failure_info carries its reason codes and subject"
 
 # --- stopped by SIGTERM: the last write holds 143 ------------------------------------------
 rm -f "$p"
