@@ -1,16 +1,18 @@
 # slurm-lib.sh - a real Slurm on this machine for a test (sourced after lib.sh, POSIX sh):
-# munged, slurmctld and slurmd started from $SD (a directory of the test's own), with ports of
-# their own (a test beside it under ctest -j has its own), stopped on exit with every step
-# daemon of the test's jobs. Skips when the daemons are not installed or do not start.
+# munged, slurmctld and slurmd started from $SD (a directory of the test's own; slurm.conf is
+# $SD_CONF where the test names one, else $SD/slurm.conf), on ports of their own (a test beside
+# it under ctest -j has its own), stopped on exit with every step daemon of the test's jobs.
+# Skips when the daemons are not installed or do not start. t0200 and t0214 use it.
 #
 #   SD=$TMP/slurm; . "$TESTS_DIR/integration/slurm-lib.sh"
-#   slurm_need; slurm_munged; { slurm_daemon_conf; echo "NodeName=..."; } >"$SLURM_CONF"
-#   slurm_start [SLURMD-OPTIONS...]; ... ; slurm_stop
+#   slurm_need; slurm_munged; { slurm_daemon_conf CLUSTER; echo "NodeName=..."; } >"$SLURM_CONF"
+#   slurm_start [SLURMD-OPTIONS...]; ...; slurm_stop
 
 : "${SD:?SD must name the Slurm directory of the test}"
 mkdir -p "$SD/state" "$SD/spool"
 chmod 700 "$SD"
-export SLURM_CONF="${SLURM_CONF:-$SD/slurm.conf}"
+# slurm.conf: $SD_CONF where the test says, else $SD/slurm.conf (never one of the environment)
+export SLURM_CONF="${SD_CONF:-$SD/slurm.conf}"
 
 slurm_need() {
 	[ "$(id -u)" -eq 0 ] || skip "not root: slurmd and munged run as root here"

@@ -68,7 +68,7 @@ SD=$TMP/slurm
 R=$TMP/root # the nodes' /
 C=$R/sched/fdcc
 NODE=fdcc-hpc-1 # CycleCloud's node name, slurmd -N; not this machine's hostname
-export SLURM_CONF="$R/etc/slurm/slurm.conf"
+SD_CONF=$R/etc/slurm/slurm.conf
 . "$TESTS_DIR/integration/slurm-lib.sh"
 slurm_need
 mkdir -p "$C/prolog.d" "$C/epilog.d" "$R/etc/slurm" "$SD/bin" "$SD/jp"
