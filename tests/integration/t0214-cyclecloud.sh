@@ -54,6 +54,15 @@ sh -n "$SRC_DIR/scripts/cyclecloud/bundle.sh" || fail "bundle.sh: sh -n"
 [ "$n" -eq 4 ] || fail "expected 4 cluster-init scripts, found $n"
 ok "layout: specs/default/cluster-init/{scripts,files}, $n scripts NN-*.sh, executable, set -eu, sh -n clean"
 
+# the rest needs root (the daemons; cmake --install writes into the build directory)
+SD=$TMP/slurm
+R=$TMP/root # the nodes' /
+C=$R/sched/fdcc
+NODE=fdcc-hpc-1 # CycleCloud's node name, slurmd -N; not this machine's hostname
+SD_CONF=$R/etc/slurm/slurm.conf
+. "$TESTS_DIR/integration/slurm-lib.sh"
+slurm_need
+
 # ---- the bundle, as an operator makes it ------------------------------------------------------
 cp -r "$P" "$TMP/project"
 sh "$SRC_DIR/scripts/cyclecloud/bundle.sh" "$BUILD_DIR" "$TMP/project" >"$TMP/out" 2>"$TMP/err" ||
@@ -64,13 +73,6 @@ tar -tzf "$B" | grep -qx './bin/flightdeck' && tar -tzf "$B" | grep -qx './share
 ok "bundle.sh: blobs/flightdeck-bundle.tar.gz ($(tar -tzf "$B" | wc -l) entries)"
 
 # ---- a real Slurm laid out as cyclecloud-slurm 4.x leaves it ----------------------------------
-SD=$TMP/slurm
-R=$TMP/root # the nodes' /
-C=$R/sched/fdcc
-NODE=fdcc-hpc-1 # CycleCloud's node name, slurmd -N; not this machine's hostname
-SD_CONF=$R/etc/slurm/slurm.conf
-. "$TESTS_DIR/integration/slurm-lib.sh"
-slurm_need
 mkdir -p "$C/prolog.d" "$C/epilog.d" "$R/etc/slurm" "$SD/bin" "$SD/jp"
 {
 	slurm_daemon_conf fdcc
