@@ -10,105 +10,40 @@
 # stand-in file. Skipped with the reason when the daemons cannot start.
 . "$TESTS_DIR/integration/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "not root: slurmd and munged run as root here"
-for b in munged slurmctld slurmd sbatch scontrol sinfo srun; do
-	command -v "$b" >/dev/null 2>&1 || skip "$b is not installed (Debian: slurmctld slurmd slurm-client munge)"
-done
-
 D=$TMP/slurm
-mkdir -p "$D/state" "$D/spool" "$D/jobs"
-chmod 700 "$D"
-export SLURM_CONF="$D/slurm.conf"
+SD=$D
+. "$TESTS_DIR/integration/slurm-lib.sh"
+slurm_need
+command -v srun >/dev/null 2>&1 || skip "srun is not installed (Debian: slurm-client)"
+mkdir -p "$D/jobs"
 NODE=$(hostname -s)
-
-# our slurmstepds: their working directory is under $D (the spool)
-our_stepds() {
-	for p in $(pgrep -x slurmstepd); do
-		case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$D"/*) echo "$p" ;; esac
-	done
-}
-slurm_stop() {
-	# a step daemon still reporting its job's end waits for slurmd forever once it is gone
-	i=0
-	while [ -n "$(our_stepds)" ] && [ $i -lt 50 ]; do
-		i=$((i + 1))
-		sleep 0.2
-	done
-	for p in $(our_stepds); do kill -9 "$p" 2>/dev/null; done
-	scontrol shutdown >/dev/null 2>&1
-	for f in slurmctld slurmd munged; do
-		p=$(cat "$D/$f.pid" 2>/dev/null) && kill "$p" 2>/dev/null
-	done
-	sleep 0.5
-	for f in slurmctld slurmd munged; do
-		p=$(cat "$D/$f.pid" 2>/dev/null) && kill -9 "$p" 2>/dev/null
-	done
-	for p in $(our_stepds); do kill -9 "$p" 2>/dev/null; done
-	pkill -9 -f "save-on-term.py $D" 2>/dev/null
-	return 0
-}
-trap 'slurm_stop; rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM HUP
-
-dump() {
-	echo "--- sinfo"; sinfo -N -o '%N %T %E' 2>&1
-	echo "--- squeue"; squeue -o '%i %T %r' 2>&1
-	echo "--- slurmctld.log"; tail -n 15 "$D/slurmctld.log"
-	echo "--- slurmd.log"; tail -n 25 "$D/slurmd.log"
+trap 'slurm_stop; pkill -9 -f "save-on-term.py $D" 2>/dev/null; rm -rf "$TMP"' EXIT
+sfail() {
+	slurm_dump
 	echo "--- syslog stand-in"; tail -n 15 "$D/fd.log" 2>/dev/null
+	fail "$@"
 }
-sfail() { dump; fail "$@"; }
 
 # ---- the daemons ---------------------------------------------------------------------------
-head -c 1024 /dev/urandom >"$D/munge.key"
-chmod 400 "$D/munge.key"
-munged -f --key-file="$D/munge.key" --socket="$D/munge.sock" --log-file="$D/munged.log" \
-	--pid-file="$D/munged.pid" --seed-file="$D/munged.seed" 2>"$TMP/err" ||
-	skip "munged does not start: $(cat "$TMP/err")"
-port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-MEM=$(awk '/MemTotal/ { print int($2 / 1024 / 2) }' /proc/meminfo)
+slurm_munged
 for x in prolog epilog healthcheck; do
 	printf '#!/bin/sh\nFLIGHTDECK_SLURM_DEFAULTS=%s exec %s\n' "$D/defaults" \
 		"$SRC_DIR/scripts/slurm/flightdeck-$x.sh" >"$D/$x"
 	chmod +x "$D/$x"
 done
-cat >"$D/slurm.conf" <<EOF
-ClusterName=fdtest
-SlurmctldHost=$NODE(127.0.0.1)
-SlurmctldPort=$(port)
-SlurmdPort=$(port)
-SlurmUser=root
-SlurmdUser=root
-StateSaveLocation=$D/state
-SlurmdSpoolDir=$D/spool
-SlurmctldPidFile=$D/slurmctld.pid
-SlurmdPidFile=$D/slurmd.pid
-SlurmctldLogFile=$D/slurmctld.log
-SlurmdLogFile=$D/slurmd.log
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$D/munge.sock
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SchedulerType=sched/builtin
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-MpiDefault=none
-SwitchType=switch/none
+{
+	slurm_daemon_conf fdtest
+	cat <<EOF
 KillWait=15
-MinJobAge=600
 Prolog=$D/prolog
 Epilog=$D/epilog
 HealthCheckProgram=$D/healthcheck
 HealthCheckInterval=0
 GresTypes=gpu
-NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$MEM Gres=gpu:8 State=UNKNOWN
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$(slurm_mem) Gres=gpu:8 State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
+} >"$D/slurm.conf"
 # eight GPUs for the scheduler's books (files standing for /dev/nvidia0-7), so the sbatch
 # example's --gpus-per-node=8 is granted as on a GPU node
 for g in 0 1 2 3 4 5 6 7; do : >"$D/gpu$g"; done
@@ -139,14 +74,7 @@ export SLURM_CONF=$D/slurm.conf
 export FLIGHTDECK_NVML_LIB=$FAKE_NVML_LIB FAKE_NVML_FIXTURE=$FAKE_NVML_FIXTURE
 EOF
 
-slurmctld -c -f "$D/slurm.conf" 2>"$TMP/err" || skip "slurmctld does not start: $(cat "$TMP/err")"
-slurmd -f "$D/slurm.conf" 2>"$TMP/err" || skip "slurmd does not start: $(cat "$TMP/err")"
-i=0
-until sinfo -h -N -o '%T' 2>/dev/null | grep -q '^idle'; do
-	i=$((i + 1))
-	[ $i -le 100 ] || skip "the node never came up idle: $(sinfo -h -N -o '%T %E' 2>&1; tail -n 5 "$D/slurmd.log")"
-	sleep 0.2
-done
+slurm_start
 ok "a real Slurm on this machine: munged, slurmctld, slurmd; node $NODE idle"
 
 state() { scontrol show node "$NODE" -o | sed -n 's/.* State=\([^ ]*\).*/\1/p'; }
