@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,4 +484,20 @@ int fd_free_tcp_port(void)
 		port = ntohs(a.sin_port);
 	close(fd);
 	return port;
+}
+
+void fd_appendf(char *out, size_t len, size_t *k, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (!len || *k + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(out + *k, len - *k, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*k += (size_t)w;
+	if (*k >= len)
+		*k = len - 1;
 }

@@ -100,6 +100,12 @@ void fd_pci_normalise(char *bdf);
 
 /* Copies at most len-1 bytes and always terminates; returns strlen(src). */
 size_t fd_strlcpy(char *dst, const char *src, size_t len);
+/*
+ * printf onto the end of out[0..len), *k the length so far (kept < len); what does not fit is
+ * cut, and later calls add nothing. For messages built in pieces.
+ */
+void fd_appendf(char *out, size_t len, size_t *k, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * A TCP port free on this host now (bound to port 0 and let go): a new generation's store

@@ -3,8 +3,8 @@
  */
 #define _GNU_SOURCE
 #include "culprit.h"
+#include "util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,40 +68,22 @@ static int cannot_run(int state)
 	return state == RS_STOPPED || state == RS_DISK || state == RS_ZOMBIE || state == RS_GONE;
 }
 
-/* Appends to out[0..len), *k the length so far; what does not fit is cut. */
-static void __attribute__((format(printf, 4, 5)))
-add(char *out, size_t len, size_t *k, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	if (*k + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	w = vsnprintf(out + *k, len - *k, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*k += (size_t)w;
-	if (*k >= len)
-		*k = len - 1;
-}
-
 /* "rank 1 (pid 42) stopped (state T) at train.py:88 in load_batch" */
 static void describe(const struct fd_rank_evidence *e, char *out, size_t len)
 {
 	size_t k = 0;
 
 	*out = '\0';
-	add(out, len, &k, "rank %d", e->rank);
+	fd_appendf(out, len, &k, "rank %d", e->rank);
 	if (e->pid > 0)
-		add(out, len, &k, " (pid %d)", e->pid);
+		fd_appendf(out, len, &k, " (pid %d)", e->pid);
 	if (cannot_run(e->state)) {
-		add(out, len, &k, " %s", fd_rank_state_words(e->state));
+		fd_appendf(out, len, &k, " %s", fd_rank_state_words(e->state));
 		if (e->state == RS_DISK && *e->wchan)
-			add(out, len, &k, " in %s", e->wchan);
+			fd_appendf(out, len, &k, " in %s", e->wchan);
 	}
 	if (e->stack != SC_NONE && *e->where)
-		add(out, len, &k, " at %s", e->where);
+		fd_appendf(out, len, &k, " at %s", e->where);
 }
 
 enum {
@@ -163,22 +145,24 @@ void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_cul
 		if (!is_culprit(&ev[i], by))
 			continue;
 		describe(&ev[i], d, sizeof(d));
-		add(out->line, sizeof(out->line), &k, "%s%s", k ? "; " : "", d);
+		fd_appendf(out->line, sizeof(out->line), &k, "%s%s", k ? "; " : "", d);
 	}
 	if (out->nvictims)
-		add(out->line, sizeof(out->line), &k, "; rank%s", out->nvictims > 1 ? "s" : "");
+		fd_appendf(out->line, sizeof(out->line), &k, "; rank%s",
+			   out->nvictims > 1 ? "s" : "");
 	for (int i = 0; i < out->nvictims; i++)
-		add(out->line, sizeof(out->line), &k, "%s%d", i ? "," : " ", out->victims[i]);
+		fd_appendf(out->line, sizeof(out->line), &k, "%s%d", i ? "," : " ",
+			   out->victims[i]);
 	for (size_t i = 0; out->nvictims && i < n; i++) {
 		if (ev[i].rank != out->victims[0])
 			continue;
 		if (by == BY_PROGRESS)
-			add(out->line, sizeof(out->line), &k, " kept making progress");
+			fd_appendf(out->line, sizeof(out->line), &k, " kept making progress");
 		else
-			add(out->line, sizeof(out->line), &k, " %s",
-			    out->nvictims > 1 ? "wait for it" : "waits for it");
+			fd_appendf(out->line, sizeof(out->line), &k, " %s",
+				   out->nvictims > 1 ? "wait for it" : "waits for it");
 		if (ev[i].stack == SC_COLLECTIVE && *ev[i].where)
-			add(out->line, sizeof(out->line), &k, " at %s", ev[i].where);
+			fd_appendf(out->line, sizeof(out->line), &k, " at %s", ev[i].where);
 		break;
 	}
 }

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,21 +110,6 @@ static void summary(struct sv *s, int say)
 	ev_emit(s, "exit", RANK_NONE, s->ranks.max_step, s->att.resume, s->exit_code, o);
 }
 
-/* Appends to the message; what does not fit is dropped (the writer cuts at a line end). */
-static void __attribute__((format(printf, 4, 5)))
-add(char *msg, size_t *k, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*k >= cap - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(msg + *k, cap - *k, fmt, ap);
-	va_end(ap);
-	*k = n < 0 ? *k : *k + (size_t)n >= cap ? cap - 1 : *k + (size_t)n;
-}
-
 /*
  * The Kubernetes termination message (--termination-log): why this agent ended, in lines a
  * person reads in `kubectl describe pod` and a controller can match (exit, node, failure,
@@ -141,29 +125,30 @@ static void termination_message(struct sv *s)
 	if (!path)
 		return;
 	fd_node_name(host, sizeof(host), NULL);
-	add(msg, &k, cap, "flightdeck run: exit %d (%s)\n", s->exit_code,
-	    fd_exit_name("run", s->exit_code));
+	fd_appendf(msg, cap, &k, "flightdeck run: exit %d (%s)\n", s->exit_code,
+		   fd_exit_name("run", s->exit_code));
 	if (s->group.size > 1)
-		add(msg, &k, cap, "node: %d of %d (%s)\n", s->group.rank, s->group.size, host);
+		fd_appendf(msg, cap, &k, "node: %d of %d (%s)\n", s->group.rank, s->group.size,
+			   host);
 	else
-		add(msg, &k, cap, "node: %s\n", host);
+		fd_appendf(msg, cap, &k, "node: %s\n", host);
 	if (s->att.fail != FD_FAIL_NONE)
-		add(msg, &k, cap, "failure: %s%s%s\n", fd_fail_name(s->att.fail),
-		    s->att.what[0] ? ": " : "", s->att.what);
+		fd_appendf(msg, cap, &k, "failure: %s%s%s\n", fd_fail_name(s->att.fail),
+			   s->att.what[0] ? ": " : "", s->att.what);
 	if (s->final.verdict == FD_STOP) {
-		add(msg, &k, cap, "stop: %s", fd_stop_why_name(s->final.stop_why));
+		fd_appendf(msg, cap, &k, "stop: %s", fd_stop_why_name(s->final.stop_why));
 		if (s->final.node >= 0)
-			add(msg, &k, cap, ", node %d", s->final.node);
-		add(msg, &k, cap, "%s%s\n", s->final.why[0] ? ": " : "", s->final.why);
+			fd_appendf(msg, cap, &k, ", node %d", s->final.node);
+		fd_appendf(msg, cap, &k, "%s%s\n", s->final.why[0] ? ": " : "", s->final.why);
 	}
 	if (s->att.codes[0])
-		add(msg, &k, cap, "codes: %s\n", s->att.codes);
+		fd_appendf(msg, cap, &k, "codes: %s\n", s->att.codes);
 	if (s->att.culprit[0])
-		add(msg, &k, cap, "culprit: %s\n", s->att.culprit);
+		fd_appendf(msg, cap, &k, "culprit: %s\n", s->att.culprit);
 	if (s->att.resume[0])
-		add(msg, &k, cap, "checkpoint: %s\n", s->att.resume);
-	add(msg, &k, cap, "launches: %d, restarts: %d, stalls: %d\n", s->att.launches,
-	    s->att.restarts, s->att.stalls);
+		fd_appendf(msg, cap, &k, "checkpoint: %s\n", s->att.resume);
+	fd_appendf(msg, cap, &k, "launches: %d, restarts: %d, stalls: %d\n", s->att.launches,
+		   s->att.restarts, s->att.stalls);
 	if (fd_termlog_write(path, msg, err, sizeof(err)))
 		fd_err("%s", err);
 }

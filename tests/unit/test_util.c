@@ -216,7 +216,24 @@ static void termlog(void)
 	free(big);
 }
 
+static void appendf(void)
+{
+	char b[8];
+	size_t k = 0;
+
+	fd_appendf(b, sizeof(b), &k, "%s", "abc");
+	CHECK(k == 3 && !strcmp(b, "abc"));
+	fd_appendf(b, sizeof(b), &k, "%d", 12345); /* cut: 7 characters and the NUL */
+	CHECK(k == 7 && !strcmp(b, "abc1234"));
+	fd_appendf(b, sizeof(b), &k, "more");
+	CHECK(k == 7 && !strcmp(b, "abc1234"));
+	k = 0;
+	fd_appendf(b, 0, &k, "x"); /* no room at all: nothing written */
+	CHECK(k == 0);
+}
+
 const struct unit_test util_tests[] = {
+    {"util: fd_appendf cuts what does not fit", appendf},
     {"util: the termination message", termlog},
     {"util: durations", durations},
     {"util: sizes", sizes},
