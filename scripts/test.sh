@@ -2,7 +2,7 @@
 # test.sh - the test command: install what is needed, check formatting, build with
 # warnings as errors, run every test; then build again under AddressSanitizer and UBSan
 # and run every test again but those labelled plain-only (tests/CMakeLists.txt says which and
-# why); then run each libFuzzer target of tests/fuzz/ for FUZZ_SECS (10) s. Exit status 0 only
+# why); then run each libFuzzer target of tests/fuzz/ for FUZZ_SECS (6) s. Exit status 0 only
 # when all of it passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,6 @@ echo "== tests under AddressSanitizer + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE plain-only
 
-fuzz=${FUZZ_SECS:-10}
+fuzz=${FUZZ_SECS:-6}
 echo "== fuzz ($fuzz s per target)"
 bash tests/fuzz/run.sh "$fuzz"
