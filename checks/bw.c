@@ -264,37 +264,35 @@ static int run_child(char *const argv[], long timeout_ms, char **out, char *why,
 	return 0;
 }
 
-int bw_run_child_sig(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
-		     int *sig)
+/* run_child with the stop watch armed before the fork, so no signal falls between start and wait */
+static int run_watched(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
+		       int *sig, struct run_how *how)
 {
 	struct stop_watch w;
 	int rc;
 
-	/* armed before the fork, so no signal falls between the start and the wait */
 	rc = stop_arm(&w);
 	if (rc) {
 		snprintf(why, len, "cannot create a pipe: %s", strerror(-rc));
 		return rc;
 	}
-	rc = run_child(argv, timeout_ms, out, why, len, sig, NULL);
+	rc = run_child(argv, timeout_ms, out, why, len, sig, how);
 	stop_disarm(&w);
 	return rc;
+}
+
+int bw_run_child_sig(char *const argv[], long timeout_ms, char **out, char *why, size_t len,
+		     int *sig)
+{
+	return run_watched(argv, timeout_ms, out, why, len, sig, NULL);
 }
 
 int bw_run_tool(char *const argv[], long timeout_ms, char **out, size_t *outlen, int *status,
 		char *why, size_t len, int *sig)
 {
 	struct run_how how = {.merged = 1, .keep = 1};
-	struct stop_watch w;
-	int rc;
+	int rc = run_watched(argv, timeout_ms, out, why, len, sig, &how);
 
-	rc = stop_arm(&w);
-	if (rc) {
-		snprintf(why, len, "cannot create a pipe: %s", strerror(-rc));
-		return rc;
-	}
-	rc = run_child(argv, timeout_ms, out, why, len, sig, &how);
-	stop_disarm(&w);
 	if (!rc) {
 		*outlen = how.off;
 		*status = how.status;
