@@ -491,6 +491,23 @@ size_t fd_world_put(uint8_t *out, size_t cap, const struct fd_world_msg *m)
 	wire_str(&w, m->value);
 	wire_str(&w, m->expected);
 	wire_str(&w, m->text);
+	/* version 2: the pairs */
+	wire_u8(&w, (uint8_t)m->role);
+	wire_u32(&w, (uint32_t)m->peer);
+	wire_u32(&w, m->duration_ms);
+	wire_u8(&w, (uint8_t) !!m->skip);
+	wire_str(&w, m->addr);
+	wire_u8(&w, (uint8_t)(m->nrails > 0 && m->nrails <= FD_WORLD_RAILS ? m->nrails : 0));
+	for (int i = 0; i < m->nrails && i < FD_WORLD_RAILS; i++) {
+		const struct fd_world_rail *r = &m->rails[i];
+
+		wire_str(&w, r->dev);
+		wire_u8(&w, (uint8_t)r->ib_port);
+		wire_u16(&w, (uint16_t)r->tcp_port);
+		wire_u64(&w, milli(r->rate));
+		wire_u64(&w, milli(r->gbps));
+		wire_u8(&w, (uint8_t)r->outcome);
+	}
 	return w.err ? 0 : w.n;
 }
 
@@ -524,6 +541,32 @@ int fd_world_get(const uint8_t *p, size_t n, struct fd_world_msg *m)
 	wire_get_str(&w, m->value, sizeof(m->value));
 	wire_get_str(&w, m->expected, sizeof(m->expected));
 	wire_get_str(&w, m->text, sizeof(m->text));
+	m->role = wire_get_u8(&w);
+	m->peer = (int)wire_get_u32(&w);
+	m->duration_ms = wire_get_u32(&w);
+	m->skip = wire_get_u8(&w);
+	wire_get_str(&w, m->addr, sizeof(m->addr));
+	m->nrails = wire_get_u8(&w);
+	if (m->nrails > FD_WORLD_RAILS)
+		return -EBADMSG;
+	for (int i = 0; i < m->nrails; i++) {
+		struct fd_world_rail *rl = &m->rails[i];
+		uint64_t rate, gbps;
+
+		wire_get_str(&w, rl->dev, sizeof(rl->dev));
+		rl->ib_port = wire_get_u8(&w);
+		rl->tcp_port = wire_get_u16(&w);
+		rate = wire_get_u64(&w);
+		gbps = wire_get_u64(&w);
+		rl->outcome = wire_get_u8(&w);
+		if (rate >= WORLD_MILLI_MAX || gbps >= WORLD_MILLI_MAX || rl->outcome >= FRO_MAX)
+			return -EBADMSG;
+		rl->rate = (double)rate / 1000.0;
+		rl->gbps = (double)gbps / 1000.0;
+	}
+	if (m->role >= FWR_MAX || m->peer < -1 || m->skip > 1 ||
+	    strspn(m->addr, "0123456789.") != strlen(m->addr))
+		return -EBADMSG;
 	if (m->kind < FW_START || m->kind >= FW_KIND_MAX || m->rank < 0 || m->size < 0 ||
 	    m->size > 65536 || (m->size && m->rank >= m->size) || m->full > 1 ||
 	    m->outcome >= FWO_MAX || m->ok > 1 || m->nranks < 0 || m->nodes < 0 ||

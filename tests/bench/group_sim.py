@@ -114,7 +114,12 @@ WORLD_FIELDS = [("kind", "u8"), ("set", "u32"), ("rank", "i32"), ("size", "i32")
                 ("ok", "u8"), ("nranks", "i32"), ("nodes", "i32"), ("bytes", "count"),
                 ("busbw", "milli"), ("algbw", "milli"), ("status", "u8"), ("unfit", "u8"),
                 ("code", ("str", 31)), ("subject", ("str", 63)), ("value", ("str", 95)),
-                ("expected", ("str", 95)), ("text", ("str", 511))]
+                ("expected", ("str", 95)), ("text", ("str", 511)), ("role", "u8"),
+                ("peer", "i32"), ("duration_ms", "u32"), ("skip", "u8"), ("addr", ("str", 63)),
+                ("rails", ("rails", 16))]
+# one InfiniBand port of a pair test, as the rails list holds it (a u8 count, then each)
+RAIL_FIELDS = [("dev", ("str", 63)), ("ib_port", "u8"), ("tcp_port", "u16"), ("rate", "milli"),
+               ("gbps", "milli"), ("outcome", "u8")]
 MILLI_MAX = 1e15  # thousandths: 1e12 GB/s, past any link
 
 
@@ -139,7 +144,9 @@ def refuse_ok(v):
 
 
 def world_ok(v):
-    return (1 <= v["kind"] <= 5 and v["rank"] >= 0 and 0 <= v["size"] <= 65536 and
+    return (1 <= v["kind"] <= 9 and v["role"] <= 2 and v["peer"] >= -1 and v["skip"] <= 1 and
+            all(c in "0123456789." for c in v["addr"]) and
+            all(r["outcome"] <= 2 for r in v["rails"]) and v["rank"] >= 0 and 0 <= v["size"] <= 65536 and
             (v["size"] == 0 or v["rank"] < v["size"]) and v["full"] <= 1 and v["outcome"] < 7
             and v["ok"] <= 1 and v["nranks"] >= 0 and v["nodes"] >= 0 and v["status"] <= 3 and
             v["unfit"] <= 1 and all(c in "0123456789abcdef" for c in v["id"]))
@@ -150,10 +157,10 @@ PAYLOADS = {HELLO: ("HELLO", 1, HELLO_FIELDS, None), WELCOME: ("HELLO", 1, HELLO
             STATE: ("STATE", 1, STATE_FIELDS, state_ok), HALT: ("STATE", 1, STATE_FIELDS, state_ok),
             STOP: ("DECISION", 2, DECISION_FIELDS, decision_ok),
             DECISION: ("DECISION", 2, DECISION_FIELDS, decision_ok),
-            WORLD: ("WORLD", 1, WORLD_FIELDS, world_ok),
+            WORLD: ("WORLD", 2, WORLD_FIELDS, world_ok),
             REFUSE: ("REFUSE", 1, REFUSE_FIELDS, refuse_ok)}
 # written as 0 or 1 whatever the value
-BOOLS = {"ended", "full", "ok", "unfit", "no_ckpt_dir", "opts_known", "culprit_likely"}
+BOOLS = {"ended", "full", "ok", "unfit", "no_ckpt_dir", "opts_known", "culprit_likely", "skip"}
 
 
 class ProtocolError(Exception):
@@ -199,16 +206,17 @@ def _put_str(s):
     return struct.pack(">H", len(b)) + b
 
 
-def encode(ftype, v):
-    """The payload of a frame of type ftype from the values v (a dict named as in *_FIELDS)."""
-    if ftype == BEAT:
-        return b""
-    _, version, fields, _ = PAYLOADS[ftype]
-    out = [struct.pack(">B", version)]
+def _default(kind):
+    if isinstance(kind, tuple):
+        return "" if kind[0] == "str" else []
+    return 0
+
+
+def _encode_fields(fields, v, out):
     for name, kind in fields:
         if (name, kind) == ADDED:
             continue
-        x = v.get(name, "" if isinstance(kind, tuple) and kind[0] == "str" else 0)
+        x = v.get(name, _default(kind))
         if name in BOOLS:
             x = 1 if x else 0
         if kind == "u8":
@@ -225,10 +233,24 @@ def encode(ftype, v):
             out.append(struct.pack(">Q", int(x * 1000.0 + 0.5) if 0 < x < MILLI_MAX / 1000 else 0))
         elif kind[0] == "str":
             out.append(_put_str(x))
+        elif kind[0] == "rails":  # a u8 count, at most kind[1], then each rail's fields
+            xs = x[:kind[1]]
+            out.append(struct.pack(">B", len(xs)))
+            for r in xs:
+                _encode_fields(RAIL_FIELDS, r, out)
         else:  # strs: the newest first, at most kind[1]
             xs = x[:kind[1]]
             out.append(struct.pack(">B", len(xs)))
             out.extend(_put_str(s) for s in xs)
+
+
+def encode(ftype, v):
+    """The payload of a frame of type ftype from the values v (a dict named as in *_FIELDS)."""
+    if ftype == BEAT:
+        return b""
+    _, version, fields, _ = PAYLOADS[ftype]
+    out = [struct.pack(">B", version)]
+    _encode_fields(fields, v, out)
     return b"".join(out)
 
 
@@ -255,6 +277,42 @@ class _Reader:
         return b.decode(errors="replace")
 
 
+def _decode_fields(fields, r, p, what):
+    v = {}
+    for i, (fname, kind) in enumerate(fields):
+        if (fname, kind) == ADDED:
+            if r.off == len(p):  # an older writer's: the added fields read as 0 (or "")
+                v.update((f, _default(k)) for f, k in fields[i + 1:] if (f, k) != ADDED)
+                break
+            continue
+        if kind in ("u8", "u16", "u32"):
+            v[fname] = r.num({"u8": ">B", "u16": ">H", "u32": ">I"}[kind])
+        elif kind == "i32":
+            v[fname] = r.num(">i")
+        elif kind == "i64":
+            v[fname] = r.num(">q")
+        elif kind == "count":
+            v[fname] = r.num(">Q")
+            if v[fname] >= 1e18:
+                raise ProtocolError("a malformed %s (%s)" % (what, fname))
+        elif kind == "milli":
+            m = r.num(">Q")
+            if m >= MILLI_MAX:
+                raise ProtocolError("a malformed %s (%s)" % (what, fname))
+            v[fname] = m / 1000.0
+        elif kind[0] == "str":
+            v[fname] = r.string(kind[1])
+        else:
+            k = r.num(">B")
+            if k > kind[1]:
+                raise ProtocolError("a malformed %s (%d %s)" % (what, k, fname))
+            if kind[0] == "rails":
+                v[fname] = [_decode_fields(RAIL_FIELDS, r, p, what) for _ in range(k)]
+            else:
+                v[fname] = [r.string(kind[2]) for _ in range(k)]
+    return v
+
+
 def decode(ftype, p):
     """The values of a payload of type ftype, as the C reader gives them. Raises UnknownVersion
     for a version this reader does not read, ProtocolError for a malformed payload; bytes after
@@ -267,36 +325,7 @@ def decode(ftype, p):
     if got != version:
         raise UnknownVersion("a %s of payload version %d, this reader reads version %d"
                              % (TYPE_NAMES[ftype], got, version))
-    v = {}
-    for i, (fname, kind) in enumerate(fields):
-        if (fname, kind) == ADDED:
-            if r.off == len(p):  # an older writer's: the added fields read as 0 (or "")
-                v.update((f, "" if isinstance(k, tuple) and k[0] == "str" else 0)
-                         for f, k in fields[i + 1:] if (f, k) != ADDED)
-                break
-            continue
-        if kind in ("u8", "u16", "u32"):
-            v[fname] = r.num({"u8": ">B", "u16": ">H", "u32": ">I"}[kind])
-        elif kind == "i32":
-            v[fname] = r.num(">i")
-        elif kind == "i64":
-            v[fname] = r.num(">q")
-        elif kind == "count":
-            v[fname] = r.num(">Q")
-            if v[fname] >= 1e18:
-                raise ProtocolError("a malformed %s (%s)" % (TYPE_NAMES[ftype], fname))
-        elif kind == "milli":
-            m = r.num(">Q")
-            if m >= MILLI_MAX:
-                raise ProtocolError("a malformed %s (%s)" % (TYPE_NAMES[ftype], fname))
-            v[fname] = m / 1000.0
-        elif kind[0] == "str":
-            v[fname] = r.string(kind[1])
-        else:
-            k = r.num(">B")
-            if k > kind[1]:
-                raise ProtocolError("a malformed %s (%d %s)" % (TYPE_NAMES[ftype], k, fname))
-            v[fname] = [r.string(kind[2]) for _ in range(k)]
+    v = _decode_fields(fields, r, p, TYPE_NAMES[ftype])
     if ok and not ok(v):
         raise ProtocolError("a malformed %s (a value out of bounds)" % TYPE_NAMES[ftype])
     return v

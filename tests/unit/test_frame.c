@@ -274,6 +274,40 @@ static void payload_versions(void)
 	buf[0] = FD_WORLD_VERSION + 1;
 	CHECK_EQ_INT(fd_world_get(buf, n, &m2), -EPROTONOSUPPORT);
 
+	/* the pairs' fields: rails and the server's address round-trip; out of bounds refused */
+	m = (struct fd_world_msg){.kind = FW_PAIR, .role = FWR_CLIENT, .peer = 3, .nrails = 2};
+	strcpy(m.addr, "192.168.0.17");
+	strcpy(m.rails[1].dev, "mlx5_7");
+	m.rails[1].ib_port = 2;
+	m.rails[1].tcp_port = 65535;
+	m.rails[1].rate = 400;
+	n = fd_world_put(buf, sizeof(buf), &m);
+	CHECK_EQ_INT(fd_world_get(buf, n, &m2), 0);
+	CHECK_EQ_INT(m2.nrails, 2);
+	CHECK_STREQ(m2.addr, "192.168.0.17");
+	CHECK_STREQ(m2.rails[1].dev, "mlx5_7");
+	CHECK_EQ_INT(m2.rails[1].tcp_port, 65535);
+	CHECK_EQ_INT(m2.peer, 3);
+	CHECK(m2.rails[1].rate == 400.0);
+	for (size_t k = 0; k < n; k++) /* every cut is refused, never read past */
+		CHECK_EQ_INT(fd_world_get(buf, k, &m2), -EBADMSG);
+	strcpy(m.addr, "evil;host");
+	n = fd_world_put(buf, sizeof(buf), &m);
+	CHECK_EQ_INT(fd_world_get(buf, n, &m2), -EBADMSG);
+	strcpy(m.addr, "10.0.0.1");
+	m.rails[0].outcome = FRO_MAX;
+	n = fd_world_put(buf, sizeof(buf), &m);
+	CHECK_EQ_INT(fd_world_get(buf, n, &m2), -EBADMSG);
+	m.rails[0].outcome = 0;
+	m.role = FWR_MAX;
+	n = fd_world_put(buf, sizeof(buf), &m);
+	CHECK_EQ_INT(fd_world_get(buf, n, &m2), -EBADMSG);
+	m.role = FWR_SERVER;
+	n = fd_world_put(buf, sizeof(buf), &m);
+	/* the count: before rail 0 (an empty dev, 22 bytes) and rail 1 ("mlx5_7", 28 bytes) */
+	buf[n - 22 - 28 - 1] = FD_WORLD_RAILS + 1;
+	CHECK_EQ_INT(fd_world_get(buf, n, &m2), -EBADMSG);
+
 	CHECK_EQ_INT(fd_payload_version(FR_BEAT), 0);
 	CHECK_EQ_INT(fd_payload_version(FR_WELCOME), FD_HELLO_VERSION);
 	CHECK_EQ_INT(fd_payload_version(FR_HALT), FD_STATE_VERSION);
@@ -396,6 +430,24 @@ static cJSON *world_json(const struct fd_world_msg *m)
 	cJSON_AddStringToObject(o, "value", m->value);
 	cJSON_AddStringToObject(o, "expected", m->expected);
 	cJSON_AddStringToObject(o, "text", m->text);
+	cJSON_AddNumberToObject(o, "role", m->role);
+	cJSON_AddNumberToObject(o, "peer", m->peer);
+	cJSON_AddNumberToObject(o, "duration_ms", m->duration_ms);
+	cJSON_AddNumberToObject(o, "skip", m->skip);
+	cJSON_AddStringToObject(o, "addr", m->addr);
+	cJSON *rails = cJSON_AddArrayToObject(o, "rails");
+	for (int i = 0; i < m->nrails; i++) {
+		const struct fd_world_rail *r = &m->rails[i];
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "dev", r->dev);
+		cJSON_AddNumberToObject(x, "ib_port", r->ib_port);
+		cJSON_AddNumberToObject(x, "tcp_port", r->tcp_port);
+		cJSON_AddNumberToObject(x, "rate", r->rate);
+		cJSON_AddNumberToObject(x, "gbps", r->gbps);
+		cJSON_AddNumberToObject(x, "outcome", r->outcome);
+		cJSON_AddItemToArray(rails, x);
+	}
 	return o;
 }
 
@@ -431,7 +483,7 @@ static cJSON *decoded_json(int type, const uint8_t *p, size_t n)
 static int golden_set(struct golden *g)
 {
 	static struct fd_node_state st, halt;
-	static struct fd_world_msg w;
+	static struct fd_world_msg w, pr;
 	struct fd_hello hello = {.nnodes = 4, .pid = 4242}, welcome = {.nnodes = 4};
 	struct fd_decision stop = {
 	    .verdict = FD_STOP, .failure = FD_FAIL_STALL, .node = 2, .gen = 1};
@@ -493,6 +545,22 @@ static int golden_set(struct golden *g)
 	strcpy(w.value, "365.2 GB/s");
 	strcpy(w.expected, ">= 400 GB/s");
 	strcpy(w.text, "gpubench ran");
+	w.peer = -1;
+	pr = (struct fd_world_msg){.kind = FW_PAIR_RESULT,
+				   .set = 3,
+				   .role = FWR_CLIENT,
+				   .peer = 4,
+				   .duration_ms = 2000,
+				   .timeout_ms = 50000,
+				   .nrails = 2};
+	strcpy(pr.addr, "10.1.2.5");
+	strcpy(pr.text, "mlx5_1/1: Couldn't connect to 10.1.2.5:40123");
+	pr.rails[0] = (struct fd_world_rail){
+	    .ib_port = 1, .tcp_port = 40122, .rate = 400, .gbps = 392.71, .outcome = FRO_MEASURED};
+	strcpy(pr.rails[0].dev, "mlx5_0");
+	pr.rails[1] = (struct fd_world_rail){
+	    .ib_port = 1, .tcp_port = 40123, .rate = 400, .outcome = FRO_FAILED};
+	strcpy(pr.rails[1].dev, "mlx5_1");
 
 	g[n] = (struct golden){.name = "hello", .type = FR_HELLO, .node = 3, .gen = 0, .round = 0};
 	g[n].len = fd_hello_put(g[n].payload, sizeof(g[n].payload), &hello);
@@ -517,6 +585,10 @@ static int golden_set(struct golden *g)
 	n++;
 	g[n] = (struct golden){.name = "world", .type = FR_WORLD, .node = 2, .gen = 1, .round = 2};
 	g[n].len = fd_world_put(g[n].payload, sizeof(g[n].payload), &w);
+	n++;
+	g[n] = (struct golden){
+	    .name = "world-pair", .type = FR_WORLD, .node = 5, .gen = 0, .round = 1};
+	g[n].len = fd_world_put(g[n].payload, sizeof(g[n].payload), &pr);
 	n++;
 	g[n] =
 	    (struct golden){.name = "refuse", .type = FR_REFUSE, .node = 0, .gen = 0, .round = 0};
@@ -618,15 +690,16 @@ static void golden_compare(const struct golden *g, const uint8_t *frame, size_t 
 
 static void golden_frames(void)
 {
-	static struct golden g[FR_TYPE_MAX];
-	static uint8_t frame[FD_FRAME_HDR + 2048], stream[FR_TYPE_MAX * sizeof(frame)];
+	static struct golden g[FR_TYPE_MAX + 1];
+	static uint8_t frame[FD_FRAME_HDR + 2048], stream[(FR_TYPE_MAX + 1) * sizeof(frame)];
 	const char *gdir = write_dir("FD_WRITE_GOLDEN", FD_TEST_FIXTURES "/frames");
 	const char *cdir = write_dir("FD_WRITE_CORPUS", FD_TEST_FIXTURES "/../fuzz/corpus/frame");
 	size_t slen = 0;
 	int n = golden_set(g);
 	char name[64];
 
-	CHECK_EQ_INT(n, FR_TYPE_MAX - 1); /* a new type needs its golden frame */
+	/* a new type needs its golden frame; WORLD has two (the allreduce's, the pairs') */
+	CHECK_EQ_INT(n, FR_TYPE_MAX);
 	for (int i = 0; i < n; i++) {
 		long k = fd_frame_build(frame, sizeof(frame), g[i].type, g[i].node, g[i].gen,
 					g[i].round, g[i].payload, g[i].len, &golden_tok);
