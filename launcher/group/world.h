@@ -32,15 +32,15 @@
 #define FD_WORLD_RAILS	 16  /* the InfiniBand ports one pair test runs over, at most */
 
 enum fd_world_kind {
-	FW_START = 1, /* coordinator -> node: run gpubench as rank of size (id "" : make one) */
-	FW_ID,	      /* rank 0's node -> coordinator: the id its gpubench printed */
-	FW_RESULT,    /* node -> coordinator: what its gpubench measured, or why nothing */
-	FW_ABORT,     /* coordinator -> node: the set is decided; kill your gpubench */
-	FW_DONE,      /* coordinator -> node: the phase is over; the job's finding, yours */
-	FW_PAIR,       /* coordinator -> node: serve (role 1) or connect to addr (role 2) */
-	FW_READY,      /* server -> coordinator: its rails' servers listen on these TCP ports */
+	FW_START = 1,	/* coordinator -> node: run gpubench as rank of size (id "" : make one) */
+	FW_ID,		/* rank 0's node -> coordinator: the id its gpubench printed */
+	FW_RESULT,	/* node -> coordinator: what its gpubench measured, or why nothing */
+	FW_ABORT,	/* coordinator -> node: the set is decided; kill your gpubench */
+	FW_DONE,	/* coordinator -> node: the phase is over; the job's finding, yours */
+	FW_PAIR,	/* coordinator -> node: serve (role 1) or connect to addr (role 2) */
+	FW_READY,	/* server -> coordinator: its rails' servers listen on these TCP ports */
 	FW_PAIR_RESULT, /* node -> coordinator: what its side of the pair test gave */
-	FW_PAIRS_DONE, /* coordinator -> node: the pairs phase is over; its finding, yours */
+	FW_PAIRS_DONE,	/* coordinator -> node: the pairs phase is over; its finding, yours */
 	FW_KIND_MAX,
 };
 
@@ -56,7 +56,12 @@ enum fd_world_outcome {
 	FWO_MAX,
 };
 
-enum fd_world_role { FWR_NONE = 0, FWR_SERVER, FWR_CLIENT, FWR_MAX };
+enum fd_world_role {
+	FWR_NONE = 0,
+	FWR_SERVER,
+	FWR_CLIENT,
+	FWR_MAX
+};
 
 /* What one rail of a pair test gave (PAIR_RESULT), or was not tested for. */
 enum fd_rail_outcome {
@@ -68,12 +73,12 @@ enum fd_rail_outcome {
 
 /* One InfiniBand port of a pair test: the node's own (READY, PAIR_RESULT) or its peer's. */
 struct fd_world_rail {
-	char dev[64];	   /* the HCA, mlx5_0 */
-	int ib_port;	   /* its port number, 1.. */
-	int tcp_port;	   /* READY and the client's PAIR: the server's perftest port */
-	double rate;	   /* the port's active rate, Gb/s */
-	double gbps;	   /* PAIR_RESULT of a client: the average it measured, Gb/s */
-	int outcome;	   /* PAIR_RESULT: enum fd_rail_outcome */
+	char dev[64]; /* the HCA, mlx5_0 */
+	int ib_port;  /* its port number, 1.. */
+	int tcp_port; /* READY and the client's PAIR: the server's perftest port */
+	double rate;  /* the port's active rate, Gb/s */
+	double gbps;  /* PAIR_RESULT of a client: the average it measured, Gb/s */
+	int outcome;  /* PAIR_RESULT: enum fd_rail_outcome */
 };
 
 struct fd_world_msg {
@@ -99,11 +104,11 @@ struct fd_world_msg {
 	char expected[96];
 	char text[FD_WORLD_TEXT]; /* RESULT: gpubench's reason; DONE: the finding's message */
 	/* the pairs (version 2): PAIR, READY, PAIR_RESULT; PAIRS_DONE takes DONE's fields */
-	int role;		  /* enum fd_world_role: PAIR and PAIR_RESULT */
-	int peer;		  /* the other node of the pair; -1 */
-	uint32_t duration_ms;	  /* PAIR: ib_write_bw -D, the same for both sides */
-	int skip;		  /* PAIR_RESULT: this side cannot test (no tool, no port): text */
-	char addr[64];		  /* the client's PAIR: the server's IPv4 address */
+	int role;	      /* enum fd_world_role: PAIR and PAIR_RESULT */
+	int peer;	      /* the other node of the pair; -1 */
+	uint32_t duration_ms; /* PAIR: ib_write_bw -D, the same for both sides */
+	int skip;	      /* PAIR_RESULT: this side cannot test (no tool, no port): text */
+	char addr[64];	      /* the client's PAIR: the server's IPv4 address */
 	int nrails;
 	struct fd_world_rail rails[FD_WORLD_RAILS];
 };

@@ -16,7 +16,7 @@ extern const struct unit_test util_tests[], config_tests[], host_tests[], ib_tes
     kmsg_tests[], report_tests[], bw_tests[], run_tests[], memfit_tests[], opts_tests[],
     loop_tests[], group_tests[], supervisor_tests[], proctree_tests[], nvml_tests[], hbsock_tests[],
     duration_tests[], sha256_tests[], hostlist_tests[], frame_tests[], ident_tests[], world_tests[],
-    round_tests[];
+    round_tests[], pairs_tests[];
 
 const struct fd_finding *find_code(const struct fd_report *rep, const char *code)
 {
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	    kmsg_tests,	 report_tests, bw_tests,       run_tests,	 memfit_tests,
 	    opts_tests,	 loop_tests,   group_tests,    supervisor_tests, proctree_tests,
 	    nvml_tests,	 hbsock_tests, duration_tests, sha256_tests,	 hostlist_tests,
-	    frame_tests, ident_tests,  world_tests,    round_tests};
+	    frame_tests, ident_tests,  world_tests,    round_tests,	 pairs_tests};
 	int passed = 0, failed = 0, n = 0;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
