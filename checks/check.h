@@ -116,6 +116,8 @@ struct fd_job_finding {
 struct fd_job_facts {
 	int have_world; /* the allreduce across nodes ran and gave world */
 	struct fd_job_finding world;
+	int have_pairs; /* the RDMA test between node pairs ran and gave pairs (ib.pairs) */
+	struct fd_job_finding pairs;
 };
 
 struct fd_probe_ctx {
@@ -164,8 +166,8 @@ struct fd_check_sel {
  */
 int fd_checks_run(struct fd_probe_ctx *ctx, const struct fd_check_sel *sel, int job,
 		  struct fd_report *rep);
-/* Whether the selection takes a check judged on the job's facts. */
-int fd_checks_want_job(const struct fd_check_sel *sel);
+/* Whether the selection takes the check judged on the job's facts named id ("bw.world"). */
+int fd_checks_want_job(const struct fd_check_sel *sel, const char *id);
 
 size_t fd_check_count(void);
 const struct fd_check *fd_check_at(size_t i);

@@ -63,6 +63,26 @@ static const struct fd_code codes[] = {
      "Read the finding's line; run `ibv_devinfo` and `ib_write_bw -d DEV` by hand; check "
      "that rdma-core matches the kernel driver (MLNX_OFED or inbox), restart openibd or "
      "reboot; drain the node until the test runs."},
+    {"IB_PAIR_LOW", FAIL, "RDMA write between two nodes is far below their ports' rate.",
+     "Each node can pass its own loopback test and still be slow across the fabric: a bad "
+     "cable or transceiver between the HCA and its leaf switch, a switch port or uplink "
+     "degraded, a subnet routing that sends the pair through a congested path. The "
+     "allreduce then runs at the slowest pair's speed. A node slow with every peer it met "
+     "(one of them proven fast with others) is named alone; a pair whose ends are both fast "
+     "with other nodes is named as the link between them.",
+     "For a node: check its cables and its switch port (`mlxlink -d DEV`, `ibdiagnet`, the "
+     "port's error counters on both sides), reseat or replace, drain it meanwhile. For a "
+     "link: trace the path between the two (`ibtracert`), check the switch ports on it; "
+     "keep the two nodes out of one job until it is fixed."},
+    {"IB_PAIR_FAILED", FAIL, "The RDMA write test between two nodes could not run.",
+     "ib_write_bw on one node could not reach or use its peer: the client was refused or "
+     "its connection never came up (a firewall on the TCP port of perftest's exchange, a "
+     "partition key or GID mismatch, a port that cannot reach the other's subnet), or one "
+     "side hung. NCCL between those nodes would fail or hang the same way.",
+     "Read the finding's line; run `ib_write_bw -d DEV` on one node and `ib_write_bw -d DEV "
+     "HOST` on the other by hand; check that the nodes' TCP ports above 1024 are open to each "
+     "other, that both HCAs are in the same partition (`smpquery`, the pkeys in sysfs) and "
+     "that `ibstat` shows both ports ACTIVE on the same fabric."},
     {"IB_VERBS_MISMATCH", WARN, "libibverbs reports a port state different from sysfs.",
      "The verbs layer is what NCCL uses; a disagreement means a driver or firmware problem.",
      "Compare `ibv_devinfo -v` with `ibstat`; restart openibd or reload the driver."},

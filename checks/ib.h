@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "spawn.h"
 
 #define IB_MAX_DEVS	32
 #define IB_MAX_PORTS	64
@@ -123,5 +124,58 @@ struct ib_bw_facts {
 };
 int ib_bw_probe(struct fd_probe_ctx *ctx, void *facts);
 void ib_bw_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+/* ib.pairs: node 0's finding of the test between node pairs, as every node reports it. */
+struct ib_pairs_facts {
+	int given;
+	struct fd_job_finding f;
+};
+int ib_pairs_probe(struct fd_probe_ctx *ctx, void *facts);
+void ib_pairs_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep);
+
+/*
+ * One node's side of the RDMA write test between two nodes (check --job's ib.pairs, driven by
+ * launcher/job/pairs_runner.c). Blocking: the job layer runs them in a worker process.
+ */
+#define IB_PAIR_RAILS 16
+
+struct ib_rail {
+	char dev[32];
+	int port;
+	double rate; /* the port's active rate, Gb/s */
+};
+
+/*
+ * The rails of this node: the ACTIVE ports with link up that NCCL_IB_HCA selects, in sysfs
+ * order, and the tool (--ib-write-bw). Returns how many (at most max), or 0 with why (no
+ * RDMA port, none active, no perftest), or -ENOMEM.
+ */
+int ib_pair_rails(const struct fd_config *cfg, struct ib_rail *out, int max, char *tool,
+		  size_t tlen, char *why, size_t wlen);
+
+/* The servers of one node, one per rail, each on a TCP port free on every address. */
+struct ib_pair_servers {
+	int n;
+	int tcp[IB_PAIR_RAILS];
+	struct fd_spawn sp[IB_PAIR_RAILS];
+	int reaped[IB_PAIR_RAILS];
+	int started[IB_PAIR_RAILS];
+};
+
+/* Starts a server per rail (ib_write_bw -D dur_s ...). 0, or -1 with why (none started). */
+int ib_pair_serve(const char *tool, const struct ib_rail *rails, int n, int dur_s,
+		  struct ib_pair_servers *sv, char *why, size_t wlen);
+/*
+ * Waits until every server has ended or the deadline (CLOCK_MONOTONIC ns); those left are
+ * killed. outcome[i]: 0 ended by itself, 2 killed; why: the first error a server printed.
+ */
+void ib_pair_serve_end(struct ib_pair_servers *sv, int64_t deadline, int *outcome, char *why,
+		       size_t wlen);
+/*
+ * The client of one rail: connects to addr:tcp (retrying while refused, until the deadline)
+ * and runs the test. 0 measured (*gbps), 1 failed (why), 2 killed at the deadline.
+ */
+int ib_pair_connect(const char *tool, const struct ib_rail *rail, const char *addr, int tcp,
+		    int dur_s, int64_t deadline, double *gbps, char *why, size_t wlen);
 
 #endif

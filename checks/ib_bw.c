@@ -441,3 +441,206 @@ void ib_bw_judge(const void *facts, const struct fd_config *cfg, struct fd_repor
 		}
 	}
 }
+
+/* ---- one node's side of the test between two nodes (ib.pairs) ------------------------------ */
+
+int ib_pair_rails(const struct fd_config *cfg, struct ib_rail *out, int max, char *tool,
+		  size_t tlen, char *why, size_t wlen)
+{
+	struct fd_probe_ctx ctx = {.cfg = cfg};
+	struct ib_facts *pf = calloc(1, sizeof(*pf));
+	int n = 0, rc;
+
+	*why = '\0';
+	if (!pf)
+		return -ENOMEM;
+	rc = ib_probe_ports(&ctx, pf);
+	if (rc) {
+		snprintf(why, wlen, "the RDMA ports cannot be read: %s",
+			 ctx.err[0] ? ctx.err : strerror(-rc));
+		goto out;
+	}
+	if (!pf->n) {
+		snprintf(why, wlen, "no RDMA ports on this node");
+		goto out;
+	}
+	for (size_t i = 0; i < pf->n && n < max; i++) {
+		const struct ib_port *p = &pf->ports[i];
+
+		if (!ib_port_selected(pf, p) || p->state != IB_STATE_ACTIVE ||
+		    p->phys != IB_PHYS_LINKUP)
+			continue;
+		fd_strlcpy(out[n].dev, pf->devs[p->dev].name, sizeof(out[n].dev));
+		out[n].port = p->port;
+		out[n].rate = p->rate;
+		n++;
+	}
+	if (!n) {
+		snprintf(why, wlen, "no RDMA port is ACTIVE with its link up (ib.port)%s",
+			 getenv("NCCL_IB_HCA") ? " among those NCCL_IB_HCA selects" : "");
+		goto out;
+	}
+	if (find_tool(cfg->ib_write_bw, tool, tlen, why, wlen))
+		n = 0;
+out:
+	free(pf);
+	return n;
+}
+
+/* A TCP port free on every address now: a pair's server is reached from another node. */
+static int free_tcp_port_any(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	socklen_t n = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (s < 0)
+		return -1;
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&a, &n) == 0)
+		port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+int ib_pair_serve(const char *tool, const struct ib_rail *rails, int n, int dur_s,
+		  struct ib_pair_servers *sv, char *why, size_t wlen)
+{
+	memset(sv, 0, sizeof(*sv));
+	for (int i = 0; i < n && i < IB_PAIR_RAILS; i++) {
+		char ibport[16], tcp[16], dur[16], err[256];
+		char *argv[] = {(char *)tool, "-d",	 (char *)rails[i].dev,
+				"-i",	      ibport,	 "-p",
+				tcp,	      "-D",	 dur,
+				"-s",	      MSG_BYTES, "--report_gbits",
+				"-F",	      NULL};
+		int eno;
+
+		sv->tcp[i] = free_tcp_port_any();
+		if (sv->tcp[i] < 0) {
+			snprintf(why, wlen, "no free TCP port for ib_write_bw: %s",
+				 strerror(errno));
+			break;
+		}
+		snprintf(ibport, sizeof(ibport), "%d", rails[i].port);
+		snprintf(tcp, sizeof(tcp), "%d", sv->tcp[i]);
+		snprintf(dur, sizeof(dur), "%d", dur_s);
+		sv->sp[i] = (struct fd_spawn){.argv = argv,
+					      .capture = 1,
+					      .capture_merged = 1,
+					      .same_group = 1,
+					      .exec_path = 1};
+		if (fd_spawn_start(&sv->sp[i], &eno, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			break;
+		}
+		sv->started[i] = 1;
+		sv->n = i + 1;
+	}
+	if (sv->n == n)
+		return 0;
+	ib_pair_serve_end(sv, 0, (int[IB_PAIR_RAILS]){0}, why + strlen(why), 0);
+	return -1;
+}
+
+void ib_pair_serve_end(struct ib_pair_servers *sv, int64_t deadline, int *outcome, char *why,
+		       size_t wlen)
+{
+	for (int i = 0; i < sv->n; i++) {
+		struct server one = {.sp = sv->sp[i], .reaped = sv->reaped[i]};
+		struct pt_result r = {0};
+		int alive;
+
+		if (!sv->started[i])
+			continue;
+		/* the output, until the server ends by itself or the deadline comes */
+		while ((alive = server_alive(&one)) && fd_mono_ns() < deadline)
+			nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+		outcome[i] = alive ? 2 : 0;
+		server_end(&one, alive ? 0 : 500, &r); /* ended: its output is all in the pipe */
+		sv->reaped[i] = 1;
+		if (wlen && !*why &&
+		    (r.kind == PT_PORT_BUSY || r.kind == PT_ERROR || r.kind == PT_NO_DEVICE ||
+		     r.kind == PT_DEVICE_NOT_FOUND || r.kind == PT_USAGE))
+			snprintf(why, wlen, "rail %d's server: '%s'", i, r.line);
+	}
+}
+
+int ib_pair_connect(const char *tool, const struct ib_rail *rail, const char *addr, int tcp,
+		    int dur_s, int64_t deadline, double *gbps, char *why, size_t wlen)
+{
+	char ibport[16], tcps[16], dur[16];
+	char *argv[] = {
+	    (char *)tool, "-d",	     (char *)rail->dev, "-i", ibport,	    "-p", tcps, "-D", dur,
+	    "-s",	  MSG_BYTES, "--report_gbits",	"-F", (char *)addr, NULL};
+	struct pt_result c = {0};
+	int status = 0;
+
+	snprintf(ibport, sizeof(ibport), "%d", rail->port);
+	snprintf(tcps, sizeof(tcps), "%d", tcp);
+	snprintf(dur, sizeof(dur), "%d", dur_s);
+	for (;;) {
+		char *out = NULL;
+		size_t outlen = 0;
+		int sig = 0;
+		long left = (long)((deadline - fd_mono_ns()) / 1000000);
+		int rc = left > 0 ? bw_run_tool(argv, left, &out, &outlen, &status, why, wlen, &sig)
+				  : -ETIMEDOUT;
+
+		if (rc == -ETIMEDOUT) {
+			snprintf(
+			    why, wlen,
+			    "ib_write_bw to %s:%d did not finish by the deadline: killed (a hung "
+			    "HCA, port or path?)",
+			    addr, tcp);
+			return 2;
+		}
+		if (rc)
+			return 1; /* could not run it, or told to stop: why says */
+		pt_parse(out, outlen, &c);
+		free(out);
+		if (c.kind == PT_REPORT) {
+			*gbps = c.gbps;
+			return 0;
+		}
+		if (c.kind != PT_REFUSED || fd_mono_ns() > deadline - 100 * 1000000LL)
+			break;
+		nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+	}
+	if (c.kind == PT_REFUSED)
+		snprintf(why, wlen, "the server at %s:%d never accepted the connection ('%s')",
+			 addr, tcp, c.line);
+	else
+		explain(&c, &(struct pt_result){.kind = PT_NO_REPORT}, rail->dev, status, why,
+			wlen);
+	return 1;
+}
+
+/* ---- ib.pairs: what node 0 found between the pairs (launcher/job/pairs_driver.c) ------------ */
+
+int ib_pairs_probe(struct fd_probe_ctx *ctx, void *facts)
+{
+	struct ib_pairs_facts *f = facts;
+
+	if (ctx->job && ctx->job->have_pairs) {
+		f->given = 1;
+		f->f = ctx->job->pairs;
+	}
+	return 0;
+}
+
+void ib_pairs_judge(const void *facts, const struct fd_config *cfg, struct fd_report *rep)
+{
+	const struct ib_pairs_facts *f = facts;
+	const struct fd_job_finding *g = &f->f;
+
+	(void)cfg;
+	if (!f->given)
+		return; /* no job, or the phase did not run (a node was unfit before it) */
+	/* only the codes this judge gives are taken from node 0's finding */
+	fd_report_addv(rep, "ib.pairs", (enum fd_status)g->status,
+		       !strcmp(g->code, "IB_PAIR_LOW")	    ? "IB_PAIR_LOW"
+		       : !strcmp(g->code, "IB_PAIR_FAILED") ? "IB_PAIR_FAILED"
+							    : NULL,
+		       g->subject, g->value, g->expected, "%s", g->text);
+}

@@ -57,6 +57,9 @@ static const struct fd_check checks[] = {
 	  ib_judge_verbs, NULL, "libibverbs opens each device and agrees with sysfs"),
     CHECK("ib.bw", FD_AREA_IB, FD_LEVEL_STANDARD, struct ib_bw_facts, ib_bw_probe, ib_bw_judge,
 	  NULL, "RDMA write bandwidth in loopback per port (perftest's ib_write_bw)"),
+    JOB_CHECK("ib.pairs", FD_AREA_IB, FD_LEVEL_STANDARD, struct ib_pairs_facts, ib_pairs_probe,
+	      ib_pairs_judge,
+	      "check --job: RDMA write between node pairs, a slow node or link named"),
     CHECK("ib.counters", FD_AREA_IB, FD_LEVEL_QUICK, struct ib_facts, ib_probe_counters,
 	  ib_judge_counters, NULL, "port error counters do not grow across --counter-window"),
 
@@ -219,10 +222,10 @@ int fd_checks_run(struct fd_probe_ctx *ctx, const struct fd_check_sel *sel, int 
 	return 0;
 }
 
-int fd_checks_want_job(const struct fd_check_sel *sel)
+int fd_checks_want_job(const struct fd_check_sel *sel, const char *id)
 {
 	for (size_t i = 0; i < FD_ARRAY_SIZE(checks); i++)
-		if (checks[i].job && selected(&checks[i], sel))
+		if (checks[i].job && selected(&checks[i], sel) && !strcmp(checks[i].id, id))
 			return 1;
 	return 0;
 }

@@ -280,7 +280,8 @@ static int judge(const struct check_cli *cli, const struct fd_group_conf *gconf,
 		return probe_failed(ctx, rc);
 	if (cli->job) {
 		struct fd_job_world jw = {.cfg = ctx->cfg,
-					  .want = fd_checks_want_job(&cli->sel),
+					  .want = fd_checks_want_job(&cli->sel, "bw.world"),
+					  .want_pairs = fd_checks_want_job(&cli->sel, "ib.pairs"),
 					  .full = cli->sel.level == FD_LEVEL_FULL};
 
 		*job_ret = fd_job_check(gconf, rep, &jw, job);

@@ -884,12 +884,57 @@ static void coord_close(struct fd_group *g)
 	free(co);
 }
 
+/*
+ * A member's address as this node sees it (getpeername), or this node's own as the client's
+ * connection reached it (getsockname): the network the group runs over, which perftest's
+ * exchange then uses too. An IPv4-mapped IPv6 address is given as IPv4.
+ */
+static int coord_reach(struct fd_group *g, int server, int client, char *out, size_t len)
+{
+	struct coord *co = g->tcp;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct conn *c;
+	int r;
+
+	if (server < 0 || client < 0 || server >= co->t.conf.nnodes ||
+	    client >= co->t.conf.nnodes || server == client)
+		return -EINVAL;
+	c = co->by_node[server ? server : client];
+	if (!server && !client)
+		return -EINVAL;
+	if (!c)
+		return -ENOTCONN;
+	r = server ? getpeername(c->fd, (struct sockaddr *)&ss, &sl)
+		   : getsockname(c->fd, (struct sockaddr *)&ss, &sl);
+	if (r)
+		return -errno;
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+			struct in_addr a4;
+
+			memcpy(&a4, a6->sin6_addr.s6_addr + 12, sizeof(a4));
+			return inet_ntop(AF_INET, &a4, out, (socklen_t)len) ? 0 : -ENOSPC;
+		}
+		inet_ntop(AF_INET6, &a6->sin6_addr, out, (socklen_t)len);
+		return -EAFNOSUPPORT;
+	}
+	if (ss.ss_family != AF_INET)
+		return -EAFNOSUPPORT;
+	return inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len)
+		   ? 0
+		   : -ENOSPC;
+}
+
 static const struct fd_group_ops coord_ops = {
     .name = "tcp coordinator",
     .submit = coord_submit,
     .halt = coord_halt,
     .world = coord_world,
     .host = coord_host,
+    .reach = coord_reach,
     .close = coord_close,
 };
 

@@ -392,6 +392,14 @@ int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m)
 	return g->ops->world(g, to, m);
 }
 
+int grp_reach(struct fd_group *g, int server, int client, char *out, size_t len)
+{
+	*out = '\0';
+	if (!g->ops || !g->ops->reach)
+		return -ENOTSUP;
+	return g->ops->reach(g, server, client, out, len);
+}
+
 const char *grp_host(struct fd_group *g, int node)
 {
 	return g->ops && g->ops->host ? g->ops->host(g, node) : "?";

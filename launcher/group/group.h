@@ -261,6 +261,8 @@ struct fd_group_ops {
 	int (*world)(struct fd_group *g, int to, const struct fd_world_msg *m);
 	/* The host of a node, valid until the group closes. NULL: "?". */
 	const char *(*host)(struct fd_group *g, int node);
+	/* Node 0: the address by which node client reaches node server (grp_reach). NULL: none. */
+	int (*reach)(struct fd_group *g, int server, int client, char *out, size_t len);
 	void (*close)(struct fd_group *g);
 };
 
@@ -327,6 +329,13 @@ void grp_halt(struct fd_group *g, int failure, int stop_signal, const char *what
 int grp_world_send(struct fd_group *g, int to, const struct fd_world_msg *m);
 /* The host of a node: what it said when it joined, else the job's node list, else "?". */
 const char *grp_host(struct fd_group *g, int node);
+/*
+ * Node 0: the numeric IPv4 address by which node `client` can reach node `server`, as the
+ * group's own connections say (a member's address as node 0 sees it; node 0's own as the
+ * client reached it). 0; -EAFNOSUPPORT (an IPv6 address: out holds it), -ENOTCONN (not
+ * joined), -ENOTSUP (a size-1 group or a member).
+ */
+int grp_reach(struct fd_group *g, int server, int client, char *out, size_t len);
 /* Leaves the group and the loop; safe on a group that never opened. */
 void grp_close(struct fd_group *g);
 

@@ -1,9 +1,11 @@
 /*
  * check_job.c - `flightdeck check --job`: the job's verdict through the node group, and the
- * allreduce across nodes between its two rounds (see job.h).
+ * job-wide tests between its two rounds: the RDMA test between node pairs, then the allreduce
+ * across nodes (see job.h).
  */
 #include "job.h"
 #include "allreduce.h"
+#include "pairs_run.h"
 #include "loop.h"
 #include "util.h"
 
@@ -13,13 +15,15 @@
 
 /*
  * The session: round 1, every node's verdict; when the group says every node is fit, node 0
- * runs the allreduce phase (or says there is none: DONE of set 0), and round 2 takes every
- * node's verdict again with the node the phase named unfit.
+ * runs the pairs phase when ib.pairs is selected (it ends with PAIRS_DONE), then the
+ * allreduce phase (or says there is none: DONE of set 0), and round 2 takes every node's
+ * verdict again with the nodes the phases named unfit. With neither phase run, round 1's
+ * answer stands.
  */
 enum job_phase {
 	JOB_VERDICTS,	    /* every node's own verdict goes to node 0 */
-	JOB_ALLREDUCE,	    /* every node fit: the allreduce across them runs */
-	JOB_VERDICTS_AGAIN, /* the verdicts once more, the node the allreduce named unfit */
+	JOB_TESTS,	    /* every node fit: the pairs, then the allreduce across them run */
+	JOB_VERDICTS_AGAIN, /* the verdicts once more, the nodes the tests named unfit */
 };
 
 struct job_wait {
@@ -29,18 +33,24 @@ struct job_wait {
 	const struct fd_job_world *jw;
 	struct world_runner *runner;
 	struct world_driver *driver;
+	struct pairs_runner *prunner;
+	struct pairs_driver *pdriver;
+	int pairs_ran; /* PAIRS_DONE came: round 2 follows, whatever the allreduce */
 	struct fd_node_state me;
 	struct fd_job_facts *facts;
 	enum job_phase phase;
 	int done, code;
 };
 
-/* DONE: node 0's finding, as every node's bw.world check reads it. */
+/* DONE (bw.world) or PAIRS_DONE (ib.pairs): node 0's finding, as every node's check reads it. */
 static void take_finding(struct fd_job_facts *f, const struct fd_world_msg *m)
 {
-	struct fd_job_finding *g = &f->world;
+	struct fd_job_finding *g = m->kind == FW_PAIRS_DONE ? &f->pairs : &f->world;
 
-	f->have_world = 1;
+	if (m->kind == FW_PAIRS_DONE)
+		f->have_pairs = 1;
+	else
+		f->have_world = 1;
 	g->status = m->status;
 	fd_strlcpy(g->code, m->code, sizeof(g->code));
 	fd_strlcpy(g->subject, m->subject, sizeof(g->subject));
@@ -94,14 +104,35 @@ static void job_decision(void *ctx, const struct fd_decision *d)
 	if (w->done)
 		return; /* the coordinator's close after its answer is no loss */
 	if (d->verdict == FD_CONTINUE && w->phase == JOB_VERDICTS && w->jw) {
-		w->phase = JOB_ALLREDUCE; /* every node fit: the allreduce across them comes next */
-		if (w->conf->node == 0)
-			job_world_start(w);
+		w->phase = JOB_TESTS; /* every node fit: the tests across them come next */
+		if (w->conf->node != 0)
+			return;
+		if (w->jw->want_pairs) {
+			int r = pairs_driver_new(&w->pdriver, w->loop, w->g, w->jw->cfg);
+
+			if (!r)
+				return;
+			fd_err("check --job: the RDMA test between node pairs cannot start: %s",
+			       strerror(-r));
+		}
+		job_world_start(w);
 		return;
 	}
 	if (d->verdict == FD_STOP && *d->why)
 		fd_err("%s", d->why);
 	job_end(w, d->verdict == FD_CONTINUE ? 0 : fd_decision_exit_code(d));
+}
+
+/* A phase named this node: unfit for round 2, with one "check code subject" line more. */
+static void unfit(struct job_wait *w, const char *check, const struct fd_world_msg *m)
+{
+	size_t k = strlen(w->me.detail);
+
+	w->me.failure = FD_FAIL_PREFLIGHT;
+	w->me.status = FD_RUN_PREFLIGHT;
+	if (k < sizeof(w->me.detail))
+		snprintf(w->me.detail + k, sizeof(w->me.detail) - k, "%s %s %s\n", check, m->code,
+			 m->subject);
 }
 
 static void job_world(void *ctx, int from, const struct fd_world_msg *m)
@@ -112,28 +143,42 @@ static void job_world(void *ctx, int from, const struct fd_world_msg *m)
 		return;
 	if ((m->kind == FW_ID || m->kind == FW_RESULT) && w->driver)
 		world_driver_on(w->driver, from, m);
-	if (from != 0 || w->phase != JOB_ALLREDUCE)
+	if ((m->kind == FW_READY || m->kind == FW_PAIR_RESULT) && w->pdriver)
+		pairs_driver_on(w->pdriver, from, m);
+	if (from != 0 || w->phase != JOB_TESTS)
 		return; /* orders come from node 0 only, and only in the phase */
 	if (m->kind == FW_START || m->kind == FW_ABORT) {
 		world_runner_on(w->runner, m);
+		return;
+	}
+	if (m->kind == FW_PAIR) {
+		pairs_runner_on(w->prunner, m);
+		return;
+	}
+	if (m->kind == FW_PAIRS_DONE) {
+		pairs_runner_free(w->prunner); /* a test still running is of no use now */
+		w->prunner = NULL;
+		take_finding(w->facts, m);
+		w->pairs_ran = 1;
+		if (m->unfit)
+			unfit(w, "ib.pairs", m);
+		if (w->conf->node == 0) /* the allreduce next, or the word that there is none */
+			job_world_start(w);
 		return;
 	}
 	if (m->kind != FW_DONE)
 		return;
 	world_runner_free(w->runner); /* a gpubench still running is of no use now */
 	w->runner = NULL;
-	if (m->set == 0) { /* no phase: round 1's answer stands */
+	if (m->set == 0 && !w->pairs_ran) { /* no test ran: round 1's answer stands */
 		job_end(w, 0);
 		return;
 	}
-	take_finding(w->facts, m);
+	if (m->set != 0)
+		take_finding(w->facts, m);
 	w->phase = JOB_VERDICTS_AGAIN;
-	if (m->unfit) {
-		w->me.failure = FD_FAIL_PREFLIGHT;
-		w->me.status = FD_RUN_PREFLIGHT;
-		snprintf(w->me.detail, sizeof(w->me.detail), "bw.world %s %s\n", m->code,
-			 m->subject);
-	}
+	if (m->set != 0 && m->unfit)
+		unfit(w, "bw.world", m);
 	if (grp_submit(w->g, &w->me)) {
 		fd_err("check --job: cannot send this node's verdict with the allreduce's");
 		job_end(w, FD_RUN_INTERNAL);
@@ -181,6 +226,8 @@ int fd_job_check(const struct fd_group_conf *conf, const struct fd_report *rep,
 		r = fd_group_tcp(&g, &loop, &pol, conf, &cb, &w, err, sizeof(err));
 	if (!r && jw)
 		r = world_runner_new(&w.runner, &loop, &g, jw->cfg);
+	if (!r && jw)
+		r = pairs_runner_new(&w.prunner, &loop, &g, jw->cfg);
 	if (!r)
 		r = grp_submit(&g, &w.me);
 	if (!r)
@@ -189,6 +236,8 @@ int fd_job_check(const struct fd_group_conf *conf, const struct fd_report *rep,
 		fd_err("check --job: %s", *err ? err : strerror(-r));
 	world_runner_free(w.runner);
 	world_driver_free(w.driver);
+	pairs_runner_free(w.prunner);
+	pairs_driver_free(w.pdriver);
 	grp_close(&g);
 	fd_loop_close(&loop);
 	return w.done ? w.code : FD_RUN_INTERNAL;

@@ -51,6 +51,7 @@ int fd_group_resolve(const struct fd_group_flags *f, struct fd_group_conf *conf)
 struct fd_job_world {
 	const struct fd_config *cfg; /* gpubench, its timeout, the floors */
 	int want;		     /* node 0: run it (a check judged on it is selected) */
+	int want_pairs;		     /* node 0: the RDMA test between node pairs (ib.pairs) */
 	int full;		     /* --level full: gpubench's larger sweep */
 };
 

@@ -125,9 +125,13 @@ static void world_check_reads_the_job(void)
 
 	fd_config_init(&cfg);
 	sel.areas[FD_AREA_BW] = 1;
-	CHECK(fd_checks_want_job(&sel));
+	CHECK(fd_checks_want_job(&sel, "bw.world"));
+	CHECK(!fd_checks_want_job(&sel, "ib.pairs")); /* area ib is not selected */
+	sel.areas[FD_AREA_IB] = 1;
+	CHECK(fd_checks_want_job(&sel, "ib.pairs"));
+	sel.areas[FD_AREA_IB] = 0;
 	sel.level = FD_LEVEL_QUICK;
-	CHECK(!fd_checks_want_job(&sel));
+	CHECK(!fd_checks_want_job(&sel, "bw.world"));
 	sel.level = FD_LEVEL_STANDARD;
 	/* no job: the row says nothing */
 	CHECK_EQ_INT(fd_checks_run(&ctx, &sel, 1, &rep), 0);
