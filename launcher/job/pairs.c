@@ -48,7 +48,7 @@ static int add(struct fd_pairs *s, int a, int b)
 		s->p = p;
 		s->cap *= 2;
 	}
-	s->p[s->np++] = (struct fd_pair){.a = a, .b = b, .round = s->round};
+	s->p[s->np++] = (struct fd_pair){.a = a, .b = b, .round = s->round, .skipper = -1};
 	s->met[(size_t)a * (size_t)s->n + (size_t)b] = 1;
 	s->met[(size_t)b * (size_t)s->n + (size_t)a] = 1;
 	return 0;
@@ -82,9 +82,10 @@ static void take(struct fd_pairs *s)
 			break;
 		case FDP_SKIP:
 		default: /* a pair that never reported is treated as one that could not test */
-			if (sa == FDPN_UNTESTED)
+			/* the side that can test is tried again with another peer */
+			if (sa == FDPN_UNTESTED && p->skipper != p->b)
 				s->state[p->a] = FDPN_SKIPPED;
-			if (sb == FDPN_UNTESTED)
+			if (sb == FDPN_UNTESTED && p->skipper != p->a)
 				s->state[p->b] = FDPN_SKIPPED;
 			break;
 		}

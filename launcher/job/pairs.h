@@ -39,6 +39,7 @@ struct fd_pair {
 	int a, b;    /* a serves, b connects */
 	int round;   /* the round it ran in */
 	int verdict; /* enum fd_pair_verdict */
+	int skipper; /* FDP_SKIP: the node that cannot test (the other is tried again); -1 both */
 };
 
 #define FD_PAIRS_MAX_ROUNDS 8 /* a bound: each round resolves the suspects a good node meets */

@@ -46,6 +46,20 @@ static const char *host(struct pairs_driver *d, int node)
 	return grp_host(d->g, node);
 }
 
+/* What the phase is doing, on node 0's stderr: the rounds after the first, and each pair's end. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fd_err("group: ib.pairs: %s", line);
+}
+
 static void decide(struct pairs_driver *d, int i, int verdict, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -69,6 +83,8 @@ static void decide(struct pairs_driver *d, int i, int verdict, const char *fmt, 
 		 host(d, p->a), p->b, host(d, p->b), what);
 	if (verdict == FDP_SKIP && !d->skip_why[0])
 		fd_strlcpy(d->skip_why, q->line, sizeof(d->skip_why));
+	if (verdict != FDP_OK)
+		say("%s", q->line);
 	if (--d->open == 0)
 		round_start(d);
 }
@@ -88,8 +104,8 @@ static void judge(struct pairs_driver *d, int i, const struct fd_world_msg *c)
 	int wr = -1, failed = -1;
 
 	if (c->skip) {
-		decide(d, i, FDP_SKIP, "node %d cannot test: %s", c->peer == q->a ? q->b : q->a,
-		       c->text);
+		d->plan.p[i].skipper = q->b;
+		decide(d, i, FDP_SKIP, "node %d cannot test: %s", q->b, c->text);
 		return;
 	}
 	for (int k = 0; k < c->nrails && k < q->srv.nrails; k++) {
@@ -167,7 +183,10 @@ static void finish(struct pairs_driver *d)
 		for (int i = 0; i < d->plan.n && k + 24 < sizeof(m.subject); i++)
 			if (fd_pairs_named(&d->plan, i))
 				k += (size_t)snprintf(m.subject + k, sizeof(m.subject) - k,
-						      "%snode %d", k ? ", " : "", i);
+						      "%snode %d (%.12s)", k ? ", " : "", i,
+						      host(d, i));
+		if (k >= sizeof(m.subject)) /* cut: the table names every node, each on its row */
+			memcpy(m.subject + sizeof(m.subject) - 4, "...", 4);
 		if (v.slow) {
 			snprintf(m.value, sizeof(m.value), "%.1f Gb/s", d->low_gbps);
 			snprintf(m.expected, sizeof(m.expected), ">= %.1f Gb/s", d->low_want);
@@ -217,6 +236,16 @@ static void round_start(struct pairs_driver *d)
 		d->cap = d->plan.cap;
 	}
 	d->open = k;
+	if (d->plan.round > 0) {
+		char list[256];
+		size_t n = 0;
+
+		list[0] = '\0';
+		for (int i = d->plan.first; i < d->plan.np && n + 24 < sizeof(list); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d-%d", n ? " " : "",
+					      d->plan.p[i].a, d->plan.p[i].b);
+		say("round %d: testing %s against nodes proven good", d->plan.round + 1, list);
+	}
 	for (int i = d->plan.first; i < d->plan.np; i++) {
 		const struct fd_pair *p = &d->plan.p[i];
 		struct fd_world_msg m = {
@@ -273,9 +302,10 @@ void pairs_driver_on(struct pairs_driver *d, int from, const struct fd_world_msg
 		return;
 	if (from == q->a && (m->skip || q->stage == 0)) {
 		/* the server could not test, or could not start its servers */
-		if (m->skip)
+		if (m->skip) {
+			d->plan.p[i].skipper = q->a;
 			decide(d, i, FDP_SKIP, "node %d cannot test: %s", q->a, m->text);
-		else
+		} else
 			decide(d, i, FDP_FAILED, "node %d's servers: %s", q->a,
 			       m->text[0] ? m->text : "they did not start");
 		return;

@@ -8,13 +8,18 @@ for a moment and prints the report row. What each device does comes from the env
 as space-separated DEV:VALUE pairs (DEV "*" for any other device, "gpu" for a test from GPU
 memory):
 
-  FAKE_IBBW_GBPS  the average in Gb/s       ("mlx5_5:176.02 *:392.71")
+  FAKE_IBBW_GBPS  the average in Gb/s       ("mlx5_5:176.02 *:392.71"); the server tells its
+                  client its own, and the client reports the lower of the two, as a link
+                  between two nodes runs at its slower end's speed
   FAKE_IBBW_MODE  ok | hang | die | garbage | nodevice | usage | huge | noserver | busy
                   (busy: the first server on a TCP port says it is taken; noserver: the
                   server exits at once without listening)
   FAKE_IBBW_CUDA  1: --help lists --use_cuda and --use_cuda_bus_id (a build with CUDA)
   FAKE_IBBW_LOG   a file each invocation appends its arguments to, one line
   FAKE_IBBW_SLEEP seconds the client "runs" (default 0.2; -D is not waited for)
+  FAKE_IBBW_HANG_AFTER  N: clients hang once N clients have connected before them (counted
+                  in FAKE_IBBW_STATE, a directory): a node whose loopback test passes and whose
+                  tests with other nodes hang
 """
 import os
 import signal
@@ -109,11 +114,11 @@ def main(argv):
         err(" Parser function exited with Error\n")
         return 1
     if host is None:
-        return server(dev, port, size, mode)
+        return server(dev, port, size, mode, gbps)
     return client(dev, host, port, size, mode, gbps)
 
 
-def server(dev, port, size, mode):
+def server(dev, port, size, mode, gbps):
     out("\n************************************\n* Waiting for client to connect... *\n************************************\n")
     if mode == "noserver":
         return 1
@@ -131,6 +136,7 @@ def server(dev, port, size, mode):
         err("Couldn't listen to port %d\nUnable to open file descriptor for socket connection Unable to init the socket connection\n" % port)
         return 1
     c, _ = s.accept()
+    c.sendall(("%.2f\n" % gbps).encode())
     data = b""
     while not data.endswith(b"\n"):
         got = c.recv(256)
@@ -150,8 +156,26 @@ def client(dev, host, port, size, mode, gbps):
     except OSError:
         err("Couldn't connect to %s:%d\nUnable to open file descriptor for socket connection Unable to init the socket connection\n" % (host, port))
         return 1
+    after = os.environ.get("FAKE_IBBW_HANG_AFTER")
+    if after is not None:
+        state = os.environ["FAKE_IBBW_STATE"]
+        seen = len([n for n in os.listdir(state) if n.startswith("connected-")])
+        open(os.path.join(state, "connected-%d" % os.getpid()), "w").close()
+        if seen >= int(after):
+            mode = "hang"
     if mode == "hang":
         signal.pause()
+    theirs = b""
+    c.settimeout(2)
+    try:
+        while not theirs.endswith(b"\n"):
+            got = c.recv(64)
+            if not got:
+                break
+            theirs += got
+        gbps = min(gbps, float(theirs))
+    except (OSError, ValueError):
+        pass
     time.sleep(float(os.environ.get("FAKE_IBBW_SLEEP", "0.2")))
     if mode == "die":
         out(header(dev) + " %-7d    93" % size)

@@ -54,6 +54,8 @@ static int run(struct fd_pairs *s, const struct fabric *f)
 			CHECK(p->a != p->b && !seen[p->a] && !seen[p->b]); /* one pair per node */
 			seen[p->a] = seen[p->b] = 1;
 			p->verdict = answer(f, p->a, p->b);
+			if (p->verdict == FDP_SKIP)
+				p->skipper = p->a == f->skip ? p->a : p->b;
 		}
 		free(seen);
 	}
@@ -179,12 +181,15 @@ static void hostile_fabrics_end(void)
 	named_exactly(&s, all, 7);
 	fd_pairs_free(&s);
 
-	/* a node that cannot test: its pair is a skip, nobody named for it */
+	/* a node that cannot test: its pair is a skip, nobody named for it; its peer is tested
+	 * against a good node instead */
 	f = (struct fabric){.n = 4, .link_a = -1, .link_b = -1, .skip = 1};
-	CHECK_EQ_INT(run(&s, &f), 1);
+	CHECK_EQ_INT(run(&s, &f), 2);
 	fd_pairs_verdict(&s, &v);
 	CHECK_EQ_INT(v.skipped, 1);
-	CHECK_EQ_INT(v.ok, 1);
+	CHECK_EQ_INT(v.ok, 2);
+	CHECK_EQ_INT(s.state[0], FDPN_GOOD);
+	CHECK_EQ_INT(s.state[1], FDPN_SKIPPED);
 	named_exactly(&s, NULL, 0);
 	CHECK(fd_pairs_named(&s, -1) == 0 && fd_pairs_named(&s, 99) == 0);
 	fd_pairs_free(&s);
