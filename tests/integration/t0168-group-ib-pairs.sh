@@ -150,3 +150,37 @@ sleep 0.3
 no_leftovers "$SI"
 sanitizer_clean 0 1 2 3
 ok "node 3's ib_write_bw hangs: killed at the 6 s deadline twice, node 3 named (${el} s); no process left"
+
+# ---- a node lost while the pairs run: every other node exits 75, no ib_write_bw left ----------
+PORT=$(free_port)
+rm -rf "$TMP/state3" && mkdir -p "$TMP/state3"
+pnode 0 4 -- --ib-bw-timeout 60s
+pnode 1 4
+pnode 2 4
+pnode 3 4 FAKE_IBBW_HANG_AFTER=1 FAKE_IBBW_STATE="$TMP/state3" NCCL_IB_HCA="=mlx5_0:1"
+pair_hangs() { [ -n "$(ls "$TMP/state3" | sed -n 2p)" ]; } # a second client connected: a pair's
+wait_for 30 pair_hangs || { dump_agents 0 3; fail "node 3 never ran a pair test"; }
+t0=$(date +%s.%N)
+kill -9 "$(agent_pid 3)"
+wait_agents 20 0 1 2
+el=$(elapsed_since "$t0")
+for n in 0 1 2; do
+	expect_agent_rc $n 75
+done
+sleep 0.5
+no_leftovers "$SI"
+ok "node 3 SIGKILLed while its pair test hangs: the others exit 75 in ${el} s; its worker and ib_write_bw died with it"
+
+# ---- an IPv6 group: perftest's exchange cannot follow; said, never a pass ---------------------
+if python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	PORT=$(free_port)
+	for n in 0 1; do COORDINATOR="[::1]:$PORT" pnode $n 2; done
+	wait_agents 60 0 1
+	for n in 0 1; do
+		expect_agent_rc $n 0
+		pairs $n '.status == "skip" and (.message | test("reached over IPv6 \\(::1\\), and perftest.s exchange is IPv4 only"))'
+	done
+	ok "a group over IPv6 (::1): ib.pairs skips, saying perftest's exchange is IPv4 only"
+else
+	echo "skipped: no IPv6 loopback (::1): the IPv6 case of ib.pairs"
+fi
