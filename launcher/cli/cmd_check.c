@@ -114,8 +114,9 @@ static const struct fd_opt check_rows[] = {
 	     "the verdicts go to node 0, which prints one table of every unfit\n"
 	     "node and writes --exclude-file; every node exits 0 when all are fit,\n"
 	     "69 when any is not, 75 when a node is lost (the group's flags below);\n"
-	     "with area bw, then the NCCL allreduce across the nodes (bw.world),\n"
-	     "the slowest node named by re-testing halves",
+	     "with area ib, then RDMA write between node pairs (ib.pairs), a slow\n"
+	     "node or link named; with area bw, the NCCL allreduce across the nodes\n"
+	     "(bw.world), the slowest node named by re-testing halves",
      .type = FD_OPT_FLAG,
      .off = CLI(job)},
     FD_OPT_SHOW_ROW("thresholds"),
