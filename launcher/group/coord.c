@@ -3,8 +3,9 @@
  * member once, collects every node's state for a round and makes the round's one decision
  * (grp_decide, under the caller's policy), for the whole job. A member that fails makes it
  * stop every other node first (STOP), so the group restarts together, from the same
- * checkpoint. A member lost ends the job for everyone with the one peer-lost code
- * (docs/architecture.md, "The node group"). It uses the shared part (tcp.c, conn.c) only.
+ * checkpoint. A member lost ends the job for everyone with the one peer-lost code, unless a
+ * fit spare takes its place (--spares: docs/architecture.md, "Hot spares"); see "The node
+ * group" there. It uses the shared part (tcp.c, conn.c) only.
  */
 #define _GNU_SOURCE
 #include "loop.h"
@@ -55,6 +56,21 @@ struct coord {
 	int64_t accept_paused_end; /* the listening socket is out of the loop until then; 0 */
 	long token_refused;	   /* HELLOs signed with another token, and the last one's peer */
 	char token_refused_host[64];
+	/*
+	 * Hot spares (conf.spares > 0; else role is NULL): what each node is. Slots are
+	 * g->active. A node out (lost, or replaced at a gate) is never promoted; one lost is
+	 * not waited for in a round (nlost) until it comes back, as a spare.
+	 */
+	unsigned char *role;	 /* [nnodes] ROLE_* */
+	unsigned char *unfit;	 /* [nnodes] a spare's (or an out node's) last preflight: unfit */
+	unsigned char *promoted; /* [nnodes] promoted since its last gate: its view is checked */
+	int nlost;
+};
+
+enum {
+	ROLE_ACTIVE,
+	ROLE_SPARE,
+	ROLE_OUT
 };
 
 static struct coord *coord_of(struct tcp *t)
@@ -260,6 +276,138 @@ static void coord_compare_flags(struct coord *co)
 			  without, n, first_without, coord_host_of(co, first_without));
 }
 
+/* The states a round waits for: every node but those lost (and not back). */
+static int coord_expected(const struct coord *co)
+{
+	return co->t.conf.nnodes - co->nlost;
+}
+
+/* The spares in reserve: fit at their last gate, connected, never out. */
+static int coord_spares_left(const struct coord *co)
+{
+	int k = 0;
+
+	for (int i = 1; co->role && i < co->t.conf.nnodes; i++)
+		k += co->role[i] == ROLE_SPARE && co->by_node[i] && !co->unfit[i];
+	return k;
+}
+
+static int has_ckpt_name(const struct fd_node_state *s, const char *name)
+{
+	for (int i = 0; i < s->nckpts && i < FD_GROUP_CKPTS; i++)
+		if (!strcmp(s->ckpts[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether spare i may train now: fit, here, and (when the group resumes from a checkpoint and
+ * it has a --checkpoint-dir) it sees that checkpoint. why says what it lacks, for the event.
+ */
+static int coord_eligible(struct coord *co, int i, const char *resume, char *why, size_t len)
+{
+	const struct fd_node_state *s = &co->states[i];
+
+	*why = '\0';
+	if (co->role[i] != ROLE_SPARE || !co->by_node[i] || co->unfit[i])
+		return 0;
+	if (co->have[i] && *resume && !s->no_ckpt_dir && !has_ckpt_name(s, resume)) {
+		snprintf(why, len,
+			 "spare node %d (%s) cannot see %s under its --checkpoint-dir (%s): "
+			 "not eligible",
+			 i, coord_host_of(co, i), resume,
+			 s->nckpts ? "it holds others" : "it holds none");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The lowest eligible spare takes slot's place (its node going out); -1 when none is. The
+ * spares passed over are said, with why.
+ */
+static int coord_promote(struct coord *co, int slot, const char *resume)
+{
+	struct fd_group *g = co->t.g;
+	char why[FD_WHY_MAX];
+
+	for (int i = 1; i < co->t.conf.nnodes; i++) {
+		if (!coord_eligible(co, i, resume, why, sizeof(why))) {
+			if (*why)
+				tcp_event(&co->t, "spare", i, coord_host_of(co, i), "%s", why);
+			continue;
+		}
+		co->role[g->active[slot]] = ROLE_OUT;
+		co->role[i] = ROLE_ACTIVE;
+		co->promoted[i] = 1;
+		g->active[slot] = i;
+		return i;
+	}
+	return -1;
+}
+
+/*
+ * A gate with spares (nothing running anywhere): a training node that its preflight found
+ * unfit, or a spare promoted since the last gate that cannot see the checkpoint the group
+ * resumes from, gives its place to the lowest eligible spare, with no restart (nothing runs).
+ * 0, or -1 when a promoted spare's place found no eligible spare: the job ends (75).
+ */
+static int coord_gate_replace(struct coord *co)
+{
+	struct fd_group *g = co->t.g;
+	const char *resume = g->history.resume;
+	char why[FD_WHY_MAX];
+
+	for (int slot = 1; slot < g->nactive; slot++) {
+		int a = g->active[slot], sp;
+		const struct fd_node_state *s = &co->states[a];
+		int unfit = s->failure == FD_FAIL_PREFLIGHT;
+		int blind =
+		    co->promoted[a] && *resume && !s->no_ckpt_dir && !has_ckpt_name(s, resume);
+
+		co->promoted[a] = 0;
+		if (!unfit && !blind)
+			continue;
+		if (blind) { /* back to the spares: it may see a later one */
+			tcp_event(&co->t, "spare", a, coord_host_of(co, a),
+				  "spare node %d (%s) cannot see %s under its --checkpoint-dir: "
+				  "not eligible",
+				  a, coord_host_of(co, a), resume);
+			co->role[a] = ROLE_SPARE;
+		}
+		sp = coord_promote(co, slot, resume);
+		if (blind)
+			co->role[a] = ROLE_SPARE; /* coord_promote put it out */
+		if (sp < 0) {
+			if (!unfit) {
+				struct fd_decision d = {.verdict = FD_STOP,
+							.stop_why = FD_STOP_PEER_LOST,
+							.failure = FD_FAIL_LOST,
+							.node = a,
+							.last_max_step = -1};
+
+				snprintf(d.why, sizeof(d.why),
+					 "no spare left that sees %s for training node %d", resume,
+					 slot);
+				coord_end_job(co, &d, "lost", coord_host_of(co, a), -1,
+					      co->t.submitted ? DELIVER_DECISION : DELIVER_STOP);
+				return -1;
+			}
+			continue; /* no spare: the unfit node stops the job, as without spares */
+		}
+		if (unfit) {
+			snprintf(why, sizeof(why), "%s", coord_host_of(co, a));
+			grp_note_replaced(g, why);
+		}
+		tcp_event(&co->t, "replaced", a, coord_host_of(co, a),
+			  "%s node %d (%s): spare node %d (%s) takes its place as training node %d "
+			  "(%d spare(s) left)",
+			  unfit ? "unfit at the gate:" : "not eligible:", a, coord_host_of(co, a),
+			  sp, coord_host_of(co, sp), slot, coord_spares_left(co));
+	}
+	return 0;
+}
+
 /* Every node's state is in: the round's decision, for everyone. */
 static void coord_decide(struct coord *co)
 {
@@ -271,7 +419,15 @@ static void coord_decide(struct coord *co)
 		co->flags_compared = 1;
 		coord_compare_flags(co);
 	}
+	if (co->role && !co->running && coord_gate_replace(co))
+		return;
 	grp_decide(co->t.g, co->states, &d);
+	if (co->t.g->nlost_now && d.verdict == FD_RESTART && !*d.why) {
+		int lost = co->t.g->lost_now[0];
+
+		snprintf(d.why, sizeof(d.why), "%s", co->states[lost].detail);
+	}
+	co->t.g->nlost_now = 0;
 	if (d.verdict == FD_RESTART)
 		co->t.gen++;
 	d.gen = co->t.gen;
@@ -284,6 +440,9 @@ static void coord_decide(struct coord *co)
 	co->t.round++;
 	co->nhave = co->halted = 0;
 	memset(co->have, 0, (size_t)co->t.conf.nnodes);
+	if (co->role && d.verdict == FD_CONTINUE)
+		for (int i = 0; i < co->t.conf.nnodes; i++)
+			co->promoted[i] = 0; /* checked at this gate */
 	if (d.verdict == FD_RESTART)
 		tcp_event(&co->t, "go", -1, "", "generation %u: every node restarts from %s",
 			  co->t.gen, *d.checkpoint ? d.checkpoint : "the start");
@@ -367,6 +526,32 @@ static void coord_halt_all(struct coord *co, int node, int failure, int stop_sig
 		tcp_deliver(&co->t, &d, DELIVER_HALT);
 }
 
+/* A spare's (or an out node's) state: its preflight's verdict, said when it changes. */
+static void coord_spare_state(struct coord *co, int node, const struct fd_node_state *s)
+{
+	int unfit = s->failure == FD_FAIL_PREFLIGHT;
+	char first[160];
+
+	if (unfit == co->unfit[node])
+		return;
+	co->unfit[node] = (unsigned char)unfit;
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(s->detail, "\n"), s->detail);
+	if (unfit)
+		tcp_event(&co->t, "spare", node, coord_host_of(co, node),
+			  "%s node %d (%s) is unfit (%s): it is not promoted while it stays so",
+			  co->role[node] == ROLE_SPARE ? "spare" : "out:", node,
+			  coord_host_of(co, node), *first ? first : "its preflight failed");
+	else if (co->role[node] == ROLE_SPARE)
+		tcp_event(&co->t, "spare", node, coord_host_of(co, node),
+			  "spare node %d (%s) is fit again", node, coord_host_of(co, node));
+}
+
+static void coord_round_complete(struct coord *co)
+{
+	if (!co->t.over && co->nhave >= coord_expected(co))
+		coord_decide(co);
+}
+
 static void coord_take_state(struct coord *co, int node, const struct fd_node_state *s)
 {
 	co->states[node] = *s;
@@ -375,12 +560,13 @@ static void coord_take_state(struct coord *co, int node, const struct fd_node_st
 		co->have[node] = 1;
 		co->nhave++;
 	}
-	if (s->failure && s->failure != FD_FAIL_PREFLIGHT)
+	if (co->role && co->role[node] != ROLE_ACTIVE)
+		coord_spare_state(co, node, s); /* a spare's never stops the job */
+	else if (s->failure && s->failure != FD_FAIL_PREFLIGHT)
 		coord_halt_all(co, node, s->failure, s->stop_signal, s->detail);
 	else if (s->stop_signal)
 		coord_halt_all(co, node, 0, s->stop_signal, s->detail);
-	if (!co->t.over && co->nhave == co->t.conf.nnodes)
-		coord_decide(co);
+	coord_round_complete(co);
 }
 
 static void coord_welcome(struct coord *co, struct conn *c, const struct fd_frame *f)
@@ -404,6 +590,14 @@ static void coord_welcome(struct coord *co, struct conn *c, const struct fd_fram
 		return;
 	}
 	fd_strlcpy(c->host, h.host, sizeof(c->host));
+	if ((int)h.nnodes == co->t.conf.nnodes && (int)h.spares != co->t.conf.spares) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "node %u says --spares %u, node 0 has --spares %d",
+			 f->node, h.spares, co->t.conf.spares);
+		coord_refuse(co, c, FD_REFUSE_NNODES, node, why);
+		return;
+	}
 	if ((int)h.nnodes != co->t.conf.nnodes || node < 1 || node >= co->t.conf.nnodes) {
 		char why[160];
 
@@ -442,8 +636,21 @@ static void coord_welcome(struct coord *co, struct conn *c, const struct fd_fram
 	co->by_node[node] = c;
 	co->joined++;
 	n = fd_hello_put(buf, sizeof(buf),
-			 &(struct fd_hello){.nnodes = (uint32_t)co->t.conf.nnodes});
+			 &(struct fd_hello){.nnodes = (uint32_t)co->t.conf.nnodes,
+					    .spares = (uint32_t)co->t.conf.spares});
 	conn_send(c, FR_WELCOME, buf, n);
+	if (co->role && co->role[node] == ROLE_OUT) {
+		/* a lost node back (its agent restarted, a partition healed): a spare from now
+		 * on, never back in its old place mid-attempt; its gate state is awaited */
+		co->role[node] = ROLE_SPARE;
+		co->unfit[node] = 0;
+		co->nlost--;
+		co->have[node] = 0;
+		tcp_event(&co->t, "rejoined", node, c->host,
+			  "node %d (%s, pid %u) came back: a spare for the rest of the job", node,
+			  c->host, h.pid);
+		return;
+	}
 	tcp_event(&co->t, "joined", node, c->host, "node %d (%s, pid %u) joined: %d of %d", node,
 		  c->host, h.pid, co->joined + 1, co->t.conf.nnodes);
 	if (co->joined + 1 == co->t.conf.nnodes && !co->formed_said) {
@@ -508,10 +715,12 @@ static void coord_on_frame(struct conn *c, const struct fd_frame *f)
 		coord_reject(co, c, why);
 		return;
 	}
-	if (f->type == FR_HALT)
-		coord_halt_all(co, c->node, s.failure, s.stop_signal, s.detail);
-	else
+	if (f->type == FR_HALT) {
+		if (!co->role || co->role[c->node] == ROLE_ACTIVE) /* a spare stops nothing */
+			coord_halt_all(co, c->node, s.failure, s.stop_signal, s.detail);
+	} else {
 		coord_take_state(co, c->node, &s);
+	}
 }
 
 static void coord_unpend(struct coord *co, struct conn *c)
@@ -634,6 +843,66 @@ static void coord_on_accept(struct fd_loop *l, int fd, uint32_t events, void *ar
 	}
 }
 
+/*
+ * With spares, a node lost: a spare lost is named and the job goes on; a training node's place
+ * goes to the lowest eligible spare, and when an attempt runs every node stops it and the
+ * group restarts (the lost node's state, failure FD_FAIL_LOST, takes part in the decision).
+ * 1 when the job goes on, 0 when no spare can take the place (the job ends, 75).
+ */
+static int coord_replace(struct coord *co, int node, const char *host, const char *how)
+{
+	struct fd_group *g = co->t.g;
+	struct fd_node_state *st = &co->states[node];
+	int was = co->role[node], slot = -1, sp = -1;
+
+	if (was == ROLE_ACTIVE) {
+		for (int i = 0; i < g->nactive; i++)
+			if (g->active[i] == node)
+				slot = i;
+		sp = slot > 0 && g->nlost_now < FD_SPARES_MAX
+			 ? coord_promote(co, slot, co->running ? "" : g->history.resume)
+			 : -1;
+		if (sp < 0)
+			return 0;
+	}
+	co->role[node] = ROLE_OUT;
+	co->nlost++;
+	if (co->have[node]) {
+		co->have[node] = 0;
+		co->nhave--;
+	}
+	if (co->joined > 0)
+		co->joined--;
+	if (was != ROLE_ACTIVE) {
+		tcp_event(&co->t, "spare_lost", node, host,
+			  "%s node %d (%s) lost: %s; the job goes on (%d spare(s) left)",
+			  was == ROLE_SPARE ? "spare" : "out:", node, host, how,
+			  coord_spares_left(co));
+		coord_round_complete(co);
+		return 1;
+	}
+	grp_note_replaced(g, host);
+	tcp_event(&co->t, "replaced", node, host,
+		  "node %d (%s) lost: %s: spare node %d (%s) takes its place as training node %d "
+		  "(%d spare(s) left)",
+		  node, host, how, sp, coord_host_of(co, sp), slot, coord_spares_left(co));
+	if (co->running) {
+		/* its attempt is broken everywhere: every node stops it, the group restarts */
+		memset(st, 0, sizeof(*st));
+		st->node = node;
+		st->failure = FD_FAIL_LOST;
+		st->max_step = -1;
+		st->no_ckpt_dir = 1; /* no say in the checkpoint: it is gone */
+		snprintf(st->detail, sizeof(st->detail),
+			 "node %d (%s) lost: %s: spare node %d (%s) trains as node %d", node, host,
+			 how, sp, coord_host_of(co, sp), slot);
+		g->lost_now[g->nlost_now++] = node;
+		coord_halt_all(co, node, FD_FAIL_LOST, 0, st->detail);
+	}
+	coord_round_complete(co);
+	return 1;
+}
+
 /* The job is over for everyone: a node is gone, or never came. */
 static void coord_lose(struct coord *co, int node, const char *how)
 {
@@ -648,7 +917,10 @@ static void coord_lose(struct coord *co, int node, const char *how)
 	}
 	if (co->t.over)
 		return;
-	snprintf(d.why, sizeof(d.why), "node %d (%s) lost: %s", node, host, how);
+	if (co->role && node > 0 && coord_replace(co, node, host, how))
+		return;
+	snprintf(d.why, sizeof(d.why), "node %d (%s) lost: %s%s", node, host, how,
+		 co->role && co->role[node] == ROLE_ACTIVE ? " (no fit spare left)" : "");
 	coord_end_job(co, &d, "lost", host, node, DELIVER_STOP);
 }
 
@@ -690,14 +962,14 @@ static void coord_timer(struct fd_loop *l, int64_t now, void *arg)
 			return;
 		}
 	}
-	if (co->joined + 1 < co->t.conf.nnodes &&
+	if (co->joined + 1 + co->nlost < co->t.conf.nnodes &&
 	    now - co->t.start > co->t.conf.join_timeout_ms * 1000000) {
 		char missing[FD_WHY_MAX] = "";
 		size_t k = 0;
 		int first = -1;
 
 		for (int i = 1; i < co->t.conf.nnodes && k + 32 < sizeof(missing); i++) {
-			if (co->by_node[i])
+			if (co->by_node[i] || (co->role && co->role[i] == ROLE_OUT))
 				continue;
 			if (first < 0)
 				first = i;
@@ -740,7 +1012,7 @@ static int64_t coord_next(void *arg, int64_t now)
 	for (int i = 1; !co->t.over && i < co->t.conf.nnodes; i++)
 		if (co->by_node[i] && co->by_node[i]->last_rx + silent + 1 < next)
 			next = co->by_node[i]->last_rx + silent + 1;
-	if (!co->t.over && co->joined + 1 < co->t.conf.nnodes &&
+	if (!co->t.over && co->joined + 1 + co->nlost < co->t.conf.nnodes &&
 	    co->t.start + co->t.conf.join_timeout_ms * 1000000 + 1 < next)
 		next = co->t.start + co->t.conf.join_timeout_ms * 1000000 + 1;
 
@@ -879,6 +1151,9 @@ static void coord_close(struct fd_group *g)
 	free(co->by_node);
 	free(co->states);
 	free(co->have);
+	free(co->role);
+	free(co->unfit);
+	free(co->promoted);
 	fd_loop_untimer(g->loop, co);
 	tcp_release(&co->t);
 	free(co);
@@ -963,6 +1238,22 @@ int coord_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *
 	if (!co->by_node || !co->states || !co->have || !co->pending) {
 		r = -ENOMEM;
 		goto fail;
+	}
+	if (conf->spares > 0) { /* the last `spares` nodes hold their place as spares */
+		g->nactive = n - conf->spares;
+		g->active = calloc((size_t)g->nactive, sizeof(*g->active));
+		co->role = calloc((size_t)n, 1);
+		co->unfit = calloc((size_t)n, 1);
+		co->promoted = calloc((size_t)n, 1);
+		if (!g->active || !co->role || !co->unfit || !co->promoted) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		for (int i = 0; i < n; i++) {
+			if (i < g->nactive)
+				g->active[i] = i;
+			co->role[i] = i < g->nactive ? ROLE_ACTIVE : ROLE_SPARE;
+		}
 	}
 	/* a descriptor per member, the pending cap and the reserve, beside those open now */
 	r = fd_nofile_reserve(fd_nofile_open_now() + (n - 1) + PENDING_MAX + RESERVE_FDS, err,

@@ -275,6 +275,7 @@ size_t fd_hello_put(uint8_t *out, size_t cap, const struct fd_hello *h)
 	wire_u32(&w, h->nnodes);
 	wire_u32(&w, h->pid);
 	wire_str(&w, h->host);
+	wire_u32(&w, h->spares); /* appended: an older reader stops before it */
 	return w.err ? 0 : w.n;
 }
 
@@ -288,6 +289,12 @@ int fd_hello_get(const uint8_t *p, size_t n, struct fd_hello *h)
 	h->nnodes = wire_get_u32(&w);
 	h->pid = wire_get_u32(&w);
 	wire_get_str(&w, h->host, sizeof(h->host));
+	h->spares = 0;
+	if (!w.err && w.n < w.cap) {
+		h->spares = wire_get_u32(&w);
+		if (h->spares > FD_SPARES_MAX)
+			return -EBADMSG;
+	}
 	return done(&w);
 }
 
@@ -389,7 +396,33 @@ size_t fd_decision_put(uint8_t *out, size_t cap, const struct fd_decision *d)
 	wire_u16(&w, (uint16_t)d->master_port);
 	wire_u32(&w, (uint32_t)d->max_restarts);
 	wire_u32(&w, (uint32_t)d->no_progress_limit);
+	/* appended: the training set (hot spares); absent reads as "every node in its place" */
+	wire_u32(&w, (uint32_t)d->nactive);
+	wire_u8(&w, (uint8_t)d->nmoved);
+	for (int i = 0; i < d->nmoved && i < FD_SPARES_MAX; i++) {
+		wire_u32(&w, (uint32_t)d->moved[i].slot);
+		wire_u32(&w, (uint32_t)d->moved[i].node);
+	}
 	return w.err ? 0 : w.n;
+}
+
+/* A training set a peer could have meant: slots in range, each slot and node moved once. */
+static int moved_ok(const struct fd_decision *d)
+{
+	if (d->nactive < 0 || d->nactive > 65536 || d->nmoved > FD_SPARES_MAX ||
+	    (d->nmoved && !d->nactive))
+		return 0;
+	for (int i = 0; i < d->nmoved; i++) {
+		if (d->moved[i].slot < 0 || d->moved[i].slot >= d->nactive ||
+		    d->moved[i].node < 0 || d->moved[i].node > 65535 ||
+		    d->moved[i].node == d->moved[i].slot)
+			return 0;
+		for (int j = 0; j < i; j++)
+			if (d->moved[j].slot == d->moved[i].slot ||
+			    d->moved[j].node == d->moved[i].node)
+				return 0;
+	}
+	return 1;
 }
 
 int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d)
@@ -415,8 +448,20 @@ int fd_decision_get(const uint8_t *p, size_t n, struct fd_decision *d)
 	d->master_port = wire_get_u16(&w);
 	d->max_restarts = (int)wire_get_u32(&w);
 	d->no_progress_limit = (int)wire_get_u32(&w);
+	if (!w.err && w.n < w.cap) {
+		d->nactive = (int)wire_get_u32(&w);
+		d->nmoved = wire_get_u8(&w);
+		if (d->nmoved > FD_SPARES_MAX)
+			return -EBADMSG;
+		for (int i = 0; i < d->nmoved; i++) {
+			d->moved[i].slot = (int)wire_get_u32(&w);
+			d->moved[i].node = (int)wire_get_u32(&w);
+		}
+		if (!w.err && !moved_ok(d))
+			return -EBADMSG;
+	}
 	if (d->verdict > FD_STOP || d->stop_why > FD_STOP_CONFIG || d->max_restarts < 0 ||
-	    d->no_progress_limit < 0 || d->failure > FD_FAIL_LAUNCH || d->node < -1 ||
+	    d->no_progress_limit < 0 || d->failure > FD_FAIL_LOST || d->node < -1 ||
 	    d->status < 0 || d->status > 255 || d->stop_signal < 0 || d->stop_signal > 64 ||
 	    d->restarts < 0 || d->no_progress < 0 || strchr(d->checkpoint, '/') ||
 	    !strcmp(d->checkpoint, "..") || !strcmp(d->checkpoint, "."))

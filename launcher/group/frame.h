@@ -122,6 +122,7 @@ struct fd_hello {
 	uint32_t nnodes;
 	uint32_t pid;
 	char host[256];
+	uint32_t spares; /* --spares (appended: absent reads as 0) */
 };
 
 /* HELLO, and WELCOME (nnodes only, pid 0, host ""). */

@@ -264,7 +264,7 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 			ended = &nodes[i];
 		if (!nodes[i].failure)
 			continue;
-		if (!worst || nodes[i].failure > worst->failure)
+		if (!worst || fd_fail_gravity(nodes[i].failure) > fd_fail_gravity(worst->failure))
 			worst = &nodes[i];
 	}
 	if (worst) {
@@ -299,7 +299,7 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		}
 		return; /* FD_CONTINUE otherwise */
 	}
-	if (worst->failure >= FD_FAIL_TIMEOUT) {
+	if (fd_fail_gravity(worst->failure) >= fd_fail_gravity(FD_FAIL_TIMEOUT)) {
 		d->verdict = FD_STOP;
 		d->stop_why = FD_STOP_FAILURE;
 		return;
@@ -328,7 +328,10 @@ int fd_decision_exit_code(const struct fd_decision *d)
 		return FD_RUN_PREFLIGHT;
 	case FD_STOP_BUDGET:
 	case FD_STOP_NO_PROGRESS:
-		/* Crashes end as the last crash did, as a shell would; stalls have no status. */
+		/* Crashes end as the last crash did, as a shell would; stalls have no status; a
+		 * loss the budget cannot cure is a loss. */
+		if (d->failure == FD_FAIL_LOST)
+			return FD_RUN_PEER_LOST;
 		return d->failure == FD_FAIL_CRASH ? d->status : FD_RUN_STALLED;
 	}
 	return FD_RUN_INTERNAL;
@@ -349,8 +352,42 @@ const char *fd_fail_name(int failure)
 		return "preflight";
 	case FD_FAIL_LAUNCH:
 		return "launch";
+	case FD_FAIL_LOST:
+		return "lost node";
 	}
 	return "none";
+}
+
+int fd_fail_gravity(int failure)
+{
+	/* a lost node that a spare replaces restarts the job, as a crash does, and a timeout
+	 * or an unfit node still ends it */
+	if (failure == FD_FAIL_LOST)
+		return 2 * FD_FAIL_CRASH + 1;
+	return 2 * failure;
+}
+
+int fd_decision_slot(const struct fd_decision *d, int node)
+{
+	int held = 0;
+
+	if (d->nactive <= 0)
+		return node;
+	for (int i = 0; i < d->nmoved && i < FD_SPARES_MAX; i++) {
+		if (d->moved[i].node == node)
+			return d->moved[i].slot;
+		if (d->moved[i].slot == node)
+			held = 1; /* its own slot went to another node */
+	}
+	return node < d->nactive && !held ? node : -1;
+}
+
+int fd_decision_node(const struct fd_decision *d, int slot)
+{
+	for (int i = 0; i < d->nmoved && i < FD_SPARES_MAX; i++)
+		if (d->moved[i].slot == slot)
+			return d->moved[i].node;
+	return slot;
 }
 
 const char *fd_stop_why_name(int why)
@@ -410,6 +447,9 @@ void grp_close(struct fd_group *g)
 	if (g->ops)
 		g->ops->close(g);
 	g->ops = NULL;
+	free(g->active);
+	g->active = NULL;
+	g->nactive = 0;
 }
 
 /* ---- what every transport shares ------------------------------------------------------ */
@@ -472,11 +512,27 @@ static void grp_write_exclude(struct fd_group *g, char **bad, size_t nbad)
 			  list);
 }
 
+void grp_note_replaced(struct fd_group *g, const char *host)
+{
+	char *bad[FD_SPARES_MAX];
+
+	if (g->nreplaced == FD_SPARES_MAX)
+		return;
+	fd_strlcpy(g->replaced[g->nreplaced++], host, sizeof(g->replaced[0]));
+	for (int i = 0; i < g->nreplaced; i++)
+		bad[i] = g->replaced[i];
+	if (g->policy.exclude_file && *g->policy.exclude_file)
+		grp_write_exclude(g, bad, (size_t)g->nreplaced);
+}
+
 /* The preflight table: one line per finding of every unfit node, and the exclude file. */
 static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *nodes)
 {
-	char **bad = calloc((size_t)g->size, sizeof(*bad));
+	char **bad = calloc((size_t)(g->size + g->nreplaced), sizeof(*bad));
 	size_t nbad = 0;
+
+	for (int i = 0; bad && i < g->nreplaced; i++)
+		bad[nbad++] = g->replaced[i]; /* replaced earlier: out as well */
 
 	for (int i = 0; i < g->size; i++) {
 		const struct fd_node_state *s = &nodes[i];
@@ -496,9 +552,37 @@ static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *node
 	free(bad);
 }
 
+/*
+ * With spares: the training nodes' states, in slot order, then those of the nodes lost since
+ * the last decision; a spare's never decide (an unfit spare does not stop the job). 0 or -1.
+ */
+static int decide_active(struct fd_group *g, const struct fd_node_state *nodes,
+			 struct fd_decision *d)
+{
+	int n = g->nactive + g->nlost_now, k = 0;
+	struct fd_node_state *v = calloc((size_t)n, sizeof(*v));
+
+	if (!v)
+		return -1;
+	for (int i = 0; i < g->nactive; i++)
+		v[k++] = nodes[g->active[i]];
+	for (int i = 0; i < g->nlost_now; i++)
+		v[k++] = nodes[g->lost_now[i]];
+	fd_group_decide(v, k, &g->policy, &g->history, d);
+	free(v);
+	d->nactive = g->nactive;
+	for (int i = 0; i < g->nactive; i++)
+		if (g->active[i] != i && d->nmoved < FD_SPARES_MAX) {
+			d->moved[d->nmoved].slot = i;
+			d->moved[d->nmoved++].node = g->active[i];
+		}
+	return 0;
+}
+
 void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d)
 {
-	fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
+	if (!g->active || decide_active(g, nodes, d))
+		fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
 	if (g->size > 1 && d->node >= 0 && d->node < g->size && nodes[d->node].culprit_likely &&
 	    !*d->why)
 		snprintf(d->why, sizeof(d->why), "the culprit: node %d (%s): %s", d->node,

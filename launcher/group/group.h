@@ -53,7 +53,22 @@ enum fd_fail {
 	FD_FAIL_TIMEOUT,   /* the whole job ran past --timeout */
 	FD_FAIL_PREFLIGHT, /* the preflight found the node unfit, or could not run */
 	FD_FAIL_LAUNCH,	   /* the command could not be started (not found, not executable) */
+	/*
+	 * A training node was lost and a spare takes its place (only the deciding node sets it,
+	 * for the lost node): the job restarts, so it ranks beside a crash (fd_fail_gravity),
+	 * whatever its number, which is last only to keep the others' on the wire.
+	 */
+	FD_FAIL_LOST,
 };
+
+/* The order of gravity of the failures, for "the gravest wins". */
+int fd_fail_gravity(int failure);
+
+/*
+ * Hot spares: the most a job may keep (--spares), and so the most training slots whose node
+ * is not the slot's own number (a decision carries those, fd_decision.moved).
+ */
+#define FD_SPARES_MAX 64
 
 struct fd_node_state {
 	int node;
@@ -181,7 +196,26 @@ struct fd_decision {
 	/* the deciding node's policy, which every node's messages say: not its own flags */
 	int max_restarts, no_progress_limit;
 	char why[FD_WHY_MAX]; /* a transport's own words: which node was lost, and how */
+	/*
+	 * Hot spares: the training nodes of the attempt it starts (CONTINUE) or leads to. nactive
+	 * 0: every node trains in its own place (no spares). Else slots 0..nactive-1 train, slot
+	 * i on node i unless moved says another node holds it; every other node is a spare (or
+	 * out) and runs nothing. fd_decision_slot reads it.
+	 */
+	int nactive;
+	int nmoved;
+	struct {
+		int slot, node;
+	} moved[FD_SPARES_MAX];
 };
+
+/*
+ * The training slot node holds under d (its NODE_RANK), or -1: a spare this attempt. Without
+ * spares (nactive 0) every node holds its own.
+ */
+int fd_decision_slot(const struct fd_decision *d, int node);
+/* The node that holds slot under d (slot itself unless moved). */
+int fd_decision_node(const struct fd_decision *d, int slot);
 
 /*
  * The decision, a pure function of every node's state, the policy and the history. In order:
@@ -281,6 +315,19 @@ struct fd_group {
 	int pending;
 	struct fd_decision decision;
 	void *tcp; /* the TCP star's own state: a coordinator's or a member's (tcp.h) */
+	/*
+	 * Hot spares, kept by the deciding node (the star's coordinator only): the node training
+	 * in each slot (active[nactive]; NULL: no spares, every node in its own place), and the
+	 * nodes lost since the last decision whose states (failure FD_FAIL_LOST) take part in the
+	 * next one beside the training nodes'.
+	 */
+	int nactive;
+	int *active;
+	int lost_now[FD_SPARES_MAX];
+	int nlost_now;
+	/* the hosts of the nodes replaced (out for the rest of the job), for --exclude-file */
+	char replaced[FD_SPARES_MAX][64];
+	int nreplaced;
 };
 
 /*
@@ -304,6 +351,11 @@ struct fd_group_conf {
 	const char *exclude_file; /* --exclude-file, for the caller's fd_policy (not read here) */
 	char *const *hosts;	  /* the job's hosts by node, when known (SLURM_JOB_NODELIST) */
 	int nhosts;
+	/*
+	 * --spares: of the nnodes agents, the last `spares` hold their place as spares, proven
+	 * fit, running nothing, until one replaces a lost training node. 0: none.
+	 */
+	int spares;
 };
 
 /*
@@ -350,12 +402,19 @@ int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int s
 	     struct fd_loop *loop, const struct fd_policy *pol, const struct fd_group_callbacks *cb,
 	     void *ctx);
 /*
- * The deciding node's decision from every node's state (g->size of them), the same in every
- * transport: fd_group_decide under g's policy and history, then the rest of the caller's
+ * The deciding node's decision from every node's state (g->size of them, by node), the same in
+ * every transport: fd_group_decide under g's policy and history, then the rest of the caller's
  * policy: a preflight stop says the unfit nodes' table (an `unfit` event per finding, by
- * grp_host) and writes its exclude_file; a CONTINUE carries its master_port.
+ * grp_host) and writes its exclude_file; a CONTINUE carries its master_port. With spares
+ * (g->active) only the training nodes' states and those of g->lost_now decide, and the
+ * decision carries the training set.
  */
 void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d);
+/*
+ * A training node replaced by a spare is out for the rest of the job: its host joins the
+ * policy's exclude_file (with the unfit nodes of a preflight stop, if one comes).
+ */
+void grp_note_replaced(struct fd_group *g, const char *host);
 /* An event through on_event (nothing without one): a line, printf-style. */
 void grp_event(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
 	       ...) __attribute__((format(printf, 5, 6)));

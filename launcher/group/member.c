@@ -248,6 +248,7 @@ static void member_on_conn(struct fd_loop *l, int fd, uint32_t events, void *arg
 			fd_loop_mod(l, fd, EPOLLIN);
 			{
 				struct fd_hello h = {.nnodes = (uint32_t)mb->t.conf.nnodes,
+						     .spares = (uint32_t)mb->t.conf.spares,
 						     .pid = (uint32_t)getpid()};
 				uint8_t buf[512];
 				size_t n;

@@ -35,17 +35,26 @@ const struct fd_opt fd_group_rows[] = {
      .word_val = -1,
      .flags = FD_OPT_NOKEY}, /* differs per node: never a shared file's */
     {.name = "nnodes",
-     .metavar = "N",
-     .help = "nodes in the job [SLURM_NNODES, FLIGHTDECK_NNODES, NNODES,\n"
-	     "Open MPI; else 1]",
-     .type = FD_OPT_UINT,
-     .def = "auto",
-     .min = 1,
-     .max = 65536,
-     .off = GF(nnodes),
-     .word = "auto",
-     .word_val = -1,
+     .metavar = "N|MIN:MAX",
+     .help = "training nodes in the job; MIN:MAX (as torchrun and ft_launcher take\n"
+	     "it) means MIN train and MAX-MIN are spares (--spares) [auto: every\n"
+	     "agent of SLURM_NNODES, FLIGHTDECK_NNODES, NNODES, Open MPI, spares\n"
+	     "included; else 1]",
+     .type = FD_OPT_STRING,
+     .off = GF(nnodes_arg),
      .flags = FD_OPT_NOKEY},
+    {.name = "spares",
+     .metavar = "K",
+     .help = "of the job's agents, the last K hold their place as spares: each\n"
+	     "passes the preflight, runs nothing, and takes the place of a\n"
+	     "training node that is lost, or unfit at a restart's gate, so that\n"
+	     "the job restarts from its checkpoint instead of ending with 75\n"
+	     "(node 0 always trains: its loss still ends the job)",
+     .type = FD_OPT_UINT,
+     .def = "0",
+     .min = 0,
+     .max = FD_SPARES_MAX,
+     .off = GF(spares)},
     {.name = "coordinator",
      .metavar = "HOST[:PORT]",
      .help = "where node 0's flightdeck listens [FLIGHTDECK_COORDINATOR, the\n"
@@ -182,19 +191,68 @@ static int job_token(const struct fd_group_flags *o, uint8_t *tok, size_t *n)
 	return 0;
 }
 
+/*
+ * --nnodes: "auto" (or not given: -1), N training nodes, or MIN:MAX (MIN train, MAX-MIN are
+ * spares). *total is every agent's count (spares included, -1: from the environment), *spares
+ * the spares it implies (-1: none said). 0, or -1 after saying why.
+ */
+static int parse_nnodes(const char *a, int *total, int *spares)
+{
+	int lo, hi;
+	char x;
+
+	*total = *spares = -1;
+	if (!a || !strcmp(a, "auto"))
+		return 0;
+	if (sscanf(a, "%d%c", &lo, &x) == 1 && strspn(a, "0123456789") == strlen(a) && lo >= 1 &&
+	    lo <= 65536) {
+		*total = lo;
+		return 0;
+	}
+	if (sscanf(a, "%d:%d%c", &lo, &hi, &x) == 2 && strspn(a, "0123456789:") == strlen(a) &&
+	    lo >= 1 && hi >= lo && hi <= 65536) {
+		if (hi - lo > FD_SPARES_MAX) {
+			fd_err("--nnodes %s: at most %d spares (MAX-MIN)", a, FD_SPARES_MAX);
+			return -1;
+		}
+		*total = hi;
+		*spares = hi - lo;
+		return 0;
+	}
+	fd_err("--nnodes %s: not a node count (N, or MIN:MAX with 1 <= MIN <= MAX <= 65536)", a);
+	return -1;
+}
+
 int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
 {
 	static uint8_t token[FD_TOKEN_MAX];
 	static char **hosts;
 	static char coord[sizeof(((struct fd_ident *)0)->coord_host)];
 	struct fd_ident id;
-	struct fd_ident_in in = {.node_rank = o->node_rank,
-				 .nnodes = o->nnodes,
-				 .coordinator = o->coordinator,
-				 .envp = environ};
+	struct fd_ident_in in = {
+	    .node_rank = o->node_rank, .coordinator = o->coordinator, .envp = environ};
 	char err[512], desc[2048];
 	const char *nl = getenv("SLURM_STEP_NODELIST"); /* the step's nodes, in node order */
 	size_t nh = 0;
+	int total, spares;
+
+	if (parse_nnodes(o->nnodes_arg, &total, &spares))
+		return -1;
+	if (spares >= 0 && o->spares && o->spares != spares) {
+		fd_err("--nnodes %s means %d spare(s), --spares says %d: give one of them",
+		       o->nnodes_arg, spares, o->spares);
+		return -1;
+	}
+	if (spares < 0) {
+		spares = o->spares;
+		if (total > 0) /* --nnodes N counts the training nodes: the spares come on top */
+			total += spares;
+	}
+	if (total > 65536) {
+		fd_err("--nnodes %s with --spares %d: past 65536 nodes", o->nnodes_arg, spares);
+		return -1;
+	}
+	in.nnodes = total;
 
 	if (!nl || !*nl)
 		nl = getenv("SLURM_JOB_NODELIST");
@@ -205,6 +263,12 @@ int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
 	if (o->print_group) {
 		fd_ident_describe(&id, desc, sizeof(desc));
 		fputs(desc, stdout);
+		if (spares > 0)
+			printf("training nodes: %d (0-%d), spares: %d (%d-%d); this node: %s\n",
+			       id.nnodes - spares, id.nnodes - spares - 1, spares,
+			       id.nnodes - spares, id.nnodes - 1,
+			       id.node_rank < id.nnodes - spares ? "trains (until a change)"
+								 : "a spare (until promoted)");
 		return 1;
 	}
 	/* sbatch's script runs on the first node only: its SLURM_NNODES counts nodes that no
@@ -230,6 +294,12 @@ int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
 	}
 	conf->node = id.node_rank;
 	conf->nnodes = id.nnodes;
+	conf->spares = spares;
+	if (spares && id.nnodes - spares < 1) {
+		fd_err("--spares %d leaves no training node in a job of %d (%s)", spares, id.nnodes,
+		       id.size_src);
+		return -1;
+	}
 	if (id.nnodes < 2)
 		return 0;
 	if (job_token(o, token, &conf->token_len))

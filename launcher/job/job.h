@@ -21,7 +21,9 @@
 #include <stdint.h>
 
 struct fd_group_flags {
-	int node_rank, nnodes; /* --node-rank, --nnodes; -1 = from the environment */
+	int node_rank;		/* --node-rank; -1 = from the environment */
+	const char *nnodes_arg; /* --nnodes: N, MIN:MAX, "auto" or NULL (parse_nnodes) */
+	int spares;		/* --spares */
 	const char *coordinator;
 	const char *bind;
 	const char *token_file;
@@ -38,7 +40,8 @@ extern const size_t fd_group_nrows;
 	"the node group (one flightdeck per node; node 0, the coordinator, decides for all):\n"    \
 	"  A failure on any node stops every node; they restart together from the newest\n"        \
 	"  checkpoint complete on every node, within one --max-restarts. A node lost ends\n"       \
-	"  the job on every node (exit 75). With one node (the default) nothing is opened."
+	"  the job on every node (exit 75), unless a spare (--spares) takes its place.\n"          \
+	"  With one node (the default) nothing is opened."
 
 /*
  * Who this node is in the group and how the group is reached: the flags, then the

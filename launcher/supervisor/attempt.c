@@ -24,6 +24,58 @@ static void set_env_int(const char *k, long long v)
 	setenv(k, b, 1);
 }
 
+/* This attempt's training slot (NODE_RANK): the group's decision's, else this node's own. */
+static int att_slot(const struct sv *s)
+{
+	return s->att.nslots > 0 ? s->att.slot : s->group.rank;
+}
+
+/* How many nodes train this attempt (spares not counted). */
+static int att_nodes(const struct sv *s)
+{
+	if (s->att.nslots > 0)
+		return s->att.nslots;
+	return s->group.size > 0 ? s->group.size : 1;
+}
+
+/*
+ * {node_rank}, {nnodes}, {master_addr}, {master_port} in the command line, beside {resume}:
+ * where the group puts this node this attempt, so that torchrun's static rendezvous
+ * (--node-rank, --nnodes, --master-addr, --master-port) follows a spare's promotion. 0, or -1
+ * out of memory.
+ */
+static int subst_group(struct sv *s, char **argv)
+{
+	const char *keys[] = {"{node_rank}", "{nnodes}", "{master_addr}", "{master_port}"};
+	char vals[4][256];
+	const char *coord = s->o->group.coord_host;
+
+	snprintf(vals[0], sizeof(vals[0]), "%d", att_slot(s));
+	snprintf(vals[1], sizeof(vals[1]), "%d", att_nodes(s));
+	snprintf(vals[2], sizeof(vals[2]), "%s",
+		 s->group.size > 1 && coord && *coord ? coord : "127.0.0.1");
+	snprintf(vals[3], sizeof(vals[3]), "%d", s->att.master_port);
+	for (size_t i = 0; argv[i]; i++)
+		for (size_t k = 0; k < FD_ARRAY_SIZE(keys); k++) {
+			char *at = strstr(argv[i], keys[k]), *n;
+			size_t kl = strlen(keys[k]), vl = strlen(vals[k]), off;
+
+			while (at) {
+				off = (size_t)(at - argv[i]);
+				n = malloc(strlen(argv[i]) - kl + vl + 1);
+				if (!n)
+					return -1;
+				memcpy(n, argv[i], off);
+				memcpy(n + off, vals[k], vl);
+				strcpy(n + off + vl, at + kl);
+				free(argv[i]);
+				argv[i] = n;
+				at = strstr(n + off + vl, keys[k]);
+			}
+		}
+	return 0;
+}
+
 /* The contract with the job: where to beat, where to dump stacks, where to resume from. */
 static void job_env(struct sv *s)
 {
@@ -47,7 +99,7 @@ static void job_env(struct sv *s)
 static void rank_env(struct sv *s, int i)
 {
 	const struct fd_run_opts *o = s->o;
-	int n = o->nproc_per_node, nodes = s->group.size > 0 ? s->group.size : 1;
+	int n = o->nproc_per_node, nodes = att_nodes(s);
 	int world = n * nodes, rank = s->att.rank_base + i;
 	char id[64];
 
@@ -55,8 +107,8 @@ static void rank_env(struct sv *s, int i)
 	set_env_int("LOCAL_RANK", i);
 	set_env_int("WORLD_SIZE", world);
 	set_env_int("LOCAL_WORLD_SIZE", n);
-	set_env_int("GROUP_RANK", s->group.rank);
-	set_env_int("NODE_RANK", s->group.rank);
+	set_env_int("GROUP_RANK", att_slot(s));
+	set_env_int("NODE_RANK", att_slot(s));
 	set_env_int("GROUP_WORLD_SIZE", nodes);
 	set_env_int("ROLE_RANK", rank);
 	set_env_int("ROLE_WORLD_SIZE", world);
@@ -135,11 +187,15 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 		       n);
 	}
 	if (s->o->nproc_per_node > 0) {
-		s->att.rank_base = s->group.rank * n;
+		s->att.rank_base = att_slot(s) * n;
 		if (!s->att.master_port)
 			s->att.master_port = fd_free_tcp_port();
 	}
 	argv = fd_resume_argv(s->o->argv, s->att.resume);
+	if (argv && subst_group(s, argv)) {
+		fd_argv_free(argv);
+		argv = NULL;
+	}
 	if (!argv) {
 		ev_say(s, "out of memory building the command line");
 		return ATT_NOT_STARTED;
@@ -177,8 +233,8 @@ enum att_launch att_launch(struct sv *s, int *status, char *what, size_t len)
 		ev_say(s,
 		       "launch %d: %d ranks (%d-%d of %d) in process group %d, MASTER_PORT %d%s%s",
 		       s->att.launches, n, s->att.rank_base, s->att.rank_base + n - 1,
-		       n * (s->group.size > 0 ? s->group.size : 1), (int)p->child,
-		       s->att.master_port, *s->att.resume ? ", resuming from " : "", s->att.resume);
+		       n * att_nodes(s), (int)p->child, s->att.master_port,
+		       *s->att.resume ? ", resuming from " : "", s->att.resume);
 	else if (*s->att.resume)
 		ev_say(s, "launch %d: process group %d, resuming from %s", s->att.launches,
 		       (int)p->child, s->att.resume);

@@ -156,9 +156,35 @@ static void submit_outcome(struct sv *s, int failure, int status, const char *de
 	struct fd_node_state me = {0};
 
 	s->gate = 0;
+	s->last_unfit = failure == FD_FAIL_PREFLIGHT;
 	if (detail)
 		fd_strlcpy(me.detail, detail, sizeof(me.detail));
 	dec_state(s, &me, failure, status, 0);
+	submit(s, &me);
+}
+
+/*
+ * The group starts an attempt this node takes no part in (hot spares): it holds its place,
+ * runs nothing, beats to the group through its connection, and submits at once for the round
+ * the attempt's end closes, so that the group's next decision (a restart that may promote it,
+ * the end) reaches it like every node. Its last preflight's verdict goes with it.
+ */
+static void spare_hold(struct sv *s, const struct fd_decision *d)
+{
+	struct fd_node_state me = {0};
+
+	if (!s->was_spare) {
+		ev_say(s,
+		       "a spare: holding this node's place, running nothing, until the group "
+		       "needs it (%d nodes train, %d spare(s))",
+		       d->nactive, s->group.size - d->nactive);
+		ev_emit(s, "spare", RANK_NONE, -1, NULL, -1, NULL);
+	}
+	s->was_spare = 1;
+	s->gate = 0;
+	s->spare_idle = 1;
+	dec_state(s, &me, s->last_unfit ? FD_FAIL_PREFLIGHT : FD_FAIL_NONE,
+		  s->last_unfit ? FD_RUN_PREFLIGHT : 0, 0);
 	submit(s, &me);
 }
 
@@ -169,6 +195,7 @@ static void gate(struct sv *s)
 
 	dec_gate(s, &me);
 	s->gate = 1;
+	s->last_unfit = 0;
 	submit(s, &me);
 }
 
@@ -565,7 +592,15 @@ static void stop(struct sv *s, const struct stop_cause *c)
 	case PH_DECIDING:
 		if (c->peer)
 			sup_finish(s, fd_decision_exit_code(c->peer));
-		else /* the group may be waiting for a node that never comes: it hears of the
+		else if (s->spare_idle) {
+			/* a spare's own stop (its pod evicted, its node drained) ends no training:
+			 * it leaves, and the group goes on with one spare fewer */
+			ev_say(s,
+			       "received %s as a spare: leaving the group; the job goes on "
+			       "without this spare",
+			       ev_sig_name(c->sig));
+			sup_finish(s, 128 + c->sig);
+		} else /* the group may be waiting for a node that never comes: it hears of the
 		      * signal now, and with no attempt running anywhere the signal decides */
 			grp_halt(&s->group, FD_FAIL_NONE, c->sig, "told to stop");
 		break;
@@ -650,10 +685,17 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 {
 	struct sv *s = ctx;
 
+	int slot = fd_decision_slot(d, s->group.rank);
+
 	if (s->phase != PH_DECIDING)
 		return; /* a peer's stop ended the wait already */
+	s->spare_idle = 0;
 	switch (d->verdict) {
 	case FD_CONTINUE:
+		if (slot < 0 && !s->stop_signal) { /* the group trains without this node */
+			spare_hold(s, d);
+			return;
+		}
 		if (!s->gate)
 			break;
 		s->gate = 0;
@@ -661,7 +703,21 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 			submit_outcome(s, FD_FAIL_NONE, 0, NULL);
 			return;
 		}
-		if (!s->att.launches)
+		s->att.slot = slot;
+		s->att.nslots = d->nactive > 0 ? d->nactive : s->group.size;
+		if (s->was_spare && d->nactive > 0) {
+			cJSON *o = ev_fields(NULL, NULL);
+
+			ev_say(s, "promoted: this spare trains as node %d of %d from now on", slot,
+			       d->nactive);
+			if (o)
+				cJSON_AddNumberToObject(o, "slot", slot);
+			ev_emit(s, "promoted", RANK_NONE, -1, NULL, -1, o);
+		}
+		s->was_spare = 0;
+		/* a node's first launch resumes where the group's first launch did; after a
+		 * restart (a spare's first launch included), where the restart said */
+		if (!s->att.launches && !s->att.restarts)
 			ckpt_path(s, d->checkpoint, s->att.resume, sizeof(s->att.resume));
 		s->att.master_port = d->master_port; /* node 0's pick for every node; 0: ours */
 		launch(s);
@@ -720,7 +776,11 @@ void sup_on_halt(void *ctx, const struct fd_decision *d)
 	if (s->att.fail != FD_FAIL_NONE || s->stop_signal)
 		return; /* stopping for its own reason already */
 	s->att.peer_halt = 1;
-	fd_fmt_duration(s->o->grace_ms, g, sizeof(g));
+	/* a lost node leaves this node's collectives hanging (a spare takes its place) */
+	fd_fmt_duration(d->failure == FD_FAIL_LOST && s->o->grace_ms > PEER_LOST_GRACE_MS
+			    ? PEER_LOST_GRACE_MS
+			    : s->o->grace_ms,
+			g, sizeof(g));
 	if (s->procs.child_done) {
 		stop_tree(s, SIGTERM);
 		return;
@@ -735,4 +795,6 @@ void sup_on_halt(void *ctx, const struct fd_decision *d)
 	if (d->failure == FD_FAIL_STALL)
 		stacks_attribute(s);
 	terminate(s);
+	if (d->failure == FD_FAIL_LOST && s->o->grace_ms > PEER_LOST_GRACE_MS)
+		s->deadline = fd_deadline_ns(fd_mono_ns(), PEER_LOST_GRACE_MS);
 }

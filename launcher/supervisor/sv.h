@@ -221,11 +221,17 @@ struct sup_prom {
 /* attempt.c: this attempt and the count of them */
 struct sup_attempt {
 	int launches, restarts;
-	int stalls;		  /* attempts this node ended for a stall (startup included) */
-	int fail;		  /* FD_FAIL_* of this attempt, as this node saw it */
-	int peer_halt;		  /* stopped because another node's attempt failed */
-	int rank_base;		  /* the global rank of local rank 0 (native ranks) */
-	int master_port;	  /* MASTER_PORT of this attempt (native ranks) */
+	int stalls;	 /* attempts this node ended for a stall (startup included) */
+	int fail;	 /* FD_FAIL_* of this attempt, as this node saw it */
+	int peer_halt;	 /* stopped because another node's attempt failed */
+	int rank_base;	 /* the global rank of local rank 0 (native ranks) */
+	int master_port; /* MASTER_PORT of this attempt (native ranks) */
+	/*
+	 * The training slot this node holds this attempt (its NODE_RANK) and how many train:
+	 * the group's decision says (hot spares); without spares its own node and the group's
+	 * size. slot -1: a spare.
+	 */
+	int slot, nslots;
 	char what[FD_DETAIL_MAX]; /* this node's failure in its own words */
 	char codes[200]; /* an unfit preflight's codes and subject ("IB_PORT_DOWN mlx5_0/1") */
 	int64_t launch_ns;
@@ -274,6 +280,9 @@ struct sv {
 	int64_t stop_signal_ns; /* when: a repeat within --signal-dedupe is the same request */
 	int queued_usr;		/* SIGUSR1 (1), SIGUSR2 (2) received with no command running */
 	int exit_code;		/* set when the decision to exit is made */
+	int spare_idle;		/* a spare holding its place: submitted, waiting, running nothing */
+	int last_unfit;		/* this node's last preflight found it unfit (a spare says so) */
+	int was_spare;		/* the last CONTINUE found this node a spare */
 };
 
 /* match.c: lines of the child's output against --progress-regex */

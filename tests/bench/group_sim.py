@@ -77,7 +77,9 @@ CONTINUE, RESTART, STOP_VERDICT = 0, 1, 2
 VERDICT_NAMES = {CONTINUE: "CONTINUE", RESTART: "RESTART", STOP_VERDICT: "STOP"}
 STOP_BUDGET, STOP_PEER_LOST, STOP_CONFIG = 2, 6, 7  # enum fd_stop_why: FD_STOP_FAILURE = 1, ...
 REFUSE_CODE_MAX = 6  # enum fd_refuse_code: FD_REFUSE_TOKEN = 1 ... FD_REFUSE_PROTOCOL
-FAIL_LAUNCH = 6  # the last enum fd_fail
+FAIL_LAUNCH = 6  # the last failure a node reports
+FAIL_LOST = 7  # the last enum fd_fail: a lost node a spare replaces (decisions only)
+SPARES_MAX = 64  # FD_SPARES_MAX
 CKPTS_MAX = 16  # FD_GROUP_CKPTS
 RUN_PEER_LOST = 75
 
@@ -95,7 +97,8 @@ HDR_STRUCT = struct.Struct(">IBBHIIII")
 # at most K, of such strings). ADDED marks where the fields added to a version start: a payload
 # that ends there is an older writer's, and reads them as 0.
 ADDED = ("added", None)
-HELLO_FIELDS = [("nnodes", "u32"), ("pid", "u32"), ("host", ("str", 255))]
+HELLO_FIELDS = [("nnodes", "u32"), ("pid", "u32"), ("host", ("str", 255)), ADDED,
+                ("spares", "u32")]
 STATE_FIELDS = [("failure", "i32"), ("status", "i32"), ("ended", "u8"), ("stop_signal", "i32"),
                 ("max_step", "i64"), ("ckpts", ("strs", CKPTS_MAX, 255)),
                 ("detail", ("str", 1023)), ADDED, ("no_ckpt_dir", "u8"), ("opts_known", "u8"),
@@ -107,7 +110,10 @@ DECISION_FIELDS = [("verdict", "u8"), ("stop_why", "u8"), ("failure", "u8"), ("n
                    ("no_progress", "i32"), ("last_max_step", "i64"),
                    ("checkpoint", ("str", 255)), ("gen", "u32"), ("why", ("str", 255)),
                    ("master_port", "u16"), ("max_restarts", "i32"),
-                   ("no_progress_limit", "i32")]
+                   ("no_progress_limit", "i32"), ADDED, ("nactive", "i32"),
+                   ("moved", ("moved", SPARES_MAX))]
+# a training slot held by another node than its own (hot spares), as the moved list holds it
+MOVED_FIELDS = [("slot", "i32"), ("node", "i32")]
 REFUSE_FIELDS = [("code", "u8"), ("nnodes", "u32"), ("why", ("str", 255))]
 WORLD_FIELDS = [("kind", "u8"), ("set", "u32"), ("rank", "i32"), ("size", "i32"),
                 ("timeout_ms", "u32"), ("full", "u8"), ("id", ("str", 256)), ("outcome", "u8"),
@@ -134,9 +140,23 @@ def state_ok(v):
 def decision_ok(v):
     return (v["verdict"] <= STOP_VERDICT and v["stop_why"] <= STOP_CONFIG and
             v["max_restarts"] >= 0 and v["no_progress_limit"] >= 0 and
-            v["failure"] <= FAIL_LAUNCH and v["node"] >= -1 and 0 <= v["status"] <= 255 and
+            v["failure"] <= FAIL_LOST and v["node"] >= -1 and 0 <= v["status"] <= 255 and
             0 <= v["stop_signal"] <= 64 and v["restarts"] >= 0 and v["no_progress"] >= 0 and
-            "/" not in v["checkpoint"] and v["checkpoint"] not in (".", ".."))
+            "/" not in v["checkpoint"] and v["checkpoint"] not in (".", "..") and
+            moved_ok(v["nactive"], v["moved"]))
+
+
+def moved_ok(nactive, moved):
+    slots = [m["slot"] for m in moved]
+    nodes = [m["node"] for m in moved]
+    return (0 <= nactive <= 65536 and (nactive or not moved) and
+            len(set(slots)) == len(slots) and len(set(nodes)) == len(nodes) and
+            all(0 <= m["slot"] < nactive and 0 <= m["node"] <= 65535 and m["node"] != m["slot"]
+                for m in moved))
+
+
+def hello_ok(v):
+    return v["spares"] <= SPARES_MAX
 
 
 def refuse_ok(v):
@@ -153,7 +173,8 @@ def world_ok(v):
 
 
 # type -> (payload name, its version, its fields, the reader's bounds on the values)
-PAYLOADS = {HELLO: ("HELLO", 1, HELLO_FIELDS, None), WELCOME: ("HELLO", 1, HELLO_FIELDS, None),
+PAYLOADS = {HELLO: ("HELLO", 1, HELLO_FIELDS, hello_ok),
+            WELCOME: ("HELLO", 1, HELLO_FIELDS, hello_ok),
             STATE: ("STATE", 1, STATE_FIELDS, state_ok), HALT: ("STATE", 1, STATE_FIELDS, state_ok),
             STOP: ("DECISION", 2, DECISION_FIELDS, decision_ok),
             DECISION: ("DECISION", 2, DECISION_FIELDS, decision_ok),
@@ -233,11 +254,11 @@ def _encode_fields(fields, v, out):
             out.append(struct.pack(">Q", int(x * 1000.0 + 0.5) if 0 < x < MILLI_MAX / 1000 else 0))
         elif kind[0] == "str":
             out.append(_put_str(x))
-        elif kind[0] == "rails":  # a u8 count, at most kind[1], then each rail's fields
+        elif kind[0] in ("rails", "moved"):  # a u8 count, at most kind[1], then each one's fields
             xs = x[:kind[1]]
             out.append(struct.pack(">B", len(xs)))
             for r in xs:
-                _encode_fields(RAIL_FIELDS, r, out)
+                _encode_fields(RAIL_FIELDS if kind[0] == "rails" else MOVED_FIELDS, r, out)
         else:  # strs: the newest first, at most kind[1]
             xs = x[:kind[1]]
             out.append(struct.pack(">B", len(xs)))
@@ -308,6 +329,8 @@ def _decode_fields(fields, r, p, what):
                 raise ProtocolError("a malformed %s (%d %s)" % (what, k, fname))
             if kind[0] == "rails":
                 v[fname] = [_decode_fields(RAIL_FIELDS, r, p, what) for _ in range(k)]
+            elif kind[0] == "moved":
+                v[fname] = [_decode_fields(MOVED_FIELDS, r, p, what) for _ in range(k)]
             else:
                 v[fname] = [r.string(kind[2]) for _ in range(k)]
     return v

@@ -108,7 +108,7 @@ static void payload_round_trips(void)
 	CHECK_STREQ(h2.host, "gpu03");
 	CHECK_EQ_INT(h2.pid, 1234);
 	/* truncated: refused; a trailing byte (a later writer's field) is skipped */
-	CHECK_EQ_INT(fd_hello_get(buf, n - 1, &h2), -EBADMSG);
+	CHECK_EQ_INT(fd_hello_get(buf, n - 5, &h2), -EBADMSG);
 	CHECK_EQ_INT(fd_hello_get(buf, n + 1, &h2), 0);
 	CHECK_STREQ(h2.host, "gpu03");
 
@@ -186,9 +186,64 @@ static void payload_round_trips(void)
 	/* a string holding a NUL */
 	strcpy(d.checkpoint, "ok");
 	n = fd_decision_put(buf, sizeof(buf), &d);
-	/* the last byte of the checkpoint name: before gen, why, master_port and the policy */
-	buf[n - 8 - 2 - 2 - strlen(d.why) - 4 - 1] = 0;
+	/* the last byte of the checkpoint name: before gen, why, master_port, the policy and the
+	 * training set (5 bytes with nothing moved) */
+	buf[n - 5 - 8 - 2 - 2 - strlen(d.why) - 4 - 1] = 0;
 	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
+
+	/* the training set (hot spares): read back; a set no coordinator could mean refused */
+	memset(d.checkpoint, 0, sizeof(d.checkpoint)); /* the names before left bytes behind */
+	strcpy(d.checkpoint, "step-90");
+	d.nactive = 3;
+	d.nmoved = 2;
+	d.moved[0].slot = 2, d.moved[0].node = 4;
+	d.moved[1].slot = 0, d.moved[1].node = 3;
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), 0);
+	CHECK(!memcmp(&d, &d2, sizeof(d)));
+	CHECK_EQ_INT(fd_decision_slot(&d2, 4), 2);
+	CHECK_EQ_INT(fd_decision_slot(&d2, 3), 0);
+	CHECK_EQ_INT(fd_decision_slot(&d2, 1), 1);
+	CHECK_EQ_INT(fd_decision_slot(&d2, 0), -1); /* its slot went to node 3 */
+	CHECK_EQ_INT(fd_decision_slot(&d2, 2), -1);
+	CHECK_EQ_INT(fd_decision_slot(&d2, 5), -1); /* a spare */
+	CHECK_EQ_INT(fd_decision_node(&d2, 2), 4);
+	CHECK_EQ_INT(fd_decision_node(&d2, 1), 1);
+	d.moved[1].slot = 2; /* one slot twice */
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
+	d.moved[1].slot = 0, d.moved[1].node = 4; /* one node twice */
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
+	d.moved[1].slot = 3, d.moved[1].node = 5; /* a slot past the training set */
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
+	d.nmoved = 1, d.nactive = 0; /* moved with no training set */
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
+	d.nactive = 3, d.moved[0].node = 2; /* a slot "moved" to its own node */
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
+	d.nactive = d.nmoved = 0;
+	CHECK_EQ_INT(fd_decision_slot(&d, 7), 7); /* no spares: every node in its place */
+	d.failure = FD_FAIL_LOST;
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), 0);
+	d.failure = FD_FAIL_LOST + 1;
+	n = fd_decision_put(buf, sizeof(buf), &d);
+	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EBADMSG);
+
+	/* the spares in a HELLO: read back, absent reads 0, past the most refused */
+	h.spares = 2;
+	n = fd_hello_put(buf, sizeof(buf), &h);
+	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), 0);
+	CHECK_EQ_INT(h2.spares, 2);
+	CHECK_EQ_INT(fd_hello_get(buf, n - 4, &h2), 0);
+	CHECK_EQ_INT(h2.spares, 0);
+	CHECK_EQ_INT(fd_hello_get(buf, n - 2, &h2), -EBADMSG);
+	h.spares = FD_SPARES_MAX + 1;
+	n = fd_hello_put(buf, sizeof(buf), &h);
+	CHECK_EQ_INT(fd_hello_get(buf, n, &h2), -EBADMSG);
 }
 
 /*
@@ -240,9 +295,13 @@ static void payload_versions(void)
 	CHECK(!memcmp(&d, &d2, sizeof(d)));
 	buf[0] = FD_DECISION_VERSION + 1;
 	CHECK_EQ_INT(fd_decision_get(buf, n, &d2), -EPROTONOSUPPORT);
-	/* cut anywhere before master_port, the last field: refused */
+	/* cut anywhere before the policy's end: refused; there, an older writer's (no training
+	 * set); inside the training set: refused */
 	buf[0] = FD_DECISION_VERSION;
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n - 5; k++)
+		CHECK_EQ_INT(fd_decision_get(buf, k, &d2), -EBADMSG);
+	CHECK_EQ_INT(fd_decision_get(buf, n - 5, &d2), 0);
+	for (size_t k = n - 4; k < n; k++)
 		CHECK_EQ_INT(fd_decision_get(buf, k, &d2), -EBADMSG);
 
 	{
@@ -345,6 +404,7 @@ static cJSON *hello_json(const struct fd_hello *h)
 	cJSON_AddNumberToObject(o, "nnodes", h->nnodes);
 	cJSON_AddNumberToObject(o, "pid", h->pid);
 	cJSON_AddStringToObject(o, "host", h->host);
+	cJSON_AddNumberToObject(o, "spares", h->spares);
 	return o;
 }
 
@@ -386,6 +446,7 @@ static cJSON *refuse_json(const struct fd_refuse *r)
 static cJSON *decision_json(const struct fd_decision *d)
 {
 	cJSON *o = cJSON_CreateObject();
+	cJSON *a;
 
 	cJSON_AddNumberToObject(o, "verdict", d->verdict);
 	cJSON_AddNumberToObject(o, "stop_why", d->stop_why);
@@ -402,6 +463,15 @@ static cJSON *decision_json(const struct fd_decision *d)
 	cJSON_AddNumberToObject(o, "master_port", d->master_port);
 	cJSON_AddNumberToObject(o, "max_restarts", d->max_restarts);
 	cJSON_AddNumberToObject(o, "no_progress_limit", d->no_progress_limit);
+	cJSON_AddNumberToObject(o, "nactive", d->nactive);
+	a = cJSON_AddArrayToObject(o, "moved");
+	for (int i = 0; i < d->nmoved; i++) {
+		cJSON *m = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(m, "slot", d->moved[i].slot);
+		cJSON_AddNumberToObject(m, "node", d->moved[i].node);
+		cJSON_AddItemToArray(a, m);
+	}
 	return o;
 }
 
@@ -484,7 +554,7 @@ static int golden_set(struct golden *g)
 {
 	static struct fd_node_state st, halt;
 	static struct fd_world_msg w, pr;
-	struct fd_hello hello = {.nnodes = 4, .pid = 4242}, welcome = {.nnodes = 4};
+	struct fd_hello hello = {.nnodes = 4, .pid = 4242, .spares = 1}, welcome = {.nnodes = 4};
 	struct fd_decision stop = {
 	    .verdict = FD_STOP, .failure = FD_FAIL_STALL, .node = 2, .gen = 1};
 	struct fd_decision dec = {.verdict = FD_RESTART,
@@ -497,7 +567,10 @@ static int golden_set(struct golden *g)
 				  .gen = 2,
 				  .master_port = 45678,
 				  .max_restarts = 3,
-				  .no_progress_limit = 2};
+				  .no_progress_limit = 2,
+				  .nactive = 3,
+				  .nmoved = 1,
+				  .moved = {{.slot = 2, .node = 3}}};
 	struct fd_refuse refuse = {.code = FD_REFUSE_NNODES, .nnodes = 4};
 	int n = 0;
 
