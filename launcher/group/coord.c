@@ -897,6 +897,9 @@ static int coord_replace(struct coord *co, int node, const char *host, const cha
 			 "node %d (%s) lost: %s: spare node %d (%s) trains as node %d", node, host,
 			 how, sp, coord_host_of(co, sp), slot);
 		g->lost_now[g->nlost_now++] = node;
+		/* the spare's list is as old as the attempt: the survivors say where the restart
+		 * resumes, and the spare's own view is checked at the gate (coord_gate_replace) */
+		co->states[sp].no_ckpt_dir = 1;
 		coord_halt_all(co, node, FD_FAIL_LOST, 0, st->detail);
 	}
 	coord_round_complete(co);
@@ -1029,8 +1032,8 @@ static int coord_submit(struct fd_group *g, const struct fd_node_state *mine)
 
 	if (co->t.submitted)
 		return -EBUSY;
-	if (co->t.over)
-		return -EPIPE;
+	if (co->t.over) /* the final decision may be on its way (queued): it decides */
+		return co->t.nqueue ? 0 : -EPIPE;
 	co->t.submitted = 1;
 	coord_take_state(co, 0, mine);
 	return 0;

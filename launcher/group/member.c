@@ -483,8 +483,8 @@ static int member_submit(struct fd_group *g, const struct fd_node_state *mine)
 
 	if (mb->t.submitted)
 		return -EBUSY;
-	if (mb->t.over)
-		return -EPIPE;
+	if (mb->t.over) /* the final decision may be on its way (queued): it decides */
+		return mb->t.nqueue ? 0 : -EPIPE;
 	mb->t.submitted = 1;
 	if (!mb->welcomed && mine->stop_signal) {
 		member_stop_alone(mb, mine->stop_signal);
