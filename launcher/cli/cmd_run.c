@@ -398,7 +398,11 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 	    "process tree (SIGTERM to its process group, --grace, then SIGKILL to every descendant)\n"
 	    "and relaunches it from the newest complete checkpoint, up to --max-restarts.\n"
 	    "Output passes through unchanged. An argument {resume} (or --resume={resume}) becomes\n"
-	    "the checkpoint path, or is dropped with its flag when there is none yet.\n");
+	    "the checkpoint path, or is dropped with its flag when there is none yet. In a node\n"
+	    "group, {node_rank}, {nnodes}, {master_addr} and {master_port} become this node's\n"
+	    "training slot, the number of training nodes, node 0's address and the port node 0\n"
+	    "picked for this launch: torchrun's static rendezvous then follows a spare that takes\n"
+	    "a lost node's place (--spares).\n");
 	fd_opt_help(out, t, n);
 	fprintf(
 	    out,

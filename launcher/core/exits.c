@@ -20,7 +20,9 @@ static const struct fd_exit exits[] = {
      "drain the node; Kubernetes podFailurePolicy onExitCodes: [69] -> Ignore or FailJob"},
     {"run", FD_EXIT_PEER_LOST, "a node of the group was lost",
      "a node of the group was lost (connection closed, silent past --peer-timeout) or never "
-     "joined (--join-timeout); every node of the job exits 75 and names it (EX_TEMPFAIL)",
+     "joined (--join-timeout), and no spare could take its place (node 0's loss, none left, "
+     "--max-restarts spent on losses); every node of the job exits 75 and names it "
+     "(EX_TEMPFAIL)",
      "requeue (Slurm RequeueExit=75)"},
     {"run", FD_EXIT_STALLED, "gave up: the job kept stalling",
      "gave up: the job kept stalling (--max-restarts spent, or --no-progress-limit)",

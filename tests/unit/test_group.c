@@ -918,6 +918,48 @@ static void member_lookup_fails_then_retries(void)
 	close(lfd);
 }
 
+/*
+ * A lost node that a spare replaces (FD_FAIL_LOST): the group restarts, as after a crash, but
+ * a timeout or an unfit node beside it still stops; the budget spent on losses ends the job
+ * with 75, not a crash's status; its node has no say in the checkpoint.
+ */
+static void decide_lost_node(void)
+{
+	struct fd_policy pol = {.max_restarts = 1, .no_progress_limit = 0};
+	struct fd_node_state *v = nodes_new(4, 50);
+	struct fd_group_history h = {0};
+	struct fd_decision d;
+
+	if (!v)
+		return;
+	v[2].failure = FD_FAIL_CRASH;
+	v[2].status = 1;
+	v[3].failure = FD_FAIL_LOST;
+	v[3].no_ckpt_dir = 1; /* as the coordinator sends it: gone, no say */
+	v[3].nckpts = 0;
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_RESTART);
+	CHECK_EQ_INT(d.failure, FD_FAIL_LOST); /* graver than the crash it caused */
+	CHECK_EQ_INT(d.node, 3);
+	CHECK_STREQ(d.checkpoint, "s-40");
+	CHECK_STREQ(fd_fail_name(d.failure), "lost node");
+	fd_group_decide(v, 4, &pol, &h, &d); /* the budget (1) is spent */
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.stop_why, FD_STOP_BUDGET);
+	CHECK_EQ_INT(fd_decision_exit_code(&d), FD_RUN_PEER_LOST);
+	memset(&h, 0, sizeof(h));
+	v[1].failure = FD_FAIL_TIMEOUT; /* a timeout beside it still ends the job */
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_EQ_INT(d.verdict, FD_STOP);
+	CHECK_EQ_INT(d.failure, FD_FAIL_TIMEOUT);
+	v[1].failure = FD_FAIL_PREFLIGHT;
+	fd_group_decide(v, 4, &pol, &h, &d);
+	CHECK_EQ_INT(d.failure, FD_FAIL_PREFLIGHT);
+	CHECK(fd_fail_gravity(FD_FAIL_CRASH) < fd_fail_gravity(FD_FAIL_LOST));
+	CHECK(fd_fail_gravity(FD_FAIL_LOST) < fd_fail_gravity(FD_FAIL_TIMEOUT));
+	free(v);
+}
+
 const struct unit_test group_tests[] = {
     {"group: the coordinator's address given as digits", resolve_digits},
     {"group: a name looked up in a child, through the loop", resolve_child_lookup},
@@ -933,6 +975,8 @@ const struct unit_test group_tests[] = {
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
     {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
     {"group: exit status of a decision", decision_exit_codes},
+    {"group: a lost node a spare replaces restarts; 75 when the budget is spent",
+     decide_lost_node},
     {"group: the local group decides asynchronously", local_async},
     {"group: the local group decides under the caller's policy", local_policy},
     {NULL, NULL},
