@@ -357,6 +357,7 @@ int cmd_check(int argc, char **argv)
 		ret = rc > 0 ? 0 : FD_EXIT_USAGE;
 		goto out;
 	}
+	gconf.spares = 0; /* check --job judges every agent: a spare must be fit too */
 	if (!inputs_ok(&cli, &cfg))
 		goto out;
 	t0 = fd_mono_ns();

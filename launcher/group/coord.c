@@ -849,7 +849,8 @@ static void coord_on_accept(struct fd_loop *l, int fd, uint32_t events, void *ar
  * group restarts (the lost node's state, failure FD_FAIL_LOST, takes part in the decision).
  * 1 when the job goes on, 0 when no spare can take the place (the job ends, 75).
  */
-static int coord_replace(struct coord *co, int node, const char *host, const char *how)
+static int coord_replace(struct coord *co, int node, const char *host, const char *how,
+			 int was_joined)
 {
 	struct fd_group *g = co->t.g;
 	struct fd_node_state *st = &co->states[node];
@@ -871,7 +872,7 @@ static int coord_replace(struct coord *co, int node, const char *host, const cha
 		co->have[node] = 0;
 		co->nhave--;
 	}
-	if (co->joined > 0)
+	if (was_joined && co->joined > 0)
 		co->joined--;
 	if (was != ROLE_ACTIVE) {
 		tcp_event(&co->t, "spare_lost", node, host,
@@ -911,6 +912,7 @@ static void coord_lose(struct coord *co, int node, const char *how)
 {
 	struct fd_decision d = {.verdict = FD_STOP, .stop_why = FD_STOP_PEER_LOST, .node = node};
 	char host[256];
+	int was_joined = node > 0 && co->by_node[node];
 
 	/* named by the host it said in its HELLO, which goes with its connection */
 	fd_strlcpy(host, coord_host_of(co, node), sizeof(host));
@@ -920,7 +922,7 @@ static void coord_lose(struct coord *co, int node, const char *how)
 	}
 	if (co->t.over)
 		return;
-	if (co->role && node > 0 && coord_replace(co, node, host, how))
+	if (co->role && node > 0 && coord_replace(co, node, host, how, was_joined))
 		return;
 	snprintf(d.why, sizeof(d.why), "node %d (%s) lost: %s%s", node, host, how,
 		 co->role && co->role[node] == ROLE_ACTIVE ? " (no fit spare left)" : "");

@@ -690,9 +690,16 @@ void sup_on_decision(void *ctx, const struct fd_decision *d)
 	if (s->phase != PH_DECIDING)
 		return; /* a peer's stop ended the wait already */
 	s->spare_idle = 0;
+	if (slot < 0 && s->stop_signal && d->verdict != FD_STOP) {
+		/* a spare told to stop: nothing of the job runs here; it leaves the group */
+		ev_say(s, "told to stop (%s) as a spare: leaving the group; the job goes on",
+		       ev_sig_name(s->stop_signal));
+		sup_finish(s, 128 + s->stop_signal);
+		return;
+	}
 	switch (d->verdict) {
 	case FD_CONTINUE:
-		if (slot < 0 && !s->stop_signal) { /* the group trains without this node */
+		if (slot < 0) { /* the group trains without this node */
 			spare_hold(s, d);
 			return;
 		}

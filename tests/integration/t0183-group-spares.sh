@@ -95,6 +95,24 @@ grep -q "group: spare node 2 (.*) lost: connection \(closed\|reset\); the job go
 grep -q "launch 2:" "$TMP/n0.err" && fail "a lost spare restarted the job"
 ok "a spare lost while idle: named, the job goes on and finishes with one launch"
 
+# --- A spare told to stop on its own (its pod evicted) leaves; one that never joins is dropped -
+fresh
+STEPS=40
+for n in 0 1 2; do spare $n 2:4 --join-timeout 4s; done # node 3, a spare, never comes
+wait_for 30 grep -q "a spare: holding" "$TMP/n2.err" || { dump_agents 0 1 2; fail "node 2 is no spare"; }
+kill -TERM "$(agent_pid 2)"
+wait_agents 60 0 1 2
+expect_agent_rc 0 0
+expect_agent_rc 1 0
+expect_agent_rc 2 143
+grep -q "received SIGTERM as a spare: leaving the group; the job goes on without this spare" "$TMP/n2.err" ||
+	{ dump_agents 2; fail "the spare does not say it leaves"; }
+grep -q "group: spare node 3 (.*) lost: never joined within --join-timeout; the job goes on" "$TMP/n0.err" ||
+	{ dump_agents 0; fail "node 0 does not drop the spare that never joined"; }
+grep -q "group: spare node 2 (.*) lost: connection" "$TMP/n0.err" || { dump_agents 0; fail "node 0 does not name the spare that left"; }
+grep -q "launch 2:" "$TMP/n0.err" && fail "a spare's leaving restarted the job"
+ok "a spare that never joins is dropped at --join-timeout, one SIGTERMed leaves (143); the job goes on (0)"
+
 # --- Two losses with one spare: the second ends the job with 75 ------------------------------
 fresh
 STEPS=200
