@@ -349,6 +349,12 @@ static const struct fd_opt telling_rows[] = {
 	     "[/dev/termination-log when it exists and is writable]",
      .type = FD_OPT_STRING,
      .off = RUN(termination_log)},
+    {.name = "drain-replaced",
+     .help = "node 0 drains each node a spare replaces (Slurm: scontrol update\n"
+	     "nodename=HOST state=drain reason=\"flightdeck: NODE_REPLACED ...\"), HOST\n"
+	     "as the node said it in its HELLO (its host name)",
+     .type = FD_OPT_FLAG,
+     .off = RUN(drain_replaced)},
     {.name = "quiet",
      .short_name = 'q',
      .help = "no status lines on stderr (errors still go there)",

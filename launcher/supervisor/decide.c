@@ -5,12 +5,16 @@
  * state (docs/architecture.md, "The node group"). The transitions these lead to are
  * phase.c's.
  */
+#include "spawn.h"
 #include "sv.h"
 #include "util.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void dec_state(const struct sv *s, struct fd_node_state *me, int failure, int status, int ended)
 {
@@ -133,6 +137,34 @@ void dec_restart(struct sv *s, const struct fd_decision *d)
 	ev_emit(s, "restart", RANK_NONE, -1, s->att.resume, -1, o);
 }
 
+/*
+ * --drain-replaced, on node 0: the node a spare replaced is drained under Slurm, so that the
+ * next job is not placed on it. scontrol runs in its own process group, unwaited (the loop's
+ * SIGCHLD reaps it with the rest); what it says goes to stderr.
+ */
+static void drain_replaced(struct sv *s, const char *host, const char *line)
+{
+	char node[300], reason[400];
+	const char *job = getenv("SLURM_JOB_ID");
+	pid_t p;
+
+	snprintf(node, sizeof(node), "nodename=%s", host);
+	snprintf(reason, sizeof(reason), "reason=flightdeck: NODE_REPLACED by a spare in job %s: %.200s",
+		 job && *job ? job : "?", line);
+	p = fd_fork_group();
+	if (p == 0) {
+		execlp("scontrol", "scontrol", "update", node, "state=drain", reason, (char *)NULL);
+		fprintf(stderr, "flightdeck: --drain-replaced: cannot run scontrol: %s\n",
+			strerror(errno));
+		_exit(127);
+	}
+	if (p < 0)
+		ev_say(s, "--drain-replaced: cannot start scontrol to drain %s: %s", host,
+		       strerror(errno));
+	else
+		ev_say(s, "--drain-replaced: scontrol update %s state=drain %s", node, reason);
+}
+
 /* What the group did, said on stderr and in the events log, with the node named. */
 void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line)
 {
@@ -150,4 +182,7 @@ void dec_on_group_event(void *ctx, const char *name, int node, const char *host,
 		cJSON_AddStringToObject(o, "detail", line);
 	}
 	ev_emit(s, "group", RANK_NONE, -1, NULL, -1, o);
+	if (!strcmp(name, "replaced") && s->o->drain_replaced && s->group.rank == 0 && host &&
+	    *host)
+		drain_replaced(s, host, line);
 }

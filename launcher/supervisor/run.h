@@ -66,6 +66,8 @@ struct fd_run_opts {
 	/* --termination-log: the Kubernetes termination message; NULL: /dev/termination-log
 	 * when it is there and writable; "none": none */
 	const char *termination_log;
+	/* --drain-replaced: node 0 drains (scontrol) each node a spare replaces */
+	int drain_replaced;
 
 	int pty;		 /* --pty: the command's stdout and stderr are a pseudo-terminal */
 	long long heartbeat_uid; /* --heartbeat-uid: this uid may beat too; -1 = none */

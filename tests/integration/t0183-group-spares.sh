@@ -4,7 +4,8 @@
 # lost while idle is named and nothing else happens; two losses with one spare end the job
 # with 75; a replaced node whose agent comes back is admitted as a spare; an unfit spare is
 # never promoted; an unfit training node is replaced at the gate; the coordinator's loss is
-# 75 as without spares; nodes started with different --spares are refused (2).
+# 75 as without spares; nodes started with different --spares are refused (2); node 0 drains
+# the replaced node with --drain-replaced (a stand-in scontrol).
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/group-lib.sh"
 
@@ -58,7 +59,13 @@ fresh() {
 
 # --- A lost training node: the spare takes its place, the job restarts and finishes ---------
 fresh
-for n in 0 1 2; do spare $n 2:3 --exclude-file "$TMP/exclude"; done
+# scontrol as --drain-replaced calls it: a stand-in that records its arguments (t0200 runs
+# the real Slurm on one node only, and a spare needs three)
+mkdir -p "$TMP/bin"
+printf '#!/bin/sh\nprintf "%%s|" "$@" >>"%s/scontrol.log"\necho >>"%s/scontrol.log"\n' "$TMP" "$TMP" >"$TMP/bin/scontrol"
+chmod +x "$TMP/bin/scontrol"
+PATH="$TMP/bin:$PATH" spare 0 2:3 --exclude-file "$TMP/exclude" --drain-replaced
+for n in 1 2; do spare $n 2:3; done
 wait_for 30 launched 1 1 || { dump_agents 0 1 2; fail "node 1 never launched"; }
 wait_for 30 test -e "$TMP/ck/step-000010.pt" || { dump_agents 0 1 2; fail "no checkpoint saved"; }
 grep -q "a spare: holding this node's place" "$TMP/n2.err" || { dump_agents 2; fail "node 2 did not hold as a spare"; }
@@ -77,6 +84,9 @@ expect_node_event 0 '.event=="restart" and .reason=="lost node"'
 expect_node_event 0 '.event=="group" and .group=="replaced" and .node==1'
 expect_node_event 2 '.event=="promoted" and .slot==1'
 [ "$(cat "$TMP/exclude")" = "$(hostname)" ] || fail "--exclude-file holds '$(cat "$TMP/exclude" 2>/dev/null)', not the replaced node's host"
+wait_for 5 test -s "$TMP/scontrol.log" || fail "--drain-replaced ran no scontrol"
+grep -q "^update|nodename=$(hostname)|state=drain|reason=flightdeck: NODE_REPLACED by a spare in job ?: node 1 (.*) lost: connection" "$TMP/scontrol.log" ||
+	fail "--drain-replaced ran scontrol with: $(cat "$TMP/scontrol.log")"
 no_leftovers "$TMP/train.sh"
 ok "2+1 (--nnodes 2:3): node 1 SIGKILLed, spare node 2 trains as node 1 from $(sed -n 's|.*slot 1 on node 2 .* from .*/||p' "$TMP/slots"), the job finishes (0) in $(elapsed_since "$t0") s"
 
