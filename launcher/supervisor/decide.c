@@ -149,7 +149,8 @@ static void drain_replaced(struct sv *s, const char *host, const char *line)
 	pid_t p;
 
 	snprintf(node, sizeof(node), "nodename=%s", host);
-	snprintf(reason, sizeof(reason), "reason=flightdeck: NODE_REPLACED by a spare in job %s: %.200s",
+	snprintf(reason, sizeof(reason),
+		 "reason=flightdeck: NODE_REPLACED by a spare in job %s: %.200s",
 		 job && *job ? job : "?", line);
 	p = fd_fork_group();
 	if (p == 0) {
