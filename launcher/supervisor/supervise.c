@@ -143,6 +143,8 @@ static void termination_message(struct sv *s)
 	}
 	if (s->att.codes[0])
 		fd_appendf(msg, cap, &k, "codes: %s\n", s->att.codes);
+	if (s->replaced[0]) /* out for the rest of the job: the node to look at */
+		fd_appendf(msg, cap, &k, "replaced: %s\n", s->replaced);
 	if (s->att.culprit[0])
 		fd_appendf(msg, cap, &k, "culprit: %s\n", s->att.culprit);
 	if (s->att.resume[0])

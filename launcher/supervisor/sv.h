@@ -283,6 +283,7 @@ struct sv {
 	int spare_idle;		/* a spare holding its place: submitted, waiting, running nothing */
 	int last_unfit;		/* this node's last preflight found it unfit (a spare says so) */
 	int was_spare;		/* the last CONTINUE found this node a spare */
+	char replaced[256];	/* node 0: the last replacement of a node by a spare, in words */
 };
 
 /* match.c: lines of the child's output against --progress-regex */

@@ -64,7 +64,8 @@ fresh
 mkdir -p "$TMP/bin"
 printf '#!/bin/sh\nprintf "%%s|" "$@" >>"%s/scontrol.log"\necho >>"%s/scontrol.log"\n' "$TMP" "$TMP" >"$TMP/bin/scontrol"
 chmod +x "$TMP/bin/scontrol"
-PATH="$TMP/bin:$PATH" spare 0 2:3 --exclude-file "$TMP/exclude" --drain-replaced
+PATH="$TMP/bin:$PATH" spare 0 2:3 --exclude-file "$TMP/exclude" --drain-replaced \
+	--termination-log "$TMP/termlog"
 for n in 1 2; do spare $n 2:3; done
 wait_for 30 launched 1 1 || { dump_agents 0 1 2; fail "node 1 never launched"; }
 wait_for 30 test -e "$TMP/ck/step-000010.pt" || { dump_agents 0 1 2; fail "no checkpoint saved"; }
@@ -84,6 +85,8 @@ expect_node_event 0 '.event=="restart" and .reason=="lost node"'
 expect_node_event 0 '.event=="group" and .group=="replaced" and .node==1'
 expect_node_event 2 '.event=="promoted" and .slot==1'
 [ "$(cat "$TMP/exclude")" = "$(hostname)" ] || fail "--exclude-file holds '$(cat "$TMP/exclude" 2>/dev/null)', not the replaced node's host"
+grep -q "^replaced: node 1 (.*) lost: connection .*: spare node 2 (.*) takes its place as training node 1" "$TMP/termlog" ||
+	fail "node 0's termination message does not name the replaced node: $(cat "$TMP/termlog")"
 wait_for 5 test -s "$TMP/scontrol.log" || fail "--drain-replaced ran no scontrol"
 grep -q "^update|nodename=$(hostname)|state=drain|reason=flightdeck: NODE_REPLACED by a spare in job ?: node 1 (.*) lost: connection" "$TMP/scontrol.log" ||
 	fail "--drain-replaced ran scontrol with: $(cat "$TMP/scontrol.log")"
@@ -191,6 +194,25 @@ grep -q "on node 1 " "$TMP/slots" && fail "the unfit node trained"
 grep -q "^flightdeck: restart [0-9]" "$TMP/n0.err" && { dump_agents 0; fail "a gate replacement restarted"; }
 [ "$(cat "$TMP/exclude")" = "$(hostname)" ] || fail "--exclude-file does not hold the unfit node"
 ok "an unfit training node gives its place to the spare at the gate: one launch, no restart"
+
+# --- A spare that cannot see the checkpoint the group resumes from is not promoted -----------
+fresh
+STEPS=200
+spare 0 2:3
+spare 1 2:3
+mkdir -p "$TMP/ck-elsewhere" # the spare's --checkpoint-dir is not the shared one
+FD_NODE=2 agent 2 2:3 --checkpoint-dir "$TMP/ck-elsewhere" -- \
+	sh "$TMP/train.sh" "$FLIGHTDECK" 200 {node_rank} {resume}
+wait_for 30 test -e "$TMP/ck/step-000010.pt" || { dump_agents 0 1 2; fail "no checkpoint saved"; }
+kill_node 1
+wait_agents 30 0 2
+expect_agent_rc 0 75
+grep -q "group: spare node 2 (.*) cannot see step-0000[1-9]0.pt under its --checkpoint-dir: not eligible" "$TMP/n0.err" ||
+	{ dump_agents 0; fail "node 0 does not pass over the spare that cannot see the checkpoint"; }
+grep -q "no spare left that sees step-0000[1-9]0.pt for training node 1" "$TMP/n0.err" ||
+	{ dump_agents 0; fail "node 0 does not say why the job ends"; }
+grep -q "slot 1 on node 2 " "$TMP/slots" && fail "the spare that cannot see the checkpoint trained"
+ok "a spare whose --checkpoint-dir does not show the group's checkpoint is passed over, saying why; none left: 75"
 
 # --- The coordinator lost: 75 everywhere, as without spares ------------------------------------
 fresh
