@@ -184,7 +184,8 @@ void dec_on_group_event(void *ctx, const char *name, int node, const char *host,
 	}
 	ev_emit(s, "group", RANK_NONE, -1, NULL, -1, o);
 	if (!strcmp(name, "replaced"))
-		fd_strlcpy(s->replaced, line, sizeof(s->replaced)); /* for the termination message */
+		fd_strlcpy(s->replaced, line,
+			   sizeof(s->replaced)); /* for the termination message */
 	if (!strcmp(name, "replaced") && s->o->drain_replaced && s->group.rank == 0 && host &&
 	    *host)
 		drain_replaced(s, host, line);
