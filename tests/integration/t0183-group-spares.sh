@@ -24,7 +24,7 @@ while [ "$i" -lt "$steps" ]; do
 	i=$((i + 1))
 	"$fd" beat --step "$i"
 	[ "$slot" = 0 ] && [ $((i % 10)) -eq 0 ] && : >"$FD_TEST_TMP/ck/step-$(printf %06d $i).pt"
-	sleep 0.1
+	sleep 0.05
 done
 echo "slot $slot finished"
 EOF
