@@ -36,6 +36,7 @@ checkpoint-max-age = off
 checkpoint-marker = 
 nproc-per-node = 0
 prefix-output = 0
+spares = 0
 coordinator = 
 bind = 
 token-file = 
@@ -47,6 +48,7 @@ exclude-file =
 events = 
 prom-file = 
 termination-log = 
+drain-replaced = 0
 quiet = 0
 EOF
 diff "$TMP/want" "$TMP/out" >"$TMP/diff" || fail "run --show-config: $(cat "$TMP/diff")"
