@@ -56,6 +56,16 @@ void gpu_release_xid(void *facts);
 /* Parses "NVRM: Xid (PCI:0000:3b:00): 79, ..." ; 0 on a match (exposed for unit tests). */
 int gpu_parse_xid(const char *text, char *pci, size_t pcilen, int *xid);
 
+/*
+ * The newest Xid in log at most within_ms old and not in app (the codes a job's own fault
+ * raises): "Xid 79 (GPU has fallen off the bus) on 0000:3b:00, 2.0 s ago (since the job
+ * started)" in out, and 1; 0 when there is none (a line without a timestamp is not known to
+ * be that recent). For a stall's verdict on the machine (supervisor/stacks.c).
+ */
+struct fd_kmsg_log;
+int gpu_xid_since(const struct fd_kmsg_log *log, const int *app, size_t napp, int64_t within_ms,
+		  char *out, size_t len);
+
 /* What NVIDIA's Xid catalogue calls the common ones; NULL when not in the short list. */
 const char *gpu_xid_name(int xid);
 

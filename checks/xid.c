@@ -201,3 +201,33 @@ void gpu_judge_xid(const void *facts, const struct fd_config *cfg, struct fd_rep
 		}
 	}
 }
+
+int gpu_xid_since(const struct fd_kmsg_log *log, const int *app, size_t napp, int64_t within_ms,
+		  char *out, size_t len)
+{
+	int64_t best = -1;
+	int xid = 0;
+	char pci[24] = "";
+
+	*out = '\0';
+	for (size_t i = 0; log && i < log->n; i++) {
+		char p[24];
+		int x;
+		int64_t age;
+
+		if (gpu_parse_xid(log->lines[i].text, p, sizeof(p), &x) || in_list(app, napp, x))
+			continue;
+		age = fd_kmsg_age_ms(log, log->lines[i].ts_us);
+		if (age < 0 || age > within_ms || (best >= 0 && age > best))
+			continue; /* no age: not known to be this job's; older: not the newest */
+		best = age;
+		xid = x;
+		fd_strlcpy(pci, p, sizeof(pci));
+	}
+	if (best < 0)
+		return 0;
+	snprintf(out, len, "Xid %d%s%s%s on %s, %.1f s ago (since the job started)", xid,
+		 gpu_xid_name(xid) ? " (" : "", gpu_xid_name(xid) ? gpu_xid_name(xid) : "",
+		 gpu_xid_name(xid) ? ")" : "", pci, (double)best / 1000.0);
+	return 1;
+}

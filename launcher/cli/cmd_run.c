@@ -5,7 +5,10 @@
  * struct fd_run_opts (launcher/supervisor/run.h) is what the supervisor gets.
  */
 #include "commands.h"
+#include "config.h"
+#include "gpu.h"
 #include "job.h"
+#include "kmsg.h"
 #include "opts.h"
 #include "run.h"
 #include "util.h"
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RUN(f) offsetof(struct fd_run_opts, f)
 
@@ -428,6 +432,34 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
 	fd_exit_print(out, "run");
 }
 
+/*
+ * run's xid_since (run.h): the kernel log the preflight reads (--check-config's kmsg and
+ * proc-root, else the default config's, else /dev/kmsg), loaded now, at a stall. A log that
+ * cannot be read is no evidence: nothing is said of the machine.
+ */
+static int run_xid_since(const struct fd_run_opts *o, int64_t within_ms, char *out, size_t len)
+{
+	static struct fd_config cfg; /* ~70 KB of paths: not on the stack */
+	const char *env = getenv("FLIGHTDECK_CONFIG");
+	const char *conf = o->check_config ? o->check_config : env && *env ? env : NULL;
+	struct fd_kmsg_log *log = NULL;
+	char err[PATH_MAX + 128];
+	int found;
+
+	*out = '\0';
+	fd_config_init(&cfg);
+	if (!conf && access(FD_OPT_DEFAULT_CONFIG, R_OK) == 0)
+		conf = FD_OPT_DEFAULT_CONFIG;
+	if (conf && fd_config_load(&cfg, conf, err, sizeof(err)))
+		return 0;
+	if (fd_kmsg_load(cfg.kmsg, &log, err, sizeof(err)))
+		return 0;
+	log->uptime_ms = fd_kmsg_uptime_ms(cfg.proc_root);
+	found = gpu_xid_since(log, cfg.xid_app, cfg.n_xid_app, within_ms, out, len);
+	fd_kmsg_free(log);
+	return found;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct fd_run_opts o = {0};
@@ -486,6 +518,7 @@ int cmd_run(int argc, char **argv)
 	if (o.backoff_max_ms < o.backoff_ms)
 		o.backoff_max_ms = o.backoff_ms;
 	o.argv = argv + p.optind;
+	o.xid_since = run_xid_since;
 	ret = fd_supervise(&o);
 out:
 	/* after fd_supervise: strings from a --config file live in the parser */

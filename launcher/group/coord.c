@@ -408,6 +408,48 @@ static int coord_gate_replace(struct coord *co)
 	return 0;
 }
 
+/*
+ * A stall's restart whose culprit node is the machine's fault (its state's drain: a driver's
+ * D state, an Xid since the job started) is said as the node to drain; with spares, the
+ * lowest eligible one takes that node's slot for the restart (the gate checks that it sees
+ * the checkpoint) and the node is out for the rest of the job, like a lost one.
+ */
+static void coord_drain(struct coord *co, struct fd_decision *d)
+{
+	struct fd_group *g = co->t.g;
+	int a = d->node, slot = -1, sp;
+
+	if (d->failure != FD_FAIL_STALL || a < 0 || a >= co->t.conf.nnodes ||
+	    !co->states[a].culprit_likely || !co->states[a].drain[0])
+		return;
+	tcp_event(&co->t, "drain", a, coord_host_of(co, a), "the node to drain: node %d (%s): %s",
+		  a, coord_host_of(co, a), co->states[a].drain);
+	if (!co->role || d->verdict != FD_RESTART || co->role[a] != ROLE_ACTIVE)
+		return;
+	for (int i = 1; i < g->nactive; i++) /* node 0, the coordinator, trains to the end */
+		if (g->active[i] == a)
+			slot = i;
+	sp = slot > 0 ? coord_promote(co, slot, "") : -1;
+	if (sp < 0) {
+		if (slot > 0)
+			tcp_event(&co->t, "drain", a, coord_host_of(co, a),
+				  "no fit spare left: node %d (%s) trains on", a,
+				  coord_host_of(co, a));
+		return;
+	}
+	grp_note_replaced(g, coord_host_of(co, a));
+	tcp_event(&co->t, "replaced", a, coord_host_of(co, a),
+		  "to drain: node %d (%s): spare node %d (%s) takes its place as training node %d "
+		  "(%d spare(s) left)",
+		  a, coord_host_of(co, a), sp, coord_host_of(co, sp), slot, coord_spares_left(co));
+	d->nmoved = 0;
+	for (int i = 0; i < g->nactive; i++)
+		if (g->active[i] != i && d->nmoved < FD_SPARES_MAX) {
+			d->moved[d->nmoved].slot = i;
+			d->moved[d->nmoved++].node = g->active[i];
+		}
+}
+
 /* Every node's state is in: the round's decision, for everyone. */
 static void coord_decide(struct coord *co)
 {
@@ -422,6 +464,7 @@ static void coord_decide(struct coord *co)
 	if (co->role && !co->running && coord_gate_replace(co))
 		return;
 	grp_decide(co->t.g, co->states, &d);
+	coord_drain(co, &d);
 	if (co->t.g->nlost_now && d.verdict == FD_RESTART && !*d.why) {
 		int lost = co->t.g->lost_now[0];
 

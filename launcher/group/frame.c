@@ -322,6 +322,7 @@ size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s)
 	wire_u8(&w, (uint8_t) !!s->culprit_likely);
 	wire_u32(&w, (uint32_t)s->culprit_rank);
 	wire_str(&w, s->culprit);
+	wire_str(&w, s->drain); /* added after the culprit: absent reads as "" */
 	return w.err ? 0 : w.n;
 }
 
@@ -364,6 +365,10 @@ int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s)
 		if (s->culprit_likely > 1 || s->culprit_rank < 0)
 			return -EBADMSG;
 	}
+	/* and the node to drain: absent reads as none */
+	s->drain[0] = '\0';
+	if (!w.err && w.n < w.cap)
+		wire_get_str(&w, s->drain, sizeof(s->drain));
 	if (!w.err) {
 		if (s->no_ckpt_dir > 1 || s->opts_known > 1 || s->max_restarts < 0 ||
 		    s->no_progress_limit < 0 || s->stall_timeout_ms < 0)

@@ -584,9 +584,15 @@ void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd
 	if (!g->active || decide_active(g, nodes, d))
 		fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
 	if (g->size > 1 && d->node >= 0 && d->node < g->size && nodes[d->node].culprit_likely &&
-	    !*d->why)
-		snprintf(d->why, sizeof(d->why), "the culprit: node %d (%s): %s", d->node,
-			 grp_host(g, d->node), nodes[d->node].culprit);
+	    !*d->why) {
+		if (nodes[d->node].drain[0]) /* the machine's fault: first, the line may be cut */
+			snprintf(d->why, sizeof(d->why), "drain node %d (%s): %s; the culprit: %s",
+				 d->node, grp_host(g, d->node), nodes[d->node].drain,
+				 nodes[d->node].culprit);
+		else
+			snprintf(d->why, sizeof(d->why), "the culprit: node %d (%s): %s", d->node,
+				 grp_host(g, d->node), nodes[d->node].culprit);
+	}
 	if (d->verdict == FD_STOP && d->failure == FD_FAIL_PREFLIGHT)
 		grp_unfit_table(g, nodes);
 	if (d->verdict == FD_CONTINUE && g->policy.master_port)

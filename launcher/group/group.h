@@ -107,6 +107,9 @@ struct fd_node_state {
 	int culprit_likely;
 	int culprit_rank;
 	char culprit[FD_WHY_MAX];
+	/* with culprit_likely: why the machine made its ranks the culprits (a driver's D
+	 * state, an Xid since the job started): the node to drain; "" */
+	char drain[FD_WHY_MAX];
 };
 
 /*

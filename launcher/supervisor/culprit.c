@@ -166,3 +166,36 @@ void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_cul
 		break;
 	}
 }
+
+/* A kernel wait inside the NVIDIA driver (nv*, uvm*, os_* of its OS layer) or an RDMA one. */
+static int driver_wchan(const char *w)
+{
+	static const char *const marks[] = {"nv", "_nv", "uvm", "os_", "mlx", "ib_", "rdma", "gdr"};
+
+	for (size_t i = 0; i < FD_ARRAY_SIZE(marks); i++)
+		if (!strncmp(w, marks[i], strlen(marks[i])))
+			return 1;
+	return 0;
+}
+
+int fd_culprit_machine(const struct fd_rank_evidence *ev, size_t n, const struct fd_culprit *v,
+		       const char *xid, char *why, size_t len)
+{
+	*why = '\0';
+	if (!v || v->confidence != FC_LIKELY || !v->nculprits)
+		return 0;
+	for (int c = 0; c < v->nculprits; c++)
+		for (size_t i = 0; i < n; i++)
+			if (ev[i].rank == v->culprits[c] && ev[i].state == RS_DISK &&
+			    driver_wchan(ev[i].wchan)) {
+				snprintf(why, len,
+					 "rank %d is in uninterruptible sleep in a driver (%s)",
+					 ev[i].rank, ev[i].wchan);
+				return 1;
+			}
+	if (xid && *xid) {
+		snprintf(why, len, "%s, and rank %d here is the culprit", xid, v->culprits[0]);
+		return 1;
+	}
+	return 0;
+}

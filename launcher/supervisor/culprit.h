@@ -78,6 +78,16 @@ int fd_stack_class(const char *text);
  */
 void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_culprit *out);
 
+/*
+ * Whether the machine, not the job, made this node's ranks the culprits: a culprit in
+ * uninterruptible sleep in a GPU or RDMA driver (its wchan), or an Xid since the job started
+ * (xid: gpu_xid_since's line, "" for none) while one of this node's ranks is a culprit. Writes
+ * why, for "the node to drain", and returns 1; 0 otherwise (a Python loop, a data-loader wait,
+ * a stopped process: the job's own, or nothing tells). Only a LIKELY verdict counts.
+ */
+int fd_culprit_machine(const struct fd_rank_evidence *ev, size_t n, const struct fd_culprit *v,
+		       const char *xid, char *why, size_t len);
+
 /* "stopped (state T)", "in uninterruptible sleep (state D, in nfs_wait)", ... */
 const char *fd_rank_state_words(int state);
 

@@ -72,8 +72,10 @@ void dec_attempt_over(struct sv *s, struct fd_node_state *me)
 	/* this node's verdict on the stall, for the deciding node to name the right node */
 	me->culprit_likely = s->att.culprit_likely;
 	me->culprit_rank = s->att.culprit_likely ? s->att.culprit_rank : 0;
-	if (s->att.culprit_likely)
+	if (s->att.culprit_likely) {
 		fd_strlcpy(me->culprit, s->att.culprit, sizeof(me->culprit));
+		fd_strlcpy(me->drain, s->att.drain, sizeof(me->drain));
+	}
 }
 
 void dec_give_up(struct sv *s, const struct fd_decision *d)

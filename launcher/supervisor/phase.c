@@ -173,7 +173,12 @@ static void spare_hold(struct sv *s, const struct fd_decision *d)
 {
 	struct fd_node_state me = {0};
 
-	if (!s->was_spare) {
+	if (!s->was_spare && s->att.launches) {
+		/* it trained, and node 0 gave its place to a spare (found unfit, to drain) */
+		ev_say(s, "out of the job: a spare trains in this node's place (node 0 said why); "
+			  "holding, running nothing, until the job ends");
+		ev_emit(s, "out", RANK_NONE, -1, NULL, -1, NULL);
+	} else if (!s->was_spare) {
 		ev_say(s,
 		       "a spare: holding this node's place, running nothing, until the group "
 		       "needs it (%d nodes train, %d spare(s))",

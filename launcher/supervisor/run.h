@@ -76,6 +76,14 @@ struct fd_run_opts {
 	int nproc_per_node;
 	int prefix_output; /* --prefix-output: "[rankN]: " before each line of a rank */
 
+	/*
+	 * A stall's evidence against the machine: the newest Xid in this node's kernel log at
+	 * most within_ms old that a job's own fault does not raise, as one line in out (1), or
+	 * 0 (none, or the log cannot be read). Set by the command layer, which knows the check
+	 * configuration's kernel log (--check-config's kmsg, proc-root); NULL: never asked.
+	 */
+	int (*xid_since)(const struct fd_run_opts *o, int64_t within_ms, char *out, size_t len);
+
 	/* the node group, as cmd_run resolved it from its flags and the environment */
 	struct fd_group_conf group; /* nnodes 0 or 1: the size-1 local group */
 };

@@ -213,6 +213,25 @@ static void rank_state(const struct sup_rank *r, struct fd_rank_evidence *e)
 	}
 }
 
+/*
+ * Whether the machine made this node's ranks the culprits (a driver's D state, an Xid since
+ * the job started): then this node is the one to drain, said here and kept in att.drain for
+ * the group's decision, the exit event and the termination message.
+ */
+static void machine(struct sv *s, const struct fd_rank_evidence *ev, size_t n,
+		    const struct fd_culprit *v)
+{
+	char xid[FD_WHY_MAX] = "", host[256];
+	double ran = fd_wall_s() - s->ckpt.start_wall;
+
+	if (s->o->xid_since && ran > 0)
+		s->o->xid_since(s->o, (int64_t)(ran * 1000.0), xid, sizeof(xid));
+	if (!fd_culprit_machine(ev, n, v, xid, s->att.drain, sizeof(s->att.drain)))
+		return;
+	fd_node_name(host, sizeof(host), NULL);
+	ev_say(s, "the node to drain: this node (%s): %s", host, s->att.drain);
+}
+
 void stacks_attribute(struct sv *s)
 {
 	struct fd_rank_evidence *ev = calloc(s->ranks.n ? s->ranks.n : 1, sizeof(*ev));
@@ -247,15 +266,19 @@ void stacks_attribute(struct sv *s)
 		n++;
 	}
 	fd_culprit_judge(ev, n, &v);
-	free(ev);
-	if (n < 2)
+	if (n < 2) {
+		free(ev);
 		return; /* one rank or none: the stall line named it already */
+	}
 	ev_say(s, "%s%s", v.confidence == FC_LIKELY ? "culprit (likely): " : "", v.line);
+	s->att.drain[0] = '\0';
 	if (v.confidence == FC_LIKELY) {
 		fd_strlcpy(s->att.culprit, v.line, sizeof(s->att.culprit));
 		s->att.culprit_likely = 1;
 		s->att.culprit_rank = v.culprits[0];
+		machine(s, ev, n, &v);
 	}
+	free(ev);
 	o = ev_fields("confidence", v.confidence == FC_LIKELY ? "likely" : "unknown");
 	if (o) {
 		cJSON_AddStringToObject(o, "evidence", v.evidence);
@@ -266,6 +289,8 @@ void stacks_attribute(struct sv *s)
 		for (int i = 0; a && i < v.nvictims; i++)
 			cJSON_AddItemToArray(a, cJSON_CreateNumber(v.victims[i]));
 		cJSON_AddStringToObject(o, "detail", v.line);
+		if (s->att.drain[0])
+			cJSON_AddStringToObject(o, "drain", s->att.drain);
 	}
 	ev_emit(s, "culprit", v.nculprits ? v.culprits[0] : RANK_NONE, -1, NULL, -1, o);
 }

@@ -100,6 +100,8 @@ static void summary(struct sv *s, int say)
 		cJSON_AddStringToObject(o, "reason", fd_fail_name(s->att.fail));
 		if (s->att.culprit[0]) /* the last stall's: the rank the others waited on */
 			cJSON_AddStringToObject(o, "culprit", s->att.culprit);
+		if (s->att.drain[0]) /* ...and why the machine, this node, is to blame */
+			cJSON_AddStringToObject(o, "drain", s->att.drain);
 		/* and the decision that ended the job, for every node alike: why, and whose */
 		if (s->final.verdict == FD_STOP) {
 			cJSON_AddStringToObject(o, "stop", fd_stop_why_name(s->final.stop_why));
@@ -147,6 +149,8 @@ static void termination_message(struct sv *s)
 		fd_appendf(msg, cap, &k, "replaced: %s\n", s->replaced);
 	if (s->att.culprit[0])
 		fd_appendf(msg, cap, &k, "culprit: %s\n", s->att.culprit);
+	if (s->att.drain[0]) /* this node's machine: drain it */
+		fd_appendf(msg, cap, &k, "drain: %s: %s\n", host, s->att.drain);
 	if (s->att.resume[0])
 		fd_appendf(msg, cap, &k, "checkpoint: %s\n", s->att.resume);
 	fd_appendf(msg, cap, &k, "launches: %d, restarts: %d, stalls: %d\n", s->att.launches,

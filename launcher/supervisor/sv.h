@@ -238,6 +238,9 @@ struct sup_attempt {
 	char resume[PATH_MAX];
 	char culprit[768];		  /* the last stall's verdict (stacks_attribute); "" */
 	int culprit_likely, culprit_rank; /* this attempt's: for the group's decision */
+	/* the machine made this node's ranks the culprits (culprit.h's fd_culprit_machine):
+	 * why, "the node to drain"; kept for the exit like culprit; "" */
+	char drain[FD_WHY_MAX];
 };
 
 /*

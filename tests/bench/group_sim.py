@@ -104,7 +104,8 @@ STATE_FIELDS = [("failure", "i32"), ("status", "i32"), ("ended", "u8"), ("stop_s
                 ("detail", ("str", 1023)), ADDED, ("no_ckpt_dir", "u8"), ("opts_known", "u8"),
                 ("max_restarts", "i32"), ("no_progress_limit", "i32"),
                 ("stall_timeout_ms", "i64"), ADDED, ("culprit_likely", "u8"),
-                ("culprit_rank", "i32"), ("culprit", ("str", 255))]
+                ("culprit_rank", "i32"), ("culprit", ("str", 255)), ADDED,
+                ("drain", ("str", 255))]
 DECISION_FIELDS = [("verdict", "u8"), ("stop_why", "u8"), ("failure", "u8"), ("node", "i32"),
                    ("status", "i32"), ("stop_signal", "i32"), ("restarts", "i32"),
                    ("no_progress", "i32"), ("last_max_step", "i64"),

@@ -128,6 +128,7 @@ static void payload_round_trips(void)
 	s.culprit_likely = 1;
 	s.culprit_rank = 5;
 	strcpy(s.culprit, "rank 5 (pid 9) stopped (state T)");
+	strcpy(s.drain, "Xid 79 on 0000:3b:00, 2.0 s ago (since the job started)");
 	n = fd_state_put(buf, sizeof(buf), &s);
 	CHECK(n > 0);
 	CHECK_EQ_INT(fd_state_get(buf, n, &s2), 0);
@@ -145,13 +146,17 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(s2.culprit_likely, 1);
 	CHECK_EQ_INT(s2.culprit_rank, 5);
 	CHECK_STREQ(s2.culprit, s.culprit);
+	CHECK_STREQ(s2.drain, s.drain);
 	/* cut short: refused, but where the fields added to version 1 start, which reads as an
 	 * older writer's payload: "has a directory", no options (the flags, 18 bytes), no
-	 * culprit (7 bytes and its line) */
-	size_t tail = 7 + strlen(s.culprit);
+	 * culprit (7 bytes and its line), no node to drain (2 bytes and its line) */
+	size_t drain = 2 + strlen(s.drain), tail = 7 + strlen(s.culprit) + drain;
 	for (size_t k = 0; k < n; k++)
 		CHECK_EQ_INT(fd_state_get(buf, k, &s2),
-			     k == n - tail - 18 || k == n - tail ? 0 : -EBADMSG);
+			     k == n - tail - 18 || k == n - tail || k == n - drain ? 0 : -EBADMSG);
+	CHECK_EQ_INT(fd_state_get(buf, n - drain, &s2), 0);
+	CHECK_EQ_INT(s2.culprit_likely, 1);
+	CHECK_STREQ(s2.drain, "");
 	CHECK_EQ_INT(fd_state_get(buf, n - tail, &s2), 0);
 	CHECK_EQ_INT(s2.culprit_likely, 0);
 	CHECK_EQ_INT(s2.opts_known, 1);
@@ -430,6 +435,7 @@ static cJSON *state_json(const struct fd_node_state *s)
 	cJSON_AddNumberToObject(o, "culprit_likely", s->culprit_likely);
 	cJSON_AddNumberToObject(o, "culprit_rank", s->culprit_rank);
 	cJSON_AddStringToObject(o, "culprit", s->culprit);
+	cJSON_AddStringToObject(o, "drain", s->drain);
 	return o;
 }
 
@@ -591,6 +597,8 @@ static int golden_set(struct golden *g)
 	st.culprit_likely = 1;
 	st.culprit_rank = 5;
 	strcpy(st.culprit, "rank 5 (pid 4247) stopped (state T)");
+	strcpy(st.drain, "Xid 79 (GPU has fallen off the bus) on 0000:3b:00, 2.0 s ago (since "
+			 "the job started), and rank 5 here is the culprit");
 	strcpy(refuse.why, "node 3 says --nnodes 8, node 0 has --nnodes 4");
 	halt.failure = FD_FAIL_STALL;
 	strcpy(halt.detail, "rank 3 silent for 12 s after step 40");

@@ -1,10 +1,12 @@
 /* test_kmsg.c - the two kernel-log formats. */
+#include "gpu.h"
 #include "kmsg.h"
 #include "testhelp.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void lines(void)
@@ -53,6 +55,37 @@ static void load(void)
 	CHECK(fd_kmsg_load(path, &log, err, sizeof(err)) == -ENOENT && strstr(err, path));
 }
 
+/* The newest Xid of a job's time, not an application's: the stall's evidence on the machine. */
+static void xid_since(void)
+{
+	char text[] = "[ 10.0] NVRM: Xid (PCI:0000:3b:00): 48, pid=1, DBE\n"
+		      "[ 990.0] NVRM: Xid (PCI:0000:3b:00): 79, pid=2, fell off the bus\n"
+		      "[ 995.0] NVRM: Xid (PCI:0000:5e:00): 13, pid=3, Graphics Exception\n"
+		      "NVRM: Xid (PCI:0000:86:00): 94, no timestamp\n";
+	struct fd_kmsg_line lines[4];
+	struct fd_kmsg_log log = {.lines = lines, .n = 0, .uptime_ms = 1000000};
+	int app[] = {13, 31, 43};
+	char out[256];
+
+	for (char *l = strtok(text, "\n"); l && log.n < 4; l = strtok(NULL, "\n"))
+		CHECK(fd_kmsg_parse_line(l, &lines[log.n++]) == 0);
+	CHECK_EQ_INT(log.n, 4);
+	/* the job started 60 s ago: 79 (10 s ago) counts; 13 is the job's own; 48 is older */
+	CHECK_EQ_INT(gpu_xid_since(&log, app, 3, 60000, out, sizeof(out)), 1);
+	CHECK_STREQ(out, "Xid 79 (GPU has fallen off the bus) on 0000:3b:00, 10.0 s ago (since the "
+			 "job started)");
+	/* started 5 s ago: only 13 is that recent, and it is an application's */
+	CHECK_EQ_INT(gpu_xid_since(&log, app, 3, 5000, out, sizeof(out)), 0);
+	CHECK_STREQ(out, "");
+	/* no application list: 13 is the newest */
+	CHECK_EQ_INT(gpu_xid_since(&log, NULL, 0, 5000, out, sizeof(out)), 1);
+	CHECK(strstr(out, "Xid 13 (graphics engine exception) on 0000:5e:00, 5.0 s ago") == out);
+	/* no uptime: no age, nothing known to be this job's */
+	log.uptime_ms = -1;
+	CHECK_EQ_INT(gpu_xid_since(&log, app, 3, 60000, out, sizeof(out)), 0);
+	CHECK_EQ_INT(gpu_xid_since(NULL, app, 3, 60000, out, sizeof(out)), 0);
+}
+
 /* Timestamps and uptimes that do not fit int64 microseconds or milliseconds. */
 static void overflow(void)
 {
@@ -94,5 +127,6 @@ const struct unit_test kmsg_tests[] = {
     {"kmsg: record and dmesg lines", lines},
     {"kmsg: load a file", load},
     {"kmsg: timestamps and uptimes past int64", overflow},
+    {"kmsg: the newest Xid since the job started, not an application's", xid_since},
     {NULL, NULL},
 };

@@ -367,6 +367,19 @@ static void culprit_verdicts(void)
 	CHECK_STREQ(v.evidence, "state");
 	CHECK_EQ_INT(v.culprits[0], 3);
 	CHECK(strstr(v.line, "in uninterruptible sleep (state D) in nv_wait") != NULL);
+	/* ...in the GPU driver: the machine's fault, this node is the one to drain */
+	char why[256];
+	CHECK_EQ_INT(fd_culprit_machine(ev, 4, &v, "", why, sizeof(why)), 1);
+	CHECK_STREQ(why, "rank 3 is in uninterruptible sleep in a driver (nv_wait)");
+	strcpy(ev[3].wchan, "nfs_wait"); /* a hung file system: nothing says the node */
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_EQ_INT(fd_culprit_machine(ev, 4, &v, "", why, sizeof(why)), 0);
+	CHECK_STREQ(why, "");
+	/* with an Xid since the job started, any culprit here is the machine's */
+	CHECK_EQ_INT(
+	    fd_culprit_machine(ev, 4, &v, "Xid 79 on 0000:3b:00, 2.0 s ago", why, sizeof(why)), 1);
+	CHECK_STREQ(why, "Xid 79 on 0000:3b:00, 2.0 s ago, and rank 3 here is the culprit");
+	strcpy(ev[3].wchan, "nv_wait");
 
 	/* the others kept making progress: the quiet one, by progress (not a synchronous job) */
 	ev[1].stack = ev[2].stack = SC_COLLECTIVE;
@@ -378,6 +391,8 @@ static void culprit_verdicts(void)
 	CHECK_EQ_INT(v.nculprits, 1);
 	CHECK_EQ_INT(v.culprits[0], 2);
 	CHECK(strstr(v.line, "ranks 0,1,3 kept making progress") != NULL);
+	/* a Python rank that stopped beating is the job's own: no node to drain */
+	CHECK_EQ_INT(fd_culprit_machine(ev, 4, &v, "", why, sizeof(why)), 0);
 	for (int i = 0; i < 4; i++)
 		ev[i].quiet = QUIET_YES; /* all quiet: synchronous; nothing from progress */
 
