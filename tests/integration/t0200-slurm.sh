@@ -110,8 +110,11 @@ SAVER="python3 -u $TESTS_DIR/helpers/save-on-term.py"
 RUN="$FLIGHTDECK run --preflight none --grace 25"
 cd "$D/jobs" || fail "no $D/jobs"
 
-# ---- a job at its time limit (1 min; slurmctld looks every 30 s), while the rest runs -------
-tl=$(sbatch --parsable --time=1 -o "$D/tl.out" --wrap "$RUN -- $SAVER $D/tl") || sfail "sbatch failed"
+# ---- a job at its time limit (1 min; slurmctld looks every 30 s), while the rest runs: the
+# sbatch example's way, the agent under srun and the time limit's warning 45 s before it
+# (--signal=USR1@45), which slurmstepd gives every process of the step
+tl=$(sbatch --parsable --time=1 --signal=USR1@45 -o "$D/tl.out" --wrap "srun $RUN -- $SAVER $D/tl") ||
+	sfail "sbatch failed"
 wait_job "$tl" RUNNING 20
 wait_file "$D/tl.started" 20
 t_tl=$(date +%s)
@@ -138,6 +141,47 @@ n=$(wc -l <"$D/sc.terms")
 grep -q "from slurmstepd .*not passed on again" "$D/sc.out" ||
 	sfail "flightdeck does not say Slurm signalled the step itself: $(cat "$D/sc.out")"
 ok "scancel: the trainer got SIGTERM once, from Slurm; its 4 s save completed"
+
+# ---- torchrun between flightdeck and the trainer, under srun: what the Slurm guide says it
+# does. The warning's SIGUSR1 ends torchrun (no handler): flightdeck sees a crash and restarts;
+# scancel's SIGTERM reaches the worker twice (slurmstepd's and torchrun's), and its save completes.
+TR_VENV_PY=
+if (. "$SRC_DIR/scripts/venv.sh" && [ -x "$FD_VENV/bin/torchrun" ] && "$FD_VENV_PY" -c 'import torch') 2>/dev/null; then
+	TR_TORCHRUN=$(. "$SRC_DIR/scripts/venv.sh" && echo "$FD_VENV/bin/torchrun")
+	TR_VENV_PY=$(. "$SRC_DIR/scripts/venv.sh" && echo "$FD_VENV_PY")
+fi
+if [ -z "$TR_VENV_PY" ]; then
+	echo "skipped: torchrun under Slurm: no torch in the Python environment of scripts/venv.sh (scripts/install-deps.sh makes it)"
+else
+	tr=$(sbatch --parsable -o "$D/tr.out" --wrap "srun $RUN --backoff 0.5 -- $TR_TORCHRUN --standalone --nproc-per-node 1 $TESTS_DIR/helpers/save-on-term.py $D/tr") ||
+		sfail "sbatch failed"
+	wait_file "$D/tr.rank0.started" 60
+	first=$(cat "$D/tr.rank0.started")
+	scancel --signal=USR1 "$tr"
+	i=0
+	until [ -e "$D/tr.rank0.started" ] && [ "$(cat "$D/tr.rank0.started")" != "$first" ]; do
+		i=$((i + 1))
+		[ $i -le 300 ] || sfail "torchrun: no relaunch after SIGUSR1 ended torchrun: $(cat "$D/tr.out")"
+		sleep 0.2
+	done
+	grep -q "restart 1 of .*after a crash" "$D/tr.out" ||
+		sfail "torchrun: SIGUSR1 did not end as the Slurm guide says (a crash, a restart): $(cat "$D/tr.out")"
+	ok "torchrun under Slurm: the --signal warning ends torchrun, flightdeck restarts after a crash (as documented)"
+	# the first worker got flightdeck's stop of the tree and saved before the relaunch
+	rm -f "$D/tr.rank0.saved"
+	n0=$(cat "$D/tr.rank0.terms" 2>/dev/null | wc -l)
+	scancel "$tr"
+	i=0
+	until [ -e "$D/tr.rank0.saved" ]; do
+		i=$((i + 1))
+		[ $i -le 150 ] || sfail "torchrun: no whole save 30 s after scancel: $(cat "$D/tr.out"; ls -l "$D"/tr.*)"
+		sleep 0.2
+	done
+	wait_job "$tr" CANCELLED 40
+	n=$(($(wc -l <"$D/tr.rank0.terms") - n0))
+	[ "$n" -eq 2 ] || sfail "torchrun: the worker got SIGTERM $n times, the Slurm guide says 2: $(cat "$D/tr.out")"
+	ok "torchrun under Slurm: scancel gives the worker two SIGTERMs (slurmstepd's, torchrun's), as documented; its save completed ($(cat "$D/tr.rank0.saved") s)"
+fi
 
 # ---- the Prolog: an unfit node is drained with the codes, the job kept off it ---------------
 ln -sf "$D/unfit.conf" "$D/fd.conf"
@@ -277,9 +321,20 @@ ok "slurmd runs the health check itself (HealthCheckInterval=2): drained while u
 # ---- the time limit: the whole grace, the save completes ---------------------------------------
 wait_file "$D/tl.saved" 120
 wait_job "$tl" TIMEOUT 30
+# Slurm itself sends the step's ranks SIGTERM twice at the time limit under srun: slurmstepd's
+# own, and srun's forward of the one the batch step got; flightdeck passes on neither
 n=$(wc -l <"$D/tl.terms")
-[ "$n" -eq 1 ] || sfail "time limit: the trainer got SIGTERM $n times: $(cat "$D/tl.out")"
-ok "time limit after $(($(date +%s) - t_tl)) s: the trainer got SIGTERM once, its save completed ($(cat "$D/tl.saved") s)"
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] || sfail "time limit: the trainer got SIGTERM $n times: $(cat "$D/tl.out")"
+grep -q "received SIGTERM from slurmstepd .*not passed on again" "$D/tl.out" ||
+	sfail "time limit: flightdeck does not say Slurm signalled the step itself: $(cat "$D/tl.out")"
+grep "SIGTERM" "$D/tl.out" | grep -v -q "not passed on again\|the same request" &&
+	sfail "time limit: flightdeck passed a SIGTERM on: $(cat "$D/tl.out")"
+n=$(cat "$D/tl.usr1" 2>/dev/null | wc -l)
+[ "$n" -eq 1 ] || sfail "time limit: the trainer got the --signal=USR1@45 warning $n times: $(cat "$D/tl.out")"
+grep -q "received SIGUSR1 from slurmstepd .*not passed on again" "$D/tl.out" ||
+	sfail "time limit: flightdeck does not say Slurm gave the warning to the step itself: $(cat "$D/tl.out")"
+grep -q "restart [0-9]* of" "$D/tl.out" && sfail "time limit: the warning restarted the job: $(cat "$D/tl.out")"
+ok "time limit after $(($(date +%s) - t_tl)) s: the trainer got the USR1@45 warning once, from Slurm, nothing restarted; then SIGTERM ($n from Slurm, none from flightdeck), its save completed ($(cat "$D/tl.saved") s)"
 
 # ---- the installed slurm.conf fragment, included with one line: the real slurmctld takes it --
 FRAG=$D/prefix/share/flightdeck/slurm/flightdeck-slurm.conf
