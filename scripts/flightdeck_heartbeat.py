@@ -45,6 +45,9 @@ import contextlib
 import faulthandler
 import os
 import socket
+import sys
+import threading
+import time
 
 __all__ = [
     "beat",
@@ -60,6 +63,7 @@ _path = os.environ.get("FLIGHTDECK_HEARTBEAT")
 _sock = None
 _stacks_file = None
 _stacks = False
+_fr_thread = None  # the flight recorder's dump thread, once torch.distributed is up
 _pid = None  # the process that opened the socket (a forked worker inherits the module)
 _done = False
 
@@ -96,6 +100,62 @@ def _register_stacks():
         _stacks = True
     except (OSError, ValueError, RuntimeError):
         _stacks = False
+
+
+def _fr_dump():
+    """torch's flight recorder (torch >= 2.5, gloo and NCCL) as JSON, once torch.distributed is
+    up and the recorder is on (flightdeck sets TORCH_FR_BUFFER_SIZE); None otherwise."""
+    dist = sys.modules.get("torch.distributed")
+    try:
+        if dist is None or not dist.is_available() or not dist.is_initialized():
+            return None
+        c10d = sys.modules.get("torch._C._distributed_c10d")
+        dump = getattr(c10d, "_dump_fr_trace_json", None)
+        return dump(True, True) if dump else None
+    except Exception:  # an older torch, a recorder that is off: no evidence, no harm
+        return None
+
+
+def _fr_possible():
+    dist = sys.modules.get("torch.distributed")
+    c10d = sys.modules.get("torch._C._distributed_c10d")
+    try:
+        return (dist is not None and hasattr(c10d, "_dump_fr_trace_json")
+                and dist.is_available() and dist.is_initialized()
+                and int(os.environ.get("TORCH_FR_BUFFER_SIZE")
+                        or os.environ.get("TORCH_NCCL_TRACE_BUFFER_SIZE") or "0") > 0)
+    except (ValueError, AttributeError):
+        return False
+
+
+def _fr_watch(directory):
+    """Waits for flightdeck's request (FR_REQUEST appearing or changing) and writes this rank's
+    flight-recorder dump to fr-RANK.json beside its stacks. A thread: the main one may be
+    blocked in a collective, which releases the interpreter lock while it waits."""
+    request = os.path.join(directory, "fr-request")
+    seen = None
+    while True:
+        time.sleep(0.05)
+        try:
+            st = os.stat(request)
+            key = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            continue
+        if key == seen:
+            continue
+        seen = key
+        text = _fr_dump()
+        if text is None:
+            continue
+        if isinstance(text, str):
+            text = text.encode("utf-8", "replace")
+        path = os.path.join(directory, "fr-%d.json" % _rank())
+        try:
+            with open(path + ".tmp", "wb") as f:
+                f.write(text)
+            os.rename(path + ".tmp", path)
+        except (OSError, TypeError):
+            pass  # no dump: flightdeck goes by the states and stacks
 _pid = None  # the process that opened the socket (a forked worker inherits the module)
 _done = False
 
@@ -107,7 +167,7 @@ def _at_exit():
 
 
 def _send(fields):
-    global _sock, _pid, _done
+    global _sock, _pid, _done, _fr_thread
     if not _path:
         return
     if _sock is None:
@@ -119,7 +179,13 @@ def _send(fields):
         _pid = os.getpid()
         atexit.register(_at_exit)
     _done = fields == "done=1"
-    message = "rank=%d %s%s" % (_rank(), fields, " stacks=1" if _stacks else "")
+    fr = _stacks and _fr_possible()
+    if fr and _fr_thread is None:  # the recorder is up: wait for flightdeck's requests
+        _fr_thread = threading.Thread(target=_fr_watch, name="flightdeck-fr", daemon=True,
+                                      args=(os.environ["FLIGHTDECK_STACK_DIR"],))
+        _fr_thread.start()
+    message = "rank=%d %s%s%s" % (_rank(), fields, " stacks=1" if _stacks else "",
+                                  " fr=1" if fr else "")
     try:
         _sock.sendto(message.encode("ascii"), _path)
     except OSError:

@@ -90,6 +90,10 @@ static void job_env(struct sv *s)
 	/* Python block-buffers into a pipe: no line, so no beat, until 8 KiB, and what is
 	 * buffered is lost at a kill. The user's own setting, even empty, wins. */
 	setenv("PYTHONUNBUFFERED", "1", 0);
+	/* torch's flight recorder (torch >= 2.5), read at a stall for the culprit: on unless the
+	 * user set it (either name), a ring of 2000 collectives per process group */
+	if (!getenv("TORCH_FR_BUFFER_SIZE") && !getenv("TORCH_NCCL_TRACE_BUFFER_SIZE"))
+		setenv("TORCH_FR_BUFFER_SIZE", "2000", 1);
 }
 
 /*

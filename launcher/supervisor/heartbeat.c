@@ -82,6 +82,8 @@ int fd_beat_parse(const char *buf, size_t len, struct fd_beat *b)
 				return -EINVAL;
 		} else if (kl == 6 && !memcmp(k, "stacks", 6)) {
 			b->stacks = vl == 1 && val[0] == '1';
+		} else if (kl == 2 && !memcmp(k, "fr", 2)) {
+			b->fr = vl == 1 && val[0] == '1';
 		} else if (kl == 4 && !memcmp(k, "done", 4)) {
 			b->done = vl == 1 && val[0] == '1';
 		}
@@ -337,12 +339,12 @@ void fd_hb_close(struct fd_hb_socket *s)
 	s->fd = -1;
 	if (!s->dir[0])
 		return;
-	/* Only what flightdeck and its clients put here: the socket, stacks-*.txt and the
-	 * preflight's reason file. */
+	/* Only what flightdeck and its clients put here: the socket, stacks-*.txt, the flight
+	 * recorder's request and dumps (fr-*), and the preflight's reason file. */
 	d = opendir(s->dir);
 	while (d && (de = readdir(d)))
 		if ((!strcmp(de->d_name, "hb.sock") || !strncmp(de->d_name, "stacks-", 7) ||
-		     !strcmp(de->d_name, "preflight.reason")) &&
+		     !strncmp(de->d_name, "fr-", 3) || !strcmp(de->d_name, "preflight.reason")) &&
 		    !fd_pathf(p, sizeof(p), "%s/%s", s->dir, de->d_name))
 			unlink(p);
 	if (d)

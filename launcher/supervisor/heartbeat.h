@@ -27,6 +27,7 @@ struct fd_beat {
 	int64_t step;  /* -1 when the beat carries none */
 	int phase;     /* FD_PHASE_* */
 	int stacks;    /* the sender registered a stack dump on FLIGHTDECK_STACK_SIGNAL */
+	int fr;	       /* ...and writes torch's flight recorder on request (fr-request) */
 	pid_t pid;     /* from the kernel's credentials; 0 for the output and file sources */
 	int done;      /* done=1: the rank's work is over; what follows is never a stall */
 	int64_t total; /* total=N: the job's steps; -1 when the beat carries none */
@@ -39,7 +40,7 @@ enum {
 };
 
 /*
- * Parses "rank=<r> step=<n> [total=<n>] [phase=checkpoint|train] [stacks=1] [done=1]" (fields
+ * Parses "rank=<r> step=<n> [total=<n>] [phase=checkpoint|train] [stacks=1] [fr=1] [done=1]" (fields
  * separated by spaces, any order; unknown keys are ignored so newer clients talk to older
  * supervisors). rank is required. Returns 0, or -EINVAL for a malformed datagram.
  */

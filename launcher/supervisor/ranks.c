@@ -163,6 +163,8 @@ struct sup_rank *ranks_beat(struct sup_ranks *t, const struct fd_beat *b, int64_
 		r->pid_beats++;
 	if (b->stacks)
 		r->stacks = 1;
+	if (b->fr)
+		r->fr = 1;
 	if (b->phase && b->phase != r->phase) {
 		r->phase = b->phase; /* entering or leaving a checkpoint is progress */
 		r->progress_ns = now;

@@ -7,6 +7,7 @@
 #ifndef FD_RANKS_H
 #define FD_RANKS_H
 
+#include "culprit.h"
 #include "heartbeat.h"
 #include "run.h"
 
@@ -25,8 +26,11 @@ struct sup_rank {
 	pid_t pid;
 	unsigned long long pid_start; /* pid's start time, read at its first beat; 0: unknown */
 	int stacks, phase, stack_asked;
-	int stack_class;       /* what its last dump said (culprit.h SC_*), this attempt */
-	char stack_where[192]; /* and where: "train.py:81 in main (in ...)" */
+	int fr; /* it dumps torch's flight recorder when asked (its beats say fr=1) */
+	int fr_asked;
+	struct fd_fr_summary frsum; /* its dump at this stall (stacks.c); known 0: none */
+	int stack_class;	    /* what its last dump said (culprit.h SC_*), this attempt */
+	char stack_where[192];	    /* and where: "train.py:81 in main (in ...)" */
 	int64_t last_ns, progress_ns, step_ns;
 	int64_t step;		 /* -1: none reported yet */
 	int64_t total;		 /* the job's steps, from its latest beat that said; 0: not said */

@@ -12,6 +12,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,47 @@ static int stack_path(const struct sv *s, int rank, char *out, size_t len)
 	return fd_pathf(out, len, "%s/stacks-%d.txt", s->beats.hb.dir, rank);
 }
 
+static int fr_path(const struct sv *s, int rank, char *out, size_t len)
+{
+	return fd_pathf(out, len, "%s/fr-%d.json", s->beats.hb.dir, rank);
+}
+
+/*
+ * Asks the ranks whose beats said fr=1 for torch's flight recorder: the Python client's thread
+ * writes fr-RANK.json when fr-request changes (the heartbeat directory is flightdeck's own).
+ */
+static void fr_request(struct sv *s)
+{
+	char path[PATH_MAX], text[32];
+	int any = 0, fd;
+
+	for (size_t i = 0; i < s->ranks.n; i++) {
+		struct sup_rank *r = &s->ranks.v[i];
+
+		r->frsum.known = 0;
+		if (r->id < 0 || !r->fr || r->pid <= 0 || !r->pid_start)
+			continue;
+		if (!fr_path(s, r->id, path, sizeof(path)) && unlink(path) && errno != ENOENT)
+			continue;
+		r->fr_asked = 1;
+		any = 1;
+	}
+	if (!any || fd_pathf(path, sizeof(path), "%s/fr-request", s->beats.hb.dir))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	snprintf(text, sizeof(text), "%lld\n", (long long)fd_mono_ns());
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		ev_say(s, "cannot ask for the flight recorder (%s): %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 int stacks_ask(struct sv *s)
 {
 	int asked = 0;
 	char path[PATH_MAX];
+
+	fr_request(s);
 
 	for (size_t i = 0; i < s->ranks.n; i++) {
 		struct sup_rank *r = &s->ranks.v[i];
@@ -71,6 +109,10 @@ int stacks_ready(struct sv *s)
 				continue;
 			return 0;
 		}
+		if (s->ranks.v[i].fr_asked &&
+		    (fr_path(s, s->ranks.v[i].id, path, sizeof(path)) || stat(path, &st)) &&
+		    !cannot_dump(&s->ranks.v[i]))
+			return 0; /* its flight recorder is being written */
 	}
 	return 1;
 }
@@ -148,6 +190,33 @@ static void no_dump(struct sv *s, const struct sup_rank *r)
 		ev_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
 }
 
+/* This rank's flight-recorder dump, parsed into r->frsum; a bad one is said and ignored. */
+static void fr_collect(struct sv *s, struct sup_rank *r)
+{
+	char path[PATH_MAX], why[128];
+	char *text = NULL;
+	size_t n = 0;
+	struct stat st;
+	int rc;
+
+	r->fr_asked = 0;
+	if (fr_path(s, r->id, path, sizeof(path)) || stat(path, &st))
+		return; /* none came: stopped, or torch had no recorder on */
+	if (!S_ISREG(st.st_mode) || st.st_size > FR_DUMP_MAX) {
+		ev_say(s, "rank %d's flight-recorder dump ignored: %s", r->id,
+		       S_ISREG(st.st_mode) ? "larger than 16 MiB" : "not a regular file");
+		return;
+	}
+	if (fd_read_all(path, &text, &n)) {
+		ev_say(s, "rank %d's flight-recorder dump ignored: cannot read %s", r->id, path);
+		return;
+	}
+	rc = fd_fr_parse(text, n, &r->frsum, why, sizeof(why));
+	free(text);
+	if (rc)
+		ev_say(s, "rank %d's flight-recorder dump ignored: %s", r->id, why);
+}
+
 void stacks_collect(struct sv *s)
 {
 	char path[PATH_MAX], frame[512];
@@ -157,6 +226,8 @@ void stacks_collect(struct sv *s)
 		char *text = NULL;
 		size_t n = 0;
 
+		if (r->fr_asked)
+			fr_collect(s, r);
 		if (!r->stack_asked)
 			continue;
 		r->stack_asked = 0;
@@ -263,6 +334,7 @@ void stacks_attribute(struct sv *s)
 		if (r->progress_ns > 0 && most > (int64_t)1000000000)
 			e->quiet = now - r->progress_ns > most / 2 ? QUIET_YES : QUIET_NO;
 		fd_strlcpy(e->where, r->stack_where, sizeof(e->where));
+		e->fr = r->frsum;
 		n++;
 	}
 	fd_culprit_judge(ev, n, &v);
@@ -270,18 +342,26 @@ void stacks_attribute(struct sv *s)
 		free(ev);
 		return; /* one rank or none: the stall line named it already */
 	}
-	ev_say(s, "%s%s", v.confidence == FC_LIKELY ? "culprit (likely): " : "", v.line);
+	ev_say(s, "%s%s",
+	       v.confidence == FC_CERTAIN  ? "culprit (certain): "
+	       : v.confidence == FC_LIKELY ? "culprit (likely): "
+					   : "",
+	       v.line);
 	s->att.drain[0] = '\0';
-	if (v.confidence == FC_LIKELY) {
+	if (v.confidence >= FC_LIKELY) {
 		fd_strlcpy(s->att.culprit, v.line, sizeof(s->att.culprit));
 		s->att.culprit_likely = 1;
 		s->att.culprit_rank = v.culprits[0];
 		machine(s, ev, n, &v);
 	}
 	free(ev);
-	o = ev_fields("confidence", v.confidence == FC_LIKELY ? "likely" : "unknown");
+	o = ev_fields("confidence", v.confidence == FC_CERTAIN	? "certain"
+				    : v.confidence == FC_LIKELY ? "likely"
+								: "unknown");
 	if (o) {
 		cJSON_AddStringToObject(o, "evidence", v.evidence);
+		if (v.desync)
+			cJSON_AddBoolToObject(o, "desync", 1);
 		a = cJSON_AddArrayToObject(o, "culprit");
 		for (int i = 0; a && i < v.nculprits; i++)
 			cJSON_AddItemToArray(a, cJSON_CreateNumber(v.culprits[i]));

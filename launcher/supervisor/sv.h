@@ -73,6 +73,7 @@
 #define OUT_EXIT_MAX_MS	  30000	    /* ...or this long in all loses what is left */
 #define OUT_FINAL_IDLE_MS 200	    /* the summary line, after that */
 #define STACK_TEXT_MAX	  65536
+#define FR_DUMP_MAX	  (16 << 20) /* a flight-recorder dump larger is ignored, said */
 
 enum sup_phase {
 	PH_PREFLIGHT,

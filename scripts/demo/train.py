@@ -11,7 +11,8 @@ uninterrupted one.
 --stall-at N makes --stall-rank stop itself (SIGSTOP) at step N, on the first launch only
 (FLIGHTDECK_RESTART_COUNT=0): the other ranks then wait in all_reduce forever, the hang
 flightdeck exists to catch. --stall-how loop hangs it in a Python loop instead, --stall-how
-sleep in a data load that never returns. --crash-at N makes --crash-rank exit (os._exit(1), no cleanup)
+sleep in a data load that never returns, --stall-how desync in a broadcast where the others
+all_reduce (a desync: both sides wait for ever). --crash-at N makes --crash-rank exit (os._exit(1), no cleanup)
 right after beating step N, on the first launch only: a rank dying under the others.
 
 FLIGHTDECK_DEMO_TIMING=1 prints "t NAME RANK RESTART UNIX-TIME" lines on stderr as the rank
@@ -69,9 +70,10 @@ def main():
     ap.add_argument("--step-time", type=float, default=0.05, help="seconds per step (sleep)")
     ap.add_argument("--stall-at", type=int, default=-1)
     ap.add_argument("--stall-rank", type=int, default=1)
-    ap.add_argument("--stall-how", choices=("stop", "loop", "sleep"), default="stop",
+    ap.add_argument("--stall-how", choices=("stop", "loop", "sleep", "desync"), default="stop",
                     help="how --stall-rank hangs: SIGSTOP; a Python loop outside any "
-                    "collective; a sleep while loading its batch")
+                    "collective; a sleep while loading its batch; a broadcast where the "
+                    "others all_reduce")
     ap.add_argument("--crash-at", type=int, default=-1)
     ap.add_argument("--crash-rank", type=int, default=1)
     ap.add_argument("--out", default=None, help="rank 0 writes the final parameters' digest here")
@@ -111,7 +113,12 @@ def main():
         opt.zero_grad()
         loss = torch.nn.functional.mse_loss(model(x), y)
         loss.backward()
+        desync = (args.stall_how == "desync" and step == args.stall_at and
+                  rank == args.stall_rank and first_launch)
         for p in model.parameters():
+            if desync:  # another collective than the other ranks': a desync
+                dist.broadcast(p.grad, src=rank)
+                continue
             dist.all_reduce(p.grad)
             p.grad /= world
         opt.step()

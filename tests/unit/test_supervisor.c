@@ -413,8 +413,142 @@ static void culprit_verdicts(void)
 	CHECK_EQ_INT(v.confidence, FC_UNKNOWN);
 }
 
+/* A flight-recorder dump as torch 2.x writes it: entries per collective, newest last. */
+static const char fr_dump[] =
+    "{\"version\": \"2.10\", \"pg_config\": {}, \"entries\": ["
+    "{\"collective_seq_id\": 16, \"is_p2p\": false, \"pg_id\": 0, "
+    "\"profiling_name\": \"gloo:all_reduce\", \"state\": \"completed\"}, "
+    "{\"collective_seq_id\": 17, \"is_p2p\": false, \"pg_id\": 0, "
+    "\"profiling_name\": \"gloo:all_reduce\", \"state\": \"scheduled\"}, "
+    "{\"collective_seq_id\": 0, \"p2p_seq_id\": 3, \"is_p2p\": true, \"pg_id\": 1, "
+    "\"profiling_name\": \"gloo:send\"}]}";
+
+static int fr_text(const char *text, struct fd_fr_summary *fr, char *why)
+{
+	return fd_fr_parse(text, strlen(text), fr, why, 128);
+}
+
+static void flight_recorder(void)
+{
+	struct fd_fr_summary fr;
+	struct fd_rank_evidence ev[3] = {
+	    {.rank = 0, .pid = 10, .state = RS_RUNNING, .stack = SC_COLLECTIVE},
+	    {.rank = 1, .pid = 11, .state = RS_RUNNING, .stack = SC_COLLECTIVE},
+	    {.rank = 2, .pid = 12, .state = RS_RUNNING, .stack = SC_COLLECTIVE},
+	};
+	struct fd_culprit v;
+	char why[128];
+
+	CHECK_EQ_INT(fd_fr_parse(fr_dump, strlen(fr_dump), &fr, why, sizeof(why)), 0);
+	CHECK_EQ_INT(fr.known, 1);
+	CHECK_EQ_INT(fr.npg, 1); /* the point-to-point entry is not a group's collective */
+	CHECK_EQ_INT(fr.pg[0].pg, 0);
+	CHECK_EQ_INT((int)fr.pg[0].seq, 17);
+	CHECK_STREQ(fr.pg[0].op, "gloo:all_reduce");
+	/* cut short (the rank died while writing), not JSON, another version, no fields */
+	CHECK_EQ_INT(fd_fr_parse(fr_dump, 100, &fr, why, sizeof(why)), -EINVAL);
+	CHECK_EQ_INT(fr.known, 0);
+	CHECK(strstr(why, "not JSON") == why);
+	CHECK_EQ_INT(fr_text("[1,2]", &fr, why), -EINVAL);
+	CHECK_EQ_INT(fd_fr_parse(NULL, 0, &fr, why, sizeof(why)), -EINVAL);
+	CHECK_EQ_INT(fr_text("{\"version\":\"3.0\",\"entries\":[]}", &fr, why), -ENOTSUP);
+	CHECK_STREQ(why, "version 3.0, not 2.x");
+	CHECK_EQ_INT(fr_text("{\"entries\":[]}", &fr, why), -EINVAL);
+	CHECK_EQ_INT(fr_text("{\"version\":\"2.1\",\"entries\":[{\"pg_id\":0}]}", &fr, why),
+		     -EINVAL);
+	CHECK_STREQ(why, "an entry without a pg_id or collective_seq_id");
+	CHECK_EQ_INT(fr_text("{\"version\":\"2.1\",\"entries\":[{\"pg_id\":0,"
+			     "\"collective_seq_id\":-4}]}",
+			     &fr, why),
+		     -EINVAL);
+	CHECK_EQ_INT(fr_text("{\"version\":\"2.1\",\"entries\":[]}", &fr, why),
+		     0); /* no collective yet: known, no group */
+	CHECK_EQ_INT(fr.npg, 0);
+
+	/* ranks 0 and 2 wait in collective 17; rank 1's newest is 16: it never entered 17 */
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(fd_fr_parse(fr_dump, strlen(fr_dump), &ev[i].fr, why, sizeof(why)), 0);
+		strcpy(ev[i].where,
+		       "train.py:104 in main (in distributed_c10d.py:1541 in all_reduce)");
+	}
+	ev[1].fr.pg[0].seq = 16;
+	ev[1].stack = SC_ELSEWHERE;
+	strcpy(ev[1].where, "train.py:88 in main");
+	fd_culprit_judge(ev, 3, &v);
+	CHECK_EQ_INT(v.confidence, FC_CERTAIN);
+	CHECK_STREQ(v.evidence, "flight-recorder");
+	CHECK_EQ_INT(v.desync, 0);
+	CHECK_EQ_INT(v.nculprits, 1);
+	CHECK_EQ_INT(v.culprits[0], 1);
+	CHECK_EQ_INT(v.nvictims, 2);
+	CHECK_STREQ(v.line,
+		    "rank 1 (pid 11) at train.py:88 in main never entered collective 17 of "
+		    "process group 0 (gloo:all_reduce; its newest: 16); ranks 0,2 wait in it");
+	/* the recorder outranks a stopped rank's state: a stopped rank cannot dump, and the
+	 * ones that did say who is behind */
+	ev[0].state = RS_STOPPED;
+	fd_culprit_judge(ev, 3, &v);
+	CHECK_STREQ(v.evidence, "flight-recorder");
+	CHECK_EQ_INT(v.culprits[0], 1);
+	ev[0].state = RS_RUNNING;
+
+	/* a rank without a dump is neither side, and the line says so */
+	ev[2].fr.known = 0;
+	fd_culprit_judge(ev, 3, &v);
+	CHECK_EQ_INT(v.confidence, FC_CERTAIN);
+	CHECK_EQ_INT(v.nculprits, 1);
+	CHECK_EQ_INT(v.nvictims, 1);
+	CHECK(strstr(v.line, "(rank 2: no flight-recorder dump)") != NULL);
+
+	/* the same number, another collective: a desync */
+	ev[2].fr = ev[0].fr;
+	ev[1].fr.pg[0].seq = 17;
+	strcpy(ev[1].fr.pg[0].op, "gloo:broadcast");
+	fd_culprit_judge(ev, 3, &v);
+	CHECK_EQ_INT(v.confidence, FC_CERTAIN);
+	CHECK_EQ_INT(v.desync, 1);
+	CHECK_EQ_INT(v.culprits[0], 1);
+	CHECK_STREQ(v.line, "desync in process group 0 at collective 17: rank 1 in gloo:broadcast, "
+			    "ranks 0,2 in gloo:all_reduce");
+
+	/* two ranks, one each side: the lowest rank's side is the job's, whatever the order */
+	{
+		struct fd_rank_evidence two[2] = {ev[1], ev[0]};
+
+		fd_culprit_judge(two, 2, &v);
+		CHECK_EQ_INT(v.desync, 1);
+		CHECK_EQ_INT(v.culprits[0], 1);
+		CHECK(strstr(v.line, "rank 0 in gloo:all_reduce (as many ranks on each side") !=
+		      NULL);
+		two[0].rank = 0, two[1].rank = 1; /* now rank 0 is the broadcasting one */
+		fd_culprit_judge(two, 2, &v);
+		CHECK_EQ_INT(v.culprits[0], 1);
+		CHECK(strstr(v.line, "rank 1 in gloo:all_reduce, rank 0 in gloo:broadcast") !=
+		      NULL);
+	}
+
+	/* every rank at the same collective: the recorder tells nothing, the stacks do */
+	strcpy(ev[1].fr.pg[0].op, "gloo:all_reduce");
+	fd_culprit_judge(ev, 3, &v);
+	CHECK_EQ_INT(v.confidence, FC_LIKELY);
+	CHECK_STREQ(v.evidence, "stacks");
+	CHECK_EQ_INT(v.culprits[0], 1);
+	/* one dump alone compares with nothing: the old rules */
+	ev[1].fr.pg[0].seq = 16;
+	ev[0].fr.known = ev[2].fr.known = 0;
+	fd_culprit_judge(ev, 3, &v);
+	CHECK_STREQ(v.evidence, "stacks");
+	/* a certain verdict with an Xid on this node still names the node to drain */
+	ev[0].fr = ev[2].fr = ev[1].fr;
+	ev[0].fr.pg[0].seq = ev[2].fr.pg[0].seq = 17;
+	fd_culprit_judge(ev, 3, &v);
+	CHECK_EQ_INT(
+	    fd_culprit_machine(ev, 3, &v, "Xid 48 on 0000:3b:00, 1.0 s ago", why, sizeof(why)), 1);
+}
+
 const struct unit_test supervisor_tests[] = {
     {"supervisor: the culprit of a stall", culprit_verdicts},
+    {"supervisor: the flight recorder's verdict", flight_recorder},
     {"supervisor: rank deadlines", ranks_deadlines},
     {"supervisor: which rank is stalled", ranks_stalls},
     {"supervisor: faulthandler dumps", stack_dumps},
