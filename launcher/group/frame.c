@@ -323,6 +323,15 @@ size_t fd_state_put(uint8_t *out, size_t cap, const struct fd_node_state *s)
 	wire_u32(&w, (uint32_t)s->culprit_rank);
 	wire_str(&w, s->culprit);
 	wire_str(&w, s->drain); /* added after the culprit: absent reads as "" */
+	k = s->nfr < 0 ? 0 : s->nfr > FD_FR_PGS ? FD_FR_PGS : s->nfr; /* added after drain */
+	wire_u8(&w, (uint8_t)k);
+	for (int i = 0; i < k; i++) {
+		wire_u32(&w, (uint32_t)s->fr[i].pg);
+		wire_u64(&w, (uint64_t)s->fr[i].lo);
+		wire_u32(&w, (uint32_t)s->fr[i].lo_rank);
+		wire_u64(&w, (uint64_t)s->fr[i].hi);
+		wire_str(&w, s->fr[i].op);
+	}
 	return w.err ? 0 : w.n;
 }
 
@@ -369,6 +378,24 @@ int fd_state_get(const uint8_t *p, size_t n, struct fd_node_state *s)
 	s->drain[0] = '\0';
 	if (!w.err && w.n < w.cap)
 		wire_get_str(&w, s->drain, sizeof(s->drain));
+	/* and the flight recorder's wavefront: absent reads as none */
+	s->nfr = 0;
+	if (!w.err && w.n < w.cap) {
+		s->nfr = wire_get_u8(&w);
+		if (s->nfr > FD_FR_PGS)
+			return -EBADMSG;
+		for (int i = 0; i < s->nfr; i++) {
+			struct fd_fr_wave *f = &s->fr[i];
+
+			f->pg = (int)wire_get_u32(&w);
+			f->lo = (int64_t)wire_get_u64(&w);
+			f->lo_rank = (int)wire_get_u32(&w);
+			f->hi = (int64_t)wire_get_u64(&w);
+			wire_get_str(&w, f->op, sizeof(f->op));
+			if (!w.err && (f->pg < 0 || f->lo < 0 || f->hi < f->lo || f->lo_rank < 0))
+				return -EBADMSG;
+		}
+	}
 	if (!w.err) {
 		if (s->no_ckpt_dir > 1 || s->opts_known > 1 || s->max_restarts < 0 ||
 		    s->no_progress_limit < 0 || s->stall_timeout_ms < 0)

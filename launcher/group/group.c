@@ -273,12 +273,17 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 		d->status = worst->status;
 	}
 	/* A stall: every node's ranks went quiet at once, and the first deadline to expire is
-	 * noise. The node whose own evidence names one of its ranks the culprit is named. */
-	for (int i = 0; worst && worst->failure == FD_FAIL_STALL && i < n; i++)
-		if (nodes[i].culprit_likely) {
-			d->node = nodes[i].node;
-			break;
-		}
+	 * noise. The node whose rank the flight recorders show behind the others is named; else
+	 * the node whose own evidence names one of its ranks the culprit. */
+	if (worst && worst->failure == FD_FAIL_STALL) {
+		int fr = fd_group_fr_culprit(nodes, n, NULL, 0);
+
+		for (int i = 0; fr < 0 && i < n; i++)
+			if (nodes[i].culprit_likely)
+				fr = i;
+		if (fr >= 0)
+			d->node = nodes[fr].node;
+	}
 	if (stop) { /* told to stop: no restart, whatever else happened */
 		d->verdict = FD_STOP;
 		d->stop_why = FD_STOP_SIGNAL;
@@ -356,6 +361,54 @@ const char *fd_fail_name(int failure)
 		return "lost node";
 	}
 	return "none";
+}
+
+int fd_group_fr_culprit(const struct fd_node_state *nodes, int n, char *line, size_t len)
+{
+	for (int i = 0; i < n; i++) {
+		for (int g = 0; g < nodes[i].nfr && g < FD_FR_PGS; g++) {
+			const struct fd_fr_wave *top = NULL, *w;
+			int pg = nodes[i].fr[g].pg, reported = 0, at = -1, behind = -1, more = 0;
+
+			for (int j = 0; j < n; j++)
+				for (int h = 0; h < nodes[j].nfr && h < FD_FR_PGS; h++) {
+					w = &nodes[j].fr[h];
+					if (w->pg != pg)
+						continue;
+					reported++;
+					if (!top || w->hi > top->hi)
+						top = w, at = j;
+				}
+			if (reported < 2)
+				continue;
+			for (int j = 0; j < n; j++)
+				for (int h = 0; h < nodes[j].nfr && h < FD_FR_PGS; h++) {
+					w = &nodes[j].fr[h];
+					if (w->pg != pg || w->lo >= top->hi)
+						continue;
+					if (behind < 0)
+						behind = j;
+					else if (j != behind)
+						more++;
+				}
+			if (behind < 0)
+				continue;
+			for (int h = 0; line && h < nodes[behind].nfr && h < FD_FR_PGS; h++) {
+				w = &nodes[behind].fr[h];
+				if (w->pg != pg)
+					continue;
+				snprintf(line, len,
+					 "rank %d never entered collective %lld of process group %d (%s; "
+					 "its newest: %lld); node %d's ranks wait in it%s",
+					 w->lo_rank, (long long)top->hi, pg, top->op, (long long)w->lo,
+					 nodes[at].node, more ? " (more nodes behind)" : "");
+			}
+			return behind;
+		}
+	}
+	if (line && len)
+		*line = '\0';
+	return -1;
 }
 
 int fd_fail_gravity(int failure)
@@ -583,6 +636,14 @@ void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd
 {
 	if (!g->active || decide_active(g, nodes, d))
 		fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
+	if (g->size > 1 && d->node >= 0 && d->node < g->size && d->failure == FD_FAIL_STALL &&
+	    !nodes[d->node].culprit_likely && !*d->why) {
+		char line[FD_WHY_MAX];
+
+		if (fd_group_fr_culprit(nodes, g->size, line, sizeof(line)) == d->node)
+			snprintf(d->why, sizeof(d->why), "the culprit: node %d (%s): %s", d->node,
+				 grp_host(g, d->node), line);
+	}
 	if (g->size > 1 && d->node >= 0 && d->node < g->size && nodes[d->node].culprit_likely &&
 	    !*d->why) {
 		if (nodes[d->node].drain[0]) /* the machine's fault: first, the line may be cut */

@@ -64,11 +64,14 @@ enum fd_fail {
 /* The order of gravity of the failures, for "the gravest wins". */
 int fd_fail_gravity(int failure);
 
+
 /*
  * Hot spares: the most a job may keep (--spares), and so the most training slots whose node
  * is not the slot's own number (a decision carries those, fd_decision.moved).
  */
 #define FD_SPARES_MAX 64
+
+#define FD_FR_PGS 4 /* process groups a STATE carries the flight recorder of */
 
 struct fd_node_state {
 	int node;
@@ -110,6 +113,20 @@ struct fd_node_state {
 	/* with culprit_likely: why the machine made its ranks the culprits (a driver's D
 	 * state, an Xid since the job started): the node to drain; "" */
 	char drain[FD_WHY_MAX];
+	/*
+	 * Its ranks' flight recorders at a stall (added after drain), per process group: the
+	 * oldest of its ranks' newest collectives (lo, and the lowest rank there) and the newest
+	 * (hi, and that collective's name). The deciding node compares them across nodes: a node
+	 * whose lo is behind another's hi holds a rank that never entered the collective the
+	 * others wait in. nfr 0: no dumps.
+	 */
+	int nfr;
+	struct fd_fr_wave {
+		int pg;
+		int64_t lo, hi;
+		int lo_rank;
+		char op[48];
+	} fr[FD_FR_PGS];
 };
 
 /*
@@ -219,6 +236,15 @@ struct fd_decision {
 int fd_decision_slot(const struct fd_decision *d, int node);
 /* The node that holds slot under d (slot itself unless moved). */
 int fd_decision_node(const struct fd_decision *d, int slot);
+
+/*
+ * The flight recorder across nodes (each node's fr, at a stall): in a process group two or more
+ * nodes reported, the first node whose oldest collective is behind the newest any node entered
+ * holds a rank that never entered the collective the others wait in. Returns that node's index
+ * in nodes, with line ("rank 5 never entered collective 17 of process group 0 (nccl:all_reduce;
+ * its newest: 16); node 0's ranks wait in it"); -1 when the dumps tell nothing.
+ */
+int fd_group_fr_culprit(const struct fd_node_state *nodes, int n, char *line, size_t len);
 
 /*
  * The decision, a pure function of every node's state, the policy and the history. In order:

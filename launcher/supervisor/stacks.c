@@ -303,6 +303,40 @@ static void machine(struct sv *s, const struct fd_rank_evidence *ev, size_t n,
 	ev_say(s, "the node to drain: this node (%s): %s", host, s->att.drain);
 }
 
+int stacks_fr_waves(const struct sv *s, struct fd_fr_wave *out, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->ranks.n; i++) {
+		const struct sup_rank *r = &s->ranks.v[i];
+
+		for (int g = 0; r->id >= 0 && r->frsum.known && g < r->frsum.npg; g++) {
+			const struct fd_fr_pg *p = &r->frsum.pg[g];
+			int k;
+
+			for (k = 0; k < n && out[k].pg != p->pg; k++)
+				;
+			if (k == n) {
+				if (n == max)
+					continue;
+				out[n++] = (struct fd_fr_wave){
+				    .pg = p->pg, .lo = p->seq, .hi = p->seq, .lo_rank = r->id};
+				fd_strlcpy(out[k].op, p->op, sizeof(out[k].op));
+				continue;
+			}
+			if (p->seq < out[k].lo || (p->seq == out[k].lo && r->id < out[k].lo_rank)) {
+				out[k].lo = p->seq;
+				out[k].lo_rank = r->id;
+			}
+			if (p->seq > out[k].hi) {
+				out[k].hi = p->seq;
+				fd_strlcpy(out[k].op, p->op, sizeof(out[k].op));
+			}
+		}
+	}
+	return n;
+}
+
 void stacks_attribute(struct sv *s)
 {
 	struct fd_rank_evidence *ev = calloc(s->ranks.n ? s->ranks.n : 1, sizeof(*ev));

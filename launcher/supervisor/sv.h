@@ -406,6 +406,12 @@ void stacks_collect(struct sv *s);
  * termination message.
  */
 void stacks_attribute(struct sv *s);
+/*
+ * This attempt's flight-recorder dumps as a STATE carries them (group.h, struct fd_fr_wave):
+ * per process group, the oldest and the newest collective of this node's ranks. Returns how
+ * many groups, at most max; 0 when no rank dumped one.
+ */
+int stacks_fr_waves(const struct sv *s, struct fd_fr_wave *out, int max);
 
 /* ckpt_watch.c */
 int ckpt_newest(struct sv *s, char *out, size_t len);

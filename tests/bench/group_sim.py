@@ -81,6 +81,7 @@ FAIL_LAUNCH = 6  # the last failure a node reports
 FAIL_LOST = 7  # the last enum fd_fail: a lost node a spare replaces (decisions only)
 SPARES_MAX = 64  # FD_SPARES_MAX
 CKPTS_MAX = 16  # FD_GROUP_CKPTS
+FR_PGS = 4  # FD_FR_PGS
 RUN_PEER_LOST = 75
 
 ROUND_WAIT_S = 10.0  # a round whose DECISION has not reached every member by then: failure
@@ -105,7 +106,10 @@ STATE_FIELDS = [("failure", "i32"), ("status", "i32"), ("ended", "u8"), ("stop_s
                 ("max_restarts", "i32"), ("no_progress_limit", "i32"),
                 ("stall_timeout_ms", "i64"), ADDED, ("culprit_likely", "u8"),
                 ("culprit_rank", "i32"), ("culprit", ("str", 255)), ADDED,
-                ("drain", ("str", 255))]
+                ("drain", ("str", 255)), ADDED, ("fr", ("waves", FR_PGS))]
+# one process group's flight-recorder wavefront on a node, as the fr list holds it
+WAVE_FIELDS = [("pg", "i32"), ("lo", "i64"), ("lo_rank", "i32"), ("hi", "i64"),
+               ("op", ("str", 47))]
 DECISION_FIELDS = [("verdict", "u8"), ("stop_why", "u8"), ("failure", "u8"), ("node", "i32"),
                    ("status", "i32"), ("stop_signal", "i32"), ("restarts", "i32"),
                    ("no_progress", "i32"), ("last_max_step", "i64"),
@@ -128,6 +132,7 @@ WORLD_FIELDS = [("kind", "u8"), ("set", "u32"), ("rank", "i32"), ("size", "i32")
 RAIL_FIELDS = [("dev", ("str", 63)), ("ib_port", "u8"), ("tcp_port", "u16"), ("rate", "milli"),
                ("gbps", "milli"), ("outcome", "u8")]
 MILLI_MAX = 1e15  # thousandths: 1e12 GB/s, past any link
+LISTS = {"rails": RAIL_FIELDS, "moved": MOVED_FIELDS, "waves": WAVE_FIELDS}
 
 
 def state_ok(v):
@@ -135,7 +140,9 @@ def state_ok(v):
             and 0 <= v["stop_signal"] <= 64 and v["no_ckpt_dir"] <= 1 and v["opts_known"] <= 1
             and v["max_restarts"] >= 0 and v["no_progress_limit"] >= 0
             and v["stall_timeout_ms"] >= 0 and v["culprit_likely"] <= 1
-            and v["culprit_rank"] >= 0)
+            and v["culprit_rank"] >= 0
+            and all(w["pg"] >= 0 and 0 <= w["lo"] <= w["hi"] and w["lo_rank"] >= 0
+                    for w in v["fr"]))
 
 
 def decision_ok(v):
@@ -255,11 +262,11 @@ def _encode_fields(fields, v, out):
             out.append(struct.pack(">Q", int(x * 1000.0 + 0.5) if 0 < x < MILLI_MAX / 1000 else 0))
         elif kind[0] == "str":
             out.append(_put_str(x))
-        elif kind[0] in ("rails", "moved"):  # a u8 count, at most kind[1], then each one's fields
+        elif kind[0] in LISTS:  # a u8 count, at most kind[1], then each one's fields
             xs = x[:kind[1]]
             out.append(struct.pack(">B", len(xs)))
             for r in xs:
-                _encode_fields(RAIL_FIELDS if kind[0] == "rails" else MOVED_FIELDS, r, out)
+                _encode_fields(LISTS[kind[0]], r, out)
         else:  # strs: the newest first, at most kind[1]
             xs = x[:kind[1]]
             out.append(struct.pack(">B", len(xs)))
@@ -328,10 +335,8 @@ def _decode_fields(fields, r, p, what):
             k = r.num(">B")
             if k > kind[1]:
                 raise ProtocolError("a malformed %s (%d %s)" % (what, k, fname))
-            if kind[0] == "rails":
-                v[fname] = [_decode_fields(RAIL_FIELDS, r, p, what) for _ in range(k)]
-            elif kind[0] == "moved":
-                v[fname] = [_decode_fields(MOVED_FIELDS, r, p, what) for _ in range(k)]
+            if kind[0] in LISTS:
+                v[fname] = [_decode_fields(LISTS[kind[0]], r, p, what) for _ in range(k)]
             else:
                 v[fname] = [r.string(kind[2]) for _ in range(k)]
     return v
@@ -470,7 +475,7 @@ class Member:
 
     __slots__ = ("node", "sock", "inbuf", "outbuf", "gen", "round", "welcomed", "over",
                  "silent", "closed", "next_beat", "beat_key", "beat", "last_tx", "rx_at",
-                 "want_write")
+                 "want_write", "in_gate")
 
     def __init__(self, node, sock):
         self.node = node
@@ -479,6 +484,7 @@ class Member:
         self.outbuf = bytearray()
         self.gen = self.round = 0
         self.welcomed = self.over = self.silent = self.closed = False
+        self.in_gate = True  # its next STATE is a gate's (a launch's), not an attempt's end
         self.next_beat = 0.0
         self.beat_key = None
         self.beat = b""
@@ -497,13 +503,16 @@ class Round:
         self.anchor_sent = None
         self.arrivals = []
         self.verdict = None
+        self.decision = None  # the DECISION as the first member read it
 
 
 class Sim:
     """Nodes 1..N-1 in one epoll loop, with the coordinator's pidfd among their sockets."""
 
-    def __init__(self, token, nnodes, port, interval_s, coord, hold_s=0.0):
+    def __init__(self, token, nnodes, port, interval_s, coord, hold_s=0.0, end_state=None):
         self.token = token
+        # the STATE a member sends at an attempt's end: end_state(node) -> payload
+        self.end_state = end_state or (lambda node: STATE_PAYLOAD)
         self.nnodes = nnodes
         self.port = port
         self.interval = interval_s
@@ -611,16 +620,19 @@ class Sim:
         if m.node == self.anchor:
             r.anchor_due = float("inf")  # held until every other member's is sent
         else:
-            self.send(m, frame(self.token, STATE, m.node, m.gen, m.round, STATE_PAYLOAD))
+            self.send(m, frame(self.token, STATE, m.node, m.gen, m.round, self.payload(m)))
             r.sent += 1
         if r.anchor_due == float("inf") and r.sent == len(self.members) - 1:
             r.anchor_due = time.monotonic() + self.hold
+
+    def payload(self, m):
+        return STATE_PAYLOAD if m.in_gate else self.end_state(m.node)
 
     def due_anchor(self, now):
         for r in self.rounds.values():
             if r.anchor_due is not None and r.anchor_sent is None and r.anchor_due <= now:
                 m = self.members[self.anchor - 1]
-                self.send(m, frame(self.token, STATE, m.node, m.gen, m.round, STATE_PAYLOAD))
+                self.send(m, frame(self.token, STATE, m.node, m.gen, m.round, self.payload(m)))
                 r.anchor_sent = time.monotonic()
 
     def next_anchor(self):
@@ -662,11 +674,13 @@ class Sim:
         if r is not None and d["stop_why"] != STOP_PEER_LOST:
             if r.verdict is None:
                 r.verdict = (d["verdict"], d["gen"])
+                r.decision = d
             elif r.verdict != (d["verdict"], d["gen"]):
                 raise ProtocolError("round %d: members got different decisions" % rnd)
             r.arrivals.append(at)
         m.round += 1
         m.gen = d["gen"]
+        m.in_gate = d["verdict"] != CONTINUE
         if d["verdict"] == STOP_VERDICT:
             m.over = True
             self.final[m.node] = (at, d)
@@ -872,6 +886,77 @@ def bench_loss(fd_bin, nnodes, how, tmp, token, interval_s=0.2, timeout_s=2.0):
         coord.stop()
 
 
+# A stall's verdicts as nodes stopped for node 0's stall send them (launcher/supervisor/
+# stacks.c): most nodes cannot tell (every rank waits in a collective), one names its rank.
+UNKNOWN_LINE = ("every rank waits in a collective: ranks 0,1,2,3,4,5,6,7 at train.py:104 in main "
+                "(in distributed_c10d.py:2501 in all_reduce); the culprit is elsewhere or a desync")
+CULPRIT_LINE = ("rank 4101 (pid 283114) at train.py:109 in main never entered collective 5017 of "
+                "process group 0 (nccl:all_reduce; its newest: 5016); ranks 4096,4097,4098,4099,"
+                "4100,4102,4103 wait in it")
+DRAIN_LINE = "Xid 79 (GPU has fallen off the bus) on 0000:3b:00, 2.0 s ago (since the job started)"
+
+
+def verdict_state(node, culprit_node, drain):
+    v = {"failure": 0, "status": 0, "ended": 0, "stop_signal": 0, "max_step": 5016,
+         "ckpts": [], "detail": "", "culprit_likely": 0, "culprit_rank": 0,
+         "culprit": UNKNOWN_LINE}
+    if node == culprit_node:
+        v.update(culprit_likely=1, culprit_rank=4101, culprit=CULPRIT_LINE,
+                 drain=DRAIN_LINE if drain else "")
+    return encode(STATE, v)
+
+
+def bench_attribution(fd_bin, nnodes, restarts, verdicts, tmp, token):
+    """Node 0's rank stalls each attempt (it beats once); every other node, stopped for it,
+    sends its verdict (verdicts) or none. Returns the stall rounds' latencies and whom their
+    DECISIONs named."""
+    port = free_port()
+    extra = ["--max-restarts", str(restarts), "--backoff", "0", "--gpu-release-timeout", "0",
+             "--no-progress-limit", "0", "--peer-interval", "1s", "--peer-timeout", "10s",
+             "--join-timeout", "%ds" % JOIN_WAIT_S, "--grace", "1s", "--stall-timeout", "1s"]
+    os.environ["FLIGHTDECK"] = fd_bin
+    coord = Coordinator(fd_bin, nnodes, port, token, tmp, extra,
+                        ["sh", "-c", '"$FLIGHTDECK" beat --step 1 && exec sleep 1000'])
+    culprit = nnodes // 2
+    if verdicts:
+        states = {n: verdict_state(n, culprit, False) for n in (1, culprit)}
+        end = lambda node: states[culprit if node == culprit else 1]  # noqa: E731
+    else:
+        end = None
+    sim = Sim(token, nnodes, port, 1.0, coord, 0.01, end)
+    try:
+        sim.join()
+        nm = len(sim.members)
+        sim.run_until(lambda: len(sim.final) == nm, ROUNDS_WAIT_S, "final DECISION")
+        sim.run_until(lambda: coord.exited_at is not None, ROUND_WAIT_S, "coordinator exit")
+        check_rejected(coord)
+        lat, named, whys = [], set(), set()
+        for r in sim.rounds.values():
+            if len(r.arrivals) < nm:
+                raise ProtocolError("round %d: the DECISION reached %d of %d members"
+                                    % (r.round, len(r.arrivals), nm))
+            if r.verdict[0] == CONTINUE:
+                continue  # a gate
+            lat.append(max(r.arrivals) - r.anchor_sent)
+            named.add(r.decision["node"])
+            whys.add(r.decision["why"])
+        want = culprit if verdicts else 0
+        if named != {want} or len(lat) != restarts + 1:
+            raise ProtocolError("%d stall rounds named nodes %s (expected %d rounds, node %d)"
+                                % (len(lat), sorted(named), restarts + 1, want))
+        if verdicts and not all(w.startswith("the culprit: node %d (sim-%d): rank 4101"
+                                             % (culprit, culprit)) for w in whys):
+            raise ProtocolError("a DECISION's why does not name the culprit: %s" % sorted(whys))
+        return {"lat": lat, "culprit": culprit, "bytes": len(verdict_state(1, culprit, False)),
+                "culprit_bytes": len(verdict_state(culprit, culprit, False)),
+                "plain_bytes": len(STATE_PAYLOAD), "cpu": coord.cpu_s}
+    except ProtocolError as e:
+        raise failed(e, coord, "%d nodes, attribution" % nnodes)
+    finally:
+        sim.close()
+        coord.stop()
+
+
 STALL_JOB = r"""#!/bin/sh
 # job.sh NODE LOG: a step every 0.1 s, each a beat and a line "NODE LAUNCH STEP TIME" in LOG;
 # node 2 hangs at step 12 on the first launch; a launch after a restart makes 5 steps and ends.
@@ -1030,6 +1115,9 @@ def main():
     ap.add_argument("--loss-nodes", type=int, default=1024)
     ap.add_argument("--skip-loss", action="store_true")
     ap.add_argument("--skip-stall", action="store_true")
+    ap.add_argument("--attribution-nodes", type=int, default=1024,
+                    help="the stall attribution benchmark's size (0: skipped)")
+    ap.add_argument("--attribution-restarts", type=int, default=5)
     ap.add_argument("--golden", nargs="+", metavar="DIR",
                     help="check the golden frames in each DIR (tests/fixtures/frames) instead")
     a = ap.parse_args()
@@ -1081,6 +1169,28 @@ def main():
                       % (say, n - 2, 1000 * r["all"], since, 1000 * r["first"],
                          1000 * r["exit"]))
                 sys.stdout.flush()
+        n = min(a.attribution_nodes, most)
+        if n >= 4:
+            print("stall attribution, %d nodes: node 0's rank stalls (--stall-timeout 1s, "
+                  "--max-restarts %d); every other node, stopped for it, sends its STATE"
+                  % (n, a.attribution_restarts))
+            print("  %-40s %6s %8s %8s %8s %11s %s" % ("members' STATE", "rounds", "p50 ms",
+                                                   "p99 ms", "max ms", "coord CPU s",
+                                                   "the DECISION names"))
+            for verdicts in (False, True):
+                r = bench_attribution(a.flightdeck, n, a.attribution_restarts, verdicts, tmp,
+                                      token)
+                ms = [1000 * x for x in r["lat"]]
+                say = ("with verdicts (%d B; node %d's %d B)"
+                       % (r["bytes"], r["culprit"], r["culprit_bytes"]) if verdicts
+                       else "no verdict (%d B)" % r["plain_bytes"])
+                print("  %-40s %6d %8.2f %8.2f %8.2f %11.2f %s"
+                      % (say, len(ms), statistics.median(ms), pct(ms, 99), max(ms), r["cpu"],
+                         "node %d, the culprit's" % r["culprit"] if verdicts
+                         else "node 0, first to stall"))
+                sys.stdout.flush()
+            print("  (a stall round: the last member's STATE sent -> the DECISION read on all "
+                  "N-1 connections; target: the verdicts add < 1 s at 1024 nodes)")
         if not a.skip_stall:
             r = bench_stall(a.flightdeck, tmp, token)
             print("stall on node 2 of 3 real agents (--stall-timeout %s --grace %s --backoff %s "

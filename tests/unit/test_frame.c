@@ -129,6 +129,9 @@ static void payload_round_trips(void)
 	s.culprit_rank = 5;
 	strcpy(s.culprit, "rank 5 (pid 9) stopped (state T)");
 	strcpy(s.drain, "Xid 79 on 0000:3b:00, 2.0 s ago (since the job started)");
+	s.nfr = 1;
+	s.fr[0] = (struct fd_fr_wave){.pg = 2, .lo = 16, .lo_rank = 5, .hi = 17};
+	strcpy(s.fr[0].op, "nccl:all_reduce");
 	n = fd_state_put(buf, sizeof(buf), &s);
 	CHECK(n > 0);
 	CHECK_EQ_INT(fd_state_get(buf, n, &s2), 0);
@@ -147,13 +150,25 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(s2.culprit_rank, 5);
 	CHECK_STREQ(s2.culprit, s.culprit);
 	CHECK_STREQ(s2.drain, s.drain);
+	CHECK_EQ_INT(s2.nfr, 1);
+	CHECK_EQ_INT(s2.fr[0].pg, 2);
+	CHECK(s2.fr[0].lo == 16 && s2.fr[0].hi == 17);
+	CHECK_EQ_INT(s2.fr[0].lo_rank, 5);
+	CHECK_STREQ(s2.fr[0].op, "nccl:all_reduce");
 	/* cut short: refused, but where the fields added to version 1 start, which reads as an
 	 * older writer's payload: "has a directory", no options (the flags, 18 bytes), no
-	 * culprit (7 bytes and its line), no node to drain (2 bytes and its line) */
-	size_t drain = 2 + strlen(s.drain), tail = 7 + strlen(s.culprit) + drain;
+	 * culprit (7 bytes and its line), no node to drain (2 bytes and its line), no flight
+	 * recorder (1 byte, then 26 and the name for each group) */
+	size_t fr = 1 + 26 + strlen(s.fr[0].op), drain = 2 + strlen(s.drain) + fr,
+	       tail = 7 + strlen(s.culprit) + drain;
 	for (size_t k = 0; k < n; k++)
 		CHECK_EQ_INT(fd_state_get(buf, k, &s2),
-			     k == n - tail - 18 || k == n - tail || k == n - drain ? 0 : -EBADMSG);
+			     k == n - tail - 18 || k == n - tail || k == n - drain || k == n - fr
+				 ? 0
+				 : -EBADMSG);
+	CHECK_EQ_INT(fd_state_get(buf, n - fr, &s2), 0);
+	CHECK_EQ_INT(s2.nfr, 0);
+	CHECK_STREQ(s2.drain, s.drain);
 	CHECK_EQ_INT(fd_state_get(buf, n - drain, &s2), 0);
 	CHECK_EQ_INT(s2.culprit_likely, 1);
 	CHECK_STREQ(s2.drain, "");
@@ -164,6 +179,12 @@ static void payload_round_trips(void)
 	CHECK_EQ_INT(s2.no_ckpt_dir, 0);
 	CHECK_EQ_INT(s2.opts_known, 0);
 	/* values no agent sends */
+	s.fr[0].lo = 18; /* its oldest newer than its newest */
+	n = fd_state_put(buf, sizeof(buf), &s);
+	CHECK_EQ_INT(fd_state_get(buf, n, &s2), -EBADMSG);
+	s.fr[0].lo = 16;
+	buf[n - fr] = FD_FR_PGS + 1; /* more groups than any node sends */
+	CHECK_EQ_INT(fd_state_get(buf, n, &s2), -EBADMSG);
 	s.failure = 99;
 	n = fd_state_put(buf, sizeof(buf), &s);
 	CHECK_EQ_INT(fd_state_get(buf, n, &s2), -EBADMSG);
@@ -436,6 +457,17 @@ static cJSON *state_json(const struct fd_node_state *s)
 	cJSON_AddNumberToObject(o, "culprit_rank", s->culprit_rank);
 	cJSON_AddStringToObject(o, "culprit", s->culprit);
 	cJSON_AddStringToObject(o, "drain", s->drain);
+	a = cJSON_AddArrayToObject(o, "fr");
+	for (int i = 0; i < s->nfr; i++) {
+		cJSON *w = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(w, "pg", s->fr[i].pg);
+		cJSON_AddNumberToObject(w, "lo", (double)s->fr[i].lo);
+		cJSON_AddNumberToObject(w, "lo_rank", s->fr[i].lo_rank);
+		cJSON_AddNumberToObject(w, "hi", (double)s->fr[i].hi);
+		cJSON_AddStringToObject(w, "op", s->fr[i].op);
+		cJSON_AddItemToArray(a, w);
+	}
 	return o;
 }
 
@@ -599,6 +631,11 @@ static int golden_set(struct golden *g)
 	strcpy(st.culprit, "rank 5 (pid 4247) stopped (state T)");
 	strcpy(st.drain, "Xid 79 (GPU has fallen off the bus) on 0000:3b:00, 2.0 s ago (since "
 			 "the job started), and rank 5 here is the culprit");
+	st.nfr = 2;
+	st.fr[0] = (struct fd_fr_wave){.pg = 0, .lo = 5016, .lo_rank = 5, .hi = 5017};
+	strcpy(st.fr[0].op, "nccl:all_reduce");
+	st.fr[1] = (struct fd_fr_wave){.pg = 3, .lo = 41, .lo_rank = 4, .hi = 41};
+	strcpy(st.fr[1].op, "nccl:broadcast");
 	strcpy(refuse.why, "node 3 says --nnodes 8, node 0 has --nnodes 4");
 	halt.failure = FD_FAIL_STALL;
 	strcpy(halt.detail, "rank 3 silent for 12 s after step 40");

@@ -960,6 +960,58 @@ static void decide_lost_node(void)
 	free(v);
 }
 
+/* A stall across 1024 nodes: the flight recorders compared, else the node's own verdict. */
+static void decide_stall_culprit(void)
+{
+	int n = 1024;
+	struct fd_policy pol = {.max_restarts = 5, .no_progress_limit = 3};
+	struct fd_node_state *v = nodes_new(n, 100);
+	struct fd_group_history h = {0};
+	struct fd_decision d;
+	char line[FD_WHY_MAX];
+
+	if (!v)
+		return;
+	for (int i = 0; i < n; i++) { /* every node stalled, 8 ranks each at collective 17 */
+		v[i].failure = i ? FD_FAIL_NONE : FD_FAIL_STALL;
+		v[i].nfr = 1;
+		v[i].fr[0] = (struct fd_fr_wave){.pg = 0, .lo = 17, .hi = 17, .lo_rank = 8 * i};
+		strcpy(v[i].fr[0].op, "nccl:all_reduce");
+	}
+	/* all alike: the recorders tell nothing, nor does any node: node 0, first to stall */
+	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), -1);
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.node, 0);
+	/* node 700's own verdict (a stopped rank, which cannot dump): node 700 */
+	v[700].culprit_likely = 1;
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.node, 700);
+	/* node 513's ranks all behind (one rank a node, or every rank of it in a data loader):
+	 * the recorders outrank a node's own likely verdict */
+	v[513].fr[0].lo = v[513].fr[0].hi = 16;
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.node, 513);
+	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), 513);
+	CHECK_STREQ(line, "rank 4104 never entered collective 17 of process group 0 "
+			  "(nccl:all_reduce; its newest: 16); node 0's ranks wait in it");
+	/* a second node behind is said */
+	v[900].fr[0].lo = 15;
+	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), 513);
+	CHECK(strstr(line, "(more nodes behind)") != NULL);
+	/* a crash is graver than a stall: the recorders do not move it */
+	v[3].failure = FD_FAIL_CRASH;
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.node, 3);
+	v[3].failure = FD_FAIL_NONE;
+	/* a group only one node reported compares with nothing */
+	for (int i = 0; i < n; i++)
+		v[i].nfr = i == 513;
+	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), -1);
+	fd_group_decide(v, n, &pol, &h, &d);
+	CHECK_EQ_INT(d.node, 700);
+	free(v);
+}
+
 const struct unit_test group_tests[] = {
     {"group: the coordinator's address given as digits", resolve_digits},
     {"group: a name looked up in a child, through the loop", resolve_child_lookup},
@@ -973,6 +1025,7 @@ const struct unit_test group_tests[] = {
     {"group: a skipped checkpoint is tried again past its step", decide_fallback_unskip},
     {"group: every checkpoint crashes: the limits still end it", decide_fallback_gives_up},
     {"group: gravest failure of 64 and 1024 nodes", decide_gravest},
+    {"group: a stall's culprit node, from the flight recorders", decide_stall_culprit},
     {"group: budget and no-progress over 1024 nodes", decide_budget_progress},
     {"group: exit status of a decision", decision_exit_codes},
     {"group: a lost node a spare replaces restarts; 75 when the budget is spent", decide_lost_node},
