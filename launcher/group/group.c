@@ -397,11 +397,12 @@ int fd_group_fr_culprit(const struct fd_node_state *nodes, int n, char *line, si
 				w = &nodes[behind].fr[h];
 				if (w->pg != pg)
 					continue;
-				snprintf(line, len,
-					 "rank %d never entered collective %lld of process group %d (%s; "
-					 "its newest: %lld); node %d's ranks wait in it%s",
-					 w->lo_rank, (long long)top->hi, pg, top->op, (long long)w->lo,
-					 nodes[at].node, more ? " (more nodes behind)" : "");
+				snprintf(
+				    line, len,
+				    "rank %d never entered collective %lld of process group %d (%s; "
+				    "its newest: %lld); node %d's ranks wait in it%s",
+				    w->lo_rank, (long long)top->hi, pg, top->op, (long long)w->lo,
+				    nodes[at].node, more ? " (more nodes behind)" : "");
 			}
 			return behind;
 		}

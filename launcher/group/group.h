@@ -64,7 +64,6 @@ enum fd_fail {
 /* The order of gravity of the failures, for "the gravest wins". */
 int fd_fail_gravity(int failure);
 
-
 /*
  * Hot spares: the most a job may keep (--spares), and so the most training slots whose node
  * is not the slot's own number (a decision carries those, fd_decision.moved).

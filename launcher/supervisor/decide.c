@@ -77,8 +77,8 @@ void dec_attempt_over(struct sv *s, struct fd_node_state *me)
 		fd_strlcpy(me->drain, s->att.drain, sizeof(me->drain));
 	}
 	/* its ranks' flight recorders, for the deciding node to compare across nodes */
-	me->nfr = fail == FD_FAIL_STALL || s->att.peer_halt ? stacks_fr_waves(s, me->fr, FD_FR_PGS)
-							    : 0;
+	me->nfr =
+	    fail == FD_FAIL_STALL || s->att.peer_halt ? stacks_fr_waves(s, me->fr, FD_FR_PGS) : 0;
 }
 
 void dec_give_up(struct sv *s, const struct fd_decision *d)
