@@ -46,14 +46,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The Python environment (scripts/venv.sh) from PyPI: made once, and again only when
-# scripts/requirements.txt changes (its hash is kept beside it). Debian's python3, so the
-# environment does not depend on whichever python3 is first on PATH.
+# scripts/requirements.txt or requirements-nodeps.txt changes (their hash is kept beside it).
+# Debian's python3, so the environment does not depend on whichever python3 is first on PATH.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/venv.sh"
-want=$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)
+want=$(cat "$here/requirements.txt" "$here/requirements-nodeps.txt" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$FD_VENV/.flightdeck-requirements" 2>/dev/null)" != "$want" ]; then
 	echo "install-deps: installing scripts/requirements.txt into $FD_VENV"
 	[ -x "$FD_VENV_PY" ] || /usr/bin/python3 -m venv "$FD_VENV"
 	"$FD_VENV_PY" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
+	"$FD_VENV_PY" -m pip install -q --disable-pip-version-check --no-deps \
+		-r "$here/requirements-nodeps.txt"
 	echo "$want" >"$FD_VENV/.flightdeck-requirements"
 fi

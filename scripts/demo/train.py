@@ -15,6 +15,14 @@ sleep in a data load that never returns, --stall-how desync in a broadcast where
 all_reduce (a desync: both sides wait for ever). --crash-at N makes --crash-rank exit (os._exit(1), no cleanup)
 right after beating step N, on the first launch only: a rank dying under the others.
 
+The first launch is the one whose FLIGHTDECK_RESTART_COUNT (else TORCHELASTIC_RESTART_COUNT, as
+torchrun and NVIDIA's ft_launcher set it) is 0. For tests/bench/nvrx.sh: --resume auto resumes
+from the newest step-*.pt in --ckpt-dir (for launchers that do not substitute {resume}), --nvrx
+beats NVIDIA's resiliency extension (its RankMonitorClient) each step as well, --linger S sleeps
+S seconds after the last step (a slow teardown; --mark-end says the last step first: beat total=, the
+extension's monitoring ended) and --daemon FILE has rank 0 start a daemon that
+escapes the job (setsid, double fork) on the first launch and write its pid to FILE.
+
 FLIGHTDECK_DEMO_TIMING=1 prints "t NAME RANK RESTART UNIX-TIME" lines on stderr as the rank
 comes up (up: the script's first line runs; import_done; pg_init_done), for tests/bench/recovery.sh;
 stdout and the digest are the same either way.
@@ -56,6 +64,18 @@ def batch(step, rank, hang=False):
     return x, y
 
 
+def escape(pidfile):
+    """A daemon that leaves the job: a new session, its parent gone, it sleeps an hour."""
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            with open(pidfile, "w") as f:
+                f.write("%d\n" % os.getpid())
+            os.execvp("sleep", ["sleep", "3600"])
+        os._exit(0)
+    os.wait()
+
+
 def digest(model):
     text = repr([p.detach().tolist() for p in model.parameters()])
     return hashlib.sha256(text.encode()).hexdigest()
@@ -78,6 +98,14 @@ def main():
     ap.add_argument("--crash-rank", type=int, default=1)
     ap.add_argument("--out", default=None, help="rank 0 writes the final parameters' digest here")
     ap.add_argument("--beat-log", default=None, help="append 'rank step time' per beat")
+    ap.add_argument("--nvrx", action="store_true",
+                    help="beat NVIDIA's resiliency extension too (under ft_launcher)")
+    ap.add_argument("--linger", type=float, default=0, help="seconds to sleep after the last step")
+    ap.add_argument("--mark-end", action="store_true",
+                    help="say the last step: beat with total=--steps; end --nvrx's monitoring "
+                    "before --linger")
+    ap.add_argument("--daemon", default=None,
+                    help="rank 0 starts an escaping daemon on the first launch, its pid here")
     args = ap.parse_args()
 
     timing("up", T_UP)
@@ -85,11 +113,25 @@ def main():
     dist.init_process_group("gloo")
     timing("pg_init_done", time.time())
     rank, world = dist.get_rank(), dist.get_world_size()
+    restart = (os.environ.get("FLIGHTDECK_RESTART_COUNT") or
+               os.environ.get("TORCHELASTIC_RESTART_COUNT") or "0")
+    first_launch = restart == "0"
+    ft = None
+    if args.nvrx:
+        from nvidia_resiliency_ext.fault_tolerance import RankMonitorClient
+        ft = RankMonitorClient()
+        ft.init_workload_monitoring()
+    if args.daemon and rank == 0 and first_launch:
+        escape(args.daemon)
     torch.manual_seed(0)
     torch.set_num_threads(1)
     model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     start = 0
+    if args.resume == "auto":
+        done = sorted(n for n in os.listdir(args.ckpt_dir)
+                      if n.startswith("step-") and n.endswith(".pt"))
+        args.resume = os.path.join(args.ckpt_dir, done[-1]) if done else None
     if args.resume:
         state = torch.load(args.resume)
         model.load_state_dict(state["model"])
@@ -97,7 +139,6 @@ def main():
         start = state["step"]
         if rank == 0:
             print("resumed from %s at step %d" % (args.resume, start), flush=True)
-    first_launch = os.environ.get("FLIGHTDECK_RESTART_COUNT", "0") == "0"
     log = open(args.beat_log, "a") if args.beat_log else None
 
     for step in range(start + 1, args.steps + 1):
@@ -123,7 +164,9 @@ def main():
             p.grad /= world
         opt.step()
         time.sleep(args.step_time)
-        hb.beat(step)
+        hb.beat(step, total=args.steps + 1 if args.mark_end else None)  # steps 1..steps
+        if ft:
+            ft.send_heartbeat()
         if log:
             log.write("%d %d %.6f\n" % (rank, step, time.time()))
             log.flush()
@@ -148,6 +191,11 @@ def main():
         if args.out:
             with open(args.out, "w") as f:
                 f.write(d + "\n")
+    if ft and args.mark_end:
+        ft.shutdown_workload_monitoring()
+    time.sleep(args.linger)
+    if ft and not args.mark_end:
+        ft.shutdown_workload_monitoring()
     dist.destroy_process_group()
 
 

@@ -11,14 +11,15 @@ try() { # try HOW RANK CONFIDENCE EVIDENCE LINE: the demo job with rank RANK hun
 	rm -rf "$TMP/ck" "$TMP/ev" "$TMP/term" "$TMP/logs"
 	mkdir -p "$TMP/ck"
 	rc=0
-	timeout 120 "$FLIGHTDECK" run --preflight none --stall-timeout 3s --grace 2s --backoff 0.2 \
-		--stack-wait 5s --checkpoint-dir "$TMP/ck" --events "$TMP/ev" --termination-log "$TMP/term" \
+	# no restart (--max-restarts 0: exit 86, gave up): the verdict is the first attempt's
+	timeout 120 "$FLIGHTDECK" run --preflight none --stall-timeout 3s --grace 2s --max-restarts 0 \
+		--stack-wait 3s --checkpoint-dir "$TMP/ck" --events "$TMP/ev" --termination-log "$TMP/term" \
 		--prom-file "$TMP/run.prom" -- \
 		"$TORCHRUN" --nnodes=1 --nproc_per_node=2 --rdzv_backend=c10d \
 		--rdzv_endpoint="127.0.0.1:$(free_port)" --rdzv_id=t0137 -r 1 -t 1 --log_dir "$TMP/logs" \
 		"$TRAIN" --ckpt-dir "$TMP/ck" --steps 10 --stall-at 5 --stall-rank "$2" --stall-how "$1" \
 		--resume {resume} >"$TMP/out" 2>"$TMP/err" || rc=$?
-	[ "$rc" -eq 0 ] || { grep '^flightdeck:' "$TMP/err"; fail "$1 rank $2: exit $rc"; }
+	[ "$rc" -eq 86 ] || { grep '^flightdeck:' "$TMP/err"; fail "$1 rank $2: exit $rc, not 86"; }
 	other=$((1 - $2))
 	c=$(jq -c 'select(.event=="culprit") | [.culprit, .victims, .confidence, .evidence]' "$TMP/ev")
 	[ "$c" = "[[$2],[$other],\"$3\",\"$4\"]" ] ||

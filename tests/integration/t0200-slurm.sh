@@ -179,8 +179,12 @@ else
 	done
 	wait_job "$tr" CANCELLED 40
 	n=$(($(wc -l <"$D/tr.rank0.terms") - n0))
-	[ "$n" -eq 2 ] || sfail "torchrun: the worker got SIGTERM $n times, the Slurm guide says 2: $(cat "$D/tr.out")"
-	ok "torchrun under Slurm: scancel gives the worker two SIGTERMs (slurmstepd's, torchrun's), as documented; its save completed ($(cat "$D/tr.rank0.saved") s)"
+	# two are sent; two that arrive before the worker runs again are one (a pending standard
+	# signal is not queued twice), which a loaded machine shows now and then
+	[ "$n" -ge 1 ] && [ "$n" -le 2 ] || sfail "torchrun: the worker got SIGTERM $n times, the Slurm guide says 2 (or 1): $(cat "$D/tr.out")"
+	grep -q "closing signal SIGTERM" "$D/tr.out" ||
+		sfail "torchrun: torchrun passed on no SIGTERM of its own: $(cat "$D/tr.out")"
+	ok "torchrun under Slurm: scancel sends the worker two SIGTERMs (slurmstepd's, torchrun's; it saw $n), as documented; its save completed ($(cat "$D/tr.rank0.saved") s)"
 fi
 
 # ---- the Prolog: an unfit node is drained with the codes, the job kept off it ---------------
