@@ -182,7 +182,9 @@ const char *tree_launcher_name(char *const *argv)
 /*
  * A stop's notice to a launcher that passes it on: to the launcher alone, its children
  * (the workers it tells) counted as told, every other member of our group told once as the
- * group's signal would have; SIGCONT to the group, so a stopped worker can act on the notice.
+ * group's signal would have; SIGCONT to the group and to every descendant outside it (torch
+ * 2.x's torchrun starts each worker in a session of its own), so a stopped worker can act on
+ * the notice the launcher passes on, instead of holding the stop for the whole grace.
  */
 static void signal_launcher(struct sv *s, pid_t pg, int sig, struct fd_proc *procs, size_t n,
 			    int walked)
@@ -200,6 +202,9 @@ static void signal_launcher(struct sv *s, pid_t pg, int sig, struct fd_proc *pro
 		mark_sent(p, &procs[i]);
 	}
 	tree_signal(-pg, SIGCONT);
+	for (size_t i = 0; walked && i < n; i++)
+		if (procs[i].state != 'Z' && getpgid(procs[i].pid) != pg)
+			fd_proc_signal(&procs[i], SIGCONT);
 }
 
 /*

@@ -84,15 +84,14 @@ def tree(root):
 
 
 def is_trainer(pid):
-    """A rank: train.py on its command line, and no launcher's name (torchrun's and
-    ft_launcher's own command lines hold train.py too; the rank monitors do not)."""
+    """A rank: python3 running train.py (torchrun's and ft_launcher's own command lines hold
+    train.py too, as an argument; the rank monitors' do not hold it)."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = f.read()
+            argv = [os.path.basename(a) for a in f.read().split(b"\0")[:3]]
     except OSError:
         return True  # gone: nothing to count
-    return b"train.py" in argv and not any(w in argv for w in (b"torchrun", b"ft_launcher",
-                                                                b"flightdeck"))
+    return argv[0].startswith(b"python") and b"train.py" in argv[1:]
 
 
 class Job:
@@ -293,13 +292,16 @@ def main():
 
         left = {}
         for k in kinds:
-            pidfile = os.path.join(tmp, "daemon-%s" % k)
+            pidfile = os.path.join(tmp, "daemon-%s.pid" % k)
             j = Job(fd, tmp, "daemon-%s" % k, k, base + ["--daemon", pidfile])
             j.run(120).check(digest, 1)
             alive = False
             try:
                 with open(pidfile) as f:
                     pid = int(f.read())
+            except (OSError, ValueError):
+                raise rec.Fail("%s: the daemon wrote no pid to %s" % (j.name, pidfile))
+            try:
                 os.kill(pid, 0)
                 alive = True
                 os.kill(pid, signal.SIGKILL)

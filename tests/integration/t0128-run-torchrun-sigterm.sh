@@ -4,7 +4,8 @@
 # each worker two in the same millisecond, and a save handler entered twice. flightdeck signals
 # a launcher that forwards signals (torchrun, mpirun, srun, deepspeed, accelerate) alone, and
 # counts its workers as told; the kill after the grace still reaches everyone. Tested with the
-# real torchrun, for a stop flightdeck starts (--timeout) and a SIGTERM flightdeck is sent.
+# real torchrun, for a stop flightdeck starts (--timeout) and a SIGTERM flightdeck is sent; and a
+# stall whose stopped worker must be continued outside the process group.
 . "$TESTS_DIR/integration/lib.sh"
 
 need_torch
@@ -61,3 +62,20 @@ check_workers term
 no_leftovers "$T $TMP/term"
 ok "SIGTERM to flightdeck over torchrun: each worker one SIGTERM, both saves whole, exit 143"
 
+
+# a stall whose culprit stopped itself (SIGSTOP): torch 2.x's torchrun starts each worker in a
+# session of its own, out of the process group's SIGCONT; the stopped worker, never continued,
+# held torchrun's shutdown (its SIGTERM pending) until flightdeck's grace ran out and SIGKILL
+rm -f "$TMP/ev"
+mkdir -p "$TMP/ck"
+start=$(date +%s)
+frun --grace 30 --stall-timeout 2s --stack-wait 1s --max-restarts 0 --checkpoint-dir "$TMP/ck" -- \
+	"$TORCHRUN" --nnodes=1 --nproc_per_node=2 --standalone -r 1 -t 1 --log_dir "$TMP/logs-stop" \
+	"$TRAIN" --ckpt-dir "$TMP/ck" --steps 10 --stall-at 3 --stall-rank 1 --resume {resume}
+expect_rc 86
+took=$(($(date +%s) - start))
+[ "$(ev '.event=="kill" and .signal=="SIGKILL"')" -eq 0 ] ||
+	fail "a stopped worker held the stop until SIGKILL ($took s, --grace 30): $(grep '^flightdeck:' "$TMP/err")"
+[ "$took" -lt 25 ] || fail "the stop took $took s (--grace 30)"
+no_leftovers "$TRAIN"
+ok "a stall over torchrun with a stopped worker: continued in its own session, the stop done in $took s, no SIGKILL"
