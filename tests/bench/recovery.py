@@ -44,8 +44,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN = os.path.join(HERE, "..", "..", "scripts", "demo", "train.py")
-PY = "/usr/bin/python3"  # Debian's, with torch; torchrun's workers run it too
-TORCHRUN = "/usr/bin/torchrun"
+# scripts/venv.sh's environment (torch 2.x), which recovery.sh names in FD_VENV; torchrun's
+# workers run its python3 too
+VENV = os.environ.get("FD_VENV", "")
+PY = os.path.join(VENV, "bin", "python3")
+TORCHRUN = os.path.join(VENV, "bin", "torchrun")
 TICK = os.sysconf("SC_CLK_TCK")
 AT = 5  # rank 1 crashes or stalls here; checkpoints every 2 steps, so the job resumes from step 4
 STEPS = 6
@@ -229,7 +232,7 @@ def recovery(job, cause):
          "restart": restart["time"], "start": start["time"], "up": m["up"],
          "import": m["import_done"], "pg": m["pg_init_done"], "step": min(new)}
     # rank 0 listens for the store: a rank that reaches init_process_group first is refused
-    # and retries a second later (torch 1.13's TCPStore client)
+    # and retries (torch's TCPStore client; a second later in torch 1.13)
     imp = {int(g.group(2)): float(g.group(4)) for g in map(TIMING_RE.match, job.err.splitlines())
            if g and g.group(1) == "import_done" and int(g.group(3)) == 1}
     t["store_race"] = any(v < imp.get(0, 0) for r, v in imp.items() if r != 0)

@@ -12,8 +12,8 @@
 #  * steady state, about 100 beats/s per rank for STEADY_SECONDS (15): CPU s and peak RSS of
 #    flightdeck (its exit event) and of torchrun's agent (/proc/PID/stat, VmHWM, while it runs).
 # Each run must exit 0 after one restart with the uninterrupted run's final parameters, else
-# exit 1; timings are printed, never judged. About 3.5 minutes on 2 cores. Needs
-# /usr/bin/python3 with torch and /usr/bin/torchrun (scripts/install-deps.sh).
+# exit 1; timings are printed, never judged. About 3.5 minutes on 2 cores. Needs the Python
+# environment of scripts/venv.sh (torch 2.x, its torchrun: scripts/install-deps.sh).
 # QUICK=1 (ctest's bench-quick-recovery): 1 run, 1 s of steady state, native ranks only, about
 # 20 s; without torch it exits 77 ("skipped: ..."). $FLIGHTDECK names the binary (nothing is
 # built then), else build/flightdeck, built when missing.
@@ -21,4 +21,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 FD=${FLIGHTDECK:-$PWD/build/flightdeck}
 [ -n "${FLIGHTDECK:-}" ] || [ -x build/flightdeck ] || { cmake -S . -B build >/dev/null && cmake --build build -j >/dev/null; }
+. scripts/venv.sh
+export FD_VENV
 exec python3 tests/bench/recovery.py "$FD" "$@"

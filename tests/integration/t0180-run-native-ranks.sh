@@ -44,10 +44,21 @@ ok "native 2 ranks: rank 1 stalled, restarted from step-000020.pt, digest equal 
 cat >"$TMP/env.sh" <<'JOB'
 #!/bin/sh
 echo "env $RANK $LOCAL_RANK $WORLD_SIZE $LOCAL_WORLD_SIZE $GROUP_RANK $ROLE_RANK $ROLE_WORLD_SIZE $MASTER_ADDR $MASTER_PORT $TORCHELASTIC_RESTART_COUNT $TORCHELASTIC_MAX_RESTARTS $OMP_NUM_THREADS"
-[ "$TORCHELASTIC_RESTART_COUNT" = 0 ] && [ "$RANK" = 2 ] && exit 5
+touch "$UP_DIR/up.$TORCHELASTIC_RESTART_COUNT.$RANK"
+# rank 2 fails once the others have said theirs (on a loaded machine it could exit, and the
+# others be stopped, before they ran their first line)
+if [ "$TORCHELASTIC_RESTART_COUNT" = 0 ] && [ "$RANK" = 2 ]; then
+	i=0
+	until [ -e "$UP_DIR/up.0.0" ] && [ -e "$UP_DIR/up.0.1" ] || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	exit 5
+fi
 exit 0
 JOB
 chmod +x "$TMP/env.sh"
+export UP_DIR="$TMP"
 frun --nproc-per-node 3 --max-restarts 1 -- "$TMP/env.sh"
 expect_rc 0
 for r in 0 1 2; do
