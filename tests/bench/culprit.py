@@ -11,7 +11,8 @@
    --stack-wait and is what the stacks cost, with or without a verdict.
 2. The STATE payload each node sends at a stall, encoded by the protocol's second
    implementation (group_sim.py): without a verdict, with a typical one, and with the longest
-   the fields allow (the culprit line and the drain reason, 255 bytes each).
+   the fields allow (the culprit line and the drain reason, 255 bytes each; four process
+   groups' flight-recorder wavefronts).
 
 Every run must name the spinning rank, else exit 1. Timings are printed, never judged.
 Usage: culprit.py FLIGHTDECK [RUNS]. QUICK=1: RUNS 1, ranks 2 and 4 only.
@@ -83,8 +84,11 @@ def state_sizes():
                    culprit="rank 7 (pid 48213) stopped (state T); ranks 0-6 wait for it at "
                    "train.py:104 in main (in distributed_c10d.py:2501 in all_reduce)",
                    drain="Xid 79 (GPU has fallen off the bus) on 0000:3b:00, 12.0 s ago "
-                   "(since the job started), and rank 7 here is the culprit")
-    longest = dict(base, culprit_likely=1, culprit_rank=7, culprit="x" * 255, drain="y" * 255)
+                   "(since the job started), and rank 7 here is the culprit",
+                   fr=[{"pg": 0, "lo": 5016, "lo_rank": 7, "hi": 5017, "op": "nccl:all_reduce"}])
+    longest = dict(base, culprit_likely=1, culprit_rank=7, culprit="x" * 255, drain="y" * 255,
+                   fr=[{"pg": g, "lo": 1, "lo_rank": 7, "hi": 2, "op": "z" * 47}
+                       for g in range(group_sim.FR_PGS)])
     return [(name, len(group_sim.encode(group_sim.STATE, v)))
             for name, v in (("no verdict", base), ("a typical verdict and drain", typical),
                             ("the longest verdict and drain", longest))]
