@@ -351,8 +351,8 @@ def main():
                   ("stall event -> first new step",) +
                   tuple(col(stall, k, "event", "step") for k, _ in KINDS),
               ], cols)
-        print("  rank 1 is stopped and never answers for its stacks: --stack-wait is waited out"
-              " (5 s by default)")
+        print("  rank 1 is stopped (state T): it cannot answer for its stacks, and the stop does"
+              " not wait for it")
         print()
 
         steps = int(steady * 100)
