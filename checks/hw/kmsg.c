@@ -232,6 +232,25 @@ int64_t fd_kmsg_uptime_ms(const char *proc_root)
 	return (int64_t)(up * 1000);
 }
 
+int fd_kmsg_oom_killed(const struct fd_kmsg_log *log, int pid)
+{
+	char killed[48], field[32];
+
+	if (pid <= 0)
+		return 0;
+	snprintf(killed, sizeof(killed), "Killed process %d ", pid);
+	snprintf(field, sizeof(field), ",pid=%d,", pid);
+	for (size_t i = 0; log && i < log->n; i++) {
+		const char *t = log->lines[i].text;
+
+		if ((strstr(t, "out of memory") || strstr(t, "Out of memory")) && strstr(t, killed))
+			return 1;
+		if (!strncmp(t, "oom-kill:", 9) && strstr(t, field))
+			return 1;
+	}
+	return 0;
+}
+
 int64_t fd_kmsg_age_ms(const struct fd_kmsg_log *log, int64_t ts_us)
 {
 	if (ts_us < 0 || log->uptime_ms < 0)

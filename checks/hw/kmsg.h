@@ -48,4 +48,11 @@ int64_t fd_kmsg_uptime_ms(const char *proc_root);
 /* The age in ms of a line at ts_us given the log's uptime; -1 when unknown. */
 int64_t fd_kmsg_age_ms(const struct fd_kmsg_log *log, int64_t ts_us);
 
+/*
+ * Whether the kernel's OOM killer killed pid: "Out of memory: Killed process PID (...)", the
+ * memory cgroup's "Memory cgroup out of memory: Killed process PID (...)", or an
+ * "oom-kill:...,pid=PID,..." line. 1 or 0.
+ */
+int fd_kmsg_oom_killed(const struct fd_kmsg_log *log, int pid);
+
 #endif

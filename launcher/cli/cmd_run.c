@@ -437,25 +437,46 @@ static void usage(FILE *out, const struct fd_opt_table *t, size_t n)
  * proc-root, else the default config's, else /dev/kmsg), loaded now, at a stall. A log that
  * cannot be read is no evidence: nothing is said of the machine.
  */
-static int run_xid_since(const struct fd_run_opts *o, int64_t within_ms, char *out, size_t len)
+/* The check configuration's kernel log (--check-config, FLIGHTDECK_CONFIG, the default
+ * config), for a stall's evidence against the machine; NULL when it cannot be read. */
+static struct fd_kmsg_log *run_kmsg(const struct fd_run_opts *o, struct fd_config *cfg)
 {
-	static struct fd_config cfg; /* ~70 KB of paths: not on the stack */
 	const char *env = getenv("FLIGHTDECK_CONFIG");
 	const char *conf = o->check_config ? o->check_config : env && *env ? env : NULL;
 	struct fd_kmsg_log *log = NULL;
 	char err[PATH_MAX + 128];
+
+	fd_config_init(cfg);
+	if (!conf && access(FD_OPT_DEFAULT_CONFIG, R_OK) == 0)
+		conf = FD_OPT_DEFAULT_CONFIG;
+	if (conf && fd_config_load(cfg, conf, err, sizeof(err)))
+		return NULL;
+	if (fd_kmsg_load(cfg->kmsg, &log, err, sizeof(err)))
+		return NULL;
+	log->uptime_ms = fd_kmsg_uptime_ms(cfg->proc_root);
+	return log;
+}
+
+static int run_xid_since(const struct fd_run_opts *o, int64_t within_ms, char *out, size_t len)
+{
+	static struct fd_config cfg; /* ~70 KB of paths: not on the stack */
+	struct fd_kmsg_log *log = run_kmsg(o, &cfg);
 	int found;
 
 	*out = '\0';
-	fd_config_init(&cfg);
-	if (!conf && access(FD_OPT_DEFAULT_CONFIG, R_OK) == 0)
-		conf = FD_OPT_DEFAULT_CONFIG;
-	if (conf && fd_config_load(&cfg, conf, err, sizeof(err)))
+	if (!log)
 		return 0;
-	if (fd_kmsg_load(cfg.kmsg, &log, err, sizeof(err)))
-		return 0;
-	log->uptime_ms = fd_kmsg_uptime_ms(cfg.proc_root);
 	found = gpu_xid_since(log, cfg.xid_app, cfg.n_xid_app, within_ms, out, len);
+	fd_kmsg_free(log);
+	return found;
+}
+
+static int run_oom_killed(const struct fd_run_opts *o, int pid)
+{
+	static struct fd_config cfg;
+	struct fd_kmsg_log *log = run_kmsg(o, &cfg);
+	int found = fd_kmsg_oom_killed(log, pid);
+
 	fd_kmsg_free(log);
 	return found;
 }
@@ -519,6 +540,7 @@ int cmd_run(int argc, char **argv)
 		o.backoff_max_ms = o.backoff_ms;
 	o.argv = argv + p.optind;
 	o.xid_since = run_xid_since;
+	o.oom_killed = run_oom_killed;
 	ret = fd_supervise(&o);
 out:
 	/* after fd_supervise: strings from a --config file live in the parser */

@@ -412,6 +412,17 @@ int fd_culprit_machine(const struct fd_rank_evidence *ev, size_t n, const struct
 					 ev[i].rank, ev[i].wchan);
 				return 1;
 			}
+	for (int c = 0; c < v->nculprits; c++)
+		for (size_t i = 0; i < n; i++)
+			if (ev[i].rank == v->culprits[c] && ev[i].python && !ev[i].oom &&
+			    (ev[i].state == RS_GONE || ev[i].state == RS_ZOMBIE)) {
+				snprintf(
+				    why, len,
+				    "rank %d is gone without its Python shutdown (no done beat: "
+				    "killed by a signal, or crashed in native code)",
+				    ev[i].rank);
+				return 1;
+			}
 	if (xid && *xid) {
 		snprintf(why, len, "%s, and rank %d here is the culprit", xid, v->culprits[0]);
 		return 1;

@@ -73,6 +73,8 @@ struct fd_rank_evidence {
 	int quiet;		 /* QUIET_* */
 	char where[192];	 /* with a stack: "train.py:88 in load_batch (in ...)" */
 	struct fd_fr_summary fr; /* with a flight-recorder dump */
+	int python;		 /* it beat through the Python client (which says done at exit) */
+	int oom;		 /* gone: the kernel log says the OOM killer killed it */
 };
 
 enum fd_confidence {
@@ -109,7 +111,9 @@ void fd_culprit_judge(const struct fd_rank_evidence *ev, size_t n, struct fd_cul
 
 /*
  * Whether the machine, not the job, made this node's ranks the culprits: a culprit in
- * uninterruptible sleep in a GPU or RDMA driver (its wchan), or an Xid since the job started
+ * uninterruptible sleep in a GPU or RDMA driver (its wchan); a Python culprit gone without the
+ * done beat its interpreter's shutdown sends (killed by a signal, crashed in native code) that
+ * the OOM killer did not kill (the job's memory, not the node's); or an Xid since the job started
  * (xid: gpu_xid_since's line, "" for none) while one of this node's ranks is a culprit. Writes
  * why, for "the node to drain", and returns 1; 0 otherwise (a Python loop, a data-loader wait,
  * a stopped process: the job's own, or nothing tells). A LIKELY or CERTAIN verdict counts.

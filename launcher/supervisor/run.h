@@ -83,6 +83,8 @@ struct fd_run_opts {
 	 * configuration's kernel log (--check-config's kmsg, proc-root); NULL: never asked.
 	 */
 	int (*xid_since)(const struct fd_run_opts *o, int64_t within_ms, char *out, size_t len);
+	/* whether the same kernel log says the OOM killer killed pid (1), else 0; NULL: never */
+	int (*oom_killed)(const struct fd_run_opts *o, int pid);
 
 	/* the node group, as cmd_run resolved it from its flags and the environment */
 	struct fd_group_conf group; /* nnodes 0 or 1: the size-1 local group */

@@ -369,6 +369,13 @@ void stacks_attribute(struct sv *s)
 			e->quiet = now - r->progress_ns > most / 2 ? QUIET_YES : QUIET_NO;
 		fd_strlcpy(e->where, r->stack_where, sizeof(e->where));
 		e->fr = r->frsum;
+		e->python = r->stacks || r->fr; /* only the Python client registers a dump */
+		if ((e->state == RS_GONE || e->state == RS_ZOMBIE) && s->o->oom_killed &&
+		    r->pid > 0)
+			e->oom = s->o->oom_killed(s->o, (int)r->pid);
+		if (e->oom)
+			ev_say(s, "rank %d (pid %d) was killed by the kernel's OOM killer", r->id,
+			       (int)r->pid);
 		n++;
 	}
 	fd_culprit_judge(ev, n, &v);

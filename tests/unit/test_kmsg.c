@@ -87,6 +87,31 @@ static void xid_since(void)
 }
 
 /* Timestamps and uptimes that do not fit int64 microseconds or milliseconds. */
+/* The OOM killer's lines, as the kernel writes them (6.1, and a memory cgroup's). */
+static void oom_killed(void)
+{
+	struct fd_kmsg_line v[] = {
+	    {100, "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+		  "global_oom,task_memcg=/user.slice,task=python3,pid=4242,uid=1000"},
+	    {101, "Out of memory: Killed process 4242 (python3) total-vm:9043712kB, "
+		  "anon-rss:8123456kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:16384kB "
+		  "oom_score_adj:0"},
+	    {102, "Memory cgroup out of memory: Killed process 777 (python3) total-vm:1000kB"},
+	    {103, "python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, pid 31"},
+	};
+	struct fd_kmsg_log log = {.lines = v, .n = 1, .uptime_ms = -1};
+
+	CHECK_EQ_INT(fd_kmsg_oom_killed(&log, 4242), 1); /* the oom-kill: summary alone */
+	CHECK_EQ_INT(fd_kmsg_oom_killed(&log, 424), 0);	 /* not a prefix of another pid */
+	log.lines = v + 1, log.n = 3;
+	CHECK_EQ_INT(fd_kmsg_oom_killed(&log, 4242), 1);
+	CHECK_EQ_INT(fd_kmsg_oom_killed(&log, 777), 1);
+	CHECK_EQ_INT(fd_kmsg_oom_killed(&log, 31), 0); /* the invoking task is not the killed one */
+	CHECK_EQ_INT(fd_kmsg_oom_killed(&log, 42), 0);
+	CHECK_EQ_INT(fd_kmsg_oom_killed(NULL, 4242), 0);
+	CHECK_EQ_INT(fd_kmsg_oom_killed(&log, 0), 0);
+}
+
 static void overflow(void)
 {
 	struct fd_kmsg_line l;
@@ -128,5 +153,6 @@ const struct unit_test kmsg_tests[] = {
     {"kmsg: load a file", load},
     {"kmsg: timestamps and uptimes past int64", overflow},
     {"kmsg: the newest Xid since the job started, not an application's", xid_since},
+    {"kmsg: whom the OOM killer killed", oom_killed},
     {NULL, NULL},
 };

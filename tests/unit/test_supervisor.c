@@ -393,6 +393,20 @@ static void culprit_verdicts(void)
 	CHECK(strstr(v.line, "ranks 0,1,3 kept making progress") != NULL);
 	/* a Python rank that stopped beating is the job's own: no node to drain */
 	CHECK_EQ_INT(fd_culprit_machine(ev, 4, &v, "", why, sizeof(why)), 0);
+	/* a Python rank gone without its done beat (SIGKILL, a segfault in a driver): the node's */
+	ev[2].state = RS_GONE;
+	ev[2].python = 1;
+	fd_culprit_judge(ev, 4, &v);
+	CHECK_EQ_INT(v.culprits[0], 2);
+	CHECK_EQ_INT(fd_culprit_machine(ev, 4, &v, "", why, sizeof(why)), 1);
+	CHECK_STREQ(why, "rank 2 is gone without its Python shutdown (no done beat: killed by a "
+			 "signal, or crashed in native code)");
+	ev[2].oom = 1; /* the OOM killer's: the job's memory, not the node */
+	CHECK_EQ_INT(fd_culprit_machine(ev, 4, &v, "", why, sizeof(why)), 0);
+	ev[2].oom = 0;
+	ev[2].python = 0; /* no Python client: nothing says how it ended */
+	CHECK_EQ_INT(fd_culprit_machine(ev, 4, &v, "", why, sizeof(why)), 0);
+	ev[2].state = RS_RUNNING;
 	for (int i = 0; i < 4; i++)
 		ev[i].quiet = QUIET_YES; /* all quiet: synchronous; nothing from progress */
 
