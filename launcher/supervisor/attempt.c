@@ -294,6 +294,13 @@ int att_check_deadlines(struct sv *s, int64_t now, char *what, size_t len)
 		if (!ranks_judge(&s->ranks, s->o, s->att.launch_ns, now, &st))
 			return FD_FAIL_NONE;
 	} while (st.failure == FD_FAIL_STALL && rank_exited(s, ranks_find(&s->ranks, st.rank)));
+	if (st.failure == FD_FAIL_STALL) {
+		/* the ranks that wait for a stopped one go quiet with it: name the stopped one */
+		int stuck = stacks_stuck_rank(s);
+
+		if (stuck != RANK_NONE && stuck != st.rank)
+			ranks_judge_naming(&s->ranks, s->o, s->att.launch_ns, now, stuck, &st);
+	}
 	beats_explain(s, st.what, sizeof(st.what));
 	s->att.stalls++;
 	cJSON *f = ev_fields("reason", st.reason);

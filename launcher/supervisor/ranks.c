@@ -234,8 +234,13 @@ static void describe_stall(const struct sup_ranks *t, const struct fd_run_opts *
 		 others);
 }
 
-int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
-		int64_t now, struct sup_stall *st)
+int ranks_late(const struct fd_run_opts *o, const struct sup_rank *r, int64_t now)
+{
+	return ranks_watched(r) && now >= rank_deadline(o, r);
+}
+
+static int judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
+		 int64_t now, int prefer, struct sup_stall *st)
 {
 	const struct sup_rank *r = NULL;
 	int late = 0;
@@ -244,14 +249,18 @@ int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t 
 	memset(st, 0, sizeof(*st));
 	st->rank = RANK_NONE;
 	st->step = -1;
-	/* Of the ranks past their deadline, the one silent longest is named. */
+	/* Of the ranks past their deadline, the one silent longest is named; or prefer, once one
+	 * is past its deadline. */
 	for (size_t i = 0; i < t->n; i++) {
-		if (!ranks_watched(&t->v[i]) || now < rank_deadline(o, &t->v[i]))
+		if (!ranks_late(o, &t->v[i], now))
 			continue;
 		late++;
 		if (!r || t->v[i].progress_ns < r->progress_ns)
 			r = &t->v[i];
 	}
+	for (size_t i = 0; r && i < t->n; i++)
+		if (t->v[i].id == prefer && ranks_watched(&t->v[i]))
+			r = &t->v[i]; /* it went quiet with them, its deadline a moment later */
 	if (r) {
 		describe_stall(t, o, r, late, now, st);
 		st->failure = FD_FAIL_STALL;
@@ -275,4 +284,16 @@ int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t 
 	st->failure = FD_FAIL_STARTUP;
 	st->reason = "startup";
 	return st->failure;
+}
+
+int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
+		int64_t now, struct sup_stall *st)
+{
+	return judge(t, o, launch_ns, now, RANK_NONE, st);
+}
+
+int ranks_judge_naming(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
+		       int64_t now, int id, struct sup_stall *st)
+{
+	return judge(t, o, launch_ns, now, id, st);
 }

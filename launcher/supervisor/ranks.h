@@ -102,6 +102,15 @@ int64_t ranks_next_deadline(const struct sup_ranks *t, const struct fd_run_opts 
  */
 int ranks_judge(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
 		int64_t now, struct sup_stall *st);
+/*
+ * The same, naming rank id (watched, past its deadline or not) once any rank is: a rank whose
+ * process cannot run, which the others wait for (its deadline and theirs expire together, and
+ * which expires first is noise).
+ */
+int ranks_judge_naming(const struct sup_ranks *t, const struct fd_run_opts *o, int64_t launch_ns,
+		       int64_t now, int id, struct sup_stall *st);
+/* Whether r is watched and past its deadline at now. */
+int ranks_late(const struct fd_run_opts *o, const struct sup_rank *r, int64_t now);
 
 /* "rank 3", "the output (--progress-regex)", "the heartbeat file" */
 void ranks_name(int id, char *out, size_t len);

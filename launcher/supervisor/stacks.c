@@ -303,6 +303,21 @@ static void machine(struct sv *s, const struct fd_rank_evidence *ev, size_t n,
 	ev_say(s, "the node to drain: this node (%s): %s", host, s->att.drain);
 }
 
+int stacks_stuck_rank(const struct sv *s)
+{
+	for (size_t i = 0; i < s->ranks.n; i++) {
+		const struct sup_rank *r = &s->ranks.v[i];
+		struct fd_rank_evidence e = {0};
+
+		if (r->id < 0 || !ranks_watched(r))
+			continue;
+		rank_state(r, &e);
+		if (e.state == RS_STOPPED || e.state == RS_DISK)
+			return r->id;
+	}
+	return RANK_NONE;
+}
+
 int stacks_fr_waves(const struct sv *s, struct fd_fr_wave *out, int max)
 {
 	int n = 0;

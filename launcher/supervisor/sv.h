@@ -412,6 +412,11 @@ void stacks_attribute(struct sv *s);
  * many groups, at most max; 0 when no rank dumped one.
  */
 int stacks_fr_waves(const struct sv *s, struct fd_fr_wave *out, int max);
+/*
+ * A watched rank whose process cannot run (stopped, state T; in the kernel, D), for the stall
+ * line to name it rather than a rank that waits for it; RANK_NONE.
+ */
+int stacks_stuck_rank(const struct sv *s);
 
 /* ckpt_watch.c */
 int ckpt_newest(struct sv *s, char *out, size_t len);

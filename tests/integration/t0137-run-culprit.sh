@@ -18,6 +18,8 @@ ok "rank 1 in a Python loop: certain from the flight recorder (it never entered 
 try sleep 0 certain flight-recorder "rank 0 (pid [0-9]*) at train.py:[0-9]* in batch .*$never 1 waits in it"
 ok "rank 0 asleep in its data loader: certain from the flight recorder, at its line"
 try stop 0 likely state "rank 0 (pid [0-9]*) stopped (state T); rank 1 waits for it at .*all_reduce"
-ok "rank 0 stopped by SIGSTOP (no dump from it): named from its state, rank 1 waits for it in all_reduce"
+grep -q "^flightdeck: rank 0 silent for [0-9.]* s after step 4" "$TMP/err" ||
+	{ grep '^flightdeck:' "$TMP/err"; fail "stop rank 0: the stall line does not name the stopped rank"; }
+ok "rank 0 stopped by SIGSTOP (no dump from it): the stall line names it, the verdict from its state, rank 1 waits for it in all_reduce"
 no_leftovers "$TRAIN"
 

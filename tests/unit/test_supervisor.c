@@ -256,6 +256,22 @@ static void ranks_stalls(void)
 	CHECK_STREQ(st.reason, "stall");
 	CHECK_STREQ(st.what, "rank 3 still beats but made no progress for 40 s after step 5 (2 "
 			     "of 3 heartbeat sources stalled)");
+	/* rank 1's process cannot run (the caller read its state): it is named, not rank 3 */
+	CHECK_EQ_INT(ranks_judge_naming(&t, &opts, 0, S(140), 1, &st), FD_FAIL_STALL);
+	CHECK_EQ_INT(st.rank, 1);
+	CHECK_EQ_INT(st.step, 7);
+	CHECK_STREQ(st.what, "rank 1 silent for 39 s after step 7 (2 of 3 heartbeat sources "
+			     "stalled)");
+	CHECK(ranks_late(&opts, ranks_find(&t, 1), S(140)));
+	CHECK(!ranks_late(&opts, ranks_find(&t, 0), S(140)));
+	/* one not yet past its deadline too, once another is (it stopped a moment later) */
+	CHECK_EQ_INT(ranks_judge_naming(&t, &opts, 0, S(140), 0, &st), FD_FAIL_STALL);
+	CHECK_EQ_INT(st.rank, 0);
+	/* before any is, nothing */
+	CHECK_EQ_INT(ranks_judge_naming(&t, &opts, 0, S(129), 0, &st), FD_FAIL_NONE);
+	/* a rank the table does not watch is never named */
+	CHECK_EQ_INT(ranks_judge_naming(&t, &opts, 0, S(140), 42, &st), FD_FAIL_STALL);
+	CHECK_EQ_INT(st.rank, 3);
 	/* the output pseudo-rank is named for people */
 	struct sup_ranks o = {.want_output = 1, .max_step = -1};
 
