@@ -88,11 +88,17 @@ int stacks_ask(struct sv *s)
 
 /* A rank stopped by a signal (state T) cannot run its handler: waiting for it is waiting
  * out all of --stack-wait for nothing. */
+/*
+ * Stopped by a signal (state T): it runs nothing until continued, and is not waited for. A
+ * tracing stop (t) is a debugger's or a sanitizer's leak check at exit: it may go on, dump or
+ * exit by itself, so --stack-wait is waited (LeakSanitizer's stop of an exiting rank read as T
+ * once ended the wait, and the job, under a rank that was exiting 0).
+ */
 static int cannot_dump(const struct sup_rank *r)
 {
 	struct fd_proc p;
 
-	return !fd_proc_read(r->pid, &p) && (p.state == 'T' || p.state == 't');
+	return !fd_proc_read(r->pid, &p) && p.state == 'T';
 }
 
 int stacks_ready(struct sv *s)
@@ -181,8 +187,8 @@ static void no_dump(struct sv *s, const struct sup_rank *r)
 	if (fd_proc_read(r->pid, &p))
 		ev_say(s, "rank %d (pid %d) did not dump its stack", r->id, (int)r->pid);
 	else if (p.state == 'T' || p.state == 't')
-		ev_say(s, "rank %d (pid %d) is stopped (state T): it cannot dump its stack", r->id,
-		       (int)r->pid);
+		ev_say(s, "rank %d (pid %d) is stopped (state %c): it cannot dump its stack", r->id,
+		       (int)r->pid, p.state);
 	else if (p.state == 'D')
 		ev_say(s, "rank %d (pid %d) is in uninterruptible sleep (state D): no stack", r->id,
 		       (int)r->pid);
