@@ -88,6 +88,11 @@ int conn_flush(struct conn *c)
 	}
 	memmove(c->out, c->out + off, c->out_len - off);
 	c->out_len -= off;
+	if (!c->out_len) { /* an idle connection holds no buffer (16,384 of them at node 0) */
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
 	if (!!c->out_len != c->want_out) {
 		c->want_out = !!c->out_len;
 		fd_loop_mod(c->t->g->loop, c->fd, EPOLLIN | (c->want_out ? EPOLLOUT : 0));
@@ -131,31 +136,51 @@ static int conn_out_room(struct conn *c, size_t need)
 	return 0;
 }
 
+/*
+ * Sent at once when nothing waits before it; only what the socket does not take is queued
+ * (so the queue, and its buffer, exist only for a peer slow to read).
+ */
 int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n)
 {
-	int r = conn_out_room(c, n);
+	size_t off = 0;
+	int r;
 
+	if (c->fd < 0 || c->closing)
+		return -EPIPE;
+	while (!c->out_len && off < n) {
+		ssize_t k = send(c->fd, frame + off, n - off, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EAGAIN)
+			break;
+		if (k <= 0)
+			return k < 0 ? -errno : -EPIPE;
+		off += (size_t)k;
+	}
+	if (off == n)
+		return 0;
+	r = conn_out_room(c, n - off);
 	if (r)
 		return r;
-	memcpy(c->out + c->out_len, frame, n);
-	c->out_len += n;
-	return c->want_out ? 0 : conn_flush(c);
+	memcpy(c->out + c->out_len, frame + off, n - off);
+	c->out_len += n - off;
+	if (!c->want_out) {
+		c->want_out = 1;
+		fd_loop_mod(c->t->g->loop, c->fd, EPOLLIN | EPOLLOUT);
+	}
+	return 0;
 }
 
 int conn_send(struct conn *c, int type, const void *payload, size_t len)
 {
-	long n;
-	int r = conn_out_room(c, FD_FRAME_HDR + len);
+	static uint8_t frame[FD_FRAME_HDR + FD_FRAME_MAX]; /* one loop, one thread */
+	long n = fd_frame_build(frame, sizeof(frame), type, (uint32_t)c->t->g->rank, c->t->gen,
+				c->t->round, payload, len, &c->t->tok);
 
-	if (r)
-		return r;
-	n = fd_frame_build(c->out + c->out_len, c->out_cap - c->out_len, type,
-			   (uint32_t)c->t->g->rank, c->t->gen, c->t->round, payload, len,
-			   &c->t->tok);
 	if (n < 0)
 		return (int)n;
-	c->out_len += (size_t)n;
-	return c->want_out ? 0 : conn_flush(c);
+	return conn_send_raw(c, frame, (size_t)n);
 }
 
 const char *conn_err_name(int err)
@@ -228,8 +253,14 @@ int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_fr
 		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			if (!c->in_len) { /* nothing half-read: an idle connection holds no buffer */
+				free(c->in);
+				c->in = NULL;
+				c->in_cap = 0;
+			}
 			return 0;
+		}
 		if (n <= 0) {
 			/* a frame cut short by the close is worth naming: a truncated frame */
 			*why = c->in_len ? "connection closed inside a frame" : NULL;

@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <netdb.h>
 #include <arpa/inet.h>
@@ -46,7 +47,9 @@ struct coord {
 	int npending;	       /* oldest first, at most PENDING_MAX */
 	int joined;	       /* members with a HELLO, node 0 not counted */
 	int running;	       /* the last decision launched attempts (CONTINUE) */
-	struct fd_node_state *states;
+	/* every node's state for the round, its texts in texts[node] (fd_node_rec_keep) */
+	struct fd_node_rec *states;
+	char **texts;
 	unsigned char *have;
 	int nhave, halted;
 	int formed_said;
@@ -235,11 +238,11 @@ static void flag_text(const char *flag, int64_t v, int ms, char *out, size_t len
  */
 static void coord_compare_flags(struct coord *co)
 {
-	const struct fd_node_state *z = &co->states[0];
+	const struct fd_node_rec *z = &co->states[0];
 	int n = co->t.conf.nnodes, without = 0, first_without = -1;
 
 	for (int i = 1; i < n; i++) {
-		const struct fd_node_state *m = &co->states[i];
+		const struct fd_node_rec *m = &co->states[i];
 		static const char *const names[] = {"--max-restarts", "--no-progress-limit",
 						    "--stall-timeout"};
 		int64_t mine[3], theirs[3];
@@ -292,26 +295,18 @@ static int coord_spares_left(const struct coord *co)
 	return k;
 }
 
-static int has_ckpt_name(const struct fd_node_state *s, const char *name)
-{
-	for (int i = 0; i < s->nckpts && i < FD_GROUP_CKPTS; i++)
-		if (!strcmp(s->ckpts[i], name))
-			return 1;
-	return 0;
-}
-
 /*
  * Whether spare i may train now: fit, here, and (when the group resumes from a checkpoint and
  * it has a --checkpoint-dir) it sees that checkpoint. why says what it lacks, for the event.
  */
 static int coord_eligible(struct coord *co, int i, const char *resume, char *why, size_t len)
 {
-	const struct fd_node_state *s = &co->states[i];
+	const struct fd_node_rec *s = &co->states[i];
 
 	*why = '\0';
 	if (co->role[i] != ROLE_SPARE || !co->by_node[i] || co->unfit[i])
 		return 0;
-	if (co->have[i] && *resume && !s->no_ckpt_dir && !has_ckpt_name(s, resume)) {
+	if (co->have[i] && *resume && !s->no_ckpt_dir && !fd_node_has_ckpt(s, resume)) {
 		snprintf(why, len,
 			 "spare node %d (%s) cannot see %s under its --checkpoint-dir (%s): "
 			 "not eligible",
@@ -360,10 +355,10 @@ static int coord_gate_replace(struct coord *co)
 
 	for (int slot = 1; slot < g->nactive; slot++) {
 		int a = g->active[slot], sp;
-		const struct fd_node_state *s = &co->states[a];
+		const struct fd_node_rec *s = &co->states[a];
 		int unfit = s->failure == FD_FAIL_PREFLIGHT;
 		int blind =
-		    co->promoted[a] && *resume && !s->no_ckpt_dir && !has_ckpt_name(s, resume);
+		    co->promoted[a] && *resume && !s->no_ckpt_dir && !fd_node_has_ckpt(s, resume);
 
 		co->promoted[a] = 0;
 		if (!unfit && !blind)
@@ -595,10 +590,32 @@ static void coord_round_complete(struct coord *co)
 		coord_decide(co);
 }
 
+/*
+ * Keeps a node's state for the round: its facts, and its texts in a block of their size. Out
+ * of memory, its texts are dropped and it has no say in the common checkpoint, as a node
+ * without --checkpoint-dir (the facts decide; an empty list would veto every checkpoint).
+ */
+static void coord_store(struct coord *co, int node, const struct fd_node_state *s)
+{
+	struct fd_node_rec *r = &co->states[node];
+
+	if (fd_node_rec_keep(r, &co->texts[node], s)) {
+		free(co->texts[node]);
+		co->texts[node] = NULL;
+		fd_node_rec_clear(r);
+		memcpy(r, s, offsetof(struct fd_node_rec, ckpts));
+		r->nckpts = 0;
+		r->no_ckpt_dir = 1;
+		tcp_event(&co->t, "memory", node, coord_host_of(co, node),
+			  "out of memory: node %d's checkpoint list and findings are dropped",
+			  node);
+	}
+	r->node = node;
+}
+
 static void coord_take_state(struct coord *co, int node, const struct fd_node_state *s)
 {
-	co->states[node] = *s;
-	co->states[node].node = node;
+	coord_store(co, node, s);
 	if (!co->have[node]) {
 		co->have[node] = 1;
 		co->nhave++;
@@ -896,7 +913,6 @@ static int coord_replace(struct coord *co, int node, const char *host, const cha
 			 int was_joined)
 {
 	struct fd_group *g = co->t.g;
-	struct fd_node_state *st = &co->states[node];
 	int was = co->role[node], slot = -1, sp = -1;
 
 	if (was == ROLE_ACTIVE) {
@@ -932,19 +948,21 @@ static int coord_replace(struct coord *co, int node, const char *host, const cha
 		  node, host, how, sp, coord_host_of(co, sp), slot, coord_spares_left(co));
 	if (co->running) {
 		/* its attempt is broken everywhere: every node stops it, the group restarts */
-		memset(st, 0, sizeof(*st));
-		st->node = node;
-		st->failure = FD_FAIL_LOST;
-		st->max_step = -1;
-		st->no_ckpt_dir = 1; /* no say in the checkpoint: it is gone */
-		snprintf(st->detail, sizeof(st->detail),
+		struct fd_node_state st = {.node = node,
+					   .failure = FD_FAIL_LOST,
+					   .max_step = -1,
+					   .no_ckpt_dir =
+					       1}; /* no say in the checkpoint: it is gone */
+
+		snprintf(st.detail, sizeof(st.detail),
 			 "node %d (%s) lost: %s: spare node %d (%s) trains as node %d", node, host,
 			 how, sp, coord_host_of(co, sp), slot);
+		coord_store(co, node, &st);
 		g->lost_now[g->nlost_now++] = node;
 		/* the spare's list is as old as the attempt: the survivors say where the restart
 		 * resumes, and the spare's own view is checked at the gate (coord_gate_replace) */
 		co->states[sp].no_ckpt_dir = 1;
-		coord_halt_all(co, node, FD_FAIL_LOST, 0, st->detail);
+		coord_halt_all(co, node, FD_FAIL_LOST, 0, co->states[node].detail);
 	}
 	coord_round_complete(co);
 	return 1;
@@ -1197,6 +1215,9 @@ static void coord_close(struct fd_group *g)
 		close(co->lfd);
 	}
 	free(co->by_node);
+	for (int i = 0; co->texts && i < co->t.conf.nnodes; i++)
+		free(co->texts[i]);
+	free(co->texts);
 	free(co->states);
 	free(co->have);
 	free(co->role);
@@ -1281,12 +1302,15 @@ int coord_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *
 		goto fail;
 	co->by_node = calloc((size_t)n, sizeof(*co->by_node));
 	co->states = calloc((size_t)n, sizeof(*co->states));
+	co->texts = calloc((size_t)n, sizeof(*co->texts));
 	co->have = calloc((size_t)n, 1);
 	co->pending = calloc(PENDING_MAX, sizeof(*co->pending));
-	if (!co->by_node || !co->states || !co->have || !co->pending) {
+	if (!co->by_node || !co->states || !co->texts || !co->have || !co->pending) {
 		r = -ENOMEM;
 		goto fail;
 	}
+	for (int i = 0; i < n; i++)
+		fd_node_rec_clear(&co->states[i]);
 	if (conf->spares > 0) { /* the last `spares` nodes hold their place as spares */
 		g->nactive = n - conf->spares;
 		g->active = calloc((size_t)g->nactive, sizeof(*g->active));

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,59 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-static int has_ckpt(const struct fd_node_state *n, const char *name)
+void fd_node_rec_clear(struct fd_node_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < FD_GROUP_CKPTS; i++)
+		r->ckpts[i] = "";
+	r->detail = r->culprit = r->drain = "";
+}
+
+void fd_node_rec_view(struct fd_node_rec *r, const struct fd_node_state *s)
+{
+	memcpy(r, s, offsetof(struct fd_node_rec, ckpts)); /* the facts: one layout in both */
+	for (int i = 0; i < FD_GROUP_CKPTS; i++)
+		r->ckpts[i] = s->ckpts[i];
+	r->detail = s->detail;
+	r->culprit = s->culprit;
+	r->drain = s->drain;
+}
+
+_Static_assert(offsetof(struct fd_node_rec, ckpts) == offsetof(struct fd_node_state, ckpts),
+	       "the facts differ in layout");
+
+int fd_node_rec_keep(struct fd_node_rec *r, char **block, const struct fd_node_state *s)
+{
+	int nk = s->nckpts < 0 ? 0 : s->nckpts > FD_GROUP_CKPTS ? FD_GROUP_CKPTS : s->nckpts;
+	size_t len[FD_GROUP_CKPTS + 3], need = 0, off = 0;
+	const char *from[FD_GROUP_CKPTS + 3];
+	const char **to[FD_GROUP_CKPTS + 3];
+	char *b;
+
+	for (int i = 0; i < nk; i++)
+		from[i] = s->ckpts[i], to[i] = &r->ckpts[i];
+	from[nk] = s->detail, to[nk] = &r->detail;
+	from[nk + 1] = s->culprit, to[nk + 1] = &r->culprit;
+	from[nk + 2] = s->drain, to[nk + 2] = &r->drain;
+	for (int i = 0; i < nk + 3; i++)
+		need += (len[i] = strlen(from[i])) + 1;
+	b = malloc(need);
+	if (!b)
+		return -ENOMEM;
+	fd_node_rec_view(r, s);
+	for (int i = 0; i < nk + 3; i++) {
+		memcpy(b + off, from[i], len[i] + 1);
+		*to[i] = b + off;
+		off += len[i] + 1;
+	}
+	for (int i = nk; i < FD_GROUP_CKPTS; i++)
+		r->ckpts[i] = ""; /* nothing points into s */
+	free(*block);
+	*block = b;
+	return 0;
+}
+
+int fd_node_has_ckpt(const struct fd_node_rec *n, const char *name)
 {
 	for (int i = 0; i < n->nckpts && i < FD_GROUP_CKPTS; i++)
 		if (!strcmp(n->ckpts[i], name))
@@ -42,10 +95,10 @@ static int is_skipped(const struct fd_group_history *h, const char *name)
  * the job from scratch, over its own checkpoints. "" when none is common, or no node has a
  * directory.
  */
-static const char *common_ckpt(const struct fd_node_state *nodes, int n,
+static const char *common_ckpt(const struct fd_node_rec *nodes, int n,
 			       const struct fd_group_history *h)
 {
-	const struct fd_node_state *first = NULL;
+	const struct fd_node_rec *first = NULL;
 
 	for (int k = 0; k < n && !first; k++)
 		if (!nodes[k].no_ckpt_dir)
@@ -55,7 +108,8 @@ static const char *common_ckpt(const struct fd_node_state *nodes, int n,
 
 		if (is_skipped(h, first->ckpts[i]))
 			continue;
-		while (k < n && (nodes[k].no_ckpt_dir || has_ckpt(&nodes[k], first->ckpts[i])))
+		while (k < n &&
+		       (nodes[k].no_ckpt_dir || fd_node_has_ckpt(&nodes[k], first->ckpts[i])))
 			k++;
 		if (k == n)
 			return first->ckpts[i];
@@ -179,7 +233,7 @@ static void say_skipped(const struct fd_group_history *h, struct fd_decision *d)
  * attempt counts toward --no-progress-limit like a restart that got no further, so a job that
  * gets past none of them still ends.
  */
-static void decide_restart(const struct fd_node_state *nodes, int n, int failure, int64_t max_step,
+static void decide_restart(const struct fd_node_rec *nodes, int n, int failure, int64_t max_step,
 			   const struct fd_policy *pol, struct fd_group_history *h,
 			   struct fd_decision *d)
 {
@@ -241,10 +295,10 @@ static void decide_restart(const struct fd_node_state *nodes, int n, int failure
 	fd_strlcpy(h->resume, ckpt, sizeof(h->resume));
 }
 
-void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
-		     struct fd_group_history *h, struct fd_decision *d)
+void fd_group_decide_recs(const struct fd_node_rec *nodes, int n, const struct fd_policy *pol,
+			  struct fd_group_history *h, struct fd_decision *d)
 {
-	const struct fd_node_state *worst = NULL, *stop = NULL, *ended = NULL;
+	const struct fd_node_rec *worst = NULL, *stop = NULL, *ended = NULL;
 	int64_t max_step = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -312,6 +366,20 @@ void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_p
 	decide_restart(nodes, n, worst->failure, max_step, pol, h, d);
 }
 
+int fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
+		    struct fd_group_history *h, struct fd_decision *d)
+{
+	struct fd_node_rec *v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		fd_node_rec_view(&v[i], &nodes[i]);
+	fd_group_decide_recs(v, n, pol, h, d);
+	free(v);
+	return 0;
+}
+
 int fd_decision_exit_code(const struct fd_decision *d)
 {
 	if (d->verdict != FD_STOP)
@@ -363,52 +431,84 @@ const char *fd_fail_name(int failure)
 	return "none";
 }
 
-int fd_group_fr_culprit(const struct fd_node_state *nodes, int n, char *line, size_t len)
-{
-	for (int i = 0; i < n; i++) {
-		for (int g = 0; g < nodes[i].nfr && g < FD_FR_PGS; g++) {
-			const struct fd_fr_wave *top = NULL, *w;
-			int pg = nodes[i].fr[g].pg, reported = 0, at = -1, behind = -1, more = 0;
+/*
+ * The wavefronts of one process group across nodes, in one pass: how many nodes reported it,
+ * the newest collective any entered (top, on node at), the first node behind it and whether
+ * more are.
+ */
+struct fr_front {
+	int pg, reported, at, behind, more;
+	const struct fd_fr_wave *top;
+};
 
-			for (int j = 0; j < n; j++)
-				for (int h = 0; h < nodes[j].nfr && h < FD_FR_PGS; h++) {
-					w = &nodes[j].fr[h];
-					if (w->pg != pg)
-						continue;
-					reported++;
-					if (!top || w->hi > top->hi)
-						top = w, at = j;
-				}
-			if (reported < 2)
+static void fr_front_of(const struct fd_node_rec *nodes, int n, struct fr_front *f)
+{
+	f->reported = 0, f->at = f->behind = -1, f->more = 0, f->top = NULL;
+	for (int j = 0; j < n; j++)
+		for (int h = 0; h < nodes[j].nfr && h < FD_FR_PGS; h++) {
+			const struct fd_fr_wave *w = &nodes[j].fr[h];
+
+			if (w->pg != f->pg)
 				continue;
-			for (int j = 0; j < n; j++)
-				for (int h = 0; h < nodes[j].nfr && h < FD_FR_PGS; h++) {
-					w = &nodes[j].fr[h];
-					if (w->pg != pg || w->lo >= top->hi)
-						continue;
-					if (behind < 0)
-						behind = j;
-					else if (j != behind)
-						more++;
-				}
-			if (behind < 0)
+			f->reported++;
+			if (!f->top || w->hi > f->top->hi)
+				f->top = w, f->at = j;
+		}
+	for (int j = 0; f->reported >= 2 && j < n; j++)
+		for (int h = 0; h < nodes[j].nfr && h < FD_FR_PGS; h++) {
+			const struct fd_fr_wave *w = &nodes[j].fr[h];
+
+			if (w->pg != f->pg || w->lo >= f->top->hi)
 				continue;
-			for (int h = 0; line && h < nodes[behind].nfr && h < FD_FR_PGS; h++) {
-				w = &nodes[behind].fr[h];
-				if (w->pg != pg)
+			if (f->behind < 0)
+				f->behind = j;
+			else if (j != f->behind)
+				f->more = 1;
+		}
+}
+
+/*
+ * At most this many process groups are compared, in the order the nodes first report them:
+ * each costs two passes over every node (at 16,384 nodes each reporting the same group,
+ * comparing per node's report instead was quadratic: minutes).
+ */
+#define FR_GROUPS_MAX 64
+
+int fd_group_fr_culprit(const struct fd_node_rec *nodes, int n, char *line, size_t len)
+{
+	int seen[FR_GROUPS_MAX], nseen = 0;
+
+	if (line && len)
+		*line = '\0';
+	for (int i = 0; i < n && nseen < FR_GROUPS_MAX; i++) {
+		for (int g = 0; g < nodes[i].nfr && g < FD_FR_PGS && nseen < FR_GROUPS_MAX; g++) {
+			struct fr_front f = {.pg = nodes[i].fr[g].pg};
+			int k = 0;
+
+			while (k < nseen && seen[k] != f.pg)
+				k++;
+			if (k < nseen)
+				continue; /* compared already */
+			seen[nseen++] = f.pg;
+			fr_front_of(nodes, n, &f);
+			if (f.behind < 0)
+				continue;
+			for (int h = 0; line && h < nodes[f.behind].nfr && h < FD_FR_PGS; h++) {
+				const struct fd_fr_wave *w = &nodes[f.behind].fr[h];
+
+				if (w->pg != f.pg)
 					continue;
 				snprintf(
 				    line, len,
 				    "rank %d never entered collective %lld of process group %d (%s; "
 				    "its newest: %lld); node %d's ranks wait in it%s",
-				    w->lo_rank, (long long)top->hi, pg, top->op, (long long)w->lo,
-				    nodes[at].node, more ? " (more nodes behind)" : "");
+				    w->lo_rank, (long long)f.top->hi, f.pg, f.top->op,
+				    (long long)w->lo, nodes[f.at].node,
+				    f.more ? " (more nodes behind)" : "");
 			}
-			return behind;
+			return f.behind;
 		}
 	}
-	if (line && len)
-		*line = '\0';
 	return -1;
 }
 
@@ -580,7 +680,7 @@ void grp_note_replaced(struct fd_group *g, const char *host)
 }
 
 /* The preflight table: one line per finding of every unfit node, and the exclude file. */
-static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *nodes)
+static void grp_unfit_table(struct fd_group *g, const struct fd_node_rec *nodes)
 {
 	char **bad = calloc((size_t)(g->size + g->nreplaced), sizeof(*bad));
 	size_t nbad = 0;
@@ -589,7 +689,7 @@ static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *node
 		bad[nbad++] = g->replaced[i]; /* replaced earlier: out as well */
 
 	for (int i = 0; i < g->size; i++) {
-		const struct fd_node_state *s = &nodes[i];
+		const struct fd_node_rec *s = &nodes[i];
 		const char *host = grp_host(g, i);
 		char *line, *save = NULL, copy[FD_DETAIL_MAX];
 
@@ -610,11 +710,10 @@ static void grp_unfit_table(struct fd_group *g, const struct fd_node_state *node
  * With spares: the training nodes' states, in slot order, then those of the nodes lost since
  * the last decision; a spare's never decide (an unfit spare does not stop the job). 0 or -1.
  */
-static int decide_active(struct fd_group *g, const struct fd_node_state *nodes,
-			 struct fd_decision *d)
+static int decide_active(struct fd_group *g, const struct fd_node_rec *nodes, struct fd_decision *d)
 {
 	int n = g->nactive + g->nlost_now, k = 0;
-	struct fd_node_state *v = calloc((size_t)n, sizeof(*v));
+	struct fd_node_rec *v = calloc((size_t)n, sizeof(*v));
 
 	if (!v)
 		return -1;
@@ -622,7 +721,7 @@ static int decide_active(struct fd_group *g, const struct fd_node_state *nodes,
 		v[k++] = nodes[g->active[i]];
 	for (int i = 0; i < g->nlost_now; i++)
 		v[k++] = nodes[g->lost_now[i]];
-	fd_group_decide(v, k, &g->policy, &g->history, d);
+	fd_group_decide_recs(v, k, &g->policy, &g->history, d);
 	free(v);
 	d->nactive = g->nactive;
 	for (int i = 0; i < g->nactive; i++)
@@ -633,10 +732,10 @@ static int decide_active(struct fd_group *g, const struct fd_node_state *nodes,
 	return 0;
 }
 
-void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d)
+void grp_decide(struct fd_group *g, const struct fd_node_rec *nodes, struct fd_decision *d)
 {
 	if (!g->active || decide_active(g, nodes, d))
-		fd_group_decide(nodes, g->size, &g->policy, &g->history, d);
+		fd_group_decide_recs(nodes, g->size, &g->policy, &g->history, d);
 	if (g->size > 1 && d->node >= 0 && d->node < g->size && d->failure == FD_FAIL_STALL &&
 	    !nodes[d->node].culprit_likely && !*d->why) {
 		char line[FD_WHY_MAX];
@@ -680,10 +779,12 @@ static void local_ready(struct fd_loop *l, int fd, uint32_t events, void *arg)
 static int local_submit(struct fd_group *g, const struct fd_node_state *mine)
 {
 	uint64_t one = 1;
+	struct fd_node_rec r;
 
 	if (g->pending)
 		return -EBUSY;
-	grp_decide(g, mine, &g->decision);
+	fd_node_rec_view(&r, mine);
+	grp_decide(g, &r, &g->decision);
 	g->pending = 1;
 	if (write(g->efd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
 		g->pending = 0;

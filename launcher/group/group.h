@@ -72,61 +72,90 @@ int fd_fail_gravity(int failure);
 
 #define FD_FR_PGS 4 /* process groups a STATE carries the flight recorder of */
 
+/* One process group's flight-recorder wavefront on a node (fd_node_state.fr). */
+struct fd_fr_wave {
+	int pg;
+	int64_t lo, hi;
+	int lo_rank;
+	char op[48];
+};
+
+/*
+ * The facts of a node's state: every field but its texts, in the same order in the state as
+ * the wire carries it (fd_node_state) and in the state as the deciding node keeps it
+ * (fd_node_rec), so that a field added here is in both.
+ *
+ * status: the exit status the node's own event implies (128+N for signal N): with
+ * FD_FAIL_CRASH the crash's, with FD_FAIL_LAUNCH flightdeck's (126, 127, 125), with `ended`
+ * the command's own. opts_known, max_restarts, no_progress_limit, stall_timeout_ms: the
+ * options the deciding node's decision depends on, as this node was started with them, for
+ * the gate's comparison (opts_known 0: not sent, nothing compared). culprit_likely: the
+ * node's verdict on a stall (the supervisor's culprit) is that one of its ranks, culprit_rank,
+ * is likely the one every rank waits on (its line is the text culprit): the deciding node
+ * names that node, not the first whose deadline expired. fr: its ranks' flight recorders at a
+ * stall, per process group: the oldest of its ranks' newest collectives (lo, and the lowest
+ * rank there) and the newest (hi, and that collective's name); the deciding node compares
+ * them across nodes: a node whose lo is behind another's hi holds a rank that never entered
+ * the collective the others wait in.
+ */
+#define FD_NODE_FACTS                                                                              \
+	int node;                                                                                  \
+	int failure;	  /* FD_FAIL_*, since the last decision */                                 \
+	int status;	  /* the exit status its event implies */                                  \
+	int ended;	  /* the command ended by itself, with no failure */                       \
+	int stop_signal;  /* a terminating signal this node's agent received; 0 */                 \
+	int64_t max_step; /* the furthest step any rank reached this attempt; -1 */                \
+	int nckpts;	  /* how many of ckpts hold a name */                                      \
+	int no_ckpt_dir;  /* no --checkpoint-dir: no say in the common checkpoint */               \
+	int opts_known;	  /* the options below were sent */                                        \
+	int max_restarts, no_progress_limit;                                                       \
+	int64_t stall_timeout_ms;                                                                  \
+	int culprit_likely, culprit_rank;                                                          \
+	int nfr; /* flight recorders: 0, no dumps */                                               \
+	struct fd_fr_wave fr[FD_FR_PGS]
+
+/*
+ * A node's state, as its agent submits it and the wire carries it (frame.c), with its texts
+ * in place.
+ */
 struct fd_node_state {
-	int node;
-	int failure; /* FD_FAIL_*, since the last decision */
-	/*
-	 * The exit status the node's own event implies (128+N for signal N): with FD_FAIL_CRASH
-	 * the crash's, with FD_FAIL_LAUNCH flightdeck's (126, 127, 125), with `ended` the
-	 * command's own.
-	 */
-	int status;
-	int ended;	  /* the command ended by itself, with no failure */
-	int stop_signal;  /* a terminating signal this node's agent received; 0 */
-	int64_t max_step; /* the furthest step any rank reached this attempt; -1 */
+	FD_NODE_FACTS;
 	/*
 	 * The complete checkpoints this node sees, by entry name under its --checkpoint-dir,
 	 * newest first (at most FD_GROUP_CKPTS): the group resumes from the newest complete on
 	 * every node, so a node whose copy of a step is missing or torn never resumes from it.
 	 */
 	char ckpts[FD_GROUP_CKPTS][NAME_MAX + 1];
-	int nckpts;
 	char detail[FD_DETAIL_MAX]; /* the unfit preflight's findings, one per line; "" */
-	/* the node has no --checkpoint-dir: it has no say in the common checkpoint */
-	int no_ckpt_dir;
-	/*
-	 * The options the deciding node's decision depends on, as this node was started with
-	 * them, for the gate's comparison (opts_known 0: not sent, nothing compared).
-	 */
-	int opts_known;
-	int max_restarts, no_progress_limit;
-	int64_t stall_timeout_ms;
-	/*
-	 * The node's verdict on a stall (the supervisor's culprit): 1 when one of its ranks is
-	 * likely the one every rank waits on, with that rank and the verdict's line. The deciding
-	 * node names that node, not the first whose deadline expired.
-	 */
-	int culprit_likely;
-	int culprit_rank;
-	char culprit[FD_WHY_MAX];
+	char culprit[FD_WHY_MAX];   /* with culprit_likely: the verdict's line */
 	/* with culprit_likely: why the machine made its ranks the culprits (a driver's D
 	 * state, an Xid since the job started): the node to drain; "" */
 	char drain[FD_WHY_MAX];
-	/*
-	 * Its ranks' flight recorders at a stall (added after drain), per process group: the
-	 * oldest of its ranks' newest collectives (lo, and the lowest rank there) and the newest
-	 * (hi, and that collective's name). The deciding node compares them across nodes: a node
-	 * whose lo is behind another's hi holds a rank that never entered the collective the
-	 * others wait in. nfr 0: no dumps.
-	 */
-	int nfr;
-	struct fd_fr_wave {
-		int pg;
-		int64_t lo, hi;
-		int lo_rank;
-		char op[48];
-	} fr[FD_FR_PGS];
 };
+
+/*
+ * A node's state as the deciding node keeps it, one per node: the facts, and the texts by
+ * pointer (never NULL), into the state it was made from (fd_node_rec_view) or into a block
+ * of their exact size (fd_node_rec_keep). At 16,384 nodes a whole fd_node_state each would
+ * be 100 MB, nearly all of it empty text. Every decision is made from these.
+ */
+struct fd_node_rec {
+	FD_NODE_FACTS;
+	const char *ckpts[FD_GROUP_CKPTS];
+	const char *detail, *culprit, *drain;
+};
+
+/* An empty state: facts 0, texts "". */
+void fd_node_rec_clear(struct fd_node_rec *r);
+/* r borrows s's texts: valid while s is. */
+void fd_node_rec_view(struct fd_node_rec *r, const struct fd_node_state *s);
+/*
+ * r gets s's facts and a copy of its texts in one block of their size, which replaces *block
+ * (freed; NULL at first, free() it when done). 0 or -ENOMEM (r and *block untouched).
+ */
+int fd_node_rec_keep(struct fd_node_rec *r, char **block, const struct fd_node_state *s);
+/* Whether a node sees the checkpoint of that entry name. */
+int fd_node_has_ckpt(const struct fd_node_rec *r, const char *name);
 
 /*
  * How the deciding node decides, set by the caller, so that every transport (the size-1 group,
@@ -243,7 +272,7 @@ int fd_decision_node(const struct fd_decision *d, int slot);
  * in nodes, with line ("rank 5 never entered collective 17 of process group 0 (nccl:all_reduce;
  * its newest: 16); node 0's ranks wait in it"); -1 when the dumps tell nothing.
  */
-int fd_group_fr_culprit(const struct fd_node_state *nodes, int n, char *line, size_t len);
+int fd_group_fr_culprit(const struct fd_node_rec *nodes, int n, char *line, size_t len);
 
 /*
  * The decision, a pure function of every node's state, the policy and the history. In order:
@@ -255,8 +284,11 @@ int fd_group_fr_culprit(const struct fd_node_state *nodes, int n, char *line, si
  * resumed from and crashed on (FD_FAIL_CRASH, FD_FAIL_STARTUP) before any progress past it is
  * skipped: the restart falls back to the next older one, or the start, and its why says so.
  */
-void fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
-		     struct fd_group_history *h, struct fd_decision *d);
+void fd_group_decide_recs(const struct fd_node_rec *nodes, int n, const struct fd_policy *pol,
+			  struct fd_group_history *h, struct fd_decision *d);
+/* The same from whole states (a size-1 group, the unit tests); -ENOMEM. */
+int fd_group_decide(const struct fd_node_state *nodes, int n, const struct fd_policy *pol,
+		    struct fd_group_history *h, struct fd_decision *d);
 
 /*
  * The step a checkpoint's entry name gives: the number after "step" ("step-000030.pt",
@@ -437,7 +469,7 @@ int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int s
  * (g->active) only the training nodes' states and those of g->lost_now decide, and the
  * decision carries the training set.
  */
-void grp_decide(struct fd_group *g, const struct fd_node_state *nodes, struct fd_decision *d);
+void grp_decide(struct fd_group *g, const struct fd_node_rec *nodes, struct fd_decision *d);
 /*
  * A training node replaced by a spare is out for the rest of the job: its host joins the
  * policy's exclude_file (with the unfit nodes of a preflight stop, if one comes).

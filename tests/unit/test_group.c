@@ -960,6 +960,21 @@ static void decide_lost_node(void)
 	free(v);
 }
 
+/* fd_group_fr_culprit over whole states, as the coordinator keeps them (fd_node_rec). */
+static int fr_culprit(const struct fd_node_state *v, int n, char *line, size_t len)
+{
+	struct fd_node_rec *r = calloc((size_t)n, sizeof(*r));
+	int k;
+
+	if (!r)
+		return -2;
+	for (int i = 0; i < n; i++)
+		fd_node_rec_view(&r[i], &v[i]);
+	k = fd_group_fr_culprit(r, n, line, len);
+	free(r);
+	return k;
+}
+
 /* A stall across 1024 nodes: the flight recorders compared, else the node's own verdict. */
 static void decide_stall_culprit(void)
 {
@@ -979,7 +994,7 @@ static void decide_stall_culprit(void)
 		strcpy(v[i].fr[0].op, "nccl:all_reduce");
 	}
 	/* all alike: the recorders tell nothing, nor does any node: node 0, first to stall */
-	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), -1);
+	CHECK_EQ_INT(fr_culprit(v, n, line, sizeof(line)), -1);
 	fd_group_decide(v, n, &pol, &h, &d);
 	CHECK_EQ_INT(d.node, 0);
 	/* node 700's own verdict (a stopped rank, which cannot dump): node 700 */
@@ -991,12 +1006,12 @@ static void decide_stall_culprit(void)
 	v[513].fr[0].lo = v[513].fr[0].hi = 16;
 	fd_group_decide(v, n, &pol, &h, &d);
 	CHECK_EQ_INT(d.node, 513);
-	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), 513);
+	CHECK_EQ_INT(fr_culprit(v, n, line, sizeof(line)), 513);
 	CHECK_STREQ(line, "rank 4104 never entered collective 17 of process group 0 "
 			  "(nccl:all_reduce; its newest: 16); node 0's ranks wait in it");
 	/* a second node behind is said */
 	v[900].fr[0].lo = 15;
-	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), 513);
+	CHECK_EQ_INT(fr_culprit(v, n, line, sizeof(line)), 513);
 	CHECK(strstr(line, "(more nodes behind)") != NULL);
 	/* a crash is graver than a stall: the recorders do not move it */
 	v[3].failure = FD_FAIL_CRASH;
@@ -1006,10 +1021,75 @@ static void decide_stall_culprit(void)
 	/* a group only one node reported compares with nothing */
 	for (int i = 0; i < n; i++)
 		v[i].nfr = i == 513;
-	CHECK_EQ_INT(fd_group_fr_culprit(v, n, line, sizeof(line)), -1);
+	CHECK_EQ_INT(fr_culprit(v, n, line, sizeof(line)), -1);
 	fd_group_decide(v, n, &pol, &h, &d);
 	CHECK_EQ_INT(d.node, 700);
 	free(v);
+}
+
+/*
+ * 16,384 nodes, each reporting four process groups, all alike but one node behind in the
+ * last: each group is compared once (per report, it was quadratic: billions of steps).
+ */
+static void fr_culprit_16k(void)
+{
+	int n = 16384;
+	struct fd_node_rec *r = calloc((size_t)n, sizeof(*r));
+	char line[FD_WHY_MAX];
+
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	for (int i = 0; i < n; i++) {
+		fd_node_rec_clear(&r[i]);
+		r[i].node = i;
+		r[i].nfr = FD_FR_PGS;
+		for (int g = 0; g < FD_FR_PGS; g++)
+			r[i].fr[g] =
+			    (struct fd_fr_wave){.pg = g, .lo = 40, .hi = 40, .lo_rank = 8 * i};
+	}
+	CHECK_EQ_INT(fd_group_fr_culprit(r, n, line, sizeof(line)), -1);
+	CHECK_STREQ(line, "");
+	r[12000].fr[3].lo = 39;
+	CHECK_EQ_INT(fd_group_fr_culprit(r, n, line, sizeof(line)), 12000);
+	CHECK_STREQ(line,
+		    "rank 96000 never entered collective 40 of process group 3 (; its newest: "
+		    "39); node 0's ranks wait in it");
+	free(r);
+}
+
+/* The coordinator's copy of a state: its texts in one block of their size, facts equal. */
+static void rec_keep(void)
+{
+	struct fd_node_state s = {.node = 3,
+				  .failure = FD_FAIL_STALL,
+				  .max_step = 77,
+				  .nckpts = 2,
+				  .culprit_likely = 1,
+				  .nfr = 1};
+	struct fd_node_rec r;
+	char *block = NULL;
+
+	strcpy(s.ckpts[0], "step-000070.pt");
+	strcpy(s.ckpts[1], "step-000060.pt");
+	strcpy(s.ckpts[2], "stale: not counted");
+	strcpy(s.culprit, "rank 5 (pid 9) stopped");
+	s.fr[0].hi = 12;
+	CHECK_EQ_INT(fd_node_rec_keep(&r, &block, &s), 0);
+	memset(&s, 0xaa, sizeof(s)); /* nothing points into it */
+	CHECK_EQ_INT(r.node, 3);
+	CHECK_EQ_INT(r.failure, FD_FAIL_STALL);
+	CHECK_EQ_INT((int)r.max_step, 77);
+	CHECK_EQ_INT(r.nfr, 1);
+	CHECK_EQ_INT((int)r.fr[0].hi, 12);
+	CHECK_STREQ(r.ckpts[1], "step-000060.pt");
+	CHECK_STREQ(r.ckpts[2], "");
+	CHECK_STREQ(r.culprit, "rank 5 (pid 9) stopped");
+	CHECK_STREQ(r.detail, "");
+	CHECK(fd_node_has_ckpt(&r, "step-000070.pt"));
+	CHECK(!fd_node_has_ckpt(&r, "stale: not counted"));
+	CHECK(block != NULL && r.ckpts[0] == block);
+	free(block);
 }
 
 const struct unit_test group_tests[] = {
@@ -1031,5 +1111,7 @@ const struct unit_test group_tests[] = {
     {"group: a lost node a spare replaces restarts; 75 when the budget is spent", decide_lost_node},
     {"group: the local group decides asynchronously", local_async},
     {"group: the local group decides under the caller's policy", local_policy},
+    {"group: the flight recorders of 16,384 nodes compared once per process group", fr_culprit_16k},
+    {"group: the coordinator keeps a state's texts in a block of their size", rec_keep},
     {NULL, NULL},
 };
