@@ -18,7 +18,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#define LOOP_BATCH 8 /* events taken per epoll_wait: flightdeck watches a handful of fds */
+/*
+ * Events taken per epoll_wait. A node watches a handful of descriptors, node 0 one per member:
+ * 8 at a time, 16,384 members' frames of a round took 2,000 waits, each after a look at every
+ * timer's next deadline.
+ */
+#define LOOP_BATCH 256
 
 static int arm(struct fd_loop *l, int64_t at)
 {

@@ -41,7 +41,7 @@ re-encoded to the same bytes; trailing bytes must be skipped and another payload
 Exit 1 on any difference.
 
 Usage: group_sim.py FLIGHTDECK [--sizes 64,256,1024] [--restarts R] [--hold-ms MS]
-       [--loss-nodes N] [--skip-loss] [--skip-stall]
+       [--loss-nodes N] [--skip-rounds] [--skip-loss] [--skip-stall]
        group_sim.py --golden DIR...
 """
 import argparse
@@ -1113,6 +1113,8 @@ def main():
                     help="--max-restarts of the round benchmark: 2 rounds per attempt")
     ap.add_argument("--hold-ms", type=float, default=10)
     ap.add_argument("--loss-nodes", type=int, default=1024)
+    ap.add_argument("--skip-rounds", action="store_true",
+                    help="no barrier rounds (group-scale.sh measures them with group-sim)")
     ap.add_argument("--skip-loss", action="store_true")
     ap.add_argument("--skip-stall", action="store_true")
     ap.add_argument("--attribution-nodes", type=int, default=1024,
@@ -1133,29 +1135,30 @@ def main():
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     most = soft - FD_SPARE  # the coordinator and the simulator each hold one fd per member
     try:
-        print("node group on loopback: one process plays nodes 1..N-1 over N-1 TCP connections "
-              "to a real coordinator (open-file limit %d)" % soft)
-        print("barrier rounds: node 0 runs sh -c 'exit 1' with --max-restarts %d --backoff 0 "
-              "--gpu-release-timeout 0 --no-progress-limit 0, --peer-interval 1s "
-              "--peer-timeout 10s; the last STATE %g ms after the others"
-              % (a.restarts, a.hold_ms))
-        print("  %6s %7s %10s %8s %8s %8s %10s %11s %8s %9s"
-              % ("nodes", "rounds", "formed ms", "p50 ms", "p99 ms", "max ms", "first p50",
-                 "coord CPU s", "wall s", "VmHWM MB"))
-        for n in sizes:
-            if n > most:
-                print("  %6d skipped: the open-file limit %d is too low" % (n, soft))
-                continue
-            r = bench_rounds(a.flightdeck, n, a.restarts, a.hold_ms / 1000, tmp, token)
-            ms = [1000 * x for x in r["lat"]]
-            print("  %6d %7d %10.1f %8.2f %8.2f %8.2f %10.2f %11.2f %8.1f %9.1f"
-                  % (n, r["rounds"], 1000 * r["formed"], statistics.median(ms), pct(ms, 99),
-                     max(ms), 1000 * statistics.median(r["first"]), r["cpu"], r["wall"],
-                     r["hwm"] / 1024))
-            sys.stdout.flush()
-        print("  (a round: the last member's STATE sent -> the DECISION read on all N-1 "
-              "connections, 'first p50' on the first; coordinator CPU (utime+stime) and VmHWM "
-              "over the whole run, joins included; target p99 < 50 ms at 1024)")
+        if not a.skip_rounds:
+            print("node group on loopback: one process plays nodes 1..N-1 over N-1 TCP connections "
+                  "to a real coordinator (open-file limit %d)" % soft)
+            print("barrier rounds: node 0 runs sh -c 'exit 1' with --max-restarts %d --backoff 0 "
+                  "--gpu-release-timeout 0 --no-progress-limit 0, --peer-interval 1s "
+                  "--peer-timeout 10s; the last STATE %g ms after the others"
+                  % (a.restarts, a.hold_ms))
+            print("  %6s %7s %10s %8s %8s %8s %10s %11s %8s %9s"
+                  % ("nodes", "rounds", "formed ms", "p50 ms", "p99 ms", "max ms", "first p50",
+                     "coord CPU s", "wall s", "VmHWM MB"))
+            for n in sizes:
+                if n > most:
+                    print("  %6d skipped: the open-file limit %d is too low" % (n, soft))
+                    continue
+                r = bench_rounds(a.flightdeck, n, a.restarts, a.hold_ms / 1000, tmp, token)
+                ms = [1000 * x for x in r["lat"]]
+                print("  %6d %7d %10.1f %8.2f %8.2f %8.2f %10.2f %11.2f %8.1f %9.1f"
+                      % (n, r["rounds"], 1000 * r["formed"], statistics.median(ms), pct(ms, 99),
+                         max(ms), 1000 * statistics.median(r["first"]), r["cpu"], r["wall"],
+                         r["hwm"] / 1024))
+                sys.stdout.flush()
+            print("  (a round: the last member's STATE sent -> the DECISION read on all N-1 "
+                  "connections, 'first p50' on the first; coordinator CPU (utime+stime) and VmHWM "
+                  "over the whole run, joins included; target p99 < 50 ms at 1024)")
         if not a.skip_loss:
             n = min(a.loss_nodes, most)
             print("lost node, %d nodes, node 0 running sleep 1000, --peer-interval 0.2s "
