@@ -60,11 +60,11 @@
 struct member {
 	int fd, node;
 	uint32_t gen, round;
-	int welcomed, over, silent, closed, in_gate;
+	int welcomed, over, silent, closed, in_gate, connecting;
 	uint32_t beat_gen, beat_round;
 	int beat_ok;
 	uint8_t beat[FD_FRAME_HDR];
-	int64_t next_beat, last_tx, rx_at;
+	int64_t last_tx, rx_at;
 	uint8_t in[IN_MAX];
 	size_t in_len;
 	uint8_t *out;
@@ -95,7 +95,8 @@ static struct sim {
 	int nnodes, nm, port, ep;
 	struct member *m;
 	int64_t interval, hold;
-	int beat_i;
+	int slot;	 /* the next beat slot (beats) */
+	int64_t slot_at; /* and when it is due; 0: not yet */
 	struct round *rounds;
 	int nrounds;
 	int welcomed;
@@ -107,7 +108,8 @@ static struct sim {
 	int64_t progress_at;
 	struct seen seen[SEEN_MAX];
 	int seen_next;
-	int busy; /* GROUP_SIM_BUSY=1 */
+	int busy;	/* GROUP_SIM_BUSY=1 */
+	int connecting; /* connects in flight */
 	/* the coordinator */
 	pid_t pid;
 	int pidfd;
@@ -140,12 +142,17 @@ static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 static void die(const char *fmt, ...)
 {
 	va_list ap;
+	int st;
 
 	fprintf(stderr, "group-sim: protocol failure at %d nodes: ", S.nnodes);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	if (!S.exited_at && S.pid > 0 && waitpid(S.pid, &st, WNOHANG) == S.pid)
+		S.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), S.exited_at = 1;
+	if (S.exited_at)
+		fprintf(stderr, "the coordinator exited with status %d\n", S.rc);
 	tail_coord();
 	if (S.pid > 0 && !S.exited_at) {
 		kill(S.pid, SIGTERM);
@@ -357,21 +364,30 @@ static void send_frame(struct member *m, int type, const void *p, size_t n)
 	send_bytes(m, b, (size_t)k);
 }
 
+/*
+ * Member i beats in slot i % BEAT_SLOTS of each interval: every member once an interval,
+ * spread evenly, whenever it joined (a join of 16,384 members takes seconds, longer than a
+ * --peer-timeout of 3 s).
+ */
+#define BEAT_SLOTS 64
+
 static void beats(int64_t now)
 {
-	while (S.nm && S.m[S.beat_i].next_beat <= now) {
-		struct member *m = &S.m[S.beat_i];
+	while (S.slot_at && now >= S.slot_at) {
+		for (int i = S.slot; i < S.nm; i += BEAT_SLOTS) {
+			struct member *m = &S.m[i];
 
-		m->next_beat += S.interval;
-		S.beat_i = (S.beat_i + 1) % S.nm;
-		if (m->closed || m->silent || m->over || !m->welcomed)
-			continue;
-		if (!m->beat_ok || m->beat_gen != m->gen || m->beat_round != m->round) {
-			fd_frame_build(m->beat, sizeof(m->beat), FR_BEAT, (uint32_t)m->node, m->gen,
-				       m->round, NULL, 0, &S.tok);
-			m->beat_ok = 1, m->beat_gen = m->gen, m->beat_round = m->round;
+			if (m->closed || m->silent || m->over || !m->welcomed)
+				continue;
+			if (!m->beat_ok || m->beat_gen != m->gen || m->beat_round != m->round) {
+				fd_frame_build(m->beat, sizeof(m->beat), FR_BEAT, (uint32_t)m->node,
+					       m->gen, m->round, NULL, 0, &S.tok);
+				m->beat_ok = 1, m->beat_gen = m->gen, m->beat_round = m->round;
+			}
+			send_bytes(m, m->beat, sizeof(m->beat));
 		}
-		send_bytes(m, m->beat, sizeof(m->beat));
+		S.slot = (S.slot + 1) % BEAT_SLOTS;
+		S.slot_at += S.interval / BEAT_SLOTS;
 	}
 }
 
@@ -576,6 +592,8 @@ static int rounds_read(void)
 	return 1;
 }
 
+static void connected(struct member *m);
+
 /* One wait of the loop, until wake at the latest: beats, the anchor, every ready connection. */
 static void poll_once(int64_t wake)
 {
@@ -587,8 +605,8 @@ static void poll_once(int64_t wake)
 	next = due_anchor(now);
 	if (next < wake)
 		wake = next;
-	if (S.nm && S.m[S.beat_i].next_beat < wake)
-		wake = S.m[S.beat_i].next_beat;
+	if (S.slot_at && S.slot_at < wake)
+		wake = S.slot_at;
 	if (S.busy && !rounds_read())
 		wake = now; /* a round's DECISION is on its way: poll, do not sleep */
 	n = epoll_wait(S.ep, ev, 1024, wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
@@ -603,6 +621,10 @@ static void poll_once(int64_t wake)
 		m = &S.m[ev[i].data.u64];
 		if (m->closed)
 			continue;
+		if (m->connecting) {
+			connected(m);
+			continue;
+		}
 		if (ev[i].events & EPOLLOUT)
 			flush(m);
 		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -646,49 +668,102 @@ static int all_welcomed(void)
 	return S.welcomed == S.nm;
 }
 
-static int64_t join(void)
+static struct sockaddr_in coord_addr(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_port = htons((uint16_t)S.port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	return a;
+}
+
+/* The member's HELLO, once its connection is up. */
+static void hello(struct member *m)
+{
 	struct fd_hello h = {.nnodes = (uint32_t)S.nnodes};
-	int64_t t0 = 0, deadline = now_ns() + 30000000000LL;
 	uint8_t p[512];
 	size_t pn;
+	int one = 1;
 
-	for (int i = 0; i < S.nm; i++) {
-		struct member *m = &S.m[i];
-		int one = 1, fd;
+	setsockopt(m->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	snprintf(h.host, sizeof(h.host), "sim-%d", m->node);
+	pn = fd_hello_put(p, sizeof(p), &h);
+	send_frame(m, FR_HELLO, p, pn);
+}
 
-		m->node = i + 1;
-		m->in_gate = 1;
-		for (;;) {
-			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (fd < 0)
-				die("socket: %s (node %d)", strerror(errno), m->node);
-			if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
-				break;
-			if (errno != ECONNREFUSED || i > 0 || now_ns() > deadline || S.exited_at)
-				die("node %d: cannot reach the coordinator on port %d: %s", m->node,
-				    S.port, strerror(errno));
-			close(fd);
-			usleep(20000); /* not listening yet */
-			if (waitpid(S.pid, NULL, WNOHANG) == S.pid)
-				die("the coordinator exited before it listened");
-		}
-		if (!t0)
-			t0 = now_ns();
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		m->fd = fd;
-		m->next_beat = now_ns() + S.interval; /* in the order they join */
-		struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
-		epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &e);
-		snprintf(h.host, sizeof(h.host), "sim-%d", m->node);
-		pn = fd_hello_put(p, sizeof(p), &h);
-		send_frame(m, FR_HELLO, p, pn);
-		if (i % 64 == 63) /* the WELCOMEs come in while the rest connect */
-			poll_once(0);
+/*
+ * A member's connect, without waiting for it: a blocking connect that met a full accept queue
+ * would wait out a SYN retransmit (1 s, then 3 s) with no member beating meanwhile, and the
+ * coordinator would rightly find the first ones silent.
+ */
+static void start_connect(struct member *m)
+{
+	struct sockaddr_in a = coord_addr();
+	struct epoll_event e = {.events = EPOLLOUT, .data.u64 = (uint64_t)(m - S.m)};
+
+	m->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (m->fd < 0)
+		die("socket: %s (node %d)", strerror(errno), m->node);
+	if (connect(m->fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
+		die("node %d: cannot reach the coordinator on port %d: %s", m->node, S.port,
+		    strerror(errno));
+	m->connecting = 1;
+	S.connecting++;
+	epoll_ctl(S.ep, EPOLL_CTL_ADD, m->fd, &e);
+}
+
+static void connected(struct member *m)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+
+	if (getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &l) || err)
+		die("node %d: cannot reach the coordinator on port %d: %s", m->node, S.port,
+		    strerror(err ? err : errno));
+	m->connecting = 0;
+	S.connecting--;
+	want_write(m, 0);
+	hello(m);
+}
+
+/* At most this many connects in flight: fewer than the coordinator's 64 without a HELLO. */
+#define CONNECTS_MAX 32
+
+static int64_t join(void)
+{
+	struct sockaddr_in a = coord_addr();
+	int64_t t0, deadline = now_ns() + 30000000000LL;
+	struct member *m = &S.m[0];
+
+	for (int i = 0; i < S.nm; i++)
+		S.m[i].node = i + 1, S.m[i].in_gate = 1;
+	for (;;) { /* the first: until node 0 listens */
+		m->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (m->fd < 0)
+			die("socket: %s (node %d)", strerror(errno), m->node);
+		if (!connect(m->fd, (struct sockaddr *)&a, sizeof(a)))
+			break;
+		if (errno != ECONNREFUSED || now_ns() > deadline || S.exited_at)
+			die("node %d: cannot reach the coordinator on port %d: %s", m->node, S.port,
+			    strerror(errno));
+		close(m->fd);
+		usleep(20000); /* not listening yet */
+		if (waitpid(S.pid, NULL, WNOHANG) == S.pid)
+			die("the coordinator exited before it listened");
+	}
+	t0 = now_ns();
+	fcntl(m->fd, F_SETFL, fcntl(m->fd, F_GETFL) | O_NONBLOCK);
+	S.slot_at = t0;
+	struct epoll_event e = {.events = EPOLLIN, .data.u64 = 0};
+	epoll_ctl(S.ep, EPOLL_CTL_ADD, m->fd, &e);
+	hello(m);
+	S.progress_at = now_ns();
+	for (int i = 1; i < S.nm;) {
+		while (i < S.nm && S.connecting < CONNECTS_MAX)
+			start_connect(&S.m[i++]);
+		poll_once(now_ns() + 5000000); /* the WELCOMEs come in while the rest connect */
+		if (now_ns() > deadline)
+			die("%d of %d members connected within 30 s", i - S.connecting, S.nm);
 	}
 	S.progress_at = now_ns();
 	run_until(all_welcomed, 60000000000LL, "WELCOMEs");
@@ -749,8 +824,6 @@ static void sim_init(int nnodes, int64_t interval, int64_t hold, int nrounds)
 	S.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!S.m || !S.rounds || !S.deferred || S.ep < 0)
 		die("out of memory");
-	for (int i = 0; i < S.nm; i++)
-		S.m[i].next_beat = INT64_MAX / 4; /* set when it connects */
 	S.port = free_port();
 }
 
