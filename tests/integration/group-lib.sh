@@ -101,6 +101,13 @@ expect_node_event() {
 	[ "$n" -ge 1 ] || { dump_agents "$1"; fail "node $1: no event matching '$2'"; }
 }
 
+# torchrun's flags for node NODE of two on loopback, NPROC ranks a node, its store on
+# MASTER_PORT; its logs under $TMP/logs-NODE.
+torchrun_args() { # NODE MASTER_PORT NPROC
+	echo "--nnodes=2 --node_rank=$1 --nproc_per_node=$3 --master_addr=127.0.0.1" \
+		"--master_port=$2 -r 1 -t 1 --log_dir $TMP/logs-$1"
+}
+
 kill_agents() {
 	for f in "$TMP"/n*.sub; do
 		[ -f "$f" ] || continue

@@ -11,18 +11,13 @@
 
 need_torch
 
-torchrun_args() { # NODE MASTER_PORT
-	echo "--nnodes=2 --node_rank=$1 --nproc_per_node=2 --master_addr=127.0.0.1" \
-		"--master_port=$2 -r 1 -t 1 --log_dir $TMP/logs-$1"
-}
-
 export FLIGHTDECK
 mkdir -p "$TMP/ck"
 job_port=$(free_port)
 for k in 0 1; do
 	# shellcheck disable=SC2046
 	agent $k 2 --stall-timeout 3s --grace 2s --max-restarts 0 --checkpoint-dir "$TMP/ck" -- \
-		"$TORCHRUN" $(torchrun_args $k "$job_port") "$TRAIN" --ckpt-dir "$TMP/ck" \
+		"$TORCHRUN" $(torchrun_args $k "$job_port" 2) "$TRAIN" --ckpt-dir "$TMP/ck" \
 		--steps 12 --stall-at 6 --stall-rank 3 --resume {resume}
 done
 wait_agents 90 0 1
