@@ -29,6 +29,9 @@ for k in 0 1; do
 done
 [ -s "$TMP/ref.sha" ] || fail "the uninterrupted run wrote no digest"
 ok "uninterrupted 2x2 torchrun run: $(cut -c1-16 "$TMP/ref.sha")..."
+# the group's port picked now: one picked before the reference run may be one of the
+# ephemeral ports its ranks took since (seen once in CI: "Address already in use")
+PORT=$(free_port)
 
 # Rank 3 stopped, every rank of the job waits in all_reduce: each node would call its own
 # ranks stalled after --stall-timeout. Node 0 is given longer, so that node 1, where the

@@ -23,6 +23,9 @@ for k in 0 1 2; do
 	wait "$(cat "$TMP/ref$k.pid")" || { cat "$TMP/ref$k.log"; fail "the uninterrupted run failed on node $k"; }
 done
 ok "uninterrupted 3-node torchrun run: $(cut -c1-16 "$TMP/ref.sha")..."
+# the group's port picked now: one picked before the reference run may be one of the
+# ephemeral ports its ranks took since (seen once in CI: "Address already in use")
+PORT=$(free_port)
 
 for k in 0 1 2 3; do
 	agent $k 3:4 --nproc-per-node 1 --checkpoint-dir "$TMP/ck" --exclude-file "$TMP/exclude" -- \
