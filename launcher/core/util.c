@@ -419,6 +419,24 @@ void fd_pci_normalise(char *bdf)
 		*p = (char)tolower((unsigned char)*p);
 }
 
+long fd_send_now(int fd, const void *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t k = send(fd, (const char *)buf + off, n - off, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (k <= 0)
+			return k < 0 ? -errno : -EPIPE;
+		off += (size_t)k;
+	}
+	return (long)off;
+}
+
 size_t fd_strlcpy(char *dst, const char *src, size_t len)
 {
 	size_t n = strlen(src);

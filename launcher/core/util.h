@@ -100,6 +100,12 @@ void fd_pci_normalise(char *bdf);
 
 /* Copies at most len-1 bytes and always terminates; returns strlen(src). */
 size_t fd_strlcpy(char *dst, const char *src, size_t len);
+
+/*
+ * Sends what a non-blocking socket takes now (MSG_NOSIGNAL, EINTR retried): the bytes sent, 0
+ * to n, fewer when it would block; -errno on an error, -EPIPE when it sends nothing more.
+ */
+long fd_send_now(int fd, const void *buf, size_t n);
 /*
  * printf onto the end of out[0..len), *k the length so far (kept < len); what does not fit is
  * cut, and later calls add nothing. For messages built in pieces.

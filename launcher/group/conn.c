@@ -73,19 +73,12 @@ void conn_sockopts(struct tcp *t, int fd)
 
 int conn_flush(struct conn *c)
 {
-	size_t off = 0;
+	long k = fd_send_now(c->fd, c->out, c->out_len);
+	size_t off;
 
-	while (off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		off += (size_t)n;
-	}
+	if (k < 0)
+		return (int)k;
+	off = (size_t)k;
 	memmove(c->out, c->out + off, c->out_len - off);
 	c->out_len -= off;
 	if (!c->out_len) { /* an idle connection holds no buffer (16,384 of them at node 0) */
@@ -147,16 +140,12 @@ int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n)
 
 	if (c->fd < 0 || c->closing)
 		return -EPIPE;
-	while (!c->out_len && off < n) {
-		ssize_t k = send(c->fd, frame + off, n - off, MSG_NOSIGNAL);
+	if (!c->out_len) {
+		long k = fd_send_now(c->fd, frame, n);
 
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno == EAGAIN)
-			break;
-		if (k <= 0)
-			return k < 0 ? -errno : -EPIPE;
-		off += (size_t)k;
+		if (k < 0)
+			return (int)k;
+		off = (size_t)k;
 	}
 	if (off == n)
 		return 0;

@@ -301,6 +301,16 @@ static void want_write(struct member *m, int on)
 	epoll_ctl(S.ep, EPOLL_CTL_MOD, m->fd, &e);
 }
 
+/* What the member's socket takes now (fd_send_now); an error ends the run. */
+static size_t sent(struct member *m, const uint8_t *b, size_t n)
+{
+	long k = fd_send_now(m->fd, b, n);
+
+	if (k < 0)
+		die("node %d: send: %s", m->node, strerror((int)-k));
+	return (size_t)k;
+}
+
 static void send_bytes(struct member *m, const uint8_t *b, size_t n)
 {
 	size_t off = 0;
@@ -308,17 +318,8 @@ static void send_bytes(struct member *m, const uint8_t *b, size_t n)
 	if (m->closed)
 		return;
 	m->last_tx = now_ns();
-	while (!m->out_len && off < n) {
-		ssize_t k = send(m->fd, b + off, n - off, MSG_NOSIGNAL);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno == EAGAIN)
-			break;
-		if (k <= 0)
-			die("node %d: send: %s", m->node, strerror(errno));
-		off += (size_t)k;
-	}
+	if (!m->out_len)
+		off = sent(m, b, n);
 	if (off == n)
 		return;
 	if (m->out_cap - m->out_len < n - off) {
@@ -339,19 +340,8 @@ static void send_bytes(struct member *m, const uint8_t *b, size_t n)
 
 static void flush(struct member *m)
 {
-	size_t off = 0;
+	size_t off = sent(m, m->out, m->out_len);
 
-	while (off < m->out_len) {
-		ssize_t k = send(m->fd, m->out + off, m->out_len - off, MSG_NOSIGNAL);
-
-		if (k < 0 && errno == EAGAIN)
-			break;
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			die("node %d: send: %s", m->node, strerror(errno));
-		off += (size_t)k;
-	}
 	memmove(m->out, m->out + off, m->out_len - off);
 	m->out_len -= off;
 	if (!m->out_len)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -232,8 +233,27 @@ static void appendf(void)
 	CHECK(k == 0);
 }
 
+/* fd_send_now: what a non-blocking socket takes, short when it would block, -EPIPE closed. */
+static void send_now(void)
+{
+	static char big[1 << 20];
+	int sv[2], sz = 4096;
+	long k;
+
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	CHECK(fd_send_now(sv[0], "abc", 3) == 3);
+	k = fd_send_now(sv[0], big, sizeof(big));
+	CHECK(k > 0 && k < (long)sizeof(big)); /* the buffers filled: it stops, nothing lost */
+	CHECK(fd_send_now(sv[0], big, sizeof(big)) == 0);
+	close(sv[1]);
+	CHECK(fd_send_now(sv[0], "x", 1) == -EPIPE);
+	close(sv[0]);
+}
+
 const struct unit_test util_tests[] = {
     {"util: fd_appendf cuts what does not fit", appendf},
+    {"util: fd_send_now sends what the socket takes now", send_now},
     {"util: the termination message", termlog},
     {"util: durations", durations},
     {"util: sizes", sizes},
