@@ -4,6 +4,7 @@
  * The parsers accept a deliberately narrow grammar: strtod() alone would take " 1", "inf",
  * "0x10" and "1e400", each of which would turn a typo in a Slurm prolog into a silent default.
  */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -435,6 +437,17 @@ long fd_send_now(int fd, const void *buf, size_t n)
 		off += (size_t)k;
 	}
 	return (long)off;
+}
+
+long fd_cpus_allowed(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (!sched_getaffinity(0, sizeof(set), &set))
+		return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
 }
 
 size_t fd_strlcpy(char *dst, const char *src, size_t len)

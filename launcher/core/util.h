@@ -106,6 +106,8 @@ size_t fd_strlcpy(char *dst, const char *src, size_t len);
  * to n, fewer when it would block; -errno on an error, -EPIPE when it sends nothing more.
  */
 long fd_send_now(int fd, const void *buf, size_t n);
+/* The CPUs this process may run on (its affinity: a Slurm or cgroup cpuset), at least 1. */
+long fd_cpus_allowed(void);
 /*
  * printf onto the end of out[0..len), *k the length so far (kept < len); what does not fit is
  * cut, and later calls add nothing. For messages built in pieces.

@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define CONN_READ_STACK 8192 /* bytes read at once into the stack: many frames */
+
 struct conn *conn_new(struct tcp *t, int fd)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -135,18 +137,22 @@ static int conn_out_room(struct conn *c, size_t need)
  */
 int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n)
 {
-	size_t off = 0;
-	int r;
+	long k = 0;
 
 	if (c->fd < 0 || c->closing)
 		return -EPIPE;
-	if (!c->out_len) {
-		long k = fd_send_now(c->fd, frame, n);
+	if (!c->out_len)
+		k = fd_send_now(c->fd, frame, n);
+	return conn_sent(c, frame, n, k);
+}
 
-		if (k < 0)
-			return (int)k;
-		off = (size_t)k;
-	}
+int conn_sent(struct conn *c, const uint8_t *frame, size_t n, long k)
+{
+	size_t off = (size_t)k;
+	int r;
+
+	if (k < 0)
+		return (int)k;
 	if (off == n)
 		return 0;
 	r = conn_out_room(c, n - off);
@@ -229,40 +235,66 @@ static int conn_in_room(struct conn *c, size_t n)
 	return 0;
 }
 
-int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_frame *),
-	      const char **why)
+/* What is left of buf[0..have) from off (the start of a frame) becomes c->in. 0 or -ENOMEM. */
+static int conn_keep(struct conn *c, const uint8_t *buf, size_t have, size_t off)
 {
-	for (;;) {
-		size_t off = 0;
-		ssize_t n;
-		int r = conn_in_room(c, 512);
+	if (buf == c->in) {
+		memmove(c->in, c->in + off, have - off);
+	} else if (have > off) {
+		int r = conn_in_room(c, have - off);
 
 		if (r)
 			return r;
-		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+		memcpy(c->in, buf + off, have - off);
+	}
+	c->in_len = have - off;
+	return 0;
+}
+
+/*
+ * A connection with nothing half-read is read into the stack: 16,384 members' BEATs and STATEs
+ * then cost no malloc and free each, and a short read ends the turn (the level-triggered loop
+ * comes back for more), so no read is made only to be told EAGAIN.
+ */
+int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_frame *),
+	      const char **why)
+{
+	uint8_t stack[CONN_READ_STACK];
+
+	for (;;) {
+		uint8_t *buf = stack;
+		size_t have = 0, cap = sizeof(stack), off = 0;
+		ssize_t n;
+
+		if (c->in_len) {
+			int r = conn_in_room(c, 512);
+
+			if (r)
+				return r;
+			buf = c->in;
+			have = c->in_len;
+			cap = c->in_cap;
+		}
+		n = read(c->fd, buf + have, cap - have);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN) {
-			if (!c->in_len) { /* nothing half-read: an idle connection holds no buffer */
-				free(c->in);
-				c->in = NULL;
-				c->in_cap = 0;
-			}
+		if (n < 0 && errno == EAGAIN)
 			return 0;
-		}
 		if (n <= 0) {
 			/* a frame cut short by the close is worth naming: a truncated frame */
 			*why = c->in_len ? "connection closed inside a frame" : NULL;
 			return n < 0 ? -errno : -EPIPE;
 		}
-		c->in_len += (size_t)n;
+		have += (size_t)n;
 		c->last_rx = fd_mono_ns();
 		while (!c->closing && c->fd >= 0) {
 			struct fd_frame f;
-			long k = fd_frame_parse(c->in + off, c->in_len - off, &c->t->tok, &f);
+			long k = fd_frame_parse(buf + off, have - off, &c->t->tok, &f);
 
-			if (k < 0)
+			if (k < 0) { /* the refused frame stays at c->in's head for the caller */
+				conn_keep(c, buf, have, off);
 				return (int)k;
+			}
 			if (k == 0)
 				break;
 			off += (size_t)k;
@@ -270,7 +302,14 @@ int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_fr
 		}
 		if (c->closing || c->fd < 0)
 			return 0;
-		memmove(c->in, c->in + off, c->in_len - off);
-		c->in_len -= off;
+		if (conn_keep(c, buf, have, off))
+			return -ENOMEM;
+		if (!c->in_len && c->in) { /* an idle connection holds no buffer */
+			free(c->in);
+			c->in = NULL;
+			c->in_cap = 0;
+		}
+		if ((size_t)n < cap - (have - (size_t)n))
+			return 0; /* a short read: all there was */
 	}
 }

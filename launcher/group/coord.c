@@ -8,6 +8,7 @@
  * group" there. It uses the shared part (tcp.c, conn.c) only.
  */
 #define _GNU_SOURCE
+#include "fanout.h"
 #include "loop.h"
 #include "spawn.h"
 #include "tcp.h"
@@ -76,6 +77,14 @@ struct coord {
 	 */
 	int64_t silent_at;
 	int beat_at; /* the member beaten last (coord_beat_slice) */
+	/*
+	 * A decision to many members goes out on several threads (fanout.h); NULL: this thread
+	 * alone. fan_fds/fan_res [nnodes] are a fan-out's sockets by node and what each took.
+	 */
+	struct fd_fanout *fan;
+	int *fan_fds;
+	long *fan_res;
+	int fan_err; /* errno when the threads could not be started */
 };
 
 enum {
@@ -213,12 +222,29 @@ static void coord_send_all(struct coord *co, int type, const void *p, size_t n, 
 
 	if (k < 0)
 		return;
+	if (co->fan) { /* the sockets with nothing queued: the threads' */
+		for (int i = 0; i < co->t.conf.nnodes; i++) {
+			struct conn *c = co->by_node[i];
+
+			co->fan_fds[i] =
+			    i > 0 && i != except && c && c->fd >= 0 && !c->closing && !c->out_len
+				? c->fd
+				: -1;
+		}
+		fd_fanout_send(co->fan, co->fan_fds, co->fan_res, co->t.conf.nnodes, frame,
+			       (size_t)k);
+	}
 	for (int i = 1; i < co->t.conf.nnodes; i++) {
 		struct conn *c = co->by_node[i];
+		int r;
 
 		if (!c || i == except)
 			continue;
-		if (conn_send_raw(c, frame, (size_t)k))
+		if (co->fan && co->fan_fds[i] >= 0)
+			r = conn_sent(c, frame, (size_t)k, co->fan_res[i]);
+		else
+			r = conn_send_raw(c, frame, (size_t)k);
+		if (r)
 			c->closing = 1; /* noticed on the next timer: lost */
 	}
 }
@@ -752,6 +778,15 @@ static void coord_welcome(struct coord *co, struct conn *c, const struct fd_fram
 		co->formed_said = 1;
 		tcp_event(&co->t, "formed", -1, "", "all %d nodes joined in %.1f s",
 			  co->t.conf.nnodes, (double)(fd_mono_ns() - co->t.start) / 1e9);
+		if (co->fan)
+			tcp_event(&co->t, "threads", -1, "",
+				  "node 0 hands each decision to the %d others on %d threads",
+				  co->t.conf.nnodes - 1, fd_fanout_nthreads(co->fan));
+		else if (co->fan_err)
+			tcp_event(&co->t, "threads", -1, "",
+				  "cannot start the threads that hand out decisions (%s): one "
+				  "thread sends",
+				  strerror(co->fan_err));
 	}
 }
 
@@ -1268,6 +1303,9 @@ static void coord_close(struct fd_group *g)
 	free(co->role);
 	free(co->unfit);
 	free(co->promoted);
+	fd_fanout_free(co->fan);
+	free(co->fan_fds);
+	free(co->fan_res);
 	fd_loop_untimer(g->loop, co);
 	tcp_release(&co->t);
 	free(co);
@@ -1332,7 +1370,7 @@ int coord_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *
 	      char *err, size_t errlen)
 {
 	struct coord *co = calloc(1, sizeof(*co));
-	int r, n = conf->nnodes;
+	int r, n = conf->nnodes, threads;
 
 	if (!co)
 		return -ENOMEM;
@@ -1371,6 +1409,15 @@ int coord_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *
 				g->active[i] = i;
 			co->role[i] = i < g->nactive ? ROLE_ACTIVE : ROLE_SPARE;
 		}
+	}
+	threads = fd_fanout_threads(conf->send_threads, n - 1, fd_cpus_allowed());
+	if (threads > 1) {
+		co->fan_fds = calloc((size_t)n, sizeof(*co->fan_fds));
+		co->fan_res = calloc((size_t)n, sizeof(*co->fan_res));
+		if (co->fan_fds && co->fan_res)
+			co->fan = fd_fanout_new(threads);
+		if (!co->fan)
+			co->fan_err = errno ? errno : ENOMEM;
 	}
 	/* a descriptor per member, the pending cap and the reserve, beside those open now */
 	r = fd_nofile_reserve(fd_nofile_open_now() + (n - 1) + PENDING_MAX + RESERVE_FDS, err,

@@ -416,6 +416,11 @@ struct fd_group_conf {
 	 * fit, running nothing, until one replaces a lost training node. 0: none.
 	 */
 	int spares;
+	/*
+	 * --send-threads, node 0: the threads that hand a decision to the members (fanout.h);
+	 * 0: chosen from the group's size and the CPUs this process may use.
+	 */
+	int send_threads;
 };
 
 /*

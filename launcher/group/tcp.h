@@ -86,6 +86,12 @@ void conn_free(struct conn *c);
 int conn_send(struct conn *c, int type, const void *payload, size_t len);
 /* Queues a frame already built (the same bytes for every member: signed once). */
 int conn_send_raw(struct conn *c, const uint8_t *frame, size_t n);
+/*
+ * The rest of conn_send_raw once k of the frame's n bytes were sent by someone else (the
+ * fan-out's threads; k < 0: that send's -errno, returned): what the socket did not take is
+ * queued. Only for a connection with nothing queued (its bytes would overtake the queue's).
+ */
+int conn_sent(struct conn *c, const uint8_t *frame, size_t n, long k);
 /* Reads what is there and hands each whole frame to on_frame; -errno or 0 (EOF: -EPIPE). */
 int conn_read(struct conn *c, void (*on_frame)(struct conn *, const struct fd_frame *),
 	      const char **why);

@@ -104,6 +104,18 @@ const struct fd_opt fd_group_rows[] = {
      .def = "5m",
      DUR_POS,
      .off = GF(join_timeout_ms)},
+    {.name = "send-threads",
+     .metavar = "N",
+     .help = "node 0: the threads that hand each decision to the other nodes [auto:\n"
+	     "one per 2,048 nodes, at most half the CPUs it may use, at most 8; 1\n"
+	     "below 4,096 nodes]",
+     .type = FD_OPT_UINT,
+     .def = "auto",
+     .min = 1,
+     .max = 16,
+     .off = GF(send_threads),
+     .word = "auto",
+     .word_val = 0},
     {.name = "exclude-file",
      .metavar = "FILE",
      .help = "node 0 writes the unfit nodes' hosts here in Slurm hostlist form,\n"
@@ -313,6 +325,7 @@ int fd_group_resolve(const struct fd_group_flags *o, struct fd_group_conf *conf)
 	conf->peer_timeout_ms = o->peer_timeout_ms;
 	conf->join_timeout_ms = o->join_timeout_ms;
 	conf->exclude_file = o->exclude_file;
+	conf->send_threads = o->send_threads;
 	/* the job's hosts name the nodes that never joined */
 	if (nl && !fd_hostlist_expand(nl, &hosts, &nh, 65536)) {
 		conf->hosts = hosts;

@@ -30,6 +30,7 @@ struct fd_group_flags {
 	int token_from_job;
 	int64_t peer_interval_ms, peer_timeout_ms, join_timeout_ms;
 	const char *exclude_file;
+	int send_threads; /* --send-threads; 0 = auto */
 	int print_group;
 };
 

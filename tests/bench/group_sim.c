@@ -26,6 +26,7 @@
  *	from the close (or its last frame) to the peer-lost DECISION read on every other
  *	connection, on the first, and to node 0's exit (75).
  *
+ * GROUP_SIM_THREADS=N gives the coordinator --send-threads N (else its own choice, "auto").
  * GROUP_SIM_KEEP=1 keeps the coordinator's stderr and events log (the directory is said);
  * GROUP_SIM_ROUNDS=1 prints each round's first and last reading on stderr; GROUP_SIM_BUSY=1
  * polls instead of sleeping while a round's DECISION is on its way (16,384 sleeping members'
@@ -265,6 +266,10 @@ static void coord_start(const char *fd_bin, char **extra, char **command, const 
 	    co,	    "--bind", "127.0.0.1",   "--preflight", "none", "--events", ev};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
 		argv[k++] = (char *)fixed[i];
+	if (getenv("GROUP_SIM_THREADS")) {
+		argv[k++] = "--send-threads";
+		argv[k++] = getenv("GROUP_SIM_THREADS");
+	}
 	while (*extra)
 		argv[k++] = *extra++;
 	argv[k++] = "--";
@@ -549,6 +554,8 @@ static void on_readable(struct member *m)
 		m->rx_at = now_ns();
 		if (m->in_len == sizeof(m->in))
 			break; /* parse, then read on at the next wakeup */
+		if (m->in_len < sizeof(m->in))
+			break; /* a short read: all there was (a read for EAGAIN costs a syscall) */
 	}
 	for (;;) {
 		struct fd_frame f;
