@@ -41,8 +41,8 @@ int fd_fanout_threads(int asked, int members, long cpus)
 	if (asked > 0)
 		return asked < FD_FANOUT_MAX ? asked : FD_FANOUT_MAX;
 	t = members / FD_FANOUT_PER;
-	if (cpus / 2 < t)
-		t = (int)(cpus / 2);
+	if (cpus < t)
+		t = (int)cpus;
 	if (t > 8)
 		t = 8;
 	return t < 1 ? 1 : t;

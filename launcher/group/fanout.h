@@ -20,8 +20,9 @@ struct fd_fanout;
 
 /*
  * The threads for a decision to `members` sockets on a machine of `cpus` CPUs, when asked is
- * 0 ("auto"): one per FD_FANOUT_PER members, at most half the CPUs (the training job has the
- * rest), at most 8; at least 1. asked > 0 is taken as it is, up to FD_FANOUT_MAX.
+ * 0 ("auto"): one per FD_FANOUT_PER members, at most the CPUs (a burst of well under 100 ms
+ * at a decision: the training job's threads lose that much), at most 8; at least 1. asked
+ * > 0 is taken as it is, up to FD_FANOUT_MAX.
  */
 int fd_fanout_threads(int asked, int members, long cpus);
 

@@ -107,7 +107,7 @@ const struct fd_opt fd_group_rows[] = {
     {.name = "send-threads",
      .metavar = "N",
      .help = "node 0: the threads that hand each decision to the other nodes [auto:\n"
-	     "one per 2,048 nodes, at most half the CPUs it may use, at most 8; 1\n"
+	     "one per 2,048 nodes, at most the CPUs it may use, at most 8; so 1\n"
 	     "below 4,096 nodes]",
      .type = FD_OPT_UINT,
      .def = "auto",

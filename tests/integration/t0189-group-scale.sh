@@ -5,7 +5,9 @@
 # block of their size. group-sim (tests/bench/group_sim.c) plays nodes 1..N-1 with this build's
 # codec against a real `flightdeck run --node-rank 0`: at 4,096 nodes its peak RSS stays under
 # 16 MB, every round's DECISION reaches every member, and a member gone silent is named lost
-# (exit 75). The latencies are group-scale.sh's to print, not this test's to judge.
+# (exit 75). The same with the coordinator's decisions handed out on 4 threads (--send-threads:
+# its fan-out, launcher/group/fanout.c), and the lost member's DECISION on 3. The latencies
+# are group-scale.sh's to print, not this test's to judge.
 . "$TESTS_DIR/integration/lib.sh"
 
 SIM=$BUILD_DIR/tests/group-sim
@@ -27,3 +29,24 @@ ok "$NN nodes, 6 rounds: every DECISION on every member; the coordinator's peak 
 "$SIM" "$FLIGHTDECK" silent 1024 >"$TMP/silent" 2>"$TMP/silent.err" ||
 	{ cat "$TMP/silent.err"; fail "group-sim silent 1024 failed"; }
 ok "1024 nodes, a member silent: named lost on every other member, node 0 exits 75"
+
+# kept: the coordinator's stderr says its threads; group-sim says where it kept it
+threaded() { # out: the coordinator's stderr of the group-sim run whose stderr is $1
+	d=$(sed -n 's/^group-sim: kept //p' "$1")
+	[ -d "$d" ] || fail "group-sim did not say where it kept the coordinator's files: $(cat "$1")"
+	cat "$d"/coord*.err
+	rm -rf "$d"
+}
+GROUP_SIM_THREADS=4 GROUP_SIM_KEEP=1 "$SIM" "$FLIGHTDECK" rounds $NN 2 10 >"$TMP/rounds4" \
+	2>"$TMP/rounds4.err" || { cat "$TMP/rounds4.err"; fail "group-sim rounds $NN, 4 threads failed"; }
+read -r n rounds _ <"$TMP/rounds4"
+[ "$n" = $NN ] && [ "$rounds" = 6 ] || fail "rounds on 4 threads: $(cat "$TMP/rounds4")"
+threaded "$TMP/rounds4.err" >"$TMP/coord4.err"
+grep -q "hands each decision to the $((NN - 1)) others on 4 threads" "$TMP/coord4.err" ||
+	fail "the coordinator did not say its 4 threads: $(head -c 2000 "$TMP/coord4.err")"
+ok "$NN nodes, decisions on 4 threads: every DECISION on every member"
+
+GROUP_SIM_THREADS=3 GROUP_SIM_KEEP=1 "$SIM" "$FLIGHTDECK" silent 1024 >"$TMP/silent3" \
+	2>"$TMP/silent3.err" || { cat "$TMP/silent3.err"; fail "group-sim silent 1024, 3 threads failed"; }
+threaded "$TMP/silent3.err" | grep -q "on 3 threads" || fail "the coordinator did not say its 3 threads"
+ok "1024 nodes, a member silent, 3 threads: the peer-lost DECISION on every other member"

@@ -3,6 +3,7 @@
  * yields, and the size-1 local group's asynchronous delivery.
  */
 #include "testhelp.h"
+#include "fanout.h"
 #include "frame.h"
 #include "group.h"
 #include "loop.h"
@@ -1092,6 +1093,86 @@ static void rec_keep(void)
 	free(block);
 }
 
+/* How many threads "auto" and a number ask for. */
+static void fanout_threads(void)
+{
+	CHECK_EQ_INT(fd_fanout_threads(0, 1000, 64), 1); /* a small group: this thread */
+	CHECK_EQ_INT(fd_fanout_threads(0, 4095, 64), 1); /* one per 2,048 members */
+	CHECK_EQ_INT(fd_fanout_threads(0, 4096, 64), 2);
+	CHECK_EQ_INT(fd_fanout_threads(0, 16383, 2), 2); /* at most the CPUs it may use */
+	CHECK_EQ_INT(fd_fanout_threads(0, 16383, 1), 1);
+	CHECK_EQ_INT(fd_fanout_threads(0, 65535, 128), 8); /* at most 8 */
+	CHECK_EQ_INT(fd_fanout_threads(3, 10, 1), 3);	   /* asked: as asked */
+	CHECK_EQ_INT(fd_fanout_threads(99, 10, 1), FD_FANOUT_MAX);
+}
+
+/*
+ * One frame to 600 sockets on 4 threads: each peer reads exactly the frame once; a skipped
+ * socket is not written; a closed peer is -EPIPE; a full socket takes part of it or nothing,
+ * said in its result and never more. Twice, so the workers take a second job.
+ */
+#define FAN_N 600
+
+static void fanout_send(void)
+{
+	static int sv[FAN_N][2], fds[FAN_N];
+	static long res[FAN_N];
+	static char big[1 << 20];
+	char frame[200], got[sizeof(frame) + 1];
+	struct rlimit rl;
+	struct fd_fanout *f;
+	int sz = 4096;
+
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2 * FAN_N + 64) {
+		rl.rlim_cur = rl.rlim_max;
+		if (rl.rlim_cur < 2 * FAN_N + 64 || setrlimit(RLIMIT_NOFILE, &rl)) {
+			printf("  skipped: the open-file limit is below %d\n", 2 * FAN_N + 64);
+			return;
+		}
+	}
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (char)('a' + i % 26);
+	f = fd_fanout_new(4);
+	CHECK(f != NULL);
+	CHECK_EQ_INT(fd_fanout_nthreads(f), 4);
+	for (int i = 0; i < FAN_N; i++) {
+		CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv[i]), 0);
+		fds[i] = sv[i][0];
+	}
+	fds[5] = -1;
+	close(sv[7][1]);
+	setsockopt(sv[9][0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	while (fd_send_now(sv[9][0], big, sizeof(big)) > 0) /* full */
+		;
+	for (int round = 0; round < 2; round++) {
+		memset(res, 0x55, sizeof(res));
+		fd_fanout_send(f, fds, res, FAN_N, frame, sizeof(frame));
+		for (int i = 0; i < FAN_N; i++) {
+			if (i == 5) {
+				CHECK(res[i] == 0);
+				CHECK(read(sv[i][1], got, sizeof(got)) == -1 && errno == EAGAIN);
+			} else if (i == 7) {
+				CHECK(res[i] == -EPIPE);
+			} else if (i == 9) {
+				CHECK(res[i] >= 0 && res[i] < (long)sizeof(frame));
+			} else {
+				CHECK(res[i] == (long)sizeof(frame));
+				CHECK(read(sv[i][1], got, sizeof(got)) == (ssize_t)sizeof(frame));
+				CHECK(!memcmp(got, frame, sizeof(frame)));
+			}
+		}
+	}
+	fd_fanout_free(f);
+	fd_fanout_send(NULL, fds, res, 3, frame, sizeof(frame)); /* no threads: this one */
+	CHECK(res[0] == (long)sizeof(frame) && res[1] == (long)sizeof(frame));
+	for (int i = 0; i < FAN_N; i++) {
+		close(sv[i][0]);
+		if (i != 7)
+			close(sv[i][1]);
+	}
+}
+
 const struct unit_test group_tests[] = {
     {"group: the coordinator's address given as digits", resolve_digits},
     {"group: a name looked up in a child, through the loop", resolve_child_lookup},
@@ -1113,5 +1194,7 @@ const struct unit_test group_tests[] = {
     {"group: the local group decides under the caller's policy", local_policy},
     {"group: the flight recorders of 16,384 nodes compared once per process group", fr_culprit_16k},
     {"group: the coordinator keeps a state's texts in a block of their size", rec_keep},
+    {"group: the threads a decision goes out on", fanout_threads},
+    {"group: one frame to 600 sockets on 4 threads", fanout_send},
     {NULL, NULL},
 };
