@@ -1410,7 +1410,7 @@ int coord_new(struct fd_group *g, struct fd_loop *loop, const struct fd_policy *
 			co->role[i] = i < g->nactive ? ROLE_ACTIVE : ROLE_SPARE;
 		}
 	}
-	threads = fd_fanout_threads(conf->send_threads, n - 1, fd_cpus_allowed());
+	threads = fd_fanout_threads(conf->send_threads, n, fd_cpus_allowed());
 	if (threads > 1) {
 		co->fan_fds = calloc((size_t)n, sizeof(*co->fan_fds));
 		co->fan_res = calloc((size_t)n, sizeof(*co->fan_res));

@@ -34,13 +34,13 @@ struct fd_fanout {
 	int next; /* the next socket to take (atomic) */
 };
 
-int fd_fanout_threads(int asked, int members, long cpus)
+int fd_fanout_threads(int asked, int nodes, long cpus)
 {
 	int t;
 
 	if (asked > 0)
 		return asked < FD_FANOUT_MAX ? asked : FD_FANOUT_MAX;
-	t = members / FD_FANOUT_PER;
+	t = nodes / FD_FANOUT_PER;
 	if (cpus < t)
 		t = (int)cpus;
 	if (t > 8)

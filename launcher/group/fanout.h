@@ -15,16 +15,16 @@
 struct fd_fanout;
 
 #define FD_FANOUT_MAX	   16	/* threads, the caller's included */
-#define FD_FANOUT_PER	   2048 /* members a thread at least, for "auto" */
+#define FD_FANOUT_PER	   1024 /* nodes a thread at least, for "auto" */
 #define FD_FANOUT_MIN_SEND 512	/* fewer sockets than this: sent by the caller alone */
 
 /*
- * The threads for a decision to `members` sockets on a machine of `cpus` CPUs, when asked is
- * 0 ("auto"): one per FD_FANOUT_PER members, at most the CPUs (a burst of well under 100 ms
+ * The threads for a decision in a group of `nodes` on a machine of `cpus` CPUs, when asked is
+ * 0 ("auto"): one per FD_FANOUT_PER nodes, at most the CPUs (a burst of well under 100 ms
  * at a decision: the training job's threads lose that much), at most 8; at least 1. asked
  * > 0 is taken as it is, up to FD_FANOUT_MAX.
  */
-int fd_fanout_threads(int asked, int members, long cpus);
+int fd_fanout_threads(int asked, int nodes, long cpus);
 
 /* threads - 1 workers beside the caller; NULL (errno set) when one cannot be started. */
 struct fd_fanout *fd_fanout_new(int threads);

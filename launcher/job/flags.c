@@ -106,9 +106,8 @@ const struct fd_opt fd_group_rows[] = {
      .off = GF(join_timeout_ms)},
     {.name = "send-threads",
      .metavar = "N",
-     .help = "node 0: the threads that hand each decision to the other nodes [auto:\n"
-	     "one per 2,048 nodes, at most the CPUs it may use, at most 8; so 1\n"
-	     "below 4,096 nodes]",
+     .help = "node 0: the threads that hand each decision to the other nodes; auto:\n"
+	     "one per 1,024 nodes, at most the CPUs it may use, at most 8",
      .type = FD_OPT_UINT,
      .def = "auto",
      .min = 1,

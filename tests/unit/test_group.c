@@ -1097,10 +1097,10 @@ static void rec_keep(void)
 static void fanout_threads(void)
 {
 	CHECK_EQ_INT(fd_fanout_threads(0, 1000, 64), 1); /* a small group: this thread */
-	CHECK_EQ_INT(fd_fanout_threads(0, 4095, 64), 1); /* one per 2,048 members */
-	CHECK_EQ_INT(fd_fanout_threads(0, 4096, 64), 2);
-	CHECK_EQ_INT(fd_fanout_threads(0, 16383, 2), 2); /* at most the CPUs it may use */
-	CHECK_EQ_INT(fd_fanout_threads(0, 16383, 1), 1);
+	CHECK_EQ_INT(fd_fanout_threads(0, 2047, 64), 1); /* one per 1,024 nodes */
+	CHECK_EQ_INT(fd_fanout_threads(0, 2048, 64), 2);
+	CHECK_EQ_INT(fd_fanout_threads(0, 16384, 2), 2); /* at most the CPUs it may use */
+	CHECK_EQ_INT(fd_fanout_threads(0, 16384, 1), 1);
 	CHECK_EQ_INT(fd_fanout_threads(0, 65535, 128), 8); /* at most 8 */
 	CHECK_EQ_INT(fd_fanout_threads(3, 10, 1), 3);	   /* asked: as asked */
 	CHECK_EQ_INT(fd_fanout_threads(99, 10, 1), FD_FANOUT_MAX);
