@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run-on-device.sh - every GPU test and benchmark in one call, for the device machine: build,
 # then write under $OUT (default ./out) nvidia-smi's view, the gpubench document,
-# flightdeck check --only gpu,bw and the whole test suite's result.
+# flightdeck check --only gpu,bw and the whole test suite's result (last); before it, the node group at
+# 16,384 simulated nodes on this machine's many cores (group-scale.txt: the fan-out's threads
+# as auto chooses them, then on one thread), which a 2-core machine cannot show.
 #   run: bash tests/gpu/run-on-device.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,5 +41,16 @@ echo "bench --full: exit $?"
 ./build-gpu/flightdeck memfit --model llama-3-8b --seq 8192 --flash-attn --zero 3 --gpus 8 \
 	>"$OUT/memfit.txt" 2>&1
 echo "memfit (free memory from the real NVML): exit $?"
+# CPU only: the barrier round and a lost node at 16,384 nodes (item 8's 100 ms targets)
+(
+	ulimit -n 16640 2>/dev/null
+	export FLIGHTDECK=$PWD/build-gpu/flightdeck GROUP_SIM=$PWD/build-gpu/tests/group-sim
+	echo "cpus: $(nproc)"
+	timeout 200 bash tests/bench/group-scale.sh --c-sizes 1024,4096,16384 --c-restarts 10 \
+		--attribution-nodes 64
+	echo "16384 nodes on one sending thread (nodes rounds formed p50 p99 max first cpu wall hwm):"
+	GROUP_SIM_THREADS=1 timeout 100 "$GROUP_SIM" "$FLIGHTDECK" rounds 16384 10 10
+) >"$OUT/group-scale.txt" 2>&1
+echo "group-scale: exit $? (group-scale.txt)"
 ctest --test-dir build-gpu --output-on-failure >"$OUT/ctest.log" 2>&1
 echo "ctest: exit $? ($(grep 'tests passed' "$OUT/ctest.log"))"
