@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # run-on-device.sh - every GPU test and benchmark in one call, for the device machine: build,
 # then write under $OUT (default ./out) nvidia-smi's view, the gpubench document,
-# flightdeck check --only gpu,bw and the whole test suite's result (last); before it, the node group at
-# 16,384 simulated nodes on this machine's many cores (group-scale.txt: the fan-out's threads
-# as auto chooses them, then on one thread), which a 2-core machine cannot show.
+# flightdeck check --only gpu,bw, the node group at 16,384 simulated nodes on this machine's
+# many cores (group-scale.txt: the fan-out on the threads auto chooses, then on one; a 2-core
+# machine cannot show it) and, last, the whole test suite's result.
 #   run: bash tests/gpu/run-on-device.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
