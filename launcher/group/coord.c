@@ -690,6 +690,20 @@ static void coord_take_state(struct coord *co, int node, const struct fd_node_st
 	coord_round_complete(co);
 }
 
+/*
+ * Said on stderr: the first JOINS_SAID joins (node 0 counted), then one at each tenth of the
+ * group, and the last; 16,383 lines of a large job's join would crowd out what follows them
+ * in a log that is read slowly. The events log has every one.
+ */
+#define JOINS_SAID 16
+
+static int join_said(int k, int n)
+{
+	if (k <= JOINS_SAID || k == n)
+		return 1;
+	return (long)k * 10 / n != (long)(k - 1) * 10 / n;
+}
+
 static void coord_welcome(struct coord *co, struct conn *c, const struct fd_frame *f)
 {
 	struct fd_hello h;
@@ -772,8 +786,17 @@ static void coord_welcome(struct coord *co, struct conn *c, const struct fd_fram
 			  c->host, h.pid);
 		return;
 	}
-	tcp_event(&co->t, "joined", node, c->host, "node %d (%s, pid %u) joined: %d of %d", node,
-		  c->host, h.pid, co->joined + 1, co->t.conf.nnodes);
+	if (join_said(co->joined + 1, co->t.conf.nnodes))
+		tcp_event(
+		    &co->t, "joined", node, c->host, "node %d (%s, pid %u) joined: %d of %d%s",
+		    node, c->host, h.pid, co->joined + 1, co->t.conf.nnodes,
+		    co->joined + 1 == JOINS_SAID && co->t.conf.nnodes > JOINS_SAID
+			? " (from here on each tenth is said; every join is in the events log)"
+			: "");
+	else
+		tcp_event_log(&co->t, "joined", node, c->host,
+			      "node %d (%s, pid %u) joined: %d of %d", node, c->host, h.pid,
+			      co->joined + 1, co->t.conf.nnodes);
 	if (co->joined + 1 == co->t.conf.nnodes && !co->formed_said) {
 		co->formed_said = 1;
 		tcp_event(&co->t, "formed", -1, "", "all %d nodes joined in %.1f s",

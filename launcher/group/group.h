@@ -333,9 +333,11 @@ struct fd_group_callbacks {
 	/*
 	 * Something the group did, for stderr and the events log: name ("joined", "lost",
 	 * "stop", "go", "unfit", "rejected", ...), the node it concerns (-1: none), its host,
-	 * and a line saying it.
+	 * and a line saying it; say 0: for the events log only, not stderr (the joins of a large
+	 * group past the first few: 16,384 lines would crowd out what follows them).
 	 */
-	void (*on_event)(void *ctx, const char *name, int node, const char *host, const char *line);
+	void (*on_event)(void *ctx, const char *name, int node, const char *host, const char *line,
+			 int say);
 	/*
 	 * A message of the allreduce across nodes (world.h) from node `from`: on node 0 from any
 	 * node (itself included), on the others from node 0. NULL: such messages are dropped
@@ -485,5 +487,8 @@ void grp_event(struct fd_group *g, const char *name, int node, const char *host,
 	       ...) __attribute__((format(printf, 5, 6)));
 void grp_vevent(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
 		va_list ap) __attribute__((format(printf, 5, 0)));
+/* The same for the events log only (on_event's say 0). */
+void grp_vevent_log(struct fd_group *g, const char *name, int node, const char *host,
+		    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif

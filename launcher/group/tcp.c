@@ -26,6 +26,16 @@ void tcp_event(struct tcp *t, const char *name, int node, const char *host, cons
 	va_end(ap);
 }
 
+void tcp_event_log(struct tcp *t, const char *name, int node, const char *host, const char *fmt,
+		   ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	grp_vevent_log(t->g, name, node, host, fmt, ap);
+	va_end(ap);
+}
+
 const char *tcp_listed_host(struct tcp *t, int node)
 {
 	if (node >= 0 && node < t->conf.nhosts && t->hosts)

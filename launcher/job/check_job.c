@@ -185,12 +185,13 @@ static void job_world(void *ctx, int from, const struct fd_world_msg *m)
 	}
 }
 
-static void job_event(void *ctx, const char *name, int node, const char *host, const char *line)
+static void job_event(void *ctx, const char *name, int node, const char *host, const char *line,
+		      int say)
 {
 	(void)ctx;
 	(void)node;
 	(void)host;
-	if (strcmp(name, "lost")) /* a loss is said with the decision it brings */
+	if (say && strcmp(name, "lost")) /* a loss is said with the decision it brings */
 		fd_err("group: %s", line);
 }
 

@@ -172,13 +172,14 @@ static void drain_replaced(struct sv *s, const char *host, const char *line)
 }
 
 /* What the group did, said on stderr and in the events log, with the node named. */
-void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line)
+void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line,
+			int say)
 {
 	struct sv *s = ctx;
 	cJSON *o = ev_fields("group", name);
 
 	/* a loss or a refused job is said with the stop it brings (sup_on_stop) */
-	if (strcmp(name, "lost") && strcmp(name, "config"))
+	if (say && strcmp(name, "lost") && strcmp(name, "config"))
 		ev_say(s, "group: %s", line);
 	if (o) {
 		if (node >= 0)

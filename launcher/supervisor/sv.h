@@ -334,7 +334,8 @@ void dec_gate(struct sv *s, struct fd_node_state *me);
 void dec_attempt_over(struct sv *s, struct fd_node_state *me);
 void dec_give_up(struct sv *s, const struct fd_decision *d);
 void dec_restart(struct sv *s, const struct fd_decision *d);
-void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line);
+void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line,
+			int say);
 
 /* tree.c: signals to the tree, reaping, and whether it is gone */
 enum tree_state {

@@ -44,6 +44,7 @@ token-from-job = 0
 peer-interval = 1s
 peer-timeout = 10s
 join-timeout = 5m
+send-threads = auto
 exclude-file = 
 events = 
 prom-file = 

@@ -35,6 +35,7 @@ threaded() { # out: the coordinator's stderr of the group-sim run whose stderr i
 	d=$(sed -n 's/^group-sim: kept //p' "$1")
 	[ -d "$d" ] || fail "group-sim did not say where it kept the coordinator's files: $(cat "$1")"
 	cat "$d"/coord*.err
+	cat "$d"/coord*.ev >"$TMP/last.ev" 2>/dev/null
 	rm -rf "$d"
 }
 GROUP_SIM_THREADS=4 GROUP_SIM_KEEP=1 "$SIM" "$FLIGHTDECK" rounds $NN 2 10 >"$TMP/rounds4" \
@@ -48,5 +49,17 @@ ok "$NN nodes, decisions on 4 threads: every DECISION on every member"
 
 GROUP_SIM_THREADS=3 GROUP_SIM_KEEP=1 "$SIM" "$FLIGHTDECK" silent 1024 >"$TMP/silent3" \
 	2>"$TMP/silent3.err" || { cat "$TMP/silent3.err"; fail "group-sim silent 1024, 3 threads failed"; }
-threaded "$TMP/silent3.err" | grep -q "on 3 threads" || fail "the coordinator did not say its 3 threads"
+threaded "$TMP/silent3.err" >"$TMP/coord3.err"
+grep -q "on 3 threads" "$TMP/coord3.err" || fail "the coordinator did not say its 3 threads"
 ok "1024 nodes, a member silent, 3 threads: the peer-lost DECISION on every other member"
+
+# 1,023 joins: on stderr the first 16 (node 0 counted), one at each tenth and the last; in the
+# events log every one (it printed all 1,023 lines)
+said=$(grep -c ') joined: ' "$TMP/coord3.err")
+logged=$(grep -c '"joined"' "$TMP/last.ev")
+[ "$said" -ge 20 ] && [ "$said" -le 30 ] ||
+	fail "node 0 said $said joins on stderr (expected 15 + one a tenth + the last)"
+[ "$logged" = 1023 ] || fail "the events log has $logged joins, not 1023"
+grep -q 'joined: 1024 of 1024' "$TMP/coord3.err" || fail "the last join was not said"
+grep -q 'every join is in the events log' "$TMP/coord3.err" || fail "node 0 did not say where the rest went"
+ok "1024 nodes joining: $said lines on node 0's stderr, all 1023 joins in its events log"

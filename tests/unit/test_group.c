@@ -258,10 +258,12 @@ static void policy_decision(void *ctx, const struct fd_decision *d)
 	fd_loop_stop(p->loop);
 }
 
-static void policy_event(void *ctx, const char *name, int node, const char *host, const char *line)
+static void policy_event(void *ctx, const char *name, int node, const char *host, const char *line,
+			 int say)
 {
 	struct policy_seen *p = ctx;
 
+	(void)say;
 	if (!strcmp(name, "unfit") && p->nunfit < 4)
 		snprintf(p->unfit[p->nunfit++], sizeof(p->unfit[0]), "%d %s", node, line);
 }
@@ -813,10 +815,12 @@ struct lookup_events {
 	int nwaiting;
 };
 
-static void note_event(void *ctx, const char *name, int node, const char *host, const char *line)
+static void note_event(void *ctx, const char *name, int node, const char *host, const char *line,
+		       int say)
 {
 	struct lookup_events *e = ctx;
 
+	(void)say;
 	if (strcmp(name, "waiting") || !strstr(line, "look up"))
 		return;
 	e->nwaiting++;
