@@ -786,17 +786,12 @@ static void coord_welcome(struct coord *co, struct conn *c, const struct fd_fram
 			  c->host, h.pid);
 		return;
 	}
-	if (join_said(co->joined + 1, co->t.conf.nnodes))
-		tcp_event(
-		    &co->t, "joined", node, c->host, "node %d (%s, pid %u) joined: %d of %d%s",
-		    node, c->host, h.pid, co->joined + 1, co->t.conf.nnodes,
-		    co->joined + 1 == JOINS_SAID && co->t.conf.nnodes > JOINS_SAID
-			? " (from here on each tenth is said; every join is in the events log)"
-			: "");
-	else
-		tcp_event_log(&co->t, "joined", node, c->host,
-			      "node %d (%s, pid %u) joined: %d of %d", node, c->host, h.pid,
-			      co->joined + 1, co->t.conf.nnodes);
+	tcp_event_as(&co->t, join_said(co->joined + 1, co->t.conf.nnodes), "joined", node, c->host,
+		     "node %d (%s, pid %u) joined: %d of %d%s", node, c->host, h.pid,
+		     co->joined + 1, co->t.conf.nnodes,
+		     co->joined + 1 == JOINS_SAID && co->t.conf.nnodes > JOINS_SAID
+			 ? " (from here on each tenth is said; every join is in the events log)"
+			 : "");
 	if (co->joined + 1 == co->t.conf.nnodes && !co->formed_said) {
 		co->formed_said = 1;
 		tcp_event(&co->t, "formed", -1, "", "all %d nodes joined in %.1f s",

@@ -625,10 +625,8 @@ int grp_open(struct fd_group *g, const struct fd_group_ops *ops, int rank, int s
 	return g->efd < 0 ? -errno : 0;
 }
 
-static void grp_emit(struct fd_group *g, int say, const char *name, int node, const char *host,
-		     const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
-static void grp_emit(struct fd_group *g, int say, const char *name, int node, const char *host,
-		     const char *fmt, va_list ap)
+void grp_vevent_as(struct fd_group *g, int say, const char *name, int node, const char *host,
+		   const char *fmt, va_list ap)
 {
 	char line[1024];
 
@@ -640,13 +638,7 @@ static void grp_emit(struct fd_group *g, int say, const char *name, int node, co
 void grp_vevent(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
 		va_list ap)
 {
-	grp_emit(g, 1, name, node, host, fmt, ap);
-}
-
-void grp_vevent_log(struct fd_group *g, const char *name, int node, const char *host,
-		    const char *fmt, va_list ap)
-{
-	grp_emit(g, 0, name, node, host, fmt, ap);
+	grp_vevent_as(g, 1, name, node, host, fmt, ap);
 }
 
 void grp_event(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,

@@ -487,8 +487,8 @@ void grp_event(struct fd_group *g, const char *name, int node, const char *host,
 	       ...) __attribute__((format(printf, 5, 6)));
 void grp_vevent(struct fd_group *g, const char *name, int node, const char *host, const char *fmt,
 		va_list ap) __attribute__((format(printf, 5, 0)));
-/* The same for the events log only (on_event's say 0). */
-void grp_vevent_log(struct fd_group *g, const char *name, int node, const char *host,
-		    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+/* The same with on_event's say given (0: the events log only). */
+void grp_vevent_as(struct fd_group *g, int say, const char *name, int node, const char *host,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 #endif

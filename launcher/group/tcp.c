@@ -26,13 +26,13 @@ void tcp_event(struct tcp *t, const char *name, int node, const char *host, cons
 	va_end(ap);
 }
 
-void tcp_event_log(struct tcp *t, const char *name, int node, const char *host, const char *fmt,
-		   ...)
+void tcp_event_as(struct tcp *t, int say, const char *name, int node, const char *host,
+		  const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	grp_vevent_log(t->g, name, node, host, fmt, ap);
+	grp_vevent_as(t->g, say, name, node, host, fmt, ap);
 	va_end(ap);
 }
 

@@ -114,9 +114,9 @@ int tcp_init(struct tcp *t, struct fd_group *g, const struct fd_group_conf *conf
 void tcp_release(struct tcp *t);
 void tcp_event(struct tcp *t, const char *name, int node, const char *host, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-/* An event for the events log only (on_event's say 0). */
-void tcp_event_log(struct tcp *t, const char *name, int node, const char *host, const char *fmt,
-		   ...) __attribute__((format(printf, 5, 6)));
+/* The same, said on stderr too only when say (on_event's say; 0: the events log only). */
+void tcp_event_as(struct tcp *t, int say, const char *name, int node, const char *host,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void tcp_deliver(struct tcp *t, const struct fd_decision *d, int kind);
 void tcp_deliver_world(struct tcp *t, int from, const struct fd_world_msg *m);
 /* A node's host from the job's node list, else "?". */
