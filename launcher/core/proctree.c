@@ -42,6 +42,45 @@ int fd_proc_read(pid_t pid, struct fd_proc *p)
 	return 0;
 }
 
+/* The side children set aside (pid 0: a free slot); next: the slot the next one takes. */
+static struct {
+	pid_t pid;
+	unsigned long long starttime;
+} aside[FD_ASIDE_MAX];
+static unsigned aside_next;
+
+int fd_aside_add(pid_t pid)
+{
+	struct fd_proc p;
+	int rc = fd_proc_read(pid, &p);
+	unsigned i;
+
+	if (rc)
+		return rc;
+	for (i = 0; i < FD_ASIDE_MAX && aside[i].pid; i++)
+		;
+	if (i == FD_ASIDE_MAX) /* all taken: the oldest goes */
+		i = aside_next++ % FD_ASIDE_MAX;
+	aside[i].pid = pid;
+	aside[i].starttime = p.starttime;
+	return 0;
+}
+
+void fd_aside_forget(pid_t pid)
+{
+	for (unsigned i = 0; pid > 0 && i < FD_ASIDE_MAX; i++)
+		if (aside[i].pid == pid)
+			aside[i].pid = 0;
+}
+
+static int is_aside(const struct fd_proc *p)
+{
+	for (unsigned i = 0; i < FD_ASIDE_MAX; i++)
+		if (aside[i].pid && aside[i].pid == p->pid && aside[i].starttime == p->starttime)
+			return 1;
+	return 0;
+}
+
 int fd_descendants(pid_t root, struct fd_proc *out, size_t max, size_t *n)
 {
 	size_t cap = 1024, all = 0, found = 0;
@@ -95,11 +134,12 @@ int fd_descendants(pid_t root, struct fd_proc *out, size_t max, size_t *n)
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* Mark children of root, then their children, until nothing new is marked. */
+	/* Mark children of root, then their children, until nothing new is marked; what is
+	 * set aside is never marked, so neither is anything below it. */
 	do {
 		changed = 0;
 		for (size_t i = 0; i < all; i++) {
-			if (mark[i])
+			if (mark[i] || is_aside(&procs[i]))
 				continue;
 			if (procs[i].ppid == root) {
 				mark[i] = changed = 1;

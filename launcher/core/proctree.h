@@ -34,6 +34,17 @@ struct fd_proc {
  */
 int fd_descendants(pid_t root, struct fd_proc *out, size_t max, size_t *n);
 
+/*
+ * flightdeck's own side children (scontrol for --drain-replaced) are not the job's:
+ * fd_descendants leaves each, and all it starts, out of every walk, so a stop neither signals
+ * nor waits for them. Each is named by pid and start time (read here: call it from the
+ * parent right after the fork); at most FD_ASIDE_MAX at once, the oldest forgotten past that.
+ * fd_aside_forget when it is reaped. 0, or -errno when pid cannot be read (not set aside).
+ */
+#define FD_ASIDE_MAX 8
+int fd_aside_add(pid_t pid);
+void fd_aside_forget(pid_t pid);
+
 /* One process's state; -ESRCH when it is gone. */
 int fd_proc_read(pid_t pid, struct fd_proc *p);
 

@@ -5,15 +5,18 @@
  * state (docs/architecture.md, "The node group"). The transitions these lead to are
  * phase.c's.
  */
+#include "proctree.h"
 #include "spawn.h"
 #include "sv.h"
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void dec_state(const struct sv *s, struct fd_node_state *me, int failure, int status, int ended)
@@ -144,14 +147,25 @@ void dec_restart(struct sv *s, const struct fd_decision *d)
 
 /*
  * --drain-replaced, on node 0: the node a spare replaced is drained under Slurm, so that the
- * next job is not placed on it. scontrol runs in its own process group, unwaited (the loop's
- * SIGCHLD reaps it with the rest); what it says goes to stderr.
+ * next job is not placed on it. scontrol runs in its own process group, set aside from the
+ * tree (the stop that follows the replacement must not kill it), unwaited: the loop's SIGCHLD
+ * reaps it with the rest (dec_drain_reaped), and flightdeck's exit waits a while for it
+ * (dec_drain_wait). What it says goes to stderr.
  */
 static void drain_replaced(struct sv *s, const char *host, const char *line)
 {
 	char node[300], reason[400];
 	const char *job = getenv("SLURM_JOB_ID");
+	unsigned k;
 	pid_t p;
+
+	for (k = 0; k < FD_ARRAY_SIZE(s->procs.drain) && s->procs.drain[k].pid > 0; k++)
+		;
+	if (k == FD_ARRAY_SIZE(s->procs.drain)) {
+		ev_say(s, "--drain-replaced: %u scontrol runs still under way: %s not drained", k,
+		       host);
+		return;
+	}
 
 	snprintf(node, sizeof(node), "nodename=%s", host);
 	snprintf(reason, sizeof(reason),
@@ -164,11 +178,69 @@ static void drain_replaced(struct sv *s, const char *host, const char *line)
 			strerror(errno));
 		_exit(127);
 	}
-	if (p < 0)
+	if (p < 0) {
 		ev_say(s, "--drain-replaced: cannot start scontrol to drain %s: %s", host,
 		       strerror(errno));
-	else
-		ev_say(s, "--drain-replaced: scontrol update %s state=drain %s", node, reason);
+		return;
+	}
+	s->procs.drain[k].pid = p;
+	fd_strlcpy(s->procs.drain[k].host, host, sizeof(s->procs.drain[k].host));
+	fd_aside_add(p); /* -ESRCH: it is already gone, nothing to spare */
+	ev_say(s, "--drain-replaced: scontrol update %s state=drain %s", node, reason);
+}
+
+/* A reaped child: 1 when it was a drain's scontrol (a failed one is said: not drained). */
+int dec_drain_reaped(struct sv *s, pid_t p, int st)
+{
+	for (unsigned k = 0; k < FD_ARRAY_SIZE(s->procs.drain); k++) {
+		if (s->procs.drain[k].pid != p)
+			continue;
+		s->procs.drain[k].pid = 0;
+		fd_aside_forget(p);
+		if (st)
+			ev_say(s, "--drain-replaced: scontrol ended with %d: %s may not be drained",
+			       tree_status_code(st), s->procs.drain[k].host);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * At flightdeck's exit, the drains still under way are waited for, at most ms in all (their
+ * PR_SET_PDEATHSIG would kill them with flightdeck); one that outlasts it is named.
+ */
+void dec_drain_wait(struct sv *s, int64_t ms)
+{
+	int64_t end = fd_mono_ns() + ms * 1000000;
+
+	for (;;) {
+		int left = 0, st;
+
+		for (unsigned k = 0; k < FD_ARRAY_SIZE(s->procs.drain); k++) {
+			pid_t p = s->procs.drain[k].pid;
+
+			if (p <= 0)
+				continue;
+			pid_t r = waitpid(p, &st, WNOHANG);
+
+			if (r == p)
+				dec_drain_reaped(s, p, st);
+			else if (r < 0 && errno == ECHILD)
+				dec_drain_reaped(s, p, 0); /* reaped elsewhere: nothing to say */
+			else
+				left++;
+		}
+		if (!left)
+			return;
+		if (fd_mono_ns() >= end)
+			break;
+		poll(NULL, 0, 20);
+	}
+	for (unsigned k = 0; k < FD_ARRAY_SIZE(s->procs.drain); k++)
+		if (s->procs.drain[k].pid > 0)
+			ev_say(s, "--drain-replaced: scontrol (pid %d) still runs after %lld ms: "
+				  "killed with flightdeck; %s may not be drained",
+			       (int)s->procs.drain[k].pid, (long long)ms, s->procs.drain[k].host);
 }
 
 /* What the group did, said on stderr and in the events log, with the node named. */

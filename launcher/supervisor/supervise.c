@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #define STACK_SIGNAL_OFFSET 3 /* FLIGHTDECK_STACK_SIGNAL is SIGRTMIN+3 */
+/* flightdeck's exit waits this long for --drain-replaced's scontrol still under way */
+#define DRAIN_WAIT_MS 10000
 
 /* --nproc-per-node N (torchrun's) in the command: the ranks to expect, without --ranks. */
 static int count_nproc(char *const *argv)
@@ -389,6 +391,7 @@ int fd_supervise(const struct fd_run_opts *o)
 	}
 	if (s->procs.child > 0 || s->procs.helper > 0)
 		tree_emergency_kill(s);
+	dec_drain_wait(s, DRAIN_WAIT_MS);
 	out_close(s);
 	out_flush(s, OUT_EXIT_IDLE_MS); /* bounded: a reader that stopped loses the rest, said */
 	summary(s, 1);

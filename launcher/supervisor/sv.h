@@ -166,6 +166,11 @@ struct sup_procs {
 	 * launcher: its name, for the messages; "" when it is not one.
 	 */
 	char launcher[32];
+	/* --drain-replaced's scontrol runs, set aside from the tree (fd_aside_add): 0 when free */
+	struct {
+		pid_t pid;
+		char host[256];
+	} drain[4];
 	/* This stop: its signal, whether the group had it, and who had it one by one. */
 	int stop_sig, group_sent;
 	struct sup_sent *sent;
@@ -336,6 +341,8 @@ void dec_give_up(struct sv *s, const struct fd_decision *d);
 void dec_restart(struct sv *s, const struct fd_decision *d);
 void dec_on_group_event(void *ctx, const char *name, int node, const char *host, const char *line,
 			int say);
+int dec_drain_reaped(struct sv *s, pid_t p, int st);
+void dec_drain_wait(struct sv *s, int64_t ms);
 
 /* tree.c: signals to the tree, reaping, and whether it is gone */
 enum tree_state {

@@ -274,7 +274,7 @@ void tree_reap(struct sv *s)
 	pid_t p;
 
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (tree_reap_rank(s, p, st))
+		if (tree_reap_rank(s, p, st) || dec_drain_reaped(s, p, st))
 			continue;
 		if (p == s->procs.helper) {
 			s->procs.helper_done = 1;

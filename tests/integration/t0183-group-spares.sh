@@ -60,9 +60,11 @@ fresh() {
 # --- A lost training node: the spare takes its place, the job restarts and finishes ---------
 fresh
 # scontrol as --drain-replaced calls it: a stand-in that records its arguments (t0200 runs
-# the real Slurm on one node only, and a spare needs three)
+# the real Slurm on one node only, and a spare needs three). It takes a second before it
+# records, as a real scontrol waiting on slurmctld does: the stop and the relaunch that follow
+# the replacement must not kill it (they once did, under ASan's slower start).
 mkdir -p "$TMP/bin"
-printf '#!/bin/sh\nprintf "%%s|" "$@" >>"%s/scontrol.log"\necho >>"%s/scontrol.log"\n' "$TMP" "$TMP" >"$TMP/bin/scontrol"
+printf '#!/bin/sh\nsleep 1\nprintf "%%s|" "$@" >>"%s/scontrol.log"\necho >>"%s/scontrol.log"\n' "$TMP" "$TMP" >"$TMP/bin/scontrol"
 chmod +x "$TMP/bin/scontrol"
 PATH="$TMP/bin:$PATH" spare 0 2:3 --exclude-file "$TMP/exclude" --drain-replaced \
 	--termination-log "$TMP/termlog"

@@ -147,7 +147,63 @@ static void spawn_exec_path(void)
 	CHECK_EQ_INT(waitpid(sp.pid, &eno, 0), sp.pid);
 }
 
+/* How many of kids[0..n) have pid p. */
+static int walked(const struct fd_proc *kids, size_t n, pid_t p)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += kids[i].pid == p;
+	return k;
+}
+
+/* A side child set aside, and its own child, are left out of the walk; forgotten, back in. */
+static void aside_left_out(void)
+{
+	struct fd_proc kids[256];
+	pid_t job, side, grand = 0;
+	size_t n = 0;
+	int p[2];
+
+	CHECK_EQ_INT(pipe(p), 0);
+	job = fork();
+	if (job == 0) {
+		pause();
+		_exit(0);
+	}
+	side = fork();
+	if (side == 0) {
+		pid_t g = fork();
+
+		if (g == 0) {
+			pause();
+			_exit(0);
+		}
+		_exit(write(p[1], &g, sizeof(g)) == sizeof(g) ? (pause(), 0) : 1);
+	}
+	CHECK(job > 0 && side > 0);
+	CHECK_EQ_INT(read(p[0], &grand, sizeof(grand)), (int)sizeof(grand));
+	CHECK_EQ_INT(fd_aside_add(side), 0);
+	CHECK_EQ_INT(fd_descendants(getpid(), kids, 256, &n), 0);
+	CHECK_EQ_INT(walked(kids, n, job), 1);
+	CHECK_EQ_INT(walked(kids, n, side), 0);
+	CHECK_EQ_INT(walked(kids, n, grand), 0);
+	fd_aside_forget(side);
+	CHECK_EQ_INT(fd_descendants(getpid(), kids, 256, &n), 0);
+	CHECK_EQ_INT(walked(kids, n, side), 1);
+	CHECK_EQ_INT(walked(kids, n, grand), 1);
+	CHECK_EQ_INT(fd_aside_add(getpid() + 4000000), -ESRCH); /* no such process */
+	kill(grand, SIGKILL);
+	kill(side, SIGKILL);
+	kill(job, SIGKILL);
+	waitpid(side, NULL, 0);
+	waitpid(job, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+}
+
 const struct unit_test proctree_tests[] = {
+    {"proctree: a side child set aside is left out of the walk", aside_left_out},
     {"proctree: a signal to a live process arrives", signal_live},
     {"proctree: a zombie or reaped pid gets nothing", signal_gone},
     {"proctree: a pid with another start time gets nothing", signal_reused},
