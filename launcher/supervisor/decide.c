@@ -238,8 +238,9 @@ void dec_drain_wait(struct sv *s, int64_t ms)
 	}
 	for (unsigned k = 0; k < FD_ARRAY_SIZE(s->procs.drain); k++)
 		if (s->procs.drain[k].pid > 0)
-			ev_say(s, "--drain-replaced: scontrol (pid %d) still runs after %lld ms: "
-				  "killed with flightdeck; %s may not be drained",
+			ev_say(s,
+			       "--drain-replaced: scontrol (pid %d) still runs after %lld ms: "
+			       "killed with flightdeck; %s may not be drained",
 			       (int)s->procs.drain[k].pid, (long long)ms, s->procs.drain[k].host);
 }
 
